@@ -1,0 +1,1 @@
+"""Telegram side: routers, keyboards, middlewares, texts."""

@@ -1,0 +1,186 @@
+"""Wiring and lifecycle: store, clients, services, dispatcher, HTTP server, background tasks."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import signal
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import aiohttp
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+from aiohttp import web
+
+from bot.commands import set_default_commands
+from bot.i18n import setup_i18n
+from bot.middlewares import StoredLocaleMiddleware, UserContextMiddleware
+from bot.notifier import OutboxSender
+from bot.routers import build_routers
+from bot.web import build_web_app
+from services.crypto import make_secret_box
+from services.invoices import InvoiceService
+from services.liqpay import LiqPayClient
+from services.notifications import OutboxSignal
+from services.payments import CallbackService
+from services.receipts import ReceiptService
+from services.reconciler import Reconciler
+from services.settings import Settings
+from services.shops import ShopService
+from services.sms import TurboSmsClient
+from storage.sqlite import SqliteStore
+
+log = logging.getLogger(__name__)
+
+STOP_TIMEOUT = 8.0
+DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+
+
+@dataclass
+class Services:
+    store: SqliteStore
+    receipts: ReceiptService
+    invoices: InvoiceService
+    shops: ShopService
+    callbacks: CallbackService
+    reconciler: Reconciler
+    signal: OutboxSignal
+
+
+async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Services:
+    store = await SqliteStore.open(settings.database_path)
+    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+    box = make_secret_box(secret, settings.database_path.parent)
+    liqpay = LiqPayClient(http, settings.liqpay_api_url)
+    sms = TurboSmsClient(http, settings.sms_api_url)
+    outbox_signal = OutboxSignal()
+    receipts = ReceiptService(store, liqpay, box, outbox_signal)
+    return Services(
+        store=store,
+        receipts=receipts,
+        invoices=InvoiceService(receipts, settings, sms),
+        shops=ShopService(store, liqpay, sms, box, settings.owner_id_set),
+        callbacks=CallbackService(receipts),
+        reconciler=Reconciler(receipts, settings.status_poll_interval),
+        signal=outbox_signal,
+    )
+
+
+def build_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def build_dispatcher(services: Services, settings: Settings) -> Dispatcher:
+    dp = Dispatcher(storage=MemoryStorage())
+    dp.update.outer_middleware(UserContextMiddleware(services.store))
+    StoredLocaleMiddleware(setup_i18n()).setup(dp)
+    dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.include_routers(*build_routers())
+    dp.workflow_data.update(
+        store=services.store,
+        receipts=services.receipts,
+        invoices=services.invoices,
+        shops=services.shops,
+        settings=settings,
+    )
+    return dp
+
+
+def webhook_secret(settings: Settings) -> str:
+    digest = hashlib.sha256(b"webhook:" + settings.bot_token.get_secret_value().encode())
+    return digest.hexdigest()
+
+
+async def _poll_forever(dp: Dispatcher, bot: Bot, stop: asyncio.Event) -> None:
+    """Long polling that survives Telegram being unreachable at start or later."""
+    while not stop.is_set():
+        try:
+            await bot.delete_webhook(drop_pending_updates=False)
+            await dp.start_polling(
+                bot,
+                handle_signals=False,
+                close_bot_session=False,
+                allowed_updates=dp.resolve_used_update_types(),
+            )
+            return
+        except Exception as exc:
+            log.warning("Telegram polling stopped (%s); retrying in 5 s", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 5)
+
+
+async def run(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    http = aiohttp.ClientSession()
+    services = await build_services(settings, http)
+    bot = build_bot(settings)
+    dp = build_dispatcher(services, settings)
+    sender = OutboxSender(services.store, bot, services.signal)
+
+    web_app = build_web_app(services.store, services.callbacks)
+    if settings.webhook_url:
+        path = urlparse(settings.webhook_url).path or DEFAULT_WEBHOOK_PATH
+        SimpleRequestHandler(
+            dispatcher=dp, bot=bot, secret_token=webhook_secret(settings)
+        ).register(web_app, path=path)
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+    log.info("HTTP server on %s:%s", settings.http_host, settings.http_port)
+    if settings.callback_url is None:
+        log.info("PUBLIC_BASE_URL is not set: no server_url is sent; payments are found by polling")
+
+    background = [
+        asyncio.create_task(services.reconciler.run(stop), name="reconciler"),
+        asyncio.create_task(sender.run(stop), name="outbox"),
+    ]
+    polling: asyncio.Task[None] | None = None
+    await set_default_commands(bot)
+    if settings.webhook_url:
+        try:
+            await bot.set_webhook(
+                settings.webhook_url,
+                secret_token=webhook_secret(settings),
+                allowed_updates=dp.resolve_used_update_types(),
+            )
+            log.info("Telegram webhook mode")
+        except Exception as exc:
+            log.error("Could not set the Telegram webhook: %s", type(exc).__name__)
+    else:
+        polling = asyncio.create_task(_poll_forever(dp, bot, stop), name="polling")
+
+    await stop.wait()
+    log.info("Stopping")
+    if polling is not None:
+        with contextlib.suppress(RuntimeError):
+            await dp.stop_polling()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(polling, STOP_TIMEOUT / 2)
+    await runner.cleanup()  # no new callbacks; in-flight ones finish first
+    _, unfinished = await asyncio.wait(background, timeout=STOP_TIMEOUT / 2)
+    for task in unfinished:
+        task.cancel()
+    await asyncio.gather(*background, return_exceptions=True)
+    await dp.storage.close()
+    await bot.session.close()
+    await http.close()
+    await services.store.close()
+    log.info("Stopped")

@@ -1,0 +1,212 @@
+"""Inline and reply keyboards. Callback data holds ids only (Telegram's 64-byte limit)."""
+
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+)
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import LANGUAGES, N_, t
+from bot.texts import channel_name
+from services.money import format_amount
+from storage.models import Channel, Member, Receipt, ReceiptStatus
+
+
+class ReceiptAction(CallbackData, prefix="rc"):
+    action: str  # check, open, qr, cancel, cancel_yes, cancel_no, retry, sms
+    id: int
+
+
+class PendingPage(CallbackData, prefix="pg"):
+    page: int
+
+
+class SettingsAction(CallbackData, prefix="st"):
+    item: str  # menu, keys, lifetime, currency, version, sms
+    value: str = ""
+
+
+class ChannelChoice(CallbackData, prefix="ch"):
+    channel: Channel
+
+
+class DialogAction(CallbackData, prefix="dl"):
+    action: str  # skip, confirm, cancel
+
+
+class StaffAction(CallbackData, prefix="sf"):
+    action: str  # remove, remove_yes, back
+    user_id: int
+
+
+class LanguageChoice(CallbackData, prefix="lg"):
+    language: str
+
+
+def button(text: str, data: CallbackData) -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=text, callback_data=data.pack())
+
+
+def menu_labels(locale: str | None = None) -> dict[str, str]:
+    return {
+        "new": t("➕ New invoice", locale),
+        "pending": t("⏳ Pending", locale),
+        "settings": t("⚙️ Settings", locale),
+        "staff": t("👥 Staff", locale),
+    }
+
+
+def main_menu(member: Member) -> ReplyKeyboardMarkup:
+    labels = menu_labels()
+    rows = [[KeyboardButton(text=labels["new"]), KeyboardButton(text=labels["pending"])]]
+    if member.is_owner:
+        rows.append([KeyboardButton(text=labels["settings"]), KeyboardButton(text=labels["staff"])])
+    return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
+
+
+def receipt_card_keyboard(receipt: Receipt, locale: str | None = None) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    if receipt.status is ReceiptStatus.DRAFT:
+        builder.add(button(t("🔁 Retry", locale), ReceiptAction(action="retry", id=receipt.id)))
+        return builder.as_markup()
+    builder.add(button(t("🔄 Check status", locale), ReceiptAction(action="check", id=receipt.id)))
+    if receipt.status is ReceiptStatus.AWAITING:
+        if receipt.link:
+            builder.add(button(t("🔳 QR", locale), ReceiptAction(action="qr", id=receipt.id)))
+        if receipt.channel is Channel.SMS:
+            builder.add(
+                button(t("✉️ Resend SMS", locale), ReceiptAction(action="sms", id=receipt.id))
+            )
+        builder.add(
+            button(t("🚫 Cancel invoice", locale), ReceiptAction(action="cancel", id=receipt.id))
+        )
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def cancel_confirm_keyboard(receipt: Receipt) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button(t("Yes, cancel it"), ReceiptAction(action="cancel_yes", id=receipt.id)),
+                button(t("No, keep it"), ReceiptAction(action="cancel_no", id=receipt.id)),
+            ]
+        ]
+    )
+
+
+def pending_keyboard(receipts: list[Receipt], page: int, pages: int) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for receipt in receipts:
+        label = t(
+            "🔄 No {number} · {amount}",
+            number=receipt.number,
+            amount=format_amount(receipt.amount, receipt.currency),
+        )
+        builder.row(button(label, ReceiptAction(action="open", id=receipt.id)))
+    nav = []
+    if page > 0:
+        nav.append(button("◀️", PendingPage(page=page - 1)))
+    if page + 1 < pages:
+        nav.append(button("▶️", PendingPage(page=page + 1)))
+    if nav:
+        builder.row(*nav)
+    return builder.as_markup()
+
+
+def channel_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for channel in Channel:
+        builder.add(button(channel_name(channel), ChannelChoice(channel=channel)))
+    builder.add(button(t("Cancel"), DialogAction(action="cancel")))
+    builder.adjust(2)
+    return builder.as_markup()
+
+
+def skip_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button(t("Skip"), DialogAction(action="skip")),
+                button(t("Cancel"), DialogAction(action="cancel")),
+            ]
+        ]
+    )
+
+
+def cancel_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[button(t("Cancel"), DialogAction(action="cancel"))]]
+    )
+
+
+def confirm_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button(t("✅ Confirm"), DialogAction(action="confirm")),
+                button(t("Cancel"), DialogAction(action="cancel")),
+            ]
+        ]
+    )
+
+
+def settings_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.add(button(t("🔑 LiqPay keys"), SettingsAction(item="keys")))
+    builder.add(button(t("⏱ Invoice lifetime"), SettingsAction(item="lifetime")))
+    builder.add(button(t("💱 Currency"), SettingsAction(item="currency")))
+    builder.add(button(t("🔢 API version"), SettingsAction(item="version")))
+    builder.add(button(t("📱 SMS gateway"), SettingsAction(item="sms")))
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+LIFETIME_CHOICES = (
+    (15 * 60, N_("15 min")),
+    (3600, N_("1 h")),
+    (24 * 3600, N_("24 h")),
+    (3 * 24 * 3600, N_("3 days")),
+    (7 * 24 * 3600, N_("7 days")),
+)
+
+
+def options_keyboard(item: str, options: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for value, label in options:
+        builder.add(button(label, SettingsAction(item=item, value=value)))
+    builder.add(button(t("◀️ Back"), SettingsAction(item="menu")))
+    builder.adjust(3)
+    return builder.as_markup()
+
+
+def staff_keyboard(members: list[Member]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for member in members:
+        if not member.is_owner:
+            label = t("Remove {name}", name=member.name or str(member.user_id))
+            builder.row(button(label, StaffAction(action="remove", user_id=member.user_id)))
+    return builder.as_markup()
+
+
+def staff_confirm_keyboard(user_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button(t("Yes, remove"), StaffAction(action="remove_yes", user_id=user_id)),
+                button(t("No"), StaffAction(action="back", user_id=user_id)),
+            ]
+        ]
+    )
+
+
+def language_keyboard() -> InlineKeyboardMarkup:
+    names = {"uk": "🇺🇦 Українська", "en": "🇬🇧 English"}
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[button(names[code], LanguageChoice(language=code)) for code in LANGUAGES]]
+    )

@@ -1,0 +1,147 @@
+"""Drains the notification outbox into Telegram: in order, within Telegram's limits,
+retrying what failed for a passing reason and never sending one row twice on purpose."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramUnauthorizedError,
+)
+
+from bot.i18n import DEFAULT_LOCALE
+from bot.keyboards import receipt_card_keyboard
+from bot.texts import notification, receipt_card
+from services.clock import Clock, utcnow
+from services.notifications import NotificationKind, OutboxSignal
+from storage.interface import Store
+from storage.models import OutboxItem
+
+log = logging.getLogger(__name__)
+
+GLOBAL_RATE = 30.0  # messages per second, all chats together
+PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
+MAX_BACKOFF = 300.0
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        store: Store,
+        bot: Bot,
+        signal: OutboxSignal,
+        clock: Clock = utcnow,
+        *,
+        per_chat_interval: float = PER_CHAT_INTERVAL,
+        global_rate: float = GLOBAL_RATE,
+    ) -> None:
+        self.store = store
+        self.bot = bot
+        self.signal = signal
+        self.clock = clock
+        self.per_chat_interval = per_chat_interval
+        self.global_interval = 1.0 / global_rate
+        self._last_to_chat: dict[int, float] = {}
+        self._next_send_at = 0.0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                busy = await self.drain()
+            except Exception:
+                log.exception("Outbox drain failed; retrying")
+                busy = False
+            if not busy:
+                await self.signal.wait(1.0)
+
+    async def drain(self) -> bool:
+        """One pass over what is due. True when something was held back for pacing."""
+        items = await self.store.due_notifications(self.clock(), 100)
+        held: set[int] = set()
+        for item in items:
+            if item.chat_id in held:
+                continue  # keep per-chat order: an earlier one for this chat waits
+            wait_chat = self._last_to_chat.get(item.chat_id, 0) + self.per_chat_interval
+            if wait_chat > time.monotonic():
+                held.add(item.chat_id)
+                continue
+            await self._pace()
+            if not await self.deliver(item):
+                held.add(item.chat_id)
+        if held:
+            await asyncio.sleep(0.1)
+        return bool(held)
+
+    async def _pace(self) -> None:
+        now = time.monotonic()
+        if self._next_send_at > now:
+            await asyncio.sleep(self._next_send_at - now)
+        self._next_send_at = max(now, self._next_send_at) + self.global_interval
+
+    async def deliver(self, item: OutboxItem) -> bool:
+        """Send one item; True when it is done with (sent or given up on)."""
+        try:
+            await self._send(item)
+        except TelegramRetryAfter as exc:
+            log.warning("Telegram asks to wait %s s (chat %s)", exc.retry_after, item.chat_id)
+            self._next_send_at = time.monotonic() + exc.retry_after
+            await self.store.postpone(
+                item.id, "retry_after", self.clock() + timedelta(seconds=exc.retry_after)
+            )
+            return False
+        except (TelegramForbiddenError, TelegramNotFound, TelegramUnauthorizedError) as exc:
+            log.warning(
+                "Notification %s to chat %s dropped: %s", item.id, item.chat_id, exc.message
+            )
+            await self.store.mark_dead(item.id, exc.message)
+            return True
+        except TelegramBadRequest as exc:
+            if "message is not modified" in exc.message:
+                await self.store.mark_sent(item.id, self.clock())
+                return True
+            log.warning(
+                "Notification %s to chat %s refused: %s", item.id, item.chat_id, exc.message
+            )
+            await self.store.mark_dead(item.id, exc.message)
+            return True
+        except Exception as exc:
+            delay = min(MAX_BACKOFF, 2.0 ** min(item.attempts + 1, 10))
+            log.warning(
+                "Notification %s to chat %s failed (%s); retry in %.0f s",
+                item.id,
+                item.chat_id,
+                type(exc).__name__,
+                delay,
+            )
+            await self.store.postpone(
+                item.id, type(exc).__name__, self.clock() + timedelta(seconds=delay)
+            )
+            return False
+        self._last_to_chat[item.chat_id] = time.monotonic()
+        await self.store.mark_sent(item.id, self.clock())
+        return True
+
+    async def _send(self, item: OutboxItem) -> None:
+        receipt = await self.store.get_receipt(item.receipt_id)
+        if receipt is None:
+            raise LookupError(f"receipt {item.receipt_id} is gone")
+        locale = await self.store.get_language(item.chat_id) or DEFAULT_LOCALE
+        if item.kind == NotificationKind.CARD:
+            if receipt.card_chat_id is None or receipt.card_message_id is None:
+                return
+            await self.bot.edit_message_text(
+                chat_id=receipt.card_chat_id,
+                message_id=receipt.card_message_id,
+                text=receipt_card(receipt, locale),
+                reply_markup=receipt_card_keyboard(receipt, locale),
+            )
+            return
+        await self.bot.send_message(item.chat_id, notification(item.kind, receipt, locale))

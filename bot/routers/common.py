@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from aiogram import Router
+
+router = Router(name="common")

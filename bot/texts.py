@@ -1,0 +1,114 @@
+"""What users read: receipt cards, lists and notifications, rendered in a locale."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+from bot.i18n import N_, t
+from services.money import format_amount
+from storage.models import Channel, Receipt, ReceiptStatus
+
+KYIV = ZoneInfo("Europe/Kyiv")
+
+
+def kyiv_time(moment: datetime) -> str:
+    return moment.astimezone(KYIV).strftime("%d.%m.%Y %H:%M")
+
+
+def channel_name(channel: Channel, locale: str | None = None) -> str:
+    names = {
+        Channel.EMAIL: t("E-mail", locale),
+        Channel.PRIVAT24: t("Privat24", locale),
+        Channel.SMS: t("SMS", locale),
+        Channel.LINK: t("Link / QR", locale),
+    }
+    return names[channel]
+
+
+def status_line(receipt: Receipt, locale: str | None = None) -> str:
+    s = ReceiptStatus
+    if receipt.status is s.PAID:
+        line = t("✅ Paid", locale)
+        if receipt.paid_at:
+            line += " " + kyiv_time(receipt.paid_at)
+        if receipt.card_mask:
+            line += ", " + t("card {mask}", locale, mask=escape(receipt.card_mask))
+        return line
+    labels = {
+        s.DRAFT: t("⚠️ Not confirmed by LiqPay yet", locale),
+        s.AWAITING: t("⏳ Awaiting payment", locale),
+        s.FAILED: t("❌ Payment failed", locale),
+        s.EXPIRED: t("⌛ Expired", locale),
+        s.CANCELLED: t("🚫 Cancelled", locale),
+        s.REFUNDED: t("↩️ Refunded", locale),
+    }
+    return labels[receipt.status]
+
+
+def receipt_card(receipt: Receipt, locale: str | None = None) -> str:
+    contact = f" · {escape(receipt.contact)}" if receipt.contact else ""
+    lines = [
+        t("🧾 <b>Receipt No {number}</b>", locale, number=receipt.number),
+        t(
+            "Amount: <b>{amount}</b>",
+            locale,
+            amount=format_amount(receipt.amount, receipt.currency),
+        ),
+        t("For: {description}", locale, description=escape(receipt.description)),
+        t("Channel: {channel}", locale, channel=channel_name(receipt.channel, locale)) + contact,
+        t("Payable until: {when} (Kyiv)", locale, when=kyiv_time(receipt.expires_at)),
+        t("Status: {status}", locale, status=status_line(receipt, locale)),
+    ]
+    if receipt.flagged:
+        lines.append(
+            t("❗ Needs the owner's attention: {reason}", locale, reason=escape(receipt.flagged))
+        )
+    if receipt.link and receipt.status is ReceiptStatus.AWAITING:
+        lines.append(t("Payment link: {link}", locale, link=escape(receipt.link)))
+    return "\n".join(lines)
+
+
+def receipt_line(receipt: Receipt, locale: str | None = None) -> str:
+    return t(
+        "No {number} · {amount} · {description} · until {when}",
+        locale,
+        number=receipt.number,
+        amount=format_amount(receipt.amount, receipt.currency),
+        description=escape(receipt.description[:40]),
+        when=kyiv_time(receipt.expires_at),
+    )
+
+
+def notification(kind: str, receipt: Receipt, locale: str | None = None) -> str:
+    """The message a cashier or owner gets when something happens to a receipt."""
+    amount = format_amount(receipt.amount, receipt.currency)
+    heads = {
+        "paid": N_("✅ Receipt No {number} is paid: {amount}"),
+        "paid_late": N_(
+            "✅ Receipt No {number} was paid after it was closed: {amount}. "
+            "Check whether to refund."
+        ),
+        "failed": N_("❌ Payment of receipt No {number} failed: {amount}"),
+        "expired": N_("⌛ Receipt No {number} expired unpaid: {amount}"),
+        "refunded": N_("↩️ Receipt No {number} was refunded: {amount}"),
+        "mismatch": N_(
+            "❗ Receipt No {number}: LiqPay reports a payment that differs from the "
+            "receipt ({amount}). It is not marked paid; check it in the LiqPay cabinet."
+        ),
+    }
+    head = t(
+        heads.get(kind, N_("Receipt No {number} changed")),
+        locale,
+        number=receipt.number,
+        amount=amount,
+    )
+    lines = [head, t("For: {description}", locale, description=escape(receipt.description))]
+    if kind in ("paid", "paid_late") and receipt.paid_at:
+        lines.append(t("Paid at: {when} (Kyiv)", locale, when=kyiv_time(receipt.paid_at)))
+    if kind in ("paid", "paid_late") and receipt.card_mask:
+        lines.append(t("Card: {mask}", locale, mask=escape(receipt.card_mask)))
+    if kind == "mismatch" and receipt.flagged:
+        lines.append(escape(receipt.flagged))
+    return "\n".join(lines)

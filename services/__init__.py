@@ -1,0 +1,1 @@
+"""Domain logic: LiqPay, invoices, payments, notifications. No aiogram imports here."""

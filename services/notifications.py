@@ -1,0 +1,49 @@
+"""Which notifications a receipt's change causes, and the signal that wakes the sender."""
+
+from __future__ import annotations
+
+import asyncio
+
+from storage.interface import Store
+from storage.models import NewNotification, Receipt, Role
+
+
+class NotificationKind:
+    PAID = "paid"
+    PAID_LATE = "paid_late"  # money arrived after the receipt was cancelled, expired or failed
+    FAILED = "failed"
+    EXPIRED = "expired"
+    REFUNDED = "refunded"
+    MISMATCH = "mismatch"  # paid amount or currency differs from the receipt's
+    CARD = "card"  # re-render the receipt card where it was shown
+
+
+class OutboxSignal:
+    """Set after a transaction that wrote notifications; the sender waits on it."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+
+    async def wait(self, max_wait: float) -> None:
+        try:
+            await asyncio.wait_for(self._event.wait(), max_wait)
+        except TimeoutError:
+            pass
+        self._event.clear()
+
+
+async def recipients(
+    store: Store, receipt: Receipt, kind: str, *, owners_only: bool = False
+) -> list[NewNotification]:
+    """The cashier who issued the receipt and every owner, once each, plus a card update."""
+    chats: list[int] = [] if owners_only else [receipt.cashier_id]
+    for owner in await store.member_ids(receipt.shop_id, Role.OWNER):
+        if owner not in chats:
+            chats.append(owner)
+    result = [NewNotification(chat, kind) for chat in chats]
+    if receipt.card_chat_id is not None and receipt.card_message_id is not None:
+        result.append(NewNotification(receipt.card_chat_id, NotificationKind.CARD))
+    return result

@@ -1,0 +1,267 @@
+"""The receipt state machine and everything that moves a receipt after it is issued.
+
+    draft -> awaiting -> paid | failed | expired | cancelled;  paid -> refunded
+
+Money wins: a payment LiqPay reports for a failed, expired or cancelled receipt (the customer
+paid at the last moment) still makes it paid, and the owner is told it came late.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import SecretStr
+
+from services.clock import Clock, utcnow
+from services.crypto import SecretBox
+from services.liqpay import (
+    Credentials,
+    LiqPayClient,
+    LiqPayRefused,
+    PaymentNotFound,
+    PaymentState,
+    StatusAnswer,
+    payment_state,
+)
+from services.money import from_wire
+from services.notifications import NotificationKind, OutboxSignal, recipients
+from storage.interface import Store
+from storage.models import Channel, EventSource, Member, Receipt, ReceiptStatus
+
+log = logging.getLogger(__name__)
+
+S = ReceiptStatus
+ALLOWED: dict[ReceiptStatus, frozenset[ReceiptStatus]] = {
+    S.DRAFT: frozenset({S.AWAITING, S.PAID}),
+    S.AWAITING: frozenset({S.PAID, S.FAILED, S.EXPIRED, S.CANCELLED}),
+    S.PAID: frozenset({S.REFUNDED}),
+    S.FAILED: frozenset({S.PAID}),
+    S.EXPIRED: frozenset({S.PAID}),
+    S.CANCELLED: frozenset({S.PAID}),
+    S.REFUNDED: frozenset(),
+}
+LIQPAY_INVOICE_CHANNELS = frozenset({Channel.EMAIL, Channel.PRIVAT24})
+
+
+def sources_of(target: ReceiptStatus) -> list[ReceiptStatus]:
+    return [state for state, targets in ALLOWED.items() if target in targets]
+
+
+class NoKeys(Exception):
+    """The shop has no LiqPay keys yet."""
+
+
+def can_access(member: Member, receipt: Receipt) -> bool:
+    """An owner sees the shop's receipts; a cashier only their own."""
+    if receipt.shop_id != member.shop_id:
+        return False
+    return member.is_owner or receipt.cashier_id == member.user_id
+
+
+@dataclass(frozen=True)
+class PaymentReport:
+    """What LiqPay said about one order, from a callback or a `status` answer."""
+
+    status: str | None
+    amount: int | None
+    currency: str | None
+    payment_id: str | None
+    card_mask: str | None
+    paid_at: datetime | None
+
+    @classmethod
+    def from_status(cls, answer: StatusAnswer) -> PaymentReport:
+        return cls(
+            status=answer.status,
+            amount=from_wire(answer.amount) if answer.amount is not None else None,
+            currency=answer.currency,
+            payment_id=str(answer.payment_id) if answer.payment_id is not None else None,
+            card_mask=answer.sender_card_mask2,
+            paid_at=answer.paid_at,
+        )
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> PaymentReport:
+        return cls.from_status(StatusAnswer.model_validate(payload))
+
+
+class ReceiptService:
+    def __init__(
+        self,
+        store: Store,
+        liqpay: LiqPayClient,
+        box: SecretBox,
+        signal: OutboxSignal,
+        clock: Clock = utcnow,
+    ) -> None:
+        self.store = store
+        self.liqpay = liqpay
+        self.box = box
+        self.signal = signal
+        self.clock = clock
+
+    async def credentials(self, shop_id: int) -> Credentials | None:
+        settings = await self.store.get_settings(shop_id)
+        if not settings.public_key or not settings.private_key_enc:
+            return None
+        private = SecretStr(self.box.decrypt(settings.private_key_enc))
+        return Credentials(settings.public_key, private, settings.api_version)
+
+    async def require_credentials(self, shop_id: int) -> Credentials:
+        creds = await self.credentials(shop_id)
+        if creds is None:
+            raise NoKeys
+        return creds
+
+    async def for_member(self, member: Member, receipt_id: int) -> Receipt | None:
+        receipt = await self.store.get_receipt(receipt_id)
+        if receipt is None or not can_access(member, receipt):
+            return None
+        return receipt
+
+    async def move(
+        self,
+        receipt: Receipt,
+        new: ReceiptStatus,
+        source: EventSource,
+        *,
+        notify: str | None = None,
+        changes: dict[str, Any] | None = None,
+        liqpay_status: str | None = None,
+        detail: str | None = None,
+    ) -> Receipt | None:
+        """One allowed transition as one transaction, with its event and notifications.
+        None when the receipt is no longer in a state that may move to `new`."""
+        notifications = await recipients(self.store, receipt, notify) if notify else []
+        moved = await self.store.transition(
+            receipt.id,
+            expected=sources_of(new),
+            new=new,
+            source=source,
+            now=self.clock(),
+            changes=changes,
+            liqpay_status=liqpay_status,
+            detail=detail,
+            notifications=notifications,
+        )
+        if moved is not None and notifications:
+            self.signal.notify()
+        return moved
+
+    async def apply_report(
+        self, receipt: Receipt, report: PaymentReport, source: EventSource
+    ) -> Receipt:
+        """Apply what LiqPay said. Repeats and stale statuses change nothing."""
+        state = payment_state(report.status)
+        moved: Receipt | None = None
+        if state is PaymentState.PAID:
+            if report.amount != receipt.amount or (report.currency or "") != receipt.currency:
+                await self._flag_mismatch(receipt, report, source)
+                return await self.store.get_receipt(receipt.id) or receipt
+            late = receipt.status in (S.FAILED, S.EXPIRED, S.CANCELLED)
+            moved = await self.move(
+                receipt,
+                S.PAID,
+                source,
+                notify=NotificationKind.PAID_LATE if late else NotificationKind.PAID,
+                changes={
+                    "paid_at": report.paid_at or self.clock(),
+                    "payment_id": report.payment_id,
+                    "card_mask": report.card_mask,
+                },
+                liqpay_status=report.status,
+            )
+        elif state is PaymentState.FAILED and receipt.status is S.AWAITING:
+            moved = await self.move(
+                receipt,
+                S.FAILED,
+                source,
+                notify=NotificationKind.FAILED,
+                liqpay_status=report.status,
+            )
+        elif state is PaymentState.REFUNDED and receipt.status is S.PAID:
+            moved = await self.move(
+                receipt, S.REFUNDED, source, notify=NotificationKind.REFUNDED,
+                liqpay_status=report.status,
+            )  # fmt: skip
+        return moved or await self.store.get_receipt(receipt.id) or receipt
+
+    async def _flag_mismatch(
+        self, receipt: Receipt, report: PaymentReport, source: EventSource
+    ) -> None:
+        reason = f"paid {report.amount} {report.currency} (payment {report.payment_id})"
+        log.warning("Receipt %s: paid amount or currency differs: %s", receipt.id, reason)
+        notifications = await recipients(
+            self.store, receipt, NotificationKind.MISMATCH, owners_only=True
+        )
+        if await self.store.flag(
+            receipt.id,
+            reason=reason,
+            source=source,
+            now=self.clock(),
+            liqpay_status=report.status,
+            notifications=notifications,
+        ):
+            self.signal.notify()
+
+    async def refresh(self, receipt: Receipt, source: EventSource = EventSource.USER) -> Receipt:
+        """Ask LiqPay afresh and apply the answer. `payment_not_found` means awaiting."""
+        creds = await self.require_credentials(receipt.shop_id)
+        try:
+            answer = await self.liqpay.status(creds, receipt.order_id)
+        except PaymentNotFound:
+            return receipt
+        return await self.apply_report(receipt, PaymentReport.from_status(answer), source)
+
+    async def cancel(self, receipt: Receipt) -> Receipt:
+        """Cancel an awaiting receipt: first make sure it was not paid meanwhile, then
+        withdraw the LiqPay invoice. LiqPay errors propagate and change nothing."""
+        fresh = await self.refresh(receipt)
+        if fresh.status is not S.AWAITING:
+            return fresh
+        if fresh.channel in LIQPAY_INVOICE_CHANNELS:
+            await self._cancel_invoice(fresh)
+        return await self.move(fresh, S.CANCELLED, EventSource.USER) or fresh
+
+    async def expire(self, receipt: Receipt) -> Receipt:
+        """Past its expiry: make sure it was not paid, withdraw the invoice, mark expired."""
+        fresh = await self.refresh(receipt, EventSource.POLL)
+        if fresh.status is not S.AWAITING:
+            return fresh
+        if fresh.channel in LIQPAY_INVOICE_CHANNELS:
+            await self._cancel_invoice(fresh)
+        moved = await self.move(fresh, S.EXPIRED, EventSource.POLL, notify=NotificationKind.EXPIRED)
+        return moved or fresh
+
+    async def settle_draft(self, draft: Receipt) -> Receipt | None:
+        """A draft left by an outage: if LiqPay knows the order, track it as awaiting (or
+        paid); if not and it is past its expiry, withdraw anything that might exist and drop
+        it. Returns None when the draft was dropped."""
+        creds = await self.require_credentials(draft.shop_id)
+        try:
+            answer = await self.liqpay.status(creds, draft.order_id)
+        except PaymentNotFound:
+            if draft.expires_at > self.clock():
+                return draft
+            if draft.channel in LIQPAY_INVOICE_CHANNELS:
+                await self._cancel_invoice(draft)
+            await self.store.delete_draft(draft.id)
+            return None
+        report = PaymentReport.from_status(answer)
+        if payment_state(report.status) is PaymentState.AWAITING:
+            return (
+                await self.move(draft, S.AWAITING, EventSource.POLL, liqpay_status=report.status)
+                or draft
+            )
+        return await self.apply_report(draft, report, EventSource.POLL)
+
+    async def _cancel_invoice(self, receipt: Receipt) -> None:
+        creds = await self.require_credentials(receipt.shop_id)
+        try:
+            await self.liqpay.invoice_cancel(creds, receipt.order_id)
+        except LiqPayRefused as exc:
+            # An invoice that is already gone can't be paid either; anything else is logged.
+            log.warning("invoice_cancel for receipt %s refused: %s", receipt.id, exc.err_code)

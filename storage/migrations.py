@@ -1,0 +1,109 @@
+"""Versioned schema. Append new steps; never edit a released one."""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the whole first schema. Times are UTC epoch seconds (REAL); money is INTEGER kopecks.
+    """
+    CREATE TABLE users (
+        user_id INTEGER PRIMARY KEY,
+        language TEXT,  -- chosen with /lang
+        telegram_language TEXT  -- as Telegram last reported it
+    );
+    CREATE TABLE shops (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE members (
+        shop_id INTEGER NOT NULL REFERENCES shops(id) ON DELETE CASCADE,
+        user_id INTEGER NOT NULL UNIQUE,
+        role TEXT NOT NULL CHECK (role IN ('owner', 'cashier')),
+        name TEXT NOT NULL DEFAULT '',
+        joined_at REAL NOT NULL,
+        PRIMARY KEY (shop_id, user_id)
+    );
+    CREATE TABLE invites (
+        token TEXT PRIMARY KEY,
+        shop_id INTEGER NOT NULL REFERENCES shops(id) ON DELETE CASCADE,
+        created_by INTEGER NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        used_by INTEGER,
+        used_at REAL
+    );
+    CREATE TABLE shop_settings (
+        shop_id INTEGER PRIMARY KEY REFERENCES shops(id) ON DELETE CASCADE,
+        public_key TEXT,
+        private_key_enc BLOB,
+        api_version INTEGER NOT NULL DEFAULT 3 CHECK (api_version IN (3, 7)),
+        sandbox INTEGER NOT NULL DEFAULT 0,
+        invoice_lifetime INTEGER NOT NULL DEFAULT 86400 CHECK (invoice_lifetime > 0),
+        currency TEXT NOT NULL DEFAULT 'UAH' CHECK (currency IN ('UAH', 'USD', 'EUR')),
+        sms_token_enc BLOB,
+        sms_sender TEXT
+    );
+    CREATE TABLE receipts (
+        id INTEGER PRIMARY KEY,
+        shop_id INTEGER NOT NULL REFERENCES shops(id),
+        number INTEGER NOT NULL,
+        cashier_id INTEGER NOT NULL,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        currency TEXT NOT NULL,
+        description TEXT NOT NULL,
+        channel TEXT NOT NULL CHECK (channel IN ('email', 'privat24', 'sms', 'link')),
+        contact TEXT,
+        order_id TEXT NOT NULL UNIQUE CHECK (length(order_id) <= 255),
+        idempotency_key TEXT UNIQUE,
+        link TEXT,
+        invoice_token TEXT,
+        status TEXT NOT NULL CHECK (status IN
+            ('draft', 'awaiting', 'paid', 'failed', 'expired', 'cancelled', 'refunded')),
+        liqpay_status TEXT,
+        flagged TEXT,
+        expires_at REAL NOT NULL,
+        created_at REAL NOT NULL,
+        paid_at REAL,
+        payment_id TEXT,
+        card_mask TEXT,
+        card_chat_id INTEGER,
+        card_message_id INTEGER,
+        last_checked_at REAL,
+        next_check_at REAL NOT NULL,
+        UNIQUE (shop_id, number)
+    );
+    CREATE INDEX receipts_awaiting_by_shop ON receipts (shop_id, status, id);
+    CREATE INDEX receipts_awaiting_by_expiry ON receipts (status, expires_at);
+    CREATE INDEX receipts_due_check ON receipts (next_check_at)
+        WHERE status IN ('awaiting', 'draft');
+    CREATE TABLE receipt_events (
+        id INTEGER PRIMARY KEY,
+        receipt_id INTEGER NOT NULL REFERENCES receipts(id) ON DELETE CASCADE,
+        at REAL NOT NULL,
+        source TEXT NOT NULL CHECK (source IN ('callback', 'poll', 'user')),
+        from_status TEXT,
+        to_status TEXT NOT NULL,
+        liqpay_status TEXT,
+        detail TEXT
+    );
+    CREATE INDEX receipt_events_by_receipt ON receipt_events (receipt_id, id);
+    CREATE TRIGGER receipt_events_append_only_update BEFORE UPDATE ON receipt_events
+        BEGIN SELECT RAISE(ABORT, 'receipt_events is append-only'); END;
+    CREATE TRIGGER receipt_events_append_only_delete BEFORE DELETE ON receipt_events
+        WHEN (SELECT status FROM receipts WHERE id = OLD.receipt_id) IS NOT 'draft'
+        BEGIN SELECT RAISE(ABORT, 'receipt_events is append-only'); END;
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        chat_id INTEGER NOT NULL,
+        receipt_id INTEGER NOT NULL REFERENCES receipts(id),
+        kind TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        sent_at REAL,
+        last_error TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (state, next_attempt_at, id);
+    """,
+)
