@@ -16,16 +16,15 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.commands import set_default_commands
 from bot.i18n import setup_i18n
-from bot.middlewares import StoredLocaleMiddleware, UserContextMiddleware
+from bot.middlewares import AckMiddleware, StoredLocaleMiddleware, UserContextMiddleware
 from bot.notifier import OutboxSender
 from bot.routers import build_routers
+from bot.routers.common import on_error
 from bot.web import build_web_app
 from services.crypto import make_secret_box
 from services.invoices import InvoiceService
@@ -37,6 +36,7 @@ from services.reconciler import Reconciler
 from services.settings import Settings
 from services.shops import ShopService
 from services.sms import TurboSmsClient
+from storage.fsm import SqliteFsmStorage
 from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
     store = await SqliteStore.open(settings.database_path)
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     box = make_secret_box(secret, settings.database_path.parent)
-    liqpay = LiqPayClient(http, settings.liqpay_api_url)
+    liqpay = LiqPayClient(http, settings.liqpay_api_url, timeout=10, status_attempts=2)
     sms = TurboSmsClient(http, settings.sms_api_url)
     outbox_signal = OutboxSignal()
     receipts = ReceiptService(store, liqpay, box, outbox_signal)
@@ -85,10 +85,11 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_dispatcher(services: Services, settings: Settings) -> Dispatcher:
-    dp = Dispatcher(storage=MemoryStorage())
+    dp = Dispatcher(storage=SqliteFsmStorage(services.store))
     dp.update.outer_middleware(UserContextMiddleware(services.store))
     StoredLocaleMiddleware(setup_i18n()).setup(dp)
-    dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.callback_query.middleware(AckMiddleware())
+    dp.errors.register(on_error)
     dp.include_routers(*build_routers())
     dp.workflow_data.update(
         store=services.store,

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import TelegramObject, User
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import CallbackQuery, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
-from bot.i18n import LANGUAGES, locale_for
+from bot.i18n import LANGUAGES, locale_for, t
 from storage.interface import Store
 
 
@@ -46,3 +48,51 @@ class StoredLocaleMiddleware(I18nMiddleware):
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
         return str(data.get("locale") or self.i18n.default_locale)
+
+
+class Ack:
+    """Answers a callback query exactly once: with a text when a handler has one to say,
+    or silently after the handler. If Telegram no longer takes the answer (the query is
+    too old), a text is sent as a chat message instead, so nothing is silently lost."""
+
+    def __init__(self, callback: CallbackQuery) -> None:
+        self.callback = callback
+        self.done = False
+
+    async def __call__(self, text: str | None = None, alert: bool = False) -> None:
+        if self.done:
+            if text and self.callback.message is not None:
+                await self.callback.message.answer(text)
+            return
+        self.done = True
+        try:
+            await self.callback.answer(text, show_alert=alert)
+        except TelegramBadRequest:
+            if text and self.callback.message is not None:
+                await self.callback.message.answer(text)
+
+
+class AckMiddleware(BaseMiddleware):
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        if not isinstance(event, CallbackQuery):
+            return await handler(event, data)
+        ack = data["ack"] = Ack(event)
+        try:
+            result = await handler(event, data)
+        except Exception:
+            if not ack.done:
+                with contextlib.suppress(Exception):
+                    await ack(
+                        t("Something went wrong on our side. Nothing was lost; please try again."),
+                        alert=True,
+                    )
+            raise
+        if not ack.done:
+            with contextlib.suppress(Exception):  # a late answer is not worth failing for
+                await ack()
+        return result

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import html
 from datetime import datetime
-from html import escape
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_, t
@@ -11,6 +11,11 @@ from services.money import format_amount
 from storage.models import Channel, Receipt, ReceiptStatus
 
 KYIV = ZoneInfo("Europe/Kyiv")
+
+
+def escape(text: str) -> str:
+    """Text for Telegram HTML (quotes need no escaping there)."""
+    return html.escape(text, quote=False)
 
 
 def kyiv_time(moment: datetime) -> str:

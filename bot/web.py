@@ -30,7 +30,12 @@ async def healthz(request: web.Request) -> web.Response:
 async def liqpay_callback(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > MAX_CALLBACK_BYTES:
         return web.json_response({"error": "too large"}, status=413)
-    body = await request.content.read(MAX_CALLBACK_BYTES + 1)
+    body = b""
+    while len(body) <= MAX_CALLBACK_BYTES:  # read(n) returns what has arrived so far
+        chunk = await request.content.read(MAX_CALLBACK_BYTES + 1 - len(body))
+        if not chunk:
+            break
+        body += chunk
     if len(body) > MAX_CALLBACK_BYTES:
         return web.json_response({"error": "too large"}, status=413)
     try:

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from services.liqpay import Credentials, LiqPayRefused, PaymentNotFound
+from services.liqpay import Credentials, LiqPayRefused, LiqPayUnavailable, PaymentNotFound
 from services.money import format_amount
 from services.receipts import NoKeys, ReceiptService
 from services.settings import Settings
@@ -58,6 +58,14 @@ class SmsNotConfigured(Exception):
     pass
 
 
+class InvoiceNotConfirmed(Exception):
+    """LiqPay did not answer the invoice request; the draft keeps its order id for a retry."""
+
+    def __init__(self, receipt: Receipt) -> None:
+        super().__init__(f"receipt {receipt.id} not confirmed by LiqPay")
+        self.receipt = receipt
+
+
 class InvoiceService:
     def __init__(
         self,
@@ -76,7 +84,7 @@ class InvoiceService:
 
     async def issue(self, request: InvoiceRequest) -> IssueResult:
         """Make the invoice. The same idempotency key never makes a second receipt.
-        Raises NoKeys, SmsNotConfigured, InvoiceRefused or LiqPayUnavailable."""
+        Raises NoKeys, SmsNotConfigured, InvoiceRefused or InvoiceNotConfirmed."""
         creds = await self.receipts.require_credentials(request.shop_id)
         shop = await self.store.get_settings(request.shop_id)
         if request.channel is Channel.SMS and not shop.has_sms:
@@ -153,6 +161,8 @@ class InvoiceService:
                 server_url=self.settings.callback_url,
                 language=language,
             )
+        except LiqPayUnavailable as exc:
+            raise InvoiceNotConfirmed(draft) from exc
         except LiqPayRefused as exc:
             if exc.err_code == "order_id_duplicate":
                 return await self._activate(draft, link=None, token=None)
@@ -166,6 +176,8 @@ class InvoiceService:
             await self.liqpay.status(creds, draft.order_id)
         except PaymentNotFound:
             return False
+        except LiqPayUnavailable as exc:
+            raise InvoiceNotConfirmed(draft) from exc
         return True
 
     async def _activate(self, draft: Receipt, *, link: str | None, token: str | None) -> Receipt:
@@ -196,6 +208,7 @@ class InvoiceService:
 
 
 __all__ = [
+    "InvoiceNotConfirmed",
     "InvoiceRefused",
     "InvoiceRequest",
     "InvoiceService",

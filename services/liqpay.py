@@ -92,8 +92,8 @@ def decode_data(data: str) -> dict[str, Any]:
     """base64 JSON object to dict, amounts kept exact as Decimal."""
     try:
         decoded = json.loads(base64.b64decode(data, validate=True), parse_float=Decimal)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise SignatureError("data is not base64 JSON") from exc
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise SignatureError("data is not base64 JSON") from exc  # RecursionError: deep nesting
     if not isinstance(decoded, dict):
         raise SignatureError("data is not a JSON object")
     return decoded

@@ -136,6 +136,13 @@ class ShopService:
             raise PermissionError("only an owner changes settings")
         await self.store.update_settings(owner.shop_id, **fields)
 
+    def seal(self, secret: str) -> str:
+        """Encrypt a secret that must wait in a dialog's stored data between two steps."""
+        return self.box.encrypt(secret).decode()
+
+    def unseal(self, sealed: str) -> str:
+        return self.box.decrypt(sealed.encode())
+
     async def save_sms_gateway(self, owner: Member, token: str, sender: str) -> None:
         """Check the token with a balance request, then store it encrypted.
         Raises SmsError (token refused) or SmsUnavailable."""

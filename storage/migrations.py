@@ -105,5 +105,10 @@ MIGRATIONS: tuple[str, ...] = (
         last_error TEXT
     );
     CREATE INDEX outbox_pending ON outbox (state, next_attempt_at, id);
+    CREATE TABLE dialogs (
+        key TEXT PRIMARY KEY,
+        state TEXT,
+        data TEXT NOT NULL DEFAULT '{}'
+    );
     """,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -573,6 +574,30 @@ class SqliteStore:
             "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? "
             "WHERE id = ?",
             (error[:500], item_id),
+        )
+
+    # dialog state (aiogram FSM), so a restart does not lose a half-filled dialog
+
+    async def dialog_state(self, key: str) -> str | None:
+        row = await self._one("SELECT state FROM dialogs WHERE key = ?", (key,))
+        return row["state"] if row else None
+
+    async def set_dialog_state(self, key: str, state: str | None) -> None:
+        await self._exec(
+            "INSERT INTO dialogs (key, state) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET state = excluded.state",
+            (key, state),
+        )
+
+    async def dialog_data(self, key: str) -> dict[str, Any]:
+        row = await self._one("SELECT data FROM dialogs WHERE key = ?", (key,))
+        return dict(json.loads(row["data"])) if row else {}
+
+    async def set_dialog_data(self, key: str, data: dict[str, Any]) -> None:
+        await self._exec(
+            "INSERT INTO dialogs (key, data) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET data = excluded.data",
+            (key, json.dumps(data)),
         )
 
 

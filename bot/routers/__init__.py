@@ -1,4 +1,4 @@
-"""One router per feature; the fallback router goes last."""
+"""One router per feature. Order matters: commands first, the polite refusal last."""
 
 from __future__ import annotations
 
@@ -6,6 +6,14 @@ from aiogram import Router
 
 
 def build_routers() -> list[Router]:
-    from bot.routers import common
+    from bot.routers import common, invoice, receipts, settings, staff, start
 
-    return [common.router]
+    return [
+        common.router,
+        start.router,
+        staff.router,
+        settings.router,
+        invoice.router,
+        receipts.router,
+        common.fallback,
+    ]

@@ -1,5 +1,132 @@
+"""/help, /cancel, /lang, and the polite refusal for everything a user may not do."""
+
 from __future__ import annotations
 
-from aiogram import Router
+import contextlib
+import logging
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, ErrorEvent, Message, ReplyKeyboardRemove
+
+from bot.commands import set_user_commands
+from bot.i18n import t
+from bot.keyboards import LanguageChoice, language_keyboard, main_menu
+from bot.middlewares import Ack
+from storage.interface import Store
+from storage.models import Member
+
+log = logging.getLogger(__name__)
 
 router = Router(name="common")
+fallback = Router(name="fallback")
+
+
+def help_text(member: Member | None, locale: str | None = None) -> str:
+    if member is None:
+        return t(
+            "This bot issues LiqPay invoices for small shops.\n"
+            "/start — create your shop (or join one with an owner's invite link)\n"
+            "/lang — language",
+            locale,
+        )
+    text = t(
+        "<b>Cashier</b>\n"
+        "/new — issue an invoice: amount, what for, and how the customer gets it "
+        "(e-mail, Privat24, SMS, or a link and QR code)\n"
+        "/pending — receipts awaiting payment, with «Check status»\n"
+        "/cancel — leave the current dialog\n"
+        "/lang — language\n"
+        "You are told when an invoice is paid.",
+        locale,
+    )
+    if member.is_owner:
+        text += "\n\n" + t(
+            "<b>Owner</b>\n"
+            "/settings — LiqPay keys, invoice lifetime, currency, API version, SMS gateway\n"
+            "/invite — a link for a new cashier\n"
+            "/staff — shop members\n"
+            "/pending shows every receipt of the shop.",
+            locale,
+        )
+    return text
+
+
+@router.message(Command("help"))
+async def help_command(message: Message, member: Member | None) -> None:
+    await message.answer(help_text(member))
+
+
+@router.message(Command("cancel"))
+async def cancel_command(message: Message, state: FSMContext, member: Member | None) -> None:
+    had_dialog = await state.get_state() is not None
+    await state.clear()
+    text = t("Cancelled. Nothing was saved.") if had_dialog else t("There is nothing to cancel.")
+    markup = main_menu(member) if member else ReplyKeyboardRemove()
+    await message.answer(text, reply_markup=markup)
+
+
+@router.message(Command("lang"))
+async def lang_command(message: Message) -> None:
+    await message.answer(t("Choose the language:"), reply_markup=language_keyboard())
+
+
+@router.callback_query(LanguageChoice.filter())
+async def lang_chosen(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: LanguageChoice,
+    store: Store,
+    member: Member | None,
+    bot: Bot,
+) -> None:
+    locale = callback_data.language if callback_data.language in ("uk", "en") else "uk"
+    await store.set_language(callback.from_user.id, locale)
+    await set_user_commands(bot, callback.from_user.id, member, locale)
+    if callback.message is not None:
+        await bot.send_message(
+            callback.from_user.id,
+            t("Language: English", locale) if locale == "en" else t("Мова: українська", locale),
+        )
+
+
+@fallback.callback_query()
+async def unknown_callback(callback: CallbackQuery, ack: Ack, member: Member | None) -> None:
+    if member is None:
+        await ack(t("This is for shop members. Send /start to begin."))
+    else:
+        await ack(t("This button is no longer active."))
+
+
+@fallback.message(F.text.startswith("/"))
+async def unknown_command(message: Message, member: Member | None) -> None:
+    if member is None:
+        await message.answer(t("Sorry, this is for shop members. Send /start or /help."))
+    else:
+        await message.answer(t("Unknown command. /help lists what you can do."))
+
+
+@fallback.message()
+async def anything_else(message: Message, member: Member | None) -> None:
+    if member is None:
+        await message.answer(t("Sorry, this is for shop members. Send /start or /help."))
+    else:
+        await message.answer(
+            t("To issue an invoice, tap «New invoice» or send /new."),
+            reply_markup=main_menu(member),
+        )
+
+
+async def on_error(event: ErrorEvent) -> None:
+    """Log the failure; tell the person something went wrong, never show a traceback.
+    (A failed button press is answered by AckMiddleware.)"""
+    exc = event.exception
+    if "query is too old" in str(exc) or "message is not modified" in str(exc):
+        return
+    log.error("Update %s failed: %s", event.update.update_id, type(exc).__name__, exc_info=exc)
+    if event.update.message is not None:
+        with contextlib.suppress(Exception):
+            await event.update.message.answer(
+                t("Something went wrong on our side. Nothing was lost; please try again.")
+            )

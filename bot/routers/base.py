@@ -1,0 +1,69 @@
+"""Small pieces the feature routers share."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import F
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Filter
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+
+from bot.i18n import LANGUAGES, t
+from bot.keyboards import menu_labels
+from services.liqpay import LiqPayRefused, LiqPayUnavailable
+from storage.models import Member
+
+log = logging.getLogger(__name__)
+
+
+class IsMember(Filter):
+    """Passes for a member of any shop; everyone else falls through to the refusal."""
+
+    async def __call__(self, event: TelegramObject, member: Member | None = None) -> bool:
+        return member is not None
+
+
+def menu_text(key: str) -> set[str]:
+    """A main-menu button's label in every language, for matching what was tapped."""
+    return {menu_labels(locale)[key] for locale in LANGUAGES}
+
+
+ALL_MENU_LABELS = {label for locale in LANGUAGES for label in menu_labels(locale).values()}
+# What a dialog step takes as its answer: not a command and not a main-menu button, which
+# fall through to their own handlers (and leave the dialog).
+DIALOG_INPUT = ~F.text.startswith("/") & ~F.text.in_(ALL_MENU_LABELS)
+DIALOG_TEXT = F.text & DIALOG_INPUT
+
+
+async def safe_edit(
+    message: Message | Any, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Edit a message, ignoring "message is not modified"."""
+    if not isinstance(message, Message):
+        return
+    try:
+        await message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if "message is not modified" not in exc.message:
+            raise
+
+
+def liqpay_problem(exc: Exception) -> str:
+    """What the person is told when LiqPay said no or did not answer."""
+    if isinstance(exc, LiqPayUnavailable):
+        return t("LiqPay is not answering right now. Nothing changed; try again in a minute.")
+    if isinstance(exc, LiqPayRefused):
+        return t(
+            "LiqPay refused: {code}. Nothing changed.",
+            code=exc.err_code,
+        )
+    return t("Something went wrong. Nothing changed; try again.")
+
+
+def display_name(message: Message | CallbackQuery) -> str:
+    user = message.from_user
+    if user is None:
+        return ""
+    return user.full_name[:64]

@@ -1,0 +1,375 @@
+"""/new: amount → what for → channel → contact → confirm → LiqPay invoice and its card."""
+
+from __future__ import annotations
+
+import uuid
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.i18n import t
+from bot.keyboards import (
+    ChannelChoice,
+    DialogAction,
+    ReceiptAction,
+    cancel_keyboard,
+    channel_keyboard,
+    confirm_keyboard,
+    main_menu,
+    skip_keyboard,
+)
+from bot.middlewares import Ack
+from bot.routers.base import (
+    DIALOG_INPUT,
+    DIALOG_TEXT,
+    IsMember,
+    liqpay_problem,
+    menu_text,
+    safe_edit,
+)
+from bot.routers.receipts import send_card, send_qr
+from bot.texts import channel_name, escape
+from services.contacts import ContactError, normalize_email, normalize_phone
+from services.invoices import (
+    MAX_DESCRIPTION,
+    InvoiceNotConfirmed,
+    InvoiceRefused,
+    InvoiceRequest,
+    InvoiceService,
+    IssueResult,
+    SmsNotConfigured,
+)
+from services.liqpay import LiqPayError
+from services.money import AmountError, format_amount, parse_amount
+from services.receipts import NoKeys, ReceiptService
+from services.settings import Settings
+from storage.interface import Store
+from storage.models import Channel, Member, ReceiptStatus
+
+router = Router(name="invoice")
+router.message.filter(IsMember())
+router.callback_query.filter(IsMember())
+
+
+class NewInvoice(StatesGroup):
+    amount = State()
+    description = State()
+    channel = State()
+    contact = State()
+    confirm = State()
+
+
+def no_keys_text(member: Member) -> str:
+    if member.is_owner:
+        return t("Set the shop's LiqPay keys first: /settings → LiqPay keys.")
+    return t("The shop owner has not set the LiqPay keys yet. Ask them to do it in /settings.")
+
+
+def amount_error_text(reason: str, settings: Settings, currency: str) -> str:
+    limit = format_amount(settings.max_invoice_kopecks, currency)
+    texts = {
+        "negative": t("The amount can't be negative."),
+        "zero": t("The amount must be more than zero."),
+        "decimals": t("At most two digits after the decimal point (kopecks)."),
+        "too_big": t("The largest invoice is {limit}.", limit=limit),
+    }
+    hint = t("Send the amount like 250, 250.50 or 1 250,50 (up to {limit}).", limit=limit)
+    reason_text = texts.get(reason, t("I could not read that amount."))
+    return f"{reason_text} {hint}"
+
+
+@router.message(Command("new"))
+@router.message(F.text.in_(menu_text("new")))
+async def new_invoice(
+    message: Message, member: Member, state: FSMContext, receipts: ReceiptService, store: Store
+) -> None:
+    await state.clear()
+    if await receipts.credentials(member.shop_id) is None:
+        await message.answer(no_keys_text(member))
+        return
+    currency = (await store.get_settings(member.shop_id)).currency
+    await state.set_state(NewInvoice.amount)
+    await state.update_data(currency=currency)
+    await message.answer(
+        t("New invoice. Amount in {currency}? For example 250 or 250,50.", currency=currency),
+        reply_markup=cancel_keyboard(),
+    )
+
+
+@router.message(NewInvoice.amount, DIALOG_TEXT)
+async def got_amount(message: Message, state: FSMContext, settings: Settings) -> None:
+    assert message.text is not None
+    currency = str((await state.get_data()).get("currency", "UAH"))
+    try:
+        amount = parse_amount(message.text, settings.max_invoice_kopecks)
+    except AmountError as exc:
+        await message.answer(amount_error_text(exc.reason, settings, currency))
+        return
+    await state.update_data(amount=amount)
+    await state.set_state(NewInvoice.description)
+    await message.answer(
+        t(
+            "{amount}. What is it for? Send a short description, or tap Skip.",
+            amount=format_amount(amount, currency),
+        ),
+        reply_markup=skip_keyboard(),
+    )
+
+
+@router.message(NewInvoice.description, DIALOG_TEXT)
+async def got_description(message: Message, state: FSMContext) -> None:
+    assert message.text is not None
+    description = " ".join(message.text.split())
+    if len(description) > MAX_DESCRIPTION:
+        await message.answer(t("Please keep it under {n} characters.", n=MAX_DESCRIPTION))
+        return
+    await state.update_data(description=description or None)
+    await _ask_channel(message, state)
+
+
+async def _ask_channel(message: Message, state: FSMContext) -> None:
+    await state.set_state(NewInvoice.channel)
+    await message.answer(
+        t("How does the customer get the invoice?"), reply_markup=channel_keyboard()
+    )
+
+
+@router.callback_query(NewInvoice.description, DialogAction.filter(F.action == "skip"))
+async def skip_description(callback: CallbackQuery, state: FSMContext) -> None:
+    await state.update_data(description=None)
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await _ask_channel(callback.message, state)
+
+
+@router.callback_query(NewInvoice.channel, ChannelChoice.filter())
+async def got_channel(
+    callback: CallbackQuery,
+    callback_data: ChannelChoice,
+    ack: Ack,
+    state: FSMContext,
+    member: Member,
+    store: Store,
+) -> None:
+    channel = callback_data.channel
+    if channel is Channel.SMS and not (await store.get_settings(member.shop_id)).has_sms:
+        text = (
+            t("SMS is not set up. Open /settings → SMS gateway to connect TurboSMS.")
+            if member.is_owner
+            else t("SMS is not set up. The shop owner can connect TurboSMS in /settings.")
+        )
+        await ack(text, alert=True)
+        return
+    await state.update_data(channel=channel.value)
+    if not isinstance(callback.message, Message):
+        return
+    await callback.message.edit_reply_markup(reply_markup=None)
+    if channel is Channel.LINK:
+        await state.update_data(contact=None)
+        await _ask_confirm(callback.message, state)
+        return
+    await state.set_state(NewInvoice.contact)
+    prompts = {
+        Channel.EMAIL: t("Customer's e-mail?"),
+        Channel.PRIVAT24: t("Customer's phone number of the Privat24 account, e.g. 050 123 45 67?"),
+        Channel.SMS: t("Customer's phone number for the SMS, e.g. 050 123 45 67?"),
+    }
+    await callback.message.answer(prompts[channel], reply_markup=cancel_keyboard())
+
+
+@router.message(NewInvoice.contact, DIALOG_TEXT)
+async def got_contact(message: Message, state: FSMContext) -> None:
+    assert message.text is not None
+    channel = Channel(str((await state.get_data())["channel"]))
+    try:
+        contact = (
+            normalize_email(message.text)
+            if channel is Channel.EMAIL
+            else normalize_phone(message.text)
+        )
+    except ContactError as exc:
+        texts = {
+            "email": t("That is not a valid e-mail address. Send it like name@example.com."),
+            "phone": t(
+                "That is not a valid phone number. Send it like 050 123 45 67 or +380501234567."
+            ),
+            "phone_not_ua": t("Only Ukrainian numbers (+380) work here. Send a Ukrainian number."),
+        }
+        await message.answer(texts[exc.reason])
+        return
+    await state.update_data(contact=contact)
+    await _ask_confirm(message, state)
+
+
+async def _ask_confirm(message: Message, state: FSMContext) -> None:
+    data = await state.get_data()
+    channel = Channel(str(data["channel"]))
+    contact = f" · {escape(str(data['contact']))}" if data.get("contact") else ""
+    description = data.get("description") or t("Payment for receipt No {number}", number="…")
+    await state.update_data(idempotency_key=uuid.uuid4().hex)
+    await state.set_state(NewInvoice.confirm)
+    await message.answer(
+        "\n".join(
+            [
+                t("<b>Check the invoice</b>"),
+                t(
+                    "Amount: <b>{amount}</b>",
+                    amount=format_amount(int(data["amount"]), str(data["currency"])),
+                ),
+                t("For: {description}", description=escape(str(description))),
+                t("Channel: {channel}", channel=channel_name(channel)) + contact,
+            ]
+        ),
+        reply_markup=confirm_keyboard(),
+    )
+
+
+@router.callback_query(NewInvoice.confirm, DialogAction.filter(F.action == "confirm"))
+async def confirm(
+    callback: CallbackQuery,
+    ack: Ack,
+    state: FSMContext,
+    member: Member,
+    invoices: InvoiceService,
+    store: Store,
+    bot: Bot,
+    locale: str,
+) -> None:
+    data = await state.get_data()
+    if "idempotency_key" not in data:
+        await ack(t("This invoice is already made."))
+        return
+    request = InvoiceRequest(
+        shop_id=member.shop_id,
+        cashier_id=member.user_id,
+        amount=int(data["amount"]),
+        description=data.get("description"),
+        channel=Channel(str(data["channel"])),
+        contact=data.get("contact"),
+        idempotency_key=f"{member.user_id}:{data['idempotency_key']}",
+        language=locale,
+    )
+    if isinstance(callback.message, Message):
+        await safe_edit(
+            callback.message, callback.message.html_text + "\n\n" + t("⏳ Making the invoice…")
+        )
+    try:
+        result = await invoices.issue(request)
+    except InvoiceNotConfirmed as exc:
+        await state.clear()
+        await bot.send_message(
+            member.user_id,
+            t(
+                "LiqPay is not answering, so the invoice is not confirmed yet. It is saved; "
+                "tap «Retry» in a minute — it will not make a second invoice."
+            ),
+        )
+        await send_card(bot, member.user_id, exc.receipt, store)
+        return
+    except (InvoiceRefused, NoKeys, SmsNotConfigured, LiqPayError) as exc:
+        await state.clear()
+        await bot.send_message(
+            member.user_id, issue_failure_text(exc, member), reply_markup=main_menu(member)
+        )
+        return
+    if result.in_progress:
+        await ack(t("This invoice is being made already."))
+        return
+    await state.clear()
+    await show_issued(bot, member, result, store)
+
+
+def issue_failure_text(exc: Exception, member: Member) -> str:
+    if isinstance(exc, InvoiceRefused):
+        detail = f" ({escape(exc.err_description)})" if exc.err_description else ""
+        return t(
+            "LiqPay refused the invoice: {code}{detail}. No invoice was made; check the data "
+            "and try again with /new.",
+            code=escape(exc.err_code),
+            detail=detail,
+        )
+    if isinstance(exc, NoKeys):
+        return no_keys_text(member)
+    if isinstance(exc, SmsNotConfigured):
+        return t("SMS is not set up for this shop. Choose another channel: /new")
+    return liqpay_problem(exc)
+
+
+async def show_issued(bot: Bot, member: Member, result: IssueResult, store: Store) -> None:
+    receipt = result.receipt
+    await send_card(bot, member.user_id, receipt, store)
+    if receipt.status is ReceiptStatus.AWAITING and receipt.channel is Channel.LINK:
+        await send_qr(bot, member.user_id, receipt)
+    if result.sms_error:
+        await bot.send_message(
+            member.user_id,
+            t(
+                "⚠️ The SMS was not sent ({reason}). Show the customer the QR code or the link, "
+                "or tap «Resend SMS».",
+                reason=escape(result.sms_error),
+            ),
+        )
+
+
+@router.callback_query(ReceiptAction.filter(F.action == "retry"))
+async def retry(
+    callback: CallbackQuery,
+    callback_data: ReceiptAction,
+    ack: Ack,
+    member: Member,
+    receipts: ReceiptService,
+    invoices: InvoiceService,
+    store: Store,
+    bot: Bot,
+    locale: str,
+) -> None:
+    receipt = await receipts.for_member(member, callback_data.id)
+    if receipt is None:
+        await ack(t("Receipt not found."), alert=True)
+        return
+    if receipt.status is not ReceiptStatus.DRAFT:
+        await ack(t("This invoice is already made."))
+        return
+    try:
+        result = await invoices.retry(receipt, locale)
+    except InvoiceNotConfirmed:
+        await ack(t("LiqPay is still not answering. Try again in a minute."), alert=True)
+        return
+    except (InvoiceRefused, NoKeys, SmsNotConfigured, LiqPayError) as exc:
+        if isinstance(callback.message, Message):
+            await safe_edit(callback.message, issue_failure_text(exc, member))
+        return
+    if result.in_progress:
+        await ack(t("This invoice is being made already."))
+        return
+    if isinstance(callback.message, Message):
+        await safe_edit(callback.message, t("✅ Done: the invoice is made."))
+    await show_issued(bot, member, result, store)
+
+
+@router.callback_query(DialogAction.filter(F.action == "cancel"))
+async def cancel_dialog(callback: CallbackQuery, state: FSMContext, member: Member) -> None:
+    await state.clear()
+    if isinstance(callback.message, Message):
+        await safe_edit(callback.message, t("Cancelled. Nothing was saved."))
+
+
+@router.callback_query(DialogAction.filter())
+async def stale_dialog_button(callback: CallbackQuery, ack: Ack) -> None:
+    await ack(t("This dialog is over. Start again with /new."), alert=True)
+
+
+@router.message(NewInvoice.amount, DIALOG_INPUT)
+@router.message(NewInvoice.description, DIALOG_INPUT)
+@router.message(NewInvoice.contact, DIALOG_INPUT)
+async def needs_text(message: Message) -> None:
+    await message.answer(t("Send it as a text message, or /cancel."))
+
+
+@router.message(NewInvoice.channel, DIALOG_INPUT)
+@router.message(NewInvoice.confirm, DIALOG_INPUT)
+async def needs_button(message: Message) -> None:
+    await message.answer(t("Tap one of the buttons above, or /cancel."))

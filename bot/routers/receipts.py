@@ -1,0 +1,145 @@
+"""/pending (the deferred receipts registry) and the actions on a receipt card."""
+
+from __future__ import annotations
+
+from aiogram import Bot, F, Router
+from aiogram.filters import Command
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+
+from bot.i18n import t
+from bot.keyboards import (
+    PendingPage,
+    ReceiptAction,
+    cancel_confirm_keyboard,
+    pending_keyboard,
+    receipt_card_keyboard,
+)
+from bot.middlewares import Ack
+from bot.routers.base import IsMember, liqpay_problem, menu_text, safe_edit
+from bot.texts import receipt_card, receipt_line
+from services.invoices import InvoiceService
+from services.liqpay import LiqPayError
+from services.qr import qr_png
+from services.receipts import NoKeys, ReceiptService
+from storage.interface import Store
+from storage.models import Member, Receipt
+
+router = Router(name="receipts")
+router.message.filter(IsMember())
+router.callback_query.filter(IsMember())
+
+PAGE_SIZE = 5
+
+
+async def send_card(bot: Bot, chat_id: int, receipt: Receipt, store: Store) -> None:
+    """Show a receipt card; the notifier keeps this latest copy up to date."""
+    sent = await bot.send_message(
+        chat_id, receipt_card(receipt), reply_markup=receipt_card_keyboard(receipt)
+    )
+    await store.set_card_message(receipt.id, chat_id, sent.message_id)
+
+
+async def send_qr(bot: Bot, chat_id: int, receipt: Receipt) -> None:
+    if not receipt.link:
+        return
+    await bot.send_photo(
+        chat_id,
+        BufferedInputFile(qr_png(receipt.link), filename=f"receipt-{receipt.number}.png"),
+        caption=t(
+            "Receipt No {number}: the customer scans this code to pay.", number=receipt.number
+        ),
+    )
+
+
+async def _pending_view(
+    store: Store, member: Member, page: int
+) -> tuple[str, list[Receipt], int, int]:
+    cashier = None if member.is_owner else member.user_id
+    receipts, total = await store.list_pending(member.shop_id, cashier, page * PAGE_SIZE, PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if total == 0:
+        return t("Nothing is awaiting payment."), [], 0, 1
+    head = t("⏳ <b>Awaiting payment: {total}</b>", total=total)
+    if pages > 1:
+        head += " " + t("(page {page} of {pages})", page=page + 1, pages=pages)
+    lines = [head, *(receipt_line(r) for r in receipts)]
+    lines.append(t("Tap a receipt to check its status."))
+    return "\n".join(lines), receipts, page, pages
+
+
+@router.message(Command("pending"))
+@router.message(F.text.in_(menu_text("pending")))
+async def pending(message: Message, member: Member, store: Store) -> None:
+    text, receipts, page, pages = await _pending_view(store, member, 0)
+    await message.answer(text, reply_markup=pending_keyboard(receipts, page, pages))
+
+
+@router.callback_query(PendingPage.filter())
+async def pending_page(
+    callback: CallbackQuery, ack: Ack, callback_data: PendingPage, member: Member, store: Store
+) -> None:
+    page = max(0, callback_data.page)
+    text, receipts, page, pages = await _pending_view(store, member, page)
+    if page >= pages:
+        text, receipts, page, pages = await _pending_view(store, member, pages - 1)
+    await safe_edit(callback.message, text, pending_keyboard(receipts, page, pages))
+
+
+@router.callback_query(ReceiptAction.filter())
+async def receipt_action(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: ReceiptAction,
+    member: Member,
+    receipts: ReceiptService,
+    invoices: InvoiceService,
+    store: Store,
+    bot: Bot,
+    locale: str,
+) -> None:
+    receipt = await receipts.for_member(member, callback_data.id)
+    if receipt is None:
+        await ack(t("Receipt not found."))
+        return
+    action = callback_data.action
+    chat_id = callback.from_user.id
+    try:
+        if action == "qr":
+            if not receipt.link:
+                await ack(t("This invoice has no link: LiqPay delivered it to the customer."))
+                return
+            await send_qr(bot, chat_id, receipt)
+        elif action == "cancel":
+            await safe_edit(
+                callback.message,
+                receipt_card(receipt)
+                + "\n\n"
+                + t("Cancel this invoice? The customer will not be able to pay it."),
+                cancel_confirm_keyboard(receipt),
+            )
+        elif action == "cancel_no":
+            await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
+        elif action == "cancel_yes":
+            receipt = await receipts.cancel(receipt)
+            await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
+        elif action == "open":
+            receipt = await receipts.refresh(receipt)
+            await send_card(bot, chat_id, receipt, store)
+        elif action == "sms":
+            error = await invoices.send_sms(receipt)
+            await ack(
+                t("SMS sent.") if error is None else t("SMS not sent: {reason}", reason=error),
+                alert=error is not None,
+            )
+        else:  # check
+            receipt = await receipts.refresh(receipt)
+            await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
+            await ack(t("Status checked."))
+    except NoKeys:
+        await ack(t("The shop has no LiqPay keys. The owner sets them in /settings."))
+    except LiqPayError as exc:
+        await ack(liqpay_problem(exc))
+
+
+def _message_id(callback: CallbackQuery) -> int:
+    return callback.message.message_id if callback.message is not None else 0

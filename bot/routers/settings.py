@@ -1,0 +1,322 @@
+"""/settings (owner only): LiqPay keys, invoice lifetime, currency, API version, SMS gateway."""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.i18n import t
+from bot.keyboards import (
+    LIFETIME_CHOICES,
+    SettingsAction,
+    cancel_keyboard,
+    options_keyboard,
+    settings_keyboard,
+)
+from bot.middlewares import Ack
+from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, menu_text, safe_edit
+from bot.texts import escape
+from services.liqpay import LiqPayUnavailable
+from services.money import CURRENCIES
+from services.shops import KeyCheck, ShopService, parse_lifetime
+from services.sms import SmsError, SmsUnavailable
+from storage.interface import Store
+from storage.models import Member
+
+log = logging.getLogger(__name__)
+
+router = Router(name="settings")
+router.message.filter(IsMember())
+router.callback_query.filter(IsMember())
+
+SENDER_RE = re.compile(r"^[A-Za-z0-9 ._-]{1,11}$")
+
+
+class KeysDialog(StatesGroup):
+    public = State()
+    private = State()
+
+
+class LifetimeDialog(StatesGroup):
+    typed = State()
+
+
+class SmsDialog(StatesGroup):
+    token = State()
+    sender = State()
+
+
+def lifetime_text(seconds: int) -> str:
+    for value, label in LIFETIME_CHOICES:
+        if value == seconds:
+            return t(label)
+    if seconds % 86400 == 0:
+        return t("{n} d", n=seconds // 86400)
+    if seconds % 3600 == 0:
+        return t("{n} h", n=seconds // 3600)
+    return t("{n} min", n=seconds // 60)
+
+
+async def settings_text(store: Store, member: Member) -> str:
+    s = await store.get_settings(member.shop_id)
+    if s.public_key:
+        mode = t("sandbox") if s.public_key.startswith("sandbox_") else t("live")
+        keys = t("set, {mode}; public key <code>{key}</code>", mode=mode, key=escape(s.public_key))
+    else:
+        keys = t("not set")
+    sms = (
+        t("TurboSMS, sender {sender}", sender=escape(s.sms_sender or ""))
+        if s.has_sms
+        else t("not set")
+    )
+    return "\n".join(
+        [
+            t("⚙️ <b>Settings of {shop}</b>", shop=escape(member.shop_name)),
+            t("LiqPay keys: {keys}", keys=keys),
+            t("Invoice lifetime: {lifetime}", lifetime=lifetime_text(s.invoice_lifetime)),
+            t("Currency: {currency}", currency=s.currency),
+            t("LiqPay API version: {version}", version=s.api_version),
+            t("SMS gateway: {sms}", sms=sms),
+        ]
+    )
+
+
+async def _delete_secret_message(message: Message) -> bool:
+    try:
+        await message.delete()
+    except TelegramBadRequest:
+        log.warning("Could not delete a message holding a secret")
+        return False
+    return True
+
+
+@router.message(Command("settings"))
+@router.message(F.text.in_(menu_text("settings")))
+async def settings_menu(message: Message, member: Member, store: Store, state: FSMContext) -> None:
+    if not member.is_owner:
+        await message.answer(t("Only the shop owner can change the settings."))
+        return
+    await state.clear()
+    await message.answer(await settings_text(store, member), reply_markup=settings_keyboard())
+
+
+@router.callback_query(SettingsAction.filter())
+async def settings_action(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: SettingsAction,
+    member: Member,
+    store: Store,
+    shops: ShopService,
+    state: FSMContext,
+) -> None:
+    if not member.is_owner:
+        await ack(t("Only the shop owner can change the settings."))
+        return
+    item, value = callback_data.item, callback_data.value
+    if item == "keys":
+        await state.set_state(KeysDialog.public)
+        await safe_edit(
+            callback.message,
+            t("Send the LiqPay <b>public key</b> (LiqPay business cabinet → Settings → API keys)."),
+            cancel_keyboard(),
+        )
+        return
+    if item == "lifetime" and not value:
+        await state.set_state(LifetimeDialog.typed)
+        options = [(str(seconds), t(label)) for seconds, label in LIFETIME_CHOICES]
+        await safe_edit(
+            callback.message,
+            t("How long may an invoice be paid? Pick one or type it, e.g. 90m, 2h, 5d."),
+            options_keyboard("lifetime", options),
+        )
+        return
+    if item == "currency" and not value:
+        options = [(c, c) for c in CURRENCIES]
+        await safe_edit(
+            callback.message, t("Currency of new invoices:"), options_keyboard("currency", options)
+        )
+        return
+    if item == "version" and not value:
+        options = [("3", t("3 (SHA-1)")), ("7", t("7 (SHA3-256)"))]
+        await safe_edit(
+            callback.message,
+            t("LiqPay API version (the signature algorithm). Keep 3 unless LiqPay told you 7."),
+            options_keyboard("version", options),
+        )
+        return
+    if item == "sms":
+        await state.set_state(SmsDialog.token)
+        await safe_edit(
+            callback.message,
+            t(
+                "SMS goes through TurboSMS. Send the API token from the TurboSMS cabinet. "
+                "I delete that message at once and keep the token encrypted."
+            ),
+            cancel_keyboard(),
+        )
+        return
+    try:
+        if item == "lifetime":
+            await shops.set_lifetime(member, int(value))
+        elif item == "currency":
+            await shops.set_currency(member, value)
+        elif item == "version":
+            await shops.set_api_version(member, int(value))
+    except ValueError:
+        await ack(t("That value is not allowed."))
+        return
+    await state.clear()
+    await safe_edit(callback.message, await settings_text(store, member), settings_keyboard())
+
+
+@router.message(KeysDialog.public, DIALOG_TEXT)
+async def keys_public(message: Message, state: FSMContext) -> None:
+    assert message.text is not None
+    key = message.text.strip()
+    if not key or len(key) > 200 or any(ch.isspace() for ch in key):
+        await message.answer(
+            t("That does not look like a LiqPay public key. Send it again, or /cancel.")
+        )
+        return
+    await state.update_data(public_key=key)
+    await state.set_state(KeysDialog.private)
+    await message.answer(
+        t(
+            "Now send the <b>private key</b>. I delete that message from the chat at once and "
+            "store the key encrypted; it is never shown again."
+        ),
+        reply_markup=cancel_keyboard(),
+    )
+
+
+@router.message(KeysDialog.private, DIALOG_TEXT)
+async def keys_private(
+    message: Message, state: FSMContext, member: Member, shops: ShopService, store: Store
+) -> None:
+    assert message.text is not None
+    private_key = message.text
+    deleted = await _delete_secret_message(message)
+    data = await state.get_data()
+    await state.clear()
+    if not deleted:
+        await message.answer(
+            t("⚠️ I could not delete the message with the private key: delete it yourself.")
+        )
+    checking = await message.answer(t("Checking the keys with LiqPay…"))
+    try:
+        result = await shops.check_and_save_keys(
+            member, str(data.get("public_key", "")), private_key
+        )
+    except LiqPayUnavailable:
+        await safe_edit(
+            checking,
+            t(
+                "LiqPay is not answering, so the keys could not be checked. Nothing was saved; "
+                "try again later: /settings"
+            ),
+        )
+        return
+    if result.outcome is KeyCheck.OK:
+        mode = t("sandbox (test payments)") if result.sandbox else t("live (real payments)")
+        await safe_edit(checking, t("✅ LiqPay accepted the keys. Mode: {mode}.", mode=mode))
+        await message.answer(await settings_text(store, member), reply_markup=settings_keyboard())
+    elif result.outcome is KeyCheck.MALFORMED:
+        await safe_edit(
+            checking, t("That does not look like a LiqPay key. Nothing was saved: /settings")
+        )
+    else:
+        await safe_edit(
+            checking,
+            t(
+                "❌ LiqPay does not accept these keys ({code}). Nothing was saved. Check both keys "
+                "in the LiqPay cabinet and try again: /settings",
+                code=escape(result.err_code or ""),
+            ),
+        )
+
+
+@router.message(LifetimeDialog.typed, DIALOG_TEXT)
+async def lifetime_typed(
+    message: Message, state: FSMContext, member: Member, shops: ShopService, store: Store
+) -> None:
+    assert message.text is not None
+    seconds = parse_lifetime(message.text)
+    try:
+        if seconds is None:
+            raise ValueError
+        await shops.set_lifetime(member, seconds)
+    except ValueError:
+        await message.answer(
+            t("Send a lifetime from 5 minutes to 30 days, e.g. 90m, 2h or 5d, or pick a button.")
+        )
+        return
+    await state.clear()
+    await message.answer(await settings_text(store, member), reply_markup=settings_keyboard())
+
+
+@router.message(SmsDialog.token, DIALOG_TEXT)
+async def sms_token(
+    message: Message, state: FSMContext, member: Member, shops: ShopService
+) -> None:
+    assert message.text is not None
+    token = message.text.strip()
+    if not await _delete_secret_message(message):
+        await message.answer(
+            t("⚠️ I could not delete the message with the token: delete it yourself.")
+        )
+    if not token or any(ch.isspace() for ch in token) or len(token) > 200:
+        await message.answer(
+            t("That does not look like a TurboSMS token. Send it again, or /cancel.")
+        )
+        return
+    await state.update_data(sms_token=shops.seal(token))
+    await state.set_state(SmsDialog.sender)
+    await message.answer(
+        t("Now the sender name registered in TurboSMS (Latin letters, up to 11 characters)."),
+        reply_markup=cancel_keyboard(),
+    )
+
+
+@router.message(SmsDialog.sender, DIALOG_TEXT)
+async def sms_sender(
+    message: Message, state: FSMContext, member: Member, shops: ShopService, store: Store
+) -> None:
+    assert message.text is not None
+    sender = message.text.strip()
+    if not SENDER_RE.match(sender):
+        await message.answer(
+            t("The sender name is Latin letters and digits, up to 11 characters. Send it again.")
+        )
+        return
+    data = await state.get_data()
+    await state.clear()
+    try:
+        token = shops.unseal(str(data.get("sms_token", "")))
+        await shops.save_sms_gateway(member, token, sender)
+    except SmsUnavailable:
+        await message.answer(
+            t("TurboSMS is not answering. Nothing was saved; try again later: /settings")
+        )
+        return
+    except SmsError:
+        await message.answer(t("TurboSMS does not accept this token. Nothing was saved: /settings"))
+        return
+    await message.answer(t("✅ SMS gateway saved."))
+    await message.answer(await settings_text(store, member), reply_markup=settings_keyboard())
+
+
+@router.message(KeysDialog.public, DIALOG_INPUT)
+@router.message(KeysDialog.private, DIALOG_INPUT)
+@router.message(LifetimeDialog.typed, DIALOG_INPUT)
+@router.message(SmsDialog.token, DIALOG_INPUT)
+@router.message(SmsDialog.sender, DIALOG_INPUT)
+async def settings_needs_text(message: Message, bot: Bot) -> None:
+    await message.answer(t("Send it as a text message, or /cancel."))
