@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from datetime import timedelta
 
@@ -69,7 +70,7 @@ class OutboxSender:
         for item in items:
             if item.chat_id in held:
                 continue  # keep per-chat order: an earlier one for this chat waits
-            wait_chat = self._last_to_chat.get(item.chat_id, 0) + self.per_chat_interval
+            wait_chat = self._last_to_chat.get(item.chat_id, -math.inf) + self.per_chat_interval
             if wait_chat > time.monotonic():
                 held.add(item.chat_id)
                 continue

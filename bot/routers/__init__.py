@@ -8,7 +8,7 @@ from aiogram import Router
 def build_routers() -> list[Router]:
     from bot.routers import common, invoice, receipts, settings, staff, start
 
-    return [
+    routers = [
         common.router,
         start.router,
         staff.router,
@@ -17,3 +17,7 @@ def build_routers() -> list[Router]:
         receipts.router,
         common.fallback,
     ]
+    for router in routers:
+        # Module-level routers attach to one dispatcher; tests build a fresh one each time.
+        router._parent_router = None
+    return routers

@@ -32,11 +32,13 @@ PAGE_SIZE = 5
 
 
 async def send_card(bot: Bot, chat_id: int, receipt: Receipt, store: Store) -> None:
-    """Show a receipt card; the notifier keeps this latest copy up to date."""
+    """Show a receipt card; the notifier edits it when the receipt changes."""
     sent = await bot.send_message(
         chat_id, receipt_card(receipt), reply_markup=receipt_card_keyboard(receipt)
     )
-    await store.set_card_message(receipt.id, chat_id, sent.message_id)
+    # The issuing cashier's copy is the one kept current; an owner's look does not take it over.
+    if receipt.card_message_id is None or chat_id == receipt.cashier_id:
+        await store.set_card_message(receipt.id, chat_id, sent.message_id)
 
 
 async def send_qr(bot: Bot, chat_id: int, receipt: Receipt) -> None:
