@@ -80,7 +80,7 @@ class BotWorld:
         from services.liqpay import decode_data
 
         out = []
-        for (method, url), calls in self.liqpay.requests.items():
+        for (_method, url), calls in self.liqpay.requests.items():
             if str(url) == LIQPAY_REQUEST:
                 for call in calls:
                     out.append(decode_data(call.kwargs["data"]["data"]))
