@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import aiohttp
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, F
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
+from aiogram.enums import ChatType, ParseMode
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -86,6 +86,8 @@ def build_bot(settings: Settings) -> Bot:
 
 def build_dispatcher(services: Services, settings: Settings) -> Dispatcher:
     dp = Dispatcher(storage=SqliteFsmStorage(services.store))
+    # Receipts and secrets are a private matter: the bot works in private chats only.
+    dp.message.filter(F.chat.type == ChatType.PRIVATE)
     dp.update.outer_middleware(UserContextMiddleware(services.store))
     StoredLocaleMiddleware(setup_i18n()).setup(dp)
     dp.callback_query.middleware(AckMiddleware())

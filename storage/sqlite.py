@@ -484,7 +484,7 @@ class SqliteStore:
     async def list_pending(
         self, shop_id: int, cashier_id: int | None, offset: int, limit: int
     ) -> tuple[list[Receipt], int]:
-        where = "shop_id = ? AND status = 'awaiting'"
+        where = "shop_id = ? AND status IN ('awaiting', 'draft')"
         params: list[Any] = [shop_id]
         if cashier_id is not None:
             where += " AND cashier_id = ?"
