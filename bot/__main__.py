@@ -39,12 +39,18 @@ def main() -> None:
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)
 
-    from bot.app import run
+    from bot.app import StartupError, run
 
     try:
         asyncio.run(run(settings))
     except KeyboardInterrupt:
         pass
+    except StartupError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(1) from None
+    except OSError as exc:  # e.g. the database folder can't be created
+        print(f"Cannot start: {exc.strerror or exc}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import contextlib
 import hashlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -41,8 +42,12 @@ from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
-STOP_TIMEOUT = 8.0
+STOP_TIMEOUT = 6.0  # with the HTTP server's 2 s, shutdown stays under 10 s
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+
+
+class StartupError(Exception):
+    """A problem a person can fix, said in one line."""
 
 
 @dataclass
@@ -108,22 +113,51 @@ def webhook_secret(settings: Settings) -> str:
     return digest.hexdigest()
 
 
-async def _poll_forever(dp: Dispatcher, bot: Bot, stop: asyncio.Event) -> None:
-    """Long polling that survives Telegram being unreachable at start or later."""
+async def _retry_until_stopped(
+    stop: asyncio.Event, what: str, attempt: Callable[[], Awaitable[bool | None]]
+) -> None:
+    """Run `attempt` until it succeeds (returns anything but False) or the bot stops;
+    Telegram being down or hanging at start must not block start-up or shutdown."""
     while not stop.is_set():
         try:
-            await bot.delete_webhook(drop_pending_updates=False)
-            await dp.start_polling(
-                bot,
-                handle_signals=False,
-                close_bot_session=False,
-                allowed_updates=dp.resolve_used_update_types(),
-            )
-            return
+            if await attempt() is not False:
+                return
         except Exception as exc:
-            log.warning("Telegram polling stopped (%s); retrying in 5 s", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 5)
+            log.warning("%s failed (%s); retrying in 5 s", what, type(exc).__name__)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 5)
+
+
+async def _telegram_polling(dp: Dispatcher, bot: Bot, stop: asyncio.Event) -> None:
+    await _retry_until_stopped(stop, "Setting the command menu", lambda: set_default_commands(bot))
+
+    async def poll() -> None:
+        await bot.delete_webhook(drop_pending_updates=False)
+        await dp.start_polling(
+            bot,
+            handle_signals=False,
+            close_bot_session=False,
+            allowed_updates=dp.resolve_used_update_types(),
+        )
+
+    await _retry_until_stopped(stop, "Telegram polling", poll)
+
+
+async def _telegram_webhook(
+    dp: Dispatcher, bot: Bot, settings: Settings, stop: asyncio.Event
+) -> None:
+    await _retry_until_stopped(stop, "Setting the command menu", lambda: set_default_commands(bot))
+
+    async def register() -> None:
+        assert settings.webhook_url is not None
+        await bot.set_webhook(
+            settings.webhook_url,
+            secret_token=webhook_secret(settings),
+            allowed_updates=dp.resolve_used_update_types(),
+        )
+        log.info("Telegram webhook mode")
+
+    await _retry_until_stopped(stop, "Setting the Telegram webhook", register)
 
 
 async def run(settings: Settings) -> None:
@@ -144,9 +178,19 @@ async def run(settings: Settings) -> None:
         SimpleRequestHandler(
             dispatcher=dp, bot=bot, secret_token=webhook_secret(settings)
         ).register(web_app, path=path)
-    runner = web.AppRunner(web_app, access_log=None)
+    runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=2)
     await runner.setup()
-    await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+    try:
+        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+    except OSError as exc:
+        await runner.cleanup()
+        await http.close()
+        await services.store.close()
+        await bot.session.close()
+        raise StartupError(
+            f"Cannot listen on {settings.http_host}:{settings.http_port} ({exc.strerror}): "
+            "set HTTP_HOST / HTTP_PORT to a free address."
+        ) from None
     log.info("HTTP server on %s:%s", settings.http_host, settings.http_port)
     if settings.callback_url is None:
         log.info("PUBLIC_BASE_URL is not set: no server_url is sent; payments are found by polling")
@@ -155,28 +199,17 @@ async def run(settings: Settings) -> None:
         asyncio.create_task(services.reconciler.run(stop), name="reconciler"),
         asyncio.create_task(sender.run(stop), name="outbox"),
     ]
-    polling: asyncio.Task[None] | None = None
-    await set_default_commands(bot)
     if settings.webhook_url:
-        try:
-            await bot.set_webhook(
-                settings.webhook_url,
-                secret_token=webhook_secret(settings),
-                allowed_updates=dp.resolve_used_update_types(),
-            )
-            log.info("Telegram webhook mode")
-        except Exception as exc:
-            log.error("Could not set the Telegram webhook: %s", type(exc).__name__)
+        telegram = asyncio.create_task(_telegram_webhook(dp, bot, settings, stop))
     else:
-        polling = asyncio.create_task(_poll_forever(dp, bot, stop), name="polling")
+        telegram = asyncio.create_task(_telegram_polling(dp, bot, stop))
 
     await stop.wait()
     log.info("Stopping")
-    if polling is not None:
-        with contextlib.suppress(RuntimeError):
-            await dp.stop_polling()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await asyncio.wait_for(polling, STOP_TIMEOUT / 2)
+    with contextlib.suppress(RuntimeError):  # polling may never have started
+        await dp.stop_polling()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await asyncio.wait_for(telegram, STOP_TIMEOUT / 2)
     await runner.cleanup()  # no new callbacks; in-flight ones finish first
     _, unfinished = await asyncio.wait(background, timeout=STOP_TIMEOUT / 2)
     for task in unfinished:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import AiogramError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.i18n import N_, t
@@ -35,14 +35,16 @@ def commands_for(member: Member | None, locale: str) -> list[BotCommand]:
     return [BotCommand(command=name, description=t(text, locale)) for name, text in spec]
 
 
-async def set_default_commands(bot: Bot) -> None:
+async def set_default_commands(bot: Bot) -> bool:
     try:
         await bot.set_my_commands(commands_for(None, "uk"), scope=BotCommandScopeDefault())
         await bot.set_my_commands(
             commands_for(None, "en"), scope=BotCommandScopeDefault(), language_code="en"
         )
-    except TelegramAPIError as exc:
-        log.warning("Could not set the default command menu: %s", exc)
+    except AiogramError as exc:
+        log.warning("Could not set the default command menu: %s", type(exc).__name__)
+        return False
+    return True
 
 
 async def set_user_commands(bot: Bot, user_id: int, member: Member | None, locale: str) -> None:
@@ -50,5 +52,5 @@ async def set_user_commands(bot: Bot, user_id: int, member: Member | None, local
         await bot.set_my_commands(
             commands_for(member, locale), scope=BotCommandScopeChat(chat_id=user_id)
         )
-    except TelegramAPIError as exc:
-        log.warning("Could not set the command menu for a user: %s", exc)
+    except AiogramError as exc:
+        log.warning("Could not set the command menu for a user: %s", type(exc).__name__)

@@ -1,0 +1,527 @@
+"""A local stand-in for LiqPay's server API (/work/shared/reference/liqpay.md).
+
+`POST {url}/api/request` with form fields `data` + `signature`, actions `status`,
+`invoice_send`, `invoice_cancel`. Signatures are checked with the hash of the payload's
+`version` (3: SHA-1, 7: SHA3-256), with the project's own `services.liqpay` helpers.
+Tests play the customer with `open_link` / `pay`, which also deliver a signed callback to
+the order's `server_url` like LiqPay does.
+
+Choices where LiqPay's behaviour is not documented (change the attributes if needed):
+- errors are answered with HTTP 200 and the error JSON;
+- `status` of a cancelled invoice answers `cancelled_status` (default "invoice_wait"),
+  and `pay()` refuses a cancelled or expired order unless `force=True`;
+- `invoice_cancel` of a paid order answers err_code "invoice_paid" (a guess);
+- a checkout order answers `payment_not_found` until `pay()` (or `open_link(status=...)`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import itertools
+import json
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import aiohttp
+from aiohttp import web
+
+from services.liqpay import SignatureError, decode_data, sign, verify
+
+CURRENCIES = ("UAH", "USD", "EUR")
+
+
+@dataclass
+class LiqPayRequest:
+    """One decoded server call."""
+
+    action: str | None
+    payload: dict[str, Any]
+    data: str
+    signature: str
+    signature_ok: bool
+    answer: dict[str, Any] | None = None
+    http_status: int = 200
+
+
+@dataclass
+class Order:
+    order_id: str
+    public_key: str
+    version: int
+    amount: Decimal
+    currency: str
+    description: str
+    kind: str  # invoice (invoice_send) or checkout (a link the customer opened)
+    request: dict[str, Any]
+    server_url: str | None = None
+    status: str | None = None  # None: LiqPay has no payment yet (payment_not_found)
+    email: str | None = None
+    phone: str | None = None
+    expired_date: str | None = None
+    invoice_id: int | None = None
+    token: str | None = None
+    href: str | None = None
+    payment_id: int | None = None
+    card_mask: str | None = None
+    paid_amount: Decimal | None = None
+    paid_currency: str | None = None
+    create_date: int = field(default_factory=lambda: int(time.time() * 1000))
+    end_date: int | None = None
+    cancelled: bool = False
+    err_code: str | None = None
+
+    @property
+    def expired(self) -> bool:
+        if not self.expired_date:
+            return False
+        try:
+            moment = datetime.strptime(self.expired_date, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        except ValueError:
+            return False
+        return moment < datetime.now(UTC)
+
+
+@dataclass
+class CallbackDelivery:
+    url: str
+    payload: dict[str, Any] | None
+    data: str
+    signature: str
+    status: int | None
+    body: str
+
+
+def _float(value: Decimal) -> float:
+    return float(value)
+
+
+def encode(payload: dict[str, Any]) -> str:
+    """base64 JSON like services.liqpay.encode_data, but Decimals become JSON numbers."""
+    text = json.dumps(payload, ensure_ascii=False, default=_json_default)
+    return base64.b64encode(text.encode()).decode()
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+class FakeLiqPay:
+    """LiqPay on 127.0.0.1. Give the bot `api_url` (= f"{url}/api/") as LIQPAY_API_URL."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.keys: dict[str, str] = {}  # public -> private
+        self.orders: dict[tuple[str, str], Order] = {}
+        self.requests: list[LiqPayRequest] = []
+        self.callbacks: list[CallbackDelivery] = []
+        self.down = False
+        self.delay = 0.0
+        self.cancelled_status = "invoice_wait"
+        self.default_callback_url: str | None = None  # for send_callback without url
+        self._ids = itertools.count(1_000_001)
+        self._payment_ids = itertools.count(2_000_000_001)
+        self._runner: web.AppRunner | None = None
+        self._http: aiohttp.ClientSession | None = None
+        self._failures: list[tuple[int, Any]] = []
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    async def start(self) -> FakeLiqPay:
+        app = web.Application()
+        app.router.add_post("/api/request", self._handle_request)
+        app.router.add_get("/api/3/checkout", self._handle_checkout)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        self._http = aiohttp.ClientSession()
+        return self
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeLiqPay:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # configuration
+
+    def add_keys(self, public: str, private: str) -> None:
+        """Register a shop's key pair."""
+        self.keys[public] = private
+
+    def fail_next(self, status: int = 503, body: Any = None, *, times: int = 1) -> None:
+        """The next `times` server calls get `status` with `body` (dict: JSON; str: as is;
+        None: an HTML error page)."""
+        self._failures.extend([(status, body)] * times)
+
+    # inspection
+
+    def order(self, order_id: str, public_key: str | None = None) -> Order:
+        found = [
+            o
+            for (pk, oid), o in self.orders.items()
+            if oid == order_id and (public_key is None or pk == public_key)
+        ]
+        if not found:
+            raise AssertionError(
+                f"LiqPay has no order {order_id!r}; known: {[k[1] for k in self.orders]}"
+            )
+        if len(found) > 1:
+            raise AssertionError(f"order {order_id!r} exists for several keys: pass public_key")
+        return found[0]
+
+    def requests_for(self, action: str) -> list[LiqPayRequest]:
+        return [r for r in self.requests if r.action == action]
+
+    async def wait_for_request(
+        self, action: str, timeout: float = 10, *, after: int = 0
+    ) -> LiqPayRequest:
+        """The first recorded request with `action` at index >= after."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for r in self.requests[after:]:
+                if r.action == action:
+                    return r
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"no LiqPay {action!r} request within {timeout} s; got "
+                    f"{[r.action for r in self.requests]}"
+                )
+            await asyncio.sleep(0.05)
+
+    # the customer
+
+    def open_link(self, url: str, *, status: str | None = None) -> Order:
+        """The customer opens a checkout link: its signature is checked, the order becomes
+        known to LiqPay (still payment_not_found unless `status` is given)."""
+        parts = urlsplit(url)
+        if not parts.path.endswith("/3/checkout"):
+            raise AssertionError(f"not a LiqPay checkout link: {url}")
+        query = parse_qs(parts.query)
+        data = query.get("data", [""])[0]
+        signature = query.get("signature", [""])[0]
+        payload = decode_data(data)
+        public_key = str(payload.get("public_key"))
+        private = self.keys.get(public_key)
+        if private is None:
+            raise AssertionError(f"checkout link for unknown public key {public_key!r}")
+        try:
+            verify(private, data, signature)
+        except SignatureError as exc:
+            raise AssertionError(f"checkout link signature is wrong: {exc}") from None
+        required = ("action", "amount", "currency", "description", "order_id")
+        missing = [k for k in required if not payload.get(k)]
+        if missing:
+            raise AssertionError(f"checkout link lacks {missing}: {payload}")
+        key = (public_key, str(payload["order_id"]))
+        order = self.orders.get(key)
+        if order is None:
+            order = Order(
+                order_id=str(payload["order_id"]),
+                public_key=public_key,
+                version=int(str(payload.get("version", 3))),
+                amount=Decimal(str(payload["amount"])),
+                currency=str(payload["currency"]),
+                description=str(payload["description"]),
+                kind="checkout",
+                request=payload,
+                server_url=payload.get("server_url"),
+                expired_date=payload.get("expired_date"),
+            )
+            self.orders[key] = order
+        if status is not None:
+            order.status = status
+        return order
+
+    async def pay(
+        self,
+        order_id: str,
+        status: str = "success",
+        amount: Decimal | float | str | None = None,
+        currency: str | None = None,
+        card_mask: str = "424242******4242",
+        callback_url: str | None = None,
+        *,
+        public_key: str | None = None,
+        force: bool = False,
+        err_code: str | None = None,
+    ) -> int | None:
+        """The customer pays (or fails: status="failure"). Sends the signed callback to
+        `callback_url` or the order's server_url; returns the bot's HTTP status (None when
+        there was nowhere to send it)."""
+        order = self.order(order_id, public_key)
+        if not force:
+            if order.cancelled:
+                raise AssertionError(f"order {order_id} was cancelled: the customer can't pay")
+            if order.expired:
+                raise AssertionError(f"order {order_id} expired at {order.expired_date}")
+        order.status = status
+        order.payment_id = order.payment_id or next(self._payment_ids)
+        order.card_mask = card_mask
+        order.paid_amount = order.amount if amount is None else Decimal(str(amount))
+        order.paid_currency = currency or order.currency
+        order.end_date = int(time.time() * 1000)
+        order.err_code = err_code or ("limit" if status == "failure" else None)
+        url = callback_url or order.server_url
+        if not url:
+            return None
+        private = self.keys[order.public_key]
+        return await self.send_callback(self.payment_fields(order), private, order.version, url)
+
+    async def refund(self, order_id: str, callback_url: str | None = None) -> int | None:
+        """The shop refunds a paid order: status `reversed`, with a callback."""
+        order = self.order(order_id)
+        order.status = "reversed"
+        url = callback_url or order.server_url
+        if not url:
+            return None
+        return await self.send_callback(
+            self.payment_fields(order), self.keys[order.public_key], order.version, url
+        )
+
+    def payment_fields(self, order: Order) -> dict[str, Any]:
+        """The payment as LiqPay reports it (status answers and callbacks)."""
+        amount = order.paid_amount if order.paid_amount is not None else order.amount
+        fields: dict[str, Any] = {
+            "version": order.version,
+            "public_key": order.public_key,
+            "action": "pay",
+            "type": "buy",
+            "paytype": "card",
+            "order_id": order.order_id,
+            "liqpay_order_id": f"LP{order.payment_id}" if order.payment_id else None,
+            "description": order.description,
+            "status": order.status,
+            "amount": _float(amount),
+            "currency": order.paid_currency or order.currency,
+            "payment_id": order.payment_id,
+            "transaction_id": order.payment_id,
+            "acq_id": 414963,
+            "sender_card_mask2": order.card_mask,
+            "sender_card_bank": "Test Bank",
+            "sender_card_type": "visa",
+            "sender_card_country": 804,
+            "sender_commission": 0.0,
+            "receiver_commission": round(_float(amount) * 0.015, 2),
+            "agent_commission": 0.0,
+            "amount_debit": _float(amount),
+            "amount_credit": _float(amount),
+            "currency_debit": order.currency,
+            "currency_credit": order.currency,
+            "is_3ds": False,
+            "create_date": order.create_date,
+            "end_date": order.end_date or order.create_date,
+        }
+        if order.err_code:
+            fields["err_code"] = order.err_code
+            fields["err_description"] = "Недостатньо коштів"
+        return {k: v for k, v in fields.items() if v is not None}
+
+    async def send_callback(
+        self,
+        payload: dict[str, Any] | None,
+        private_key: str,
+        version: int | None = None,
+        url: str | None = None,
+        *,
+        data: str | None = None,
+        signature: str | None = None,
+    ) -> int:
+        """POST a callback (form data+signature) to the bot; returns its HTTP status.
+        For forgeries: sign with any key or version, or pass `data` / `signature` as is."""
+        target = url or self.default_callback_url
+        if not target:
+            raise AssertionError("no callback URL: pass url= or set default_callback_url")
+        if data is None:
+            data = encode(payload or {})
+        if version is None:
+            version = int(str((payload or {}).get("version", 3)))
+        if signature is None:
+            signature = sign(private_key, data, version)
+        return await self.post_raw(target, {"data": data, "signature": signature}, payload)
+
+    async def post_raw(
+        self, url: str, form: dict[str, str] | bytes, payload: dict[str, Any] | None = None
+    ) -> int:
+        """POST a form (or raw bytes as x-www-form-urlencoded) to `url`; records it."""
+        assert self._http is not None, "FakeLiqPay is not started"
+        headers = {}
+        if isinstance(form, bytes):
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            async with self._http.post(
+                url, data=form, headers=headers, timeout=aiohttp.ClientTimeout(total=15)
+            ) as resp:
+                status, body = resp.status, await resp.text()
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            status, body = None, f"{type(exc).__name__}: {exc}"
+        data = form.get("data", "") if isinstance(form, dict) else ""
+        signature = form.get("signature", "") if isinstance(form, dict) else ""
+        self.callbacks.append(CallbackDelivery(url, payload, data, signature, status, body))
+        if status is None:
+            raise AssertionError(f"callback to {url} failed: {body}")
+        return status
+
+    # the HTTP server
+
+    async def _handle_checkout(self, request: web.Request) -> web.Response:
+        try:
+            order = self.open_link(str(request.url))
+        except AssertionError as exc:
+            return web.Response(status=400, text=str(exc))
+        return web.Response(
+            text=f"<html><body>LiqPay test checkout: {order.order_id} "
+            f"{order.amount} {order.currency}</body></html>",
+            content_type="text/html",
+        )
+
+    async def _handle_request(self, request: web.Request) -> web.Response:
+        if self.down:
+            return web.Response(status=503, text="<html>503 Service Unavailable</html>")
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        form = await request.post()
+        data = str(form.get("data") or "")
+        signature = str(form.get("signature") or "")
+        record = LiqPayRequest(None, {}, data, signature, False)
+        self.requests.append(record)
+        if self._failures:
+            status, body = self._failures.pop(0)
+            record.http_status = status
+            if isinstance(body, dict):
+                record.answer = body
+                return web.json_response(body, status=status)
+            return web.Response(
+                status=status, text=body or f"<html>{status}</html>", content_type="text/html"
+            )
+        answer = self._process(record)
+        record.answer = answer
+        return web.json_response(answer)
+
+    def _process(self, record: LiqPayRequest) -> dict[str, Any]:
+        if not record.data or not record.signature:
+            return _error("err_missing", "data or signature is missing")
+        try:
+            payload = decode_data(record.data)
+        except SignatureError:
+            return _error("err_wrong", "data is not base64 JSON")
+        record.payload = payload
+        record.action = str(payload.get("action") or "") or None
+        public_key = str(payload.get("public_key") or "")
+        private = self.keys.get(public_key)
+        if private is None:
+            return _error("public_key_not_found", "Public key not found")
+        try:
+            verify(private, record.data, record.signature)
+        except SignatureError as exc:
+            return _error("invalid_signature", f"Invalid signature ({exc})")
+        record.signature_ok = True
+        handler = getattr(self, f"_a_{record.action}", None)
+        if handler is None:
+            return _error("err_api_action", f"unknown action {record.action!r}")
+        result: dict[str, Any] = handler(public_key, payload)
+        return result
+
+    def _a_status(self, public_key: str, payload: dict[str, Any]) -> dict[str, Any]:
+        order = self.orders.get((public_key, str(payload.get("order_id"))))
+        if order is None or order.status is None:
+            return _error("payment_not_found", "Платіж не знайдено")
+        fields = self.payment_fields(order)
+        if order.cancelled and order.payment_id is None:
+            fields["status"] = self.cancelled_status
+        fields["result"] = "ok"
+        return fields
+
+    def _a_invoice_send(self, public_key: str, payload: dict[str, Any]) -> dict[str, Any]:
+        order_id = str(payload.get("order_id") or "")
+        if not order_id:
+            return _error("order_id_empty", "order_id is empty")
+        if len(order_id) > 255:
+            return _error("err_wrong", "order_id is too long")
+        if (public_key, order_id) in self.orders:
+            return _error("order_id_duplicate", "Order id duplicate")
+        try:
+            amount = Decimal(str(payload.get("amount")))
+        except InvalidOperation:
+            return _error("err_wrong", "amount is not a number")
+        if amount <= 0:
+            return _error("err_wrong", "amount must be positive")
+        currency = str(payload.get("currency") or "")
+        if currency not in CURRENCIES:
+            return _error("err_wrong_currency", f"currency {currency!r}")
+        description = str(payload.get("description") or "")
+        if not description:
+            return _error("err_empty", "description is empty")
+        email, phone = payload.get("email"), payload.get("phone")
+        if not email and not phone:
+            return _error("err_missing", "email or phone is required")
+        if phone and not (str(phone).isdigit() and len(str(phone)) == 12):
+            return _error("err_phone", "Невірний номер телефону")
+        server_url = payload.get("server_url")
+        if server_url and len(str(server_url)) > 510:
+            return _error("err_wrong", "server_url is too long")
+        token = secrets.token_hex(12)
+        order = Order(
+            order_id=order_id,
+            public_key=public_key,
+            version=int(str(payload.get("version", 3))),
+            amount=amount,
+            currency=currency,
+            description=description[:2048],
+            kind="invoice",
+            request=payload,
+            server_url=str(server_url) if server_url else None,
+            status="invoice_wait",
+            email=str(email) if email else None,
+            phone=str(phone) if phone else None,
+            expired_date=payload.get("expired_date"),
+            invoice_id=next(self._ids),
+            token=token,
+            href=f"https://liqpay.test/apipay/invoice/{token}",
+        )
+        self.orders[(public_key, order_id)] = order
+        return {
+            "result": "ok",
+            "action": "invoice_send",
+            "status": "invoice_wait",
+            "href": order.href,
+            "id": order.invoice_id,
+            "token": token,
+            "order_id": order_id,
+            "amount": _float(amount),
+            "currency": currency,
+            "description": order.description,
+            "receiver_type": "email" if email else "phone",
+            "receiver_value": str(email or phone),
+        }
+
+    def _a_invoice_cancel(self, public_key: str, payload: dict[str, Any]) -> dict[str, Any]:
+        order = self.orders.get((public_key, str(payload.get("order_id"))))
+        if order is None or order.kind != "invoice":
+            return _error("payment_not_found", "Invoice not found")
+        if order.payment_id is not None and order.status in ("success", "sandbox"):
+            return _error("invoice_paid", "The invoice is already paid")
+        order.cancelled = True
+        return {"result": "ok", "invoice_id": order.invoice_id}
+
+
+def _error(code: str, description: str = "") -> dict[str, Any]:
+    return {"result": "error", "status": "error", "err_code": code, "err_description": description}
