@@ -32,4 +32,6 @@ def normalize_phone(text: str) -> str:
         raise ContactError("phone")
     if number.country_code != 380:
         raise ContactError("phone_not_ua")
+    if phonenumbers.number_type(number) == phonenumbers.PhoneNumberType.FIXED_LINE:
+        raise ContactError("phone")  # a landline gets neither SMS nor Privat24 invoices
     return f"380{number.national_number}"

@@ -91,7 +91,7 @@ class Reconciler:
         while not stop.is_set():
             try:
                 stats = await self.sweep()
-                if stats.checked:
+                if stats.changed or stats.errors:
                     log.info(
                         "Reconciler: %d checked, %d changed, %d errors",
                         stats.checked,

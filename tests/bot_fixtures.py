@@ -113,9 +113,9 @@ async def world(tmp_path: Path) -> AsyncIterator[BotWorld]:
         await services.store.close()
 
 
-OWNER = person(100, "uk", "Olena")
+OWNER = person(100, "en", "Olena")
 CASHIER = person(200, "en", "Ivan")
-STRANGER = person(300, "uk", "Stranger")
+STRANGER = person(300, "en", "Stranger")
 
 
 def extract_start_token(text: str) -> str:

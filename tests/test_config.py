@@ -1,0 +1,241 @@
+"""Start-up configuration: the one-line error for a missing or bad BOT_TOKEN, Settings
+parsing, and the secret box that encrypts stored keys."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from pydantic import ValidationError
+
+from services.crypto import KEY_FILE_NAME, SecretBox, SecretKeyMismatch, make_secret_box
+from services.settings import Settings, describe_settings_error
+
+REPO = Path(__file__).resolve().parent.parent
+GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+SETTINGS_ENV = [name.upper() for name in Settings.model_fields]
+
+
+# python -m bot without a usable token
+
+
+def run_bot(cwd: Path, **extra_env: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k.upper() not in SETTINGS_ENV}
+    env["PYTHONPATH"] = str(REPO)
+    env.update(extra_env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,  # a guard against a hang, not a timing assertion
+        check=False,
+    )
+
+
+def single_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert stderr.strip() == lines[0]
+    return lines[0]
+
+
+def test_missing_token_gives_one_line(tmp_path: Path) -> None:
+    assert not (tmp_path / ".env").exists()
+    result = run_bot(tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    line = single_line(result.stderr)
+    assert "BOT_TOKEN" in line
+    assert "BotFather" in line
+    assert not (tmp_path / "data").exists()  # nothing was started
+
+
+def test_malformed_token_gives_one_line_without_echoing_it(tmp_path: Path) -> None:
+    bad = "this-is-not-a-token-4f1c2e"
+    result = run_bot(tmp_path, BOT_TOKEN=bad)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    line = single_line(result.stderr)
+    assert "BOT_TOKEN" in line
+    assert "BotFather" in line
+    assert "malformed" in line
+    assert bad not in result.stderr + result.stdout
+
+
+def test_malformed_token_from_dotenv_is_reported(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("BOT_TOKEN=12345\n", encoding="utf-8")
+    result = run_bot(tmp_path)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "malformed" in single_line(result.stderr)
+
+
+# Settings
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in SETTINGS_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env from the working tree
+
+
+def make_settings(**values: object) -> Settings:
+    return Settings(_env_file=None, bot_token=GOOD_TOKEN, **values)  # type: ignore[arg-type]
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_defaults() -> None:
+    settings = make_settings()
+    assert settings.bot_token.get_secret_value() == GOOD_TOKEN
+    assert settings.liqpay_api_url == "https://www.liqpay.ua/api/"
+    assert settings.callback_url is None
+    assert settings.owner_id_set == frozenset()
+    assert settings.max_invoice_kopecks == 100_000 * 100
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_token_is_read_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", f"  {GOOD_TOKEN}  ")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.bot_token.get_secret_value() == GOOD_TOKEN
+    assert GOOD_TOKEN not in repr(settings)
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_liqpay_api_url_gains_trailing_slash(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert make_settings(liqpay_api_url="https://lp.test/api").liqpay_api_url == (
+        "https://lp.test/api/"
+    )
+    assert make_settings(liqpay_api_url="https://lp.test/api/").liqpay_api_url == (
+        "https://lp.test/api/"
+    )
+    monkeypatch.setenv("LIQPAY_API_URL", "https://sandbox.test/api")
+    assert make_settings().liqpay_api_url == "https://sandbox.test/api/"
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize(
+    ("text", "ids"),
+    [
+        ("", frozenset()),
+        ("123", frozenset({123})),
+        ("1, 2,3", frozenset({1, 2, 3})),
+        (" 10 ,20, ", frozenset({10, 20})),
+    ],
+)
+def test_owner_ids(text: str, ids: frozenset[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OWNER_IDS", text)
+    assert make_settings().owner_id_set == ids
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("text", ["abc", "1;2", "12,x", "1.5"])
+def test_owner_ids_refused(text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OWNER_IDS", text)
+    with pytest.raises(ValidationError) as caught:
+        make_settings()
+    assert describe_settings_error(caught.value).startswith("OWNER_IDS is invalid")
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize(
+    "base", ["https://bot.example.com", "https://bot.example.com/", "https://h.example/sub/"]
+)
+def test_callback_url(base: str) -> None:
+    url = make_settings(public_base_url=base).callback_url
+    assert url is not None
+    assert url == base.rstrip("/") + "/liqpay/callback"
+    assert "//liqpay" not in url
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("base", ["", "   "])
+def test_empty_public_base_url_means_no_callback(
+    base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUBLIC_BASE_URL", base)
+    settings = make_settings()
+    assert settings.public_base_url is None
+    assert settings.callback_url is None
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_empty_secret_key_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SECRET_KEY", "")
+    assert make_settings().secret_key is None
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_missing_token_message() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings(_env_file=None)  # type: ignore[call-arg]
+    message = describe_settings_error(caught.value)
+    assert "BOT_TOKEN is not set" in message
+    assert "BotFather" in message
+
+
+# secret box
+
+
+def test_key_file_is_created_private_and_reused(tmp_path: Path) -> None:
+    directory = tmp_path / "data"
+    first = make_secret_box(None, directory)
+    key_file = directory / KEY_FILE_NAME
+    assert key_file.exists()
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    content = key_file.read_bytes()
+    token = first.encrypt("sandbox_private_key")
+
+    second = make_secret_box(None, directory)
+    assert key_file.read_bytes() == content  # not regenerated
+    assert second.decrypt(token) == "sandbox_private_key"
+
+
+def test_key_files_in_different_directories_differ(tmp_path: Path) -> None:
+    token = make_secret_box(None, tmp_path / "a").encrypt("x")
+    with pytest.raises(SecretKeyMismatch):
+        make_secret_box(None, tmp_path / "b").decrypt(token)
+
+
+def test_secret_key_setting_as_fernet_key(tmp_path: Path) -> None:
+    key = Fernet.generate_key()
+    box = make_secret_box(key.decode(), tmp_path)
+    assert not (tmp_path / KEY_FILE_NAME).exists()  # no file when the setting is given
+    token = box.encrypt("private")
+    assert Fernet(key).decrypt(token) == b"private"  # the key is used as is
+    assert make_secret_box(f" {key.decode()}\n", tmp_path).decrypt(token) == "private"
+
+
+def test_secret_key_setting_as_arbitrary_string(tmp_path: Path) -> None:
+    box = make_secret_box("correct horse battery staple", tmp_path)
+    assert not (tmp_path / KEY_FILE_NAME).exists()
+    token = box.encrypt("private")
+    assert box.decrypt(token) == "private"
+    # Stable across restarts: the same string gives the same key.
+    assert make_secret_box("correct horse battery staple", tmp_path).decrypt(token) == "private"
+    with pytest.raises(SecretKeyMismatch):
+        make_secret_box("another string", tmp_path).decrypt(token)
+
+
+def test_decrypt_with_another_key_raises_without_the_plaintext() -> None:
+    plaintext = "sandbox_TOP_SECRET_private_key_value"
+    token = SecretBox(Fernet.generate_key()).encrypt(plaintext)
+    other = SecretBox(Fernet.generate_key())
+    with pytest.raises(SecretKeyMismatch) as caught:
+        other.decrypt(token)
+    assert plaintext not in str(caught.value)
+    assert plaintext not in repr(caught.value)
+    assert "SECRET_KEY" in str(caught.value)
+
+
+def test_secret_box_repr_hides_key() -> None:
+    key = Fernet.generate_key()
+    assert key.decode() not in repr(SecretBox(key))
