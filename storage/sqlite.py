@@ -373,7 +373,11 @@ class SqliteStore:
         return _receipt(created), True
 
     async def delete_draft(self, receipt_id: int) -> None:
-        await self._exec("DELETE FROM receipts WHERE id = ? AND status = 'draft'", (receipt_id,))
+        # A flagged draft has events and an owner alert: it stays for the owner to see.
+        await self._exec(
+            "DELETE FROM receipts WHERE id = ? AND status = 'draft' AND flagged IS NULL",
+            (receipt_id,),
+        )
 
     async def get_receipt(self, receipt_id: int) -> Receipt | None:
         row = await self._one("SELECT * FROM receipts WHERE id = ?", (receipt_id,))
