@@ -216,6 +216,13 @@ class ReceiptService:
             return receipt
         return await self.apply_report(receipt, PaymentReport.from_status(answer), source)
 
+    async def check(self, receipt: Receipt) -> Receipt:
+        """The «Check status» button: ask LiqPay now; an unpaid receipt past its expiry is
+        expired on the spot instead of waiting for the next sweep."""
+        if receipt.status is S.AWAITING and receipt.expires_at <= self.clock():
+            return await self.expire(receipt)
+        return await self.refresh(receipt)
+
     async def cancel(self, receipt: Receipt) -> Receipt:
         """Cancel an awaiting receipt: first make sure it was not paid meanwhile, then
         withdraw the LiqPay invoice. LiqPay errors propagate and change nothing."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from tests.bot_fixtures import (
     CASHIER,
     LIQPAY_REQUEST,
@@ -225,3 +227,27 @@ async def test_rejected_keys_are_not_saved(world: BotWorld) -> None:
     assert any("invalid_signature" in r for r in replies), replies
     settings = await world.services.store.get_settings(1)
     assert settings.public_key is None
+
+
+async def test_check_status_past_expiry_expires_and_cancels_the_invoice(world: BotWorld) -> None:
+    await make_shop(world)
+    await issue(world, OWNER, "E-mail", "a@example.com", liqpay_answer(INVOICE_OK))
+    world.services.receipts.clock = lambda: datetime.now(UTC) + timedelta(days=2)
+    world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(NOT_FOUND))
+    world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer({"result": "ok"}))
+    replies = await world.press(OWNER, "Check status")
+    assert any("Expired" in r for r in replies), replies
+    assert [r["action"] for r in world.liqpay_requests()][-2:] == ["status", "invoice_cancel"]
+
+
+async def test_ukrainian_is_the_default_and_lang_switches(world: BotWorld) -> None:
+    from bot.i18n import t
+    from tests.mocked_bot import person
+
+    user = person(500, "uk", "Оксана")
+    hello = "Hello! Let's set up your shop. What is the shop called?"
+    replies = await world.say(user, "/start")
+    assert replies == [t(hello, "uk")] and t(hello, "uk") != hello
+    await world.say(user, "/lang")
+    await world.press(user, "English")
+    assert await world.say(user, "/start") == [hello]

@@ -125,7 +125,7 @@ async def receipt_action(
             receipt = await receipts.cancel(receipt)
             await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
         elif action == "open":
-            receipt = await receipts.refresh(receipt)
+            receipt = await receipts.check(receipt)
             await send_card(bot, chat_id, receipt, store)
         elif action == "sms":
             error = await invoices.send_sms(receipt)
@@ -134,7 +134,7 @@ async def receipt_action(
                 alert=error is not None,
             )
         else:  # check
-            receipt = await receipts.refresh(receipt)
+            receipt = await receipts.check(receipt)
             await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
             await ack(t("Status checked."))
     except NoKeys:
