@@ -1,0 +1,250 @@
+"""The Ukrainian catalog: complete, faithful to the English texts' markup, and loaded.
+
+When a test here fails after a text in bot/ changed, run
+`python scripts/extract_messages.py` and translate the new empty msgstr entries.
+"""
+
+from __future__ import annotations
+
+import ast
+import gettext
+import importlib.util
+import re
+import shutil
+import string
+import unicodedata
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+from bot.i18n import LANGUAGES, compile_catalogs, t
+from bot.keyboards import menu_labels
+
+ROOT = Path(__file__).resolve().parent.parent
+BOT_DIR = ROOT / "bot"
+PO_PATH = BOT_DIR / "locales" / "uk" / "LC_MESSAGES" / "messages.po"
+KEYWORDS = ("t", "N_")
+
+HTML_TAG_RE = re.compile(r"</?[a-zA-Z][^<>]*>")
+COMMAND_RE = re.compile(r"(?<![\w/<])/[a-z_]+\b")
+QUOTED_RE = re.compile(r"«([^«»]+)»")
+
+
+def _load_extractor() -> ModuleType:
+    path = ROOT / "scripts" / "extract_messages.py"
+    spec = importlib.util.spec_from_file_location("extract_messages", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def extracted() -> dict[str, list[tuple[str, int]]]:
+    """msgid -> where it is used, as Babel extracts it from bot/."""
+    found: dict[str, list[tuple[str, int]]] = _load_extractor().extract_messages(BOT_DIR)
+    assert found, "no message ids extracted from bot/"
+    return found
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    with PO_PATH.open("rb") as fh:
+        return read_po(fh, locale="uk")
+
+
+@pytest.fixture(scope="module")
+def translations(catalog: Catalog) -> dict[str, str]:
+    return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def _where(locations: list[tuple[str, int]]) -> str:
+    return ", ".join(f"{path}:{line}" for path, line in locations)
+
+
+# --- (a) completeness -------------------------------------------------------------------
+
+
+def test_catalog_header(catalog: Catalog) -> None:
+    assert str(catalog.locale) == "uk"
+    assert catalog.charset.lower() == "utf-8"
+    assert catalog.num_plurals == 3
+    assert not catalog.fuzzy, "a fuzzy header would be skipped when compiling"
+
+
+def test_every_message_has_a_ukrainian_translation(
+    extracted: dict[str, list[tuple[str, int]]], catalog: Catalog
+) -> None:
+    missing = []
+    for msgid, locations in extracted.items():
+        message = catalog.get(msgid)
+        if message is None or not str(message.string).strip() or message.fuzzy:
+            missing.append(f"  {msgid!r}  ({_where(locations)})")
+    assert not missing, (
+        f"{len(missing)} message(s) lack a Ukrainian translation in {PO_PATH.relative_to(ROOT)} "
+        "(run scripts/extract_messages.py, then translate):\n" + "\n".join(missing)
+    )
+
+
+def _keyword_calls() -> list[tuple[str, int, ast.expr]]:
+    calls = []
+    for path in sorted(BOT_DIR.rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in KEYWORDS
+                and node.args
+            ):
+                calls.append((str(path.relative_to(ROOT)), node.lineno, node.args[0]))
+    return calls
+
+
+def test_extraction_misses_no_literal_msgid(extracted: dict[str, list[tuple[str, int]]]) -> None:
+    """Cross-check Babel against the syntax tree: every literal t()/N_() msgid is found."""
+    literal = {
+        (arg.value, f"{path}:{line}")
+        for path, line, arg in _keyword_calls()
+        if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+    }
+    assert literal
+    missed = sorted(f"  {msgid!r} ({where})" for msgid, where in literal if msgid not in extracted)
+    assert not missed, "Babel's extraction missed:\n" + "\n".join(missed)
+
+
+def test_no_msgid_is_an_f_string() -> None:
+    """An f-string msgid never matches the catalog: use `{named}` values instead."""
+    bad = [
+        f"  {path}:{line}" for path, line, arg in _keyword_calls() if isinstance(arg, ast.JoinedStr)
+    ]
+    assert not bad, "t()/N_() called with an f-string:\n" + "\n".join(bad)
+
+
+# --- (b) placeholders, tags, commands, emoji ----------------------------------------------
+
+
+def _placeholders(text: str) -> Counter[tuple[str, str, str]]:
+    """`{name!conversion:spec}` fields as (name, conversion, spec)."""
+    return Counter(
+        (name, conversion or "", spec or "")
+        for _literal, name, spec, conversion in string.Formatter().parse(text)
+        if name is not None
+    )
+
+
+def _emoji(text: str) -> Counter[str]:
+    return Counter(ch for ch in text if ord(ch) >= 0x2190 and unicodedata.category(ch) == "So")
+
+
+def _checked(translations: dict[str, str]) -> list[tuple[str, str]]:
+    assert translations
+    return sorted(translations.items())
+
+
+def test_translations_keep_placeholders(translations: dict[str, str]) -> None:
+    problems = []
+    for msgid, text in _checked(translations):
+        try:
+            expected, got = _placeholders(msgid), _placeholders(text)
+        except ValueError as exc:  # an unbalanced brace
+            problems.append(f"  {msgid!r}: {exc}")
+            continue
+        if expected != got:
+            problems.append(f"  {msgid!r}: {sorted(expected)} became {sorted(got)} in {text!r}")
+        elif expected:
+            try:
+                text.format(**{name: "x" for name, _conversion, _spec in expected})
+            except (KeyError, IndexError, ValueError) as exc:
+                problems.append(f"  {text!r} does not format: {exc!r}")
+    assert not problems, "placeholders differ:\n" + "\n".join(problems)
+
+
+def test_translations_keep_html_tags(translations: dict[str, str]) -> None:
+    problems = []
+    for msgid, text in _checked(translations):
+        expected, got = HTML_TAG_RE.findall(msgid), HTML_TAG_RE.findall(text)
+        if Counter(expected) != Counter(got):
+            problems.append(f"  {msgid!r}: tags {expected} became {got}")
+        elif HTML_TAG_RE.sub("", text).count("<") or HTML_TAG_RE.sub("", text).count(">"):
+            problems.append(f"  {text!r}: a stray < or > breaks Telegram's HTML parse mode")
+    assert not problems, "HTML tags differ:\n" + "\n".join(problems)
+
+
+def test_translations_keep_commands_and_emoji(translations: dict[str, str]) -> None:
+    problems = []
+    for msgid, text in _checked(translations):
+        if Counter(COMMAND_RE.findall(msgid)) != Counter(COMMAND_RE.findall(text)):
+            problems.append(f"  {msgid!r}: /commands differ in {text!r}")
+        if _emoji(msgid) != _emoji(text):
+            problems.append(f"  {msgid!r}: emoji differ in {text!r}")
+    assert not problems, "\n".join(problems)
+
+
+def _label(text: str) -> str:
+    """A button's words without its leading emoji: "🔄 Check status" -> "Check status"."""
+    return re.sub(r"^[^\w«]+", "", text).strip()
+
+
+def test_quoted_button_names_match_their_translation(translations: dict[str, str]) -> None:
+    """ "Tap «Retry»" must name the button as the Ukrainian keyboard shows it."""
+    labels = {_label(msgid): _label(text) for msgid, text in translations.items()}
+    problems = []
+    for msgid, text in _checked(translations):
+        for quoted in QUOTED_RE.findall(msgid):
+            if quoted in labels and f"«{labels[quoted]}»" not in text:
+                problems.append(f"  {msgid!r}: expected «{labels[quoted]}» in {text!r}")
+    assert not problems, "\n".join(problems)
+
+
+# --- (c) the catalog compiles and is what the bot uses ------------------------------------
+
+
+def test_catalog_compiles_and_loads(translations: dict[str, str]) -> None:
+    target = compile_catalogs()
+    try:
+        mo_path = target / "uk" / "LC_MESSAGES" / "messages.mo"
+        assert mo_path.is_file()
+        with mo_path.open("rb") as fh:
+            compiled = gettext.GNUTranslations(fh)
+        not_compiled = [m for m, s in translations.items() if compiled.gettext(m) != s]
+        assert not not_compiled, f"missing from the compiled catalog: {not_compiled}"
+    finally:
+        shutil.rmtree(target, ignore_errors=True)
+
+
+def test_setup_i18n_translates_to_ukrainian(translations: dict[str, str]) -> None:
+    assert t("⏳ Pending", "uk") != t("⏳ Pending", "en")
+    assert t("⏳ Pending", "uk") == translations["⏳ Pending"]
+    assert t("⏳ Pending", "en") == "⏳ Pending"
+    wrong = [m for m, s in translations.items() if t(m, "uk") != s]
+    assert not wrong, f"t() does not return the catalog's translation for: {wrong}"
+
+
+def test_values_fill_in_after_translation() -> None:
+    text = t("Receipt No {number}: the customer scans this code to pay.", "uk", number=42)
+    assert "42" in text
+    assert text != "Receipt No 42: the customer scans this code to pay."
+
+
+# --- (d) main menu -------------------------------------------------------------------------
+
+
+def test_menu_labels_are_distinct() -> None:
+    """The bot matches a tapped label against every language's labels (bot.routers.base)."""
+    by_key = {key: {menu_labels(locale)[key] for locale in LANGUAGES} for key in menu_labels("en")}
+    for locale in LANGUAGES:
+        labels = list(menu_labels(locale).values())
+        assert len(set(labels)) == len(labels), f"{locale}: {labels}"
+        assert not any(label.startswith("/") for label in labels)
+    keys = list(by_key)
+    for i, first in enumerate(keys):
+        for second in keys[i + 1 :]:
+            clash = by_key[first] & by_key[second]
+            assert not clash, f"menu labels {first!r} and {second!r} share {clash}"
+    for key, labels in by_key.items():
+        assert len(labels) == len(LANGUAGES), f"{key!r} is not translated: {labels}"
