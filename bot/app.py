@@ -21,7 +21,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.commands import set_default_commands
-from bot.i18n import setup_i18n
+from bot.i18n import DEFAULT_LOCALE, setup_i18n, t
 from bot.middlewares import AckMiddleware, StoredLocaleMiddleware, UserContextMiddleware
 from bot.notifier import OutboxSender
 from bot.routers import build_routers
@@ -72,7 +72,10 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
     return Services(
         store=store,
         receipts=receipts,
-        invoices=InvoiceService(receipts, settings, sms),
+        # Customers read the description on LiqPay's page: it is in Ukrainian, whoever issues.
+        invoices=InvoiceService(
+            receipts, settings, sms, t("Payment for receipt No {number}", DEFAULT_LOCALE)
+        ),
         shops=ShopService(store, liqpay, sms, box, settings.owner_id_set),
         callbacks=CallbackService(receipts),
         reconciler=Reconciler(receipts, settings.status_poll_interval),

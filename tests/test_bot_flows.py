@@ -122,7 +122,7 @@ async def test_privat24_invoice_normalises_phone(world: BotWorld) -> None:
     replies = await world.press(OWNER, "Confirm")
     sent = world.liqpay_requests()[-1]
     assert sent["phone"] == "380501234567" and sent["action"] == "invoice_send"
-    assert sent["description"] == "Payment for receipt No 1"
+    assert sent["description"] == "Оплата за чеком № 1"  # customers read Ukrainian
     assert "Receipt No 1" in replies[-1]
 
 

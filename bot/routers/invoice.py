@@ -10,7 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.i18n import t
+from bot.i18n import DEFAULT_LOCALE, t
 from bot.keyboards import (
     ChannelChoice,
     DialogAction,
@@ -208,7 +208,9 @@ async def _ask_confirm(message: Message, state: FSMContext) -> None:
     data = await state.get_data()
     channel = Channel(str(data["channel"]))
     contact = f" · {escape(str(data['contact']))}" if data.get("contact") else ""
-    description = data.get("description") or t("Payment for receipt No {number}", number="…")
+    description = data.get("description") or t(
+        "Payment for receipt No {number}", DEFAULT_LOCALE, number="…"
+    )
     await state.update_data(idempotency_key=uuid.uuid4().hex)
     await state.set_state(NewInvoice.confirm)
     await message.answer(
