@@ -1,0 +1,304 @@
+"""Benchmark: LiqPay callbacks through the real HTTP app versus a bare aiohttp handler.
+
+    .venv/bin/python bench/callbacks.py [--count 10000] [--concurrency 50]
+
+Sets up a temporary database with one shop and `count // 2` awaiting receipts, starts the
+real app (bot.web.build_web_app over SqliteStore + CallbackService) on 127.0.0.1 in a child
+process, and fires `count` signed callbacks at it from this process with `concurrency`
+requests in flight: one genuine `success` per receipt plus as many repeats, shuffled.
+Then it does the same against a bare aiohttp handler that only reads the form and answers
+200 "ok". Prints requests/s, p50 and p99 of both, the ratio, and PASS/FAIL against the
+targets (app throughput >= 1/3 of bare, app p99 < 50 ms). Touches nothing but 127.0.0.1
+and a temporary folder, and exits by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing as mp
+import random
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+from aiohttp import web  # noqa: E402
+from cryptography.fernet import Fernet  # noqa: E402
+
+from services.settings import CALLBACK_PATH  # noqa: E402
+
+PUBLIC_KEY = "sandbox_i123"
+PRIVATE_KEY = "priv-key"
+OWNER_ID, CASHIER_ID = 1001, 2002
+AMOUNT = 25050  # kopecks
+TARGET_RATIO = 1 / 3
+TARGET_P99_MS = 50.0
+REQUEST_TIMEOUT = 30.0
+
+
+# setup (parent process)
+
+
+async def prepare_db(db_path: Path, box_key: bytes, receipts: int) -> list[str]:
+    """One shop with a cashier and keys, `receipts` awaiting receipts; their order ids."""
+    from services.crypto import SecretBox
+    from storage.models import Channel, EventSource, ReceiptStatus
+    from storage.sqlite import SqliteStore
+
+    now = datetime.now(UTC)
+    store = await SqliteStore.open(db_path)
+    try:
+        owner = await store.create_shop(OWNER_ID, "Owner", "Bench shop", now)
+        await store.create_invite(owner.shop_id, "bench", OWNER_ID, now, now + timedelta(days=1))
+        await store.redeem_invite("bench", CASHIER_ID, "Cashier", now)
+        await store.save_keys(
+            owner.shop_id, PUBLIC_KEY, SecretBox(box_key).encrypt(PRIVATE_KEY), True
+        )
+        order_ids = []
+        for i in range(receipts):
+            draft, _ = await store.create_draft(
+                shop_id=owner.shop_id,
+                cashier_id=CASHIER_ID,
+                amount=AMOUNT,
+                currency="UAH",
+                description="Bench",
+                channel=Channel.LINK,
+                contact=None,
+                idempotency_key=f"bench-{i}",
+                order_id=lambda n: f"{owner.shop_id}-bench-{n}",
+                expires_at=now + timedelta(days=1),
+                now=now,
+            )
+            await store.transition(
+                draft.id,
+                expected=[ReceiptStatus.DRAFT],
+                new=ReceiptStatus.AWAITING,
+                source=EventSource.USER,
+                now=now,
+            )
+            order_ids.append(draft.order_id)
+        return order_ids
+    finally:
+        await store.close()
+
+
+def callback_bodies(order_ids: list[str], count: int, seed: int = 7) -> list[bytes]:
+    """Form bodies as LiqPay sends them: a genuine success per receipt, then repeats."""
+    from services.liqpay import encode_data, sign
+
+    genuine = []
+    for i, order_id in enumerate(order_ids):
+        payload = {
+            "version": 3,
+            "public_key": PUBLIC_KEY,
+            "action": "pay",
+            "status": "success",
+            "order_id": order_id,
+            "amount": AMOUNT / 100,
+            "currency": "UAH",
+            "payment_id": 100_000 + i,
+            "sender_card_mask2": "424242*42",
+            "end_date": int(time.time() * 1000),
+        }
+        data = encode_data(payload)
+        genuine.append(urlencode({"data": data, "signature": sign(PRIVATE_KEY, data)}).encode())
+    rng = random.Random(seed)
+    bodies = list(genuine)
+    while len(bodies) < count:
+        bodies.append(rng.choice(genuine))
+    rng.shuffle(bodies)
+    return bodies[:count]
+
+
+# servers (child processes)
+
+
+def serve_app(db_path: str, box_key: bytes, conn: Connection) -> None:
+    asyncio.run(_serve_app(Path(db_path), box_key, conn))
+
+
+async def _serve_app(db_path: Path, box_key: bytes, conn: Connection) -> None:
+    from bot.web import build_web_app
+    from services.crypto import SecretBox
+    from services.liqpay import LiqPayClient
+    from services.notifications import OutboxSignal
+    from services.payments import CallbackService
+    from services.receipts import ReceiptService
+    from storage.sqlite import SqliteStore
+
+    store = await SqliteStore.open(db_path)
+    async with aiohttp.ClientSession() as session:
+        # callbacks never call LiqPay; the client points nowhere on purpose
+        liqpay = LiqPayClient(session, "http://127.0.0.1:9/api/")
+        receipts = ReceiptService(store, liqpay, SecretBox(box_key), OutboxSignal())
+        app = build_web_app(store, CallbackService(receipts))
+        await _serve(app, conn)
+    await store.close()
+
+
+def serve_bare(conn: Connection) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        await request.post()
+        return web.Response(text="ok")
+
+    app = web.Application()
+    app.router.add_post(CALLBACK_PATH, handler)
+    asyncio.run(_serve(app, conn))
+
+
+async def _serve(app: web.Application, conn: Connection) -> None:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    conn.send(port)
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(None, conn.recv)  # any message: stop
+    await runner.cleanup()
+
+
+@dataclass
+class Result:
+    requests: int
+    seconds: float
+    latencies: list[float]
+    errors: int
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+    def line(self, name: str) -> str:
+        return (
+            f"{name:<6} {self.requests} requests in {self.seconds:.2f} s: "
+            f"{self.rps:,.0f} req/s, p50 {self.pct(0.50):.1f} ms, p99 {self.pct(0.99):.1f} ms, "
+            f"mean {statistics.fmean(self.latencies) * 1000:.1f} ms, errors {self.errors}"
+        )
+
+
+async def fire(port: int, bodies: list[bytes], concurrency: int) -> Result:
+    url = f"http://127.0.0.1:{port}{CALLBACK_PATH}"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    latencies: list[float] = []
+    errors = 0
+    queue = iter(bodies)
+    timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
+    connector = aiohttp.TCPConnector(limit=concurrency)
+
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+
+        async def worker() -> None:
+            nonlocal errors
+            for body in queue:
+                started = time.perf_counter()
+                try:
+                    async with session.post(url, data=body, headers=headers) as resp:
+                        await resp.read()
+                        ok = resp.status == 200
+                except (aiohttp.ClientError, TimeoutError):
+                    ok = False
+                latencies.append(time.perf_counter() - started)
+                if not ok:
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    return Result(len(latencies), elapsed, latencies, errors)
+
+
+def run_against(target: BaseProcess, parent: Connection, bodies: list[bytes], conc: int) -> Result:
+    target.start()
+    try:
+        if not parent.poll(60):
+            raise RuntimeError("server did not start")
+        port = parent.recv()
+        return asyncio.run(fire(port, bodies, conc))
+    finally:
+        parent.send("stop")
+        target.join(30)
+        if target.is_alive():
+            target.terminate()
+            target.join(5)
+
+
+async def check_db(db_path: Path, receipts: int) -> str:
+    from storage.sqlite import SqliteStore
+
+    store = await SqliteStore.open(db_path)
+    try:
+        health = await store.health()
+        paid = receipts - int(health["receipts_awaiting"])
+        pending = int(health["notifications_pending"])
+    finally:
+        await store.close()
+    return f"receipts paid {paid}/{receipts}, outbox rows {pending} (expected {2 * receipts})"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--count", type=int, default=10_000, help="callbacks to send")
+    parser.add_argument("--concurrency", type=int, default=50, help="requests in flight")
+    args = parser.parse_args()
+    if args.count < 2 or args.concurrency < 1:
+        parser.error("--count >= 2 and --concurrency >= 1")
+    receipts = args.count // 2
+    ctx = mp.get_context("spawn")
+
+    with tempfile.TemporaryDirectory(prefix="bench-callbacks-") as tmp:
+        db_path = Path(tmp) / "bench.sqlite3"
+        box_key = Fernet.generate_key()
+        print(f"setting up {receipts} awaiting receipts ...", flush=True)
+        order_ids = asyncio.run(prepare_db(db_path, box_key, receipts))
+        bodies = callback_bodies(order_ids, args.count)
+        print(
+            f"firing {len(bodies)} callbacks ({receipts} genuine, {len(bodies) - receipts} "
+            f"repeats) at concurrency {args.concurrency}",
+            flush=True,
+        )
+
+        parent, child = ctx.Pipe()
+        app_proc = ctx.Process(target=serve_app, args=(str(db_path), box_key, child))
+        app = run_against(app_proc, parent, bodies, args.concurrency)
+        print(app.line("app"), flush=True)
+        print("       " + asyncio.run(check_db(db_path, receipts)), flush=True)
+
+        parent, child = ctx.Pipe()
+        bare_proc = ctx.Process(target=serve_bare, args=(child,))
+        bare = run_against(bare_proc, parent, bodies, args.concurrency)
+        print(bare.line("bare"), flush=True)
+
+    ratio = app.rps / bare.rps
+    ratio_ok = ratio >= TARGET_RATIO
+    p99_ok = app.pct(0.99) < TARGET_P99_MS
+    errors_ok = app.errors == 0 and bare.errors == 0
+    print(f"ratio app/bare throughput: {ratio:.2f} (target >= {TARGET_RATIO:.2f})")
+    print(f"throughput ratio: {'PASS' if ratio_ok else 'FAIL'}")
+    verdict = "PASS" if p99_ok else "FAIL"
+    print(f"app p99 {app.pct(0.99):.1f} ms < {TARGET_P99_MS:.0f} ms: {verdict}")
+    if not errors_ok:
+        print("FAIL: some requests did not get 200")
+    overall = ratio_ok and p99_ok and errors_ok
+    print("PASS" if overall else "FAIL")
+    return 0 if overall else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

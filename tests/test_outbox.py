@@ -1,0 +1,506 @@
+"""OutboxSender: exactly-once delivery from the outbox, Telegram's errors, per-chat order."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections import defaultdict, deque
+from collections.abc import AsyncGenerator, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiogram import Bot
+from aiogram.client.session.base import BaseSession
+from aiogram.exceptions import TelegramNetworkError
+from aiogram.methods import EditMessageText, SendMessage, TelegramMethod
+from aiogram.methods.base import TelegramType
+
+from bot.i18n import DEFAULT_LOCALE, setup_i18n
+from bot.notifier import OutboxSender
+from bot.texts import notification, receipt_card
+from services.crypto import SecretBox
+from services.notifications import OutboxSignal, recipients
+from services.receipts import PaymentReport
+from storage.models import EventSource, NewNotification, Receipt, ReceiptStatus
+from storage.sqlite import SqliteStore
+from tests.conftest import FakeClock
+from tests.payment_fixtures import (
+    AMOUNT,
+    Shop,
+    make_receipt,
+    make_service,
+    make_shop,
+    outbox_rows,
+)
+
+S = ReceiptStatus
+Outcome = Callable[[TelegramMethod[Any]], Any]
+
+
+def telegram_error(code: int, description: str, **parameters: Any) -> Outcome:
+    """An error reply as Telegram sends it; aiogram's own check_response turns it into the
+    matching exception (429 -> TelegramRetryAfter, 403 -> TelegramForbiddenError, ...)."""
+
+    def reply(_method: TelegramMethod[Any]) -> dict[str, Any]:
+        body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+        if parameters:
+            body["parameters"] = parameters
+        return body
+
+    return reply
+
+
+def accepted(_method: TelegramMethod[Any]) -> None:
+    """Queue filler: Telegram accepts this request (the session's default answer)."""
+    return None
+
+
+def network_error(method: TelegramMethod[Any]) -> Any:
+    raise TelegramNetworkError(method=method, message="Request timeout error")
+
+
+class RecordingSession(BaseSession):
+    """Modelled on aiogram's tests/mocked_bot.py: records every method and answers from a
+    per-chat queue of outcomes; with nothing queued, Telegram accepts the request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[TelegramMethod[Any]] = []
+        self.outcomes: dict[int, deque[Outcome]] = defaultdict(deque)
+        self._message_id = 1000
+        self.arrived = asyncio.Event()  # set on every request
+
+    def queue(self, chat_id: int, *outcomes: Outcome) -> None:
+        self.outcomes[chat_id].extend(outcomes)
+
+    async def make_request(
+        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
+    ) -> TelegramType:
+        self.requests.append(method)
+        self.arrived.set()
+        chat_id = int(getattr(method, "chat_id", 0) or 0)
+        queued = self.outcomes[chat_id]
+        reply = (queued.popleft()(method) if queued else None) or self._ok(method)
+        status = 200 if reply.get("ok") else int(reply["error_code"])
+        response = self.check_response(bot, method, status, json.dumps(reply))
+        return response.result  # type: ignore[return-value]
+
+    def _ok(self, method: TelegramMethod[Any]) -> dict[str, Any]:
+        if isinstance(method, SendMessage):
+            self._message_id += 1
+            message = {
+                "message_id": self._message_id,
+                "date": 1_795_000_000,
+                "chat": {"id": method.chat_id, "type": "private"},
+                "text": method.text,
+            }
+            return {"ok": True, "result": message}
+        return {"ok": True, "result": True}
+
+    async def close(self) -> None:
+        pass
+
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:  # pragma: no cover
+        yield b""
+
+    def sent(self) -> list[tuple[int, str]]:
+        """(chat, text) of every send_message, successful or not."""
+        return [(int(m.chat_id), m.text) for m in self.requests if isinstance(m, SendMessage)]
+
+
+@pytest.fixture
+def session() -> RecordingSession:
+    setup_i18n()
+    return RecordingSession()
+
+
+@pytest.fixture
+def bot(session: RecordingSession) -> Bot:
+    return Bot(token="42:TEST-TOKEN-FOR-TESTS-ONLY", session=session)
+
+
+@pytest.fixture
+async def shop(store: SqliteStore, box: SecretBox, clock: FakeClock) -> Shop:
+    return await make_shop(store, box, clock())
+
+
+def sender(store: SqliteStore, bot: Bot, clock: FakeClock) -> OutboxSender:
+    return OutboxSender(store, bot, OutboxSignal(), clock, per_chat_interval=0, global_rate=10_000)
+
+
+async def paid(store: SqliteStore, shop: Shop, clock: FakeClock, **kwargs: Any) -> Receipt:
+    """A receipt that just got paid: outbox rows for its cashier and every owner."""
+    receipt = await make_receipt(store, shop, clock(), **kwargs)
+    moved = await store.transition(
+        receipt.id,
+        expected=[S.AWAITING],
+        new=S.PAID,
+        source=EventSource.CALLBACK,
+        now=clock(),
+        changes={"paid_at": clock(), "payment_id": "1", "card_mask": "424242*42"},
+        notifications=await _recipients(store, receipt, "paid"),
+    )
+    assert moved is not None
+    return moved
+
+
+async def _recipients(store: SqliteStore, receipt: Receipt, kind: str) -> list[NewNotification]:
+    return await recipients(store, receipt, kind)
+
+
+def states(db_path: Path) -> list[tuple[int, str, str]]:
+    return [(r["chat_id"], r["kind"], r["state"]) for r in outbox_rows(db_path)]
+
+
+async def test_sends_each_notification_once_in_order(
+    store: SqliteStore,
+    db_path: Path,
+    shop: Shop,
+    clock: FakeClock,
+    bot: Bot,
+    session: RecordingSession,
+) -> None:
+    receipt = await paid(store, shop, clock)
+    outbox = sender(store, bot, clock)
+
+    await outbox.drain()
+
+    text = notification("paid", receipt, DEFAULT_LOCALE)
+    assert session.sent() == [(shop.cashier_id, text), (shop.owner_id, text)]
+    assert states(db_path) == [
+        (shop.cashier_id, "paid", "sent"),
+        (shop.owner_id, "paid", "sent"),
+    ]
+    assert all(r["sent_at"] == clock().timestamp() for r in outbox_rows(db_path))
+    assert "250,50" in text
+
+    assert await outbox.drain() is False
+    clock.advance(hours=1)
+    await outbox.drain()
+    assert len(session.requests) == 2
+
+
+async def test_outbox_survives_a_crash_before_sending(
+    db_path: Path, box: SecretBox, clock: FakeClock, bot: Bot, session: RecordingSession
+) -> None:
+    first = await SqliteStore.open(db_path)
+    shop = await make_shop(first, box, clock())
+    receipt = await make_receipt(first, shop, clock())
+    async with aiohttp.ClientSession() as http:
+        receipts = make_service(first, http, box, clock)
+        report = PaymentReport("success", AMOUNT, "UAH", "77", "424242*42", clock())
+        after = await receipts.apply_report(receipt, report, EventSource.CALLBACK)
+    assert after.status is S.PAID
+    await first.close()  # the process dies here: nothing was sent
+    assert session.requests == []
+
+    second = await SqliteStore.open(db_path)
+    try:
+        await sender(second, bot, clock).drain()
+        await sender(second, bot, clock).drain()  # yet another restart
+    finally:
+        await second.close()
+
+    text = notification("paid", after, DEFAULT_LOCALE)
+    assert session.sent() == [(shop.cashier_id, text), (shop.owner_id, text)]
+    assert [state for _, _, state in states(db_path)] == ["sent", "sent"]
+
+
+async def test_retry_after_postpones_until_telegram_allows(
+    store: SqliteStore,
+    db_path: Path,
+    shop: Shop,
+    clock: FakeClock,
+    bot: Bot,
+    session: RecordingSession,
+) -> None:
+    owner_only = Shop(shop.shop_id, shop.owner_id, shop.owner_id)  # the owner sells: one row
+    await paid(store, owner_only, clock)
+    session.queue(
+        shop.owner_id, telegram_error(429, "Too Many Requests: retry after 1", retry_after=1)
+    )
+    outbox = sender(store, bot, clock)
+
+    await outbox.drain()
+
+    assert len(session.requests) == 1
+    [row] = outbox_rows(db_path)
+    assert row["state"] == "pending"
+    assert row["attempts"] == 1
+    assert row["last_error"] == "retry_after"
+    assert row["next_attempt_at"] == (clock() + timedelta(seconds=1)).timestamp()
+
+    clock.advance(seconds=0.5)
+    await outbox.drain()
+    assert len(session.requests) == 1  # not before Telegram said
+
+    clock.advance(seconds=0.6)
+    await outbox.drain()
+    await outbox.drain()
+    assert len(session.sent()) == 2
+    assert [state for _, _, state in states(db_path)] == ["sent"]
+
+
+async def test_blocked_user_is_dropped_and_others_still_get_theirs(
+    store: SqliteStore,
+    db_path: Path,
+    shop: Shop,
+    clock: FakeClock,
+    bot: Bot,
+    session: RecordingSession,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.notifier")
+    await paid(store, shop, clock)
+    session.queue(shop.cashier_id, telegram_error(403, "Forbidden: bot was blocked by the user"))
+
+    await sender(store, bot, clock).drain()
+
+    assert [chat for chat, _ in session.sent()] == [shop.cashier_id, shop.owner_id]
+    assert states(db_path) == [
+        (shop.cashier_id, "paid", "dead"),
+        (shop.owner_id, "paid", "sent"),
+    ]
+    dead = outbox_rows(db_path)[0]
+    assert "blocked" in dead["last_error"]
+    assert any(
+        str(shop.cashier_id) in r.getMessage() and "blocked" in r.getMessage()
+        for r in caplog.records
+    )
+
+    clock.advance(days=1)
+    await sender(store, bot, clock).drain()
+    assert len(session.requests) == 2  # a dead row is never retried
+
+
+async def test_network_error_is_retried_later_and_never_duplicated(
+    store: SqliteStore,
+    db_path: Path,
+    shop: Shop,
+    clock: FakeClock,
+    bot: Bot,
+    session: RecordingSession,
+) -> None:
+    owner_only = Shop(shop.shop_id, shop.owner_id, shop.owner_id)
+    await paid(store, owner_only, clock)
+    session.queue(shop.owner_id, network_error)
+    outbox = sender(store, bot, clock)
+
+    await outbox.drain()
+
+    [row] = outbox_rows(db_path)
+    assert (row["state"], row["attempts"], row["last_error"]) == (
+        "pending",
+        1,
+        "TelegramNetworkError",
+    )
+    assert row["next_attempt_at"] > clock().timestamp()
+    await outbox.drain()
+    assert len(session.requests) == 1
+
+    clock.advance(minutes=10)
+    await outbox.drain()
+    clock.advance(minutes=10)
+    await outbox.drain()
+
+    assert len(session.requests) == 2  # the failed try and one successful send
+    assert [state for _, _, state in states(db_path)] == ["sent"]
+
+
+async def test_postponed_item_holds_back_later_ones_for_its_chat_only(
+    store: SqliteStore,
+    db_path: Path,
+    shop: Shop,
+    clock: FakeClock,
+    bot: Bot,
+    session: RecordingSession,
+) -> None:
+    first = await paid(store, shop, clock)  # rows: cashier, owner
+    second = await paid(store, shop, clock)  # rows: cashier, owner
+    session.queue(shop.cashier_id, network_error)
+    outbox = sender(store, bot, clock)
+
+    await outbox.drain()
+
+    # the cashier's first failed, so their second waits; the owner gets both
+    assert session.sent()[1:] == [
+        (shop.owner_id, notification("paid", first, DEFAULT_LOCALE)),
+        (shop.owner_id, notification("paid", second, DEFAULT_LOCALE)),
+    ]
+    assert [state for _, _, state in states(db_path)] == ["pending", "sent", "pending", "sent"]
+
+    await outbox.drain()  # the cashier's first is not due yet: the second still waits
+    assert len(session.requests) == 3
+
+    clock.advance(minutes=10)
+    await outbox.drain()
+    assert session.sent()[3:] == [
+        (shop.cashier_id, notification("paid", first, DEFAULT_LOCALE)),
+        (shop.cashier_id, notification("paid", second, DEFAULT_LOCALE)),
+    ]
+    assert [state for _, _, state in states(db_path)] == ["sent"] * 4
+
+
+async def test_card_notification_edits_the_stored_card(
+    store: SqliteStore,
+    db_path: Path,
+    shop: Shop,
+    clock: FakeClock,
+    bot: Bot,
+    session: RecordingSession,
+) -> None:
+    receipt = await make_receipt(store, shop, clock())
+    await store.set_card_message(receipt.id, shop.cashier_id, 555)
+    card_receipt = await store.get_receipt(receipt.id)
+    assert card_receipt is not None
+    moved = await store.transition(
+        receipt.id,
+        expected=[S.AWAITING],
+        new=S.PAID,
+        source=EventSource.POLL,
+        now=clock(),
+        changes={"paid_at": clock(), "payment_id": "9", "card_mask": "5168*12"},
+        notifications=await _recipients(store, card_receipt, "paid"),
+    )
+    assert moved is not None
+
+    await sender(store, bot, clock).drain()
+
+    edits = [m for m in session.requests if isinstance(m, EditMessageText)]
+    assert len(edits) == 1
+    edit = edits[0]
+    assert (edit.chat_id, edit.message_id) == (shop.cashier_id, 555)
+    assert edit.text == receipt_card(moved, DEFAULT_LOCALE)
+    assert "5168*12" in edit.text  # the card shows the payment
+    assert states(db_path) == [
+        (shop.cashier_id, "paid", "sent"),
+        (shop.owner_id, "paid", "sent"),
+        (shop.cashier_id, "card", "sent"),
+    ]
+
+
+async def test_card_not_modified_counts_as_sent(
+    store: SqliteStore,
+    db_path: Path,
+    shop: Shop,
+    clock: FakeClock,
+    bot: Bot,
+    session: RecordingSession,
+) -> None:
+    owner_only = Shop(shop.shop_id, shop.owner_id, shop.owner_id)
+    receipt = await make_receipt(store, owner_only, clock())
+    await store.set_card_message(receipt.id, shop.owner_id, 556)
+    await paid_existing(store, receipt.id, clock)
+    session.queue(
+        shop.owner_id,
+        accepted,
+        telegram_error(
+            400,
+            "Bad Request: message is not modified: specified new message content and reply "
+            "markup are exactly the same as a current content and reply markup of the message",
+        ),
+    )
+
+    await sender(store, bot, clock).drain()
+
+    assert [type(m) for m in session.requests] == [SendMessage, EditMessageText]
+    assert states(db_path) == [(shop.owner_id, "paid", "sent"), (shop.owner_id, "card", "sent")]
+
+
+async def test_card_that_can_not_be_edited_is_dropped(
+    store: SqliteStore,
+    db_path: Path,
+    shop: Shop,
+    clock: FakeClock,
+    bot: Bot,
+    session: RecordingSession,
+) -> None:
+    owner_only = Shop(shop.shop_id, shop.owner_id, shop.owner_id)
+    receipt = await make_receipt(store, owner_only, clock())
+    await store.set_card_message(receipt.id, shop.owner_id, 557)
+    await paid_existing(store, receipt.id, clock)
+    session.queue(
+        shop.owner_id,
+        accepted,
+        telegram_error(400, "Bad Request: message to edit not found"),
+    )
+
+    outbox = sender(store, bot, clock)
+    await outbox.drain()
+    clock.advance(hours=1)
+    await outbox.drain()
+
+    assert len(session.requests) == 2
+    assert states(db_path) == [(shop.owner_id, "paid", "sent"), (shop.owner_id, "card", "dead")]
+
+
+async def paid_existing(store: SqliteStore, receipt_id: int, clock: FakeClock) -> Receipt:
+    receipt = await store.get_receipt(receipt_id)
+    assert receipt is not None
+    moved = await store.transition(
+        receipt_id,
+        expected=[S.AWAITING],
+        new=S.PAID,
+        source=EventSource.CALLBACK,
+        now=clock(),
+        notifications=await _recipients(store, receipt, "paid"),
+    )
+    assert moved is not None
+    return moved
+
+
+async def test_pacing_holds_a_second_message_to_the_same_chat(
+    store: SqliteStore,
+    db_path: Path,
+    shop: Shop,
+    clock: FakeClock,
+    bot: Bot,
+    session: RecordingSession,
+) -> None:
+    """With the per-chat interval on, a drain sends one message per chat and reports that
+    it held the rest back (the run loop comes back for them)."""
+    await paid(store, shop, clock)
+    await paid(store, shop, clock)
+    outbox = OutboxSender(store, bot, OutboxSignal(), clock, per_chat_interval=3600)
+
+    busy = await outbox.drain()
+
+    assert busy is True
+    assert [chat for chat, _ in session.sent()] == [shop.cashier_id, shop.owner_id]
+    assert [state for _, _, state in states(db_path)] == ["sent", "sent", "pending", "pending"]
+
+
+async def test_run_drains_when_signalled(
+    store: SqliteStore,
+    db_path: Path,
+    shop: Shop,
+    clock: FakeClock,
+    bot: Bot,
+    session: RecordingSession,
+) -> None:
+    signal = OutboxSignal()
+    outbox = OutboxSender(store, bot, signal, clock, per_chat_interval=0, global_rate=10_000)
+    stop = asyncio.Event()
+    task = asyncio.create_task(outbox.run(stop))
+    await paid(store, shop, clock)
+    signal.notify()
+    async with asyncio.timeout(30):
+        while len(session.requests) < 2:
+            session.arrived.clear()
+            await session.arrived.wait()
+    stop.set()
+    signal.notify()
+    async with asyncio.timeout(30):
+        await task
+    assert [state for _, _, state in states(db_path)] == ["sent", "sent"]

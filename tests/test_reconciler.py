@@ -1,0 +1,428 @@
+"""The background sweep: polling LiqPay, expiry, stale drafts, scheduling and resilience."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aioresponses import aioresponses
+
+from services.crypto import SecretBox
+from services.receipts import ReceiptService
+from services.reconciler import Reconciler, SweepStats
+from storage.models import Channel, EventSource, Receipt, ReceiptStatus
+from storage.sqlite import SqliteStore
+from tests.conftest import FakeClock
+from tests.payment_fixtures import (
+    FakeLiqPay,
+    Shop,
+    make_receipt,
+    make_service,
+    make_shop,
+    next_check_at,
+    outbox_rows,
+)
+
+S = ReceiptStatus
+INTERVAL = 60.0
+
+
+@dataclass
+class Env:
+    store: SqliteStore
+    receipts: ReceiptService
+    liqpay: FakeLiqPay
+    shop: Shop
+    clock: FakeClock
+    db_path: Path
+
+    def reconciler(self, **kwargs: int) -> Reconciler:
+        return Reconciler(self.receipts, INTERVAL, **kwargs)
+
+    async def receipt(self, **kwargs: object) -> Receipt:
+        return await make_receipt(self.store, self.shop, self.clock(), **kwargs)  # type: ignore[arg-type]
+
+    async def reload(self, receipt: Receipt) -> Receipt | None:
+        return await self.store.get_receipt(receipt.id)
+
+    async def sweep(self, reconciler: Reconciler | None = None) -> SweepStats:
+        async with asyncio.timeout(30):  # a sweep that never ends fails instead of hanging
+            return await (reconciler or self.reconciler()).sweep()
+
+
+@pytest.fixture
+async def env(
+    store: SqliteStore, box: SecretBox, clock: FakeClock, db_path: Path
+) -> AsyncIterator[Env]:
+    shop = await make_shop(store, box, clock())
+    with aioresponses() as mock:
+        async with aiohttp.ClientSession() as session:
+            receipts = make_service(store, session, box, clock)
+            yield Env(store, receipts, FakeLiqPay(mock), shop, clock, db_path)
+
+
+async def test_paid_at_liqpay_is_marked_paid_by_poll(env: Env) -> None:
+    receipt = await env.receipt()
+    env.liqpay.paid(receipt)
+
+    stats = await env.sweep()
+
+    assert (stats.checked, stats.changed, stats.errors) == (1, 1, 0)
+    paid = await env.reload(receipt)
+    assert paid is not None
+    assert paid.status is S.PAID
+    assert paid.payment_id == "987654321"
+    assert paid.card_mask == "424242*42"
+    last = (await env.store.events(receipt.id))[-1]
+    assert (last.source, last.to_status, last.liqpay_status) == (
+        EventSource.POLL,
+        S.PAID,
+        "success",
+    )
+    rows = outbox_rows(env.db_path, receipt.id)
+    assert {(r["chat_id"], r["kind"]) for r in rows} == {
+        (env.shop.cashier_id, "paid"),
+        (env.shop.owner_id, "paid"),
+    }
+
+
+async def test_still_waiting_is_rescheduled_not_rechecked(env: Env) -> None:
+    receipt = await env.receipt(channel=Channel.EMAIL)
+    env.liqpay.waiting(receipt)
+    events = await env.store.events(receipt.id)
+
+    stats = await env.sweep(env.reconciler(batch=1))
+
+    assert (stats.checked, stats.changed, stats.errors) == (1, 0, 0)
+    assert env.liqpay.actions() == ["status"]  # asked once, not again within the sweep
+    checked = await env.reload(receipt)
+    assert checked is not None
+    assert checked.status is S.AWAITING
+    assert checked.last_checked_at == env.clock()
+    assert await env.store.events(receipt.id) == events
+    assert outbox_rows(env.db_path) == []
+    now = env.clock()
+    assert next_check_at(env.db_path, receipt.id) == (now + timedelta(seconds=INTERVAL)).timestamp()
+    assert await env.store.due_for_check(now, 10) == []
+    assert [r.id for r in await env.store.due_for_check(now + timedelta(seconds=INTERVAL), 10)] == [
+        receipt.id
+    ]
+
+    assert (await env.sweep()).checked == 0  # a second sweep at the same moment: nothing due
+    env.clock.advance(seconds=INTERVAL)
+    assert (await env.sweep()).checked == 1
+    assert env.liqpay.actions() == ["status", "status"]
+
+
+async def test_payment_not_found_keeps_awaiting(env: Env) -> None:
+    receipt = await env.receipt()  # a link nobody opened yet
+
+    stats = await env.sweep()
+
+    assert (stats.checked, stats.changed, stats.errors) == (1, 0, 0)
+    checked = await env.reload(receipt)
+    assert checked is not None
+    assert checked.status is S.AWAITING
+    assert checked.last_checked_at == env.clock()
+    assert outbox_rows(env.db_path) == []
+
+
+@pytest.mark.parametrize("channel", [Channel.EMAIL, Channel.PRIVAT24])
+async def test_expired_invoice_is_withdrawn_and_expired(env: Env, channel: Channel) -> None:
+    receipt = await env.receipt(channel=channel, lifetime=timedelta(hours=1))
+    env.liqpay.waiting(receipt)
+    env.clock.advance(hours=1, seconds=1)
+
+    stats = await env.sweep()
+
+    assert (stats.checked, stats.changed, stats.errors) == (1, 1, 0)
+    assert env.liqpay.actions(receipt.order_id) == ["status", "invoice_cancel"]
+    expired = await env.reload(receipt)
+    assert expired is not None
+    assert expired.status is S.EXPIRED
+    last = (await env.store.events(receipt.id))[-1]
+    assert (last.source, last.from_status, last.to_status) == (
+        EventSource.POLL,
+        S.AWAITING,
+        S.EXPIRED,
+    )
+    rows = outbox_rows(env.db_path, receipt.id)
+    assert {(r["chat_id"], r["kind"]) for r in rows} == {
+        (env.shop.cashier_id, "expired"),
+        (env.shop.owner_id, "expired"),
+    }
+
+
+async def test_expired_link_receipt_is_expired_without_invoice_cancel(env: Env) -> None:
+    receipt = await env.receipt(channel=Channel.LINK, lifetime=timedelta(hours=1))
+    env.clock.advance(hours=2)
+
+    await env.sweep()
+
+    assert env.liqpay.actions() == ["status"]
+    expired = await env.reload(receipt)
+    assert expired is not None
+    assert expired.status is S.EXPIRED
+
+
+async def test_expired_but_paid_is_paid_not_expired(env: Env) -> None:
+    receipt = await env.receipt(channel=Channel.EMAIL, lifetime=timedelta(hours=1))
+    env.liqpay.paid(receipt)
+    env.clock.advance(hours=2)
+
+    await env.sweep()
+
+    paid = await env.reload(receipt)
+    assert paid is not None
+    assert paid.status is S.PAID
+    assert env.liqpay.actions() == ["status"]  # no invoice_cancel for a paid invoice
+    assert S.EXPIRED not in [e.to_status for e in await env.store.events(receipt.id)]
+    kinds = {r["kind"] for r in outbox_rows(env.db_path, receipt.id)}
+    assert kinds == {"paid"}
+
+
+async def test_liqpay_unavailable_leaves_receipt_and_counts_error(env: Env) -> None:
+    receipt = await env.receipt(channel=Channel.EMAIL)
+    env.liqpay.unavailable.add("status")
+    events = await env.store.events(receipt.id)
+
+    stats = await env.sweep()
+
+    assert stats.errors == 1
+    assert stats.changed == 0
+    unchanged = await env.reload(receipt)
+    assert unchanged is not None
+    assert unchanged.status is S.AWAITING
+    assert await env.store.events(receipt.id) == events
+    assert outbox_rows(env.db_path) == []
+    # tried again on a later sweep, not hammered within this one
+    assert await env.store.due_for_check(env.clock(), 10) == []
+
+
+async def test_expiry_with_liqpay_unavailable_is_retried_later(env: Env) -> None:
+    receipt = await env.receipt(channel=Channel.EMAIL, lifetime=timedelta(hours=1))
+    env.liqpay.waiting(receipt)
+    env.liqpay.unavailable.add("invoice_cancel")
+    env.clock.advance(hours=2)
+
+    assert (await env.sweep()).errors == 1
+    still = await env.reload(receipt)
+    assert still is not None
+    assert still.status is S.AWAITING  # not expired while the invoice may still be payable
+
+    env.liqpay.unavailable.clear()
+    env.clock.advance(seconds=INTERVAL)
+    assert (await env.sweep()).changed == 1
+    expired = await env.reload(receipt)
+    assert expired is not None
+    assert expired.status is S.EXPIRED
+
+
+async def test_run_keeps_looping_through_failures(env: Env) -> None:
+    receipt = await env.receipt(channel=Channel.EMAIL)
+    env.liqpay.unavailable.add("status")
+    reconciler = Reconciler(env.receipts, 0.001)
+    sweeps: list[SweepStats] = []
+    enough = asyncio.Event()
+    real_sweep = reconciler.sweep
+
+    async def counted_sweep() -> SweepStats:
+        if not sweeps:
+            sweeps.append(SweepStats(errors=-1))
+            raise RuntimeError("database is locked")  # a sweep that blows up entirely
+        stats = await real_sweep()
+        sweeps.append(stats)
+        env.clock.advance(seconds=1)  # make the receipt due again
+        if len(sweeps) >= 4:
+            enough.set()
+        return stats
+
+    reconciler.sweep = counted_sweep  # type: ignore[method-assign]
+    stop = asyncio.Event()
+    task = asyncio.create_task(reconciler.run(stop))
+    async with asyncio.timeout(30):
+        await enough.wait()
+    stop.set()
+    async with asyncio.timeout(30):
+        await task
+
+    assert task.exception() is None
+    assert len(sweeps) >= 4
+    assert all(s.errors >= 1 for s in sweeps[1:])
+    unchanged = await env.reload(receipt)
+    assert unchanged is not None
+    assert unchanged.status is S.AWAITING
+
+
+async def test_run_ends_promptly_when_stopped(env: Env) -> None:
+    reconciler = Reconciler(env.receipts, 3600)
+    stop = asyncio.Event()
+    task = asyncio.create_task(reconciler.run(stop))
+    await asyncio.sleep(0)
+    stop.set()
+    async with asyncio.timeout(30):  # would wait the whole interval if stop were ignored
+        await task
+    assert task.done()
+
+
+async def test_never_checked_receipt_is_asked_first(env: Env) -> None:
+    older = await env.receipt()
+    env.liqpay.waiting(older)
+    await env.sweep()  # `older` is now checked once
+    env.clock.advance(seconds=INTERVAL)
+    newer = await env.receipt()  # higher id, never checked
+    env.liqpay.waiting(newer)
+    assert {r.id for r in await env.store.due_for_check(env.clock(), 10)} == {older.id, newer.id}
+    env.liqpay.requests.clear()
+
+    await env.sweep(env.reconciler(batch=1, concurrency=1))
+
+    asked = [r["order_id"] for r in env.liqpay.requests]
+    assert asked == [newer.order_id, older.order_id]
+
+
+async def test_least_recently_checked_goes_first(env: Env) -> None:
+    first = await env.receipt()
+    second = await env.receipt()
+    env.liqpay.waiting(first)
+    env.liqpay.waiting(second)
+    await env.store.mark_checked(first.id, env.clock(), env.clock())
+    env.clock.advance(seconds=5)
+    await env.store.mark_checked(second.id, env.clock() - timedelta(seconds=10), env.clock())
+
+    await env.sweep(env.reconciler(batch=1, concurrency=1))
+
+    assert [r["order_id"] for r in env.liqpay.requests] == [second.order_id, first.order_id]
+
+
+async def test_older_receipts_are_checked_less_often(env: Env) -> None:
+    now = env.clock()
+    young = await make_receipt(
+        env.store, env.shop, now, created_at=now - timedelta(minutes=10), lifetime=timedelta(days=7)
+    )
+    middle = await make_receipt(
+        env.store, env.shop, now, created_at=now - timedelta(hours=3), lifetime=timedelta(days=7)
+    )
+    old = await make_receipt(
+        env.store, env.shop, now, created_at=now - timedelta(days=2), lifetime=timedelta(days=7)
+    )
+    for receipt in (young, middle, old):
+        env.liqpay.waiting(receipt)
+
+    await env.sweep()
+
+    young_next = next_check_at(env.db_path, young.id)
+    middle_next = next_check_at(env.db_path, middle.id)
+    old_next = next_check_at(env.db_path, old.id)
+    assert young_next < middle_next < old_next
+    assert young_next == (now + timedelta(seconds=INTERVAL)).timestamp()
+    assert old_next > (now + timedelta(seconds=INTERVAL * 10)).timestamp()
+
+
+def test_next_check_never_passes_expiry(env: Env) -> None:
+    reconciler = env.reconciler()
+    now = env.clock()
+    soon = _receipt_stub(created=now - timedelta(days=3), expires=now + timedelta(seconds=30))
+    assert reconciler.next_check(soon, now) == now + timedelta(seconds=30)
+    overdue = _receipt_stub(created=now - timedelta(days=3), expires=now - timedelta(seconds=1))
+    assert reconciler.next_check(overdue, now) == now + timedelta(seconds=INTERVAL)
+
+
+async def test_stale_draft_known_to_liqpay_becomes_awaiting(env: Env) -> None:
+    draft = await env.receipt(status=S.DRAFT, channel=Channel.EMAIL)
+    env.liqpay.waiting(draft)
+
+    stats = await env.sweep()
+
+    assert stats.changed == 1
+    tracked = await env.reload(draft)
+    assert tracked is not None
+    assert tracked.status is S.AWAITING
+    assert tracked.liqpay_status == "invoice_wait"
+    last = (await env.store.events(draft.id))[-1]
+    assert (last.source, last.from_status, last.to_status) == (
+        EventSource.POLL,
+        S.DRAFT,
+        S.AWAITING,
+    )
+
+
+async def test_stale_draft_paid_at_liqpay_becomes_paid(env: Env) -> None:
+    draft = await env.receipt(status=S.DRAFT)
+    env.liqpay.paid(draft)
+
+    await env.sweep()
+
+    paid = await env.reload(draft)
+    assert paid is not None
+    assert paid.status is S.PAID
+
+
+async def test_expired_draft_unknown_to_liqpay_is_deleted(env: Env) -> None:
+    draft = await env.receipt(status=S.DRAFT, channel=Channel.EMAIL, lifetime=timedelta(hours=1))
+    env.clock.advance(hours=2)
+
+    stats = await env.sweep()
+
+    assert stats.changed == 1
+    assert await env.reload(draft) is None
+    # an invoice that may exist after all is withdrawn before the draft is dropped
+    assert env.liqpay.actions(draft.order_id) == ["status", "invoice_cancel"]
+
+
+async def test_young_draft_unknown_to_liqpay_is_kept(env: Env) -> None:
+    draft = await env.receipt(status=S.DRAFT, lifetime=timedelta(hours=1))
+
+    stats = await env.sweep()
+
+    assert stats.changed == 0
+    kept = await env.reload(draft)
+    assert kept is not None
+    assert kept.status is S.DRAFT
+    assert await env.store.due_for_check(env.clock(), 10) == []
+
+
+async def test_many_receipts_one_sweep_each_checked_once(env: Env) -> None:
+    receipts = [await env.receipt() for _ in range(12)]
+    for receipt in receipts[::3]:
+        env.liqpay.paid(receipt)
+
+    stats = await env.sweep(env.reconciler(batch=5, concurrency=3))
+
+    assert stats.checked == 12
+    assert stats.changed == 4
+    asked = sorted(r["order_id"] for r in env.liqpay.requests)
+    assert asked == sorted(r.order_id for r in receipts)
+
+
+def _receipt_stub(*, created: object, expires: object) -> Receipt:
+    return Receipt(
+        id=1,
+        shop_id=1,
+        number=1,
+        cashier_id=1,
+        amount=100,
+        currency="UAH",
+        description="x",
+        channel=Channel.LINK,
+        contact=None,
+        order_id="1-x",
+        link=None,
+        invoice_token=None,
+        status=S.AWAITING,
+        liqpay_status=None,
+        flagged=None,
+        expires_at=expires,  # type: ignore[arg-type]
+        created_at=created,  # type: ignore[arg-type]
+        paid_at=None,
+        payment_id=None,
+        card_mask=None,
+        card_chat_id=None,
+        card_message_id=None,
+        last_checked_at=None,
+    )
