@@ -109,14 +109,16 @@ def payload_version(payload: dict[str, Any]) -> int:
     return version
 
 
-def verify(private_key: str, data: str, signature: str) -> dict[str, Any]:
+def verify(
+    private_key: str, data: str, signature: str, decoded: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Check `signature` over `data` in constant time and return the decoded payload.
 
     The hash is chosen by the payload's `version`; a signature made with another hash fails.
-    The payload is parsed only to learn the version; nothing in it is trusted before the
-    comparison succeeds.
+    The payload is parsed only to learn the version (pass `decoded` if it already was);
+    nothing in it is trusted before the comparison succeeds.
     """
-    payload = decode_data(data)
+    payload = decode_data(data) if decoded is None else decoded
     expected = sign(private_key, data, payload_version(payload))
     if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
         raise SignatureError("signature mismatch")

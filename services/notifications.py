@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from storage.interface import Store
-from storage.models import NewNotification, Receipt, Role
+from storage.models import NewNotification, Receipt
 
 
 class NotificationKind:
@@ -35,14 +34,12 @@ class OutboxSignal:
         self._event.clear()
 
 
-async def recipients(
-    store: Store, receipt: Receipt, kind: str, *, owners_only: bool = False
+def recipients(
+    receipt: Receipt, kind: str, owners: list[int], *, owners_only: bool = False
 ) -> list[NewNotification]:
     """The cashier who issued the receipt and every owner, once each, plus a card update."""
     chats: list[int] = [] if owners_only else [receipt.cashier_id]
-    for owner in await store.member_ids(receipt.shop_id, Role.OWNER):
-        if owner not in chats:
-            chats.append(owner)
+    chats += [owner for owner in owners if owner not in chats]
     result = [NewNotification(chat, kind) for chat in chats]
     if receipt.card_chat_id is not None and receipt.card_message_id is not None:
         result.append(NewNotification(receipt.card_chat_id, NotificationKind.CARD))

@@ -36,15 +36,16 @@ class CallbackService:
         if not isinstance(order_id, str) or not isinstance(public_key, str):
             log.warning("LiqPay callback rejected: no order_id or public_key")
             return CallbackOutcome.REJECTED
-        receipt = await self.store.get_receipt_by_order(order_id)
-        settings = await self.store.get_settings(receipt.shop_id) if receipt else None
+        found = await self.store.receipt_with_settings(order_id)
+        receipt, settings = found if found else (None, None)
         if receipt is None or settings is None or settings.public_key != public_key:
             log.warning("LiqPay callback rejected: order or key is not ours")
             return CallbackOutcome.REJECTED
         if settings.private_key_enc is None:
             return CallbackOutcome.REJECTED
         try:
-            payload = verify(self.receipts.box.decrypt(settings.private_key_enc), data, signature)
+            private_key = self.receipts.private_key(settings.private_key_enc)
+            payload = verify(private_key.get_secret_value(), data, signature, claimed)
         except SignatureError as exc:
             log.warning("LiqPay callback rejected for receipt %s: %s", receipt.id, exc)
             return CallbackOutcome.REJECTED

@@ -9,6 +9,7 @@ paid at the last moment) still makes it paid, and the owner is told it came late
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -29,7 +30,7 @@ from services.liqpay import (
 from services.money import from_wire
 from services.notifications import NotificationKind, OutboxSignal, recipients
 from storage.interface import Store
-from storage.models import Channel, EventSource, Member, Receipt, ReceiptStatus
+from storage.models import Channel, EventSource, Member, Receipt, ReceiptStatus, Role
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,7 @@ ALLOWED: dict[ReceiptStatus, frozenset[ReceiptStatus]] = {
     S.REFUNDED: frozenset(),
 }
 LIQPAY_INVOICE_CHANNELS = frozenset({Channel.EMAIL, Channel.PRIVAT24})
+OWNERS_TTL = 60.0
 
 
 def sources_of(target: ReceiptStatus) -> list[ReceiptStatus]:
@@ -102,19 +104,39 @@ class ReceiptService:
         self.box = box
         self.signal = signal
         self.clock = clock
+        self._private_keys: dict[bytes, SecretStr] = {}
+        self._owners: dict[int, tuple[float, list[int]]] = {}
 
     async def credentials(self, shop_id: int) -> Credentials | None:
         settings = await self.store.get_settings(shop_id)
         if not settings.public_key or not settings.private_key_enc:
             return None
-        private = SecretStr(self.box.decrypt(settings.private_key_enc))
-        return Credentials(settings.public_key, private, settings.api_version)
+        return Credentials(
+            settings.public_key, self.private_key(settings.private_key_enc), settings.api_version
+        )
+
+    def private_key(self, encrypted: bytes) -> SecretStr:
+        """Decrypt a stored private key, remembering it: callbacks need it on every request."""
+        key = self._private_keys.get(encrypted)
+        if key is None:
+            key = self._private_keys[encrypted] = SecretStr(self.box.decrypt(encrypted))
+        return key
 
     async def require_credentials(self, shop_id: int) -> Credentials:
         creds = await self.credentials(shop_id)
         if creds is None:
             raise NoKeys
         return creds
+
+    async def owners(self, shop_id: int) -> list[int]:
+        """The shop's owners, remembered for a minute: every payment notifies them, and a
+        shop's owners are set when it is created."""
+        now = time.monotonic()
+        cached = self._owners.get(shop_id)
+        if cached is None or cached[0] < now:
+            cached = (now + OWNERS_TTL, await self.store.member_ids(shop_id, Role.OWNER))
+            self._owners[shop_id] = cached
+        return cached[1]
 
     async def for_member(self, member: Member, receipt_id: int) -> Receipt | None:
         receipt = await self.store.get_receipt(receipt_id)
@@ -135,7 +157,11 @@ class ReceiptService:
     ) -> Receipt | None:
         """One allowed transition as one transaction, with its event and notifications.
         None when the receipt is no longer in a state that may move to `new`."""
-        notifications = await recipients(self.store, receipt, notify) if notify else []
+        if receipt.status not in sources_of(new):
+            return None  # a repeat or a stale status: nothing to write (the store re-checks)
+        notifications = (
+            recipients(receipt, notify, await self.owners(receipt.shop_id)) if notify else []
+        )
         moved = await self.store.transition(
             receipt.id,
             expected=sources_of(new),
@@ -156,37 +182,34 @@ class ReceiptService:
     ) -> Receipt:
         """Apply what LiqPay said. Repeats and stale statuses change nothing."""
         state = payment_state(report.status)
-        moved: Receipt | None = None
-        if state is PaymentState.PAID:
-            if report.amount != receipt.amount or (report.currency or "") != receipt.currency:
-                await self._flag_mismatch(receipt, report, source)
-                return await self.store.get_receipt(receipt.id) or receipt
-            late = receipt.status in (S.FAILED, S.EXPIRED, S.CANCELLED)
-            moved = await self.move(
-                receipt,
-                S.PAID,
-                source,
-                notify=NotificationKind.PAID_LATE if late else NotificationKind.PAID,
-                changes={
-                    "paid_at": report.paid_at or self.clock(),
-                    "payment_id": report.payment_id,
-                    "card_mask": report.card_mask,
-                },
-                liqpay_status=report.status,
-            )
-        elif state is PaymentState.FAILED and receipt.status is S.AWAITING:
-            moved = await self.move(
-                receipt,
-                S.FAILED,
-                source,
-                notify=NotificationKind.FAILED,
-                liqpay_status=report.status,
-            )
-        elif state is PaymentState.REFUNDED and receipt.status is S.PAID:
-            moved = await self.move(
-                receipt, S.REFUNDED, source, notify=NotificationKind.REFUNDED,
-                liqpay_status=report.status,
-            )  # fmt: skip
+        if state is PaymentState.PAID and (
+            report.amount != receipt.amount or (report.currency or "") != receipt.currency
+        ):
+            await self._flag_mismatch(receipt, report, source)
+            return await self.store.get_receipt(receipt.id) or receipt
+        targets = {
+            PaymentState.PAID: S.PAID,
+            PaymentState.FAILED: S.FAILED,
+            PaymentState.REFUNDED: S.REFUNDED,
+        }
+        target = targets.get(state)
+        if target is None or receipt.status not in sources_of(target):
+            return receipt  # still waiting, a repeat, or older than what we know
+        changes: dict[str, Any] = {}
+        notify = {S.FAILED: NotificationKind.FAILED, S.REFUNDED: NotificationKind.REFUNDED}.get(
+            target, NotificationKind.PAID
+        )
+        if target is S.PAID:
+            if receipt.status in (S.FAILED, S.EXPIRED, S.CANCELLED):
+                notify = NotificationKind.PAID_LATE
+            changes = {
+                "paid_at": report.paid_at or self.clock(),
+                "payment_id": report.payment_id,
+                "card_mask": report.card_mask,
+            }
+        moved = await self.move(
+            receipt, target, source, notify=notify, changes=changes, liqpay_status=report.status
+        )
         return moved or await self.store.get_receipt(receipt.id) or receipt
 
     async def _flag_mismatch(
@@ -194,8 +217,8 @@ class ReceiptService:
     ) -> None:
         reason = f"paid {report.amount} {report.currency} (payment {report.payment_id})"
         log.warning("Receipt %s: paid amount or currency differs: %s", receipt.id, reason)
-        notifications = await recipients(
-            self.store, receipt, NotificationKind.MISMATCH, owners_only=True
+        notifications = recipients(
+            receipt, NotificationKind.MISMATCH, await self.owners(receipt.shop_id), owners_only=True
         )
         if await self.store.flag(
             receipt.id,

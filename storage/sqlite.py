@@ -1,15 +1,21 @@
-"""SQLite implementation of the Store on one aiosqlite connection."""
+"""SQLite implementation of the Store on one aiosqlite connection.
+
+Every public method is one operation run on the connection's thread. Operations that arrive
+while the thread is busy are grouped into one transaction (group commit): each runs inside
+its own savepoint, so a failing one is rolled back alone, and no caller is answered before
+the COMMIT that makes its change durable. Under load this turns a round trip and a commit per
+operation into one per batch.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -28,11 +34,15 @@ from storage.models import (
     ShopSettings,
 )
 
+T = TypeVar("T")
+Op = Callable[[sqlite3.Connection], Any]
+
 _SETTINGS_COLUMNS = {"api_version", "invoice_lifetime", "currency"}
 _RECEIPT_CHANGE_COLUMNS = {
     "link", "invoice_token", "liqpay_status", "paid_at", "payment_id", "card_mask", "flagged",
     "expires_at",
 }  # fmt: skip
+MAX_BATCH = 256
 
 
 def _ts(moment: datetime | None) -> float | None:
@@ -85,19 +95,69 @@ def _member(row: sqlite3.Row) -> Member:
     )
 
 
+def _settings(row: sqlite3.Row) -> ShopSettings:
+    return ShopSettings(
+        shop_id=row["shop_id"],
+        public_key=row["public_key"],
+        private_key_enc=row["private_key_enc"],
+        api_version=row["api_version"],
+        invoice_lifetime=row["invoice_lifetime"],
+        currency=row["currency"],
+        sms_token_enc=row["sms_token_enc"],
+        sms_sender=row["sms_sender"],
+    )
+
+
 _MEMBER_SELECT = (
     "SELECT m.shop_id, s.name AS shop_name, m.user_id, m.role, m.name "
     "FROM members m JOIN shops s ON s.id = m.shop_id"
 )
 
 
+def _one(db: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+    row: sqlite3.Row | None = db.execute(sql, params).fetchone()
+    return row
+
+
+def _all(db: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    return db.execute(sql, params).fetchall()
+
+
+def _run_batch(db: sqlite3.Connection, ops: list[tuple[Op, bool]]) -> list[tuple[bool, Any]]:
+    """On the database thread: all `ops` in one transaction, each write in its own savepoint
+    (a read changes nothing, so it needs none)."""
+    results: list[tuple[bool, Any]] = []
+    db.execute("BEGIN IMMEDIATE" if any(write for _, write in ops) else "BEGIN")
+    try:
+        for op, write in ops:
+            if write:
+                db.execute("SAVEPOINT op")
+            try:
+                value = op(db)
+            except Exception as exc:
+                if write:
+                    db.execute("ROLLBACK TO op")
+                    db.execute("RELEASE op")
+                results.append((False, exc))
+            else:
+                if write:
+                    db.execute("RELEASE op")
+                results.append((True, value))
+        db.execute("COMMIT")
+    except Exception as exc:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        return [(False, exc)] * len(ops)
+    return results
+
+
 class SqliteStore:
-    """Owns the single connection. Every statement runs under one lock, so a transaction
-    begun by one coroutine never interleaves with another's statements."""
+    """Owns the single connection; see the module docstring for how operations run."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
-        self._lock = asyncio.Lock()
+        self._queue: list[tuple[Op, bool, asyncio.Future[Any]]] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteStore:
@@ -114,115 +174,128 @@ class SqliteStore:
         return store
 
     async def close(self) -> None:
-        async with self._lock:
-            await self._conn.close()
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.shield(self._flusher)
+        await self._conn.close()
 
-    @asynccontextmanager
-    async def _tx(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+    async def _read(self, op: Callable[[sqlite3.Connection], T]) -> T:
+        return await self._run(op, write=False)
+
+    async def _run(self, op: Callable[[sqlite3.Connection], T], *, write: bool = True) -> T:
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.append((op, write, future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await future
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             try:
-                yield self._conn
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
-
-    async def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        async with self._lock, self._conn.execute(sql, params) as cur:
-            return await cur.fetchone()
-
-    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        async with self._lock, self._conn.execute(sql, params) as cur:
-            return list(await cur.fetchall())
-
-    async def _exec(self, sql: str, params: Sequence[Any] = ()) -> int:
-        async with self._lock:
-            cur = await self._conn.execute(sql, params)
-            return cur.rowcount
+                # aiosqlite has no public call for "run this function on your thread"; one
+                # call per batch is what makes group commit possible.
+                results = await self._conn._execute(  # type: ignore[no-untyped-call]
+                    _run_batch, self._conn._conn, [(op, write) for op, write, _ in batch]
+                )
+            except Exception as exc:
+                results = [(False, exc)] * len(batch)
+            for (_, _, future), (ok, value) in zip(batch, results, strict=True):
+                if future.done():
+                    continue
+                if ok:
+                    future.set_result(value)
+                else:
+                    future.set_exception(value)
 
     # schema
 
     async def schema_version(self) -> int:
-        async with self._lock:
-            await self._conn.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
-            )
-            async with self._conn.execute("SELECT MAX(version) FROM schema_version") as cur:
-                row = await cur.fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
+        def op(db: sqlite3.Connection) -> int:
+            db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = _one(db, "SELECT MAX(version) FROM schema_version")
+            return int(row[0]) if row and row[0] is not None else 0
+
+        return await self._run(op)
 
     async def migrate(self) -> None:
         current = await self.schema_version()
         for version, script in enumerate(MIGRATIONS, start=1):
             if version <= current:
                 continue
-            async with self._tx() as conn:
+
+            def op(db: sqlite3.Connection, script: str = script, version: int = version) -> None:
                 for statement in _split_sql(script):
-                    await conn.execute(statement)
-                await conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+                    db.execute(statement)
+                db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+
+            await self._run(op)
 
     async def health(self) -> dict[str, Any]:
-        awaiting = await self._one("SELECT COUNT(*) FROM receipts WHERE status = 'awaiting'")
-        pending = await self._one("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
-        return {
-            "database": "ok",
-            "schema_version": await self.schema_version(),
-            "receipts_awaiting": awaiting[0] if awaiting else 0,
-            "notifications_pending": pending[0] if pending else 0,
-        }
+        def op(db: sqlite3.Connection) -> dict[str, Any]:
+            version = _one(db, "SELECT MAX(version) FROM schema_version")
+            awaiting = _one(db, "SELECT COUNT(*) FROM receipts WHERE status = 'awaiting'")
+            pending = _one(db, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+            return {
+                "database": "ok",
+                "schema_version": version[0] if version else 0,
+                "receipts_awaiting": awaiting[0] if awaiting else 0,
+                "notifications_pending": pending[0] if pending else 0,
+            }
+
+        return await self._run(op)
 
     # users and shops
 
     async def get_language(self, user_id: int) -> str | None:
         """The language chosen with /lang, else the one Telegram last reported."""
-        row = await self._one(
-            "SELECT COALESCE(language, telegram_language) FROM users WHERE user_id = ?",
-            (user_id,),
-        )
+        sql = "SELECT COALESCE(language, telegram_language) FROM users WHERE user_id = ?"
+        row = await self._read(lambda db: _one(db, sql, (user_id,)))
         return row[0] if row else None
 
     async def get_chosen_language(self, user_id: int) -> str | None:
-        row = await self._one("SELECT language FROM users WHERE user_id = ?", (user_id,))
+        sql = "SELECT language FROM users WHERE user_id = ?"
+        row = await self._read(lambda db: _one(db, sql, (user_id,)))
         return row[0] if row else None
 
     async def set_language(self, user_id: int, language: str) -> None:
-        await self._exec(
+        sql = (
             "INSERT INTO users (user_id, language) VALUES (?, ?) "
-            "ON CONFLICT (user_id) DO UPDATE SET language = excluded.language",
-            (user_id, language),
+            "ON CONFLICT (user_id) DO UPDATE SET language = excluded.language"
         )
+        await self._run(lambda db: db.execute(sql, (user_id, language)))
 
     async def set_telegram_language(self, user_id: int, language: str) -> None:
-        await self._exec(
+        sql = (
             "INSERT INTO users (user_id, telegram_language) VALUES (?, ?) "
-            "ON CONFLICT (user_id) DO UPDATE SET telegram_language = excluded.telegram_language",
-            (user_id, language),
+            "ON CONFLICT (user_id) DO UPDATE SET telegram_language = excluded.telegram_language"
         )
+        await self._run(lambda db: db.execute(sql, (user_id, language)))
 
     async def create_shop(self, owner_id: int, owner_name: str, name: str, now: datetime) -> Member:
-        async with self._tx() as conn:
-            cur = await conn.execute(
-                "INSERT INTO shops (name, created_at) VALUES (?, ?)", (name, _ts(now))
-            )
+        def op(db: sqlite3.Connection) -> int:
+            cur = db.execute("INSERT INTO shops (name, created_at) VALUES (?, ?)", (name, _ts(now)))
             shop_id = cur.lastrowid
-            await conn.execute(
+            assert shop_id is not None
+            db.execute(
                 "INSERT INTO members (shop_id, user_id, role, name, joined_at) "
                 "VALUES (?, ?, 'owner', ?, ?)",
                 (shop_id, owner_id, owner_name, _ts(now)),
             )
-            await conn.execute("INSERT INTO shop_settings (shop_id) VALUES (?)", (shop_id,))
-        assert shop_id is not None
+            db.execute("INSERT INTO shop_settings (shop_id) VALUES (?)", (shop_id,))
+            return shop_id
+
+        shop_id = await self._run(op)
         return Member(shop_id, name, owner_id, Role.OWNER, owner_name)
 
     async def get_member(self, user_id: int) -> Member | None:
-        row = await self._one(_MEMBER_SELECT + " WHERE m.user_id = ?", (user_id,))
+        row = await self._read(
+            lambda db: _one(db, _MEMBER_SELECT + " WHERE m.user_id = ?", (user_id,))
+        )
         return _member(row) if row else None
 
     async def list_members(self, shop_id: int) -> list[Member]:
-        rows = await self._all(
-            _MEMBER_SELECT + " WHERE m.shop_id = ? ORDER BY m.role DESC, m.joined_at", (shop_id,)
-        )
+        sql = _MEMBER_SELECT + " WHERE m.shop_id = ? ORDER BY m.role DESC, m.joined_at"
+        rows = await self._read(lambda db: _all(db, sql, (shop_id,)))
         return [_member(r) for r in rows]
 
     async def member_ids(self, shop_id: int, role: Role | None = None) -> list[int]:
@@ -231,13 +304,12 @@ class SqliteStore:
         if role is not None:
             sql += " AND role = ?"
             params.append(role.value)
-        return [r["user_id"] for r in await self._all(sql + " ORDER BY joined_at", params)]
+        rows = await self._read(lambda db: _all(db, sql + " ORDER BY joined_at", params))
+        return [r["user_id"] for r in rows]
 
     async def remove_cashier(self, shop_id: int, user_id: int) -> bool:
-        removed = await self._exec(
-            "DELETE FROM members WHERE shop_id = ? AND user_id = ? AND role = 'cashier'",
-            (shop_id, user_id),
-        )
+        sql = "DELETE FROM members WHERE shop_id = ? AND user_id = ? AND role = 'cashier'"
+        removed: int = await self._run(lambda db: db.execute(sql, (shop_id, user_id)).rowcount)
         return removed > 0
 
     # invites
@@ -245,85 +317,77 @@ class SqliteStore:
     async def create_invite(
         self, shop_id: int, token: str, created_by: int, now: datetime, expires_at: datetime
     ) -> None:
-        await self._exec(
+        sql = (
             "INSERT INTO invites (token, shop_id, created_by, created_at, expires_at) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (token, shop_id, created_by, _ts(now), _ts(expires_at)),
+            "VALUES (?, ?, ?, ?, ?)"
         )
+        params = (token, shop_id, created_by, _ts(now), _ts(expires_at))
+        await self._run(lambda db: db.execute(sql, params))
 
     async def redeem_invite(
         self, token: str, user_id: int, name: str, now: datetime
     ) -> tuple[InviteOutcome, Member | None]:
-        async with self._tx() as conn:
-            async with conn.execute(
+        def op(db: sqlite3.Connection) -> tuple[InviteOutcome, Member | None]:
+            invite = _one(
+                db,
                 "SELECT i.*, s.name AS shop_name FROM invites i JOIN shops s ON s.id = i.shop_id "
                 "WHERE i.token = ?",
                 (token,),
-            ) as cur:
-                invite = await cur.fetchone()
+            )
             if invite is None:
                 return InviteOutcome.UNKNOWN, None
             if invite["used_by"] is not None:
                 return InviteOutcome.USED, None
             if invite["expires_at"] <= _ts(now):
                 return InviteOutcome.EXPIRED, None
-            async with conn.execute(_MEMBER_SELECT + " WHERE m.user_id = ?", (user_id,)) as cur:
-                existing = await cur.fetchone()
+            existing = _one(db, _MEMBER_SELECT + " WHERE m.user_id = ?", (user_id,))
             if existing is not None:
                 return InviteOutcome.ALREADY_MEMBER, _member(existing)
-            await conn.execute(
+            db.execute(
                 "UPDATE invites SET used_by = ?, used_at = ? WHERE token = ?",
                 (user_id, _ts(now), token),
             )
-            await conn.execute(
+            db.execute(
                 "INSERT INTO members (shop_id, user_id, role, name, joined_at) "
                 "VALUES (?, ?, 'cashier', ?, ?)",
                 (invite["shop_id"], user_id, name, _ts(now)),
             )
-        member = Member(invite["shop_id"], invite["shop_name"], user_id, Role.CASHIER, name)
-        return InviteOutcome.JOINED, member
+            member = Member(invite["shop_id"], invite["shop_name"], user_id, Role.CASHIER, name)
+            return InviteOutcome.JOINED, member
+
+        return await self._run(op)
 
     # settings
 
     async def get_settings(self, shop_id: int) -> ShopSettings:
-        row = await self._one("SELECT * FROM shop_settings WHERE shop_id = ?", (shop_id,))
+        sql = "SELECT * FROM shop_settings WHERE shop_id = ?"
+        row = await self._read(lambda db: _one(db, sql, (shop_id,)))
         if row is None:
             raise LookupError(f"no settings for shop {shop_id}")
-        return ShopSettings(
-            shop_id=row["shop_id"],
-            public_key=row["public_key"],
-            private_key_enc=row["private_key_enc"],
-            api_version=row["api_version"],
-            invoice_lifetime=row["invoice_lifetime"],
-            currency=row["currency"],
-            sms_token_enc=row["sms_token_enc"],
-            sms_sender=row["sms_sender"],
-        )
+        return _settings(row)
 
     async def save_keys(
         self, shop_id: int, public_key: str, private_key_enc: bytes, sandbox: bool
     ) -> None:
-        await self._exec(
+        sql = (
             "UPDATE shop_settings SET public_key = ?, private_key_enc = ?, sandbox = ? "
-            "WHERE shop_id = ?",
-            (public_key, private_key_enc, int(sandbox), shop_id),
+            "WHERE shop_id = ?"
         )
+        params = (public_key, private_key_enc, int(sandbox), shop_id)
+        await self._run(lambda db: db.execute(sql, params))
 
     async def update_settings(self, shop_id: int, **fields: int | str) -> None:
         unknown = set(fields) - _SETTINGS_COLUMNS
         if unknown:
             raise ValueError(f"not a shop setting: {sorted(unknown)}")
         assignments = ", ".join(f"{name} = ?" for name in fields)
-        await self._exec(
-            f"UPDATE shop_settings SET {assignments} WHERE shop_id = ?",  # noqa: S608 (names checked above)
-            (*fields.values(), shop_id),
-        )
+        sql = f"UPDATE shop_settings SET {assignments} WHERE shop_id = ?"  # noqa: S608 (names checked above)
+        params = (*fields.values(), shop_id)
+        await self._run(lambda db: db.execute(sql, params))
 
     async def save_sms_gateway(self, shop_id: int, token_enc: bytes, sender: str) -> None:
-        await self._exec(
-            "UPDATE shop_settings SET sms_token_enc = ?, sms_sender = ? WHERE shop_id = ?",
-            (token_enc, sender, shop_id),
-        )
+        sql = "UPDATE shop_settings SET sms_token_enc = ?, sms_sender = ? WHERE shop_id = ?"
+        await self._run(lambda db: db.execute(sql, (token_enc, sender, shop_id)))
 
     # receipts
 
@@ -344,20 +408,21 @@ class SqliteStore:
     ) -> tuple[Receipt, bool]:
         """Reserve the next receipt number and an order id. The same idempotency key
         returns the receipt made before instead of a second one."""
-        async with self._tx() as conn:
-            async with conn.execute(
-                "SELECT * FROM receipts WHERE idempotency_key = ?", (idempotency_key,)
-            ) as cur:
-                existing = await cur.fetchone()
+
+        def op(db: sqlite3.Connection) -> tuple[Receipt, bool]:
+            existing = _one(
+                db, "SELECT * FROM receipts WHERE idempotency_key = ?", (idempotency_key,)
+            )
             if existing is not None:
                 return _receipt(existing), False
-            async with conn.execute(
-                "SELECT COALESCE(MAX(number), 0) + 1 FROM receipts WHERE shop_id = ?", (shop_id,)
-            ) as cur:
-                row = await cur.fetchone()
+            row = _one(
+                db,
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM receipts WHERE shop_id = ?",
+                (shop_id,),
+            )
             number = int(row[0]) if row else 1
             text = description(number) if callable(description) else description
-            cur = await conn.execute(
+            cur = db.execute(
                 "INSERT INTO receipts (shop_id, number, cashier_id, amount, currency, "
                 "description, channel, contact, order_id, idempotency_key, status, expires_at, "
                 "created_at, next_check_at) "
@@ -367,25 +432,40 @@ class SqliteStore:
                     order_id(number), idempotency_key, _ts(expires_at), _ts(now), _ts(now),
                 ),
             )  # fmt: skip
-            async with conn.execute("SELECT * FROM receipts WHERE id = ?", (cur.lastrowid,)) as c:
-                created = await c.fetchone()
-        assert created is not None
-        return _receipt(created), True
+            created = _one(db, "SELECT * FROM receipts WHERE id = ?", (cur.lastrowid,))
+            assert created is not None
+            return _receipt(created), True
+
+        return await self._run(op)
 
     async def delete_draft(self, receipt_id: int) -> None:
         # A flagged draft has events and an owner alert: it stays for the owner to see.
-        await self._exec(
-            "DELETE FROM receipts WHERE id = ? AND status = 'draft' AND flagged IS NULL",
-            (receipt_id,),
-        )
+        sql = "DELETE FROM receipts WHERE id = ? AND status = 'draft' AND flagged IS NULL"
+        await self._run(lambda db: db.execute(sql, (receipt_id,)))
 
     async def get_receipt(self, receipt_id: int) -> Receipt | None:
-        row = await self._one("SELECT * FROM receipts WHERE id = ?", (receipt_id,))
+        row = await self._read(
+            lambda db: _one(db, "SELECT * FROM receipts WHERE id = ?", (receipt_id,))
+        )
         return _receipt(row) if row else None
 
     async def get_receipt_by_order(self, order_id: str) -> Receipt | None:
-        row = await self._one("SELECT * FROM receipts WHERE order_id = ?", (order_id,))
+        sql = "SELECT * FROM receipts WHERE order_id = ?"
+        row = await self._read(lambda db: _one(db, sql, (order_id,)))
         return _receipt(row) if row else None
+
+    async def receipt_with_settings(self, order_id: str) -> tuple[Receipt, ShopSettings] | None:
+        """A receipt by its order id with its shop's settings, in one round trip."""
+
+        def op(db: sqlite3.Connection) -> tuple[Receipt, ShopSettings] | None:
+            receipt = _one(db, "SELECT * FROM receipts WHERE order_id = ?", (order_id,))
+            if receipt is None:
+                return None
+            sql = "SELECT * FROM shop_settings WHERE shop_id = ?"
+            settings = _one(db, sql, (receipt["shop_id"],))
+            return (_receipt(receipt), _settings(settings)) if settings else None
+
+        return await self._read(op)
 
     async def transition(
         self,
@@ -414,19 +494,20 @@ class SqliteStore:
         fields["status"] = new.value
         assignments = ", ".join(f"{name} = ?" for name in fields)
         marks = ", ".join("?" for _ in expected)
-        async with self._tx() as conn:
-            async with conn.execute(
+
+        def op(db: sqlite3.Connection) -> Receipt | None:
+            row = _one(
+                db,
                 f"SELECT status FROM receipts WHERE id = ? AND status IN ({marks})",  # noqa: S608
                 (receipt_id, *[s.value for s in expected]),
-            ) as cur:
-                row = await cur.fetchone()
+            )
             if row is None:
                 return None
-            await conn.execute(
+            db.execute(
                 f"UPDATE receipts SET {assignments} WHERE id = ?",  # noqa: S608 (names checked)
                 (*fields.values(), receipt_id),
             )
-            await conn.execute(
+            db.execute(
                 "INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, "
                 "liqpay_status, detail) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -439,10 +520,11 @@ class SqliteStore:
                     detail,
                 ),
             )
-            await self._enqueue(conn, receipt_id, notifications, now)
-            async with conn.execute("SELECT * FROM receipts WHERE id = ?", (receipt_id,)) as cur:
-                updated = await cur.fetchone()
-        return _receipt(updated) if updated else None
+            self._enqueue(db, receipt_id, notifications, now)
+            updated = _one(db, "SELECT * FROM receipts WHERE id = ?", (receipt_id,))
+            return _receipt(updated) if updated else None
+
+        return await self._run(op)
 
     async def flag(
         self,
@@ -455,31 +537,34 @@ class SqliteStore:
         notifications: Sequence[NewNotification] = (),
     ) -> bool:
         """Mark a receipt for the owner's attention once per reason; status unchanged."""
-        async with self._tx() as conn:
-            cur = await conn.execute(
+
+        def op(db: sqlite3.Connection) -> bool:
+            cur = db.execute(
                 "UPDATE receipts SET flagged = ? WHERE id = ? AND flagged IS NOT ?",
                 (reason, receipt_id, reason),
             )
             if cur.rowcount == 0:
                 return False
-            await conn.execute(
+            db.execute(
                 "INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, "
                 "liqpay_status, detail) SELECT id, ?, ?, status, status, ?, ? FROM receipts "
                 "WHERE id = ?",
                 (_ts(now), source.value, liqpay_status, f"flagged: {reason}", receipt_id),
             )
-            await self._enqueue(conn, receipt_id, notifications, now)
-        return True
+            self._enqueue(db, receipt_id, notifications, now)
+            return True
+
+        return await self._run(op)
 
     @staticmethod
-    async def _enqueue(
-        conn: aiosqlite.Connection,
+    def _enqueue(
+        db: sqlite3.Connection,
         receipt_id: int,
         notifications: Sequence[NewNotification],
         now: datetime,
     ) -> None:
         if notifications:
-            await conn.executemany(
+            db.executemany(
                 "INSERT INTO outbox (chat_id, receipt_id, kind, created_at, next_attempt_at) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [(n.chat_id, receipt_id, n.kind, _ts(now), _ts(now)) for n in notifications],
@@ -493,37 +578,38 @@ class SqliteStore:
         if cashier_id is not None:
             where += " AND cashier_id = ?"
             params.append(cashier_id)
-        total = await self._one(f"SELECT COUNT(*) FROM receipts WHERE {where}", params)  # noqa: S608
-        rows = await self._all(
-            f"SELECT * FROM receipts WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
-            (*params, limit, offset),
-        )
-        return [_receipt(r) for r in rows], int(total[0]) if total else 0
+
+        def op(db: sqlite3.Connection) -> tuple[list[Receipt], int]:
+            total = _one(db, f"SELECT COUNT(*) FROM receipts WHERE {where}", params)  # noqa: S608
+            rows = _all(
+                db,
+                f"SELECT * FROM receipts WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
+                (*params, limit, offset),
+            )
+            return [_receipt(r) for r in rows], int(total[0]) if total else 0
+
+        return await self._read(op)
 
     async def due_for_check(self, now: datetime, limit: int) -> list[Receipt]:
-        rows = await self._all(
+        sql = (
             "SELECT * FROM receipts WHERE status IN ('awaiting', 'draft') AND next_check_at <= ? "
-            "ORDER BY COALESCE(last_checked_at, 0), id LIMIT ?",
-            (_ts(now), limit),
+            "ORDER BY COALESCE(last_checked_at, 0), id LIMIT ?"
         )
+        rows = await self._read(lambda db: _all(db, sql, (_ts(now), limit)))
         return [_receipt(r) for r in rows]
 
     async def mark_checked(self, receipt_id: int, now: datetime, next_check_at: datetime) -> None:
-        await self._exec(
-            "UPDATE receipts SET last_checked_at = ?, next_check_at = ? WHERE id = ?",
-            (_ts(now), _ts(next_check_at), receipt_id),
-        )
+        sql = "UPDATE receipts SET last_checked_at = ?, next_check_at = ? WHERE id = ?"
+        params = (_ts(now), _ts(next_check_at), receipt_id)
+        await self._run(lambda db: db.execute(sql, params))
 
     async def set_card_message(self, receipt_id: int, chat_id: int, message_id: int) -> None:
-        await self._exec(
-            "UPDATE receipts SET card_chat_id = ?, card_message_id = ? WHERE id = ?",
-            (chat_id, message_id, receipt_id),
-        )
+        sql = "UPDATE receipts SET card_chat_id = ?, card_message_id = ? WHERE id = ?"
+        await self._run(lambda db: db.execute(sql, (chat_id, message_id, receipt_id)))
 
     async def events(self, receipt_id: int) -> list[ReceiptEvent]:
-        rows = await self._all(
-            "SELECT * FROM receipt_events WHERE receipt_id = ? ORDER BY id", (receipt_id,)
-        )
+        sql = "SELECT * FROM receipt_events WHERE receipt_id = ? ORDER BY id"
+        rows = await self._read(lambda db: _all(db, sql, (receipt_id,)))
         return [
             ReceiptEvent(
                 receipt_id=r["receipt_id"],
@@ -541,13 +627,13 @@ class SqliteStore:
 
     async def due_notifications(self, now: datetime, limit: int) -> list[OutboxItem]:
         """Pending items in order; a chat whose earlier item waits holds back its later ones."""
-        rows = await self._all(
+        sql = (
             "SELECT * FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= ? "
             "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id "
             "AND p.state = 'pending' AND p.id < o.id AND p.next_attempt_at > ?) "
-            "ORDER BY o.id LIMIT ?",
-            (_ts(now), _ts(now), limit),
+            "ORDER BY o.id LIMIT ?"
         )
+        rows = await self._read(lambda db: _all(db, sql, (_ts(now), _ts(now), limit)))
         return [
             OutboxItem(
                 id=r["id"],
@@ -561,48 +647,50 @@ class SqliteStore:
         ]
 
     async def mark_sent(self, item_id: int, now: datetime) -> None:
-        await self._exec(
-            "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?",
-            (_ts(now), item_id),
-        )
+        sql = "UPDATE outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1 WHERE id = ?"
+        await self._run(lambda db: db.execute(sql, (_ts(now), item_id)))
 
     async def postpone(self, item_id: int, error: str, until: datetime) -> None:
-        await self._exec(
+        sql = (
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? "
-            "WHERE id = ?",
-            (error[:500], _ts(until), item_id),
+            "WHERE id = ?"
         )
+        await self._run(lambda db: db.execute(sql, (error[:500], _ts(until), item_id)))
 
     async def mark_dead(self, item_id: int, error: str) -> None:
-        await self._exec(
-            "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? "
-            "WHERE id = ?",
-            (error[:500], item_id),
+        sql = (
+            "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = ? WHERE id = ?"
         )
+        await self._run(lambda db: db.execute(sql, (error[:500], item_id)))
 
     # dialog state (aiogram FSM), so a restart does not lose a half-filled dialog
 
     async def dialog_state(self, key: str) -> str | None:
-        row = await self._one("SELECT state FROM dialogs WHERE key = ?", (key,))
+        row = await self._read(
+            lambda db: _one(db, "SELECT state FROM dialogs WHERE key = ?", (key,))
+        )
         return row["state"] if row else None
 
     async def set_dialog_state(self, key: str, state: str | None) -> None:
-        await self._exec(
+        sql = (
             "INSERT INTO dialogs (key, state) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET state = excluded.state",
-            (key, state),
+            "ON CONFLICT (key) DO UPDATE SET state = excluded.state"
         )
+        await self._run(lambda db: db.execute(sql, (key, state)))
 
     async def dialog_data(self, key: str) -> dict[str, Any]:
-        row = await self._one("SELECT data FROM dialogs WHERE key = ?", (key,))
+        row = await self._read(
+            lambda db: _one(db, "SELECT data FROM dialogs WHERE key = ?", (key,))
+        )
         return dict(json.loads(row["data"])) if row else {}
 
     async def set_dialog_data(self, key: str, data: dict[str, Any]) -> None:
-        await self._exec(
+        sql = (
             "INSERT INTO dialogs (key, data) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET data = excluded.data",
-            (key, json.dumps(data)),
+            "ON CONFLICT (key) DO UPDATE SET data = excluded.data"
         )
+        payload = json.dumps(data)
+        await self._run(lambda db: db.execute(sql, (key, payload)))
 
 
 def _split_sql(script: str) -> list[str]:

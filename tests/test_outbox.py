@@ -25,7 +25,7 @@ from bot.texts import notification, receipt_card
 from services.crypto import SecretBox
 from services.notifications import OutboxSignal, recipients
 from services.receipts import PaymentReport
-from storage.models import EventSource, NewNotification, Receipt, ReceiptStatus
+from storage.models import EventSource, NewNotification, Receipt, ReceiptStatus, Role
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.payment_fixtures import (
@@ -156,7 +156,7 @@ async def paid(store: SqliteStore, shop: Shop, clock: FakeClock, **kwargs: Any) 
 
 
 async def _recipients(store: SqliteStore, receipt: Receipt, kind: str) -> list[NewNotification]:
-    return await recipients(store, receipt, kind)
+    return recipients(receipt, kind, await store.member_ids(receipt.shop_id, Role.OWNER))
 
 
 def states(db_path: Path) -> list[tuple[int, str, str]]:

@@ -256,14 +256,12 @@ async def test_transition_is_one_transaction(
     receipt = await make_awaiting(store, clock, shop.shop_id)
     seen_inside: dict[str, Any] = {}
 
-    async def failing_enqueue(conn: Any, receipt_id: int, *_: Any) -> None:
+    def failing_enqueue(db: sqlite3.Connection, receipt_id: int, *_: Any) -> None:
         # Inside the transaction the UPDATE and the event INSERT have already run...
-        async with conn.execute("SELECT status FROM receipts WHERE id = ?", (receipt_id,)) as c:
-            seen_inside["status"] = (await c.fetchone())[0]
-        async with conn.execute(
-            "SELECT COUNT(*) FROM receipt_events WHERE receipt_id = ?", (receipt_id,)
-        ) as c:
-            seen_inside["events"] = (await c.fetchone())[0]
+        sql = "SELECT status FROM receipts WHERE id = ?"
+        seen_inside["status"] = db.execute(sql, (receipt_id,)).fetchone()[0]
+        sql = "SELECT COUNT(*) FROM receipt_events WHERE receipt_id = ?"
+        seen_inside["events"] = db.execute(sql, (receipt_id,)).fetchone()[0]
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(store, "_enqueue", failing_enqueue)
