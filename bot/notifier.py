@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 GLOBAL_RATE = 30.0  # messages per second, all chats together
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
-MAX_BACKOFF = 300.0
+MAX_BACKOFF = 60.0  # a Telegram outage delays notifications by at most a minute after it
 
 
 class OutboxSender:

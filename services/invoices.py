@@ -37,7 +37,7 @@ class InvoiceRequest:
     channel: Channel
     contact: str | None
     idempotency_key: str
-    language: str = "uk"
+    language: str = "uk"  # of the customer's LiqPay page; Ukrainian, like the description
 
 
 @dataclass(frozen=True)

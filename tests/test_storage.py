@@ -3,6 +3,7 @@ listings and the notification outbox."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import sqlite3
 from datetime import timedelta
@@ -532,3 +533,34 @@ async def test_due_notifications_sent_and_dead_do_not_block(
     assert [i.kind for i in await store.due_notifications(clock(), 10)] == ["c"]
     state = await rows(store, "SELECT state, attempts FROM outbox ORDER BY id")
     assert [tuple(r) for r in state] == [("sent", 1), ("dead", 1), ("pending", 0)]
+
+
+# group commit: operations batched into one transaction stay independent
+
+
+async def test_a_failing_operation_in_a_batch_leaves_the_others_committed(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    shop = await make_shop(store, clock)
+    first = await make_awaiting(store, clock, shop.shop_id)
+    second = await make_awaiting(store, clock, shop.shop_id)
+
+    def broken(db: sqlite3.Connection) -> None:
+        db.execute("UPDATE receipts SET status = 'paid' WHERE id = ?", (first.id,))
+        raise RuntimeError("half done")
+
+    async def pay(receipt_id: int) -> Any:
+        return await store.transition(
+            receipt_id, expected=[S.AWAITING], new=S.PAID, source=EventSource.CALLBACK,
+            now=clock(),
+        )  # fmt: skip
+
+    # Issued together, so they run as one batch on the database thread.
+    results = await asyncio.gather(
+        store._run(broken), pay(second.id), store.get_receipt(first.id), return_exceptions=True
+    )
+    assert isinstance(results[0], RuntimeError)
+    assert results[1] is not None and results[1].status is S.PAID
+    assert results[2] is not None and results[2].status is S.AWAITING  # the failed op undone
+    assert (await store.get_receipt(first.id)).status is S.AWAITING  # type: ignore[union-attr]
+    assert (await store.get_receipt(second.id)).status is S.PAID  # type: ignore[union-attr]

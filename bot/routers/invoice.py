@@ -238,7 +238,6 @@ async def confirm(
     invoices: InvoiceService,
     store: Store,
     bot: Bot,
-    locale: str,
 ) -> None:
     data = await state.get_data()
     if "idempotency_key" not in data:
@@ -252,7 +251,6 @@ async def confirm(
         channel=Channel(str(data["channel"])),
         contact=data.get("contact"),
         idempotency_key=f"{member.user_id}:{data['idempotency_key']}",
-        language=locale,
     )
     if isinstance(callback.message, Message):
         await safe_edit(
@@ -326,7 +324,6 @@ async def retry(
     invoices: InvoiceService,
     store: Store,
     bot: Bot,
-    locale: str,
 ) -> None:
     receipt = await receipts.for_member(member, callback_data.id)
     if receipt is None:
@@ -336,7 +333,7 @@ async def retry(
         await ack(t("This invoice is already made."))
         return
     try:
-        result = await invoices.retry(receipt, locale)
+        result = await invoices.retry(receipt)
     except InvoiceNotConfirmed:
         await ack(t("LiqPay is still not answering. Try again in a minute."), alert=True)
         return
