@@ -105,6 +105,7 @@ class InvoiceService:
             order_id=lambda _n: make_order_id(request.shop_id),
             expires_at=now + timedelta(seconds=shop.invoice_lifetime),
             now=now,
+            public_key=creds.public_key,
         )
         if not created:  # a second tap on the same Confirm: the first one is handling it
             return IssueResult(receipt, in_progress=receipt.status is ReceiptStatus.DRAFT)
@@ -114,7 +115,7 @@ class InvoiceService:
         """Finish a draft left by an outage, with the same order id."""
         if receipt.status is not ReceiptStatus.DRAFT:
             return IssueResult(receipt)
-        creds = await self.receipts.require_credentials(receipt.shop_id)
+        creds = await self.receipts.credentials_for(receipt)
         return await self._complete(receipt, creds, language, ask_first=True)
 
     async def _complete(

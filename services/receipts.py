@@ -128,6 +128,16 @@ class ReceiptService:
             raise NoKeys
         return creds
 
+    async def credentials_for(self, receipt: Receipt) -> Credentials:
+        """The key pair the receipt's invoice was made with, even if the shop has new keys."""
+        current = await self.require_credentials(receipt.shop_id)
+        if not receipt.public_key or receipt.public_key == current.public_key:
+            return current
+        encrypted = await self.store.private_key_for(receipt.shop_id, receipt.public_key)
+        if encrypted is None:
+            raise NoKeys
+        return Credentials(receipt.public_key, self.private_key(encrypted), current.version)
+
     async def owners(self, shop_id: int) -> list[int]:
         """The shop's owners, remembered for a minute: every payment notifies them, and a
         shop's owners are set when it is created."""
@@ -232,7 +242,7 @@ class ReceiptService:
 
     async def refresh(self, receipt: Receipt, source: EventSource = EventSource.USER) -> Receipt:
         """Ask LiqPay afresh and apply the answer. `payment_not_found` means awaiting."""
-        creds = await self.require_credentials(receipt.shop_id)
+        creds = await self.credentials_for(receipt)
         try:
             answer = await self.liqpay.status(creds, receipt.order_id)
         except PaymentNotFound:
@@ -270,7 +280,7 @@ class ReceiptService:
         """A draft left by an outage: if LiqPay knows the order, track it as awaiting (or
         paid); if not and it is past its expiry, withdraw anything that might exist and drop
         it. Returns None when the draft was dropped."""
-        creds = await self.require_credentials(draft.shop_id)
+        creds = await self.credentials_for(draft)
         try:
             answer = await self.liqpay.status(creds, draft.order_id)
         except PaymentNotFound:
@@ -289,7 +299,7 @@ class ReceiptService:
         return await self.apply_report(draft, report, EventSource.POLL)
 
     async def _cancel_invoice(self, receipt: Receipt) -> None:
-        creds = await self.require_credentials(receipt.shop_id)
+        creds = await self.credentials_for(receipt)
         try:
             await self.liqpay.invoice_cancel(creds, receipt.order_id)
         except LiqPayRefused as exc:

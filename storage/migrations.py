@@ -43,6 +43,15 @@ MIGRATIONS: tuple[str, ...] = (
         sms_token_enc BLOB,
         sms_sender TEXT
     );
+    -- Every key pair a shop has used: invoices made before a key change are still checked,
+    -- polled and cancelled with the pair they were made with.
+    CREATE TABLE liqpay_keys (
+        shop_id INTEGER NOT NULL REFERENCES shops(id) ON DELETE CASCADE,
+        public_key TEXT NOT NULL,
+        private_key_enc BLOB NOT NULL,
+        saved_at REAL NOT NULL,
+        PRIMARY KEY (shop_id, public_key)
+    );
     CREATE TABLE receipts (
         id INTEGER PRIMARY KEY,
         shop_id INTEGER NOT NULL REFERENCES shops(id),
@@ -54,6 +63,7 @@ MIGRATIONS: tuple[str, ...] = (
         channel TEXT NOT NULL CHECK (channel IN ('email', 'privat24', 'sms', 'link')),
         contact TEXT,
         order_id TEXT NOT NULL UNIQUE CHECK (length(order_id) <= 255),
+        public_key TEXT,  -- the LiqPay key pair the invoice was made with
         idempotency_key TEXT UNIQUE,
         link TEXT,
         invoice_token TEXT,

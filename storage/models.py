@@ -80,6 +80,7 @@ class Receipt:
     channel: Channel
     contact: str | None
     order_id: str
+    public_key: str | None
     link: str | None
     invoice_token: str | None
     status: ReceiptStatus

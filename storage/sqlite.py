@@ -13,6 +13,7 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -69,6 +70,7 @@ def _receipt(row: sqlite3.Row) -> Receipt:
         channel=Channel(row["channel"]),
         contact=row["contact"],
         order_id=row["order_id"],
+        public_key=row["public_key"],
         link=row["link"],
         invoice_token=row["invoice_token"],
         status=ReceiptStatus(row["status"]),
@@ -369,12 +371,27 @@ class SqliteStore:
     async def save_keys(
         self, shop_id: int, public_key: str, private_key_enc: bytes, sandbox: bool
     ) -> None:
-        sql = (
-            "UPDATE shop_settings SET public_key = ?, private_key_enc = ?, sandbox = ? "
-            "WHERE shop_id = ?"
-        )
-        params = (public_key, private_key_enc, int(sandbox), shop_id)
-        await self._run(lambda db: db.execute(sql, params))
+        def op(db: sqlite3.Connection) -> None:
+            db.execute(
+                "UPDATE shop_settings SET public_key = ?, private_key_enc = ?, sandbox = ? "
+                "WHERE shop_id = ?",
+                (public_key, private_key_enc, int(sandbox), shop_id),
+            )
+            db.execute(
+                "INSERT INTO liqpay_keys (shop_id, public_key, private_key_enc, saved_at) "
+                "VALUES (?, ?, ?, strftime('%s', 'now')) ON CONFLICT (shop_id, public_key) "
+                "DO UPDATE SET private_key_enc = excluded.private_key_enc, "
+                "saved_at = excluded.saved_at",
+                (shop_id, public_key, private_key_enc),
+            )
+
+        await self._run(op)
+
+    async def private_key_for(self, shop_id: int, public_key: str) -> bytes | None:
+        """The stored (encrypted) private key of a pair the shop has used."""
+        sql = "SELECT private_key_enc FROM liqpay_keys WHERE shop_id = ? AND public_key = ?"
+        row = await self._read(lambda db: _one(db, sql, (shop_id, public_key)))
+        return bytes(row[0]) if row else None
 
     async def update_settings(self, shop_id: int, **fields: int | str) -> None:
         unknown = set(fields) - _SETTINGS_COLUMNS
@@ -405,6 +422,7 @@ class SqliteStore:
         order_id: Callable[[int], str],
         expires_at: datetime,
         now: datetime,
+        public_key: str | None = None,
     ) -> tuple[Receipt, bool]:
         """Reserve the next receipt number and an order id. The same idempotency key
         returns the receipt made before instead of a second one."""
@@ -425,11 +443,12 @@ class SqliteStore:
             cur = db.execute(
                 "INSERT INTO receipts (shop_id, number, cashier_id, amount, currency, "
                 "description, channel, contact, order_id, idempotency_key, status, expires_at, "
-                "created_at, next_check_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?)",
+                "created_at, next_check_at, public_key) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?)",
                 (
                     shop_id, number, cashier_id, amount, currency, text, channel.value, contact,
                     order_id(number), idempotency_key, _ts(expires_at), _ts(now), _ts(now),
+                    public_key,
                 ),
             )  # fmt: skip
             created = _one(db, "SELECT * FROM receipts WHERE id = ?", (cur.lastrowid,))
@@ -455,7 +474,8 @@ class SqliteStore:
         return _receipt(row) if row else None
 
     async def receipt_with_settings(self, order_id: str) -> tuple[Receipt, ShopSettings] | None:
-        """A receipt by its order id with its shop's settings, in one round trip."""
+        """A receipt by its order id with its shop's settings, in one round trip; the keys
+        in them are the pair the receipt was issued with."""
 
         def op(db: sqlite3.Connection) -> tuple[Receipt, ShopSettings] | None:
             receipt = _one(db, "SELECT * FROM receipts WHERE order_id = ?", (order_id,))
@@ -463,7 +483,18 @@ class SqliteStore:
                 return None
             sql = "SELECT * FROM shop_settings WHERE shop_id = ?"
             settings = _one(db, sql, (receipt["shop_id"],))
-            return (_receipt(receipt), _settings(settings)) if settings else None
+            if settings is None:
+                return None
+            shop = _settings(settings)
+            if receipt["public_key"] and receipt["public_key"] != shop.public_key:
+                sql = "SELECT private_key_enc FROM liqpay_keys WHERE shop_id = ? AND public_key = ?"
+                old = _one(db, sql, (receipt["shop_id"], receipt["public_key"]))
+                shop = replace(
+                    shop,
+                    public_key=receipt["public_key"],
+                    private_key_enc=bytes(old[0]) if old else None,
+                )
+            return _receipt(receipt), shop
 
         return await self._read(op)
 

@@ -100,6 +100,7 @@ async def make_receipt(
         order_id=lambda n: f"{shop.shop_id}-{n}-{tag}",
         expires_at=created + lifetime,
         now=created,
+        public_key=PUBLIC_KEY,
     )
     path = {
         S.DRAFT: [],

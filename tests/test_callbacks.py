@@ -428,3 +428,22 @@ async def test_callback_for_e_mail_invoice(env: Env) -> None:
 
 def encode_data_text(payload: dict[str, Any]) -> str:
     return base64.b64decode(encode_data(payload)).decode()
+
+
+# the shop changes its LiqPay keys while invoices made with the old ones are out
+
+
+async def test_old_invoices_are_checked_with_the_keys_they_were_made_with(
+    env: Env, box: SecretBox
+) -> None:
+    receipt = await awaiting(env)
+    await env.store.save_keys(env.shop.shop_id, "sandbox_i999", box.encrypt("new-private"), True)
+
+    forged = payment_payload(receipt, public_key="sandbox_i999")
+    status, _ = await env.post(signed_form(forged, private_key="new-private"))
+    assert status == 400  # the order was made with the old pair, not this one
+    assert (await env.receipt(receipt.id)).status is S.AWAITING
+
+    status, body = await env.post(signed_form(payment_payload(receipt)))
+    assert (status, body) == (200, {"result": "applied"})
+    assert (await env.receipt(receipt.id)).status is S.PAID

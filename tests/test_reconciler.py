@@ -412,6 +412,7 @@ def _receipt_stub(*, created: object, expires: object) -> Receipt:
         channel=Channel.LINK,
         contact=None,
         order_id="1-x",
+        public_key="sandbox_i123",
         link=None,
         invoice_token=None,
         status=S.AWAITING,
