@@ -37,6 +37,7 @@ class ChannelChoice(CallbackData, prefix="ch"):
 
 class DialogAction(CallbackData, prefix="dl"):
     action: str  # skip, confirm, cancel
+    key: str = ""  # on Confirm: ties the button to the summary it is under
 
 
 class StaffAction(CallbackData, prefix="sf"):
@@ -145,11 +146,11 @@ def cancel_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-def confirm_keyboard() -> InlineKeyboardMarkup:
+def confirm_keyboard(key: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                button(t("✅ Confirm"), DialogAction(action="confirm")),
+                button(t("✅ Confirm"), DialogAction(action="confirm", key=key)),
                 button(t("Cancel"), DialogAction(action="cancel")),
             ]
         ]

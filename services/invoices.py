@@ -37,6 +37,7 @@ class InvoiceRequest:
     channel: Channel
     contact: str | None
     idempotency_key: str
+    currency: str | None = None  # as the cashier saw it; None: the shop's
     language: str = "uk"  # of the customer's LiqPay page; Ukrainian, like the description
 
 
@@ -56,6 +57,14 @@ class InvoiceRefused(Exception):
 
 class SmsNotConfigured(Exception):
     pass
+
+
+class CurrencyChanged(Exception):
+    """The owner changed the shop's currency while the cashier was filling in the invoice."""
+
+    def __init__(self, currency: str) -> None:
+        super().__init__(currency)
+        self.currency = currency
 
 
 class InvoiceNotConfirmed(Exception):
@@ -84,11 +93,14 @@ class InvoiceService:
 
     async def issue(self, request: InvoiceRequest) -> IssueResult:
         """Make the invoice. The same idempotency key never makes a second receipt.
-        Raises NoKeys, SmsNotConfigured, InvoiceRefused or InvoiceNotConfirmed."""
+        Raises NoKeys, SmsNotConfigured, CurrencyChanged, InvoiceRefused or
+        InvoiceNotConfirmed."""
         creds = await self.receipts.require_credentials(request.shop_id)
         shop = await self.store.get_settings(request.shop_id)
         if request.channel is Channel.SMS and not shop.has_sms:
             raise SmsNotConfigured
+        if request.currency is not None and request.currency != shop.currency:
+            raise CurrencyChanged(shop.currency)
         now = self.receipts.clock()
         description = request.description
         receipt, created = await self.store.create_draft(
@@ -209,6 +221,7 @@ class InvoiceService:
 
 
 __all__ = [
+    "CurrencyChanged",
     "InvoiceNotConfirmed",
     "InvoiceRefused",
     "InvoiceRequest",

@@ -251,3 +251,43 @@ async def test_ukrainian_is_the_default_and_lang_switches(world: BotWorld) -> No
     await world.say(user, "/lang")
     await world.press(user, "English")
     assert await world.say(user, "/start") == [hello]
+
+
+def _all_button_data(world: BotWorld, text: str) -> list[str]:
+    from aiogram.types import InlineKeyboardMarkup
+
+    found = []
+    for r in world.session.requests:
+        markup = getattr(r, "reply_markup", None)
+        if isinstance(markup, InlineKeyboardMarkup):
+            for row in markup.inline_keyboard:
+                found += [b.callback_data for b in row if text in b.text and b.callback_data]
+    return found
+
+
+async def test_an_old_confirm_does_not_issue_the_newer_dialog(world: BotWorld) -> None:
+    await make_shop(world)
+    for amount in ("100", "5000"):
+        await world.say(OWNER, "/new")
+        await world.say(OWNER, amount)
+        await world.press(OWNER, "Skip")
+        await world.press(OWNER, "Link")
+    old_confirm, new_confirm = _all_button_data(world, "Confirm")
+    replies = await world.press_data(OWNER, old_confirm)
+    assert "out of date" in world.session.requests[-1].text
+    assert await world.services.store.get_receipt(1) is None
+    replies = await world.press_data(OWNER, new_confirm)
+    receipt = await world.services.store.get_receipt(1)
+    assert receipt is not None and receipt.amount == 500000, replies
+
+
+async def test_currency_changed_meanwhile_makes_nothing(world: BotWorld) -> None:
+    await make_shop(world)
+    await world.say(OWNER, "/new")
+    await world.say(OWNER, "100")
+    await world.press(OWNER, "Skip")
+    await world.press(OWNER, "Link")
+    await world.services.store.update_settings(1, currency="USD")
+    replies = await world.press(OWNER, "Confirm")
+    assert any("USD" in r and "Nothing was made" in r for r in replies), replies
+    assert await world.services.store.get_receipt(1) is None

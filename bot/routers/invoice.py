@@ -35,6 +35,7 @@ from bot.texts import channel_name, escape
 from services.contacts import ContactError, normalize_email, normalize_phone
 from services.invoices import (
     MAX_DESCRIPTION,
+    CurrencyChanged,
     InvoiceNotConfirmed,
     InvoiceRefused,
     InvoiceRequest,
@@ -50,6 +51,8 @@ from storage.interface import Store
 from storage.models import Channel, Member, ReceiptStatus
 
 router = Router(name="invoice")
+
+CONFIRM_KEY_LENGTH = 12
 router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 
@@ -211,7 +214,8 @@ async def _ask_confirm(message: Message, state: FSMContext) -> None:
     description = data.get("description") or t(
         "Payment for receipt No {number}", DEFAULT_LOCALE, number="…"
     )
-    await state.update_data(idempotency_key=uuid.uuid4().hex)
+    key = uuid.uuid4().hex
+    await state.update_data(idempotency_key=key)
     await state.set_state(NewInvoice.confirm)
     await message.answer(
         "\n".join(
@@ -225,13 +229,14 @@ async def _ask_confirm(message: Message, state: FSMContext) -> None:
                 t("Channel: {channel}", channel=channel_name(channel)) + contact,
             ]
         ),
-        reply_markup=confirm_keyboard(),
+        reply_markup=confirm_keyboard(key[:CONFIRM_KEY_LENGTH]),
     )
 
 
 @router.callback_query(NewInvoice.confirm, DialogAction.filter(F.action == "confirm"))
 async def confirm(
     callback: CallbackQuery,
+    callback_data: DialogAction,
     ack: Ack,
     state: FSMContext,
     member: Member,
@@ -240,8 +245,13 @@ async def confirm(
     bot: Bot,
 ) -> None:
     data = await state.get_data()
-    if "idempotency_key" not in data:
-        await ack(t("This invoice is already made."))
+    key = str(data.get("idempotency_key", ""))
+    if not key or callback_data.key != key[:CONFIRM_KEY_LENGTH]:
+        # a Confirm under an older summary: it must not issue what the newer one shows
+        await ack(
+            t("This summary is out of date. Confirm the latest one, or start again with /new."),
+            alert=True,
+        )
         return
     request = InvoiceRequest(
         shop_id=member.shop_id,
@@ -250,7 +260,8 @@ async def confirm(
         description=data.get("description"),
         channel=Channel(str(data["channel"])),
         contact=data.get("contact"),
-        idempotency_key=f"{member.user_id}:{data['idempotency_key']}",
+        idempotency_key=f"{member.user_id}:{key}",
+        currency=str(data["currency"]),
     )
     if isinstance(callback.message, Message):
         await safe_edit(
@@ -269,7 +280,7 @@ async def confirm(
         )
         await send_card(bot, member.user_id, exc.receipt, store)
         return
-    except (InvoiceRefused, NoKeys, SmsNotConfigured, LiqPayError) as exc:
+    except (InvoiceRefused, NoKeys, SmsNotConfigured, CurrencyChanged, LiqPayError) as exc:
         await state.clear()
         await bot.send_message(
             member.user_id, issue_failure_text(exc, member), reply_markup=main_menu(member)
@@ -295,6 +306,12 @@ def issue_failure_text(exc: Exception, member: Member) -> str:
         return no_keys_text(member)
     if isinstance(exc, SmsNotConfigured):
         return t("SMS is not set up for this shop. Choose another channel: /new")
+    if isinstance(exc, CurrencyChanged):
+        return t(
+            "The shop's currency changed to {currency} meanwhile. Nothing was made; start "
+            "again with /new.",
+            currency=exc.currency,
+        )
     return liqpay_problem(exc)
 
 
