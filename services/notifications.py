@@ -37,8 +37,11 @@ class OutboxSignal:
 def recipients(
     receipt: Receipt, kind: str, owners: list[int], *, owners_only: bool = False
 ) -> list[NewNotification]:
-    """The cashier who issued the receipt and every owner, once each, plus a card update."""
-    chats: list[int] = [] if owners_only else [receipt.cashier_id]
+    """The cashier who issued the receipt and every owner, once each, plus a card update
+    (only the card update for kind CARD)."""
+    chats: list[int] = [] if owners_only or kind == NotificationKind.CARD else [receipt.cashier_id]
+    if kind == NotificationKind.CARD:
+        owners = []
     chats += [owner for owner in owners if owner not in chats]
     result = [NewNotification(chat, kind) for chat in chats]
     if receipt.card_chat_id is not None and receipt.card_message_id is not None:

@@ -210,7 +210,7 @@ class ReceiptService:
             target, NotificationKind.PAID
         )
         if target is S.PAID:
-            if receipt.status in (S.FAILED, S.EXPIRED, S.CANCELLED):
+            if receipt.status in (S.EXPIRED, S.CANCELLED):
                 notify = NotificationKind.PAID_LATE
             changes = {
                 "paid_at": report.paid_at or self.clock(),
@@ -260,8 +260,8 @@ class ReceiptService:
         """Cancel an awaiting receipt: first make sure it was not paid meanwhile, then
         withdraw the LiqPay invoice. LiqPay errors propagate and change nothing."""
         fresh = await self.refresh(receipt)
-        if fresh.status is not S.AWAITING:
-            return fresh
+        if fresh.status is not S.AWAITING or fresh.flagged:
+            return fresh  # paid meanwhile, or money arrived that the owner must look at
         if fresh.channel in LIQPAY_INVOICE_CHANNELS:
             await self._cancel_invoice(fresh)
         return await self.move(fresh, S.CANCELLED, EventSource.USER) or fresh
@@ -269,8 +269,8 @@ class ReceiptService:
     async def expire(self, receipt: Receipt) -> Receipt:
         """Past its expiry: make sure it was not paid, withdraw the invoice, mark expired."""
         fresh = await self.refresh(receipt, EventSource.POLL)
-        if fresh.status is not S.AWAITING:
-            return fresh
+        if fresh.status is not S.AWAITING or fresh.flagged:
+            return fresh  # a flagged receipt had money arrive: it is not "expired unpaid"
         if fresh.channel in LIQPAY_INVOICE_CHANNELS:
             await self._cancel_invoice(fresh)
         moved = await self.move(fresh, S.EXPIRED, EventSource.POLL, notify=NotificationKind.EXPIRED)
@@ -290,13 +290,18 @@ class ReceiptService:
                 await self._cancel_invoice(draft)
             await self.store.delete_draft(draft.id)
             return None
+        # LiqPay knows the order: the invoice exists. Track it like any other (and redraw
+        # the card, which still offers Retry), then apply what LiqPay says about it.
         report = PaymentReport.from_status(answer)
-        if payment_state(report.status) is PaymentState.AWAITING:
-            return (
-                await self.move(draft, S.AWAITING, EventSource.POLL, liqpay_status=report.status)
-                or draft
-            )
-        return await self.apply_report(draft, report, EventSource.POLL)
+        if payment_state(report.status) is PaymentState.PAID:
+            return await self.apply_report(draft, report, EventSource.POLL)
+        awaiting = await self.move(
+            draft, S.AWAITING, EventSource.POLL, notify=NotificationKind.CARD,
+            liqpay_status=report.status,
+        )  # fmt: skip
+        if awaiting is None:
+            return await self.store.get_receipt(draft.id)
+        return await self.apply_report(awaiting, report, EventSource.POLL)
 
     async def _cancel_invoice(self, receipt: Receipt) -> None:
         creds = await self.credentials_for(receipt)

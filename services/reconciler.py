@@ -40,6 +40,8 @@ class Reconciler:
         """Young receipts every interval; older ones less often; never past the expiry."""
         age = now - receipt.created_at
         factor = 1 if age < timedelta(hours=1) else 5 if age < timedelta(days=1) else 20
+        if receipt.flagged:
+            factor = 20  # waiting for the owner, not for LiqPay
         candidate = now + timedelta(seconds=self.interval * factor)
         if receipt.expires_at > now:
             return min(candidate, receipt.expires_at)
@@ -68,6 +70,9 @@ class Reconciler:
         try:
             if receipt.status is ReceiptStatus.DRAFT:
                 after = await self.receipts.settle_draft(receipt)
+            elif receipt.status is not ReceiptStatus.AWAITING:
+                # failed or cancelled, but LiqPay may still take a payment until expiry
+                after = await self.receipts.refresh(receipt, EventSource.POLL)
             elif receipt.expires_at <= now:
                 after = await self.receipts.expire(receipt)
             else:

@@ -44,6 +44,7 @@ _RECEIPT_CHANGE_COLUMNS = {
     "expires_at",
 }  # fmt: skip
 MAX_BATCH = 256
+LATE_PAYMENT_GRACE = 3600.0  # seconds after expiry that failed/cancelled receipts are polled
 
 
 def _ts(moment: datetime | None) -> float | None:
@@ -622,11 +623,15 @@ class SqliteStore:
         return await self._read(op)
 
     async def due_for_check(self, now: datetime, limit: int) -> list[Receipt]:
+        # Failed and cancelled receipts stay on the list until shortly after their expiry:
+        # a customer can still pay a link after a declined card or a cashier's cancel.
         sql = (
-            "SELECT * FROM receipts WHERE status IN ('awaiting', 'draft') AND next_check_at <= ? "
+            "SELECT * FROM receipts WHERE next_check_at <= ? AND (status IN ('awaiting', 'draft') "
+            "OR (status IN ('failed', 'cancelled') AND expires_at > ?)) "
             "ORDER BY COALESCE(last_checked_at, 0), id LIMIT ?"
         )
-        rows = await self._read(lambda db: _all(db, sql, (_ts(now), limit)))
+        params = (_ts(now), now.timestamp() - LATE_PAYMENT_GRACE, limit)
+        rows = await self._read(lambda db: _all(db, sql, params))
         return [_receipt(r) for r in rows]
 
     async def mark_checked(self, receipt_id: int, now: datetime, next_check_at: datetime) -> None:

@@ -427,3 +427,24 @@ def _receipt_stub(*, created: object, expires: object) -> Receipt:
         card_message_id=None,
         last_checked_at=None,
     )
+
+
+async def test_a_failed_receipt_is_still_watched_until_expiry(env: Env) -> None:
+    receipt = await env.receipt(status=S.FAILED)
+    env.liqpay.paid(receipt)  # the customer tried another card
+    await env.sweep(env.reconciler())
+    assert (await env.store.get_receipt(receipt.id)).status is S.PAID  # type: ignore[union-attr]
+
+
+async def test_a_flagged_receipt_is_not_expired_as_unpaid(env: Env) -> None:
+    receipt = await env.receipt(channel=Channel.EMAIL)
+    await env.store.flag(
+        receipt.id, reason="paid 250.00", source=EventSource.CALLBACK, now=env.clock(),
+        liqpay_status="success",
+    )  # fmt: skip
+    env.clock.advance(days=2)
+    env.liqpay.paid(receipt, amount=250.0)
+    await env.sweep(env.reconciler())
+    after = await env.store.get_receipt(receipt.id)
+    assert after is not None and after.status is S.AWAITING and after.flagged
+    assert "invoice_cancel" not in env.liqpay.actions(receipt.order_id)
