@@ -64,22 +64,26 @@ class OutboxSender:
                 await self.signal.wait(1.0)
 
     async def drain(self) -> bool:
-        """One pass over what is due. True when something was held back for pacing."""
-        items = await self.store.due_notifications(self.clock(), 100)
-        held: set[int] = set()
-        for item in items:
-            if item.chat_id in held:
-                continue  # keep per-chat order: an earlier one for this chat waits
-            wait_chat = self._last_to_chat.get(item.chat_id, -math.inf) + self.per_chat_interval
-            if wait_chat > time.monotonic():
-                held.add(item.chat_id)
-                continue
-            await self._pace()
-            if not await self.deliver(item):
-                held.add(item.chat_id)
-        if held:
+        """Send everything that may go now. True when something waits for per-chat pacing.
+
+        The store hands out each chat's oldest pending item, so a chat's messages keep their
+        order and one chat's backlog never holds up another's."""
+        waiting = False
+        while True:
+            delivered = 0
+            for item in await self.store.due_notifications(self.clock(), 100):
+                if self._last_to_chat.get(item.chat_id, -math.inf) + self.per_chat_interval > (
+                    time.monotonic()
+                ):
+                    waiting = True
+                    continue
+                await self._pace()
+                delivered += await self.deliver(item)
+            if not delivered:
+                break
+        if waiting:
             await asyncio.sleep(0.1)
-        return bool(held)
+        return waiting
 
     async def _pace(self) -> None:
         now = time.monotonic()

@@ -115,6 +115,7 @@ MIGRATIONS: tuple[str, ...] = (
         last_error TEXT
     );
     CREATE INDEX outbox_pending ON outbox (state, next_attempt_at, id);
+    CREATE INDEX outbox_pending_by_chat ON outbox (chat_id, id) WHERE state = 'pending';
     CREATE TABLE dialogs (
         key TEXT PRIMARY KEY,
         state TEXT,

@@ -662,14 +662,14 @@ class SqliteStore:
     # outbox
 
     async def due_notifications(self, now: datetime, limit: int) -> list[OutboxItem]:
-        """Pending items in order; a chat whose earlier item waits holds back its later ones."""
+        """The oldest pending item of each chat, if it is due, oldest first: a chat's items go
+        out in order, and one chat's backlog does not hold up the others."""
         sql = (
             "SELECT * FROM outbox o WHERE o.state = 'pending' AND o.next_attempt_at <= ? "
-            "AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.chat_id = o.chat_id "
-            "AND p.state = 'pending' AND p.id < o.id AND p.next_attempt_at > ?) "
-            "ORDER BY o.id LIMIT ?"
+            "AND o.id = (SELECT MIN(p.id) FROM outbox p WHERE p.chat_id = o.chat_id "
+            "AND p.state = 'pending') ORDER BY o.id LIMIT ?"
         )
-        rows = await self._read(lambda db: _all(db, sql, (_ts(now), _ts(now), limit)))
+        rows = await self._read(lambda db: _all(db, sql, (_ts(now), limit)))
         return [
             OutboxItem(
                 id=r["id"],

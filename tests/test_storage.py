@@ -456,7 +456,9 @@ async def test_list_pending_scopes_and_orders(store: SqliteStore, clock: FakeClo
 # due_notifications
 
 
-async def test_due_notifications_in_id_order(store: SqliteStore, clock: FakeClock) -> None:
+async def test_due_notifications_give_each_chat_its_oldest_item(
+    store: SqliteStore, clock: FakeClock
+) -> None:
     shop = await make_shop(store, clock)
     r1 = await make_awaiting(
         store,
@@ -474,12 +476,26 @@ async def test_due_notifications_in_id_order(store: SqliteStore, clock: FakeCloc
     assert [(i.chat_id, i.kind, i.receipt_id) for i in due] == [
         (100, "a", r1.id),
         (200, "b", r1.id),
+    ]
+    assert all(i.attempts == 0 and i.created_at == clock() for i in due)
+    assert [i.kind for i in await store.due_notifications(clock(), 1)] == ["a"]
+    for item in due:
+        await store.mark_sent(item.id, clock())
+    due = await store.due_notifications(clock(), 10)
+    assert [(i.chat_id, i.kind, i.receipt_id) for i in due] == [
         (100, "c", r2.id),
         (200, "d", r2.id),
     ]
-    assert [i.id for i in due] == sorted(i.id for i in due)
-    assert all(i.attempts == 0 and i.created_at == clock() for i in due)
-    assert [i.kind for i in await store.due_notifications(clock(), 2)] == ["a", "b"]
+
+
+async def test_one_chats_backlog_does_not_hold_up_another(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    shop = await make_shop(store, clock)
+    backlog = tuple(NewNotification(100, f"owner-{n}") for n in range(150))
+    await make_awaiting(store, clock, shop.shop_id, notifications=backlog)
+    await make_awaiting(store, clock, shop.shop_id, notifications=(NewNotification(200, "x"),))
+    assert [i.kind for i in await store.due_notifications(clock(), 100)] == ["owner-0", "x"]
 
 
 async def test_due_notifications_hold_back_a_postponed_chat(
@@ -502,14 +518,13 @@ async def test_due_notifications_hold_back_a_postponed_chat(
 
     await store.postpone(items["a"].id, "Telegram: flood wait", clock() + timedelta(seconds=30))
     # Chat 100's later "c" waits behind "a"; chat 200 still flows.
-    assert [i.kind for i in await store.due_notifications(clock(), 10)] == ["b", "d"]
-
+    assert [i.kind for i in await store.due_notifications(clock(), 10)] == ["b"]
     await store.mark_sent(items["b"].id, clock())
     assert [i.kind for i in await store.due_notifications(clock(), 10)] == ["d"]
 
     clock.advance(seconds=30)
     due = await store.due_notifications(clock(), 10)
-    assert [i.kind for i in due] == ["a", "c", "d"]
+    assert [i.kind for i in due] == ["a", "d"]
     assert due[0].attempts == 1
 
 
@@ -527,9 +542,10 @@ async def test_due_notifications_sent_and_dead_do_not_block(
             NewNotification(100, "c"),
         ),
     )
-    items = {i.kind: i for i in await store.due_notifications(clock(), 10)}
-    await store.mark_sent(items["a"].id, clock())
-    await store.mark_dead(items["b"].id, "Forbidden: bot was blocked by the user")
+    [a] = await store.due_notifications(clock(), 10)
+    await store.mark_sent(a.id, clock())
+    [b] = await store.due_notifications(clock(), 10)
+    await store.mark_dead(b.id, "Forbidden: bot was blocked by the user")
     assert [i.kind for i in await store.due_notifications(clock(), 10)] == ["c"]
     state = await rows(store, "SELECT state, attempts FROM outbox ORDER BY id")
     assert [tuple(r) for r in state] == [("sent", 1), ("dead", 1), ("pending", 0)]

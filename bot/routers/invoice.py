@@ -19,6 +19,7 @@ from bot.keyboards import (
     channel_keyboard,
     confirm_keyboard,
     main_menu,
+    receipt_card_keyboard,
     skip_keyboard,
 )
 from bot.middlewares import Ack
@@ -30,8 +31,8 @@ from bot.routers.base import (
     menu_text,
     safe_edit,
 )
-from bot.routers.receipts import send_card, send_qr
-from bot.texts import channel_name, escape
+from bot.routers.receipts import send_card, send_qr, sms_problem
+from bot.texts import channel_name, escape, receipt_card
 from services.contacts import ContactError, normalize_email, normalize_phone
 from services.invoices import (
     MAX_DESCRIPTION,
@@ -263,10 +264,9 @@ async def confirm(
         idempotency_key=f"{member.user_id}:{key}",
         currency=str(data["currency"]),
     )
-    if isinstance(callback.message, Message):
-        await safe_edit(
-            callback.message, callback.message.html_text + "\n\n" + t("⏳ Making the invoice…")
-        )
+    summary = callback.message if isinstance(callback.message, Message) else None
+    if summary is not None:
+        await safe_edit(summary, summary.html_text + "\n\n" + t("⏳ Making the invoice…"))
     try:
         result = await invoices.issue(request)
     except InvoiceNotConfirmed as exc:
@@ -286,6 +286,10 @@ async def confirm(
             member.user_id, issue_failure_text(exc, member), reply_markup=main_menu(member)
         )
         return
+    except Exception:
+        if summary is not None:  # give the buttons back: the dialog can go on or be cancelled
+            await safe_edit(summary, summary.html_text, confirm_keyboard(callback_data.key))
+        raise
     if result.in_progress:
         await ack(t("This invoice is being made already."))
         return
@@ -323,11 +327,10 @@ async def show_issued(bot: Bot, member: Member, result: IssueResult, store: Stor
     if result.sms_error:
         await bot.send_message(
             member.user_id,
-            t(
-                "⚠️ The SMS was not sent ({reason}). Show the customer the QR code or the link, "
-                "or tap «Resend SMS».",
-                reason=escape(result.sms_error),
-            ),
+            "⚠️ "
+            + sms_problem(result.sms_error)
+            + " "
+            + t("Show the customer the QR code or the link, or tap «Resend SMS»."),
         )
 
 
@@ -347,6 +350,7 @@ async def retry(
         await ack(t("Receipt not found."), alert=True)
         return
     if receipt.status is not ReceiptStatus.DRAFT:
+        await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
         await ack(t("This invoice is already made."))
         return
     try:

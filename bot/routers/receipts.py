@@ -16,13 +16,14 @@ from bot.keyboards import (
 )
 from bot.middlewares import Ack
 from bot.routers.base import IsMember, liqpay_problem, menu_text, safe_edit
-from bot.texts import receipt_card, receipt_line
+from bot.texts import escape, receipt_card, receipt_line
+from services.clock import utcnow
 from services.invoices import InvoiceService
 from services.liqpay import LiqPayError
 from services.qr import qr_png
-from services.receipts import NoKeys, ReceiptService
+from services.receipts import LIQPAY_INVOICE_CHANNELS, NoKeys, ReceiptService
 from storage.interface import Store
-from storage.models import Member, Receipt
+from storage.models import Member, Receipt, ReceiptStatus
 
 router = Router(name="receipts")
 router.message.filter(IsMember())
@@ -39,6 +40,12 @@ async def send_card(bot: Bot, chat_id: int, receipt: Receipt, store: Store) -> N
     # The issuing cashier's copy is the one kept current; an owner's look does not take it over.
     if receipt.card_message_id is None or chat_id == receipt.cashier_id:
         await store.set_card_message(receipt.id, chat_id, sent.message_id)
+
+
+def sms_problem(reason: str) -> str:
+    if reason == "not_configured":
+        return t("SMS is not set up. The owner can connect TurboSMS in /settings.")
+    return t("TurboSMS did not send the SMS (it said: {reason}).", reason=escape(reason))
 
 
 async def send_qr(bot: Bot, chat_id: int, receipt: Receipt) -> None:
@@ -105,6 +112,12 @@ async def receipt_action(
         return
     action = callback_data.action
     chat_id = callback.from_user.id
+    payable = receipt.status is ReceiptStatus.AWAITING and receipt.expires_at > utcnow()
+    if action in ("qr", "sms", "cancel", "cancel_yes") and not payable:
+        # a button on an older copy of the card: redraw it as the receipt is now
+        await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
+        await ack(t("This receipt is no longer awaiting payment."), alert=True)
+        return
     try:
         if action == "qr":
             if not receipt.link:
@@ -116,7 +129,14 @@ async def receipt_action(
                 callback.message,
                 receipt_card(receipt)
                 + "\n\n"
-                + t("Cancel this invoice? The customer will not be able to pay it."),
+                + (
+                    t("Cancel this invoice? The customer will not be able to pay it.")
+                    if receipt.channel in LIQPAY_INVOICE_CHANNELS
+                    else t(
+                        "Cancel this receipt? LiqPay can't withdraw a payment link: until it "
+                        "expires the customer could still pay, and you would be told."
+                    )
+                ),
                 cancel_confirm_keyboard(receipt),
             )
         elif action == "cancel_no":
@@ -129,10 +149,7 @@ async def receipt_action(
             await send_card(bot, chat_id, receipt, store)
         elif action == "sms":
             error = await invoices.send_sms(receipt)
-            await ack(
-                t("SMS sent.") if error is None else t("SMS not sent: {reason}", reason=error),
-                alert=error is not None,
-            )
+            await ack(t("SMS sent.") if error is None else sms_problem(error), alert=bool(error))
         else:  # check
             receipt = await receipts.check(receipt)
             await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
