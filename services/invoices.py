@@ -20,7 +20,11 @@ from storage.models import Channel, EventSource, Receipt, ReceiptStatus
 
 log = logging.getLogger(__name__)
 
-MAX_DESCRIPTION = 500
+MAX_DESCRIPTION = 500  # characters; and at most twice that in UTF-8 bytes, so the link fits a QR
+
+
+def description_fits(text: str) -> bool:
+    return len(text) <= MAX_DESCRIPTION and len(text.encode()) <= 2 * MAX_DESCRIPTION
 
 
 def make_order_id(shop_id: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 
 from storage.models import NewNotification, Receipt
 
@@ -35,15 +36,22 @@ class OutboxSignal:
 
 
 def recipients(
-    receipt: Receipt, kind: str, owners: list[int], *, owners_only: bool = False
+    receipt: Receipt,
+    kind: str,
+    owners: Collection[int],
+    members: Collection[int],
+    *,
+    owners_only: bool = False,
 ) -> list[NewNotification]:
-    """The cashier who issued the receipt and every owner, once each, plus a card update
-    (only the card update for kind CARD)."""
-    chats: list[int] = [] if owners_only or kind == NotificationKind.CARD else [receipt.cashier_id]
-    if kind == NotificationKind.CARD:
-        owners = []
-    chats += [owner for owner in owners if owner not in chats]
+    """The cashier who issued the receipt (while still in the shop) and every owner, once
+    each, plus an update of the receipt's card (only that, for kind CARD)."""
+    chats: list[int] = []
+    if kind != NotificationKind.CARD:
+        if not owners_only and receipt.cashier_id in members:
+            chats.append(receipt.cashier_id)
+        chats += [owner for owner in owners if owner not in chats]
     result = [NewNotification(chat, kind) for chat in chats]
-    if receipt.card_chat_id is not None and receipt.card_message_id is not None:
-        result.append(NewNotification(receipt.card_chat_id, NotificationKind.CARD))
+    card_chat = receipt.card_chat_id
+    if card_chat is not None and card_chat in members and receipt.card_message_id is not None:
+        result.append(NewNotification(card_chat, NotificationKind.CARD))
     return result

@@ -3,6 +3,9 @@ from __future__ import annotations
 import io
 
 import segno
+from segno import DataOverflowError
+
+__all__ = ["DataOverflowError", "qr_png"]
 
 
 def qr_png(url: str) -> bytes:

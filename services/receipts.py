@@ -30,7 +30,15 @@ from services.liqpay import (
 from services.money import from_wire
 from services.notifications import NotificationKind, OutboxSignal, recipients
 from storage.interface import Store
-from storage.models import Channel, EventSource, Member, Receipt, ReceiptStatus, Role
+from storage.models import (
+    Channel,
+    EventSource,
+    Member,
+    NewNotification,
+    Receipt,
+    ReceiptStatus,
+    Role,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +53,7 @@ ALLOWED: dict[ReceiptStatus, frozenset[ReceiptStatus]] = {
     S.REFUNDED: frozenset(),
 }
 LIQPAY_INVOICE_CHANNELS = frozenset({Channel.EMAIL, Channel.PRIVAT24})
-OWNERS_TTL = 60.0
+AUDIENCE_TTL = 60.0
 
 
 def sources_of(target: ReceiptStatus) -> list[ReceiptStatus]:
@@ -105,7 +113,7 @@ class ReceiptService:
         self.signal = signal
         self.clock = clock
         self._private_keys: dict[bytes, SecretStr] = {}
-        self._owners: dict[int, tuple[float, list[int]]] = {}
+        self._audience: dict[int, tuple[float, list[int], set[int]]] = {}
 
     async def credentials(self, shop_id: int) -> Credentials | None:
         settings = await self.store.get_settings(shop_id)
@@ -138,15 +146,22 @@ class ReceiptService:
             raise NoKeys
         return Credentials(receipt.public_key, self.private_key(encrypted), current.version)
 
-    async def owners(self, shop_id: int) -> list[int]:
-        """The shop's owners, remembered for a minute: every payment notifies them, and a
-        shop's owners are set when it is created."""
+    async def audience(self, shop_id: int) -> tuple[list[int], set[int]]:
+        """The shop's owners and all its members, remembered for a minute: every payment
+        notifies them. (A removed cashier stops being told within that minute.)"""
         now = time.monotonic()
-        cached = self._owners.get(shop_id)
+        cached = self._audience.get(shop_id)
         if cached is None or cached[0] < now:
-            cached = (now + OWNERS_TTL, await self.store.member_ids(shop_id, Role.OWNER))
-            self._owners[shop_id] = cached
-        return cached[1]
+            owners = await self.store.member_ids(shop_id, Role.OWNER)
+            members = set(await self.store.member_ids(shop_id))
+            cached = self._audience[shop_id] = (now + AUDIENCE_TTL, owners, members)
+        return cached[1], cached[2]
+
+    async def notifications_for(
+        self, receipt: Receipt, kind: str, *, owners_only: bool = False
+    ) -> list[NewNotification]:
+        owners, members = await self.audience(receipt.shop_id)
+        return recipients(receipt, kind, owners, members, owners_only=owners_only)
 
     async def for_member(self, member: Member, receipt_id: int) -> Receipt | None:
         receipt = await self.store.get_receipt(receipt_id)
@@ -169,9 +184,7 @@ class ReceiptService:
         None when the receipt is no longer in a state that may move to `new`."""
         if receipt.status not in sources_of(new):
             return None  # a repeat or a stale status: nothing to write (the store re-checks)
-        notifications = (
-            recipients(receipt, notify, await self.owners(receipt.shop_id)) if notify else []
-        )
+        notifications = await self.notifications_for(receipt, notify) if notify else []
         moved = await self.store.transition(
             receipt.id,
             expected=sources_of(new),
@@ -227,8 +240,8 @@ class ReceiptService:
     ) -> None:
         reason = f"paid {report.amount} {report.currency} (payment {report.payment_id})"
         log.warning("Receipt %s: paid amount or currency differs: %s", receipt.id, reason)
-        notifications = recipients(
-            receipt, NotificationKind.MISMATCH, await self.owners(receipt.shop_id), owners_only=True
+        notifications = await self.notifications_for(
+            receipt, NotificationKind.MISMATCH, owners_only=True
         )
         if await self.store.flag(
             receipt.id,

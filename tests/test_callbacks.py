@@ -136,13 +136,17 @@ async def test_genuine_v7_sha3_success_marks_paid_and_notifies(env7: Env) -> Non
     await assert_paid_by_callback(env7, receipt, 7)
 
 
-async def test_healthz_counts_awaiting(env: Env) -> None:
+async def test_healthz_reports_the_store_without_business_volume(env: Env) -> None:
     await awaiting(env)
     resp = await env.client.get("/healthz")
     assert resp.status == 200
     body = await resp.json()
-    assert body["status"] == "ok"
-    assert body["receipts_awaiting"] == 1
+    assert body == {
+        "status": "ok",
+        "database": "ok",
+        "schema_version": 1,
+        "notifications_pending": 0,
+    }
 
 
 # rejected callbacks change nothing
@@ -447,3 +451,11 @@ async def test_old_invoices_are_checked_with_the_keys_they_were_made_with(
     status, body = await env.post(signed_form(payment_payload(receipt)))
     assert (status, body) == (200, {"result": "applied"})
     assert (await env.receipt(receipt.id)).status is S.PAID
+
+
+async def test_a_removed_cashier_is_no_longer_told(env: Env) -> None:
+    receipt = await awaiting(env)
+    await env.store.remove_cashier(env.shop.shop_id, env.shop.cashier_id)
+    status, _ = await env.post(signed_form(payment_payload(receipt)))
+    assert status == 200
+    assert kinds_by_chat(outbox_rows(env.db_path, receipt.id)) == {(env.shop.owner_id, "paid")}

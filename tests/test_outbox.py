@@ -156,7 +156,8 @@ async def paid(store: SqliteStore, shop: Shop, clock: FakeClock, **kwargs: Any) 
 
 
 async def _recipients(store: SqliteStore, receipt: Receipt, kind: str) -> list[NewNotification]:
-    return recipients(receipt, kind, await store.member_ids(receipt.shop_id, Role.OWNER))
+    owners = await store.member_ids(receipt.shop_id, Role.OWNER)
+    return recipients(receipt, kind, owners, await store.member_ids(receipt.shop_id))
 
 
 def states(db_path: Path) -> list[tuple[int, str, str]]:

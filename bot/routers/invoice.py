@@ -43,6 +43,7 @@ from services.invoices import (
     InvoiceService,
     IssueResult,
     SmsNotConfigured,
+    description_fits,
 )
 from services.liqpay import LiqPayError
 from services.money import AmountError, format_amount, parse_amount
@@ -127,8 +128,10 @@ async def got_amount(message: Message, state: FSMContext, settings: Settings) ->
 async def got_description(message: Message, state: FSMContext) -> None:
     assert message.text is not None
     description = " ".join(message.text.split())
-    if len(description) > MAX_DESCRIPTION:
-        await message.answer(t("Please keep it under {n} characters.", n=MAX_DESCRIPTION))
+    if not description_fits(description):
+        await message.answer(
+            t("The description is too long: at most {n} characters.", n=MAX_DESCRIPTION)
+        )
         return
     await state.update_data(description=description or None)
     await _ask_channel(message, state)

@@ -20,7 +20,7 @@ from bot.texts import escape, receipt_card, receipt_line
 from services.clock import utcnow
 from services.invoices import InvoiceService
 from services.liqpay import LiqPayError
-from services.qr import qr_png
+from services.qr import DataOverflowError, qr_png
 from services.receipts import LIQPAY_INVOICE_CHANNELS, NoKeys, ReceiptService
 from storage.interface import Store
 from storage.models import Member, Receipt, ReceiptStatus
@@ -51,9 +51,14 @@ def sms_problem(reason: str) -> str:
 async def send_qr(bot: Bot, chat_id: int, receipt: Receipt) -> None:
     if not receipt.link:
         return
+    try:
+        picture = qr_png(receipt.link)
+    except DataOverflowError:
+        await bot.send_message(chat_id, t("The link is too long for a QR code: send the link."))
+        return
     await bot.send_photo(
         chat_id,
-        BufferedInputFile(qr_png(receipt.link), filename=f"receipt-{receipt.number}.png"),
+        BufferedInputFile(picture, filename=f"receipt-{receipt.number}.png"),
         caption=t(
             "Receipt No {number}: the customer scans this code to pay.", number=receipt.number
         ),

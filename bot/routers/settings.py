@@ -37,6 +37,7 @@ router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 
 SENDER_RE = re.compile(r"^[A-Za-z0-9 ._-]{1,11}$")
+PUBLIC_KEY_RE = re.compile(r"^(sandbox_)?i\d+$")  # what LiqPay's public keys look like
 
 
 class KeysDialog(StatesGroup):
@@ -178,15 +179,23 @@ async def settings_action(
 
 
 @router.message(KeysDialog.public, DIALOG_TEXT)
-async def keys_public(message: Message, state: FSMContext) -> None:
+async def keys_public(message: Message, state: FSMContext, shops: ShopService) -> None:
     assert message.text is not None
     key = message.text.strip()
+    if not PUBLIC_KEY_RE.match(key) and await _delete_secret_message(message):
+        # Not a public key's shape: it may be the private key pasted a step early.
+        await message.answer(
+            t(
+                "I removed that message from the chat: it does not look like a public key "
+                "(those start with i or sandbox_i) and might have been the private key."
+            )
+        )
     if not key or len(key) > 200 or any(ch.isspace() for ch in key):
         await message.answer(
             t("That does not look like a LiqPay public key. Send it again, or /cancel.")
         )
         return
-    await state.update_data(public_key=key)
+    await state.update_data(public_key=shops.seal(key))  # stored dialogs hold no plain keys
     await state.set_state(KeysDialog.private)
     await message.answer(
         t(
@@ -213,7 +222,7 @@ async def keys_private(
     checking = await message.answer(t("Checking the keys with LiqPay…"))
     try:
         result = await shops.check_and_save_keys(
-            member, str(data.get("public_key", "")), private_key
+            member, shops.unseal(str(data.get("public_key", ""))), private_key
         )
     except LiqPayUnavailable:
         await safe_edit(

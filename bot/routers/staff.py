@@ -7,7 +7,7 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.commands import set_user_commands
-from bot.i18n import t
+from bot.i18n import DEFAULT_LOCALE, t
 from bot.keyboards import StaffAction, staff_confirm_keyboard, staff_keyboard
 from bot.middlewares import Ack
 from bot.routers.base import IsMember, menu_text, safe_edit
@@ -90,6 +90,7 @@ async def staff_action(
         return
     if callback_data.action == "remove_yes":
         await store.remove_cashier(member.shop_id, target.user_id)
-        await set_user_commands(bot, target.user_id, None, "uk")
+        language = await store.get_language(target.user_id) or DEFAULT_LOCALE
+        await set_user_commands(bot, target.user_id, None, language)
     text, members = await _staff_text(store, member)
     await safe_edit(callback.message, text, staff_keyboard(members))
