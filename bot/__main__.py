@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import sys
 
 from pydantic import ValidationError
@@ -48,8 +49,11 @@ def main() -> None:
     except StartupError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(1) from None
-    except OSError as exc:  # e.g. the database folder can't be created
-        print(f"Cannot start: {exc.strerror or exc}", file=sys.stderr)
+    except (OSError, sqlite3.Error) as exc:  # e.g. the database can't be created or opened
+        reason = getattr(exc, "strerror", None) or exc
+        print(
+            f"Cannot start with DATABASE_PATH={settings.database_path}: {reason}", file=sys.stderr
+        )
         raise SystemExit(1) from None
 
 

@@ -170,7 +170,11 @@ async def run(settings: Settings) -> None:
         loop.add_signal_handler(sig, stop.set)
 
     http = aiohttp.ClientSession()
-    services = await build_services(settings, http)
+    try:
+        services = await build_services(settings, http)
+    except BaseException:
+        await http.close()
+        raise
     bot = build_bot(settings)
     dp = build_dispatcher(services, settings)
     sender = OutboxSender(services.store, bot, services.signal)

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from services.clock import Clock, utcnow
-from services.crypto import SecretBox
+from services.crypto import SecretBox, SecretKeyMismatch
 from services.liqpay import (
     Credentials,
     LiqPayClient,
@@ -119,9 +119,12 @@ class ReceiptService:
         settings = await self.store.get_settings(shop_id)
         if not settings.public_key or not settings.private_key_enc:
             return None
-        return Credentials(
-            settings.public_key, self.private_key(settings.private_key_enc), settings.api_version
-        )
+        try:
+            private_key = self.private_key(settings.private_key_enc)
+        except SecretKeyMismatch:
+            log.error("Shop %s: stored keys can't be read (SECRET_KEY changed?)", shop_id)
+            return None  # as if unset: the owner enters the keys again
+        return Credentials(settings.public_key, private_key, settings.api_version)
 
     def private_key(self, encrypted: bytes) -> SecretStr:
         """Decrypt a stored private key, remembering it: callbacks need it on every request."""

@@ -37,6 +37,14 @@ class Settings(BaseSettings):
             raise ValueError("malformed")
         return SecretStr(value.get_secret_value().strip())
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
     @field_validator("liqpay_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:

@@ -239,3 +239,22 @@ def test_decrypt_with_another_key_raises_without_the_plaintext() -> None:
 def test_secret_box_repr_hides_key() -> None:
     key = Fernet.generate_key()
     assert key.decode() not in repr(SecretBox(key))
+
+
+def test_unknown_log_level_gives_one_line(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, BOT_TOKEN="123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ", LOG_LEVEL="LOUD")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "LOG_LEVEL" in single_line(result.stderr)
+
+
+def test_unusable_database_path_gives_one_line(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder", encoding="utf-8")
+    result = run_bot(
+        tmp_path,
+        BOT_TOKEN="123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        DATABASE_PATH=str(tmp_path / "file" / "bot.sqlite3"),
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    assert "DATABASE_PATH" in result.stderr.strip().splitlines()[-1]
