@@ -13,9 +13,7 @@ from aiogram import Bot
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
-    TelegramNotFound,
     TelegramRetryAfter,
-    TelegramUnauthorizedError,
 )
 
 from bot.i18n import DEFAULT_LOCALE
@@ -52,18 +50,19 @@ class OutboxSender:
         self.global_interval = 1.0 / global_rate
         self._last_to_chat: dict[int, float] = {}
         self._next_send_at = 0.0
+        self._sent_unmarked: set[int] = set()  # delivered, but the store missed the mark
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
-                busy = await self.drain()
+                busy = await self.drain(stop)
             except Exception:
                 log.exception("Outbox drain failed; retrying")
                 busy = False
             if not busy:
                 await self.signal.wait(1.0)
 
-    async def drain(self) -> bool:
+    async def drain(self, stop: asyncio.Event | None = None) -> bool:
         """Send everything that may go now. True when something waits for per-chat pacing.
 
         The store hands out each chat's oldest pending item, so a chat's messages keep their
@@ -72,6 +71,8 @@ class OutboxSender:
         while True:
             delivered = 0
             for item in await self.store.due_notifications(self.clock(), 100):
+                if stop is not None and stop.is_set():
+                    return False  # between two sends, never in the middle of one
                 if self._last_to_chat.get(item.chat_id, -math.inf) + self.per_chat_interval > (
                     time.monotonic()
                 ):
@@ -93,6 +94,10 @@ class OutboxSender:
 
     async def deliver(self, item: OutboxItem) -> bool:
         """Send one item; True when it is done with (sent or given up on)."""
+        if item.id in self._sent_unmarked:  # sent already: only the mark is missing
+            await self.store.mark_sent(item.id, self.clock())
+            self._sent_unmarked.discard(item.id)
+            return True
         try:
             await self._send(item)
         except TelegramRetryAfter as exc:
@@ -102,7 +107,7 @@ class OutboxSender:
                 item.id, "retry_after", self.clock() + timedelta(seconds=exc.retry_after)
             )
             return False
-        except (TelegramForbiddenError, TelegramNotFound, TelegramUnauthorizedError) as exc:
+        except TelegramForbiddenError as exc:  # this user blocked the bot or left
             log.warning(
                 "Notification %s to chat %s dropped: %s", item.id, item.chat_id, exc.message
             )
@@ -117,7 +122,7 @@ class OutboxSender:
             )
             await self.store.mark_dead(item.id, exc.message)
             return True
-        except Exception as exc:
+        except Exception as exc:  # network, 5xx, or the whole bot refused (bad token): retry
             delay = min(MAX_BACKOFF, 2.0 ** min(item.attempts + 1, 10))
             log.warning(
                 "Notification %s to chat %s failed (%s); retry in %.0f s",
@@ -131,7 +136,9 @@ class OutboxSender:
             )
             return False
         self._last_to_chat[item.chat_id] = time.monotonic()
+        self._sent_unmarked.add(item.id)
         await self.store.mark_sent(item.id, self.clock())
+        self._sent_unmarked.discard(item.id)
         return True
 
     async def _send(self, item: OutboxItem) -> None:

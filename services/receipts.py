@@ -304,8 +304,9 @@ class ReceiptService:
                 return draft
             if draft.channel in LIQPAY_INVOICE_CHANNELS:
                 await self._cancel_invoice(draft)
-            await self.store.delete_draft(draft.id)
-            return None
+            if await self.store.delete_draft(draft.id):
+                return None
+            return draft  # flagged: kept for the owner
         # LiqPay knows the order: the invoice exists. Track it like any other (and redraw
         # the card, which still offers Retry), then apply what LiqPay says about it.
         report = PaymentReport.from_status(answer)

@@ -45,7 +45,7 @@ class Reconciler:
         candidate = now + timedelta(seconds=self.interval * factor)
         if receipt.expires_at > now:
             return min(candidate, receipt.expires_at)
-        return now + timedelta(seconds=self.interval)
+        return now + timedelta(seconds=self.interval * (20 if receipt.flagged else 1))
 
     async def sweep(self) -> SweepStats:
         """Check every receipt due now, oldest-checked first, with bounded concurrency."""
@@ -57,10 +57,14 @@ class Reconciler:
             async with semaphore:
                 await self._check_one(receipt, stats)
 
+        seen: set[int] = set()
         while True:
-            due = await self.store.due_for_check(started, self.batch)
-            if not due:
+            due = [
+                r for r in await self.store.due_for_check(started, self.batch) if r.id not in seen
+            ]
+            if not due:  # (a receipt whose check could not be recorded is not asked twice)
                 return stats
+            seen.update(r.id for r in due)
             await asyncio.gather(*(check(r) for r in due))
 
     async def _check_one(self, receipt: Receipt, stats: SweepStats) -> None:

@@ -85,7 +85,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX receipts_awaiting_by_shop ON receipts (shop_id, status, id);
     CREATE INDEX receipts_awaiting_by_expiry ON receipts (status, expires_at);
     CREATE INDEX receipts_due_check ON receipts (next_check_at)
-        WHERE status IN ('awaiting', 'draft', 'failed', 'cancelled');
+        WHERE status IN ('awaiting', 'draft', 'failed', 'cancelled', 'expired');
     CREATE TABLE receipt_events (
         id INTEGER PRIMARY KEY,
         receipt_id INTEGER NOT NULL REFERENCES receipts(id) ON DELETE CASCADE,

@@ -44,7 +44,7 @@ _RECEIPT_CHANGE_COLUMNS = {
     "expires_at",
 }  # fmt: skip
 MAX_BATCH = 256
-LATE_PAYMENT_GRACE = 3600.0  # seconds after expiry that failed/cancelled receipts are polled
+LATE_PAYMENT_GRACE = 3600.0  # seconds after expiry that closed receipts are still polled
 
 
 def _ts(moment: datetime | None) -> float | None:
@@ -130,8 +130,10 @@ def _run_batch(db: sqlite3.Connection, ops: list[tuple[Op, bool]]) -> list[tuple
     """On the database thread: all `ops` in one transaction, each write in its own savepoint
     (a read changes nothing, so it needs none)."""
     results: list[tuple[bool, Any]] = []
-    db.execute("BEGIN IMMEDIATE" if any(write for _, write in ops) else "BEGIN")
     try:
+        if db.in_transaction:  # never build on a transaction something left open
+            db.execute("ROLLBACK")
+        db.execute("BEGIN IMMEDIATE" if any(write for _, write in ops) else "BEGIN")
         for op, write in ops:
             if write:
                 db.execute("SAVEPOINT op")
@@ -147,9 +149,11 @@ def _run_batch(db: sqlite3.Connection, ops: list[tuple[Op, bool]]) -> list[tuple
                     db.execute("RELEASE op")
                 results.append((True, value))
         db.execute("COMMIT")
-    except Exception as exc:
+    except BaseException as exc:
         if db.in_transaction:
             db.execute("ROLLBACK")
+        if not isinstance(exc, Exception):
+            raise
         return [(False, exc)] * len(ops)
     return results
 
@@ -202,6 +206,14 @@ class SqliteStore:
                 )
             except Exception as exc:
                 results = [(False, exc)] * len(batch)
+            except BaseException as exc:  # cancelled: nobody may wait forever
+                for _, _, future in batch + self._queue:
+                    if not future.done():
+                        future.set_exception(
+                            exc if isinstance(exc, asyncio.CancelledError) else RuntimeError(exc)
+                        )
+                self._queue.clear()
+                raise
             for (_, _, future), (ok, value) in zip(batch, results, strict=True):
                 if future.done():
                     continue
@@ -457,10 +469,11 @@ class SqliteStore:
 
         return await self._run(op)
 
-    async def delete_draft(self, receipt_id: int) -> None:
+    async def delete_draft(self, receipt_id: int) -> bool:
         # A flagged draft has events and an owner alert: it stays for the owner to see.
         sql = "DELETE FROM receipts WHERE id = ? AND status = 'draft' AND flagged IS NULL"
-        await self._run(lambda db: db.execute(sql, (receipt_id,)))
+        deleted: int = await self._run(lambda db: db.execute(sql, (receipt_id,)).rowcount)
+        return deleted > 0
 
     async def get_receipt(self, receipt_id: int) -> Receipt | None:
         row = await self._read(
@@ -622,11 +635,13 @@ class SqliteStore:
         return await self._read(op)
 
     async def due_for_check(self, now: datetime, limit: int) -> list[Receipt]:
-        # Failed and cancelled receipts stay on the list until shortly after their expiry:
-        # a customer can still pay a link after a declined card or a cashier's cancel.
+        # Failed, cancelled and expired receipts stay on the list until shortly after their
+        # expiry: a customer can still pay a link after a declined card or a cashier's cancel,
+        # or finish a payment that was under way when the invoice expired.
         sql = (
-            "SELECT * FROM receipts WHERE next_check_at <= ? AND (status IN ('awaiting', 'draft') "
-            "OR (status IN ('failed', 'cancelled') AND expires_at > ?)) "
+            "SELECT * FROM receipts "
+            "WHERE status IN ('awaiting', 'draft', 'failed', 'cancelled', 'expired') "
+            "AND next_check_at <= ? AND (status IN ('awaiting', 'draft') OR expires_at > ?) "
             "ORDER BY COALESCE(last_checked_at, 0), id LIMIT ?"
         )
         params = (_ts(now), now.timestamp() - LATE_PAYMENT_GRACE, limit)

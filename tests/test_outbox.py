@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 from collections import defaultdict, deque
 from collections.abc import AsyncGenerator, Callable
 from datetime import timedelta
@@ -504,4 +505,38 @@ async def test_run_drains_when_signalled(
     signal.notify()
     async with asyncio.timeout(30):
         await task
+    assert [state for _, _, state in states(db_path)] == ["sent", "sent"]
+
+
+async def test_a_bot_wide_refusal_postpones_instead_of_dropping(
+    store: SqliteStore, db_path: Path, shop: Shop, clock: FakeClock, bot: Bot,
+    session: RecordingSession,
+) -> None:  # fmt: skip
+    await paid(store, shop, clock)
+    session.queue(shop.cashier_id, telegram_error(401, "Unauthorized"))
+    session.queue(shop.owner_id, telegram_error(401, "Unauthorized"))
+    await sender(store, bot, clock).drain()
+    assert [state for _, _, state in states(db_path)] == ["pending", "pending"]
+    clock.advance(minutes=5)  # the token is fixed
+    await sender(store, bot, clock).drain()
+    assert [state for _, _, state in states(db_path)] == ["sent", "sent"]
+
+
+async def test_a_failed_mark_does_not_send_the_message_again(
+    store: SqliteStore, db_path: Path, shop: Shop, clock: FakeClock, bot: Bot,
+    session: RecordingSession, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    await paid(store, shop, clock)
+    outbox = sender(store, bot, clock)
+    real_mark = store.mark_sent
+
+    async def disk_full(item_id: int, now: Any) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(store, "mark_sent", disk_full)
+    with pytest.raises(sqlite3.OperationalError):
+        await outbox.drain()
+    monkeypatch.setattr(store, "mark_sent", real_mark)
+    await outbox.drain()
+    assert [chat for chat, _ in session.sent()] == [shop.cashier_id, shop.owner_id]
     assert [state for _, _, state in states(db_path)] == ["sent", "sent"]

@@ -448,3 +448,29 @@ async def test_a_flagged_receipt_is_not_expired_as_unpaid(env: Env) -> None:
     after = await env.store.get_receipt(receipt.id)
     assert after is not None and after.status is S.AWAITING and after.flagged
     assert "invoice_cancel" not in env.liqpay.actions(receipt.order_id)
+
+
+async def test_a_payment_finishing_after_expiry_is_still_found(env: Env) -> None:
+    receipt = await env.receipt(channel=Channel.LINK)
+    env.clock.advance(days=1, minutes=1)
+    env.liqpay.waiting(receipt, "processing")  # the customer is mid-payment at expiry
+    await env.sweep(env.reconciler())
+    assert (await env.reload(receipt)).status is S.EXPIRED  # type: ignore[union-attr]
+    env.liqpay.paid(receipt)
+    env.clock.advance(minutes=5)
+    await env.sweep(env.reconciler())
+    assert (await env.reload(receipt)).status is S.PAID  # type: ignore[union-attr]
+
+
+async def test_a_flagged_draft_past_expiry_does_not_stall_the_sweep(env: Env) -> None:
+    draft = await env.receipt(status=S.DRAFT)
+    await env.store.flag(
+        draft.id, reason="paid 1.00", source=EventSource.CALLBACK, now=env.clock(),
+        liqpay_status="success",
+    )  # fmt: skip
+    other = await env.receipt()
+    env.clock.advance(days=2)
+    stats = await env.sweep(env.reconciler())  # fails (times out) if it loops on the draft
+    assert stats.checked == 2
+    assert await env.reload(draft) is not None  # kept for the owner
+    assert (await env.reload(other)).status is S.EXPIRED  # type: ignore[union-attr]

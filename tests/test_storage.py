@@ -580,3 +580,25 @@ async def test_a_failing_operation_in_a_batch_leaves_the_others_committed(
     assert results[2] is not None and results[2].status is S.AWAITING  # the failed op undone
     assert (await store.get_receipt(first.id)).status is S.AWAITING  # type: ignore[union-attr]
     assert (await store.get_receipt(second.id)).status is S.PAID  # type: ignore[union-attr]
+
+
+async def test_an_operation_that_escapes_with_a_base_exception_does_not_jam_the_store(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    shop = await make_shop(store, clock)
+    receipt = await make_awaiting(store, clock, shop.shop_id)
+
+    class Abort(BaseException):
+        pass
+
+    def abort(db: sqlite3.Connection) -> None:
+        db.execute("UPDATE receipts SET status = 'paid' WHERE id = ?", (receipt.id,))
+        raise Abort
+
+    with pytest.raises(BaseException):  # noqa: B017 (what matters is what comes after)
+        await store._run(abort)
+    assert (await store.get_receipt(receipt.id)).status is S.AWAITING  # type: ignore[union-attr]
+    moved = await store.transition(
+        receipt.id, expected=[S.AWAITING], new=S.PAID, source=EventSource.USER, now=clock()
+    )
+    assert moved is not None and moved.status is S.PAID
