@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from urllib.parse import parse_qs
+from urllib.parse import unquote_plus
 
 from aiohttp import web
 
@@ -38,16 +39,30 @@ async def liqpay_callback(request: web.Request) -> web.Response:
         body += chunk
     if len(body) > MAX_CALLBACK_BYTES:
         return web.json_response({"error": "too large"}, status=413)
+    form = _form_fields(body)
+    outcome = await request.app[CALLBACKS_KEY].handle(form.get("data"), form.get("signature"))
+    status, answer = _ANSWERS[outcome]
+    return web.Response(status=status, body=answer, content_type="application/json")
+
+
+def _form_fields(body: bytes) -> dict[str, str]:
+    """The first value of each field of an x-www-form-urlencoded body ({} if malformed)."""
+    fields: dict[str, str] = {}
     try:
-        form = parse_qs(body.decode("ascii"), max_num_fields=20)
-    except (UnicodeDecodeError, ValueError):
-        form = {}
-    data = form.get("data", [None])[0]
-    signature = form.get("signature", [None])[0]
-    outcome = await request.app[CALLBACKS_KEY].handle(data, signature)
-    if outcome is CallbackOutcome.REJECTED:
-        return web.json_response({"error": "rejected"}, status=400)
-    return web.json_response({"result": outcome.value})
+        text = body.decode("ascii")
+    except UnicodeDecodeError:
+        return fields
+    for pair in text.split("&", 20):
+        name, _, value = pair.partition("=")
+        fields.setdefault(unquote_plus(name), unquote_plus(value))
+    return fields
+
+
+_ANSWERS = {  # (status, body) per outcome, encoded once
+    CallbackOutcome.REJECTED: (400, json.dumps({"error": "rejected"}).encode()),
+    CallbackOutcome.UNCHANGED: (200, json.dumps({"result": "unchanged"}).encode()),
+    CallbackOutcome.APPLIED: (200, json.dumps({"result": "applied"}).encode()),
+}
 
 
 def build_web_app(store: Store, callbacks: CallbackService) -> web.Application:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import SecretStr
@@ -95,7 +95,17 @@ class PaymentReport:
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> PaymentReport:
-        return cls.from_status(StatusAnswer.model_validate(payload))
+        """From a verified callback payload (read directly: this is the hot path)."""
+        amount, payment_id = payload.get("amount"), payload.get("payment_id")
+        stamp = payload.get("end_date") or payload.get("create_date")
+        return cls(
+            status=str(payload["status"]) if payload.get("status") is not None else None,
+            amount=from_wire(amount) if amount is not None else None,
+            currency=str(payload["currency"]) if payload.get("currency") is not None else None,
+            payment_id=str(payment_id) if payment_id is not None else None,
+            card_mask=str(payload.get("sender_card_mask2") or "") or None,
+            paid_at=datetime.fromtimestamp(int(stamp) / 1000, UTC) if stamp else None,
+        )
 
 
 class ReceiptService:
