@@ -62,8 +62,8 @@ def menu_labels(locale: str | None = None) -> dict[str, str]:
     }
 
 
-def main_menu(member: Member) -> ReplyKeyboardMarkup:
-    labels = menu_labels()
+def main_menu(member: Member, locale: str | None = None) -> ReplyKeyboardMarkup:
+    labels = menu_labels(locale)
     rows = [[KeyboardButton(text=labels["new"]), KeyboardButton(text=labels["pending"])]]
     if member.is_owner:
         rows.append([KeyboardButton(text=labels["settings"]), KeyboardButton(text=labels["staff"])])

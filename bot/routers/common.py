@@ -75,7 +75,6 @@ async def lang_command(message: Message) -> None:
 @router.callback_query(LanguageChoice.filter())
 async def lang_chosen(
     callback: CallbackQuery,
-    ack: Ack,
     callback_data: LanguageChoice,
     store: Store,
     member: Member | None,
@@ -84,11 +83,11 @@ async def lang_chosen(
     locale = callback_data.language if callback_data.language in ("uk", "en") else "uk"
     await store.set_language(callback.from_user.id, locale)
     await set_user_commands(bot, callback.from_user.id, member, locale)
-    if callback.message is not None:
-        await bot.send_message(
-            callback.from_user.id,
-            t("Language: English", locale) if locale == "en" else t("Мова: українська", locale),
-        )
+    await bot.send_message(
+        callback.from_user.id,
+        t("Language: English", locale) if locale == "en" else t("Мова: українська", locale),
+        reply_markup=main_menu(member, locale) if member else None,
+    )
 
 
 @fallback.callback_query()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from aiogram import Bot, F, Router
+from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -327,5 +327,5 @@ async def sms_sender(
 @router.message(LifetimeDialog.typed, DIALOG_INPUT)
 @router.message(SmsDialog.token, DIALOG_INPUT)
 @router.message(SmsDialog.sender, DIALOG_INPUT)
-async def settings_needs_text(message: Message, bot: Bot) -> None:
+async def settings_needs_text(message: Message) -> None:
     await message.answer(t("Send it as a text message, or /cancel."))
