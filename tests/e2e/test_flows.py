@@ -3,6 +3,7 @@ Telegram Bot API, LiqPay and TurboSMS on 127.0.0.1."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -209,4 +210,57 @@ async def test_paid_silently_and_across_a_restart(
     await bot_process.start()
     await owner.hears("Receipt No 2 is paid", timeout=15)
     await fake_telegram.assert_no_message(owner.user.id, "Receipt No 1 is paid", within=2)
+    await bot_process.stop()
+
+
+async def test_outages_lose_nothing(
+    fake_telegram: FakeTelegram, fake_liqpay: FakeLiqPay, bot_process: BotProcess
+) -> None:
+    bot_process.env["STATUS_POLL_INTERVAL"] = "600"
+    await bot_process.start()
+    owner = Person(fake_telegram, fake_telegram.user(111, "Olena", "en"))
+    await open_shop(owner, fake_liqpay)
+
+    # LiqPay is down at Confirm: the receipt waits as a draft with Retry, nothing is sent twice
+    await owner.say("/new", "Amount in UAH")
+    asked = await owner.say("42", "What is it for")
+    channels = await owner.tap(asked, "Skip", "How does the customer get")
+    await owner.tap(channels, "E-mail", "?")
+    summary = await owner.say("c@example.com", "Check the invoice")
+    fake_liqpay.down = True
+    await owner.tap(summary, "Confirm", "not answering")
+    draft = await owner.hears("Not confirmed by LiqPay yet")
+    assert draft.has_button("Retry")
+    fake_liqpay.down = False
+    card = await owner.tap(draft, "Retry", "Receipt No 1")
+    sends = fake_liqpay.requests_for("invoice_send")
+    assert len({r.payload["order_id"] for r in sends}) == 1
+    assert len([r for r in sends if r.http_status == 200]) == 1
+
+    # Telegram is down when the payment arrives: the message comes once it is back
+    order = sends[-1].payload["order_id"]
+    fake_telegram.down = True
+    assert await fake_liqpay.pay(order) == 200
+    await asyncio.sleep(1.5)
+    fake_telegram.down = False
+    await owner.hears("Receipt No 1 is paid", timeout=20)
+    await fake_telegram.assert_no_message(owner.user.id, "is paid", within=2)
+    assert card.message_id
+    await bot_process.stop()
+
+
+async def test_a_restart_mid_dialog_loses_nothing(
+    fake_telegram: FakeTelegram, fake_liqpay: FakeLiqPay, bot_process: BotProcess
+) -> None:
+    await bot_process.start()
+    owner = Person(fake_telegram, fake_telegram.user(111, "Olena", "en"))
+    await open_shop(owner, fake_liqpay)
+    await owner.say("/new", "Amount in UAH")
+    asked = await owner.say("99,90", "What is it for")
+    await bot_process.restart()
+    channels = await owner.tap(asked, "Skip", "How does the customer get")
+    summary = await owner.tap(channels, "Link", "Check the invoice")
+    assert "99,90" in summary.text
+    card = await owner.tap(summary, "Confirm", "Receipt No 1")
+    assert link_order(card)[1]["amount"] == "99.9"
     await bot_process.stop()
