@@ -17,6 +17,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
+from aiogram.exceptions import AiogramError
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -135,7 +136,10 @@ async def _telegram_polling(dp: Dispatcher, bot: Bot, stop: asyncio.Event) -> No
     await _retry_until_stopped(stop, "Setting the command menu", lambda: set_default_commands(bot))
 
     async def poll() -> None:
-        await bot.delete_webhook(drop_pending_updates=False)
+        try:  # a webhook left from webhook mode would block getUpdates
+            await bot.delete_webhook(drop_pending_updates=False)
+        except AiogramError as exc:
+            log.warning("Could not delete the Telegram webhook: %s", type(exc).__name__)
         await dp.start_polling(
             bot,
             handle_signals=False,

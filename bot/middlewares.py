@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import AiogramError
 from aiogram.types import CallbackQuery, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
@@ -67,7 +67,7 @@ class Ack:
         self.done = True
         try:
             await self.callback.answer(text, show_alert=alert)
-        except TelegramBadRequest:
+        except AiogramError:  # too old, or Telegram would not take it: say it in the chat
             if text and self.callback.message is not None:
                 await self.callback.message.answer(text)
 

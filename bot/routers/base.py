@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from aiogram import F
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import AiogramError, TelegramBadRequest
 from aiogram.filters import Filter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 
@@ -48,6 +49,15 @@ async def safe_edit(
     except TelegramBadRequest as exc:
         if "message is not modified" not in exc.message:
             raise
+
+
+async def quietly(action: Awaitable[Any]) -> None:
+    """A cosmetic change (a progress note, removing spent buttons): its failure must not stop
+    the work it decorates."""
+    try:
+        await action
+    except AiogramError as exc:
+        log.warning("Cosmetic Telegram call failed: %s", type(exc).__name__)
 
 
 def liqpay_problem(exc: Exception) -> str:

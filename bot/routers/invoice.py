@@ -29,6 +29,7 @@ from bot.routers.base import (
     IsMember,
     liqpay_problem,
     menu_text,
+    quietly,
     safe_edit,
 )
 from bot.routers.receipts import send_card, send_qr, sms_problem
@@ -148,7 +149,7 @@ async def _ask_channel(message: Message, state: FSMContext) -> None:
 async def skip_description(callback: CallbackQuery, state: FSMContext) -> None:
     await state.update_data(description=None)
     if isinstance(callback.message, Message):
-        await callback.message.edit_reply_markup(reply_markup=None)
+        await quietly(callback.message.edit_reply_markup(reply_markup=None))
         await _ask_channel(callback.message, state)
 
 
@@ -173,7 +174,7 @@ async def got_channel(
     await state.update_data(channel=channel.value)
     if not isinstance(callback.message, Message):
         return
-    await callback.message.edit_reply_markup(reply_markup=None)
+    await quietly(callback.message.edit_reply_markup(reply_markup=None))
     if channel is Channel.LINK:
         await state.update_data(contact=None)
         await _ask_confirm(callback.message, state)
@@ -269,7 +270,8 @@ async def confirm(
     )
     summary = callback.message if isinstance(callback.message, Message) else None
     if summary is not None:
-        await safe_edit(summary, summary.html_text + "\n\n" + t("⏳ Making the invoice…"))
+        progress = summary.html_text + "\n\n" + t("⏳ Making the invoice…")
+        await quietly(safe_edit(summary, progress))
     try:
         result = await invoices.issue(request)
     except InvoiceNotConfirmed as exc:
@@ -291,7 +293,9 @@ async def confirm(
         return
     except Exception:
         if summary is not None:  # give the buttons back: the dialog can go on or be cancelled
-            await safe_edit(summary, summary.html_text, confirm_keyboard(callback_data.key))
+            await quietly(
+                safe_edit(summary, summary.html_text, confirm_keyboard(callback_data.key))
+            )
         raise
     if result.in_progress:
         await ack(t("This invoice is being made already."))
