@@ -330,7 +330,7 @@ async def show_issued(bot: Bot, member: Member, result: IssueResult, store: Stor
     receipt = result.receipt
     await send_card(bot, member.user_id, receipt, store)
     if receipt.status is ReceiptStatus.AWAITING and receipt.channel is Channel.LINK:
-        await send_qr(bot, member.user_id, receipt)
+        await quietly(send_qr(bot, member.user_id, receipt))  # the card has the link too
     if result.sms_error:
         await bot.send_message(
             member.user_id,
