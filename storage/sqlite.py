@@ -481,11 +481,6 @@ class SqliteStore:
         )
         return _receipt(row) if row else None
 
-    async def get_receipt_by_order(self, order_id: str) -> Receipt | None:
-        sql = "SELECT * FROM receipts WHERE order_id = ?"
-        row = await self._read(lambda db: _one(db, sql, (order_id,)))
-        return _receipt(row) if row else None
-
     async def receipt_with_settings(self, order_id: str) -> tuple[Receipt, ShopSettings] | None:
         """A receipt by its order id with its shop's settings, in one round trip; the keys
         in them are the pair the receipt was issued with."""
