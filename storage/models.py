@@ -1,10 +1,16 @@
-"""Typed rows the store hands to services."""
+"""Typed rows and plain values the store exchanges with services, the same on every engine.
+
+Times are timezone-aware UTC datetimes; money is integer kopecks; job payloads are
+JSON-able dicts. Nothing here knows about a database driver.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
+from typing import Any, Final
 
 
 class Role(StrEnum):
@@ -33,6 +39,20 @@ class EventSource(StrEnum):
     CALLBACK = "callback"
     POLL = "poll"
     USER = "user"
+
+
+class Unset(Enum):
+    """The marker of a change object's field that is left as it is (None sets NULL)."""
+
+    UNSET = "unset"
+
+
+UNSET: Final = Unset.UNSET
+
+
+class IntegrityViolation(Exception):
+    """A write broke a rule of the schema (an unknown shop, a duplicate key, a CHECK):
+    nothing of the operation was written. Engines raise it from their driver's error."""
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,18 @@ class ShopSettings:
 
 
 @dataclass(frozen=True)
+class SettingsChanges:
+    """The shop settings an owner changes; fields left UNSET stay as they are."""
+
+    api_version: int | Unset = UNSET
+    invoice_lifetime: int | Unset = UNSET  # seconds
+    currency: str | Unset = UNSET
+
+    def assigned(self) -> dict[str, Any]:
+        return _assigned(self)
+
+
+@dataclass(frozen=True)
 class Receipt:
     id: int
     shop_id: int
@@ -93,7 +125,55 @@ class Receipt:
     card_mask: str | None
     card_chat_id: int | None
     card_message_id: int | None
-    last_checked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NumberedText:
+    """A text that names the receipt's number, which only the store knows when it reserves
+    it: every `{number}` in `template` becomes the number."""
+
+    template: str
+
+    def render(self, number: int) -> str:
+        return self.template.replace("{number}", str(number))
+
+
+@dataclass(frozen=True)
+class NewDraft:
+    """Everything a draft receipt is made of, decided by services; the store adds the number."""
+
+    shop_id: int
+    cashier_id: int
+    amount: int  # kopecks
+    currency: str
+    description: str | NumberedText  # a plain text is stored as it is
+    channel: Channel
+    contact: str | None
+    idempotency_key: str  # a second draft with the same key is the first one
+    order_id: str
+    expires_at: datetime
+    public_key: str | None = None  # the LiqPay key pair the invoice is made with
+
+    def description_for(self, number: int) -> str:
+        if isinstance(self.description, NumberedText):
+            return self.description.render(number)
+        return self.description
+
+
+@dataclass(frozen=True)
+class ReceiptChanges:
+    """Fields a transition sets besides the status; fields left UNSET stay as they are."""
+
+    link: str | Unset | None = UNSET
+    invoice_token: str | Unset | None = UNSET
+    paid_at: datetime | Unset | None = UNSET
+    payment_id: str | Unset | None = UNSET
+    card_mask: str | Unset | None = UNSET
+    expires_at: datetime | Unset = UNSET
+
+    def assigned(self) -> dict[str, Any]:
+        """The fields to set, by name (a datetime stays a datetime)."""
+        return _assigned(self)
 
 
 @dataclass(frozen=True)
@@ -115,17 +195,60 @@ class InviteOutcome(StrEnum):
     ALREADY_MEMBER = "already_member"
 
 
+class JobState(StrEnum):
+    PENDING = "pending"  # waiting for its run_at, or claimed (see Job.leased)
+    DONE = "done"
+    DEAD = "dead"  # given up on
+
+
 @dataclass(frozen=True)
-class NewNotification:
-    chat_id: int
+class NewJob:
+    """A unit of background work. `group_key`: at most one job of a group is claimed at a
+    time, the oldest first (a chat's messages keep their order). `dedupe_key`: a second job
+    with the same key is never created, whatever the first one's state."""
+
     kind: str
+    payload: Mapping[str, Any] = field(default_factory=dict)  # JSON-able
+    run_at: datetime | None = None  # None: at once (the operation's `now`)
+    group_key: str | None = None
+    dedupe_key: str | None = None
+    receipt_id: int | None = None  # set by the store for jobs a receipt operation causes
 
 
 @dataclass(frozen=True)
-class OutboxItem:
+class Job:
     id: int
-    chat_id: int
-    receipt_id: int
     kind: str
-    attempts: int
+    payload: dict[str, Any]
+    run_at: datetime
+    group_key: str | None
+    dedupe_key: str | None
+    receipt_id: int | None
+    state: JobState
+    attempts: int  # how many times it was claimed
     created_at: datetime
+    claimed_at: datetime | None  # the last claim
+    lease_owner: str | None
+    lease_until: datetime | None
+    finished_at: datetime | None
+    last_error: str | None
+
+    def leased(self, now: datetime) -> bool:
+        return self.lease_until is not None and self.lease_until > now
+
+
+@dataclass(frozen=True)
+class StoreHealth:
+    """What /healthz may show: no shop's data or volume."""
+
+    engine: str
+    schema_version: int
+    jobs_pending: int
+
+
+def _assigned(changes: object) -> dict[str, Any]:
+    return {
+        f.name: getattr(changes, f.name)
+        for f in fields(changes)  # type: ignore[arg-type]
+        if getattr(changes, f.name) is not UNSET
+    }

@@ -1,4 +1,6 @@
-"""Versioned schema. Append new steps; never edit a released one."""
+"""Versioned SQLite schema: one list, step N is schema version N. Append new steps at the
+end (branches that each add one are merged by putting theirs one after another); never
+edit a released one. Times are UTC epoch seconds (REAL); money is INTEGER kopecks."""
 
 from __future__ import annotations
 
@@ -121,5 +123,56 @@ MIGRATIONS: tuple[str, ...] = (
         state TEXT,
         data TEXT NOT NULL DEFAULT '{}'
     );
+    """,
+    # 2: the job queue (outbox notifications and status checks become jobs), holds for
+    # per-group and rate-slot pacing, and receipt numbers from a per-shop counter row.
+    """
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (length(kind) BETWEEN 1 AND 100),
+        payload TEXT NOT NULL DEFAULT '{}',  -- JSON object
+        run_at REAL NOT NULL,
+        group_key TEXT,
+        dedupe_key TEXT UNIQUE,
+        receipt_id INTEGER REFERENCES receipts(id) ON DELETE CASCADE,
+        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done', 'dead')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        claimed_at REAL,
+        lease_owner TEXT,
+        lease_until REAL,
+        finished_at REAL,
+        last_error TEXT
+    );
+    CREATE INDEX jobs_due ON jobs (kind, run_at) WHERE state = 'pending';
+    CREATE INDEX jobs_pending_by_group ON jobs (group_key, id)
+        WHERE state = 'pending' AND group_key IS NOT NULL;
+    CREATE INDEX jobs_by_receipt ON jobs (receipt_id);
+    CREATE TABLE job_holds (
+        name TEXT PRIMARY KEY,
+        not_before REAL NOT NULL
+    );
+    CREATE TABLE receipt_counters (
+        shop_id INTEGER PRIMARY KEY REFERENCES shops(id) ON DELETE CASCADE,
+        last_number INTEGER NOT NULL
+    );
+    INSERT INTO receipt_counters (shop_id, last_number)
+        SELECT shop_id, MAX(number) FROM receipts GROUP BY shop_id;
+    INSERT INTO jobs (kind, payload, run_at, group_key, receipt_id, state, attempts,
+                      created_at, finished_at, last_error)
+        SELECT 'notify', json_object('chat_id', chat_id, 'kind', kind), next_attempt_at,
+               'chat:' || chat_id, receipt_id,
+               CASE state WHEN 'sent' THEN 'done' ELSE state END, attempts, created_at,
+               sent_at, last_error
+        FROM outbox ORDER BY id;
+    INSERT INTO jobs (kind, run_at, receipt_id, attempts, created_at, claimed_at)
+        SELECT 'check', next_check_at, id, last_checked_at IS NOT NULL, created_at,
+               last_checked_at
+        FROM receipts
+        WHERE status IN ('awaiting', 'draft', 'failed', 'cancelled', 'expired') ORDER BY id;
+    DROP TABLE outbox;
+    DROP INDEX receipts_due_check;
+    ALTER TABLE receipts DROP COLUMN next_check_at;
+    ALTER TABLE receipts DROP COLUMN last_checked_at;
     """,
 )

@@ -1,0 +1,338 @@
+"""What services need from a store, one protocol per aggregate, the same on every engine.
+
+An engine (storage/sqlite/, later PostgreSQL) implements each protocol and the `Store`
+container that holds them. Rules every implementation keeps:
+
+- Values are plain: datetimes are timezone-aware UTC (the store returns them in UTC and
+  compares instants, never wall-clock strings), money is integer kopecks, job payloads are
+  JSON-able dicts. `now` is always passed in by the caller; the store never reads a clock.
+- Every method is one transaction: it happens entirely or not at all, and returns only
+  after its change is durable.
+- A write that breaks a rule of the schema raises `storage.models.IntegrityViolation`.
+- Domain policy (which statuses are polled, which key pair to use, when to check next)
+  belongs to services/; the store takes plain values (status lists, cut-off times).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from storage.models import (
+    EventSource,
+    InviteOutcome,
+    Job,
+    JobState,
+    Member,
+    NewDraft,
+    NewJob,
+    Receipt,
+    ReceiptChanges,
+    ReceiptEvent,
+    ReceiptStatus,
+    Role,
+    SettingsChanges,
+    ShopSettings,
+    StoreHealth,
+)
+
+
+class UserRepository(Protocol):
+    """Per-user preferences (any Telegram user, member of a shop or not)."""
+
+    async def language(self, user_id: int) -> str | None:
+        """The language chosen with /lang, else the one Telegram last reported, else None."""
+        ...
+
+    async def chosen_language(self, user_id: int) -> str | None:
+        """Only the language chosen with /lang."""
+        ...
+
+    async def set_language(self, user_id: int, language: str) -> None: ...
+
+    async def set_telegram_language(self, user_id: int, language: str) -> None: ...
+
+
+class ShopRepository(Protocol):
+    """Shops, their members (a user belongs to at most one shop) and one-time invites."""
+
+    async def create_shop(self, owner_id: int, owner_name: str, name: str, now: datetime) -> Member:
+        """A shop with its owner as first member and default settings, in one transaction.
+        IntegrityViolation when the owner already belongs to a shop."""
+        ...
+
+    async def get_member(self, user_id: int) -> Member | None: ...
+
+    async def list_members(self, shop_id: int) -> list[Member]:
+        """Owners first, then by joining time."""
+        ...
+
+    async def member_ids(self, shop_id: int, role: Role | None = None) -> list[int]:
+        """User ids by joining time, optionally of one role."""
+        ...
+
+    async def remove_cashier(self, shop_id: int, user_id: int) -> bool:
+        """False when that user is not a cashier of that shop (an owner is never removed)."""
+        ...
+
+    async def create_invite(
+        self, shop_id: int, token: str, created_by: int, now: datetime, expires_at: datetime
+    ) -> None: ...
+
+    async def redeem_invite(
+        self, token: str, user_id: int, name: str, now: datetime
+    ) -> tuple[InviteOutcome, Member | None]:
+        """Atomically: an invite is spent at most once even when redeemed concurrently.
+        UNKNOWN, USED, EXPIRED (valid while now < expires_at) -> (outcome, None);
+        ALREADY_MEMBER -> the user's current membership, and the invite is not spent;
+        JOINED -> the new cashier membership."""
+        ...
+
+
+class SettingsRepository(Protocol):
+    """A shop's settings and every LiqPay key pair it has used."""
+
+    async def get(self, shop_id: int) -> ShopSettings:
+        """LookupError when the shop does not exist."""
+        ...
+
+    async def save_keys(
+        self,
+        shop_id: int,
+        public_key: str,
+        private_key_enc: bytes,
+        sandbox: bool,
+        now: datetime,
+    ) -> None:
+        """Make the pair the shop's current one and remember it among the pairs it has used
+        (a pair saved again replaces its private key), in one transaction."""
+        ...
+
+    async def key_pair(self, shop_id: int, public_key: str) -> bytes | None:
+        """The encrypted private key of a pair the shop has used (the current one included),
+        named by its public key; None when the shop never used that public key."""
+        ...
+
+    async def update(self, shop_id: int, changes: SettingsChanges) -> None:
+        """Set the fields of `changes` that are not UNSET."""
+        ...
+
+    async def save_sms_gateway(self, shop_id: int, token_enc: bytes, sender: str) -> None: ...
+
+
+class ReceiptRepository(Protocol):
+    """Receipts, their append-only events, and the jobs their changes cause."""
+
+    async def create_draft(
+        self, draft: NewDraft, now: datetime, jobs: Sequence[NewJob] = ()
+    ) -> tuple[Receipt, bool]:
+        """In one transaction: take the shop's next receipt number from its counter (one row
+        per shop updated atomically, so concurrent drafts never share a number and a number
+        is never reused), insert the draft (status DRAFT, created_at = now, description
+        `draft.description_for(number)`) and `jobs` (their receipt_id set to the draft's).
+
+        A draft with an idempotency key already used returns (that receipt, False) and
+        writes nothing; otherwise (the new draft, True).
+        IntegrityViolation for an unknown shop or an order id already used."""
+        ...
+
+    async def delete_draft(self, receipt_id: int) -> bool:
+        """Delete a receipt that is still a draft and not flagged, with its events and jobs.
+        False (nothing deleted) otherwise."""
+        ...
+
+    async def get(self, receipt_id: int) -> Receipt | None: ...
+
+    async def get_many(self, receipt_ids: Sequence[int]) -> list[Receipt]:
+        """Those of the receipts that exist, by id."""
+        ...
+
+    async def by_order_id(self, order_id: str) -> Receipt | None: ...
+
+    async def transition(
+        self,
+        receipt_id: int,
+        *,
+        expected: Sequence[ReceiptStatus],
+        new: ReceiptStatus,
+        source: EventSource,
+        now: datetime,
+        changes: ReceiptChanges | None = None,
+        liqpay_status: str | None = None,
+        detail: str | None = None,
+        jobs: Sequence[NewJob] = (),
+    ) -> Receipt | None:
+        """Compare-and-set: if the receipt's status is one of `expected`, set it to `new`
+        with `changes` (and liqpay_status when given), append the event (from the old
+        status, at `now`) and insert `jobs` (their receipt_id set), all in one transaction;
+        return the receipt as it now is. None, and nothing written, when the status was not
+        one of `expected` (or there is no such receipt)."""
+        ...
+
+    async def flag(
+        self,
+        receipt_id: int,
+        *,
+        reason: str,
+        source: EventSource,
+        now: datetime,
+        liqpay_status: str | None,
+        jobs: Sequence[NewJob] = (),
+    ) -> bool:
+        """Mark the receipt for the owner's attention with `reason`, status unchanged, with an
+        event (detail "flagged: <reason>") and `jobs`, in one transaction. False, and nothing
+        written, when it is already flagged with that very reason."""
+        ...
+
+    async def list_by_status(
+        self,
+        shop_id: int,
+        statuses: Sequence[ReceiptStatus],
+        *,
+        cashier_id: int | None = None,
+        offset: int = 0,
+        limit: int = 10,
+    ) -> tuple[list[Receipt], int]:
+        """A page of the shop's receipts in these statuses (of one cashier when given),
+        newest (highest id) first, and how many there are in all."""
+        ...
+
+    async def set_card_message(self, receipt_id: int, chat_id: int, message_id: int) -> None:
+        """Where the receipt's card is shown, so notifications can redraw it."""
+        ...
+
+    async def events(self, receipt_id: int) -> list[ReceiptEvent]:
+        """Oldest first."""
+        ...
+
+
+class JobQueue(Protocol):
+    """Background work with leases, for every worker (outbox sender, status checks, ...).
+
+    A job is due when state is PENDING, run_at <= now and it holds no live lease
+    (lease_until is NULL or <= now: a killed worker's jobs are claimed again once their
+    lease runs out). A grouped job is claimable only while it is the oldest (lowest id)
+    PENDING job of its group and the group is not held (see `hold`): so at most one job of
+    a group is in flight and a group's jobs go in order; a later job of a group waits
+    behind an earlier one that is postponed. Finishing, postponing, giving up and releasing
+    take the worker's id and change nothing (returning False) when the job's lease is not
+    that worker's any more.
+
+    Holds: `hold(name, until)` keeps the group `name` from being claimed before `until`,
+    and is also the slot timeline `reserve_slot` hands out; group keys and slot names share
+    one namespace, so callers prefix them (e.g. "chat:42", "telegram").
+    """
+
+    async def enqueue(self, jobs: Sequence[NewJob], now: datetime) -> int:
+        """Insert the jobs (run_at None -> now) in one transaction, skipping any whose
+        dedupe_key exists already; how many were inserted."""
+        ...
+
+    async def claim(
+        self, kind: str, worker_id: str, *, limit: int, lease: timedelta, now: datetime
+    ) -> list[Job]:
+        """Up to `limit` due jobs of `kind`, leased to `worker_id` until now + lease: each
+        gets lease_owner, lease_until, claimed_at = now and attempts + 1. Order: jobs never
+        claimed before first, then the least recently claimed, then by id; the jobs come
+        back in that order. Two concurrent claims never return the same job."""
+        ...
+
+    async def finish(
+        self,
+        job_id: int,
+        worker_id: str,
+        now: datetime,
+        *,
+        hold_group_until: datetime | None = None,
+    ) -> bool:
+        """Done: state DONE, finished_at = now, lease cleared. With `hold_group_until`, the
+        job's group is also held until then (see `hold`), in the same transaction."""
+        ...
+
+    async def postpone(
+        self, job_id: int, worker_id: str, *, until: datetime, error: str | None
+    ) -> bool:
+        """Again later: run_at = until, last_error = error (None clears it), lease cleared;
+        still PENDING, so it keeps its place at the head of its group."""
+        ...
+
+    async def give_up(self, job_id: int, worker_id: str, *, error: str, now: datetime) -> bool:
+        """Never again: state DEAD, last_error = error, finished_at = now, lease cleared."""
+        ...
+
+    async def release(self, job_id: int, worker_id: str) -> bool:
+        """Claimed but not worked on: the lease is cleared so it is due again at once."""
+        ...
+
+    async def get(self, job_id: int) -> Job | None: ...
+
+    async def find(
+        self,
+        *,
+        kind: str | None = None,
+        receipt_id: int | None = None,
+        state: JobState | None = None,
+    ) -> list[Job]:
+        """Jobs matching every filter given, by id."""
+        ...
+
+    async def hold(self, name: str, until: datetime) -> None:
+        """Nothing of group (or slot) `name` before `until`; a later hold never shortens an
+        earlier one."""
+        ...
+
+    async def reserve_slot(self, name: str, interval: timedelta, now: datetime) -> datetime:
+        """Atomically take the next free moment of the slot timeline `name`: the later of
+        `now` and the end of the last slot given out (or of a hold); the next caller gets a
+        moment at least `interval` later. A rate limit shared by every replica."""
+        ...
+
+    async def pending_count(self, kind: str | None = None) -> int: ...
+
+
+class DialogRepository(Protocol):
+    """aiogram FSM state and data by storage key, so a restart loses no half-filled dialog."""
+
+    async def get_state(self, key: str) -> str | None: ...
+
+    async def set_state(self, key: str, state: str | None) -> None: ...
+
+    async def get_data(self, key: str) -> dict[str, Any]:
+        """{} when nothing was stored."""
+        ...
+
+    async def set_data(self, key: str, data: Mapping[str, Any]) -> None:
+        """`data` is JSON-able; it replaces what was stored."""
+        ...
+
+
+class Store(Protocol):
+    """One open store: the repositories of one engine over one database."""
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def shops(self) -> ShopRepository: ...
+
+    @property
+    def settings(self) -> SettingsRepository: ...
+
+    @property
+    def receipts(self) -> ReceiptRepository: ...
+
+    @property
+    def jobs(self) -> JobQueue: ...
+
+    @property
+    def dialogs(self) -> DialogRepository: ...
+
+    async def health(self) -> StoreHealth:
+        """Engine name, schema version and how many jobs are pending; raises when the
+        database does not answer."""
+        ...
+
+    async def close(self) -> None:
+        """Wait for operations in flight, then close; the store is unusable afterwards."""
+        ...
