@@ -1,0 +1,21 @@
+"""Values as SQLite stores them: times are UTC epoch seconds (REAL)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def ts(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def ts_or_none(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def dt(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def dt_or_none(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)

@@ -1,0 +1,245 @@
+"""Receipts, their append-only events, and the jobs their changes cause."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from storage.models import (
+    Channel,
+    EventSource,
+    NewDraft,
+    NewJob,
+    Receipt,
+    ReceiptChanges,
+    ReceiptEvent,
+    ReceiptStatus,
+)
+from storage.sqlite.codec import dt, dt_or_none, ts, ts_or_none
+from storage.sqlite.engine import SqliteEngine, Tx
+from storage.sqlite.jobs import insert_jobs
+
+_CHANGE_COLUMNS = frozenset(
+    {"link", "invoice_token", "paid_at", "payment_id", "card_mask", "expires_at"}
+)
+_GET_MANY_CHUNK = 500
+
+
+def _receipt(row: sqlite3.Row) -> Receipt:
+    return Receipt(
+        id=row["id"],
+        shop_id=row["shop_id"],
+        number=row["number"],
+        cashier_id=row["cashier_id"],
+        amount=row["amount"],
+        currency=row["currency"],
+        description=row["description"],
+        channel=Channel(row["channel"]),
+        contact=row["contact"],
+        order_id=row["order_id"],
+        public_key=row["public_key"],
+        link=row["link"],
+        invoice_token=row["invoice_token"],
+        status=ReceiptStatus(row["status"]),
+        liqpay_status=row["liqpay_status"],
+        flagged=row["flagged"],
+        expires_at=dt(row["expires_at"]),
+        created_at=dt(row["created_at"]),
+        paid_at=dt_or_none(row["paid_at"]),
+        payment_id=row["payment_id"],
+        card_mask=row["card_mask"],
+        card_chat_id=row["card_chat_id"],
+        card_message_id=row["card_message_id"],
+    )
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+_EVENT_INSERT = (
+    "INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, "
+    "liqpay_status, detail) "
+)
+_FLAG_EVENT = (
+    "INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, "
+    "liqpay_status, detail) SELECT id, ?, ?, status, status, ?, ? FROM receipts WHERE id = ?"
+)
+
+
+class SqliteReceipts:
+    def __init__(self, engine: SqliteEngine) -> None:
+        self._db = engine
+
+    async def create_draft(
+        self, draft: NewDraft, now: datetime, jobs: Sequence[NewJob] = ()
+    ) -> tuple[Receipt, bool]:
+        async def op(tx: Tx) -> tuple[Receipt, bool]:
+            existing = await tx.one(
+                "SELECT * FROM receipts WHERE idempotency_key = ?", (draft.idempotency_key,)
+            )
+            if existing is not None:
+                return _receipt(existing), False
+            counter = await tx.one(
+                "INSERT INTO receipt_counters (shop_id, last_number) VALUES (?, 1) "
+                "ON CONFLICT (shop_id) DO UPDATE SET last_number = last_number + 1 "
+                "RETURNING last_number",
+                (draft.shop_id,),
+            )
+            assert counter is not None
+            number = int(counter[0])
+            created = await tx.one(
+                "INSERT INTO receipts (shop_id, number, cashier_id, amount, currency, "
+                "description, channel, contact, order_id, idempotency_key, status, expires_at, "
+                "created_at, public_key) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?) RETURNING *",
+                (
+                    draft.shop_id, number, draft.cashier_id, draft.amount, draft.currency,
+                    draft.description_for(number), draft.channel.value, draft.contact,
+                    draft.order_id, draft.idempotency_key, ts(draft.expires_at), ts(now),
+                    draft.public_key,
+                ),
+            )  # fmt: skip
+            assert created is not None
+            await insert_jobs(tx, jobs, now, created["id"])
+            return _receipt(created), True
+
+        return await self._db.write(op)
+
+    async def delete_draft(self, receipt_id: int) -> bool:
+        # A flagged draft has events and an owner alert: it stays for the owner to see.
+        sql = "DELETE FROM receipts WHERE id = ? AND status = 'draft' AND flagged IS NULL"
+        return await self._db.execute(sql, (receipt_id,)) > 0
+
+    async def get(self, receipt_id: int) -> Receipt | None:
+        row = await self._db.one("SELECT * FROM receipts WHERE id = ?", (receipt_id,))
+        return _receipt(row) if row else None
+
+    async def get_many(self, receipt_ids: Sequence[int]) -> list[Receipt]:
+        found: list[Receipt] = []
+        ids = sorted(set(receipt_ids))
+        for start in range(0, len(ids), _GET_MANY_CHUNK):
+            chunk = ids[start : start + _GET_MANY_CHUNK]
+            sql = f"SELECT * FROM receipts WHERE id IN ({_marks(chunk)}) ORDER BY id"  # noqa: S608
+            found += [_receipt(r) for r in await self._db.all(sql, chunk)]
+        return found
+
+    async def by_order_id(self, order_id: str) -> Receipt | None:
+        row = await self._db.one("SELECT * FROM receipts WHERE order_id = ?", (order_id,))
+        return _receipt(row) if row else None
+
+    async def transition(
+        self,
+        receipt_id: int,
+        *,
+        expected: Sequence[ReceiptStatus],
+        new: ReceiptStatus,
+        source: EventSource,
+        now: datetime,
+        changes: ReceiptChanges | None = None,
+        liqpay_status: str | None = None,
+        detail: str | None = None,
+        jobs: Sequence[NewJob] = (),
+    ) -> Receipt | None:
+        fields = changes.assigned() if changes is not None else {}
+        assert set(fields) <= _CHANGE_COLUMNS  # names from the dataclass, never from input
+        values = {k: ts_or_none(v) if isinstance(v, datetime) else v for k, v in fields.items()}
+        if liqpay_status is not None:
+            values["liqpay_status"] = liqpay_status
+        values["status"] = new.value
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        statuses = [s.value for s in expected]
+
+        async def op(tx: Tx) -> Receipt | None:
+            # The event first, from the status as it is: inserting it is the compare step
+            # (this write transaction holds the lock, so nothing changes in between).
+            recorded = await tx.execute(
+                _EVENT_INSERT + "SELECT id, ?, ?, status, ?, ?, ? FROM receipts "  # noqa: S608
+                f"WHERE id = ? AND status IN ({_marks(statuses)})",
+                (ts(now), source.value, new.value, liqpay_status, detail, receipt_id, *statuses),
+            )
+            if not recorded:
+                return None
+            row = await tx.one(
+                f"UPDATE receipts SET {assignments} WHERE id = ? RETURNING *",  # noqa: S608
+                (*values.values(), receipt_id),
+            )
+            assert row is not None
+            await insert_jobs(tx, jobs, now, receipt_id)
+            return _receipt(row)
+
+        return await self._db.write(op)
+
+    async def flag(
+        self,
+        receipt_id: int,
+        *,
+        reason: str,
+        source: EventSource,
+        now: datetime,
+        liqpay_status: str | None,
+        jobs: Sequence[NewJob] = (),
+    ) -> bool:
+        async def op(tx: Tx) -> bool:
+            changed = await tx.execute(
+                "UPDATE receipts SET flagged = ? WHERE id = ? AND flagged IS NOT ?",
+                (reason, receipt_id, reason),
+            )
+            if not changed:
+                return False
+            await tx.execute(
+                _FLAG_EVENT,
+                (ts(now), source.value, liqpay_status, f"flagged: {reason}", receipt_id),
+            )
+            await insert_jobs(tx, jobs, now, receipt_id)
+            return True
+
+        return await self._db.write(op)
+
+    async def list_by_status(
+        self,
+        shop_id: int,
+        statuses: Sequence[ReceiptStatus],
+        *,
+        cashier_id: int | None = None,
+        offset: int = 0,
+        limit: int = 10,
+    ) -> tuple[list[Receipt], int]:
+        if not statuses:
+            return [], 0
+        where = f"shop_id = ? AND status IN ({_marks(statuses)})"
+        params: list[Any] = [shop_id, *(s.value for s in statuses)]
+        if cashier_id is not None:
+            where += " AND cashier_id = ?"
+            params.append(cashier_id)
+        total = await self._db.one(f"SELECT COUNT(*) FROM receipts WHERE {where}", params)  # noqa: S608
+        rows = await self._db.all(
+            f"SELECT * FROM receipts WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
+            (*params, limit, offset),
+        )
+        return [_receipt(r) for r in rows], int(total[0]) if total else 0
+
+    async def set_card_message(self, receipt_id: int, chat_id: int, message_id: int) -> None:
+        await self._db.execute(
+            "UPDATE receipts SET card_chat_id = ?, card_message_id = ? WHERE id = ?",
+            (chat_id, message_id, receipt_id),
+        )
+
+    async def events(self, receipt_id: int) -> list[ReceiptEvent]:
+        rows = await self._db.all(
+            "SELECT * FROM receipt_events WHERE receipt_id = ? ORDER BY id", (receipt_id,)
+        )
+        return [
+            ReceiptEvent(
+                receipt_id=r["receipt_id"],
+                at=dt(r["at"]),
+                source=EventSource(r["source"]),
+                from_status=ReceiptStatus(r["from_status"]) if r["from_status"] else None,
+                to_status=ReceiptStatus(r["to_status"]),
+                liqpay_status=r["liqpay_status"],
+                detail=r["detail"],
+            )
+            for r in rows
+        ]

@@ -1,0 +1,77 @@
+"""Shop settings and the LiqPay key pairs a shop has used."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.models import SettingsChanges, ShopSettings
+from storage.sqlite.codec import ts
+from storage.sqlite.engine import SqliteEngine, Tx
+
+_COLUMNS = frozenset({"api_version", "invoice_lifetime", "currency"})
+
+
+class SqliteSettings:
+    def __init__(self, engine: SqliteEngine) -> None:
+        self._db = engine
+
+    async def get(self, shop_id: int) -> ShopSettings:
+        row = await self._db.one("SELECT * FROM shop_settings WHERE shop_id = ?", (shop_id,))
+        if row is None:
+            raise LookupError(f"no settings for shop {shop_id}")
+        return ShopSettings(
+            shop_id=row["shop_id"],
+            public_key=row["public_key"],
+            private_key_enc=row["private_key_enc"],
+            api_version=row["api_version"],
+            invoice_lifetime=row["invoice_lifetime"],
+            currency=row["currency"],
+            sms_token_enc=row["sms_token_enc"],
+            sms_sender=row["sms_sender"],
+        )
+
+    async def save_keys(
+        self,
+        shop_id: int,
+        public_key: str,
+        private_key_enc: bytes,
+        sandbox: bool,
+        now: datetime,
+    ) -> None:
+        async def op(tx: Tx) -> None:
+            await tx.execute(
+                "UPDATE shop_settings SET public_key = ?, private_key_enc = ?, sandbox = ? "
+                "WHERE shop_id = ?",
+                (public_key, private_key_enc, int(sandbox), shop_id),
+            )
+            await tx.execute(
+                "INSERT INTO liqpay_keys (shop_id, public_key, private_key_enc, saved_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (shop_id, public_key) "
+                "DO UPDATE SET private_key_enc = excluded.private_key_enc, "
+                "saved_at = excluded.saved_at",
+                (shop_id, public_key, private_key_enc, ts(now)),
+            )
+
+        await self._db.write(op)
+
+    async def key_pair(self, shop_id: int, public_key: str) -> bytes | None:
+        row = await self._db.one(
+            "SELECT private_key_enc FROM liqpay_keys WHERE shop_id = ? AND public_key = ?",
+            (shop_id, public_key),
+        )
+        return bytes(row[0]) if row else None
+
+    async def update(self, shop_id: int, changes: SettingsChanges) -> None:
+        fields = changes.assigned()
+        if not fields:
+            return
+        assert set(fields) <= _COLUMNS  # the names come from the dataclass, never from input
+        assignments = ", ".join(f"{name} = ?" for name in fields)
+        sql = f"UPDATE shop_settings SET {assignments} WHERE shop_id = ?"  # noqa: S608
+        await self._db.execute(sql, (*fields.values(), shop_id))
+
+    async def save_sms_gateway(self, shop_id: int, token_enc: bytes, sender: str) -> None:
+        await self._db.execute(
+            "UPDATE shop_settings SET sms_token_enc = ?, sms_sender = ? WHERE shop_id = ?",
+            (token_enc, sender, shop_id),
+        )

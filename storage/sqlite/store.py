@@ -1,0 +1,98 @@
+"""The SQLite store: the engine, the versioned schema and one repository per aggregate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storage.models import StoreHealth
+from storage.sqlite.dialogs import SqliteDialogs
+from storage.sqlite.engine import SqliteEngine, Tx, split_sql
+from storage.sqlite.jobs import SqliteJobs
+from storage.sqlite.migrations import MIGRATIONS
+from storage.sqlite.receipts import SqliteReceipts
+from storage.sqlite.settings import SqliteSettings
+from storage.sqlite.shops import SqliteShops
+from storage.sqlite.users import SqliteUsers
+
+ENGINE = "sqlite"
+
+
+class SqliteStore:
+    """Implements storage.protocols.Store."""
+
+    def __init__(self, engine: SqliteEngine) -> None:
+        self.engine = engine
+        self._users = SqliteUsers(engine)
+        self._shops = SqliteShops(engine)
+        self._settings = SqliteSettings(engine)
+        self._receipts = SqliteReceipts(engine)
+        self._jobs = SqliteJobs(engine)
+        self._dialogs = SqliteDialogs(engine)
+
+    @classmethod
+    async def open(cls, path: Path | str) -> SqliteStore:
+        engine = await SqliteEngine.open(path)
+        store = cls(engine)
+        try:
+            await store.migrate()
+        except BaseException:
+            await engine.close()
+            raise
+        return store
+
+    @property
+    def users(self) -> SqliteUsers:
+        return self._users
+
+    @property
+    def shops(self) -> SqliteShops:
+        return self._shops
+
+    @property
+    def settings(self) -> SqliteSettings:
+        return self._settings
+
+    @property
+    def receipts(self) -> SqliteReceipts:
+        return self._receipts
+
+    @property
+    def jobs(self) -> SqliteJobs:
+        return self._jobs
+
+    @property
+    def dialogs(self) -> SqliteDialogs:
+        return self._dialogs
+
+    async def close(self) -> None:
+        await self.engine.close()
+
+    async def schema_version(self) -> int:
+        async def op(tx: Tx) -> int:
+            await tx.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = await tx.one("SELECT MAX(version) FROM schema_version")
+            return int(row[0]) if row and row[0] is not None else 0
+
+        return await self.engine.write(op)
+
+    async def migrate(self) -> None:
+        """Apply the steps of MIGRATIONS not applied yet, each in its own transaction."""
+        current = await self.schema_version()
+        for version, script in enumerate(MIGRATIONS, start=1):
+            if version <= current:
+                continue
+
+            async def op(tx: Tx, script: str = script, version: int = version) -> None:
+                for statement in split_sql(script):
+                    await tx.execute(statement)
+                await tx.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+
+            await self.engine.write(op)
+
+    async def health(self) -> StoreHealth:
+        version = await self.engine.one("SELECT MAX(version) FROM schema_version")
+        return StoreHealth(
+            engine=ENGINE,
+            schema_version=int(version[0]) if version and version[0] is not None else 0,
+            jobs_pending=await self._jobs.pending_count(),
+        )
