@@ -62,7 +62,8 @@ def from_wire(value: object) -> int:
 
 
 def format_amount(kopecks: int, currency: str = "UAH") -> str:
-    """Human text: 125050 -> "1 250,50 UAH"."""
-    whole, cents = divmod(kopecks, 100)
+    """Human text: 125050 -> "1 250,50 UAH", -444 -> "-4,44 UAH"."""
+    sign = "-" if kopecks < 0 else ""
+    whole, cents = divmod(abs(kopecks), 100)
     grouped = f"{whole:,}".replace(",", "\u00a0")
-    return f"{grouped},{cents:02d}\u00a0{currency}"
+    return f"{sign}{grouped},{cents:02d}\u00a0{currency}"

@@ -35,6 +35,7 @@ from storage.models import (
     EventSource,
     Member,
     NewNotification,
+    PaymentMismatch,
     Receipt,
     ReceiptStatus,
     Role,
@@ -54,6 +55,7 @@ ALLOWED: dict[ReceiptStatus, frozenset[ReceiptStatus]] = {
 }
 LIQPAY_INVOICE_CHANNELS = frozenset({Channel.EMAIL, Channel.PRIVAT24})
 AUDIENCE_TTL = 60.0
+MISMATCH_FLAG = "mismatch"  # receipts.flagged: a payment differed; the facts are beside it
 
 
 def sources_of(target: ReceiptStatus) -> list[ReceiptStatus]:
@@ -250,21 +252,30 @@ class ReceiptService:
 
     async def _flag_mismatch(
         self, receipt: Receipt, report: PaymentReport, source: EventSource
-    ) -> None:
-        reason = f"paid {report.amount} {report.currency} (payment {report.payment_id})"
-        log.warning("Receipt %s: paid amount or currency differs: %s", receipt.id, reason)
+    ) -> bool:
+        """Keep what came in for the owner to see; True when this call flagged it."""
+        mismatch = PaymentMismatch(report.amount, report.currency, report.payment_id)
         notifications = await self.notifications_for(
             receipt, NotificationKind.MISMATCH, owners_only=True
         )
-        if await self.store.flag(
+        flagged = await self.store.flag(
             receipt.id,
-            reason=reason,
+            reason=MISMATCH_FLAG,
             source=source,
             now=self.clock(),
             liqpay_status=report.status,
             notifications=notifications,
-        ):
+            mismatch=mismatch,
+        )
+        if flagged:
+            log.warning(
+                "Receipt %s: LiqPay reports %s kopecks %s (payment %s), the receipt is for "
+                "%s kopecks %s: flagged for the owner",
+                receipt.id, report.amount, report.currency, report.payment_id,
+                receipt.amount, receipt.currency,
+            )  # fmt: skip
             self.signal.notify()
+        return flagged
 
     async def refresh(self, receipt: Receipt, source: EventSource = EventSource.USER) -> Receipt:
         """Ask LiqPay afresh and apply the answer. `payment_not_found` means awaiting."""
