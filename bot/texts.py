@@ -129,8 +129,33 @@ def receipt_line(receipt: Receipt, locale: str | None = None) -> str:
     )
 
 
+def keys_unreadable_text(locale: str | None = None) -> str:
+    return t(
+        "The shop's LiqPay keys can't be read: the bot's secret key was changed. The owner "
+        "must enter the LiqPay keys again in /settings. No payment is lost: they are checked "
+        "as soon as the keys are entered.",
+        locale,
+    )
+
+
 def notification(kind: str, receipt: Receipt, locale: str | None = None) -> str:
     """The message a cashier or owner gets when something happens to a receipt."""
+    if kind == "keys_unreadable":
+        return (
+            t(
+                "⚠️ The shop's LiqPay keys can't be read: the bot's secret key was changed. "
+                "Enter the LiqPay keys again in /settings → LiqPay keys (the same ones will "
+                "do).",
+                locale,
+            )
+            + "\n"
+            + t(
+                "Until then payments can't be checked. None is lost: receipt No {number} and "
+                "the others are checked as soon as the keys are entered.",
+                locale,
+                number=receipt.number,
+            )
+        )
     amount = format_amount(receipt.amount, receipt.currency)
     heads = {
         "paid": N_("✅ Receipt No {number} is paid: {amount}"),

@@ -58,7 +58,10 @@ def from_wire(value: object) -> int:
         raise ValueError("not an amount") from exc
     if not amount.is_finite():
         raise ValueError("not an amount")
-    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    try:
+        return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    except InvalidOperation as exc:  # more digits than Decimal's precision holds
+        raise ValueError("not an amount") from exc
 
 
 def format_amount(kopecks: int, currency: str = "UAH") -> str:

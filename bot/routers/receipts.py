@@ -18,7 +18,7 @@ from bot.keyboards import (
 )
 from bot.middlewares import Ack
 from bot.routers.base import IsMember, liqpay_problem, menu_text, safe_edit
-from bot.texts import escape, receipt_card, receipt_line
+from bot.texts import escape, keys_unreadable_text, receipt_card, receipt_line
 from services.clock import utcnow
 from services.invoices import (
     SMS_NOT_CONFIGURED,
@@ -28,7 +28,7 @@ from services.invoices import (
 )
 from services.liqpay import LiqPayError
 from services.qr import DataOverflowError, qr_png
-from services.receipts import LIQPAY_INVOICE_CHANNELS, NoKeys, ReceiptService
+from services.receipts import LIQPAY_INVOICE_CHANNELS, KeysUnreadable, NoKeys, ReceiptService
 from storage.interface import Store
 from storage.models import Member, Receipt, ReceiptStatus
 
@@ -176,6 +176,8 @@ async def receipt_action(
             receipt = await receipts.check(receipt)
             await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
             await ack(t("Status checked."))
+    except KeysUnreadable:
+        await ack(keys_unreadable_text(), alert=True)
     except NoKeys:
         await ack(t("The shop has no LiqPay keys. The owner sets them in /settings."))
     except LiqPayError as exc:
