@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
+from services.crypto import SecretKeyMismatch
 from services.liqpay import SignatureError, decode_data, verify
+from services.logthrottle import LogThrottle
 from services.receipts import PaymentReport, ReceiptService
 from storage.models import EventSource, ReceiptStatus
 
@@ -13,58 +15,71 @@ log = logging.getLogger(__name__)
 
 
 class CallbackOutcome(StrEnum):
-    APPLIED = "applied"  # the receipt moved (or was flagged)
+    APPLIED = "applied"  # this callback moved (or flagged) the receipt
     UNCHANGED = "unchanged"  # genuine, but a repeat or an older status
     REJECTED = "rejected"  # malformed, forged, or not ours: nothing changed
+    # Can't be checked now (the shop's stored keys can't be read since SECRET_KEY changed):
+    # nothing changed, the owner is told, and the poller applies it once keys are entered.
+    DEFERRED = "deferred"
 
 
 class CallbackService:
     def __init__(self, receipts: ReceiptService) -> None:
         self.receipts = receipts
         self.store = receipts.store
+        # A flood of forged callbacks writes a line per source and reason a minute, not one
+        # per request.
+        self.rejections = LogThrottle(log)
 
-    async def handle(self, data: str | None, signature: str | None) -> CallbackOutcome:
+    def _reject(self, source: str, reason: str, detail: str = "") -> CallbackOutcome:
+        self.rejections.log(
+            (source, reason), "LiqPay callback from %s rejected: %s%s", source, reason, detail
+        )
+        return CallbackOutcome.REJECTED
+
+    async def handle(
+        self, data: str | None, signature: str | None, source: str = "unknown"
+    ) -> CallbackOutcome:
+        """`source` is where the request came from (the remote address), for the log."""
         if not data or not signature:
-            log.warning("LiqPay callback rejected: missing data or signature")
-            return CallbackOutcome.REJECTED
+            return self._reject(source, "missing data or signature")
         try:
             claimed = decode_data(data)  # untrusted: only to find whose key to check with
         except SignatureError:
-            log.warning("LiqPay callback rejected: data is not base64 JSON")
-            return CallbackOutcome.REJECTED
+            return self._reject(source, "data is not base64 JSON")
         order_id, public_key = claimed.get("order_id"), claimed.get("public_key")
         if not isinstance(order_id, str) or not isinstance(public_key, str):
-            log.warning("LiqPay callback rejected: no order_id or public_key")
-            return CallbackOutcome.REJECTED
+            return self._reject(source, "no order_id or public_key")
         found = await self.store.receipt_with_settings(order_id)
         receipt, settings = found if found else (None, None)
         if receipt is None or settings is None or settings.public_key != public_key:
-            log.warning("LiqPay callback rejected: order or key is not ours")
-            return CallbackOutcome.REJECTED
+            return self._reject(source, "order or key is not ours")
         if settings.private_key_enc is None:
-            return CallbackOutcome.REJECTED
+            return self._reject(source, "the shop has no private key for it")
         try:
             private_key = self.receipts.private_key(settings.private_key_enc)
+        except SecretKeyMismatch:
+            await self.receipts.keys_unreadable(receipt, settings.private_key_enc)
+            return CallbackOutcome.DEFERRED
+        try:
             payload = verify(private_key.get_secret_value(), data, signature, claimed)
         except SignatureError as exc:
-            log.warning("LiqPay callback rejected for receipt %s: %s", receipt.id, exc)
-            return CallbackOutcome.REJECTED
+            return self._reject(source, "bad signature", f" (receipt {receipt.id}: {exc})")
         try:
             report = PaymentReport.from_payload(payload)
-        except ValueError:
-            log.warning("LiqPay callback for receipt %s has a malformed amount", receipt.id)
-            return CallbackOutcome.REJECTED
-        before = (receipt.status, receipt.flagged)
-        after = await self.receipts.apply_report(receipt, report, EventSource.CALLBACK)
-        if (after.status, after.flagged) == before:
+        except ValueError as exc:
+            return self._reject(source, "malformed payload", f" (receipt {receipt.id}: {exc})")
+        result = await self.receipts.apply(receipt, report, EventSource.CALLBACK)
+        if not result.applied:
             return CallbackOutcome.UNCHANGED
-        log.info(
-            "Receipt %s: %s -> %s by callback (%s)",
-            receipt.id,
-            before[0].value,
-            after.status.value,
-            report.status,
-        )
+        if not result.flagged:  # (a flag logs itself)
+            log.info(
+                "Receipt %s: %s -> %s by callback (%s)",
+                receipt.id,
+                receipt.status.value,
+                result.receipt.status.value,
+                report.status,
+            )
         return CallbackOutcome.APPLIED
 
 

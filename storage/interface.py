@@ -13,6 +13,7 @@ from storage.models import (
     Member,
     NewNotification,
     OutboxItem,
+    PaymentMismatch,
     Receipt,
     ReceiptEvent,
     ReceiptStatus,
@@ -97,6 +98,15 @@ class Store(Protocol):
         now: datetime,
         liqpay_status: str | None,
         notifications: Sequence[NewNotification] = (),
+        mismatch: PaymentMismatch | None = None,
+    ) -> bool: ...
+    async def alert_unreadable_keys(
+        self,
+        shop_id: int,
+        receipt_id: int,
+        *,
+        now: datetime,
+        notifications: Sequence[NewNotification],
     ) -> bool: ...
     async def list_pending(
         self, shop_id: int, cashier_id: int | None, offset: int, limit: int

@@ -69,6 +69,15 @@ class ShopSettings:
 
 
 @dataclass(frozen=True)
+class PaymentMismatch:
+    """What LiqPay reported for a receipt when it did not match it (amount or currency)."""
+
+    amount: int | None  # kopecks
+    currency: str | None
+    payment_id: str | None
+
+
+@dataclass(frozen=True)
 class Receipt:
     id: int
     shop_id: int
@@ -94,6 +103,7 @@ class Receipt:
     card_chat_id: int | None
     card_message_id: int | None
     last_checked_at: datetime | None
+    mismatch: PaymentMismatch | None = None  # set with `flagged` when a payment differed
 
 
 @dataclass(frozen=True)

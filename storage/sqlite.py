@@ -28,6 +28,7 @@ from storage.models import (
     Member,
     NewNotification,
     OutboxItem,
+    PaymentMismatch,
     Receipt,
     ReceiptEvent,
     ReceiptStatus,
@@ -85,7 +86,15 @@ def _receipt(row: sqlite3.Row) -> Receipt:
         card_chat_id=row["card_chat_id"],
         card_message_id=row["card_message_id"],
         last_checked_at=_dt(row["last_checked_at"]),
+        mismatch=_mismatch(row),
     )
+
+
+def _mismatch(row: sqlite3.Row) -> PaymentMismatch | None:
+    facts = (row["flag_amount"], row["flag_currency"], row["flag_payment_id"])
+    if row["flagged"] is None or facts == (None, None, None):
+        return None
+    return PaymentMismatch(*facts)
 
 
 def _member(row: sqlite3.Row) -> Member:
@@ -385,8 +394,8 @@ class SqliteStore:
     ) -> None:
         def op(db: sqlite3.Connection) -> None:
             db.execute(
-                "UPDATE shop_settings SET public_key = ?, private_key_enc = ?, sandbox = ? "
-                "WHERE shop_id = ?",
+                "UPDATE shop_settings SET public_key = ?, private_key_enc = ?, sandbox = ?, "
+                "keys_unreadable_at = NULL WHERE shop_id = ?",
                 (public_key, private_key_enc, int(sandbox), shop_id),
             )
             db.execute(
@@ -574,22 +583,56 @@ class SqliteStore:
         now: datetime,
         liqpay_status: str | None,
         notifications: Sequence[NewNotification] = (),
+        mismatch: PaymentMismatch | None = None,
     ) -> bool:
-        """Mark a receipt for the owner's attention once per reason; status unchanged."""
+        """Mark a receipt for the owner's attention once per reason and reported payment;
+        status unchanged. False when it was flagged so already (nothing written)."""
+        facts = (
+            (mismatch.amount, mismatch.currency, mismatch.payment_id) if mismatch else (None,) * 3
+        )
 
         def op(db: sqlite3.Connection) -> bool:
             cur = db.execute(
-                "UPDATE receipts SET flagged = ? WHERE id = ? AND flagged IS NOT ?",
-                (reason, receipt_id, reason),
+                "UPDATE receipts SET flagged = ?, flag_amount = ?, flag_currency = ?, "
+                "flag_payment_id = ? WHERE id = ? AND NOT (flagged IS ? AND flag_amount IS ? "
+                "AND flag_currency IS ? AND flag_payment_id IS ?)",
+                (reason, *facts, receipt_id, reason, *facts),
             )
             if cur.rowcount == 0:
                 return False
+            detail = f"flagged: {reason}"
+            if mismatch is not None:
+                detail += f" amount={facts[0]} currency={facts[1]} payment_id={facts[2]}"
             db.execute(
                 "INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, "
                 "liqpay_status, detail) SELECT id, ?, ?, status, status, ?, ? FROM receipts "
                 "WHERE id = ?",
-                (_ts(now), source.value, liqpay_status, f"flagged: {reason}", receipt_id),
+                (_ts(now), source.value, liqpay_status, detail, receipt_id),
             )
+            self._enqueue(db, receipt_id, notifications, now)
+            return True
+
+        return await self._run(op)
+
+    async def alert_unreadable_keys(
+        self,
+        shop_id: int,
+        receipt_id: int,
+        *,
+        now: datetime,
+        notifications: Sequence[NewNotification],
+    ) -> bool:
+        """Queue the owner's "enter the LiqPay keys again" notices (tied to the receipt that
+        met the unreadable keys) unless they were queued since the keys were last saved."""
+
+        def op(db: sqlite3.Connection) -> bool:
+            cur = db.execute(
+                "UPDATE shop_settings SET keys_unreadable_at = ? "
+                "WHERE shop_id = ? AND keys_unreadable_at IS NULL",
+                (_ts(now), shop_id),
+            )
+            if cur.rowcount == 0:
+                return False
             self._enqueue(db, receipt_id, notifications, now)
             return True
 

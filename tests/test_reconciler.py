@@ -474,3 +474,19 @@ async def test_a_flagged_draft_past_expiry_does_not_stall_the_sweep(env: Env) ->
     assert stats.checked == 2
     assert await env.reload(draft) is not None  # kept for the owner
     assert (await env.reload(other)).status is S.EXPIRED  # type: ignore[union-attr]
+
+
+async def test_a_liqpay_outage_met_by_every_receipt_writes_one_line_a_minute(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    receipts = [await env.receipt() for _ in range(20)]
+    env.liqpay.unavailable.add("status")
+    caplog.set_level(logging.WARNING)
+
+    stats = await env.sweep()
+
+    assert stats.errors == len(receipts)
+    lines = [r.getMessage() for r in caplog.records if r.name == "services.reconciler"]
+    assert len(lines) == 1 and "will retry" in lines[0], lines

@@ -13,17 +13,19 @@ from typing import Any
 import pytest
 
 from services.crypto import SecretBox
+from storage.migrations import MIGRATIONS
 from storage.models import (
     Channel,
     EventSource,
     InviteOutcome,
     Member,
     NewNotification,
+    PaymentMismatch,
     Receipt,
     ReceiptStatus,
     Role,
 )
-from storage.sqlite import SqliteStore
+from storage.sqlite import SqliteStore, _split_sql
 from tests.conftest import FakeClock
 
 S = ReceiptStatus
@@ -102,7 +104,7 @@ async def outbox_count(store: SqliteStore) -> int:
 
 
 async def test_fresh_database_is_migrated(store: SqliteStore) -> None:
-    assert await store.schema_version() == 1
+    assert await store.schema_version() == len(MIGRATIONS)
     names = {r["name"] for r in await rows(store, "SELECT name FROM sqlite_master")}
     assert TABLES <= names
     assert {"receipt_events_append_only_update", "receipt_events_append_only_delete"} <= names
@@ -116,13 +118,90 @@ async def test_reopening_changes_nothing(db_path: Path, clock: FakeClock) -> Non
 
     second = await SqliteStore.open(db_path)
     try:
-        assert await second.schema_version() == 1
-        assert (await rows(second, "SELECT COUNT(*) FROM schema_version"))[0][0] == 1
+        assert await second.schema_version() == len(MIGRATIONS)
+        assert (await rows(second, "SELECT COUNT(*) FROM schema_version"))[0][0] == len(MIGRATIONS)
         schema_after = await rows(second, "SELECT type, name, sql FROM sqlite_master ORDER BY name")
         assert [tuple(r) for r in schema_after] == [tuple(r) for r in schema_before]
         assert await second.get_member(1) == shop  # data kept
     finally:
         await second.close()
+
+
+async def test_a_first_version_database_is_upgraded_keeping_its_flags(
+    db_path: Path, clock: FakeClock
+) -> None:
+    db_path.parent.mkdir(parents=True)
+    with sqlite3.connect(db_path) as conn:
+        for statement in _split_sql(MIGRATIONS[0]):
+            conn.execute(statement)
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute("INSERT INTO schema_version VALUES (1)")
+    store = await SqliteStore.open(db_path)
+    try:
+        shop = await make_shop(store, clock)
+        receipt = await make_awaiting(store, clock, shop.shop_id)
+        await store._conn.execute(
+            "UPDATE receipts SET flagged = 'paid 444 UAH (payment 9)' WHERE id = ?", (receipt.id,)
+        )
+        assert await store.schema_version() == len(MIGRATIONS)
+        old = await store.get_receipt(receipt.id)
+        assert old is not None and old.flagged and old.mismatch is None  # text of old: no facts
+    finally:
+        await store.close()
+
+
+async def test_flag_keeps_the_reported_payment_and_is_written_once_per_payment(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    shop = await make_shop(store, clock)
+    receipt = await make_awaiting(store, clock, shop.shop_id)
+    short = PaymentMismatch(444, "UAH", "900008")
+    alert = (NewNotification(1, "mismatch"),)
+
+    async def flag(mismatch: PaymentMismatch) -> bool:
+        return await store.flag(
+            receipt.id, reason="mismatch", source=EventSource.CALLBACK, now=clock(),
+            liqpay_status="success", notifications=alert, mismatch=mismatch,
+        )  # fmt: skip
+
+    assert await flag(short) is True
+    flagged = await store.get_receipt(receipt.id)
+    assert flagged is not None
+    assert (flagged.flagged, flagged.mismatch, flagged.status) == ("mismatch", short, S.AWAITING)
+    assert await flag(short) is False  # LiqPay repeats the callback
+    assert await outbox_count(store) == 1
+    other = PaymentMismatch(10300, "USD", "900009")
+    assert await flag(other) is True  # another payment that does not match: told again
+    assert (await store.get_receipt(receipt.id)).mismatch == other  # type: ignore[union-attr]
+    assert await outbox_count(store) == 2
+    assert len([e for e in await store.events(receipt.id) if e.detail]) == 2
+
+
+async def test_unreadable_keys_are_alerted_once_until_keys_are_saved(
+    db_path: Path, clock: FakeClock
+) -> None:
+    store = await SqliteStore.open(db_path)
+    shop = await make_shop(store, clock)
+    receipt = await make_awaiting(store, clock, shop.shop_id)
+    alert = (NewNotification(1, "keys_unreadable"),)
+
+    async def tell(target: SqliteStore) -> bool:
+        return await target.alert_unreadable_keys(
+            shop.shop_id, receipt.id, now=clock(), notifications=alert
+        )
+
+    assert await tell(store) is True
+    assert await tell(store) is False
+    await store.close()
+    store = await SqliteStore.open(db_path)  # a restart does not repeat it
+    try:
+        assert await tell(store) is False
+        assert await outbox_count(store) == 1
+        await store.save_keys(shop.shop_id, "sandbox_i1", b"sealed", True)
+        assert await tell(store) is True  # keys saved, then unreadable again: a new alert
+        assert await outbox_count(store) == 2
+    finally:
+        await store.close()
 
 
 async def test_pragmas(store: SqliteStore) -> None:
