@@ -57,6 +57,13 @@ def t(msgid: str, /, locale: str | None = None, **values: Any) -> str:
     return text.format(**values) if values else text
 
 
+def tn(singular: str, plural: str, n: int, /, locale: str | None = None, **values: Any) -> str:
+    """A text about `n` things, in the form the number takes in the locale (Ukrainian has
+    three: 1 чек, 2 чеки, 5 чеків); `{n}` is filled in with the number."""
+    text = (_i18n or setup_i18n()).gettext(singular, plural, n, locale=locale)
+    return text.format(n=n, **values)
+
+
 def N_(msgid: str) -> str:
     """Mark a message id for extraction where it is translated later."""
     return msgid

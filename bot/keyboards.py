@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import (
     InlineKeyboardButton,
@@ -10,25 +12,36 @@ from aiogram.types import (
     ReplyKeyboardMarkup,
 )
 from aiogram.utils.keyboard import InlineKeyboardBuilder
+from pydantic import Field
 
 from bot.i18n import LANGUAGES, N_, t
 from bot.texts import channel_name
 from services.money import format_amount
 from storage.models import Channel, Member, Receipt, ReceiptStatus
 
+# Button data comes back from the client and can be anything: every field is bounded, so
+# aiogram's filter refuses what no button of ours could carry (an id past SQLite's 64 bits, a
+# page number in the billions, an unknown action) and the fallback handler answers it.
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]  # an SQLite INTEGER PRIMARY KEY
+TelegramUserId = Annotated[int, Field(ge=1, le=2**53)]  # Telegram: at most 52 significant bits
+PageNumber = Annotated[int, Field(ge=0, le=100_000)]
+ShortText = Annotated[str, Field(max_length=16)]
+ReceiptVerb = Literal["check", "open", "qr", "cancel", "cancel_yes", "cancel_no", "retry", "sms"]
+SettingsItem = Literal["menu", "keys", "lifetime", "currency", "version", "sms"]
+
 
 class ReceiptAction(CallbackData, prefix="rc"):
-    action: str  # check, open, qr, cancel, cancel_yes, cancel_no, retry, sms
-    id: int
+    action: ReceiptVerb
+    id: RowId
 
 
 class PendingPage(CallbackData, prefix="pg"):
-    page: int
+    page: PageNumber
 
 
 class SettingsAction(CallbackData, prefix="st"):
-    item: str  # menu, keys, lifetime, currency, version, sms
-    value: str = ""
+    item: SettingsItem
+    value: ShortText = ""
 
 
 class ChannelChoice(CallbackData, prefix="ch"):
@@ -36,17 +49,17 @@ class ChannelChoice(CallbackData, prefix="ch"):
 
 
 class DialogAction(CallbackData, prefix="dl"):
-    action: str  # skip, confirm, cancel
-    key: str = ""  # on Confirm: ties the button to the summary it is under
+    action: Literal["skip", "confirm", "cancel"]
+    key: ShortText = ""  # on Confirm: ties the button to the summary it is under
 
 
 class StaffAction(CallbackData, prefix="sf"):
-    action: str  # remove, remove_yes, back
-    user_id: int
+    action: Literal["remove", "remove_yes", "back"]
+    user_id: TelegramUserId
 
 
 class LanguageChoice(CallbackData, prefix="lg"):
-    language: str
+    language: Literal["uk", "en"]
 
 
 def button(text: str, data: CallbackData) -> InlineKeyboardButton:
@@ -177,7 +190,7 @@ LIFETIME_CHOICES = (
 )
 
 
-def options_keyboard(item: str, options: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+def options_keyboard(item: SettingsItem, options: list[tuple[str, str]]) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     for value, label in options:
         builder.add(button(label, SettingsAction(item=item, value=value)))

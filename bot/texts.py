@@ -68,11 +68,54 @@ def receipt_card(receipt: Receipt, locale: str | None = None) -> str:
     ]
     if receipt.flagged:
         lines.append(
-            t("❗ Needs the owner's attention: {reason}", locale, reason=escape(receipt.flagged))
+            t("❗ Needs the owner's attention: {what}", locale, what=flag_text(receipt, locale))
         )
     if receipt.link and receipt.status is ReceiptStatus.AWAITING:
         lines.append(t("Payment link: {link}", locale, link=escape(receipt.link)))
     return "\n".join(lines)
+
+
+def came_in(receipt: Receipt, locale: str | None = None) -> str:
+    """What a mismatched payment brought in, formatted like every other amount."""
+    mismatch = receipt.mismatch
+    if mismatch is None or mismatch.amount is None:
+        return t("an amount LiqPay did not report", locale)
+    return format_amount(mismatch.amount, mismatch.currency or "?")
+
+
+def flag_text(receipt: Receipt, locale: str | None = None) -> str:
+    """Why a receipt needs the owner, for its card: what came in, what was expected, the
+    LiqPay payment, and what to do."""
+    expected = format_amount(receipt.amount, receipt.currency)
+    mismatch = receipt.mismatch
+    if mismatch is None:  # flagged before the facts were kept
+        what = t(
+            "LiqPay reported a payment that differs from {expected}.", locale, expected=expected
+        )
+    elif mismatch.payment_id:
+        what = t(
+            "LiqPay reports {paid} paid instead of {expected} (LiqPay payment {payment_id}).",
+            locale,
+            paid=came_in(receipt, locale),
+            expected=expected,
+            payment_id=escape(mismatch.payment_id),
+        )
+    else:
+        what = t(
+            "LiqPay reports {paid} paid instead of {expected}.",
+            locale,
+            paid=came_in(receipt, locale),
+            expected=expected,
+        )
+    return what + " " + what_to_do(locale)
+
+
+def what_to_do(locale: str | None = None) -> str:
+    return t(
+        "This payment is not counted for the receipt: check it in the LiqPay cabinet and "
+        "refund it there if needed.",
+        locale,
+    )
 
 
 def receipt_line(receipt: Receipt, locale: str | None = None) -> str:
@@ -86,8 +129,33 @@ def receipt_line(receipt: Receipt, locale: str | None = None) -> str:
     )
 
 
+def keys_unreadable_text(locale: str | None = None) -> str:
+    return t(
+        "The shop's LiqPay keys can't be read: the bot's secret key was changed. The owner "
+        "must enter the LiqPay keys again in /settings. No payment is lost: they are checked "
+        "as soon as the keys are entered.",
+        locale,
+    )
+
+
 def notification(kind: str, receipt: Receipt, locale: str | None = None) -> str:
     """The message a cashier or owner gets when something happens to a receipt."""
+    if kind == "keys_unreadable":
+        return (
+            t(
+                "⚠️ The shop's LiqPay keys can't be read: the bot's secret key was changed. "
+                "Enter the LiqPay keys again in /settings → LiqPay keys (the same ones will "
+                "do).",
+                locale,
+            )
+            + "\n"
+            + t(
+                "Until then payments can't be checked. None is lost: receipt No {number} and "
+                "the others are checked as soon as the keys are entered.",
+                locale,
+                number=receipt.number,
+            )
+        )
     amount = format_amount(receipt.amount, receipt.currency)
     heads = {
         "paid": N_("✅ Receipt No {number} is paid: {amount}"),
@@ -99,8 +167,7 @@ def notification(kind: str, receipt: Receipt, locale: str | None = None) -> str:
         "expired": N_("⌛ Receipt No {number} expired unpaid: {amount}"),
         "refunded": N_("↩️ Receipt No {number} was refunded: {amount}"),
         "mismatch": N_(
-            "❗ Receipt No {number}: LiqPay reports a payment that differs from the "
-            "receipt ({amount}). It is not marked paid; check it in the LiqPay cabinet."
+            "❗ Receipt No {number}: LiqPay reports a payment that differs from the receipt."
         ),
     }
     head = t(
@@ -114,6 +181,17 @@ def notification(kind: str, receipt: Receipt, locale: str | None = None) -> str:
         lines.append(t("Paid at: {when} (Kyiv)", locale, when=kyiv_time(receipt.paid_at)))
     if kind in ("paid", "paid_late") and receipt.card_mask:
         lines.append(t("Card: {mask}", locale, mask=escape(receipt.card_mask)))
-    if kind == "mismatch" and receipt.flagged:
-        lines.append(escape(receipt.flagged))
+    if kind == "mismatch":
+        if receipt.mismatch is not None:
+            lines.append(t("Came in: {paid}", locale, paid=came_in(receipt, locale)))
+        lines.append(t("Expected: {amount}", locale, amount=amount))
+        if receipt.mismatch is not None and receipt.mismatch.payment_id:
+            lines.append(
+                t(
+                    "LiqPay payment: {payment_id}",
+                    locale,
+                    payment_id=escape(receipt.mismatch.payment_id),
+                )
+            )
+        lines.append(what_to_do(locale))
     return "\n".join(lines)

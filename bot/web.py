@@ -50,7 +50,9 @@ async def liqpay_callback(request: web.Request) -> web.Response:
     if len(body) > MAX_CALLBACK_BYTES:
         return web.json_response({"error": "too large"}, status=413)
     form = _form_fields(body)
-    outcome = await request.app[CALLBACKS_KEY].handle(form.get("data"), form.get("signature"))
+    outcome = await request.app[CALLBACKS_KEY].handle(
+        form.get("data"), form.get("signature"), request.remote or "unknown"
+    )
     status, answer = _ANSWERS[outcome]
     return web.Response(status=status, body=answer, content_type="application/json")
 
@@ -72,6 +74,9 @@ _ANSWERS = {  # (status, body) per outcome, encoded once
     CallbackOutcome.REJECTED: (400, json.dumps({"error": "rejected"}).encode()),
     CallbackOutcome.UNCHANGED: (200, json.dumps({"result": "unchanged"}).encode()),
     CallbackOutcome.APPLIED: (200, json.dumps({"result": "applied"}).encode()),
+    # Not a 200: nothing was applied. If LiqPay retries, a later try may succeed; if not,
+    # the poller applies the payment once the owner has entered the keys again.
+    CallbackOutcome.DEFERRED: (503, json.dumps({"error": "try again later"}).encode()),
 }
 
 

@@ -25,8 +25,10 @@ SOURCE_DIR = ROOT / "bot"
 PO_PATH = SOURCE_DIR / "locales" / "uk" / "LC_MESSAGES" / "messages.po"
 LOCALE = "uk"
 
-# t(msgid, /, locale=None, **values) and N_(msgid): only the first argument is a msgid.
-KEYWORDS = {"t": (1,), "N_": (1,)}
+# t(msgid, /, locale=None, **values) and N_(msgid): only the first argument is a msgid;
+# tn(singular, plural, n, /, locale=None, **values): the first two are.
+KEYWORDS = {"t": (1,), "N_": (1,), "tn": (1, 2)}
+MsgId = str | tuple[str, str]
 METHOD_MAP = [("**.py", "python")]
 COMMENT_TAGS = ("TRANSLATORS:",)
 
@@ -39,13 +41,13 @@ HEADER_COMMENT = """\
 #"""
 
 
-def extract_messages(source_dir: Path = SOURCE_DIR) -> dict[str, list[tuple[str, int]]]:
+def extract_messages(source_dir: Path = SOURCE_DIR) -> dict[MsgId, list[tuple[str, int]]]:
     """Every msgid in the Python files under `source_dir`, with where it is used.
 
     One pass per keyword: Babel's Python extractor drops a keyword call nested deeper
     than the first level inside another one, e.g. `t(heads.get(kind, N_("...")))`.
     """
-    found: dict[str, list[tuple[str, int]]] = {}
+    found: dict[MsgId, list[tuple[str, int]]] = {}
     prefix = source_dir.relative_to(ROOT).as_posix() if source_dir.is_relative_to(ROOT) else ""
     for keyword, spec in KEYWORDS.items():
         for filename, lineno, message, _comments, _context in extract_from_dir(
@@ -55,8 +57,8 @@ def extract_messages(source_dir: Path = SOURCE_DIR) -> dict[str, list[tuple[str,
             comment_tags=COMMENT_TAGS,
             strip_comment_tags=True,
         ):
-            msgid = message[0] if isinstance(message, tuple) else message
-            if not msgid:
+            msgid: MsgId = (message[0], message[1]) if isinstance(message, tuple) else message
+            if not msgid or not msgid[0]:
                 continue
             path = f"{prefix}/{filename}" if prefix else filename
             locations = found.setdefault(msgid, [])
@@ -74,8 +76,8 @@ def read_catalog(po_path: Path = PO_PATH) -> Catalog | None:
 
 
 def build_catalog(
-    found: dict[str, list[tuple[str, int]]], existing: Catalog | None
-) -> tuple[Catalog, list[str]]:
+    found: dict[MsgId, list[tuple[str, int]]], existing: Catalog | None
+) -> tuple[Catalog, list[MsgId]]:
     """A fresh catalog of `found`, with translations carried over from `existing`.
 
     Returns the catalog and the msgids that still need a translation.
@@ -96,11 +98,18 @@ def build_catalog(
     if existing is not None:
         catalog.creation_date = existing.creation_date
 
-    missing: list[str] = []
+    missing: list[MsgId] = []
     for msgid, locations in found.items():
         old = existing.get(msgid) if existing is not None else None
         string = old.string if old is not None and not old.fuzzy else ""
-        if not string:
+        if isinstance(msgid, tuple):  # one string per plural form of the language
+            forms = list(string) if isinstance(string, tuple | list) else [string]
+            forms = (forms + [""] * catalog.num_plurals)[: catalog.num_plurals]
+            string = tuple(forms)
+            if not all(forms):
+                missing.append(msgid)
+        elif not string or not isinstance(string, str):
+            string = ""
             missing.append(msgid)
         catalog.add(msgid, string, locations=locations)
     if (

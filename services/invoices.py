@@ -11,12 +11,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from services.crypto import SecretKeyMismatch
 from services.liqpay import Credentials, LiqPayRefused, LiqPayUnavailable, PaymentNotFound
 from services.money import format_amount
 from services.polling import first_check
 from services.receipts import NoKeys, ReceiptService
 from services.settings import Settings
-from services.sms import SmsError, TurboSmsClient
+from services.sms import SmsError, SmsUnavailable, TurboSmsClient
 from storage.models import (
     Channel,
     EventSource,
@@ -29,6 +30,10 @@ from storage.models import (
 
 log = logging.getLogger(__name__)
 
+# Why an SMS was not sent, besides a TurboSMS status code (bot/ says it in the reader's words)
+SMS_NOT_CONFIGURED = "not_configured"
+SMS_TOKEN_UNREADABLE = "token_unreadable"  # noqa: S105 (a reason code: SECRET_KEY changed)
+SMS_UNAVAILABLE = "unavailable"  # TurboSMS did not answer
 MAX_DESCRIPTION = 500  # characters; and at most twice that in UTF-8 bytes, so the link fits a QR
 
 
@@ -220,11 +225,18 @@ class InvoiceService:
         """Send the payment link by SMS; returns why it failed, or None when sent."""
         shop = await self.shop_settings.get(receipt.shop_id)
         if not shop.sms_token_enc or not shop.sms_sender or not receipt.link or not receipt.contact:
-            return "not_configured"
-        token = self.receipts.box.decrypt(shop.sms_token_enc)
+            return SMS_NOT_CONFIGURED
+        try:
+            token = self.receipts.box.decrypt(shop.sms_token_enc)
+        except SecretKeyMismatch:
+            log.warning("Shop %s: the stored SMS token can't be read", receipt.shop_id)
+            return SMS_TOKEN_UNREADABLE
         text = f"{format_amount(receipt.amount, receipt.currency)}: {receipt.link}"
         try:
             await self.sms.send(token, shop.sms_sender, receipt.contact, text)
+        except SmsUnavailable as exc:
+            log.warning("SMS for receipt %s not sent: %s", receipt.id, exc.reason)
+            return SMS_UNAVAILABLE
         except SmsError as exc:
             log.warning("SMS for receipt %s not sent: %s", receipt.id, exc.reason)
             return exc.reason

@@ -58,11 +58,15 @@ def from_wire(value: object) -> int:
         raise ValueError("not an amount") from exc
     if not amount.is_finite():
         raise ValueError("not an amount")
-    return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    try:
+        return int((amount * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    except InvalidOperation as exc:  # more digits than Decimal's precision holds
+        raise ValueError("not an amount") from exc
 
 
 def format_amount(kopecks: int, currency: str = "UAH") -> str:
-    """Human text: 125050 -> "1 250,50 UAH"."""
-    whole, cents = divmod(kopecks, 100)
+    """Human text: 125050 -> "1 250,50 UAH", -444 -> "-4,44 UAH"."""
+    sign = "-" if kopecks < 0 else ""
+    whole, cents = divmod(abs(kopecks), 100)
     grouped = f"{whole:,}".replace(",", "\u00a0")
-    return f"{grouped},{cents:02d}\u00a0{currency}"
+    return f"{sign}{grouped},{cents:02d}\u00a0{currency}"

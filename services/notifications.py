@@ -19,6 +19,7 @@ class NotificationKind:
     REFUNDED = "refunded"
     MISMATCH = "mismatch"  # paid amount or currency differs from the receipt's
     CARD = "card"  # re-render the receipt card where it was shown
+    KEYS_UNREADABLE = "keys_unreadable"  # to owners: SECRET_KEY changed, enter the keys again
 
 
 def chat_group(chat_id: int) -> str:

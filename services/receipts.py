@@ -11,29 +11,32 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import SecretStr
 
 from services.clock import Clock, utcnow
-from services.crypto import SecretBox, SecretKeyMismatch
+from services.crypto import SecretBox
+from services.keys import KeysUnreadable as KeysUnreadable  # re-exported
+from services.keys import NoKeys as NoKeys
+from services.keys import ShopKeys
 from services.liqpay import (
     Credentials,
     LiqPayClient,
     LiqPayRefused,
+    LiqPayUnavailable,
     PaymentNotFound,
     PaymentState,
     StatusAnswer,
     payment_state,
 )
-from services.money import from_wire
 from services.notifications import NotificationKind, OutboxSignal, recipients
+from services.reports import PaymentReport as PaymentReport  # re-exported: callers use it
 from storage.models import (
     Channel,
     EventSource,
     Member,
     NewJob,
+    PaymentMismatch,
     Receipt,
     ReceiptChanges,
     ReceiptStatus,
@@ -56,15 +59,11 @@ ALLOWED: dict[ReceiptStatus, frozenset[ReceiptStatus]] = {
 LIQPAY_INVOICE_CHANNELS = frozenset({Channel.EMAIL, Channel.PRIVAT24})
 PENDING = (S.AWAITING, S.DRAFT)  # what /pending lists: unpaid, and drafts left by an outage
 AUDIENCE_TTL = 60.0
-KEY_PAIR_TTL = 60.0
+MISMATCH_FLAG = "mismatch"  # receipts.flagged: a payment differed; the facts are beside it
 
 
 def sources_of(target: ReceiptStatus) -> list[ReceiptStatus]:
     return [state for state, targets in ALLOWED.items() if target in targets]
-
-
-class NoKeys(Exception):
-    """The shop has no LiqPay keys yet."""
 
 
 def can_access(member: Member, receipt: Receipt) -> bool:
@@ -75,40 +74,13 @@ def can_access(member: Member, receipt: Receipt) -> bool:
 
 
 @dataclass(frozen=True)
-class PaymentReport:
-    """What LiqPay said about one order, from a callback or a `status` answer."""
+class Applied:
+    """What one `apply` call did. `receipt` is as it is now; `applied` is True only when this
+    call's own write happened (a transition or a flag), not a concurrent call's."""
 
-    status: str | None
-    amount: int | None
-    currency: str | None
-    payment_id: str | None
-    card_mask: str | None
-    paid_at: datetime | None
-
-    @classmethod
-    def from_status(cls, answer: StatusAnswer) -> PaymentReport:
-        return cls(
-            status=answer.status,
-            amount=from_wire(answer.amount) if answer.amount is not None else None,
-            currency=answer.currency,
-            payment_id=str(answer.payment_id) if answer.payment_id is not None else None,
-            card_mask=answer.sender_card_mask2,
-            paid_at=answer.paid_at,
-        )
-
-    @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> PaymentReport:
-        """From a verified callback payload (read directly: this is the hot path)."""
-        amount, payment_id = payload.get("amount"), payload.get("payment_id")
-        stamp = payload.get("end_date") or payload.get("create_date")
-        return cls(
-            status=str(payload["status"]) if payload.get("status") is not None else None,
-            amount=from_wire(amount) if amount is not None else None,
-            currency=str(payload["currency"]) if payload.get("currency") is not None else None,
-            payment_id=str(payment_id) if payment_id is not None else None,
-            card_mask=str(payload.get("sender_card_mask2") or "") or None,
-            paid_at=datetime.fromtimestamp(int(stamp) / 1000, UTC) if stamp else None,
-        )
+    receipt: Receipt
+    applied: bool = False
+    flagged: bool = False
 
 
 class ReceiptService:
@@ -129,68 +101,30 @@ class ReceiptService:
         self.box = box
         self.signal = signal
         self.clock = clock
-        self._private_keys: dict[bytes, SecretStr] = {}
-        self._key_pairs: dict[tuple[int, str], tuple[float, bytes]] = {}
+        self.keys = ShopKeys(shop_settings, shops, box, signal)
         self._audience: dict[int, tuple[float, list[int], set[int]]] = {}
 
+    # the shop's LiqPay keys (services/keys.py)
+
     async def credentials(self, shop_id: int) -> Credentials | None:
-        settings = await self.shop_settings.get(shop_id)
-        if not settings.public_key or not settings.private_key_enc:
-            return None
-        try:
-            private_key = self.private_key(settings.private_key_enc)
-        except SecretKeyMismatch:
-            log.error("Shop %s: stored keys can't be read (SECRET_KEY changed?)", shop_id)
-            return None  # as if unset: the owner enters the keys again
-        return Credentials(settings.public_key, private_key, settings.api_version)
+        return await self.keys.credentials(shop_id)
 
     def private_key(self, encrypted: bytes) -> SecretStr:
-        """Decrypt a stored private key, remembering it: callbacks need it on every request."""
-        key = self._private_keys.get(encrypted)
-        if key is None:
-            key = self._private_keys[encrypted] = SecretStr(self.box.decrypt(encrypted))
-        return key
+        return self.keys.private_key(encrypted)
 
     async def require_credentials(self, shop_id: int) -> Credentials:
-        creds = await self.credentials(shop_id)
-        if creds is None:
-            raise NoKeys
-        return creds
+        return await self.keys.require_credentials(shop_id)
 
     async def credentials_for(self, receipt: Receipt) -> Credentials:
-        """The key pair the receipt's invoice was made with, even if the shop has new keys."""
-        current = await self.require_credentials(receipt.shop_id)
-        if not receipt.public_key or receipt.public_key == current.public_key:
-            return current
-        encrypted = await self.key_pair(receipt.shop_id, receipt.public_key)
-        if encrypted is None:
-            raise NoKeys
-        return Credentials(receipt.public_key, self.private_key(encrypted), current.version)
+        return await self.keys.credentials_for(receipt, self.clock())
 
     async def signing_key(
         self, receipt: Receipt, *, fresh: bool = False
     ) -> tuple[str, bytes] | None:
-        """The public key and encrypted private key LiqPay signs this receipt's callbacks
-        with: the pair the receipt names, or (a receipt from before pairs were remembered)
-        the shop's current one. `fresh` skips what is remembered."""
-        if receipt.public_key:
-            encrypted = await self.key_pair(receipt.shop_id, receipt.public_key, fresh=fresh)
-            return (receipt.public_key, encrypted) if encrypted is not None else None
-        settings = await self.shop_settings.get(receipt.shop_id)
-        if not settings.public_key or not settings.private_key_enc:
-            return None
-        return settings.public_key, settings.private_key_enc
+        return await self.keys.signing_key(receipt, fresh=fresh)
 
-    async def key_pair(self, shop_id: int, public_key: str, *, fresh: bool = False) -> bytes | None:
-        """A pair the shop has used, remembered for a minute: every callback needs it."""
-        now = time.monotonic()
-        cached = self._key_pairs.get((shop_id, public_key))
-        if cached is not None and cached[0] > now and not fresh:
-            return cached[1]
-        encrypted = await self.shop_settings.key_pair(shop_id, public_key)
-        if encrypted is not None:
-            self._key_pairs[(shop_id, public_key)] = (now + KEY_PAIR_TTL, encrypted)
-        return encrypted
+    async def keys_unreadable(self, receipt: Receipt, encrypted: bytes) -> None:
+        await self.keys.keys_unreadable(receipt, encrypted, self.clock())
 
     async def audience(self, shop_id: int) -> tuple[list[int], set[int]]:
         """The shop's owners and all its members, remembered for a minute: every payment
@@ -256,13 +190,18 @@ class ReceiptService:
     async def apply_report(
         self, receipt: Receipt, report: PaymentReport, source: EventSource
     ) -> Receipt:
+        """Apply what LiqPay said; the receipt as it is afterwards."""
+        return (await self.apply(receipt, report, source)).receipt
+
+    async def apply(self, receipt: Receipt, report: PaymentReport, source: EventSource) -> Applied:
         """Apply what LiqPay said. Repeats and stale statuses change nothing."""
         state = payment_state(report.status)
         if state is PaymentState.PAID and (
             report.amount != receipt.amount or (report.currency or "") != receipt.currency
         ):
-            await self._flag_mismatch(receipt, report, source)
-            return await self.repo.get(receipt.id) or receipt
+            flagged = await self._flag_mismatch(receipt, report, source)
+            current = await self.repo.get(receipt.id) or receipt
+            return Applied(current, applied=flagged, flagged=flagged)
         targets = {
             PaymentState.PAID: S.PAID,
             PaymentState.FAILED: S.FAILED,
@@ -270,7 +209,7 @@ class ReceiptService:
         }
         target = targets.get(state)
         if target is None or receipt.status not in sources_of(target):
-            return receipt  # still waiting, a repeat, or older than what we know
+            return Applied(receipt)  # still waiting, a repeat, or older than what we know
         changes = None
         notify = {S.FAILED: NotificationKind.FAILED, S.REFUNDED: NotificationKind.REFUNDED}.get(
             target, NotificationKind.PAID
@@ -286,25 +225,36 @@ class ReceiptService:
         moved = await self.move(
             receipt, target, source, notify=notify, changes=changes, liqpay_status=report.status
         )
-        return moved or await self.repo.get(receipt.id) or receipt
+        if moved is None:  # another call moved it first (the store's compare-and-set said no)
+            return Applied(await self.repo.get(receipt.id) or receipt)
+        return Applied(moved, applied=True)
 
     async def _flag_mismatch(
         self, receipt: Receipt, report: PaymentReport, source: EventSource
-    ) -> None:
-        reason = f"paid {report.amount} {report.currency} (payment {report.payment_id})"
-        log.warning("Receipt %s: paid amount or currency differs: %s", receipt.id, reason)
+    ) -> bool:
+        """Keep what came in for the owner to see; True when this call flagged it."""
+        mismatch = PaymentMismatch(report.amount, report.currency, report.payment_id)
         notifications = await self.notifications_for(
             receipt, NotificationKind.MISMATCH, owners_only=True
         )
-        if await self.repo.flag(
+        flagged = await self.repo.flag(
             receipt.id,
-            reason=reason,
+            reason=MISMATCH_FLAG,
             source=source,
             now=self.clock(),
             liqpay_status=report.status,
             jobs=notifications,
-        ):
+            mismatch=mismatch,
+        )
+        if flagged:
+            log.warning(
+                "Receipt %s: LiqPay reports %s kopecks %s (payment %s), the receipt is for "
+                "%s kopecks %s: flagged for the owner",
+                receipt.id, report.amount, report.currency, report.payment_id,
+                receipt.amount, receipt.currency,
+            )  # fmt: skip
             self.signal.notify()
+        return flagged
 
     async def refresh(self, receipt: Receipt, source: EventSource = EventSource.USER) -> Receipt:
         """Ask LiqPay afresh and apply the answer. `payment_not_found` means awaiting."""
@@ -313,7 +263,7 @@ class ReceiptService:
             answer = await self.liqpay.status(creds, receipt.order_id)
         except PaymentNotFound:
             return receipt
-        return await self.apply_report(receipt, PaymentReport.from_status(answer), source)
+        return await self.apply_report(receipt, _status_report(answer), source)
 
     async def check(self, receipt: Receipt) -> Receipt:
         """The «Check status» button: ask LiqPay now; an unpaid receipt past its expiry is
@@ -359,7 +309,7 @@ class ReceiptService:
             return draft  # flagged: kept for the owner
         # LiqPay knows the order: the invoice exists. Track it like any other (and redraw
         # the card, which still offers Retry), then apply what LiqPay says about it.
-        report = PaymentReport.from_status(answer)
+        report = _status_report(answer)
         if payment_state(report.status) is PaymentState.PAID:
             return await self.apply_report(draft, report, EventSource.POLL)
         awaiting = await self.move(
@@ -377,3 +327,12 @@ class ReceiptService:
         except LiqPayRefused as exc:
             # An invoice that is already gone can't be paid either; anything else is logged.
             log.warning("invoice_cancel for receipt %s refused: %s", receipt.id, exc.err_code)
+
+
+def _status_report(answer: StatusAnswer) -> PaymentReport:
+    """LiqPay's `status` answer; one with an absurd field counts as LiqPay not answering
+    sensibly (nothing changes; the next check asks again)."""
+    try:
+        return PaymentReport.from_status(answer)
+    except ValueError as exc:
+        raise LiqPayUnavailable(str(exc)) from None

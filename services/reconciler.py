@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.liqpay import LiqPayError
+from services.logthrottle import LogThrottle
 from services.polling import CHECK, needs_polling
-from services.receipts import NoKeys, ReceiptService
+from services.receipts import KeysUnreadable, NoKeys, ReceiptService
 from services.workers import new_worker_id
 from storage.models import EventSource, Job, Receipt, ReceiptStatus
 from storage.protocols import JobQueue
@@ -53,6 +54,7 @@ class Reconciler:
         self.batch = max(1, batch)
         self.lease = lease
         self.worker_id = worker_id or new_worker_id("reconciler")
+        self.throttled = LogThrottle(log)  # an outage meets every receipt of a sweep
 
     def next_check(self, receipt: Receipt, now: datetime) -> datetime:
         """Young receipts every interval; older ones less often; never past the expiry."""
@@ -117,11 +119,23 @@ class Reconciler:
             after = await self._check_one(receipt, now)
             if after is None or after.status is not receipt.status:
                 stats.changed += 1
+        except KeysUnreadable:
+            pass  # logged (throttled) and the owner told once, where it was found
         except NoKeys:
-            log.warning("Receipt %s: shop %s has no LiqPay keys", receipt.id, receipt.shop_id)
+            self.throttled.log(
+                ("no_keys", receipt.shop_id),
+                "Shop %s has no LiqPay keys: receipt %s (and any others) not checked",
+                receipt.shop_id,
+                receipt.id,
+            )
         except LiqPayError as exc:
             stats.errors += 1
-            log.warning("Receipt %s not checked, will retry: %s", receipt.id, exc)
+            self.throttled.log(
+                ("liqpay", type(exc).__name__),
+                "Receipt %s not checked, will retry: %s",
+                receipt.id,
+                exc,
+            )
         except Exception:
             stats.errors += 1
             log.exception("Receipt %s: unexpected error while checking", receipt.id)

@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     liqpay_api_url: str = "https://www.liqpay.ua/api/"
     sms_api_url: str = "https://api.turbosms.ua"
+    checkbox_api_url: str = "https://api.checkbox.ua"
     database_path: Path = Path("data/bot.sqlite3")
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
@@ -50,7 +51,7 @@ class Settings(BaseSettings):
     def _trailing_slash(cls, value: str) -> str:
         return value if value.endswith("/") else value + "/"
 
-    @field_validator("telegram_api_url", "sms_api_url")
+    @field_validator("telegram_api_url", "sms_api_url", "checkbox_api_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")

@@ -101,6 +101,15 @@ class SettingsChanges:
 
 
 @dataclass(frozen=True)
+class PaymentMismatch:
+    """What LiqPay reported for a receipt when it did not match it (amount or currency)."""
+
+    amount: int | None  # kopecks
+    currency: str | None
+    payment_id: str | None
+
+
+@dataclass(frozen=True)
 class Receipt:
     id: int
     shop_id: int
@@ -125,6 +134,7 @@ class Receipt:
     card_mask: str | None
     card_chat_id: int | None
     card_message_id: int | None
+    mismatch: PaymentMismatch | None = None  # set with `flagged` when a payment differed
 
 
 @dataclass(frozen=True)

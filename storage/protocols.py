@@ -27,6 +27,7 @@ from storage.models import (
     Member,
     NewDraft,
     NewJob,
+    PaymentMismatch,
     Receipt,
     ReceiptChanges,
     ReceiptEvent,
@@ -106,7 +107,8 @@ class SettingsRepository(Protocol):
         now: datetime,
     ) -> None:
         """Make the pair the shop's current one and remember it among the pairs it has used
-        (a pair saved again replaces its private key), in one transaction."""
+        (a pair saved again replaces its private key), in one transaction. Keys saved anew
+        may be reported unreadable again (see alert_unreadable_keys)."""
         ...
 
     async def key_pair(self, shop_id: int, public_key: str) -> bytes | None:
@@ -119,6 +121,15 @@ class SettingsRepository(Protocol):
         ...
 
     async def save_sms_gateway(self, shop_id: int, token_enc: bytes, sender: str) -> None: ...
+
+    async def alert_unreadable_keys(
+        self, shop_id: int, receipt_id: int, *, now: datetime, jobs: Sequence[NewJob]
+    ) -> bool:
+        """Insert the owners' "enter the LiqPay keys again" notices (`jobs`, their receipt_id
+        set to `receipt_id`, the receipt that met the unreadable keys) unless they were
+        already since the keys were last saved (save_keys resets it); in one transaction.
+        True when they were inserted now."""
+        ...
 
 
 class ReceiptRepository(Protocol):
@@ -179,10 +190,13 @@ class ReceiptRepository(Protocol):
         now: datetime,
         liqpay_status: str | None,
         jobs: Sequence[NewJob] = (),
+        mismatch: PaymentMismatch | None = None,
     ) -> bool:
-        """Mark the receipt for the owner's attention with `reason`, status unchanged, with an
-        event (detail "flagged: <reason>") and `jobs`, in one transaction. False, and nothing
-        written, when it is already flagged with that very reason."""
+        """Mark the receipt for the owner's attention with `reason` and the facts of the
+        payment that did not match it (`mismatch`, read back as Receipt.mismatch), status
+        unchanged, with an event (detail "flagged: <reason>", plus the facts) and `jobs`, in
+        one transaction. False, and nothing written, when it is already flagged with that
+        very reason and those very facts."""
         ...
 
     async def list_by_status(

@@ -20,10 +20,11 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.web import MAX_CALLBACK_BYTES, build_web_app
 from services.crypto import SecretBox
 from services.liqpay import encode_data, sign
+from services.money import from_wire
 from services.payments import CallbackService
 from services.polling import CHECK
 from services.settings import CALLBACK_PATH
-from storage.models import Channel, EventSource, Receipt, ReceiptStatus
+from storage.models import Channel, EventSource, PaymentMismatch, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
 from storage.sqlite.migrations import MIGRATIONS
 from tests.conftest import FakeClock
@@ -402,7 +403,7 @@ async def test_mismatch_is_flagged_not_paid(env: Env, amount: float, currency: s
     assert flagged.status is S.AWAITING
     assert flagged.paid_at is None
     assert flagged.flagged is not None
-    assert "987654321" in flagged.flagged
+    assert flagged.mismatch == PaymentMismatch(from_wire(amount), currency, "987654321")
     rows = await outbox_rows(env.store, receipt.id)
     assert kinds_by_chat(rows) == {(env.shop.owner_id, "mismatch")}
 

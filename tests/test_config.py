@@ -96,6 +96,7 @@ def test_defaults() -> None:
     settings = make_settings()
     assert settings.bot_token.get_secret_value() == GOOD_TOKEN
     assert settings.liqpay_api_url == "https://www.liqpay.ua/api/"
+    assert settings.checkbox_api_url == "https://api.checkbox.ua"
     assert settings.callback_url is None
     assert settings.owner_id_set == frozenset()
     assert settings.max_invoice_kopecks == 100_000 * 100
@@ -119,6 +120,15 @@ def test_liqpay_api_url_gains_trailing_slash(monkeypatch: pytest.MonkeyPatch) ->
     )
     monkeypatch.setenv("LIQPAY_API_URL", "https://sandbox.test/api")
     assert make_settings().liqpay_api_url == "https://sandbox.test/api/"
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_checkbox_api_url_loses_trailing_slash(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert make_settings(checkbox_api_url="http://127.0.0.1:9/").checkbox_api_url == (
+        "http://127.0.0.1:9"
+    )
+    monkeypatch.setenv("CHECKBOX_API_URL", "https://dev-api.checkbox.test/")
+    assert make_settings().checkbox_api_url == "https://dev-api.checkbox.test"
 
 
 @pytest.mark.usefixtures("clean_env")

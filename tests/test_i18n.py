@@ -21,13 +21,13 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES, compile_catalogs, t
+from bot.i18n import LANGUAGES, compile_catalogs, t, tn
 from bot.keyboards import menu_labels
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT_DIR = ROOT / "bot"
 PO_PATH = BOT_DIR / "locales" / "uk" / "LC_MESSAGES" / "messages.po"
-KEYWORDS = ("t", "N_")
+KEYWORDS = ("t", "N_", "tn")
 
 HTML_TAG_RE = re.compile(r"</?[a-zA-Z][^<>]*>")
 COMMAND_RE = re.compile(r"(?<![\w/<])/[a-z_]+\b")
@@ -43,10 +43,13 @@ def _load_extractor() -> ModuleType:
     return module
 
 
+MsgId = str | tuple[str, str]  # a plural message is (singular, plural)
+
+
 @pytest.fixture(scope="module")
-def extracted() -> dict[str, list[tuple[str, int]]]:
+def extracted() -> dict[MsgId, list[tuple[str, int]]]:
     """msgid -> where it is used, as Babel extracts it from bot/."""
-    found: dict[str, list[tuple[str, int]]] = _load_extractor().extract_messages(BOT_DIR)
+    found: dict[MsgId, list[tuple[str, int]]] = _load_extractor().extract_messages(BOT_DIR)
     assert found, "no message ids extracted from bot/"
     return found
 
@@ -59,7 +62,27 @@ def catalog() -> Catalog:
 
 @pytest.fixture(scope="module")
 def translations(catalog: Catalog) -> dict[str, str]:
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+    """Every translated text keyed by the English it translates; each plural form of a
+    plural message is keyed by the English plural (the singular by the singular)."""
+    found: dict[str, str] = {}
+    for m in catalog:
+        if not m.id or m.fuzzy:
+            continue
+        if isinstance(m.id, tuple):
+            singular, plural = m.id
+            forms = list(m.string)
+            if forms and forms[0]:
+                found[singular] = forms[0]
+            for i, form in enumerate(forms[1:], start=1):
+                if form:
+                    found[f"{plural}\x00{i}"] = form
+        elif m.string:
+            found[str(m.id)] = str(m.string)
+    return found
+
+
+def _english(key: str) -> str:
+    return key.split("\x00")[0]
 
 
 def _where(locations: list[tuple[str, int]]) -> str:
@@ -82,7 +105,14 @@ def test_every_message_has_a_ukrainian_translation(
     missing = []
     for msgid, locations in extracted.items():
         message = catalog.get(msgid)
-        if message is None or not str(message.string).strip() or message.fuzzy:
+        forms = (
+            []
+            if message is None
+            else (list(message.string) if isinstance(message.string, tuple) else [message.string])
+        )
+        if isinstance(msgid, tuple) and len(forms) != catalog.num_plurals:
+            forms = []
+        if message is None or message.fuzzy or not forms or not all(str(f).strip() for f in forms):
             missing.append(f"  {msgid!r}  ({_where(locations)})")
     assert not missing, (
         f"{len(missing)} message(s) lack a Ukrainian translation in {PO_PATH.relative_to(ROOT)} "
@@ -113,7 +143,8 @@ def test_extraction_misses_no_literal_msgid(extracted: dict[str, list[tuple[str,
         if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
     }
     assert literal
-    missed = sorted(f"  {msgid!r} ({where})" for msgid, where in literal if msgid not in extracted)
+    singulars = {m[0] if isinstance(m, tuple) else m for m in extracted}
+    missed = sorted(f"  {msgid!r} ({where})" for msgid, where in literal if msgid not in singulars)
     assert not missed, "Babel's extraction missed:\n" + "\n".join(missed)
 
 
@@ -142,8 +173,9 @@ def _emoji(text: str) -> Counter[str]:
 
 
 def _checked(translations: dict[str, str]) -> list[tuple[str, str]]:
+    """(English, translation) pairs; each plural form is checked against the English plural."""
     assert translations
-    return sorted(translations.items())
+    return sorted((_english(key), text) for key, text in translations.items())
 
 
 def test_translations_keep_placeholders(translations: dict[str, str]) -> None:
@@ -192,7 +224,7 @@ def _label(text: str) -> str:
 
 def test_quoted_button_names_match_their_translation(translations: dict[str, str]) -> None:
     """ "Tap «Retry»" must name the button as the Ukrainian keyboard shows it."""
-    labels = {_label(msgid): _label(text) for msgid, text in translations.items()}
+    labels = {_label(msgid): _label(text) for msgid, text in _checked(translations)}
     problems = []
     for msgid, text in _checked(translations):
         for quoted in QUOTED_RE.findall(msgid):
@@ -211,7 +243,8 @@ def test_catalog_compiles_and_loads(translations: dict[str, str]) -> None:
         assert mo_path.is_file()
         with mo_path.open("rb") as fh:
             compiled = gettext.GNUTranslations(fh)
-        not_compiled = [m for m, s in translations.items() if compiled.gettext(m) != s]
+        singular = {m: s for m, s in translations.items() if "\x00" not in m}
+        not_compiled = [m for m, s in singular.items() if compiled.gettext(m) != s]
         assert not not_compiled, f"missing from the compiled catalog: {not_compiled}"
     finally:
         shutil.rmtree(target, ignore_errors=True)
@@ -221,8 +254,30 @@ def test_setup_i18n_translates_to_ukrainian(translations: dict[str, str]) -> Non
     assert t("⏳ Pending", "uk") != t("⏳ Pending", "en")
     assert t("⏳ Pending", "uk") == translations["⏳ Pending"]
     assert t("⏳ Pending", "en") == "⏳ Pending"
-    wrong = [m for m, s in translations.items() if t(m, "uk") != s]
+    wrong = [m for m, s in translations.items() if "\x00" not in m and t(m, "uk") != s]
     assert not wrong, f"t() does not return the catalog's translation for: {wrong}"
+
+
+@pytest.mark.parametrize(
+    ("n", "word"),
+    [(1, "символ."), (2, "символи."), (4, "символи."), (5, "символів."), (11, "символів."),
+     (12, "символів."), (21, "символ."), (22, "символи."), (25, "символів."), (111, "символів."),
+     (500, "символів.")],
+)  # fmt: skip
+def test_plural_forms_follow_ukrainian_rules(n: int, word: str) -> None:
+    singular = "The description is too long: at most {n} character."
+    plural = "The description is too long: at most {n} characters."
+    assert tn(singular, plural, n, "uk") == f"Опис задовгий: щонайбільше {n} {word}"
+    english = "character." if n == 1 else "characters."
+    assert tn(singular, plural, n, "en") == f"The description is too long: at most {n} {english}"
+
+
+def test_every_plural_message_has_every_ukrainian_form(catalog: Catalog) -> None:
+    plural = [m for m in catalog if isinstance(m.id, tuple)]
+    assert plural, "no plural message in the catalog"
+    for message in plural:
+        assert len(message.string) == catalog.num_plurals
+        assert all(message.string), message.id
 
 
 def test_values_fill_in_after_translation() -> None:

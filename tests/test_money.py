@@ -207,6 +207,8 @@ def test_from_wire_refuses(value: object) -> None:
         (1, "UAH", "0,01\u00a0UAH"),
         (25000, "EUR", "250,00\u00a0EUR"),
         (100_000_000, "USD", "1\u00a0000\u00a0000,00\u00a0USD"),
+        (-444, "UAH", "-4,44\u00a0UAH"),  # LiqPay may report anything; never "-5,56"
+        (-125050, "UAH", "-1\u00a0250,50\u00a0UAH"),
     ],
 )
 def test_format_amount(kopecks: int, currency: str, text: str) -> None:

@@ -531,3 +531,19 @@ async def test_a_receipt_that_needs_no_more_polling_ends_its_check(env: Env) -> 
     env.clock.advance(hours=2, seconds=1)  # an hour past its expiry
     assert (await env.sweep()).checked == 0
     assert (await env.check_job(cancelled)).state is JobState.DONE
+
+
+async def test_a_liqpay_outage_met_by_every_receipt_writes_one_line_a_minute(
+    env: Env, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    receipts = [await env.receipt() for _ in range(20)]
+    env.liqpay.unavailable.add("status")
+    caplog.set_level(logging.WARNING)
+
+    stats = await env.sweep()
+
+    assert stats.errors == len(receipts)
+    lines = [r.getMessage() for r in caplog.records if r.name == "services.reconciler"]
+    assert len(lines) == 1 and "will retry" in lines[0], lines

@@ -253,3 +253,28 @@ async def test_an_existing_database_keeps_its_outbox_checks_and_numbers(
     columns = {row[1] for row in raw(db_path, "PRAGMA table_info(receipts)")}
     assert not {"next_check_at", "last_checked_at"} & columns
     assert json.loads(raw(db_path, "SELECT payload FROM jobs WHERE id = 1")[0][0])["kind"] == "paid"
+
+
+async def test_a_first_version_database_is_upgraded_keeping_its_flags(
+    db_path: Path, clock: FakeClock
+) -> None:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    t0 = clock().timestamp()
+    with sqlite3.connect(db_path) as db:
+        db.executescript(MIGRATIONS[0])
+        db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        db.execute("INSERT INTO schema_version VALUES (1)")
+        db.execute("INSERT INTO shops VALUES (1, 'Shop', ?)", (t0,))
+        db.execute(
+            "INSERT INTO receipts (shop_id, number, cashier_id, amount, currency, description, "
+            "channel, order_id, status, flagged, expires_at, created_at, next_check_at) "
+            "VALUES (1, 1, 10, 100, 'UAH', 'd', 'link', 'o1', 'awaiting', "
+            "'paid 444 UAH (payment 9)', ?, ?, ?)",
+            (t0 + 86400, t0, t0),
+        )
+    store = await SqliteStore.open(db_path)
+    try:
+        old = await store.receipts.get(1)
+        assert old is not None and old.flagged and old.mismatch is None  # text of old: no facts
+    finally:
+        await store.close()

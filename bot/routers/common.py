@@ -80,7 +80,7 @@ async def lang_chosen(
     member: Member | None,
     bot: Bot,
 ) -> None:
-    locale = callback_data.language if callback_data.language in ("uk", "en") else "uk"
+    locale = callback_data.language
     await store.users.set_language(callback.from_user.id, locale)
     await set_user_commands(bot, callback.from_user.id, member, locale)
     await bot.send_message(
@@ -92,6 +92,12 @@ async def lang_chosen(
 
 @fallback.callback_query()
 async def unknown_callback(callback: CallbackQuery, ack: Ack, member: Member | None) -> None:
+    """A button of an older version, another shop's, or data no button of ours carries (the
+    fields of every CallbackData are bounded): a refusal, never an error."""
+    prefix = (callback.data or "").partition(":")[0][:8]
+    log.info(
+        "Button data matched no handler (prefix %r, %d bytes)", prefix, len(callback.data or "")
+    )
     if member is None:
         await ack(t("This is for shop members. Send /start to begin."))
     else:

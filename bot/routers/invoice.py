@@ -10,7 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.i18n import DEFAULT_LOCALE, t
+from bot.i18n import DEFAULT_LOCALE, t, tn
 from bot.keyboards import (
     ChannelChoice,
     DialogAction,
@@ -131,7 +131,11 @@ async def got_description(message: Message, state: FSMContext) -> None:
     description = " ".join(message.text.split())
     if not description_fits(description):
         await message.answer(
-            t("The description is too long: at most {n} characters.", n=MAX_DESCRIPTION)
+            tn(
+                "The description is too long: at most {n} character.",
+                "The description is too long: at most {n} characters.",
+                MAX_DESCRIPTION,
+            )
         )
         return
     await state.update_data(description=description or None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
@@ -16,12 +18,17 @@ from bot.keyboards import (
 )
 from bot.middlewares import Ack
 from bot.routers.base import IsMember, liqpay_problem, menu_text, safe_edit
-from bot.texts import escape, receipt_card, receipt_line
+from bot.texts import escape, keys_unreadable_text, receipt_card, receipt_line
 from services.clock import utcnow
-from services.invoices import InvoiceService
+from services.invoices import (
+    SMS_NOT_CONFIGURED,
+    SMS_TOKEN_UNREADABLE,
+    SMS_UNAVAILABLE,
+    InvoiceService,
+)
 from services.liqpay import LiqPayError
 from services.qr import DataOverflowError, qr_png
-from services.receipts import LIQPAY_INVOICE_CHANNELS, NoKeys, ReceiptService
+from services.receipts import LIQPAY_INVOICE_CHANNELS, KeysUnreadable, NoKeys, ReceiptService
 from storage.models import Member, Receipt, ReceiptStatus
 from storage.protocols import Store
 
@@ -30,6 +37,7 @@ router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 
 PAGE_SIZE = 5
+GATEWAY_STATUS_RE = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
 
 
 async def send_card(bot: Bot, chat_id: int, receipt: Receipt, store: Store) -> None:
@@ -43,9 +51,18 @@ async def send_card(bot: Bot, chat_id: int, receipt: Receipt, store: Store) -> N
 
 
 def sms_problem(reason: str) -> str:
-    if reason == "not_configured":
+    if reason == SMS_NOT_CONFIGURED:
         return t("SMS is not set up. The owner can connect TurboSMS in /settings.")
-    return t("TurboSMS did not send the SMS (it said: {reason}).", reason=escape(reason))
+    if reason == SMS_TOKEN_UNREADABLE:
+        return t(
+            "The stored TurboSMS token can't be read (the bot's secret key was changed). "
+            "The owner must enter it again in /settings."
+        )
+    if reason == SMS_UNAVAILABLE:
+        return t("TurboSMS is not answering right now: the SMS was not sent.")
+    if GATEWAY_STATUS_RE.fullmatch(reason):  # TurboSMS's own status code, quoted as a code
+        return t("TurboSMS did not send the SMS (status {code}).", code=escape(reason))
+    return t("TurboSMS did not send the SMS.")
 
 
 async def send_qr(bot: Bot, chat_id: int, receipt: Receipt) -> None:
@@ -162,6 +179,8 @@ async def receipt_action(
             receipt = await receipts.check(receipt)
             await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
             await ack(t("Status checked."))
+    except KeysUnreadable:
+        await ack(keys_unreadable_text(), alert=True)
     except NoKeys:
         await ack(t("The shop has no LiqPay keys. The owner sets them in /settings."))
     except LiqPayError as exc:

@@ -124,7 +124,16 @@ MIGRATIONS: tuple[str, ...] = (
         data TEXT NOT NULL DEFAULT '{}'
     );
     """,
-    # 2: the job queue (outbox notifications and status checks become jobs), holds for
+    # 2: what a payment that did not match its receipt brought in, kept as facts (not text)
+    # so it can be shown in the reader's language; and when the owner was told that the
+    # shop's stored LiqPay keys can't be read (SECRET_KEY changed), so it is said once.
+    """
+    ALTER TABLE receipts ADD COLUMN flag_amount INTEGER;  -- kopecks
+    ALTER TABLE receipts ADD COLUMN flag_currency TEXT;
+    ALTER TABLE receipts ADD COLUMN flag_payment_id TEXT;
+    ALTER TABLE shop_settings ADD COLUMN keys_unreadable_at REAL;
+    """,
+    # 3: the job queue (outbox notifications and status checks become jobs), holds for
     # per-group and rate-slot pacing, and receipt numbers from a per-shop counter row.
     """
     CREATE TABLE jobs (

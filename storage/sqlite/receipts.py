@@ -12,6 +12,7 @@ from storage.models import (
     EventSource,
     NewDraft,
     NewJob,
+    PaymentMismatch,
     Receipt,
     ReceiptChanges,
     ReceiptEvent,
@@ -52,7 +53,15 @@ def _receipt(row: sqlite3.Row) -> Receipt:
         card_mask=row["card_mask"],
         card_chat_id=row["card_chat_id"],
         card_message_id=row["card_message_id"],
+        mismatch=_mismatch(row),
     )
+
+
+def _mismatch(row: sqlite3.Row) -> PaymentMismatch | None:
+    facts = (row["flag_amount"], row["flag_currency"], row["flag_payment_id"])
+    if row["flagged"] is None or facts == (None, None, None):
+        return None
+    return PaymentMismatch(*facts)
 
 
 def _marks(values: Sequence[Any]) -> str:
@@ -181,17 +190,26 @@ class SqliteReceipts:
         now: datetime,
         liqpay_status: str | None,
         jobs: Sequence[NewJob] = (),
+        mismatch: PaymentMismatch | None = None,
     ) -> bool:
+        facts = (
+            (mismatch.amount, mismatch.currency, mismatch.payment_id) if mismatch else (None,) * 3
+        )
+        detail = f"flagged: {reason}"
+        if mismatch is not None:
+            detail += f" amount={facts[0]} currency={facts[1]} payment_id={facts[2]}"
+
         async def op(tx: Tx) -> bool:
             changed = await tx.execute(
-                "UPDATE receipts SET flagged = ? WHERE id = ? AND flagged IS NOT ?",
-                (reason, receipt_id, reason),
+                "UPDATE receipts SET flagged = ?, flag_amount = ?, flag_currency = ?, "
+                "flag_payment_id = ? WHERE id = ? AND NOT (flagged IS ? AND flag_amount IS ? "
+                "AND flag_currency IS ? AND flag_payment_id IS ?)",
+                (reason, *facts, receipt_id, reason, *facts),
             )
             if not changed:
                 return False
             await tx.execute(
-                _FLAG_EVENT,
-                (ts(now), source.value, liqpay_status, f"flagged: {reason}", receipt_id),
+                _FLAG_EVENT, (ts(now), source.value, liqpay_status, detail, receipt_id)
             )
             await insert_jobs(tx, jobs, now, receipt_id)
             return True

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from storage.models import SettingsChanges, ShopSettings
+from storage.models import NewJob, SettingsChanges, ShopSettings
 from storage.sqlite.codec import ts
 from storage.sqlite.engine import SqliteEngine, Tx
+from storage.sqlite.jobs import insert_jobs
 
 _COLUMNS = frozenset({"api_version", "invoice_lifetime", "currency"})
 
@@ -40,8 +42,8 @@ class SqliteSettings:
     ) -> None:
         async def op(tx: Tx) -> None:
             await tx.execute(
-                "UPDATE shop_settings SET public_key = ?, private_key_enc = ?, sandbox = ? "
-                "WHERE shop_id = ?",
+                "UPDATE shop_settings SET public_key = ?, private_key_enc = ?, sandbox = ?, "
+                "keys_unreadable_at = NULL WHERE shop_id = ?",
                 (public_key, private_key_enc, int(sandbox), shop_id),
             )
             await tx.execute(
@@ -75,3 +77,19 @@ class SqliteSettings:
             "UPDATE shop_settings SET sms_token_enc = ?, sms_sender = ? WHERE shop_id = ?",
             (token_enc, sender, shop_id),
         )
+
+    async def alert_unreadable_keys(
+        self, shop_id: int, receipt_id: int, *, now: datetime, jobs: Sequence[NewJob]
+    ) -> bool:
+        async def op(tx: Tx) -> bool:
+            changed = await tx.execute(
+                "UPDATE shop_settings SET keys_unreadable_at = ? "
+                "WHERE shop_id = ? AND keys_unreadable_at IS NULL",
+                (ts(now), shop_id),
+            )
+            if not changed:
+                return False
+            await insert_jobs(tx, jobs, now, receipt_id)
+            return True
+
+        return await self._db.write(op)

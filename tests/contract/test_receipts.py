@@ -16,6 +16,7 @@ from storage.models import (
     JobState,
     NewJob,
     NumberedText,
+    PaymentMismatch,
     Receipt,
     ReceiptChanges,
     ReceiptStatus,
@@ -378,3 +379,30 @@ async def test_get_many_and_card_message(store: Store, clock: FakeClock) -> None
     assert [r.id for r in found] == [first.id, second.id]
     assert (found[1].card_chat_id, found[1].card_message_id) == (42, 555)
     assert await store.receipts.get_many([]) == []
+
+
+async def test_flag_keeps_the_reported_payment_and_is_written_once_per_payment(
+    store: Store, clock: FakeClock
+) -> None:
+    shop = await make_shop(store, clock)
+    receipt = await make_awaiting(store, clock, shop.shop_id)
+    short = PaymentMismatch(444, "UAH", "900008")
+
+    async def flag(mismatch: PaymentMismatch) -> bool:
+        return await store.receipts.flag(
+            receipt.id, reason="mismatch", source=EventSource.CALLBACK, now=clock(),
+            liqpay_status="success", jobs=[note(1, "mismatch")], mismatch=mismatch,
+        )  # fmt: skip
+
+    assert await flag(short) is True
+    flagged = await store.receipts.get(receipt.id)
+    assert flagged is not None
+    assert (flagged.flagged, flagged.mismatch, flagged.status) == ("mismatch", short, S.AWAITING)
+    assert await flag(short) is False  # LiqPay repeats the callback
+    assert len(await notes(store, receipt.id)) == 1
+    other = PaymentMismatch(10300, "USD", "900009")
+    assert await flag(other) is True  # another payment that does not match: told again
+    assert (await store.receipts.get(receipt.id)).mismatch == other  # type: ignore[union-attr]
+    assert len(await notes(store, receipt.id)) == 2
+    details = [e.detail for e in await store.receipts.events(receipt.id) if e.detail]
+    assert len(details) == 2 and all("900008" in d or "900009" in d for d in details)

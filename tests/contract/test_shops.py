@@ -11,10 +11,10 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import StorageKey
 
 from storage.fsm import StoreFsmStorage
-from storage.models import IntegrityViolation, InviteOutcome, Member, Role, SettingsChanges
+from storage.models import IntegrityViolation, InviteOutcome, Member, NewJob, Role, SettingsChanges
 from storage.protocols import Store
 from tests.conftest import FakeClock
-from tests.contract.conftest import make_shop
+from tests.contract.conftest import make_shop, new_draft
 from tests.contract.engines import Opener
 
 DAY = timedelta(hours=24)
@@ -236,3 +236,33 @@ async def test_reopening_keeps_everything(open_store: Opener, clock: FakeClock) 
         assert (await second.health()).schema_version == version
     finally:
         await second.close()
+
+
+async def test_unreadable_keys_are_alerted_once_until_keys_are_saved(
+    open_store: Opener, clock: FakeClock
+) -> None:
+    alert = NewJob("notify", {"chat_id": 1, "kind": "keys_unreadable"}, group_key="chat:1")
+    store = await open_store()
+    try:
+        shop = await make_shop(store, clock)
+        draft = new_draft(shop.shop_id, clock, key="k")
+        receipt, _ = await store.receipts.create_draft(draft, clock())
+
+        async def tell(target: Store) -> bool:
+            return await target.settings.alert_unreadable_keys(
+                shop.shop_id, receipt.id, now=clock(), jobs=[alert]
+            )
+
+        assert await tell(store) is True
+        assert await tell(store) is False
+    finally:
+        await store.close()
+    store = await open_store()  # a restart does not repeat it
+    try:
+        assert await tell(store) is False
+        assert [j.receipt_id for j in await store.jobs.find(kind="notify")] == [receipt.id]
+        await store.settings.save_keys(shop.shop_id, "sandbox_i1", b"sealed", True, clock())
+        assert await tell(store) is True  # keys saved, then unreadable again: a new alert
+        assert len(await store.jobs.find(kind="notify")) == 2
+    finally:
+        await store.close()

@@ -26,6 +26,7 @@ SETTINGS_NAMES = (
     "TELEGRAM_API_URL",
     "LIQPAY_API_URL",
     "SMS_API_URL",
+    "CHECKBOX_API_URL",
     "DATABASE_PATH",
     "HTTP_HOST",
     "HTTP_PORT",
@@ -79,6 +80,9 @@ class BotProcess:
             "TELEGRAM_API_URL": telegram_url,
             "LIQPAY_API_URL": liqpay_api_url,
             "SMS_API_URL": sms_url,
+            # Nothing listens there: a test that needs Checkbox points it at its stand-in,
+            # and no test can ever reach a real cash register.
+            "CHECKBOX_API_URL": "http://127.0.0.1:9",
             "DATABASE_PATH": str(self.database_path),
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(self.port),

@@ -1,0 +1,189 @@
+"""SECRET_KEY changed since the shop's LiqPay keys were saved (two boxes, one real SQLite
+store): callbacks are answered without a traceback and nothing is lost, the owner is told
+once (not per callback, not again after a restart), and the poller applies the payment as
+soon as the owner has entered the keys again."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from aioresponses import aioresponses
+from cryptography.fernet import Fernet
+
+from bot.i18n import setup_i18n
+from bot.texts import keys_unreadable_text, notification
+from bot.web import build_web_app
+from services.crypto import SecretBox
+from services.liqpay import LiqPayClient
+from services.payments import CallbackService
+from services.reconciler import Reconciler
+from services.settings import CALLBACK_PATH
+from services.shops import KeyCheck, ShopService
+from services.sms import TurboSmsClient
+from storage.models import Receipt, ReceiptStatus
+from storage.protocols import Store
+from storage.sqlite import SqliteStore
+from tests.bot_fixtures import OWNER, BotWorld, world
+from tests.conftest import FakeClock
+from tests.payment_fixtures import (
+    API_URL,
+    OWNER_ID,
+    PRIVATE_KEY,
+    PUBLIC_KEY,
+    FakeLiqPay,
+    make_receipt,
+    make_service,
+    make_shop,
+    outbox_rows,
+    payment_payload,
+    signed_form,
+)
+from tests.test_bot_flows import issue
+from tests.test_bot_flows import make_shop as make_shop_by_bot
+
+__all__ = ["world"]
+
+S = ReceiptStatus
+
+
+async def alerts(store: Store) -> list[tuple[int, str]]:
+    return [(r["chat_id"], r["kind"]) for r in await outbox_rows(store) if r["kind"] != "card"]
+
+
+def troubles(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+@pytest.fixture
+def old_box() -> SecretBox:
+    return SecretBox(Fernet.generate_key())
+
+
+@pytest.fixture
+def new_box() -> SecretBox:
+    return SecretBox(Fernet.generate_key())
+
+
+@dataclass
+class Bot:
+    """The bot's services over the store, opened with `box` (as after a restart)."""
+
+    callbacks: CallbackService
+    reconciler: Reconciler
+    client: TestClient[web.Request, web.Application]
+
+    async def callback(self, receipt: Receipt) -> tuple[int, object]:
+        resp = await self.client.post(CALLBACK_PATH, data=signed_form(payment_payload(receipt)))
+        return resp.status, await resp.json()
+
+
+async def start_bot(
+    store: SqliteStore, session: aiohttp.ClientSession, box: SecretBox, clock: FakeClock
+) -> AsyncIterator[Bot]:
+    receipts = make_service(store, session, box, clock)
+    callbacks = CallbackService(receipts)
+    app = build_web_app(store, callbacks)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        yield Bot(callbacks, Reconciler(receipts, store.jobs, 60.0), client)
+
+
+async def test_changed_secret_key_loses_no_payment_and_tells_the_owner_once(
+    db_path: Path,
+    clock: FakeClock,
+    old_box: SecretBox,
+    new_box: SecretBox,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    store = await SqliteStore.open(db_path)
+    shop = await make_shop(store, old_box, clock())  # keys sealed under the old SECRET_KEY
+    receipt = await make_receipt(store, shop, clock())
+    with aioresponses(passthrough=["http://127.0.0.1"]) as mock:
+        liqpay = FakeLiqPay(mock)
+        liqpay.paid(receipt)  # the customer has paid
+        async with aiohttp.ClientSession() as session:
+            async for bot in start_bot(store, session, new_box, clock):
+                for _ in range(3):  # LiqPay tries again: each answered without a traceback
+                    assert await bot.callback(receipt) == (503, {"error": "try again later"})
+                # the poller meanwhile: it can't sign a request, and it does not crash
+                clock.advance(minutes=2)
+                await bot.reconciler.sweep()
+                assert liqpay.requests == []
+            assert (await store.receipts.get(receipt.id)).status is S.AWAITING  # type: ignore[union-attr]
+            assert await alerts(store) == [(OWNER_ID, "keys_unreadable")]
+
+            # a restart (same new SECRET_KEY) does not tell the owner again
+            await store.close()
+            store = await SqliteStore.open(db_path)
+            async for bot in start_bot(store, session, new_box, clock):
+                assert (await bot.callback(receipt))[0] == 503
+                clock.advance(minutes=2)
+                await bot.reconciler.sweep()
+            assert await alerts(store) == [(OWNER_ID, "keys_unreadable")]
+
+            # the owner enters the same keys again: the poller applies the payment
+            async for bot in start_bot(store, session, new_box, clock):
+                shops = ShopService(
+                    store.shops,
+                    store.settings,
+                    LiqPayClient(session, API_URL, retry_delay=0),
+                    TurboSmsClient(session, "https://sms.test"),
+                    new_box,
+                    frozenset(),
+                    clock,
+                )
+                owner = await store.shops.get_member(OWNER_ID)
+                assert owner is not None
+                result = await shops.check_and_save_keys(owner, PUBLIC_KEY, PRIVATE_KEY)
+                assert result.outcome is KeyCheck.OK
+                clock.advance(minutes=2)
+                stats = await bot.reconciler.sweep()
+                assert stats.changed == 1
+                paid = await store.receipts.get(receipt.id)
+                assert paid is not None and paid.status is S.PAID
+                # a later repeat of the callback is genuine again, and changes nothing more
+                assert await bot.callback(receipt) == (200, {"result": "unchanged"})
+    sealed = await store.settings.key_pair(shop.shop_id, PUBLIC_KEY)  # the pair's history too
+    assert sealed is not None and new_box.decrypt(sealed) == PRIVATE_KEY
+    assert await alerts(store) == [
+        (OWNER_ID, "keys_unreadable"),
+        (shop.cashier_id, "paid"),
+        (OWNER_ID, "paid"),
+    ]
+    await store.close()
+    assert troubles(caplog) == []
+    assert PRIVATE_KEY not in caplog.text
+
+
+def test_the_owner_is_told_what_to_do_in_ukrainian(clock: FakeClock) -> None:
+    setup_i18n()
+    from tests.test_reconciler import _receipt_stub
+
+    text = notification("keys_unreadable", _receipt_stub(created=clock(), expires=clock()), "uk")
+    assert "/settings" in text and "№ 1" in text
+    assert set(re.findall(r"[A-Za-z]{2,}", text)) <= {"LiqPay", "settings"}
+
+
+async def test_check_status_with_unreadable_keys_says_so_without_a_traceback(
+    world: BotWorld, caplog: pytest.LogCaptureFixture
+) -> None:
+    await make_shop_by_bot(world)
+    await issue(world, OWNER, "Link", None)
+    keys = world.services.receipts.keys
+    keys.box = SecretBox(Fernet.generate_key())  # as if SECRET_KEY had changed since
+    keys._private_keys.clear()
+    caplog.set_level(logging.INFO)
+
+    replies = await world.press(OWNER, "Check status")
+
+    assert replies == [keys_unreadable_text("en")]
+    assert troubles(caplog) == []
+    assert await alerts(world.services.store) == [(OWNER.id, "keys_unreadable")]
