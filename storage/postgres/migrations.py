@@ -1,6 +1,6 @@
 """Versioned PostgreSQL schema: step N is schema version N and makes the same tables,
 columns, nullability, unique constraints, indexes and triggers as step N of
-storage/sqlite/migrations.py (tests/contract/test_postgres_schema.py compares them). Append
+storage/sqlite/migrations.py (tests/contract/test_schema_equivalence.py compares them). Append
 new steps at the end, always together with the SQLite step of the same number; never edit a
 released one. Types: times are `timestamptz`, money and ids `BIGINT` (ids are identities),
 JSON `jsonb`, bytes `bytea`.
