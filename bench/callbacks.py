@@ -3,7 +3,7 @@
     .venv/bin/python bench/callbacks.py [--count 10000] [--concurrency 50]
 
 Sets up a temporary database with one shop and `count // 2` awaiting receipts, starts the
-real app (bot.web.build_web_app over SqliteStore + CallbackService) on 127.0.0.1 in a child
+real app (bot.web.build_web_app over the SQLite store + CallbackService) on 127.0.0.1 in a child
 process, and fires `count` signed callbacks at it from this process with `concurrency`
 requests in flight: one genuine `success` per receipt plus as many repeats, shuffled.
 Then it does the same against a bare aiohttp handler that only reads the form and answers
@@ -55,21 +55,24 @@ WARMUP = 500  # requests before measuring, to both servers alike
 async def prepare_db(db_path: Path, box_key: bytes, receipts: int) -> list[str]:
     """One shop with a cashier and keys, `receipts` awaiting receipts; their order ids."""
     from services.crypto import SecretBox
-    from storage.models import Channel, EventSource, ReceiptStatus
+    from services.polling import first_check
+    from storage.models import Channel, EventSource, NewDraft, ReceiptStatus
     from storage.sqlite import SqliteStore
 
     now = datetime.now(UTC)
     store = await SqliteStore.open(db_path)
     try:
-        owner = await store.create_shop(OWNER_ID, "Owner", "Bench shop", now)
-        await store.create_invite(owner.shop_id, "bench", OWNER_ID, now, now + timedelta(days=1))
-        await store.redeem_invite("bench", CASHIER_ID, "Cashier", now)
-        await store.save_keys(
-            owner.shop_id, PUBLIC_KEY, SecretBox(box_key).encrypt(PRIVATE_KEY), True
+        owner = await store.shops.create_shop(OWNER_ID, "Owner", "Bench shop", now)
+        await store.shops.create_invite(
+            owner.shop_id, "bench", OWNER_ID, now, now + timedelta(days=1)
+        )
+        await store.shops.redeem_invite("bench", CASHIER_ID, "Cashier", now)
+        await store.settings.save_keys(
+            owner.shop_id, PUBLIC_KEY, SecretBox(box_key).encrypt(PRIVATE_KEY), True, now
         )
         order_ids = []
         for i in range(receipts):
-            draft, _ = await store.create_draft(
+            new = NewDraft(
                 shop_id=owner.shop_id,
                 cashier_id=CASHIER_ID,
                 amount=AMOUNT,
@@ -78,11 +81,12 @@ async def prepare_db(db_path: Path, box_key: bytes, receipts: int) -> list[str]:
                 channel=Channel.LINK,
                 contact=None,
                 idempotency_key=f"bench-{i}",
-                order_id=lambda n: f"{owner.shop_id}-bench-{n}",
+                order_id=f"{owner.shop_id}-bench-{i}",
                 expires_at=now + timedelta(days=1),
-                now=now,
+                public_key=PUBLIC_KEY,
             )
-            await store.transition(
+            draft, _ = await store.receipts.create_draft(new, now, [first_check()])
+            await store.receipts.transition(
                 draft.id,
                 expected=[ReceiptStatus.DRAFT],
                 new=ReceiptStatus.AWAITING,
@@ -143,7 +147,9 @@ async def _serve_app(db_path: Path, box_key: bytes, conn: Connection) -> None:
     async with aiohttp.ClientSession() as session:
         # callbacks never call LiqPay; the client points nowhere on purpose
         liqpay = LiqPayClient(session, "http://127.0.0.1:9/api/")
-        receipts = ReceiptService(store, liqpay, SecretBox(box_key), OutboxSignal())
+        receipts = ReceiptService(
+            store.receipts, store.settings, store.shops, liqpay, SecretBox(box_key), OutboxSignal()
+        )
         app = build_web_app(store, CallbackService(receipts))
         await _serve(app, conn)
     await store.close()
@@ -255,8 +261,10 @@ async def check_db(db_path: Path, receipts: int) -> str:
 
     with sqlite3.connect(db_path) as db:
         paid = db.execute("SELECT COUNT(*) FROM receipts WHERE status = 'paid'").fetchone()[0]
-        pending = db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone()[0]
-    return f"receipts paid {paid}/{receipts}, outbox rows {pending} (expected {2 * receipts})"
+        pending = db.execute(
+            "SELECT COUNT(*) FROM jobs WHERE kind = 'notify' AND state = 'pending'"
+        ).fetchone()[0]
+    return f"receipts paid {paid}/{receipts}, notify jobs {pending} (expected {2 * receipts})"
 
 
 def main() -> int:

@@ -97,19 +97,22 @@ async def _serve_liqpay(conn: Connection, delay: float) -> None:
 
 async def prepare(db_path: Path, box_key: bytes, count: int, now: datetime) -> None:
     from services.crypto import SecretBox
-    from storage.models import Channel, EventSource, ReceiptStatus
+    from services.polling import first_check
+    from storage.models import Channel, EventSource, NewDraft, ReceiptStatus
     from storage.sqlite import SqliteStore
 
     store = await SqliteStore.open(db_path)
     try:
-        owner = await store.create_shop(OWNER_ID, "Owner", "Bench shop", now)
-        await store.create_invite(owner.shop_id, "bench", OWNER_ID, now, now + timedelta(days=1))
-        await store.redeem_invite("bench", CASHIER_ID, "Cashier", now)
-        await store.save_keys(
-            owner.shop_id, PUBLIC_KEY, SecretBox(box_key).encrypt(PRIVATE_KEY), True
+        owner = await store.shops.create_shop(OWNER_ID, "Owner", "Bench shop", now)
+        await store.shops.create_invite(
+            owner.shop_id, "bench", OWNER_ID, now, now + timedelta(days=1)
+        )
+        await store.shops.redeem_invite("bench", CASHIER_ID, "Cashier", now)
+        await store.settings.save_keys(
+            owner.shop_id, PUBLIC_KEY, SecretBox(box_key).encrypt(PRIVATE_KEY), True, now
         )
         for i in range(count):
-            draft, _ = await store.create_draft(
+            new = NewDraft(
                 shop_id=owner.shop_id,
                 cashier_id=CASHIER_ID,
                 amount=25050,
@@ -118,11 +121,12 @@ async def prepare(db_path: Path, box_key: bytes, count: int, now: datetime) -> N
                 channel=Channel.EMAIL,
                 contact="buyer@example.com",
                 idempotency_key=f"bench-{i}",
-                order_id=lambda n: f"{owner.shop_id}-bench-{n}",
+                order_id=f"{owner.shop_id}-bench-{i}",
                 expires_at=now + timedelta(days=1),
-                now=now,
+                public_key=PUBLIC_KEY,
             )
-            await store.transition(
+            draft, _ = await store.receipts.create_draft(new, now, [first_check()])
+            await store.receipts.transition(
                 draft.id,
                 expected=[ReceiptStatus.DRAFT],
                 new=ReceiptStatus.AWAITING,
@@ -156,8 +160,11 @@ async def sweeps(
     try:
         async with aiohttp.ClientSession() as session:
             client = LiqPayClient(session, f"http://127.0.0.1:{port}/api/", retry_delay=0)
-            receipts = ReceiptService(store, client, SecretBox(box_key), OutboxSignal(), clock)
-            reconciler = Reconciler(receipts, INTERVAL, concurrency=concurrency)
+            receipts = ReceiptService(
+                store.receipts, store.settings, store.shops, client, SecretBox(box_key),
+                OutboxSignal(), clock,
+            )  # fmt: skip
+            reconciler = Reconciler(receipts, store.jobs, INTERVAL, concurrency=concurrency)
 
             started = time.perf_counter()
             stats = await reconciler.sweep()

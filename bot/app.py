@@ -38,7 +38,8 @@ from services.reconciler import Reconciler
 from services.settings import Settings
 from services.shops import ShopService
 from services.sms import TurboSmsClient
-from storage.fsm import SqliteFsmStorage
+from storage.fsm import StoreFsmStorage
+from storage.protocols import Store
 from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,7 @@ class StartupError(Exception):
 
 @dataclass
 class Services:
-    store: SqliteStore
+    store: Store
     receipts: ReceiptService
     invoices: InvoiceService
     shops: ShopService
@@ -69,7 +70,9 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
     liqpay = LiqPayClient(http, settings.liqpay_api_url, timeout=10, status_attempts=2)
     sms = TurboSmsClient(http, settings.sms_api_url)
     outbox_signal = OutboxSignal()
-    receipts = ReceiptService(store, liqpay, box, outbox_signal)
+    receipts = ReceiptService(
+        store.receipts, store.settings, store.shops, liqpay, box, outbox_signal
+    )
     return Services(
         store=store,
         receipts=receipts,
@@ -77,9 +80,9 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         invoices=InvoiceService(
             receipts, settings, sms, t("Payment for receipt No {number}", DEFAULT_LOCALE)
         ),
-        shops=ShopService(store, liqpay, sms, box, settings.owner_id_set),
+        shops=ShopService(store.shops, store.settings, liqpay, sms, box, settings.owner_id_set),
         callbacks=CallbackService(receipts),
-        reconciler=Reconciler(receipts, settings.status_poll_interval),
+        reconciler=Reconciler(receipts, store.jobs, settings.status_poll_interval),
         signal=outbox_signal,
     )
 
@@ -94,10 +97,10 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_dispatcher(services: Services, settings: Settings) -> Dispatcher:
-    dp = Dispatcher(storage=SqliteFsmStorage(services.store))
+    dp = Dispatcher(storage=StoreFsmStorage(services.store.dialogs))
     # Receipts and secrets are a private matter: the bot works in private chats only.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
-    dp.update.outer_middleware(UserContextMiddleware(services.store))
+    dp.update.outer_middleware(UserContextMiddleware(services.store.users, services.store.shops))
     StoredLocaleMiddleware(setup_i18n()).setup(dp)
     dp.callback_query.middleware(AckMiddleware())
     dp.errors.register(on_error)
@@ -181,7 +184,8 @@ async def run(settings: Settings) -> None:
         raise
     bot = build_bot(settings)
     dp = build_dispatcher(services, settings)
-    sender = OutboxSender(services.store, bot, services.signal)
+    store = services.store
+    sender = OutboxSender(store.jobs, store.receipts, store.users, bot, services.signal)
 
     web_app = build_web_app(services.store, services.callbacks)
     if settings.webhook_url:

@@ -12,14 +12,15 @@ from aiogram.types import CallbackQuery, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from bot.i18n import LANGUAGES, locale_for, t
-from storage.interface import Store
+from storage.protocols import ShopRepository, UserRepository
 
 
 class UserContextMiddleware(BaseMiddleware):
     """Puts `member` (or None) and `locale` into handler data."""
 
-    def __init__(self, store: Store) -> None:
-        self.store = store
+    def __init__(self, users: UserRepository, shops: ShopRepository) -> None:
+        self.users = users
+        self.shops = shops
         self._seen_languages: dict[int, str] = {}
 
     async def __call__(
@@ -32,12 +33,12 @@ class UserContextMiddleware(BaseMiddleware):
         data["member"] = None
         data["locale"] = locale_for(None)
         if user is not None and not user.is_bot:
-            data["member"] = await self.store.get_member(user.id)
+            data["member"] = await self.shops.get_member(user.id)
             reported = locale_for(user.language_code)
             if self._seen_languages.get(user.id) != reported:
-                await self.store.set_telegram_language(user.id, reported)
+                await self.users.set_telegram_language(user.id, reported)
                 self._seen_languages[user.id] = reported
-            chosen = await self.store.get_chosen_language(user.id)
+            chosen = await self.users.chosen_language(user.id)
             data["locale"] = chosen if chosen in LANGUAGES else reported
         return await handler(event, data)
 

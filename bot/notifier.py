@@ -1,13 +1,19 @@
-"""Drains the notification outbox into Telegram: in order, within Telegram's limits,
-retrying what failed for a passing reason and never sending one row twice on purpose."""
+"""Sends notification jobs to Telegram: in order per chat, within Telegram's limits,
+retrying what failed for a passing reason and never sending one job twice on purpose.
+
+The limits live in the store, so they hold for every replica that sends: a chat's jobs are
+one group (claimed one at a time, oldest first) that is held for PER_CHAT_INTERVAL after
+each message, and every message takes a slot of one shared timeline (GLOBAL_SLOT) spaced
+1/GLOBAL_RATE apart, which a `retry_after` from Telegram pushes back for everyone.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import math
-import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from enum import Enum
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -20,36 +26,58 @@ from bot.i18n import DEFAULT_LOCALE
 from bot.keyboards import receipt_card_keyboard
 from bot.texts import notification, receipt_card
 from services.clock import Clock, utcnow
-from services.notifications import NotificationKind, OutboxSignal
-from storage.interface import Store
-from storage.models import OutboxItem
+from services.notifications import NOTIFY, NotificationKind, OutboxSignal
+from services.workers import new_worker_id
+from storage.models import Job
+from storage.protocols import JobQueue, ReceiptRepository, UserRepository
 
 log = logging.getLogger(__name__)
 
 GLOBAL_RATE = 30.0  # messages per second, all chats together
+GLOBAL_SLOT = "telegram:send"
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 MAX_BACKOFF = 60.0  # a Telegram outage delays notifications by at most a minute after it
+MAX_SLOT_WAIT = 2.0  # longer than that (Telegram said wait): give the jobs back meanwhile
+BATCH = 10  # jobs claimed at a time: at 30/s a batch is out in a third of a second
+LEASE = timedelta(seconds=60)  # a killed sender's jobs are sent by another after this
+
+
+class Outcome(Enum):
+    SENT = "sent"  # delivered: the chat is held for the per-chat interval
+    DONE = "done"  # finished or given up on without a new message
+    RETRY = "retry"  # postponed
+    PAUSED = "paused"  # Telegram asked the whole bot to wait
 
 
 class OutboxSender:
     def __init__(
         self,
-        store: Store,
+        jobs: JobQueue,
+        receipts: ReceiptRepository,
+        users: UserRepository,
         bot: Bot,
         signal: OutboxSignal,
         clock: Clock = utcnow,
         *,
         per_chat_interval: float = PER_CHAT_INTERVAL,
         global_rate: float = GLOBAL_RATE,
+        worker_id: str | None = None,
+        lease: timedelta = LEASE,
+        batch: int = BATCH,
     ) -> None:
-        self.store = store
+        self.jobs = jobs
+        self.receipts = receipts
+        self.users = users
         self.bot = bot
         self.signal = signal
         self.clock = clock
-        self.per_chat_interval = per_chat_interval
-        self.global_interval = 1.0 / global_rate
-        self._last_to_chat: dict[int, float] = {}
-        self._next_send_at = 0.0
+        self.per_chat_interval = timedelta(seconds=per_chat_interval)
+        self.global_interval = timedelta(seconds=1.0 / global_rate)
+        self.worker_id = worker_id or new_worker_id("outbox")
+        self.lease = lease
+        self.batch = batch
+        self._held_until: datetime | None = None  # the last per-chat hold this sender set
+        self._paused_until: datetime | None = None  # Telegram's bot-wide pause, as last seen
         self._sent_unmarked: set[int] = set()  # delivered, but the store missed the mark
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -63,90 +91,105 @@ class OutboxSender:
                 await self.signal.wait(1.0)
 
     async def drain(self, stop: asyncio.Event | None = None) -> bool:
-        """Send everything that may go now. True when something waits for per-chat pacing.
-
-        The store hands out each chat's oldest pending item, so a chat's messages keep their
-        order and one chat's backlog never holds up another's."""
-        waiting = False
-        while True:
-            delivered = 0
-            for item in await self.store.due_notifications(self.clock(), 100):
-                if stop is not None and stop.is_set():
-                    return False  # between two sends, never in the middle of one
-                if self._last_to_chat.get(item.chat_id, -math.inf) + self.per_chat_interval > (
-                    time.monotonic()
-                ):
-                    waiting = True
-                    continue
-                await self._pace()
-                delivered += await self.deliver(item)
-            if not delivered:
+        """Send everything that may go now. True when something may be waiting for a chat's
+        pacing or Telegram's pause (the caller comes back soon rather than on a signal)."""
+        for job_id in list(self._sent_unmarked):  # sent already: only the mark is missing
+            await self.jobs.finish(job_id, self.worker_id, self.clock())
+            self._sent_unmarked.discard(job_id)
+        paused = self._paused_until is not None and self._paused_until > self.clock()
+        while not paused:
+            claimed = await self.jobs.claim(
+                NOTIFY, self.worker_id, limit=self.batch, lease=self.lease, now=self.clock()
+            )
+            if not claimed:
                 break
-        if waiting:
+            remaining = list(claimed)
+            try:
+                while remaining and not paused:
+                    if stop is not None and stop.is_set():
+                        return False  # between two sends, never in the middle of one
+                    outcome = await self.deliver(remaining.pop(0))
+                    paused = outcome is Outcome.PAUSED
+            finally:
+                for job in remaining:  # not tried: back to the queue for the next drain
+                    with contextlib.suppress(Exception):
+                        await self.jobs.release(job.id, self.worker_id)
+        busy = paused or (self._held_until is not None and self._held_until > self.clock())
+        if busy:
             await asyncio.sleep(0.1)
-        return waiting
+        return busy
 
-    async def _pace(self) -> None:
-        now = time.monotonic()
-        if self._next_send_at > now:
-            await asyncio.sleep(self._next_send_at - now)
-        self._next_send_at = max(now, self._next_send_at) + self.global_interval
-
-    async def deliver(self, item: OutboxItem) -> bool:
-        """Send one item; True when it is done with (sent or given up on)."""
-        if item.id in self._sent_unmarked:  # sent already: only the mark is missing
-            await self.store.mark_sent(item.id, self.clock())
-            self._sent_unmarked.discard(item.id)
-            return True
+    async def deliver(self, job: Job) -> Outcome:
+        """Send one job, after waiting for its slot in the bot's rate."""
+        if job.id in self._sent_unmarked:
+            await self._finish(job)
+            return Outcome.DONE
+        if not await self._take_slot():
+            return Outcome.PAUSED
         try:
-            await self._send(item)
+            await self._send(job)
         except TelegramRetryAfter as exc:
-            log.warning("Telegram asks to wait %s s (chat %s)", exc.retry_after, item.chat_id)
-            self._next_send_at = time.monotonic() + exc.retry_after
-            await self.store.postpone(
-                item.id, "retry_after", self.clock() + timedelta(seconds=exc.retry_after)
-            )
-            return False
+            log.warning("Telegram asks to wait %s s (chat %s)", exc.retry_after, _chat(job))
+            until = self.clock() + timedelta(seconds=exc.retry_after)
+            await self.jobs.hold(GLOBAL_SLOT, until)
+            await self.jobs.postpone(job.id, self.worker_id, until=until, error="retry_after")
+            self._paused_until = until
+            return Outcome.PAUSED
         except TelegramForbiddenError as exc:  # this user blocked the bot or left
-            log.warning(
-                "Notification %s to chat %s dropped: %s", item.id, item.chat_id, exc.message
-            )
-            await self.store.mark_dead(item.id, exc.message)
-            return True
+            log.warning("Notification %s to chat %s dropped: %s", job.id, _chat(job), exc.message)
+            await self.jobs.give_up(job.id, self.worker_id, error=exc.message, now=self.clock())
+            return Outcome.DONE
         except TelegramBadRequest as exc:
             if "message is not modified" in exc.message:
-                await self.store.mark_sent(item.id, self.clock())
-                return True
-            log.warning(
-                "Notification %s to chat %s refused: %s", item.id, item.chat_id, exc.message
-            )
-            await self.store.mark_dead(item.id, exc.message)
-            return True
+                await self.jobs.finish(job.id, self.worker_id, self.clock())
+                return Outcome.DONE
+            log.warning("Notification %s to chat %s refused: %s", job.id, _chat(job), exc.message)
+            await self.jobs.give_up(job.id, self.worker_id, error=exc.message, now=self.clock())
+            return Outcome.DONE
         except Exception as exc:  # network, 5xx, or the whole bot refused (bad token): retry
-            delay = min(MAX_BACKOFF, 2.0 ** min(item.attempts + 1, 10))
+            delay = min(MAX_BACKOFF, 2.0 ** min(job.attempts, 10))
             log.warning(
                 "Notification %s to chat %s failed (%s); retry in %.0f s",
-                item.id,
-                item.chat_id,
+                job.id,
+                _chat(job),
                 type(exc).__name__,
                 delay,
             )
-            await self.store.postpone(
-                item.id, type(exc).__name__, self.clock() + timedelta(seconds=delay)
-            )
+            until = self.clock() + timedelta(seconds=delay)
+            await self.jobs.postpone(job.id, self.worker_id, until=until, error=type(exc).__name__)
+            return Outcome.RETRY
+        self._sent_unmarked.add(job.id)
+        await self._finish(job)
+        return Outcome.SENT
+
+    async def _finish(self, job: Job) -> None:
+        now = self.clock()
+        hold = now + self.per_chat_interval if self.per_chat_interval else None
+        await self.jobs.finish(job.id, self.worker_id, now, hold_group_until=hold)
+        self._sent_unmarked.discard(job.id)
+        if hold is not None:
+            self._held_until = hold
+
+    async def _take_slot(self) -> bool:
+        """Wait for this message's slot of the bot-wide rate; False when Telegram's pause
+        makes it too far off (the slot is then left unused)."""
+        now = self.clock()
+        slot = await self.jobs.reserve_slot(GLOBAL_SLOT, self.global_interval, now)
+        wait = (slot - now).total_seconds()
+        if wait > MAX_SLOT_WAIT:
+            self._paused_until = slot  # no more slots are asked for until then
             return False
-        self._last_to_chat[item.chat_id] = time.monotonic()
-        self._sent_unmarked.add(item.id)
-        await self.store.mark_sent(item.id, self.clock())
-        self._sent_unmarked.discard(item.id)
+        if wait > 0:
+            await asyncio.sleep(wait)
         return True
 
-    async def _send(self, item: OutboxItem) -> None:
-        receipt = await self.store.get_receipt(item.receipt_id)
+    async def _send(self, job: Job) -> None:
+        chat_id, kind = _chat(job), str(job.payload.get("kind", ""))
+        receipt = await self.receipts.get(job.receipt_id) if job.receipt_id else None
         if receipt is None:
-            raise LookupError(f"receipt {item.receipt_id} is gone")
-        locale = await self.store.get_language(item.chat_id) or DEFAULT_LOCALE
-        if item.kind == NotificationKind.CARD:
+            raise LookupError(f"receipt {job.receipt_id} is gone")
+        locale = await self.users.language(chat_id) or DEFAULT_LOCALE
+        if kind == NotificationKind.CARD:
             if receipt.card_chat_id is None or receipt.card_message_id is None:
                 return
             await self.bot.edit_message_text(
@@ -156,4 +199,8 @@ class OutboxSender:
                 reply_markup=receipt_card_keyboard(receipt, locale),
             )
             return
-        await self.bot.send_message(item.chat_id, notification(item.kind, receipt, locale))
+        await self.bot.send_message(chat_id, notification(kind, receipt, locale))
+
+
+def _chat(job: Job) -> int:
+    return int(job.payload["chat_id"])

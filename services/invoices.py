@@ -13,10 +13,19 @@ from datetime import timedelta
 
 from services.liqpay import Credentials, LiqPayRefused, LiqPayUnavailable, PaymentNotFound
 from services.money import format_amount
+from services.polling import first_check
 from services.receipts import NoKeys, ReceiptService
 from services.settings import Settings
 from services.sms import SmsError, TurboSmsClient
-from storage.models import Channel, EventSource, Receipt, ReceiptStatus
+from storage.models import (
+    Channel,
+    EventSource,
+    NewDraft,
+    NumberedText,
+    Receipt,
+    ReceiptChanges,
+    ReceiptStatus,
+)
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +97,8 @@ class InvoiceService:
         default_description: str = "Payment for receipt No {number}",
     ) -> None:
         self.receipts = receipts
-        self.store = receipts.store
+        self.repo = receipts.repo
+        self.shop_settings = receipts.shop_settings
         self.liqpay = receipts.liqpay
         self.settings = settings
         self.sms = sms
@@ -100,29 +110,26 @@ class InvoiceService:
         Raises NoKeys, SmsNotConfigured, CurrencyChanged, InvoiceRefused or
         InvoiceNotConfirmed."""
         creds = await self.receipts.require_credentials(request.shop_id)
-        shop = await self.store.get_settings(request.shop_id)
+        shop = await self.shop_settings.get(request.shop_id)
         if request.channel is Channel.SMS and not shop.has_sms:
             raise SmsNotConfigured
         if request.currency is not None and request.currency != shop.currency:
             raise CurrencyChanged(shop.currency)
         now = self.receipts.clock()
-        description = request.description
-        receipt, created = await self.store.create_draft(
+        draft = NewDraft(
             shop_id=request.shop_id,
             cashier_id=request.cashier_id,
             amount=request.amount,
             currency=shop.currency,
-            description=description
-            if description
-            else (lambda n: self.default_description.format(number=n)),
+            description=request.description or NumberedText(self.default_description),
             channel=request.channel,
             contact=request.contact,
             idempotency_key=request.idempotency_key,
-            order_id=lambda _n: make_order_id(request.shop_id),
+            order_id=make_order_id(request.shop_id),
             expires_at=now + timedelta(seconds=shop.invoice_lifetime),
-            now=now,
             public_key=creds.public_key,
         )
+        receipt, created = await self.repo.create_draft(draft, now, [first_check()])
         if not created:  # a second tap on the same Confirm: the first one is handling it
             return IssueResult(receipt, in_progress=receipt.status is ReceiptStatus.DRAFT)
         return await self._complete(receipt, creds, request.language, ask_first=False)
@@ -183,7 +190,7 @@ class InvoiceService:
         except LiqPayRefused as exc:
             if exc.err_code == "order_id_duplicate":
                 return await self._activate(draft, link=None, token=None)
-            await self.store.delete_draft(draft.id)
+            await self.repo.delete_draft(draft.id)
             raise InvoiceRefused(exc.err_code, exc.err_description) from exc
         return await self._activate(draft, link=answer.href, token=answer.token)
 
@@ -202,16 +209,16 @@ class InvoiceService:
             draft,
             ReceiptStatus.AWAITING,
             EventSource.USER,
-            changes={"link": link, "invoice_token": token},
+            changes=ReceiptChanges(link=link, invoice_token=token),
         )
         if moved is None:  # a callback got there first (it was paid meanwhile)
-            current = await self.store.get_receipt(draft.id)
+            current = await self.repo.get(draft.id)
             return current or draft
         return moved
 
     async def send_sms(self, receipt: Receipt) -> str | None:
         """Send the payment link by SMS; returns why it failed, or None when sent."""
-        shop = await self.store.get_settings(receipt.shop_id)
+        shop = await self.shop_settings.get(receipt.shop_id)
         if not shop.sms_token_enc or not shop.sms_sender or not receipt.link or not receipt.contact:
             return "not_configured"
         token = self.receipts.box.decrypt(shop.sms_token_enc)

@@ -1,11 +1,14 @@
-"""Which notifications a receipt's change causes, and the signal that wakes the sender."""
+"""Which notifications a receipt's change causes, as jobs for the outbox sender, and the
+signal that wakes the sender."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
 
-from storage.models import NewNotification, Receipt
+from storage.models import NewJob, Receipt
+
+NOTIFY = "notify"  # the job kind; payload {"chat_id": int, "kind": NotificationKind}
 
 
 class NotificationKind:
@@ -16,6 +19,16 @@ class NotificationKind:
     REFUNDED = "refunded"
     MISMATCH = "mismatch"  # paid amount or currency differs from the receipt's
     CARD = "card"  # re-render the receipt card where it was shown
+
+
+def chat_group(chat_id: int) -> str:
+    """A chat's notifications go out one at a time and in order."""
+    return f"chat:{chat_id}"
+
+
+def notify_job(chat_id: int, kind: str) -> NewJob:
+    """A notification to one chat (its receipt is the one whose change causes it)."""
+    return NewJob(NOTIFY, {"chat_id": chat_id, "kind": kind}, group_key=chat_group(chat_id))
 
 
 class OutboxSignal:
@@ -42,7 +55,7 @@ def recipients(
     members: Collection[int],
     *,
     owners_only: bool = False,
-) -> list[NewNotification]:
+) -> list[NewJob]:
     """The cashier who issued the receipt (while still in the shop) and every owner, once
     each, plus an update of the receipt's card (only that, for kind CARD)."""
     chats: list[int] = []
@@ -50,8 +63,8 @@ def recipients(
         if not owners_only and receipt.cashier_id in members:
             chats.append(receipt.cashier_id)
         chats += [owner for owner in owners if owner not in chats]
-    result = [NewNotification(chat, kind) for chat in chats]
+    result = [notify_job(chat, kind) for chat in chats]
     card_chat = receipt.card_chat_id
     if card_chat is not None and card_chat in members and receipt.card_message_id is not None:
-        result.append(NewNotification(card_chat, NotificationKind.CARD))
+        result.append(notify_job(card_chat, NotificationKind.CARD))
     return result

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
+from typing import Any
 
 from services.liqpay import SignatureError, decode_data, verify
 from services.receipts import PaymentReport, ReceiptService
-from storage.models import EventSource, ReceiptStatus
+from storage.models import EventSource, Receipt, ReceiptStatus
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +22,6 @@ class CallbackOutcome(StrEnum):
 class CallbackService:
     def __init__(self, receipts: ReceiptService) -> None:
         self.receipts = receipts
-        self.store = receipts.store
 
     async def handle(self, data: str | None, signature: str | None) -> CallbackOutcome:
         if not data or not signature:
@@ -36,16 +36,12 @@ class CallbackService:
         if not isinstance(order_id, str) or not isinstance(public_key, str):
             log.warning("LiqPay callback rejected: no order_id or public_key")
             return CallbackOutcome.REJECTED
-        found = await self.store.receipt_with_settings(order_id)
-        receipt, settings = found if found else (None, None)
-        if receipt is None or settings is None or settings.public_key != public_key:
+        receipt = await self.receipts.repo.by_order_id(order_id)
+        if receipt is None:
             log.warning("LiqPay callback rejected: order or key is not ours")
             return CallbackOutcome.REJECTED
-        if settings.private_key_enc is None:
-            return CallbackOutcome.REJECTED
         try:
-            private_key = self.receipts.private_key(settings.private_key_enc)
-            payload = verify(private_key.get_secret_value(), data, signature, claimed)
+            payload = await self._verified(receipt, public_key, data, signature, claimed)
         except SignatureError as exc:
             log.warning("LiqPay callback rejected for receipt %s: %s", receipt.id, exc)
             return CallbackOutcome.REJECTED
@@ -66,6 +62,23 @@ class CallbackService:
             report.status,
         )
         return CallbackOutcome.APPLIED
+
+    async def _verified(
+        self, receipt: Receipt, public_key: str, data: str, signature: str, claimed: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The payload, once signed with the key pair the receipt's invoice was made with. A
+        remembered pair that fails is read afresh once (the owner may have saved it again)."""
+        for fresh in (False, True):
+            pair = await self.receipts.signing_key(receipt, fresh=fresh)
+            if pair is None or pair[0] != public_key:
+                raise SignatureError("order or key is not ours")
+            try:
+                private_key = self.receipts.private_key(pair[1])
+                return verify(private_key.get_secret_value(), data, signature, claimed)
+            except SignatureError:
+                if fresh:
+                    raise
+        raise AssertionError("unreachable")
 
 
 __all__ = ["CallbackOutcome", "CallbackService", "ReceiptStatus"]

@@ -29,16 +29,17 @@ from services.liqpay import (
 )
 from services.money import from_wire
 from services.notifications import NotificationKind, OutboxSignal, recipients
-from storage.interface import Store
 from storage.models import (
     Channel,
     EventSource,
     Member,
-    NewNotification,
+    NewJob,
     Receipt,
+    ReceiptChanges,
     ReceiptStatus,
     Role,
 )
+from storage.protocols import ReceiptRepository, SettingsRepository, ShopRepository
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,9 @@ ALLOWED: dict[ReceiptStatus, frozenset[ReceiptStatus]] = {
     S.REFUNDED: frozenset(),
 }
 LIQPAY_INVOICE_CHANNELS = frozenset({Channel.EMAIL, Channel.PRIVAT24})
+PENDING = (S.AWAITING, S.DRAFT)  # what /pending lists: unpaid, and drafts left by an outage
 AUDIENCE_TTL = 60.0
+KEY_PAIR_TTL = 60.0
 
 
 def sources_of(target: ReceiptStatus) -> list[ReceiptStatus]:
@@ -111,22 +114,27 @@ class PaymentReport:
 class ReceiptService:
     def __init__(
         self,
-        store: Store,
+        receipts: ReceiptRepository,
+        shop_settings: SettingsRepository,
+        shops: ShopRepository,
         liqpay: LiqPayClient,
         box: SecretBox,
         signal: OutboxSignal,
         clock: Clock = utcnow,
     ) -> None:
-        self.store = store
+        self.repo = receipts
+        self.shop_settings = shop_settings
+        self.shops = shops
         self.liqpay = liqpay
         self.box = box
         self.signal = signal
         self.clock = clock
         self._private_keys: dict[bytes, SecretStr] = {}
+        self._key_pairs: dict[tuple[int, str], tuple[float, bytes]] = {}
         self._audience: dict[int, tuple[float, list[int], set[int]]] = {}
 
     async def credentials(self, shop_id: int) -> Credentials | None:
-        settings = await self.store.get_settings(shop_id)
+        settings = await self.shop_settings.get(shop_id)
         if not settings.public_key or not settings.private_key_enc:
             return None
         try:
@@ -154,10 +162,35 @@ class ReceiptService:
         current = await self.require_credentials(receipt.shop_id)
         if not receipt.public_key or receipt.public_key == current.public_key:
             return current
-        encrypted = await self.store.private_key_for(receipt.shop_id, receipt.public_key)
+        encrypted = await self.key_pair(receipt.shop_id, receipt.public_key)
         if encrypted is None:
             raise NoKeys
         return Credentials(receipt.public_key, self.private_key(encrypted), current.version)
+
+    async def signing_key(
+        self, receipt: Receipt, *, fresh: bool = False
+    ) -> tuple[str, bytes] | None:
+        """The public key and encrypted private key LiqPay signs this receipt's callbacks
+        with: the pair the receipt names, or (a receipt from before pairs were remembered)
+        the shop's current one. `fresh` skips what is remembered."""
+        if receipt.public_key:
+            encrypted = await self.key_pair(receipt.shop_id, receipt.public_key, fresh=fresh)
+            return (receipt.public_key, encrypted) if encrypted is not None else None
+        settings = await self.shop_settings.get(receipt.shop_id)
+        if not settings.public_key or not settings.private_key_enc:
+            return None
+        return settings.public_key, settings.private_key_enc
+
+    async def key_pair(self, shop_id: int, public_key: str, *, fresh: bool = False) -> bytes | None:
+        """A pair the shop has used, remembered for a minute: every callback needs it."""
+        now = time.monotonic()
+        cached = self._key_pairs.get((shop_id, public_key))
+        if cached is not None and cached[0] > now and not fresh:
+            return cached[1]
+        encrypted = await self.shop_settings.key_pair(shop_id, public_key)
+        if encrypted is not None:
+            self._key_pairs[(shop_id, public_key)] = (now + KEY_PAIR_TTL, encrypted)
+        return encrypted
 
     async def audience(self, shop_id: int) -> tuple[list[int], set[int]]:
         """The shop's owners and all its members, remembered for a minute: every payment
@@ -165,22 +198,29 @@ class ReceiptService:
         now = time.monotonic()
         cached = self._audience.get(shop_id)
         if cached is None or cached[0] < now:
-            owners = await self.store.member_ids(shop_id, Role.OWNER)
-            members = set(await self.store.member_ids(shop_id))
+            owners = await self.shops.member_ids(shop_id, Role.OWNER)
+            members = set(await self.shops.member_ids(shop_id))
             cached = self._audience[shop_id] = (now + AUDIENCE_TTL, owners, members)
         return cached[1], cached[2]
 
     async def notifications_for(
         self, receipt: Receipt, kind: str, *, owners_only: bool = False
-    ) -> list[NewNotification]:
+    ) -> list[NewJob]:
         owners, members = await self.audience(receipt.shop_id)
         return recipients(receipt, kind, owners, members, owners_only=owners_only)
 
     async def for_member(self, member: Member, receipt_id: int) -> Receipt | None:
-        receipt = await self.store.get_receipt(receipt_id)
+        receipt = await self.repo.get(receipt_id)
         if receipt is None or not can_access(member, receipt):
             return None
         return receipt
+
+    async def pending(self, member: Member, offset: int, limit: int) -> tuple[list[Receipt], int]:
+        """A page of unpaid receipts, newest first: the shop's for an owner, a cashier's own."""
+        cashier = None if member.is_owner else member.user_id
+        return await self.repo.list_by_status(
+            member.shop_id, PENDING, cashier_id=cashier, offset=offset, limit=limit
+        )
 
     async def move(
         self,
@@ -189,7 +229,7 @@ class ReceiptService:
         source: EventSource,
         *,
         notify: str | None = None,
-        changes: dict[str, Any] | None = None,
+        changes: ReceiptChanges | None = None,
         liqpay_status: str | None = None,
         detail: str | None = None,
     ) -> Receipt | None:
@@ -198,7 +238,7 @@ class ReceiptService:
         if receipt.status not in sources_of(new):
             return None  # a repeat or a stale status: nothing to write (the store re-checks)
         notifications = await self.notifications_for(receipt, notify) if notify else []
-        moved = await self.store.transition(
+        moved = await self.repo.transition(
             receipt.id,
             expected=sources_of(new),
             new=new,
@@ -207,7 +247,7 @@ class ReceiptService:
             changes=changes,
             liqpay_status=liqpay_status,
             detail=detail,
-            notifications=notifications,
+            jobs=notifications,
         )
         if moved is not None and notifications:
             self.signal.notify()
@@ -222,7 +262,7 @@ class ReceiptService:
             report.amount != receipt.amount or (report.currency or "") != receipt.currency
         ):
             await self._flag_mismatch(receipt, report, source)
-            return await self.store.get_receipt(receipt.id) or receipt
+            return await self.repo.get(receipt.id) or receipt
         targets = {
             PaymentState.PAID: S.PAID,
             PaymentState.FAILED: S.FAILED,
@@ -231,22 +271,22 @@ class ReceiptService:
         target = targets.get(state)
         if target is None or receipt.status not in sources_of(target):
             return receipt  # still waiting, a repeat, or older than what we know
-        changes: dict[str, Any] = {}
+        changes = None
         notify = {S.FAILED: NotificationKind.FAILED, S.REFUNDED: NotificationKind.REFUNDED}.get(
             target, NotificationKind.PAID
         )
         if target is S.PAID:
             if receipt.status in (S.EXPIRED, S.CANCELLED):
                 notify = NotificationKind.PAID_LATE
-            changes = {
-                "paid_at": report.paid_at or self.clock(),
-                "payment_id": report.payment_id,
-                "card_mask": report.card_mask,
-            }
+            changes = ReceiptChanges(
+                paid_at=report.paid_at or self.clock(),
+                payment_id=report.payment_id,
+                card_mask=report.card_mask,
+            )
         moved = await self.move(
             receipt, target, source, notify=notify, changes=changes, liqpay_status=report.status
         )
-        return moved or await self.store.get_receipt(receipt.id) or receipt
+        return moved or await self.repo.get(receipt.id) or receipt
 
     async def _flag_mismatch(
         self, receipt: Receipt, report: PaymentReport, source: EventSource
@@ -256,13 +296,13 @@ class ReceiptService:
         notifications = await self.notifications_for(
             receipt, NotificationKind.MISMATCH, owners_only=True
         )
-        if await self.store.flag(
+        if await self.repo.flag(
             receipt.id,
             reason=reason,
             source=source,
             now=self.clock(),
             liqpay_status=report.status,
-            notifications=notifications,
+            jobs=notifications,
         ):
             self.signal.notify()
 
@@ -314,7 +354,7 @@ class ReceiptService:
                 return draft
             if draft.channel in LIQPAY_INVOICE_CHANNELS:
                 await self._cancel_invoice(draft)
-            if await self.store.delete_draft(draft.id):
+            if await self.repo.delete_draft(draft.id):
                 return None
             return draft  # flagged: kept for the owner
         # LiqPay knows the order: the invoice exists. Track it like any other (and redraw
@@ -327,7 +367,7 @@ class ReceiptService:
             liqpay_status=report.status,
         )  # fmt: skip
         if awaiting is None:
-            return await self.store.get_receipt(draft.id)
+            return await self.repo.get(draft.id)
         return await self.apply_report(awaiting, report, EventSource.POLL)
 
     async def _cancel_invoice(self, receipt: Receipt) -> None:

@@ -1,4 +1,10 @@
-"""Background sweep: asks LiqPay about unpaid receipts and expires overdue ones."""
+"""Background sweep: asks LiqPay about unpaid receipts and expires overdue ones.
+
+Each receipt that is polled has one status-check job (services/polling.py). A sweep claims
+the due ones with a lease, so two workers never check one receipt at once and a killed
+worker's checks are taken up again when its lease runs out; after a check the job is
+postponed to the next check time, or finished when the receipt needs no more polling.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +14,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.liqpay import LiqPayError
+from services.polling import CHECK, needs_polling
 from services.receipts import NoKeys, ReceiptService
-from storage.models import EventSource, Receipt, ReceiptStatus
+from services.workers import new_worker_id
+from storage.models import EventSource, Job, Receipt, ReceiptStatus
+from storage.protocols import JobQueue
 
 log = logging.getLogger(__name__)
+
+# Longer than a whole claimed batch takes in the worst case (batch / concurrency checks in a
+# row, each at most a few LiqPay timeouts), so no lease runs out while its check is pending.
+CHECK_LEASE = timedelta(minutes=5)
 
 
 @dataclass
@@ -25,16 +38,21 @@ class Reconciler:
     def __init__(
         self,
         receipts: ReceiptService,
+        jobs: JobQueue,
         interval: float,
         *,
         concurrency: int = 10,
-        batch: int = 200,
+        batch: int = 50,
+        lease: timedelta = CHECK_LEASE,
+        worker_id: str | None = None,
     ) -> None:
         self.receipts = receipts
-        self.store = receipts.store
+        self.jobs = jobs
         self.interval = interval
         self.concurrency = concurrency
-        self.batch = batch
+        self.batch = max(1, batch)
+        self.lease = lease
+        self.worker_id = worker_id or new_worker_id("reconciler")
 
     def next_check(self, receipt: Receipt, now: datetime) -> datetime:
         """Young receipts every interval; older ones less often; never past the expiry."""
@@ -48,39 +66,55 @@ class Reconciler:
         return now + timedelta(seconds=self.interval * (20 if receipt.flagged else 1))
 
     async def sweep(self) -> SweepStats:
-        """Check every receipt due now, oldest-checked first, with bounded concurrency."""
+        """Check every receipt due now, least recently checked first, with bounded
+        concurrency; claims are topped up while earlier checks run."""
         stats = SweepStats()
-        started = self.receipts.clock()
         semaphore = asyncio.Semaphore(self.concurrency)
-
-        async def check(receipt: Receipt) -> None:
-            async with semaphore:
-                await self._check_one(receipt, stats)
-
+        running: set[asyncio.Task[None]] = set()
         seen: set[int] = set()
-        while True:
-            due = [
-                r for r in await self.store.due_for_check(started, self.batch) if r.id not in seen
-            ]
-            if not due:  # (a receipt whose check could not be recorded is not asked twice)
-                return stats
-            seen.update(r.id for r in due)
-            await asyncio.gather(*(check(r) for r in due))
+        exhausted = False
 
-    async def _check_one(self, receipt: Receipt, stats: SweepStats) -> None:
+        async def check(job: Job) -> None:
+            async with semaphore:
+                try:
+                    await self._check_job(job, stats)
+                except Exception:  # the store failed: the job's lease keeps it for later
+                    stats.errors += 1
+                    log.exception("Status check job %s failed", job.id)
+
+        try:
+            while True:
+                if not exhausted and len(running) <= self.batch // 2:
+                    limit = self.batch - len(running)
+                    claimed = await self.jobs.claim(
+                        CHECK, self.worker_id, limit=limit, lease=self.lease,
+                        now=self.receipts.clock(),
+                    )  # fmt: skip
+                    exhausted = len(claimed) < limit
+                    for job in claimed:
+                        if job.id in seen:  # due again within this sweep: for the next one
+                            exhausted = True
+                            await self.jobs.release(job.id, self.worker_id)
+                            continue
+                        seen.add(job.id)
+                        running.add(asyncio.create_task(check(job)))
+                if not running:
+                    return stats
+                _, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if running:  # the store failed mid-sweep: let the checks under way finish
+                await asyncio.gather(*running, return_exceptions=True)
+
+    async def _check_job(self, job: Job, stats: SweepStats) -> None:
         now = self.receipts.clock()
+        receipt = await self.receipts.repo.get(job.receipt_id) if job.receipt_id else None
+        if receipt is None or not needs_polling(receipt, now):
+            await self._settle(job, None, now)
+            return
         stats.checked += 1
         after: Receipt | None = receipt
         try:
-            if receipt.status is ReceiptStatus.DRAFT:
-                after = await self.receipts.settle_draft(receipt)
-            elif receipt.status is not ReceiptStatus.AWAITING:
-                # failed or cancelled, but LiqPay may still take a payment until expiry
-                after = await self.receipts.refresh(receipt, EventSource.POLL)
-            elif receipt.expires_at <= now:
-                after = await self.receipts.expire(receipt)
-            else:
-                after = await self.receipts.refresh(receipt, EventSource.POLL)
+            after = await self._check_one(receipt, now)
             if after is None or after.status is not receipt.status:
                 stats.changed += 1
         except NoKeys:
@@ -92,8 +126,29 @@ class Reconciler:
             stats.errors += 1
             log.exception("Receipt %s: unexpected error while checking", receipt.id)
         finally:
-            if after is not None:
-                await self.store.mark_checked(receipt.id, now, self.next_check(after, now))
+            await self._settle(job, after, now)
+
+    async def _check_one(self, receipt: Receipt, now: datetime) -> Receipt | None:
+        if receipt.status is ReceiptStatus.DRAFT:
+            return await self.receipts.settle_draft(receipt)
+        if receipt.status is not ReceiptStatus.AWAITING:
+            # failed or cancelled, but LiqPay may still take a payment until expiry
+            return await self.receipts.refresh(receipt, EventSource.POLL)
+        if receipt.expires_at <= now:
+            return await self.receipts.expire(receipt)
+        return await self.receipts.refresh(receipt, EventSource.POLL)
+
+    async def _settle(self, job: Job, after: Receipt | None, now: datetime) -> None:
+        """Schedule the next check, or end the job when the receipt needs none. If the store
+        can't record it, the lease keeps the receipt from being asked again until it ends."""
+        try:
+            if after is None or not needs_polling(after, now):
+                await self.jobs.finish(job.id, self.worker_id, now)
+            else:
+                until = self.next_check(after, now)
+                await self.jobs.postpone(job.id, self.worker_id, until=until, error=None)
+        except Exception:
+            log.exception("Receipt %s: the next check could not be scheduled", job.receipt_id)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep every interval until `stop` is set; one failing sweep never ends the loop."""

@@ -21,8 +21,8 @@ from services.liqpay import (
 )
 from services.money import CURRENCIES
 from services.sms import TurboSmsClient
-from storage.interface import Store
-from storage.models import InviteOutcome, Member
+from storage.models import InviteOutcome, Member, SettingsChanges
+from storage.protocols import SettingsRepository, ShopRepository
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +49,16 @@ class KeyCheckResult:
 class ShopService:
     def __init__(
         self,
-        store: Store,
+        shops: ShopRepository,
+        shop_settings: SettingsRepository,
         liqpay: LiqPayClient,
         sms: TurboSmsClient,
         box: SecretBox,
         owner_ids: frozenset[int],
         clock: Clock = utcnow,
     ) -> None:
-        self.store = store
+        self.shops = shops
+        self.shop_settings = shop_settings
         self.liqpay = liqpay
         self.sms = sms
         self.box = box
@@ -72,20 +74,20 @@ class ShopService:
             raise ValueError("empty shop name")
         if not self.may_create_shop(user_id):
             raise PermissionError("not allowed to create a shop")
-        return await self.store.create_shop(user_id, user_name, name, self.clock())
+        return await self.shops.create_shop(user_id, user_name, name, self.clock())
 
     async def create_invite(self, owner: Member) -> str:
         if not owner.is_owner:
             raise PermissionError("only an owner invites")
         token = secrets.token_urlsafe(18)
         now = self.clock()
-        await self.store.create_invite(owner.shop_id, token, owner.user_id, now, now + INVITE_TTL)
+        await self.shops.create_invite(owner.shop_id, token, owner.user_id, now, now + INVITE_TTL)
         return token
 
     async def join(
         self, token: str, user_id: int, user_name: str
     ) -> tuple[InviteOutcome, Member | None]:
-        return await self.store.redeem_invite(token, user_id, user_name, self.clock())
+        return await self.shops.redeem_invite(token, user_id, user_name, self.clock())
 
     async def check_and_save_keys(
         self, owner: Member, public_key: str, private_key: str
@@ -98,7 +100,7 @@ class ShopService:
         for key in (public_key, private_key):
             if not key or len(key) > MAX_KEY_LENGTH or any(ch.isspace() for ch in key):
                 return KeyCheckResult(KeyCheck.MALFORMED)
-        settings = await self.store.get_settings(owner.shop_id)
+        settings = await self.shop_settings.get(owner.shop_id)
         creds = Credentials(public_key, SecretStr(private_key), settings.api_version)
         try:
             await self.liqpay.status(creds, f"keycheck-{secrets.token_hex(12)}")
@@ -108,8 +110,8 @@ class ShopService:
             return KeyCheckResult(KeyCheck.REJECTED, creds.sandbox, exc.err_code)
         else:
             return KeyCheckResult(KeyCheck.REJECTED, creds.sandbox, "unexpected_answer")
-        await self.store.save_keys(
-            owner.shop_id, public_key, self.box.encrypt(private_key), creds.sandbox
+        await self.shop_settings.save_keys(
+            owner.shop_id, public_key, self.box.encrypt(private_key), creds.sandbox, self.clock()
         )
         log.info(
             "Shop %s: LiqPay keys saved (%s)", owner.shop_id, "sandbox" if creds.sandbox else "live"
@@ -119,22 +121,22 @@ class ShopService:
     async def set_lifetime(self, owner: Member, seconds: int) -> None:
         if not MIN_LIFETIME <= seconds <= MAX_LIFETIME:
             raise ValueError("lifetime out of range")
-        await self._update(owner, invoice_lifetime=seconds)
+        await self._update(owner, SettingsChanges(invoice_lifetime=seconds))
 
     async def set_currency(self, owner: Member, currency: str) -> None:
         if currency not in CURRENCIES:
             raise ValueError("unsupported currency")
-        await self._update(owner, currency=currency)
+        await self._update(owner, SettingsChanges(currency=currency))
 
     async def set_api_version(self, owner: Member, version: int) -> None:
         if version not in SUPPORTED_VERSIONS:
             raise ValueError("unsupported API version")
-        await self._update(owner, api_version=version)
+        await self._update(owner, SettingsChanges(api_version=version))
 
-    async def _update(self, owner: Member, **fields: int | str) -> None:
+    async def _update(self, owner: Member, changes: SettingsChanges) -> None:
         if not owner.is_owner:
             raise PermissionError("only an owner changes settings")
-        await self.store.update_settings(owner.shop_id, **fields)
+        await self.shop_settings.update(owner.shop_id, changes)
 
     def seal(self, secret: str) -> str:
         """Encrypt a secret that must wait in a dialog's stored data between two steps."""
@@ -149,7 +151,9 @@ class ShopService:
         if not owner.is_owner:
             raise PermissionError("only an owner sets the SMS gateway")
         await self.sms.balance(token.strip())
-        await self.store.save_sms_gateway(owner.shop_id, self.box.encrypt(token.strip()), sender)
+        await self.shop_settings.save_sms_gateway(
+            owner.shop_id, self.box.encrypt(token.strip()), sender
+        )
 
 
 def parse_lifetime(text: str) -> int | None:

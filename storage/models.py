@@ -243,7 +243,7 @@ class StoreHealth:
 
     engine: str
     schema_version: int
-    jobs_pending: int
+    jobs_pending: int  # due and not leased: the backlog
 
 
 def _assigned(changes: object) -> dict[str, Any]:

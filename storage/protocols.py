@@ -288,7 +288,11 @@ class JobQueue(Protocol):
         moment at least `interval` later. A rate limit shared by every replica."""
         ...
 
-    async def pending_count(self, kind: str | None = None) -> int: ...
+    async def pending_count(
+        self, kind: str | None = None, *, due_at: datetime | None = None
+    ) -> int:
+        """Pending jobs (of one kind); with `due_at`, only those due then and not leased."""
+        ...
 
 
 class DialogRepository(Protocol):
@@ -328,9 +332,10 @@ class Store(Protocol):
     @property
     def dialogs(self) -> DialogRepository: ...
 
-    async def health(self) -> StoreHealth:
-        """Engine name, schema version and how many jobs are pending; raises when the
-        database does not answer."""
+    async def health(self, now: datetime | None = None) -> StoreHealth:
+        """Engine name, schema version and how many pending jobs are due at `now` (not
+        leased; the backlog — jobs scheduled for later would tell the shops' volume), or all
+        pending jobs when `now` is None; raises when the database does not answer."""
         ...
 
     async def close(self) -> None:

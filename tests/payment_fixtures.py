@@ -1,15 +1,13 @@
 """Helpers shared by the payment-tracking tests: a shop with keys, receipts in any state,
-signed LiqPay callbacks, a stand-in for LiqPay's API over aioresponses, and raw reads of
-the outbox (the store has no reader for it)."""
+signed LiqPay callbacks, a stand-in for LiqPay's API over aioresponses, and the
+notification and status-check jobs as the store's job queue holds them."""
 
 from __future__ import annotations
 
 import inspect
-import sqlite3
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,10 +17,19 @@ from aioresponses import CallbackResult, aioresponses
 from services.clock import Clock
 from services.crypto import SecretBox
 from services.liqpay import LiqPayClient, decode_data, encode_data, sign, verify
-from services.notifications import OutboxSignal
+from services.notifications import NOTIFY, OutboxSignal
+from services.polling import CHECK, first_check
 from services.receipts import ReceiptService
-from storage.models import Channel, EventSource, Receipt, ReceiptStatus
-from storage.sqlite import SqliteStore
+from storage.models import (
+    Channel,
+    EventSource,
+    JobState,
+    NewDraft,
+    Receipt,
+    ReceiptStatus,
+    SettingsChanges,
+)
+from storage.protocols import Store
 
 OWNER_ID = 1001
 CASHIER_ID = 2002
@@ -49,7 +56,7 @@ class Shop:
 
 
 async def make_shop(
-    store: SqliteStore,
+    store: Store,
     box: SecretBox,
     now: datetime,
     *,
@@ -58,18 +65,18 @@ async def make_shop(
     cashier_id: int = CASHIER_ID,
 ) -> Shop:
     """A shop with its owner, one cashier who joined by invite, and sandbox LiqPay keys."""
-    owner = await store.create_shop(owner_id, "Owner", "Shop", now)
+    owner = await store.shops.create_shop(owner_id, "Owner", "Shop", now)
     token = f"invite-{uuid.uuid4().hex}"
-    await store.create_invite(owner.shop_id, token, owner_id, now, now + timedelta(days=1))
-    await store.redeem_invite(token, cashier_id, "Cashier", now)
-    await store.save_keys(owner.shop_id, PUBLIC_KEY, box.encrypt(PRIVATE_KEY), True)
+    await store.shops.create_invite(owner.shop_id, token, owner_id, now, now + timedelta(days=1))
+    await store.shops.redeem_invite(token, cashier_id, "Cashier", now)
+    await store.settings.save_keys(owner.shop_id, PUBLIC_KEY, box.encrypt(PRIVATE_KEY), True, now)
     if version != 3:
-        await store.update_settings(owner.shop_id, api_version=version)
+        await store.settings.update(owner.shop_id, SettingsChanges(api_version=version))
     return Shop(owner.shop_id, owner_id, cashier_id)
 
 
 async def make_receipt(
-    store: SqliteStore,
+    store: Store,
     shop: Shop,
     now: datetime,
     *,
@@ -81,14 +88,15 @@ async def make_receipt(
     lifetime: timedelta = timedelta(days=1),
     created_at: datetime | None = None,
 ) -> Receipt:
-    """A receipt of the cashier's, moved from draft to `status` through real transitions."""
+    """A receipt of the cashier's, moved from draft to `status` through real transitions,
+    with its status-check job as the invoice service makes it."""
     created = created_at or now
     if contact is None and channel is Channel.EMAIL:
         contact = "buyer@example.com"
     if contact is None and channel in (Channel.PRIVAT24, Channel.SMS):
         contact = "380950000001"
     tag = uuid.uuid4().hex[:12]
-    receipt, _ = await store.create_draft(
+    draft = NewDraft(
         shop_id=shop.shop_id,
         cashier_id=shop.cashier_id,
         amount=amount,
@@ -97,11 +105,11 @@ async def make_receipt(
         channel=channel,
         contact=contact,
         idempotency_key=f"key-{tag}",
-        order_id=lambda n: f"{shop.shop_id}-{n}-{tag}",
+        order_id=f"{shop.shop_id}-{tag}",
         expires_at=created + lifetime,
-        now=created,
         public_key=PUBLIC_KEY,
     )
+    receipt, _ = await store.receipts.create_draft(draft, created, [first_check()])
     path = {
         S.DRAFT: [],
         S.AWAITING: [S.AWAITING],
@@ -112,7 +120,7 @@ async def make_receipt(
         S.REFUNDED: [S.AWAITING, S.PAID, S.REFUNDED],
     }[status]
     for step in path:
-        moved = await store.transition(
+        moved = await store.receipts.transition(
             receipt.id,
             expected=[receipt.status],
             new=step,
@@ -125,14 +133,16 @@ async def make_receipt(
 
 
 def make_service(
-    store: SqliteStore,
+    store: Store,
     session: aiohttp.ClientSession,
     box: SecretBox,
     clock: Clock,
     signal: OutboxSignal | None = None,
 ) -> ReceiptService:
     client = LiqPayClient(session, API_URL, retry_delay=0)
-    return ReceiptService(store, client, box, signal or OutboxSignal(), clock)
+    return ReceiptService(
+        store.receipts, store.settings, store.shops, client, box, signal or OutboxSignal(), clock
+    )
 
 
 def payment_payload(
@@ -177,26 +187,28 @@ def signed_form(
     return {"data": data, "signature": sign(private_key, data, hash_version)}
 
 
-def outbox_rows(db_path: Path, receipt_id: int | None = None) -> list[dict[str, Any]]:
-    """Committed outbox rows, read over a separate connection."""
-    with sqlite3.connect(db_path) as conn:
-        conn.row_factory = sqlite3.Row
-        if receipt_id is None:
-            rows = conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
-        else:
-            rows = conn.execute(
-                "SELECT * FROM outbox WHERE receipt_id = ? ORDER BY id", (receipt_id,)
-            ).fetchall()
-    return [dict(r) for r in rows]
+async def outbox_rows(store: Store, receipt_id: int | None = None) -> list[dict[str, Any]]:
+    """The notification jobs (of one receipt), oldest first, as plain dicts."""
+    return [
+        {
+            "id": job.id,
+            "chat_id": job.payload["chat_id"],
+            "kind": job.payload["kind"],
+            "receipt_id": job.receipt_id,
+            "state": job.state.value,
+            "attempts": job.attempts,
+            "last_error": job.last_error,
+            "run_at": job.run_at,
+            "finished_at": job.finished_at,
+        }
+        for job in await store.jobs.find(kind=NOTIFY, receipt_id=receipt_id)
+    ]
 
 
-def next_check_at(db_path: Path, receipt_id: int) -> float:
-    with sqlite3.connect(db_path) as conn:
-        row = conn.execute(
-            "SELECT next_check_at FROM receipts WHERE id = ?", (receipt_id,)
-        ).fetchone()
-    assert row is not None
-    return float(row[0])
+async def next_check_at(store: Store, receipt_id: int) -> datetime:
+    """When the receipt's status-check job is due next."""
+    [job] = await store.jobs.find(kind=CHECK, receipt_id=receipt_id, state=JobState.PENDING)
+    return job.run_at
 
 
 _NEEDS_STREAM_WRITER = "stream_writer" in inspect.signature(aiohttp.ClientResponse).parameters

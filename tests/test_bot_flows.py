@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from storage.models import SettingsChanges
 from tests.bot_fixtures import (
     CASHIER,
     LIQPAY_REQUEST,
@@ -40,7 +41,7 @@ async def test_owner_creates_shop_and_sets_keys(world: BotWorld) -> None:
     world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(NOT_FOUND))
     replies = await world.say(OWNER, "sandbox_privatekey123")
     assert all("sandbox_privatekey123" not in r for r in world.session.texts()), replies
-    settings = await world.services.store.get_settings(1)
+    settings = await world.services.store.settings.get(1)
     assert settings.public_key == "sandbox_i000000001"
     print("\n".join(world.session.texts()))
 
@@ -148,7 +149,7 @@ async def test_check_status_paid_and_cancel(world: BotWorld) -> None:
     world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(paid))
     replies = await world.press(OWNER, "Check status")
     assert any("Paid" in r and "424242*42" in r for r in replies), replies
-    receipt = await world.services.store.get_receipt(1)
+    receipt = await world.services.store.receipts.get(1)
     assert receipt is not None and receipt.status.value == "paid"
     replies = await world.say(OWNER, "/pending")
     assert "Nothing" in replies[-1]
@@ -168,14 +169,14 @@ async def test_liqpay_down_keeps_draft_and_retry_makes_one_invoice(world: BotWor
     replies = await issue(world, OWNER, "E-mail", "a@example.com", {"status": 503, "body": "x"})
     assert any("not answering" in r for r in replies), replies
     assert any("Retry" in b.text for b in _buttons(world)), "retry button"
-    receipt = await world.services.store.get_receipt(1)
+    receipt = await world.services.store.receipts.get(1)
     assert receipt is not None and receipt.status.value == "draft"
     world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(NOT_FOUND))  # status: not there
     world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(INVOICE_OK))
     replies = await world.press(OWNER, "Retry")
     sends = [r for r in world.liqpay_requests() if r["action"] == "invoice_send"]
     assert len(sends) == 2 and sends[0]["order_id"] == sends[1]["order_id"]
-    receipt = await world.services.store.get_receipt(1)
+    receipt = await world.services.store.receipts.get(1)
     assert receipt is not None and receipt.status.value == "awaiting"
 
 
@@ -209,7 +210,7 @@ async def test_roles_and_isolation(world: BotWorld) -> None:
     replies = await world.press_data(other, ReceiptAction(action="cancel_yes", id=1).pack())
     assert replies == ["Receipt not found."]
     assert not [r for r in world.liqpay_requests() if r["action"] == "invoice_cancel"]
-    receipt = await world.services.store.get_receipt(1)
+    receipt = await world.services.store.receipts.get(1)
     assert receipt is not None and receipt.status.value == "awaiting"
 
 
@@ -225,7 +226,7 @@ async def test_rejected_keys_are_not_saved(world: BotWorld) -> None:
     )
     replies = await world.say(OWNER, "wrongprivate")
     assert any("invalid_signature" in r for r in replies), replies
-    settings = await world.services.store.get_settings(1)
+    settings = await world.services.store.settings.get(1)
     assert settings.public_key is None
 
 
@@ -275,9 +276,9 @@ async def test_an_old_confirm_does_not_issue_the_newer_dialog(world: BotWorld) -
     old_confirm, new_confirm = _all_button_data(world, "Confirm")
     replies = await world.press_data(OWNER, old_confirm)
     assert "out of date" in world.session.requests[-1].text
-    assert await world.services.store.get_receipt(1) is None
+    assert await world.services.store.receipts.get(1) is None
     replies = await world.press_data(OWNER, new_confirm)
-    receipt = await world.services.store.get_receipt(1)
+    receipt = await world.services.store.receipts.get(1)
     assert receipt is not None and receipt.amount == 500000, replies
 
 
@@ -287,7 +288,7 @@ async def test_currency_changed_meanwhile_makes_nothing(world: BotWorld) -> None
     await world.say(OWNER, "100")
     await world.press(OWNER, "Skip")
     await world.press(OWNER, "Link")
-    await world.services.store.update_settings(1, currency="USD")
+    await world.services.store.settings.update(1, SettingsChanges(currency="USD"))
     replies = await world.press(OWNER, "Confirm")
     assert any("USD" in r and "Nothing was made" in r for r in replies), replies
-    assert await world.services.store.get_receipt(1) is None
+    assert await world.services.store.receipts.get(1) is None

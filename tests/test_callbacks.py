@@ -7,7 +7,7 @@ import base64
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -21,9 +21,11 @@ from bot.web import MAX_CALLBACK_BYTES, build_web_app
 from services.crypto import SecretBox
 from services.liqpay import encode_data, sign
 from services.payments import CallbackService
+from services.polling import CHECK
 from services.settings import CALLBACK_PATH
 from storage.models import Channel, EventSource, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
+from storage.sqlite.migrations import MIGRATIONS
 from tests.conftest import FakeClock
 from tests.payment_fixtures import (
     PRIVATE_KEY,
@@ -52,7 +54,7 @@ class Env:
         return resp.status, await resp.json()
 
     async def receipt(self, receipt_id: int) -> Receipt:
-        found = await self.store.get_receipt(receipt_id)
+        found = await self.store.receipts.get(receipt_id)
         assert found is not None
         return found
 
@@ -60,8 +62,8 @@ class Env:
         """Everything a callback could change about a receipt."""
         return (
             await self.receipt(receipt_id),
-            await self.store.events(receipt_id),
-            outbox_rows(self.db_path),
+            await self.store.receipts.events(receipt_id),
+            await outbox_rows(self.store),
         )
 
 
@@ -115,13 +117,13 @@ async def assert_paid_by_callback(env: Env, receipt: Receipt, version: int) -> N
     assert paid.payment_id == "987654321"
     assert paid.card_mask == "424242*42"
     assert paid.liqpay_status == "success"
-    last = (await env.store.events(receipt.id))[-1]
+    last = (await env.store.receipts.events(receipt.id))[-1]
     assert (last.source, last.from_status, last.to_status) == (
         EventSource.CALLBACK,
         S.AWAITING,
         S.PAID,
     )
-    rows = outbox_rows(env.db_path, receipt.id)
+    rows = await outbox_rows(env.store, receipt.id)
     assert kinds_by_chat(rows) == {(env.shop.cashier_id, "paid"), (env.shop.owner_id, "paid")}
     assert all(r["state"] == "pending" for r in rows)
 
@@ -137,15 +139,23 @@ async def test_genuine_v7_sha3_success_marks_paid_and_notifies(env7: Env) -> Non
 
 
 async def test_healthz_reports_the_store_without_business_volume(env: Env) -> None:
-    await awaiting(env)
+    receipt = await awaiting(env)
+    # As after a sweep: the receipt's next status check is scheduled for later.
+    [check] = await env.store.jobs.claim(
+        CHECK, "sweeper", limit=1, lease=timedelta(minutes=1), now=env.clock()
+    )
+    assert check.receipt_id == receipt.id
+    later = datetime.now(UTC) + timedelta(hours=1)
+    await env.store.jobs.postpone(check.id, "sweeper", until=later, error=None)
     resp = await env.client.get("/healthz")
     assert resp.status == 200
     body = await resp.json()
     assert body == {
         "status": "ok",
         "database": "ok",
-        "schema_version": 1,
-        "notifications_pending": 0,
+        "engine": "sqlite",
+        "schema_version": len(MIGRATIONS),
+        "jobs_pending": 0,  # work due now; an open receipt's later check is not counted
     }
 
 
@@ -298,7 +308,7 @@ async def test_duplicate_callback_changes_nothing_more(env: Env) -> None:
 
     assert await env.post(form) == (200, {"result": "unchanged"})
     assert await env.snapshot(receipt.id) == after_first
-    assert len(outbox_rows(env.db_path, receipt.id)) == 2
+    assert len(await outbox_rows(env.store, receipt.id)) == 2
 
 
 async def test_concurrent_duplicates_apply_once(env: Env) -> None:
@@ -306,9 +316,9 @@ async def test_concurrent_duplicates_apply_once(env: Env) -> None:
     form = signed_form(payment_payload(receipt))
     results = await asyncio.gather(*(env.post(form) for _ in range(5)))
     assert [status for status, _ in results] == [200] * 5
-    paid_events = [e for e in await env.store.events(receipt.id) if e.to_status is S.PAID]
+    paid_events = [e for e in await env.store.receipts.events(receipt.id) if e.to_status is S.PAID]
     assert len(paid_events) == 1
-    assert len(outbox_rows(env.db_path, receipt.id)) == 2
+    assert len(await outbox_rows(env.store, receipt.id)) == 2
 
 
 @pytest.mark.parametrize("late_status", ["processing", "invoice_wait", "failure", "error"])
@@ -329,7 +339,7 @@ async def test_failure_before_success_fails_then_money_wins(env: Env) -> None:
     assert (await env.receipt(receipt.id)).status is S.FAILED
     assert (await env.post(signed_form(payment_payload(receipt))))[0] == 200
     assert (await env.receipt(receipt.id)).status is S.PAID
-    kinds = [r["kind"] for r in outbox_rows(env.db_path, receipt.id)]
+    kinds = [r["kind"] for r in await outbox_rows(env.store, receipt.id)]
     assert kinds.count("failed") == 2
     assert kinds.count("paid") == 2  # a retry after a declined card is an ordinary payment
 
@@ -341,13 +351,13 @@ async def test_reversed_after_paid_is_refunded(env: Env) -> None:
     assert (status, body) == (200, {"result": "applied"})
     refunded = await env.receipt(receipt.id)
     assert refunded.status is S.REFUNDED
-    last = (await env.store.events(receipt.id))[-1]
+    last = (await env.store.receipts.events(receipt.id))[-1]
     assert (last.from_status, last.to_status, last.source) == (
         S.PAID,
         S.REFUNDED,
         EventSource.CALLBACK,
     )
-    refunds = [r for r in outbox_rows(env.db_path, receipt.id) if r["kind"] == "refunded"]
+    refunds = [r for r in await outbox_rows(env.store, receipt.id) if r["kind"] == "refunded"]
     assert {r["chat_id"] for r in refunds} == {env.shop.cashier_id, env.shop.owner_id}
 
 
@@ -368,7 +378,7 @@ async def test_late_payment_of_a_closed_receipt(env: Env, closed: ReceiptStatus)
     paid = await env.receipt(receipt.id)
     assert paid.status is S.PAID
     assert paid.payment_id == "987654321"
-    rows = outbox_rows(env.db_path, receipt.id)
+    rows = await outbox_rows(env.store, receipt.id)
     assert kinds_by_chat(rows) == {
         (env.shop.cashier_id, "paid_late"),
         (env.shop.owner_id, "paid_late"),
@@ -393,12 +403,12 @@ async def test_mismatch_is_flagged_not_paid(env: Env, amount: float, currency: s
     assert flagged.paid_at is None
     assert flagged.flagged is not None
     assert "987654321" in flagged.flagged
-    rows = outbox_rows(env.db_path, receipt.id)
+    rows = await outbox_rows(env.store, receipt.id)
     assert kinds_by_chat(rows) == {(env.shop.owner_id, "mismatch")}
 
     # LiqPay repeats the callback: no second alert
     assert await env.post(signed_form(payload)) == (200, {"result": "unchanged"})
-    assert len(outbox_rows(env.db_path, receipt.id)) == 1
+    assert len(await outbox_rows(env.store, receipt.id)) == 1
     assert (await env.receipt(receipt.id)).status is S.AWAITING
 
 
@@ -441,7 +451,9 @@ async def test_old_invoices_are_checked_with_the_keys_they_were_made_with(
     env: Env, box: SecretBox
 ) -> None:
     receipt = await awaiting(env)
-    await env.store.save_keys(env.shop.shop_id, "sandbox_i999", box.encrypt("new-private"), True)
+    await env.store.settings.save_keys(
+        env.shop.shop_id, "sandbox_i999", box.encrypt("new-private"), True, env.clock()
+    )
 
     forged = payment_payload(receipt, public_key="sandbox_i999")
     status, _ = await env.post(signed_form(forged, private_key="new-private"))
@@ -455,7 +467,7 @@ async def test_old_invoices_are_checked_with_the_keys_they_were_made_with(
 
 async def test_a_removed_cashier_is_no_longer_told(env: Env) -> None:
     receipt = await awaiting(env)
-    await env.store.remove_cashier(env.shop.shop_id, env.shop.cashier_id)
+    await env.store.shops.remove_cashier(env.shop.shop_id, env.shop.cashier_id)
     status, _ = await env.post(signed_form(payment_payload(receipt)))
     assert status == 200
-    assert kinds_by_chat(outbox_rows(env.db_path, receipt.id)) == {(env.shop.owner_id, "paid")}
+    assert kinds_by_chat(await outbox_rows(env.store, receipt.id)) == {(env.shop.owner_id, "paid")}

@@ -26,7 +26,7 @@ from bot.texts import notification, receipt_card
 from services.crypto import SecretBox
 from services.notifications import OutboxSignal, recipients
 from services.receipts import PaymentReport
-from storage.models import EventSource, NewNotification, Receipt, ReceiptStatus, Role
+from storage.models import EventSource, NewJob, Receipt, ReceiptChanges, ReceiptStatus, Role
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.payment_fixtures import (
@@ -136,33 +136,40 @@ async def shop(store: SqliteStore, box: SecretBox, clock: FakeClock) -> Shop:
     return await make_shop(store, box, clock())
 
 
-def sender(store: SqliteStore, bot: Bot, clock: FakeClock) -> OutboxSender:
-    return OutboxSender(store, bot, OutboxSignal(), clock, per_chat_interval=0, global_rate=10_000)
+def sender(
+    store: SqliteStore, bot: Bot, clock: FakeClock, signal: OutboxSignal | None = None, **kw: Any
+) -> OutboxSender:
+    """A sender over the store; unpaced unless told otherwise."""
+    kw.setdefault("per_chat_interval", 0)
+    kw.setdefault("global_rate", 10_000)
+    return OutboxSender(
+        store.jobs, store.receipts, store.users, bot, signal or OutboxSignal(), clock, **kw
+    )
 
 
 async def paid(store: SqliteStore, shop: Shop, clock: FakeClock, **kwargs: Any) -> Receipt:
     """A receipt that just got paid: outbox rows for its cashier and every owner."""
     receipt = await make_receipt(store, shop, clock(), **kwargs)
-    moved = await store.transition(
+    moved = await store.receipts.transition(
         receipt.id,
         expected=[S.AWAITING],
         new=S.PAID,
         source=EventSource.CALLBACK,
         now=clock(),
-        changes={"paid_at": clock(), "payment_id": "1", "card_mask": "424242*42"},
-        notifications=await _recipients(store, receipt, "paid"),
+        changes=ReceiptChanges(paid_at=clock(), payment_id="1", card_mask="424242*42"),
+        jobs=await _recipients(store, receipt, "paid"),
     )
     assert moved is not None
     return moved
 
 
-async def _recipients(store: SqliteStore, receipt: Receipt, kind: str) -> list[NewNotification]:
-    owners = await store.member_ids(receipt.shop_id, Role.OWNER)
-    return recipients(receipt, kind, owners, await store.member_ids(receipt.shop_id))
+async def _recipients(store: SqliteStore, receipt: Receipt, kind: str) -> list[NewJob]:
+    owners = await store.shops.member_ids(receipt.shop_id, Role.OWNER)
+    return recipients(receipt, kind, owners, await store.shops.member_ids(receipt.shop_id))
 
 
-def states(db_path: Path) -> list[tuple[int, str, str]]:
-    return [(r["chat_id"], r["kind"], r["state"]) for r in outbox_rows(db_path)]
+async def states(store: SqliteStore) -> list[tuple[int, str, str]]:
+    return [(r["chat_id"], r["kind"], r["state"]) for r in await outbox_rows(store)]
 
 
 async def test_sends_each_notification_once_in_order(
@@ -180,11 +187,11 @@ async def test_sends_each_notification_once_in_order(
 
     text = notification("paid", receipt, DEFAULT_LOCALE)
     assert session.sent() == [(shop.cashier_id, text), (shop.owner_id, text)]
-    assert states(db_path) == [
-        (shop.cashier_id, "paid", "sent"),
-        (shop.owner_id, "paid", "sent"),
+    assert await states(store) == [
+        (shop.cashier_id, "paid", "done"),
+        (shop.owner_id, "paid", "done"),
     ]
-    assert all(r["sent_at"] == clock().timestamp() for r in outbox_rows(db_path))
+    assert all(r["finished_at"] == clock() for r in await outbox_rows(store))
     assert "250,50" in text
 
     assert await outbox.drain() is False
@@ -211,12 +218,12 @@ async def test_outbox_survives_a_crash_before_sending(
     try:
         await sender(second, bot, clock).drain()
         await sender(second, bot, clock).drain()  # yet another restart
+        assert [state for _, _, state in await states(second)] == ["done", "done"]
     finally:
         await second.close()
 
     text = notification("paid", after, DEFAULT_LOCALE)
     assert session.sent() == [(shop.cashier_id, text), (shop.owner_id, text)]
-    assert [state for _, _, state in states(db_path)] == ["sent", "sent"]
 
 
 async def test_retry_after_postpones_until_telegram_allows(
@@ -237,11 +244,11 @@ async def test_retry_after_postpones_until_telegram_allows(
     await outbox.drain()
 
     assert len(session.requests) == 1
-    [row] = outbox_rows(db_path)
+    [row] = await outbox_rows(store)
     assert row["state"] == "pending"
     assert row["attempts"] == 1
     assert row["last_error"] == "retry_after"
-    assert row["next_attempt_at"] == (clock() + timedelta(seconds=1)).timestamp()
+    assert row["run_at"] == clock() + timedelta(seconds=1)
 
     clock.advance(seconds=0.5)
     await outbox.drain()
@@ -251,7 +258,7 @@ async def test_retry_after_postpones_until_telegram_allows(
     await outbox.drain()
     await outbox.drain()
     assert len(session.sent()) == 2
-    assert [state for _, _, state in states(db_path)] == ["sent"]
+    assert [state for _, _, state in await states(store)] == ["done"]
 
 
 async def test_blocked_user_is_dropped_and_others_still_get_theirs(
@@ -270,11 +277,11 @@ async def test_blocked_user_is_dropped_and_others_still_get_theirs(
     await sender(store, bot, clock).drain()
 
     assert [chat for chat, _ in session.sent()] == [shop.cashier_id, shop.owner_id]
-    assert states(db_path) == [
+    assert await states(store) == [
         (shop.cashier_id, "paid", "dead"),
-        (shop.owner_id, "paid", "sent"),
+        (shop.owner_id, "paid", "done"),
     ]
-    dead = outbox_rows(db_path)[0]
+    dead = (await outbox_rows(store))[0]
     assert "blocked" in dead["last_error"]
     assert any(
         str(shop.cashier_id) in r.getMessage() and "blocked" in r.getMessage()
@@ -301,13 +308,13 @@ async def test_network_error_is_retried_later_and_never_duplicated(
 
     await outbox.drain()
 
-    [row] = outbox_rows(db_path)
+    [row] = await outbox_rows(store)
     assert (row["state"], row["attempts"], row["last_error"]) == (
         "pending",
         1,
         "TelegramNetworkError",
     )
-    assert row["next_attempt_at"] > clock().timestamp()
+    assert row["run_at"] > clock()
     await outbox.drain()
     assert len(session.requests) == 1
 
@@ -317,7 +324,7 @@ async def test_network_error_is_retried_later_and_never_duplicated(
     await outbox.drain()
 
     assert len(session.requests) == 2  # the failed try and one successful send
-    assert [state for _, _, state in states(db_path)] == ["sent"]
+    assert [state for _, _, state in await states(store)] == ["done"]
 
 
 async def test_postponed_item_holds_back_later_ones_for_its_chat_only(
@@ -340,7 +347,7 @@ async def test_postponed_item_holds_back_later_ones_for_its_chat_only(
         (shop.owner_id, notification("paid", first, DEFAULT_LOCALE)),
         (shop.owner_id, notification("paid", second, DEFAULT_LOCALE)),
     ]
-    assert [state for _, _, state in states(db_path)] == ["pending", "sent", "pending", "sent"]
+    assert [state for _, _, state in await states(store)] == ["pending", "done", "pending", "done"]
 
     await outbox.drain()  # the cashier's first is not due yet: the second still waits
     assert len(session.requests) == 3
@@ -351,7 +358,7 @@ async def test_postponed_item_holds_back_later_ones_for_its_chat_only(
         (shop.cashier_id, notification("paid", first, DEFAULT_LOCALE)),
         (shop.cashier_id, notification("paid", second, DEFAULT_LOCALE)),
     ]
-    assert [state for _, _, state in states(db_path)] == ["sent"] * 4
+    assert [state for _, _, state in await states(store)] == ["done"] * 4
 
 
 async def test_card_notification_edits_the_stored_card(
@@ -363,17 +370,17 @@ async def test_card_notification_edits_the_stored_card(
     session: RecordingSession,
 ) -> None:
     receipt = await make_receipt(store, shop, clock())
-    await store.set_card_message(receipt.id, shop.cashier_id, 555)
-    card_receipt = await store.get_receipt(receipt.id)
+    await store.receipts.set_card_message(receipt.id, shop.cashier_id, 555)
+    card_receipt = await store.receipts.get(receipt.id)
     assert card_receipt is not None
-    moved = await store.transition(
+    moved = await store.receipts.transition(
         receipt.id,
         expected=[S.AWAITING],
         new=S.PAID,
         source=EventSource.POLL,
         now=clock(),
-        changes={"paid_at": clock(), "payment_id": "9", "card_mask": "5168*12"},
-        notifications=await _recipients(store, card_receipt, "paid"),
+        changes=ReceiptChanges(paid_at=clock(), payment_id="9", card_mask="5168*12"),
+        jobs=await _recipients(store, card_receipt, "paid"),
     )
     assert moved is not None
 
@@ -385,10 +392,10 @@ async def test_card_notification_edits_the_stored_card(
     assert (edit.chat_id, edit.message_id) == (shop.cashier_id, 555)
     assert edit.text == receipt_card(moved, DEFAULT_LOCALE)
     assert "5168*12" in edit.text  # the card shows the payment
-    assert states(db_path) == [
-        (shop.cashier_id, "paid", "sent"),
-        (shop.owner_id, "paid", "sent"),
-        (shop.cashier_id, "card", "sent"),
+    assert await states(store) == [
+        (shop.cashier_id, "paid", "done"),
+        (shop.owner_id, "paid", "done"),
+        (shop.cashier_id, "card", "done"),
     ]
 
 
@@ -402,7 +409,7 @@ async def test_card_not_modified_counts_as_sent(
 ) -> None:
     owner_only = Shop(shop.shop_id, shop.owner_id, shop.owner_id)
     receipt = await make_receipt(store, owner_only, clock())
-    await store.set_card_message(receipt.id, shop.owner_id, 556)
+    await store.receipts.set_card_message(receipt.id, shop.owner_id, 556)
     await paid_existing(store, receipt.id, clock)
     session.queue(
         shop.owner_id,
@@ -417,7 +424,7 @@ async def test_card_not_modified_counts_as_sent(
     await sender(store, bot, clock).drain()
 
     assert [type(m) for m in session.requests] == [SendMessage, EditMessageText]
-    assert states(db_path) == [(shop.owner_id, "paid", "sent"), (shop.owner_id, "card", "sent")]
+    assert await states(store) == [(shop.owner_id, "paid", "done"), (shop.owner_id, "card", "done")]
 
 
 async def test_card_that_can_not_be_edited_is_dropped(
@@ -430,7 +437,7 @@ async def test_card_that_can_not_be_edited_is_dropped(
 ) -> None:
     owner_only = Shop(shop.shop_id, shop.owner_id, shop.owner_id)
     receipt = await make_receipt(store, owner_only, clock())
-    await store.set_card_message(receipt.id, shop.owner_id, 557)
+    await store.receipts.set_card_message(receipt.id, shop.owner_id, 557)
     await paid_existing(store, receipt.id, clock)
     session.queue(
         shop.owner_id,
@@ -444,19 +451,19 @@ async def test_card_that_can_not_be_edited_is_dropped(
     await outbox.drain()
 
     assert len(session.requests) == 2
-    assert states(db_path) == [(shop.owner_id, "paid", "sent"), (shop.owner_id, "card", "dead")]
+    assert await states(store) == [(shop.owner_id, "paid", "done"), (shop.owner_id, "card", "dead")]
 
 
 async def paid_existing(store: SqliteStore, receipt_id: int, clock: FakeClock) -> Receipt:
-    receipt = await store.get_receipt(receipt_id)
+    receipt = await store.receipts.get(receipt_id)
     assert receipt is not None
-    moved = await store.transition(
+    moved = await store.receipts.transition(
         receipt_id,
         expected=[S.AWAITING],
         new=S.PAID,
         source=EventSource.CALLBACK,
         now=clock(),
-        notifications=await _recipients(store, receipt, "paid"),
+        jobs=await _recipients(store, receipt, "paid"),
     )
     assert moved is not None
     return moved
@@ -474,13 +481,13 @@ async def test_pacing_holds_a_second_message_to_the_same_chat(
     it held the rest back (the run loop comes back for them)."""
     await paid(store, shop, clock)
     await paid(store, shop, clock)
-    outbox = OutboxSender(store, bot, OutboxSignal(), clock, per_chat_interval=3600)
+    outbox = sender(store, bot, clock, per_chat_interval=3600, global_rate=30)
 
     busy = await outbox.drain()
 
     assert busy is True
     assert [chat for chat, _ in session.sent()] == [shop.cashier_id, shop.owner_id]
-    assert [state for _, _, state in states(db_path)] == ["sent", "sent", "pending", "pending"]
+    assert [state for _, _, state in await states(store)] == ["done", "done", "pending", "pending"]
 
 
 async def test_run_drains_when_signalled(
@@ -492,7 +499,7 @@ async def test_run_drains_when_signalled(
     session: RecordingSession,
 ) -> None:
     signal = OutboxSignal()
-    outbox = OutboxSender(store, bot, signal, clock, per_chat_interval=0, global_rate=10_000)
+    outbox = sender(store, bot, clock, signal)
     stop = asyncio.Event()
     task = asyncio.create_task(outbox.run(stop))
     await paid(store, shop, clock)
@@ -505,7 +512,7 @@ async def test_run_drains_when_signalled(
     signal.notify()
     async with asyncio.timeout(30):
         await task
-    assert [state for _, _, state in states(db_path)] == ["sent", "sent"]
+    assert [state for _, _, state in await states(store)] == ["done", "done"]
 
 
 async def test_a_bot_wide_refusal_postpones_instead_of_dropping(
@@ -516,10 +523,10 @@ async def test_a_bot_wide_refusal_postpones_instead_of_dropping(
     session.queue(shop.cashier_id, telegram_error(401, "Unauthorized"))
     session.queue(shop.owner_id, telegram_error(401, "Unauthorized"))
     await sender(store, bot, clock).drain()
-    assert [state for _, _, state in states(db_path)] == ["pending", "pending"]
+    assert [state for _, _, state in await states(store)] == ["pending", "pending"]
     clock.advance(minutes=5)  # the token is fixed
     await sender(store, bot, clock).drain()
-    assert [state for _, _, state in states(db_path)] == ["sent", "sent"]
+    assert [state for _, _, state in await states(store)] == ["done", "done"]
 
 
 async def test_a_failed_mark_does_not_send_the_message_again(
@@ -528,15 +535,15 @@ async def test_a_failed_mark_does_not_send_the_message_again(
 ) -> None:  # fmt: skip
     await paid(store, shop, clock)
     outbox = sender(store, bot, clock)
-    real_mark = store.mark_sent
+    real_finish = store.jobs.finish
 
-    async def disk_full(item_id: int, now: Any) -> None:
+    async def disk_full(*args: Any, **kwargs: Any) -> bool:
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(store, "mark_sent", disk_full)
+    monkeypatch.setattr(store.jobs, "finish", disk_full)
     with pytest.raises(sqlite3.OperationalError):
         await outbox.drain()
-    monkeypatch.setattr(store, "mark_sent", real_mark)
+    monkeypatch.setattr(store.jobs, "finish", real_finish)
     await outbox.drain()
     assert [chat for chat, _ in session.sent()] == [shop.cashier_id, shop.owner_id]
-    assert [state for _, _, state in states(db_path)] == ["sent", "sent"]
+    assert [state for _, _, state in await states(store)] == ["done", "done"]

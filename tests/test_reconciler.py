@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -13,9 +13,10 @@ import pytest
 from aioresponses import aioresponses
 
 from services.crypto import SecretBox
+from services.polling import CHECK
 from services.receipts import ReceiptService
 from services.reconciler import Reconciler, SweepStats
-from storage.models import Channel, EventSource, Receipt, ReceiptStatus
+from storage.models import Channel, EventSource, Job, JobState, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.payment_fixtures import (
@@ -42,17 +43,26 @@ class Env:
     db_path: Path
 
     def reconciler(self, **kwargs: int) -> Reconciler:
-        return Reconciler(self.receipts, INTERVAL, **kwargs)
+        return Reconciler(self.receipts, self.store.jobs, INTERVAL, **kwargs)
 
     async def receipt(self, **kwargs: object) -> Receipt:
         return await make_receipt(self.store, self.shop, self.clock(), **kwargs)  # type: ignore[arg-type]
 
     async def reload(self, receipt: Receipt) -> Receipt | None:
-        return await self.store.get_receipt(receipt.id)
+        return await self.store.receipts.get(receipt.id)
 
     async def sweep(self, reconciler: Reconciler | None = None) -> SweepStats:
         async with asyncio.timeout(30):  # a sweep that never ends fails instead of hanging
             return await (reconciler or self.reconciler()).sweep()
+
+    async def check_job(self, receipt: Receipt) -> Job:
+        [job] = await self.store.jobs.find(kind=CHECK, receipt_id=receipt.id)
+        return job
+
+    async def due(self, at: datetime) -> list[int]:
+        """The receipts whose status check is due at `at` (read only: nothing is claimed)."""
+        jobs = await self.store.jobs.find(kind=CHECK, state=JobState.PENDING)
+        return [j.receipt_id for j in jobs if j.run_at <= at and not j.leased(at)]  # type: ignore[misc]
 
 
 @pytest.fixture
@@ -78,13 +88,13 @@ async def test_paid_at_liqpay_is_marked_paid_by_poll(env: Env) -> None:
     assert paid.status is S.PAID
     assert paid.payment_id == "987654321"
     assert paid.card_mask == "424242*42"
-    last = (await env.store.events(receipt.id))[-1]
+    last = (await env.store.receipts.events(receipt.id))[-1]
     assert (last.source, last.to_status, last.liqpay_status) == (
         EventSource.POLL,
         S.PAID,
         "success",
     )
-    rows = outbox_rows(env.db_path, receipt.id)
+    rows = await outbox_rows(env.store, receipt.id)
     assert {(r["chat_id"], r["kind"]) for r in rows} == {
         (env.shop.cashier_id, "paid"),
         (env.shop.owner_id, "paid"),
@@ -94,7 +104,7 @@ async def test_paid_at_liqpay_is_marked_paid_by_poll(env: Env) -> None:
 async def test_still_waiting_is_rescheduled_not_rechecked(env: Env) -> None:
     receipt = await env.receipt(channel=Channel.EMAIL)
     env.liqpay.waiting(receipt)
-    events = await env.store.events(receipt.id)
+    events = await env.store.receipts.events(receipt.id)
 
     stats = await env.sweep(env.reconciler(batch=1))
 
@@ -103,15 +113,13 @@ async def test_still_waiting_is_rescheduled_not_rechecked(env: Env) -> None:
     checked = await env.reload(receipt)
     assert checked is not None
     assert checked.status is S.AWAITING
-    assert checked.last_checked_at == env.clock()
-    assert await env.store.events(receipt.id) == events
-    assert outbox_rows(env.db_path) == []
+    assert (await env.check_job(receipt)).claimed_at == env.clock()
+    assert await env.store.receipts.events(receipt.id) == events
+    assert await outbox_rows(env.store) == []
     now = env.clock()
-    assert next_check_at(env.db_path, receipt.id) == (now + timedelta(seconds=INTERVAL)).timestamp()
-    assert await env.store.due_for_check(now, 10) == []
-    assert [r.id for r in await env.store.due_for_check(now + timedelta(seconds=INTERVAL), 10)] == [
-        receipt.id
-    ]
+    assert await next_check_at(env.store, receipt.id) == now + timedelta(seconds=INTERVAL)
+    assert await env.due(now) == []
+    assert await env.due(now + timedelta(seconds=INTERVAL)) == [receipt.id]
 
     assert (await env.sweep()).checked == 0  # a second sweep at the same moment: nothing due
     env.clock.advance(seconds=INTERVAL)
@@ -128,8 +136,8 @@ async def test_payment_not_found_keeps_awaiting(env: Env) -> None:
     checked = await env.reload(receipt)
     assert checked is not None
     assert checked.status is S.AWAITING
-    assert checked.last_checked_at == env.clock()
-    assert outbox_rows(env.db_path) == []
+    assert (await env.check_job(receipt)).claimed_at == env.clock()
+    assert await outbox_rows(env.store) == []
 
 
 @pytest.mark.parametrize("channel", [Channel.EMAIL, Channel.PRIVAT24])
@@ -145,13 +153,13 @@ async def test_expired_invoice_is_withdrawn_and_expired(env: Env, channel: Chann
     expired = await env.reload(receipt)
     assert expired is not None
     assert expired.status is S.EXPIRED
-    last = (await env.store.events(receipt.id))[-1]
+    last = (await env.store.receipts.events(receipt.id))[-1]
     assert (last.source, last.from_status, last.to_status) == (
         EventSource.POLL,
         S.AWAITING,
         S.EXPIRED,
     )
-    rows = outbox_rows(env.db_path, receipt.id)
+    rows = await outbox_rows(env.store, receipt.id)
     assert {(r["chat_id"], r["kind"]) for r in rows} == {
         (env.shop.cashier_id, "expired"),
         (env.shop.owner_id, "expired"),
@@ -181,15 +189,15 @@ async def test_expired_but_paid_is_paid_not_expired(env: Env) -> None:
     assert paid is not None
     assert paid.status is S.PAID
     assert env.liqpay.actions() == ["status"]  # no invoice_cancel for a paid invoice
-    assert S.EXPIRED not in [e.to_status for e in await env.store.events(receipt.id)]
-    kinds = {r["kind"] for r in outbox_rows(env.db_path, receipt.id)}
+    assert S.EXPIRED not in [e.to_status for e in await env.store.receipts.events(receipt.id)]
+    kinds = {r["kind"] for r in await outbox_rows(env.store, receipt.id)}
     assert kinds == {"paid"}
 
 
 async def test_liqpay_unavailable_leaves_receipt_and_counts_error(env: Env) -> None:
     receipt = await env.receipt(channel=Channel.EMAIL)
     env.liqpay.unavailable.add("status")
-    events = await env.store.events(receipt.id)
+    events = await env.store.receipts.events(receipt.id)
 
     stats = await env.sweep()
 
@@ -198,10 +206,10 @@ async def test_liqpay_unavailable_leaves_receipt_and_counts_error(env: Env) -> N
     unchanged = await env.reload(receipt)
     assert unchanged is not None
     assert unchanged.status is S.AWAITING
-    assert await env.store.events(receipt.id) == events
-    assert outbox_rows(env.db_path) == []
+    assert await env.store.receipts.events(receipt.id) == events
+    assert await outbox_rows(env.store) == []
     # tried again on a later sweep, not hammered within this one
-    assert await env.store.due_for_check(env.clock(), 10) == []
+    assert await env.due(env.clock()) == []
 
 
 async def test_expiry_with_liqpay_unavailable_is_retried_later(env: Env) -> None:
@@ -226,7 +234,7 @@ async def test_expiry_with_liqpay_unavailable_is_retried_later(env: Env) -> None
 async def test_run_keeps_looping_through_failures(env: Env) -> None:
     receipt = await env.receipt(channel=Channel.EMAIL)
     env.liqpay.unavailable.add("status")
-    reconciler = Reconciler(env.receipts, 0.001)
+    reconciler = Reconciler(env.receipts, env.store.jobs, 0.001)
     sweeps: list[SweepStats] = []
     enough = asyncio.Event()
     real_sweep = reconciler.sweep
@@ -260,7 +268,7 @@ async def test_run_keeps_looping_through_failures(env: Env) -> None:
 
 
 async def test_run_ends_promptly_when_stopped(env: Env) -> None:
-    reconciler = Reconciler(env.receipts, 3600)
+    reconciler = Reconciler(env.receipts, env.store.jobs, 3600)
     stop = asyncio.Event()
     task = asyncio.create_task(reconciler.run(stop))
     await asyncio.sleep(0)
@@ -277,7 +285,7 @@ async def test_never_checked_receipt_is_asked_first(env: Env) -> None:
     env.clock.advance(seconds=INTERVAL)
     newer = await env.receipt()  # higher id, never checked
     env.liqpay.waiting(newer)
-    assert {r.id for r in await env.store.due_for_check(env.clock(), 10)} == {older.id, newer.id}
+    assert set(await env.due(env.clock())) == {older.id, newer.id}
     env.liqpay.requests.clear()
 
     await env.sweep(env.reconciler(batch=1, concurrency=1))
@@ -291,9 +299,16 @@ async def test_least_recently_checked_goes_first(env: Env) -> None:
     second = await env.receipt()
     env.liqpay.waiting(first)
     env.liqpay.waiting(second)
-    await env.store.mark_checked(first.id, env.clock(), env.clock())
-    env.clock.advance(seconds=5)
-    await env.store.mark_checked(second.id, env.clock() - timedelta(seconds=10), env.clock())
+    start, jobs = env.clock(), env.store.jobs
+    # Both checked at the start, then `first` again 5 s later: `second` waits the longest.
+    lease = timedelta(minutes=1)
+    for job in await jobs.claim(CHECK, "w", limit=2, lease=lease, now=start):
+        await jobs.postpone(job.id, "w", until=start + timedelta(seconds=5), error=None)
+    later = start + timedelta(seconds=5)
+    [again] = await jobs.claim(CHECK, "w", limit=1, lease=lease, now=later)
+    assert again.receipt_id == first.id  # by id, as both were last checked at the same moment
+    await jobs.postpone(again.id, "w", until=later, error=None)
+    env.clock.advance(seconds=10)
 
     await env.sweep(env.reconciler(batch=1, concurrency=1))
 
@@ -316,12 +331,12 @@ async def test_older_receipts_are_checked_less_often(env: Env) -> None:
 
     await env.sweep()
 
-    young_next = next_check_at(env.db_path, young.id)
-    middle_next = next_check_at(env.db_path, middle.id)
-    old_next = next_check_at(env.db_path, old.id)
+    young_next = await next_check_at(env.store, young.id)
+    middle_next = await next_check_at(env.store, middle.id)
+    old_next = await next_check_at(env.store, old.id)
     assert young_next < middle_next < old_next
-    assert young_next == (now + timedelta(seconds=INTERVAL)).timestamp()
-    assert old_next > (now + timedelta(seconds=INTERVAL * 10)).timestamp()
+    assert young_next == now + timedelta(seconds=INTERVAL)
+    assert old_next > now + timedelta(seconds=INTERVAL * 10)
 
 
 def test_next_check_never_passes_expiry(env: Env) -> None:
@@ -344,7 +359,7 @@ async def test_stale_draft_known_to_liqpay_becomes_awaiting(env: Env) -> None:
     assert tracked is not None
     assert tracked.status is S.AWAITING
     assert tracked.liqpay_status == "invoice_wait"
-    last = (await env.store.events(draft.id))[-1]
+    last = (await env.store.receipts.events(draft.id))[-1]
     assert (last.source, last.from_status, last.to_status) == (
         EventSource.POLL,
         S.DRAFT,
@@ -384,7 +399,7 @@ async def test_young_draft_unknown_to_liqpay_is_kept(env: Env) -> None:
     kept = await env.reload(draft)
     assert kept is not None
     assert kept.status is S.DRAFT
-    assert await env.store.due_for_check(env.clock(), 10) == []
+    assert await env.due(env.clock()) == []
 
 
 async def test_many_receipts_one_sweep_each_checked_once(env: Env) -> None:
@@ -425,7 +440,6 @@ def _receipt_stub(*, created: object, expires: object) -> Receipt:
         card_mask=None,
         card_chat_id=None,
         card_message_id=None,
-        last_checked_at=None,
     )
 
 
@@ -433,19 +447,19 @@ async def test_a_failed_receipt_is_still_watched_until_expiry(env: Env) -> None:
     receipt = await env.receipt(status=S.FAILED)
     env.liqpay.paid(receipt)  # the customer tried another card
     await env.sweep(env.reconciler())
-    assert (await env.store.get_receipt(receipt.id)).status is S.PAID  # type: ignore[union-attr]
+    assert (await env.store.receipts.get(receipt.id)).status is S.PAID  # type: ignore[union-attr]
 
 
 async def test_a_flagged_receipt_is_not_expired_as_unpaid(env: Env) -> None:
     receipt = await env.receipt(channel=Channel.EMAIL)
-    await env.store.flag(
+    await env.store.receipts.flag(
         receipt.id, reason="paid 250.00", source=EventSource.CALLBACK, now=env.clock(),
         liqpay_status="success",
     )  # fmt: skip
     env.clock.advance(days=2)
     env.liqpay.paid(receipt, amount=250.0)
     await env.sweep(env.reconciler())
-    after = await env.store.get_receipt(receipt.id)
+    after = await env.store.receipts.get(receipt.id)
     assert after is not None and after.status is S.AWAITING and after.flagged
     assert "invoice_cancel" not in env.liqpay.actions(receipt.order_id)
 
@@ -464,7 +478,7 @@ async def test_a_payment_finishing_after_expiry_is_still_found(env: Env) -> None
 
 async def test_a_flagged_draft_past_expiry_does_not_stall_the_sweep(env: Env) -> None:
     draft = await env.receipt(status=S.DRAFT)
-    await env.store.flag(
+    await env.store.receipts.flag(
         draft.id, reason="paid 1.00", source=EventSource.CALLBACK, now=env.clock(),
         liqpay_status="success",
     )  # fmt: skip

@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import aiohttp
 import pytest
@@ -51,7 +53,8 @@ def service(
     store: SqliteStore, box: SecretBox, clock: FakeClock, session: aiohttp.ClientSession
 ) -> ShopService:
     return ShopService(
-        store,
+        store.shops,
+        store.settings,
         LiqPayClient(session, API, retry_delay=0),
         TurboSmsClient(session, "https://sms.test"),
         box,
@@ -65,19 +68,31 @@ async def owner(service: ShopService) -> Member:
     return await service.create_shop(1, "Owner", "Квітковий магазин")
 
 
+def sandbox_flag(db_path: Path, shop_id: int) -> int:
+    """What was stored, read over a connection of its own."""
+    with sqlite3.connect(db_path) as db:
+        row = db.execute("SELECT sandbox FROM shop_settings WHERE shop_id = ?", (shop_id,))
+        return int(row.fetchone()[0])
+
+
 def requests_sent(m: aioresponses) -> list[dict[str, str]]:
     return [call.kwargs["data"] for call in m.requests.get(("POST", URL(REQUEST_URL)), [])]
 
 
 async def assert_nothing_saved(store: SqliteStore, shop_id: int) -> None:
-    settings = await store.get_settings(shop_id)
+    settings = await store.settings.get(shop_id)
     assert settings.public_key is None
     assert settings.private_key_enc is None
     assert not settings.has_keys
 
 
 async def test_payment_not_found_means_the_keys_work(
-    service: ShopService, owner: Member, store: SqliteStore, box: SecretBox, mocked: aioresponses
+    service: ShopService,
+    owner: Member,
+    store: SqliteStore,
+    box: SecretBox,
+    mocked: aioresponses,
+    db_path: Path,
 ) -> None:
     mocked.post(REQUEST_URL, payload=NOT_FOUND)
     result = await service.check_and_save_keys(owner, SANDBOX_PUBLIC, SANDBOX_PRIVATE)
@@ -85,15 +100,12 @@ async def test_payment_not_found_means_the_keys_work(
     assert result.sandbox is True
     assert result.err_code is None
 
-    settings = await store.get_settings(owner.shop_id)
+    settings = await store.settings.get(owner.shop_id)
     assert settings.public_key == SANDBOX_PUBLIC
     assert settings.private_key_enc is not None
     assert SANDBOX_PRIVATE.encode() not in settings.private_key_enc
     assert box.decrypt(settings.private_key_enc) == SANDBOX_PRIVATE
-    async with store._conn.execute(
-        "SELECT sandbox FROM shop_settings WHERE shop_id = ?", (owner.shop_id,)
-    ) as cur:
-        assert (await cur.fetchone())[0] == 1
+    assert sandbox_flag(db_path, owner.shop_id) == 1
 
     # The check was a `status` request signed with the pair being checked.
     [form] = requests_sent(mocked)
@@ -107,18 +119,15 @@ async def test_payment_not_found_means_the_keys_work(
 
 
 async def test_live_keys_are_not_sandbox(
-    service: ShopService, owner: Member, store: SqliteStore, mocked: aioresponses
+    service: ShopService, owner: Member, store: SqliteStore, mocked: aioresponses, db_path: Path
 ) -> None:
     mocked.post(REQUEST_URL, payload=NOT_FOUND)
     result = await service.check_and_save_keys(owner, f" {LIVE_PUBLIC}\n", f"\t{LIVE_PRIVATE} ")
     assert result.outcome is KeyCheck.OK
     assert result.sandbox is False
-    settings = await store.get_settings(owner.shop_id)
+    settings = await store.settings.get(owner.shop_id)
     assert settings.public_key == LIVE_PUBLIC  # surrounding whitespace trimmed
-    async with store._conn.execute(
-        "SELECT sandbox FROM shop_settings WHERE shop_id = ?", (owner.shop_id,)
-    ) as cur:
-        assert (await cur.fetchone())[0] == 0
+    assert sandbox_flag(db_path, owner.shop_id) == 0
 
 
 async def test_check_uses_the_shops_api_version(

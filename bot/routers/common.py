@@ -14,8 +14,8 @@ from bot.commands import set_user_commands
 from bot.i18n import t
 from bot.keyboards import LanguageChoice, language_keyboard, main_menu
 from bot.middlewares import Ack
-from storage.interface import Store
 from storage.models import Member
+from storage.protocols import Store
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ async def lang_chosen(
     bot: Bot,
 ) -> None:
     locale = callback_data.language if callback_data.language in ("uk", "en") else "uk"
-    await store.set_language(callback.from_user.id, locale)
+    await store.users.set_language(callback.from_user.id, locale)
     await set_user_commands(bot, callback.from_user.id, member, locale)
     await bot.send_message(
         callback.from_user.id,

@@ -50,8 +50,8 @@ from services.liqpay import LiqPayError
 from services.money import AmountError, format_amount, parse_amount
 from services.receipts import NoKeys, ReceiptService
 from services.settings import Settings
-from storage.interface import Store
 from storage.models import Channel, Member, ReceiptStatus
+from storage.protocols import Store
 
 router = Router(name="invoice")
 
@@ -96,7 +96,7 @@ async def new_invoice(
     if await receipts.credentials(member.shop_id) is None:
         await message.answer(no_keys_text(member))
         return
-    currency = (await store.get_settings(member.shop_id)).currency
+    currency = (await store.settings.get(member.shop_id)).currency
     await state.set_state(NewInvoice.amount)
     await state.update_data(currency=currency)
     await message.answer(
@@ -163,7 +163,7 @@ async def got_channel(
     store: Store,
 ) -> None:
     channel = callback_data.channel
-    if channel is Channel.SMS and not (await store.get_settings(member.shop_id)).has_sms:
+    if channel is Channel.SMS and not (await store.settings.get(member.shop_id)).has_sms:
         text = (
             t("SMS is not set up. Open /settings → SMS gateway to connect TurboSMS.")
             if member.is_owner

@@ -22,8 +22,8 @@ from services.invoices import InvoiceService
 from services.liqpay import LiqPayError
 from services.qr import DataOverflowError, qr_png
 from services.receipts import LIQPAY_INVOICE_CHANNELS, NoKeys, ReceiptService
-from storage.interface import Store
 from storage.models import Member, Receipt, ReceiptStatus
+from storage.protocols import Store
 
 router = Router(name="receipts")
 router.message.filter(IsMember())
@@ -39,7 +39,7 @@ async def send_card(bot: Bot, chat_id: int, receipt: Receipt, store: Store) -> N
     )
     # The issuing cashier's copy is the one kept current; an owner's look does not take it over.
     if receipt.card_message_id is None or chat_id == receipt.cashier_id:
-        await store.set_card_message(receipt.id, chat_id, sent.message_id)
+        await store.receipts.set_card_message(receipt.id, chat_id, sent.message_id)
 
 
 def sms_problem(reason: str) -> str:
@@ -66,10 +66,9 @@ async def send_qr(bot: Bot, chat_id: int, receipt: Receipt) -> None:
 
 
 async def _pending_view(
-    store: Store, member: Member, page: int
+    service: ReceiptService, member: Member, page: int
 ) -> tuple[str, list[Receipt], int, int]:
-    cashier = None if member.is_owner else member.user_id
-    receipts, total = await store.list_pending(member.shop_id, cashier, page * PAGE_SIZE, PAGE_SIZE)
+    receipts, total = await service.pending(member, page * PAGE_SIZE, PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
     if total == 0:
         return t("Nothing is awaiting payment."), [], 0, 1
@@ -83,20 +82,24 @@ async def _pending_view(
 
 @router.message(Command("pending"))
 @router.message(F.text.in_(menu_text("pending")))
-async def pending(message: Message, member: Member, store: Store) -> None:
-    text, receipts, page, pages = await _pending_view(store, member, 0)
-    await message.answer(text, reply_markup=pending_keyboard(receipts, page, pages))
+async def pending(message: Message, member: Member, receipts: ReceiptService) -> None:
+    text, found, page, pages = await _pending_view(receipts, member, 0)
+    await message.answer(text, reply_markup=pending_keyboard(found, page, pages))
 
 
 @router.callback_query(PendingPage.filter())
 async def pending_page(
-    callback: CallbackQuery, ack: Ack, callback_data: PendingPage, member: Member, store: Store
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: PendingPage,
+    member: Member,
+    receipts: ReceiptService,
 ) -> None:
     page = max(0, callback_data.page)
-    text, receipts, page, pages = await _pending_view(store, member, page)
+    text, found, page, pages = await _pending_view(receipts, member, page)
     if page >= pages:
-        text, receipts, page, pages = await _pending_view(store, member, pages - 1)
-    await safe_edit(callback.message, text, pending_keyboard(receipts, page, pages))
+        text, found, page, pages = await _pending_view(receipts, member, pages - 1)
+    await safe_edit(callback.message, text, pending_keyboard(found, page, pages))
 
 
 @router.callback_query(ReceiptAction.filter())

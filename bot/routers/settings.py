@@ -27,8 +27,8 @@ from services.liqpay import LiqPayUnavailable
 from services.money import CURRENCIES
 from services.shops import KeyCheck, ShopService, parse_lifetime
 from services.sms import SmsError, SmsUnavailable
-from storage.interface import Store
 from storage.models import Member
+from storage.protocols import Store
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def lifetime_text(seconds: int) -> str:
 
 
 async def settings_text(store: Store, member: Member) -> str:
-    s = await store.get_settings(member.shop_id)
+    s = await store.settings.get(member.shop_id)
     if s.public_key:
         mode = t("sandbox") if s.public_key.startswith("sandbox_") else t("live")
         keys = t("set, {mode}; public key <code>{key}</code>", mode=mode, key=escape(s.public_key))

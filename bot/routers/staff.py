@@ -13,8 +13,8 @@ from bot.middlewares import Ack
 from bot.routers.base import IsMember, menu_text, safe_edit
 from bot.texts import escape
 from services.shops import ShopService
-from storage.interface import Store
 from storage.models import Member
+from storage.protocols import Store
 
 router = Router(name="staff")
 router.message.filter(IsMember())
@@ -42,7 +42,7 @@ async def invite(message: Message, member: Member, shops: ShopService, bot: Bot)
 
 
 async def _staff_text(store: Store, member: Member) -> tuple[str, list[Member]]:
-    members = await store.list_members(member.shop_id)
+    members = await store.shops.list_members(member.shop_id)
     lines = [t("<b>{shop}</b> — members:", shop=escape(member.shop_name))]
     for m in members:
         role = t("owner") if m.is_owner else t("cashier")
@@ -75,7 +75,11 @@ async def staff_action(
         await ack(owners_only())
         return
     target = next(
-        (m for m in await store.list_members(member.shop_id) if m.user_id == callback_data.user_id),
+        (
+            m
+            for m in await store.shops.list_members(member.shop_id)
+            if m.user_id == callback_data.user_id
+        ),
         None,
     )
     if target is None or target.is_owner:
@@ -89,8 +93,8 @@ async def staff_action(
         )
         return
     if callback_data.action == "remove_yes":
-        await store.remove_cashier(member.shop_id, target.user_id)
-        language = await store.get_language(target.user_id) or DEFAULT_LOCALE
+        await store.shops.remove_cashier(member.shop_id, target.user_id)
+        language = await store.users.language(target.user_id) or DEFAULT_LOCALE
         await set_user_commands(bot, target.user_id, None, language)
     text, members = await _staff_text(store, member)
     await safe_edit(callback.message, text, staff_keyboard(members))

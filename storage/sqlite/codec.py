@@ -1,4 +1,5 @@
-"""Values as SQLite stores them: times are UTC epoch seconds (REAL)."""
+"""Values as SQLite stores them: times are UTC epoch seconds (REAL), read back to the
+microsecond (a REAL near today's epoch is exact to about a quarter of one)."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ def ts_or_none(moment: datetime | None) -> float | None:
 
 
 def dt(value: float) -> datetime:
-    return datetime.fromtimestamp(value, UTC)
+    return datetime.fromtimestamp(round(value, 6), UTC)
 
 
 def dt_or_none(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
+    return None if value is None else dt(value)

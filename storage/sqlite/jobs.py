@@ -200,12 +200,21 @@ class SqliteJobs:
         step = interval.total_seconds()
         rows = await self._db.returning(
             "INSERT INTO job_holds (name, not_before) VALUES (?, ?) ON CONFLICT (name) "
-            "DO UPDATE SET not_before = MAX(not_before, ?) + ? RETURNING not_before",
+            "DO UPDATE SET not_before = ROUND(MAX(not_before, ?) + ?, 6) RETURNING not_before",
             (name, ts(now) + step, ts(now), step),
         )
         return dt(rows[0]["not_before"] - step)
 
-    async def pending_count(self, kind: str | None = None) -> int:
+    async def pending_count(
+        self, kind: str | None = None, *, due_at: datetime | None = None
+    ) -> int:
         sql = "SELECT COUNT(*) FROM jobs WHERE state = 'pending'"
-        row = await self._db.one(sql + " AND kind = ?" if kind else sql, (kind,) if kind else ())
+        params: list[Any] = []
+        if kind is not None:
+            sql += " AND kind = ?"
+            params.append(kind)
+        if due_at is not None:
+            sql += " AND run_at <= ? AND (lease_until IS NULL OR lease_until <= ?)"
+            params += [ts(due_at), ts(due_at)]
+        row = await self._db.one(sql, params)
         return int(row[0]) if row else 0

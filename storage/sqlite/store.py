@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from storage.models import StoreHealth
@@ -89,10 +90,10 @@ class SqliteStore:
 
             await self.engine.write(op)
 
-    async def health(self) -> StoreHealth:
+    async def health(self, now: datetime | None = None) -> StoreHealth:
         version = await self.engine.one("SELECT MAX(version) FROM schema_version")
         return StoreHealth(
             engine=ENGINE,
             schema_version=int(version[0]) if version and version[0] is not None else 0,
-            jobs_pending=await self._jobs.pending_count(),
+            jobs_pending=await self._jobs.pending_count(due_at=now),
         )

@@ -1,25 +1,73 @@
-"""Fixtures of the storage contract suite: `store` is a fresh store of each engine."""
+"""Fixtures of the storage contract suite: every test runs once per engine in ENGINES and
+sees only the protocols of storage/protocols.py."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
+from storage.models import Channel, Member, NewDraft, NewJob, Receipt
 from storage.protocols import Store
-from tests.contract.engines import ENGINES
+from tests.conftest import FakeClock
+from tests.contract.engines import ENGINES, Opener
 
 
 @pytest.fixture(params=sorted(ENGINES))
-def engine(request: pytest.FixtureRequest) -> str:
-    name: str = request.param
-    return name
+async def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    return await ENGINES[request.param](request, tmp_path)
 
 
 @pytest.fixture
-async def store(engine: str, request: pytest.FixtureRequest) -> AsyncIterator[Store]:
-    opened = await ENGINES[engine](request)
-    try:
-        yield opened
-    finally:
-        await opened.close()
+async def store(open_store: Opener) -> AsyncIterator[Store]:
+    opened = await open_store()
+    yield opened
+    await opened.close()
+
+
+async def make_shop(store: Store, clock: FakeClock, owner_id: int = 1) -> Member:
+    return await store.shops.create_shop(
+        owner_id, f"Owner {owner_id}", f"Shop of {owner_id}", clock()
+    )
+
+
+def new_draft(
+    shop_id: int,
+    clock: FakeClock,
+    *,
+    key: str,
+    cashier_id: int = 1,
+    amount: int = 25050,
+    description: str | None = None,
+) -> NewDraft:
+    return NewDraft(
+        shop_id=shop_id,
+        cashier_id=cashier_id,
+        amount=amount,
+        currency="UAH",
+        description=description or "Coffee",
+        channel=Channel.EMAIL,
+        contact="buyer@example.com",
+        idempotency_key=key,
+        order_id=f"order-{key}",
+        expires_at=clock() + timedelta(days=1),
+    )
+
+
+_keys = iter(range(1, 10**9))
+
+
+async def make_draft(
+    store: Store,
+    clock: FakeClock,
+    shop_id: int,
+    *,
+    cashier_id: int = 1,
+    jobs: tuple[NewJob, ...] = (),
+) -> Receipt:
+    draft = new_draft(shop_id, clock, key=f"k{next(_keys)}", cashier_id=cashier_id)
+    receipt, created = await store.receipts.create_draft(draft, clock(), jobs)
+    assert created
+    return receipt

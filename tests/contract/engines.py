@@ -1,14 +1,10 @@
-"""The engines the contract suite runs on: a registry of store factories by name.
-
-A factory opens a new, empty, migrated store for one test; it may ask pytest for the
-fixtures it needs (a temporary directory, a fresh PostgreSQL database). Every test in
-tests/contract/ that takes the `store` fixture runs once per engine here; an engine whose
-server cannot start fails its tests, it never skips them.
-"""
+"""The engines the contract suite runs against. To add one, write an `EngineFactory` and
+put it in ENGINES: every contract test then runs on it too, unchanged."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import pytest
 
@@ -16,20 +12,34 @@ from storage.postgres import PostgresStore
 from storage.protocols import Store
 from storage.sqlite import SqliteStore
 
-StoreFactory = Callable[[pytest.FixtureRequest], Awaitable[Store]]
+# Opens (again) one and the same database: a test may close a store and open it anew.
+Opener = Callable[[], Awaitable[Store]]
+# Given the test's request (to reach session fixtures such as a database server) and a
+# fresh temporary folder, an opener of an empty database of its own.
+EngineFactory = Callable[[pytest.FixtureRequest, Path], Awaitable[Opener]]
 
 
-async def open_sqlite(request: pytest.FixtureRequest) -> Store:
-    tmp_path = request.getfixturevalue("tmp_path")
-    return await SqliteStore.open(tmp_path / "data" / "bot.sqlite3")
+async def sqlite_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    path = tmp_path / "contract" / "store.sqlite3"
+
+    async def open_store() -> Store:
+        return await SqliteStore.open(path)
+
+    return open_store
 
 
-async def open_postgres(request: pytest.FixtureRequest) -> Store:
+async def postgres_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    # A database of its own on the session's real server (tests/servers.py): a server that
+    # does not start fails the test, never skips it.
     url: str = request.getfixturevalue("fresh_postgres_url")
-    return await PostgresStore.open(url)
+
+    async def open_store() -> Store:
+        return await PostgresStore.open(url)
+
+    return open_store
 
 
-ENGINES: dict[str, StoreFactory] = {
-    "sqlite": open_sqlite,
-    "postgres": open_postgres,
+ENGINES: dict[str, EngineFactory] = {
+    "sqlite": sqlite_engine,
+    "postgres": postgres_engine,
 }

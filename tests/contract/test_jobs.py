@@ -1,231 +1,248 @@
-"""Contract: the job queue with leases, groups, holds and rate slots."""
+"""Contract: the job queue — leases, reclaiming, concurrent claims, per-group order, holds,
+rate slots, dedupe, and the outcomes of a job."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
-from storage.models import JobState, NewJob
+import pytest
+
+from storage.models import IntegrityViolation, JobState, NewJob
 from storage.protocols import Store
-from tests.contract.helpers import T0, at
+from tests.conftest import FakeClock
+from tests.contract.conftest import make_draft, make_shop
 
 LEASE = timedelta(seconds=30)
 
 
-async def claim_ids(
-    store: Store, kind: str, now: float, worker: str = "w1", limit: int = 10
-) -> list[int]:
-    jobs = await store.jobs.claim(kind, worker, limit=limit, lease=LEASE, now=at(now))
+def chat_job(chat: int, n: int) -> NewJob:
+    return NewJob("notify", {"chat_id": chat, "n": n}, group_key=f"chat:{chat}")
+
+
+async def claim(store: Store, clock: FakeClock, worker: str = "w1", limit: int = 10) -> list[int]:
+    jobs = await store.jobs.claim("notify", worker, limit=limit, lease=LEASE, now=clock())
+    return [job.payload["n"] for job in jobs]
+
+
+async def ids(store: Store, clock: FakeClock, worker: str = "w1", limit: int = 10) -> list[int]:
+    jobs = await store.jobs.claim("notify", worker, limit=limit, lease=LEASE, now=clock())
     return [job.id for job in jobs]
 
 
-async def enqueue(store: Store, *jobs: NewJob, now: float = 0) -> list[int]:
-    await store.jobs.enqueue(jobs, at(now))
-    return [job.id for job in await store.jobs.find()]
-
-
-async def test_enqueue_runs_at_once_by_default_and_skips_known_dedupe_keys(store: Store) -> None:
-    inserted = await store.jobs.enqueue(
+async def test_claim_leases_due_jobs_of_its_kind(store: Store, clock: FakeClock) -> None:
+    created = await store.jobs.enqueue(
         [
-            NewJob("a", {"x": 1}, dedupe_key="one"),
-            NewJob("a", run_at=at(60), group_key="g"),
-            NewJob("a", {"dup": True}, dedupe_key="one"),
+            NewJob("notify", {"n": 1}),
+            NewJob("notify", {"n": 2}, run_at=clock() + timedelta(seconds=10)),
+            NewJob("check", {"n": 3}),
         ],
-        at(1),
+        clock(),
     )
-    assert inserted == 2
-    first, second = await store.jobs.find()
-    assert (first.payload, first.run_at, first.created_at, first.dedupe_key) == (
-        {"x": 1},
-        at(1),
-        at(1),
-        "one",
-    )
-    assert (first.state, first.attempts, first.lease_owner, first.claimed_at) == (
-        JobState.PENDING,
-        0,
-        None,
-        None,
-    )
-    assert (second.run_at, second.group_key, second.receipt_id) == (at(60), "g", None)
-    assert await store.jobs.get(first.id) == first
-    assert await store.jobs.get(404) is None
-    assert await store.jobs.enqueue([], T0) == 0
+    assert created == 3
+    [job] = await store.jobs.claim("notify", "w1", limit=10, lease=LEASE, now=clock())
+    assert job.payload == {"n": 1}
+    assert (job.kind, job.state, job.attempts) == ("notify", JobState.PENDING, 1)
+    assert (job.lease_owner, job.lease_until, job.claimed_at) == ("w1", clock() + LEASE, clock())
+    assert job.created_at == clock() and job.run_at == clock()
+    assert job.leased(clock()) and not job.leased(clock() + LEASE)
+    assert await store.jobs.get(job.id) == job
+    assert await claim(store, clock, "w2") == []  # leased: nobody else gets it
+    clock.advance(seconds=10)
+    assert await claim(store, clock, "w2") == [2]  # now due; 1 is still leased
 
 
-async def test_a_dedupe_key_is_never_used_twice_whatever_the_state(store: Store) -> None:
-    [job_id] = await enqueue(store, NewJob("a", dedupe_key="k"))
-    await claim_ids(store, "a", 0)
-    assert await store.jobs.finish(job_id, "w1", at(1))
-    assert await store.jobs.enqueue([NewJob("a", dedupe_key="k")], at(2)) == 0
-    assert await store.jobs.pending_count("a") == 0
+async def test_an_expired_lease_is_claimed_again(store: Store, clock: FakeClock) -> None:
+    await store.jobs.enqueue([NewJob("notify", {"n": 1})], clock())
+    [first] = await store.jobs.claim("notify", "killed", limit=1, lease=LEASE, now=clock())
+    clock.advance(seconds=29)
+    assert await claim(store, clock, "w2") == []
+    clock.advance(seconds=1)  # the lease ran out: the worker died
+    [again] = await store.jobs.claim("notify", "w2", limit=1, lease=LEASE, now=clock())
+    assert again.id == first.id
+    assert (again.lease_owner, again.attempts) == ("w2", 2)
+    # the dead worker's late answer changes nothing
+    assert await store.jobs.finish(first.id, "killed", clock()) is False
+    assert await store.jobs.postpone(first.id, "killed", until=clock(), error="x") is False
+    assert await store.jobs.give_up(first.id, "killed", error="x", now=clock()) is False
+    assert await store.jobs.release(first.id, "killed") is False
+    assert await store.jobs.finish(first.id, "w2", clock()) is True
 
 
-async def test_claim_leases_due_jobs_never_claimed_first(store: Store) -> None:
-    ids = await enqueue(store, NewJob("a"), NewJob("a"), NewJob("a"), NewJob("b"))
-    assert await claim_ids(store, "a", 0, limit=1) == [ids[0]]
-    assert await store.jobs.release(ids[0], "w1")
-    # ids[0] was claimed once: the never-claimed ones come first
-    assert await claim_ids(store, "a", 1, limit=2) == [ids[1], ids[2]]
-    [job] = await store.jobs.claim("a", "w2", limit=5, lease=LEASE, now=at(2))
-    assert job.id == ids[0]
-    assert (job.lease_owner, job.lease_until, job.claimed_at, job.attempts) == (
-        "w2",
-        at(2) + LEASE,
-        at(2),
+async def test_two_concurrent_claimers_never_share_a_job(store: Store, clock: FakeClock) -> None:
+    await store.jobs.enqueue([NewJob("notify", {"n": n}) for n in range(40)], clock())
+    await store.jobs.enqueue([chat_job(7, n) for n in range(100, 105)], clock())
+    results = await asyncio.gather(*(claim(store, clock, f"w{i}", limit=15) for i in range(4)))
+    claimed = [n for batch in results for n in batch]
+    assert len(claimed) == len(set(claimed)) == 41  # 40 ungrouped + the head of chat 7
+    assert 100 in claimed and not set(claimed) & {101, 102, 103, 104}
+
+
+async def test_claim_order_never_claimed_then_least_recently_claimed(
+    store: Store, clock: FakeClock
+) -> None:
+    await store.jobs.enqueue([NewJob("notify", {"n": n}) for n in (1, 2, 3)], clock())
+    jobs = await store.jobs.claim("notify", "w", limit=2, lease=LEASE, now=clock())
+    assert [j.payload["n"] for j in jobs] == [1, 2]
+    for job in reversed(jobs):  # 2 is given back first, so 1 was claimed... equally long ago
+        await store.jobs.postpone(job.id, "w", until=clock(), error=None)
+    clock.advance(seconds=1)
+    [one] = await store.jobs.claim("notify", "w", limit=1, lease=LEASE, now=clock())
+    assert one.payload["n"] == 3  # never claimed goes first
+    await store.jobs.postpone(one.id, "w", until=clock(), error=None)
+    [again] = await store.jobs.claim("notify", "w", limit=1, lease=LEASE, now=clock())
+    await store.jobs.postpone(again.id, "w", until=clock(), error=None)
+    assert again.payload["n"] == 1  # claimed longest ago (1 and 2 at once: by id)
+    clock.advance(seconds=1)
+    assert await claim(store, clock, limit=3) == [2, 1, 3]
+
+
+async def test_a_group_goes_in_order_one_at_a_time(store: Store, clock: FakeClock) -> None:
+    await store.jobs.enqueue([chat_job(100, 1), chat_job(200, 2)], clock())
+    await store.jobs.enqueue([chat_job(100, 3), chat_job(200, 4)], clock())
+    first = await store.jobs.claim("notify", "w", limit=10, lease=LEASE, now=clock())
+    assert [j.payload["n"] for j in first] == [1, 2]  # each chat's oldest, one per chat
+    assert await claim(store, clock, "w2") == []  # the heads are in flight
+    for job in first:
+        assert await store.jobs.finish(job.id, "w", clock())
+    assert await claim(store, clock) == [3, 4]
+
+
+async def test_a_postponed_head_holds_back_its_group_only(store: Store, clock: FakeClock) -> None:
+    await store.jobs.enqueue([chat_job(100, 1), chat_job(200, 2)], clock())
+    await store.jobs.enqueue([chat_job(100, 3), chat_job(200, 4)], clock())
+    jobs = {
+        j.payload["n"]: j
+        for j in await store.jobs.claim("notify", "w", limit=10, lease=LEASE, now=clock())
+    }
+    until = clock() + timedelta(seconds=30)
+    assert await store.jobs.postpone(jobs[1].id, "w", until=until, error="flood wait")
+    assert await store.jobs.finish(jobs[2].id, "w", clock())
+    # chat 100's later job waits behind its postponed head; chat 200 still flows
+    [four] = await store.jobs.claim("notify", "w", limit=10, lease=LEASE, now=clock())
+    assert four.payload["n"] == 4
+    await store.jobs.finish(four.id, "w", clock())
+    assert await claim(store, clock) == []
+    clock.advance(seconds=30)
+    [head] = await store.jobs.claim("notify", "w", limit=10, lease=LEASE, now=clock())
+    assert (head.payload["n"], head.attempts, head.last_error, head.run_at) == (
+        1,
         2,
+        "flood wait",
+        until,
     )
-    assert job.leased(at(2)) and not job.leased(at(32))
-    assert await claim_ids(store, "a", 3) == []
-    assert await claim_ids(store, "b", 3) == [ids[3]]
 
 
-async def test_least_recently_claimed_first_among_claimed_ones(store: Store) -> None:
-    ids = await enqueue(store, NewJob("a"), NewJob("a"))
-    await claim_ids(store, "a", 0, limit=1)  # ids[0] at 0
-    await claim_ids(store, "a", 1, limit=1)  # ids[1] at 1
-    assert await store.jobs.release(ids[1], "w1")
-    assert await store.jobs.release(ids[0], "w1")
-    assert await claim_ids(store, "a", 2) == [ids[0], ids[1]]
+async def test_finished_and_dead_heads_unblock_their_group(store: Store, clock: FakeClock) -> None:
+    await store.jobs.enqueue([chat_job(100, n) for n in (1, 2, 3)], clock())
+    [a] = await store.jobs.claim("notify", "w", limit=10, lease=LEASE, now=clock())
+    assert await store.jobs.finish(a.id, "w", clock())
+    [b] = await store.jobs.claim("notify", "w", limit=10, lease=LEASE, now=clock())
+    assert await store.jobs.give_up(b.id, "w", error="Forbidden: bot was blocked", now=clock())
+    assert await claim(store, clock) == [3]
+    done, dead = await store.jobs.get(a.id), await store.jobs.get(b.id)
+    assert done is not None and dead is not None
+    assert (done.state, done.finished_at, done.lease_owner) == (JobState.DONE, clock(), None)
+    assert (dead.state, dead.last_error) == (JobState.DEAD, "Forbidden: bot was blocked")
 
 
-async def test_not_due_before_run_at_and_while_leased(store: Store) -> None:
-    [later] = await enqueue(store, NewJob("a", run_at=at(60)))
-    assert await claim_ids(store, "a", 59) == []
-    assert await claim_ids(store, "a", 60) == [later]
-    assert await claim_ids(store, "a", 61, worker="w2") == []
-    # the lease runs out (a killed worker): claimed again, by someone else
-    assert await claim_ids(store, "a", 90, worker="w2") == [later]
-    job = await store.jobs.get(later)
-    assert job is not None and job.attempts == 2 and job.lease_owner == "w2"
+async def test_one_groups_backlog_does_not_hold_up_another(store: Store, clock: FakeClock) -> None:
+    await store.jobs.enqueue([chat_job(100, n) for n in range(150)], clock())
+    await store.jobs.enqueue([chat_job(200, 1000)], clock())
+    assert await claim(store, clock, limit=100) == [0, 1000]
 
 
-async def test_only_the_leaseholder_finishes_postpones_gives_up_or_releases(store: Store) -> None:
-    [job_id] = await enqueue(store, NewJob("a"))
-    await claim_ids(store, "a", 0, worker="w1")
-    await claim_ids(store, "a", 31, worker="w2")  # w1's lease ran out
-    assert not await store.jobs.finish(job_id, "w1", at(32))
-    assert not await store.jobs.postpone(job_id, "w1", until=at(99), error="x")
-    assert not await store.jobs.give_up(job_id, "w1", error="x", now=at(32))
-    assert not await store.jobs.release(job_id, "w1")
-    assert await store.jobs.finish(job_id, "w2", at(33))
-    done = await store.jobs.get(job_id)
-    assert done is not None
-    assert (done.state, done.finished_at, done.lease_owner, done.lease_until) == (
-        JobState.DONE,
-        at(33),
-        None,
-        None,
+async def test_release_gives_a_job_back_at_once(store: Store, clock: FakeClock) -> None:
+    await store.jobs.enqueue([chat_job(100, 1), chat_job(100, 2)], clock())
+    [job] = await store.jobs.claim("notify", "w", limit=10, lease=LEASE, now=clock())
+    assert await store.jobs.release(job.id, "w") is True
+    assert await claim(store, clock, "w2") == [1]  # still the head of its group
+
+
+async def test_holds_keep_a_group_waiting(store: Store, clock: FakeClock) -> None:
+    await store.jobs.enqueue([chat_job(100, 1), chat_job(100, 2), chat_job(200, 3)], clock())
+    jobs = await store.jobs.claim("notify", "w", limit=10, lease=LEASE, now=clock())
+    assert [j.payload["n"] for j in jobs] == [1, 3]
+    second = clock() + timedelta(seconds=1)
+    assert await store.jobs.finish(jobs[0].id, "w", clock(), hold_group_until=second)
+    assert await store.jobs.finish(jobs[1].id, "w", clock())
+    await store.jobs.enqueue([chat_job(200, 4)], clock())
+    assert await claim(store, clock) == [4]  # chat 200 is not held
+    await store.jobs.hold("chat:100", clock())  # a later hold never shortens an earlier one
+    clock.advance(seconds=0.5)
+    assert await claim(store, clock) == []
+    clock.advance(seconds=0.5)
+    assert await claim(store, clock) == [2]
+
+
+async def test_rate_slots_are_spaced_and_pushed_back_by_holds(
+    store: Store, clock: FakeClock
+) -> None:
+    step = timedelta(milliseconds=100)
+    now = clock()
+    slots = [await store.jobs.reserve_slot("telegram", step, now) for _ in range(3)]
+    assert slots == [now, now + step, now + 2 * step]
+    assert await store.jobs.reserve_slot("other", step, now) == now
+    later = now + timedelta(seconds=5)
+    assert await store.jobs.reserve_slot("telegram", step, later) == later  # idle: at once
+    await store.jobs.hold("telegram", later + timedelta(seconds=3))
+    assert await store.jobs.reserve_slot("telegram", step, later) == later + timedelta(seconds=3)
+    together = await asyncio.gather(
+        *(store.jobs.reserve_slot("burst", step, now) for _ in range(10))
     )
-    assert not await store.jobs.finish(job_id, "w2", at(34))
-    assert await store.jobs.pending_count() == 0
+    assert sorted(together) == [now + n * step for n in range(10)]
 
 
-async def test_postpone_and_give_up(store: Store) -> None:
-    first, second = await enqueue(store, NewJob("a"), NewJob("a"))
-    await claim_ids(store, "a", 0)
-    assert await store.jobs.postpone(first, "w1", until=at(100), error="busy")
-    assert await store.jobs.give_up(second, "w1", error="broken", now=at(1))
-    postponed = await store.jobs.get(first)
-    assert postponed is not None
-    assert (postponed.state, postponed.run_at, postponed.last_error) == (
-        JobState.PENDING,
-        at(100),
-        "busy",
-    )
-    assert postponed.lease_owner is None and postponed.lease_until is None
-    dead = await store.jobs.get(second)
-    assert dead is not None
-    assert (dead.state, dead.last_error, dead.finished_at) == (JobState.DEAD, "broken", at(1))
-    assert await claim_ids(store, "a", 99) == []
-    assert await claim_ids(store, "a", 100) == [first]
-    assert await store.jobs.postpone(first, "w1", until=at(200), error=None)
-    cleared = await store.jobs.get(first)
+async def test_a_dedupe_key_makes_a_job_once(store: Store, clock: FakeClock) -> None:
+    job = NewJob("fiscal", {"receipt": 1}, dedupe_key="fiscal:1")
+    assert await store.jobs.enqueue([job, job], clock()) == 1
+    assert await store.jobs.enqueue([job], clock()) == 0
+    [claimed] = await store.jobs.claim("fiscal", "w", limit=10, lease=LEASE, now=clock())
+    await store.jobs.finish(claimed.id, "w", clock())
+    assert await store.jobs.enqueue([job], clock()) == 0  # whatever the first one's state
+    [only] = await store.jobs.find(kind="fiscal")
+    assert only.dedupe_key == "fiscal:1" and only.state is JobState.DONE
+
+
+async def test_postpone_reschedules_and_records_the_error(store: Store, clock: FakeClock) -> None:
+    await store.jobs.enqueue([NewJob("notify", {"n": 1})], clock())
+    [job] = await store.jobs.claim("notify", "w", limit=1, lease=LEASE, now=clock())
+    until = clock() + timedelta(minutes=5)
+    assert await store.jobs.postpone(job.id, "w", until=until, error="x" * 2000)
+    later = await store.jobs.get(job.id)
+    assert later is not None
+    assert (later.run_at, later.lease_owner, later.lease_until) == (until, None, None)
+    assert later.last_error is not None and 0 < len(later.last_error) <= 2000
+    assert later.state is JobState.PENDING
+    clock.advance(minutes=5)
+    [again] = await store.jobs.claim("notify", "w", limit=1, lease=LEASE, now=clock())
+    assert await store.jobs.postpone(again.id, "w", until=clock(), error=None)
+    cleared = await store.jobs.get(job.id)
     assert cleared is not None and cleared.last_error is None
 
 
-async def test_a_group_goes_one_at_a_time_in_order(store: Store) -> None:
-    g1, g2, solo, other = await enqueue(
-        store,
-        NewJob("n", group_key="chat:1"),
-        NewJob("n", group_key="chat:1"),
-        NewJob("n"),
-        NewJob("n", group_key="chat:2"),
+async def test_find_filters_and_pending_counts(store: Store, clock: FakeClock) -> None:
+    shop = await make_shop(store, clock)
+    draft = await make_draft(store, clock, shop.shop_id, jobs=(NewJob("check"),))
+    await store.jobs.enqueue(
+        [NewJob("notify", {"n": 1}, receipt_id=draft.id), NewJob("notify", {"n": 2})], clock()
     )
-    assert await claim_ids(store, "n", 0) == [g1, solo, other]
-    assert await claim_ids(store, "n", 1, worker="w2") == []  # g2 waits behind g1 in flight
-    assert await store.jobs.finish(g1, "w1", at(2))
-    assert await claim_ids(store, "n", 3, worker="w2") == [g2]
-
-
-async def test_a_postponed_head_holds_up_its_group(store: Store) -> None:
-    head, follower = await enqueue(
-        store, NewJob("n", group_key="chat:1"), NewJob("n", group_key="chat:1")
+    await store.jobs.enqueue(
+        [NewJob("notify", {"n": 3}, run_at=clock() + timedelta(hours=1))], clock()
     )
-    await claim_ids(store, "n", 0)
-    assert await store.jobs.postpone(head, "w1", until=at(60), error="429")
-    assert await claim_ids(store, "n", 30) == []
-    assert await claim_ids(store, "n", 60) == [head]
-    assert await store.jobs.give_up(head, "w1", error="gone", now=at(61))
-    assert await claim_ids(store, "n", 62) == [follower]
+    assert [j.kind for j in await store.jobs.find(receipt_id=draft.id)] == ["check", "notify"]
+    assert len(await store.jobs.find(kind="notify")) == 3
+    assert await store.jobs.pending_count() == 4
+    assert await store.jobs.pending_count("notify") == 3
+    assert await store.jobs.pending_count(due_at=clock()) == 3
+    [claimed] = await store.jobs.claim("check", "w", limit=1, lease=LEASE, now=clock())
+    assert await store.jobs.pending_count(due_at=clock()) == 2  # leased: not backlog
+    await store.jobs.finish(claimed.id, "w", clock())
+    assert await store.jobs.find(state=JobState.DONE) == [await store.jobs.get(claimed.id)]
+    assert (await store.health(clock())).jobs_pending == 2
 
 
-async def test_a_group_head_of_another_kind_holds_up_the_group(store: Store) -> None:
-    await enqueue(store, NewJob("x", group_key="g"), NewJob("y", group_key="g"))
-    assert await claim_ids(store, "y", 0) == []
-
-
-async def test_holds_keep_a_group_back_and_never_shorten(store: Store) -> None:
-    a, b, c = await enqueue(
-        store,
-        NewJob("n", group_key="chat:1"),
-        NewJob("n", group_key="chat:1"),
-        NewJob("n", group_key="chat:1"),
-    )
-    await store.jobs.hold("chat:1", at(10))
-    await store.jobs.hold("chat:1", at(5))  # a later, shorter hold changes nothing
-    assert await claim_ids(store, "n", 9) == []
-    assert await claim_ids(store, "n", 10) == [a]
-    assert await store.jobs.finish(a, "w1", at(11), hold_group_until=at(20))
-    assert await claim_ids(store, "n", 19) == []
-    assert await claim_ids(store, "n", 20) == [b]
-    assert await store.jobs.finish(b, "w1", at(21))
-    assert await claim_ids(store, "n", 21) == [c]
-
-
-async def test_finish_hold_of_an_ungrouped_job_holds_nothing(store: Store) -> None:
-    a, b = await enqueue(store, NewJob("n"), NewJob("n", run_at=at(5)))
-    await claim_ids(store, "n", 0)
-    assert await store.jobs.finish(a, "w1", at(1), hold_group_until=at(100))
-    assert await claim_ids(store, "n", 5) == [b]
-
-
-async def test_reserve_slot_hands_out_moments_an_interval_apart(store: Store) -> None:
-    step = timedelta(milliseconds=500)
-    assert await store.jobs.reserve_slot("telegram", step, at(0)) == at(0)
-    assert await store.jobs.reserve_slot("telegram", step, at(0)) == at(0.5)
-    assert await store.jobs.reserve_slot("telegram", step, at(0.2)) == at(1)
-    assert await store.jobs.reserve_slot("other", step, at(0.2)) == at(0.2)
-    assert await store.jobs.reserve_slot("telegram", step, at(10)) == at(10)
-    await store.jobs.hold("telegram", at(20))
-    assert await store.jobs.reserve_slot("telegram", step, at(11)) == at(20)
-    assert await store.jobs.reserve_slot("telegram", step, at(11)) == at(20.5)
-
-
-async def test_a_slot_timeline_also_holds_its_group(store: Store) -> None:
-    [job] = await enqueue(store, NewJob("n", group_key="chat:9"))
-    await store.jobs.reserve_slot("chat:9", timedelta(seconds=1), at(0))
-    assert await claim_ids(store, "n", 0.5) == []
-    assert await claim_ids(store, "n", 1) == [job]
-
-
-async def test_find_and_pending_count(store: Store) -> None:
-    a, b, c = await enqueue(store, NewJob("a"), NewJob("a"), NewJob("b"))
-    await claim_ids(store, "a", 0, limit=1)
-    assert await store.jobs.finish(a, "w1", at(1))
-    assert [j.id for j in await store.jobs.find(kind="a")] == [a, b]
-    assert [j.id for j in await store.jobs.find(state=JobState.PENDING)] == [b, c]
-    assert [j.id for j in await store.jobs.find(kind="a", state=JobState.DONE)] == [a]
-    assert await store.jobs.find(kind="zzz") == []
-    assert await store.jobs.pending_count() == 2
-    assert await store.jobs.pending_count("a") == 1
-    assert await store.jobs.pending_count("zzz") == 0
+async def test_a_job_needs_a_kind(store: Store, clock: FakeClock) -> None:
+    with pytest.raises(IntegrityViolation):
+        await store.jobs.enqueue([NewJob("notify"), NewJob("")], clock())
+    assert await store.jobs.find() == []  # nothing of the batch was written
