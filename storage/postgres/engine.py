@@ -31,7 +31,8 @@ DEADLOCK_ATTEMPTS = 3
 
 class DatabaseUnavailable(Exception):
     """The database named by DATABASE_URL cannot be used; the message is one line for a
-    person and names the host and the database, never the password."""
+    person (to follow "Cannot start with DATABASE_URL: ") and names the host and the
+    database, never the password."""
 
 
 def describe_url(url: str) -> str:
@@ -100,12 +101,12 @@ class PostgresEngine:
             raise DatabaseUnavailable(
                 f"PostgreSQL at {where} did not answer in {CONNECT_TIMEOUT:.0f} s"
             ) from None
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-            raise DatabaseUnavailable(f"Cannot reach PostgreSQL at {where}: {reason}") from None
+        except OSError as exc:  # the addresses tried, never the password
+            reason = exc.strerror or str(exc) or type(exc).__name__
+            raise DatabaseUnavailable(f"cannot reach PostgreSQL at {where}: {reason}") from None
         except (ValueError, asyncpg.InterfaceError):  # its text may quote the URL: not shown
             raise DatabaseUnavailable(
-                "DATABASE_URL is malformed: use postgresql://user:password@host:5432/database"
+                "the URL is malformed: use postgresql://user:password@host:5432/database"
             ) from None
         return cls(pool, where)
 

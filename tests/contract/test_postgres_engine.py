@@ -55,7 +55,7 @@ async def test_nobody_listening_is_a_clear_error(fresh_postgres_url: str) -> Non
     url = with_parts(fresh_postgres_url, netloc=f"postgres:{secret}@127.0.0.1:{port}")
     with pytest.raises(DatabaseUnavailable) as caught:
         await PostgresStore.open(url)
-    assert f"Cannot reach PostgreSQL at 127.0.0.1:{port}/" in str(caught.value)
+    assert f"cannot reach PostgreSQL at 127.0.0.1:{port}/" in str(caught.value)
     assert secret not in str(caught.value)
 
 
