@@ -125,6 +125,7 @@ class OutboxSender:
             await self._finish(job)
             return Outcome.DONE
         if not await self._take_slot():
+            await self.jobs.release(job.id, self.worker_id)
             return Outcome.PAUSED
         try:
             await self._send(job)

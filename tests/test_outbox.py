@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import sqlite3
+import time
 from collections import defaultdict, deque
 from collections.abc import AsyncGenerator, Callable
 from datetime import timedelta
@@ -21,10 +22,11 @@ from aiogram.methods import EditMessageText, SendMessage, TelegramMethod
 from aiogram.methods.base import TelegramType
 
 from bot.i18n import DEFAULT_LOCALE, setup_i18n
-from bot.notifier import OutboxSender
+from bot.notifier import LEASE, OutboxSender
 from bot.texts import notification, receipt_card
+from services.clock import utcnow
 from services.crypto import SecretBox
-from services.notifications import OutboxSignal, recipients
+from services.notifications import NOTIFY, OutboxSignal, recipients
 from services.receipts import PaymentReport
 from storage.models import EventSource, NewJob, Receipt, ReceiptChanges, ReceiptStatus, Role
 from storage.sqlite import SqliteStore
@@ -547,3 +549,113 @@ async def test_a_failed_mark_does_not_send_the_message_again(
     await outbox.drain()
     assert [chat for chat, _ in session.sent()] == [shop.cashier_id, shop.owner_id]
     assert [state for _, _, state in await states(store)] == ["done", "done"]
+
+
+# several senders (replicas) on one store
+
+
+async def test_a_killed_senders_jobs_are_sent_after_its_lease(
+    store: SqliteStore, shop: Shop, clock: FakeClock, bot: Bot, session: RecordingSession
+) -> None:
+    await paid(store, shop, clock)
+    # A sender claimed both jobs and was killed before sending anything.
+    killed = await store.jobs.claim(NOTIFY, "killed", limit=10, lease=LEASE, now=clock())
+    assert len(killed) == 2
+    survivor = sender(store, bot, clock, worker_id="survivor")
+
+    await survivor.drain()
+    assert session.requests == []  # the lease still runs
+
+    clock.advance(seconds=LEASE.total_seconds())
+    await survivor.drain()
+    assert [chat for chat, _ in session.sent()] == [shop.cashier_id, shop.owner_id]
+    assert [state for _, _, state in await states(store)] == ["done", "done"]
+
+
+async def test_two_senders_send_every_notification_once(
+    store: SqliteStore, box: SecretBox, clock: FakeClock, bot: Bot, session: RecordingSession
+) -> None:
+    shops = [
+        await make_shop(store, box, clock(), owner_id=100 + n, cashier_id=200 + n) for n in range(4)
+    ]
+    made = {one.shop_id: [await paid(store, one, clock) for _ in range(3)] for one in shops}
+    a = sender(store, bot, clock, worker_id="a", batch=2)
+    b = sender(store, bot, clock, worker_id="b", batch=2)
+
+    await asyncio.gather(a.drain(), b.drain())
+
+    sent = session.sent()
+    assert len(sent) == len(set(sent)) == 4 * 3 * 2  # every notice once, none twice
+    for one in shops:  # and each chat's in order
+        expected = [notification("paid", r, DEFAULT_LOCALE) for r in made[one.shop_id]]
+        assert len(set(expected)) == 3
+        for chat in (one.cashier_id, one.owner_id):
+            assert [text for to, text in sent if to == chat] == expected
+    assert {state for _, _, state in await states(store)} == {"done"}
+
+
+async def test_the_per_chat_pause_holds_for_another_sender_too(
+    store: SqliteStore, shop: Shop, clock: FakeClock, bot: Bot, session: RecordingSession
+) -> None:
+    owner_only = Shop(shop.shop_id, shop.owner_id, shop.owner_id)
+    await paid(store, owner_only, clock)
+    await paid(store, owner_only, clock)
+    a = sender(store, bot, clock, worker_id="a", per_chat_interval=1)
+    b = sender(store, bot, clock, worker_id="b", per_chat_interval=1)
+
+    assert await a.drain() is True  # sent one; the chat's next waits a second
+    await b.drain()
+    assert len(session.sent()) == 1  # the other sender waits too
+
+    clock.advance(seconds=1)
+    await b.drain()
+    assert len(session.sent()) == 2
+
+
+async def test_the_global_rate_spaces_messages_for_all_senders(
+    store: SqliteStore, box: SecretBox, bot: Bot, session: RecordingSession
+) -> None:
+    now = utcnow()
+    for n in range(6):
+        one = await make_shop(store, box, now, owner_id=300 + n, cashier_id=300 + n)
+        await paid(store, one, FakeClock(now))
+    senders = [
+        OutboxSender(
+            store.jobs,
+            store.receipts,
+            store.users,
+            bot,
+            OutboxSignal(),
+            utcnow,
+            per_chat_interval=0,
+            global_rate=20,
+            worker_id=name,
+            batch=1,
+        )
+        for name in ("a", "b")
+    ]
+    started = time.monotonic()
+    await asyncio.gather(*(s.drain() for s in senders))
+    elapsed = time.monotonic() - started
+    assert len(session.sent()) == 6
+    assert elapsed >= 5 * (1 / 20) * 0.9  # six messages at 20/s take five intervals at least
+
+
+async def test_telegrams_pause_holds_for_another_sender(
+    store: SqliteStore, box: SecretBox, clock: FakeClock, bot: Bot, session: RecordingSession
+) -> None:
+    first = await make_shop(store, box, clock(), owner_id=400, cashier_id=400)
+    second = await make_shop(store, box, clock(), owner_id=401, cashier_id=401)
+    await paid(store, first, clock)
+    session.queue(400, telegram_error(429, "Too Many Requests: retry after 30", retry_after=30))
+    a = sender(store, bot, clock, worker_id="a")
+    await a.drain()
+    await paid(store, second, clock)
+    b = sender(store, bot, clock, worker_id="b")
+
+    assert await b.drain() is True  # Telegram's pause is the whole bot's: b waits as well
+    assert [chat for chat, _ in session.sent()] == [400]
+
+    clock.advance(seconds=30)
+    await b.drain()
+    assert sorted(chat for chat, _ in session.sent()) == [400, 400, 401]

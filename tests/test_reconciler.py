@@ -15,7 +15,7 @@ from aioresponses import aioresponses
 from services.crypto import SecretBox
 from services.polling import CHECK
 from services.receipts import ReceiptService
-from services.reconciler import Reconciler, SweepStats
+from services.reconciler import CHECK_LEASE, Reconciler, SweepStats
 from storage.models import Channel, EventSource, Job, JobState, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
@@ -488,3 +488,46 @@ async def test_a_flagged_draft_past_expiry_does_not_stall_the_sweep(env: Env) ->
     assert stats.checked == 2
     assert await env.reload(draft) is not None  # kept for the owner
     assert (await env.reload(other)).status is S.EXPIRED  # type: ignore[union-attr]
+
+
+# several workers (replicas) on one store
+
+
+async def test_two_workers_never_check_one_receipt_at_once(env: Env) -> None:
+    receipts = [await env.receipt() for _ in range(12)]
+    for receipt in receipts:
+        env.liqpay.waiting(receipt)
+    first = Reconciler(env.receipts, env.store.jobs, INTERVAL, batch=4, worker_id="a")
+    second = Reconciler(env.receipts, env.store.jobs, INTERVAL, batch=4, worker_id="b")
+
+    stats = await asyncio.gather(env.sweep(first), env.sweep(second))
+
+    assert sum(s.checked for s in stats) == 12
+    asked = sorted(r["order_id"] for r in env.liqpay.requests)
+    assert asked == sorted(r.order_id for r in receipts)  # each asked once, by one worker
+
+
+async def test_a_killed_workers_checks_are_taken_up_after_its_lease(env: Env) -> None:
+    receipt = await env.receipt()
+    env.liqpay.paid(receipt)
+    killed = await env.store.jobs.claim(
+        CHECK, "killed", limit=10, lease=CHECK_LEASE, now=env.clock()
+    )
+    assert [j.receipt_id for j in killed] == [receipt.id]
+
+    assert (await env.sweep()).checked == 0  # its lease still runs
+    env.clock.advance(seconds=CHECK_LEASE.total_seconds())
+    assert (await env.sweep()).checked == 1
+    assert (await env.reload(receipt)).status is S.PAID  # type: ignore[union-attr]
+
+
+async def test_a_receipt_that_needs_no_more_polling_ends_its_check(env: Env) -> None:
+    paid = await env.receipt()
+    env.liqpay.paid(paid)
+    cancelled = await env.receipt(status=S.CANCELLED, lifetime=timedelta(hours=1))
+    await env.sweep()
+    assert (await env.check_job(paid)).state is JobState.DONE  # paid: never asked again
+    assert (await env.check_job(cancelled)).state is JobState.PENDING  # payable until expiry
+    env.clock.advance(hours=2, seconds=1)  # an hour past its expiry
+    assert (await env.sweep()).checked == 0
+    assert (await env.check_job(cancelled)).state is JobState.DONE

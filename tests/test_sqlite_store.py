@@ -170,21 +170,27 @@ async def test_an_operation_that_escapes_with_a_base_exception_does_not_jam_the_
     assert moved is not None and moved.status is S.PAID
 
 
-async def test_a_reader_never_sees_a_change_before_its_commit(
+async def test_a_read_waits_for_the_writes_submitted_before_it(
     store: SqliteStore, clock: FakeClock
 ) -> None:
     shop = await store.shops.create_shop(1, "Owner", "Shop", clock())
     receipt = await awaiting(store, clock, shop.shop_id)
-    seen: list[Any] = []
+    updated, release = asyncio.Event(), asyncio.Event()
 
     async def slow(tx: Tx) -> None:
         await tx.execute("UPDATE receipts SET status = 'paid' WHERE id = ?", (receipt,))
-        found = await store.receipts.get(receipt)  # a read while the batch is open
-        seen.append(found.status if found else None)
+        updated.set()
+        await release.wait()  # the batch stays open, uncommitted
 
-    await store.engine.write(slow)
-    assert seen == [S.AWAITING]
-    assert (await store.receipts.get(receipt)).status is S.PAID  # type: ignore[union-attr]
+    write = asyncio.create_task(store.engine.write(slow))
+    await updated.wait()
+    read = asyncio.create_task(store.receipts.get(receipt))
+    await asyncio.sleep(0.05)
+    assert not read.done()  # neither the old state nor an uncommitted one: it waits
+    release.set()
+    await write
+    found = await read
+    assert found is not None and found.status is S.PAID
 
 
 # migration 2 on a database made by the first release

@@ -8,7 +8,9 @@ that makes their change durable. Under load this turns a commit per operation in
 batch.
 
 Reads go through a second connection, in autocommit mode: in WAL mode each read sees the
-last committed state and never waits for a write batch; never a change not yet committed.
+last committed state, never a change not yet committed. A read first waits for the writes
+submitted before it (as if it had queued behind them), so what one task wrote is what the
+next one reads even while the write is still in its batch.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class SqliteEngine:
         self._tx = Tx(writer)
         self._queue: list[tuple[Op, bool, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._last_write: asyncio.Future[Any] | None = None  # batches commit in order
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteEngine:
@@ -100,6 +103,9 @@ class SqliteEngine:
     # reads: the last committed state
 
     async def all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        pending = self._last_write
+        if pending is not None and not pending.done():
+            await asyncio.wait([pending])
         if self._reader is None:
             rows: list[sqlite3.Row] = await self._submit(
                 lambda tx: tx.all(sql, params), atomic=False
@@ -133,6 +139,7 @@ class SqliteEngine:
     async def _submit(self, op: Op, *, atomic: bool) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.append((op, atomic, future))
+        self._last_write = future
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
         return await future
