@@ -9,6 +9,7 @@ from typing import Any
 from storage.models import (
     Channel,
     EventSource,
+    IntegrityViolation,
     NewDraft,
     NewJob,
     Receipt,
@@ -19,6 +20,7 @@ from storage.models import (
 from storage.postgres.engine import PostgresEngine, Row, Tx
 from storage.postgres.jobs import insert_jobs
 
+KEY_RACE_ATTEMPTS = 3
 _CHANGE_COLUMNS = frozenset(
     {"link", "invoice_token", "paid_at", "payment_id", "card_mask", "expires_at"}
 )
@@ -126,12 +128,15 @@ class PostgresReceipts:
             await insert_jobs(tx, jobs, now, created["id"])
             return _receipt(created), True
 
-        try:
-            return await self._db.transaction(op)
-        except _KeyTaken:
-            winner = await self._db.one(by_key, draft.idempotency_key)
-            assert winner is not None  # committed before our insert saw the conflict
-            return _receipt(winner), False
+        for _ in range(KEY_RACE_ATTEMPTS):
+            try:
+                return await self._db.transaction(op)
+            except _KeyTaken:
+                winner = await self._db.one(by_key, draft.idempotency_key)
+                if winner is not None:  # committed before our insert saw the conflict
+                    return _receipt(winner), False
+                # ...and deleted since (a refused draft): try ours again
+        raise IntegrityViolation(f"idempotency key {draft.idempotency_key!r} kept changing")
 
     async def delete_draft(self, receipt_id: int) -> bool:
         # A flagged draft has events and an owner alert: it stays for the owner to see.
