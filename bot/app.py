@@ -39,8 +39,8 @@ from services.settings import Settings
 from services.shops import ShopService
 from services.sms import TurboSmsClient
 from storage.fsm import StoreFsmStorage
+from storage.open import open_store
 from storage.protocols import Store
-from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,8 @@ class Services:
 
 
 async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Services:
-    store = await SqliteStore.open(settings.database_path)
+    database_url = settings.database_url.get_secret_value() if settings.database_url else None
+    store = await open_store(settings.database_path, database_url)
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
     box = make_secret_box(secret, settings.database_path.parent)
     liqpay = LiqPayClient(http, settings.liqpay_api_url, timeout=10, status_attempts=2)
