@@ -94,6 +94,7 @@ class Receipt:
     card_chat_id: int | None
     card_message_id: int | None
     last_checked_at: datetime | None
+    issuing_until: datetime | None = None  # the issuing lease (see services/invoices.py)
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ def _receipt(row: sqlite3.Row) -> Receipt:
         card_chat_id=row["card_chat_id"],
         card_message_id=row["card_message_id"],
         last_checked_at=_dt(row["last_checked_at"]),
+        issuing_until=_dt(row["issuing_until"]),
     )
 
 
@@ -435,9 +436,11 @@ class SqliteStore:
         expires_at: datetime,
         now: datetime,
         public_key: str | None = None,
+        issuing_until: datetime | None = None,
     ) -> tuple[Receipt, bool]:
-        """Reserve the next receipt number and an order id. The same idempotency key
-        returns the receipt made before instead of a second one."""
+        """Reserve the next receipt number and an order id (a new draft holds the issuing
+        lease until `issuing_until`). The same idempotency key returns the receipt made
+        before instead of a second one."""
 
         def op(db: sqlite3.Connection) -> tuple[Receipt, bool]:
             existing = _one(
@@ -455,12 +458,12 @@ class SqliteStore:
             cur = db.execute(
                 "INSERT INTO receipts (shop_id, number, cashier_id, amount, currency, "
                 "description, channel, contact, order_id, idempotency_key, status, expires_at, "
-                "created_at, next_check_at, public_key) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?)",
+                "created_at, next_check_at, public_key, issuing_until) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?)",
                 (
                     shop_id, number, cashier_id, amount, currency, text, channel.value, contact,
                     order_id(number), idempotency_key, _ts(expires_at), _ts(now), _ts(now),
-                    public_key,
+                    public_key, _ts(issuing_until),
                 ),
             )  # fmt: skip
             created = _one(db, "SELECT * FROM receipts WHERE id = ?", (cur.lastrowid,))
@@ -469,11 +472,75 @@ class SqliteStore:
 
         return await self._run(op)
 
-    async def delete_draft(self, receipt_id: int) -> bool:
+    async def delete_draft(self, receipt_id: int, lease: datetime | None = None) -> bool:
+        """Drop a draft whose issuing lease is `lease` (None: a draft nobody is issuing)."""
         # A flagged draft has events and an owner alert: it stays for the owner to see.
-        sql = "DELETE FROM receipts WHERE id = ? AND status = 'draft' AND flagged IS NULL"
-        deleted: int = await self._run(lambda db: db.execute(sql, (receipt_id,)).rowcount)
+        sql = (
+            "DELETE FROM receipts WHERE id = ? AND status = 'draft' AND flagged IS NULL "
+            "AND issuing_until IS ?"
+        )
+        params = (receipt_id, _ts(lease))
+        deleted: int = await self._run(lambda db: db.execute(sql, params).rowcount)
         return deleted > 0
+
+    async def receipt_by_idempotency_key(self, key: str) -> Receipt | None:
+        sql = "SELECT * FROM receipts WHERE idempotency_key = ?"
+        row = await self._read(lambda db: _one(db, sql, (key,)))
+        return _receipt(row) if row else None
+
+    # the issuing lease: compare-and-set on receipts.issuing_until
+
+    async def take_issue_lease(self, receipt_id: int, now: datetime, until: datetime) -> bool:
+        """Take the lease of a draft nobody holds (none, or expired at `now`)."""
+        sql = (
+            "UPDATE receipts SET issuing_until = ? WHERE id = ? AND status = 'draft' "
+            "AND (issuing_until IS NULL OR issuing_until < ?)"
+        )
+        params = (_ts(until), receipt_id, _ts(now))
+        taken: int = await self._run(lambda db: db.execute(sql, params).rowcount)
+        return taken > 0
+
+    async def move_issue_lease(self, receipt_id: int, held: datetime, until: datetime) -> bool:
+        """Set the lease to `until` if it is still `held` (renew one's own, or take over
+        one seen expired)."""
+        sql = "UPDATE receipts SET issuing_until = ? WHERE id = ? AND issuing_until = ?"
+        params = (_ts(until), receipt_id, _ts(held))
+        moved: int = await self._run(lambda db: db.execute(sql, params).rowcount)
+        return moved > 0
+
+    async def release_issue_lease(
+        self,
+        receipt_id: int,
+        held: datetime,
+        now: datetime,
+        notifications: Sequence[NewNotification] = (),
+    ) -> bool:
+        """Clear the lease if it is still `held`, with the notifications that tell the
+        outcome, in one transaction."""
+
+        def op(db: sqlite3.Connection) -> bool:
+            cur = db.execute(
+                "UPDATE receipts SET issuing_until = NULL WHERE id = ? AND issuing_until = ?",
+                (receipt_id, _ts(held)),
+            )
+            if cur.rowcount == 0:
+                return False
+            self._enqueue(db, receipt_id, notifications, now)
+            return True
+
+        return await self._run(op)
+
+    async def leased_receipts(self, limit: int, cashier_id: int | None = None) -> list[Receipt]:
+        """Receipts under an issuing lease, the soonest to expire first."""
+        sql = "SELECT * FROM receipts WHERE issuing_until IS NOT NULL"
+        params: list[Any] = []
+        if cashier_id is not None:
+            sql += " AND cashier_id = ?"
+            params.append(cashier_id)
+        sql += " ORDER BY issuing_until LIMIT ?"
+        params.append(limit)
+        rows = await self._read(lambda db: _all(db, sql, params))
+        return [_receipt(r) for r in rows]
 
     async def get_receipt(self, receipt_id: int) -> Receipt | None:
         row = await self._read(

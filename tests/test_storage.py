@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from services.crypto import SecretBox
+from storage.migrations import MIGRATIONS
 from storage.models import (
     Channel,
     EventSource,
@@ -102,7 +103,7 @@ async def outbox_count(store: SqliteStore) -> int:
 
 
 async def test_fresh_database_is_migrated(store: SqliteStore) -> None:
-    assert await store.schema_version() == 1
+    assert await store.schema_version() == len(MIGRATIONS)
     names = {r["name"] for r in await rows(store, "SELECT name FROM sqlite_master")}
     assert TABLES <= names
     assert {"receipt_events_append_only_update", "receipt_events_append_only_delete"} <= names
@@ -116,8 +117,8 @@ async def test_reopening_changes_nothing(db_path: Path, clock: FakeClock) -> Non
 
     second = await SqliteStore.open(db_path)
     try:
-        assert await second.schema_version() == 1
-        assert (await rows(second, "SELECT COUNT(*) FROM schema_version"))[0][0] == 1
+        assert await second.schema_version() == len(MIGRATIONS)
+        assert (await rows(second, "SELECT COUNT(*) FROM schema_version"))[0][0] == len(MIGRATIONS)
         schema_after = await rows(second, "SELECT type, name, sql FROM sqlite_master ORDER BY name")
         assert [tuple(r) for r in schema_after] == [tuple(r) for r in schema_before]
         assert await second.get_member(1) == shop  # data kept
@@ -602,3 +603,92 @@ async def test_an_operation_that_escapes_with_a_base_exception_does_not_jam_the_
         receipt.id, expected=[S.AWAITING], new=S.PAID, source=EventSource.USER, now=clock()
     )
     assert moved is not None and moved.status is S.PAID
+
+
+# the issuing lease
+
+
+async def test_issue_lease_is_a_compare_and_set(store: SqliteStore, clock: FakeClock) -> None:
+    shop = await make_shop(store, clock)
+    draft, _ = await make_draft(store, clock, shop.shop_id)
+    assert draft.issuing_until is None
+    until = clock() + timedelta(seconds=15)
+    assert await store.take_issue_lease(draft.id, clock(), until)
+    assert not await store.take_issue_lease(draft.id, clock(), until)  # held: not twice
+    got = await store.get_receipt(draft.id)
+    assert got is not None and got.issuing_until == until
+    # only the holder moves it on; a stale holder does not
+    later = until + timedelta(seconds=10)
+    assert await store.move_issue_lease(draft.id, until, later)
+    assert not await store.move_issue_lease(draft.id, until, later + timedelta(seconds=1))
+    # once expired, anyone may take it
+    clock.advance(seconds=30)
+    taken = clock() + timedelta(seconds=15)
+    assert await store.take_issue_lease(draft.id, clock(), taken)
+    assert not await store.release_issue_lease(draft.id, later, clock())
+    assert await store.release_issue_lease(draft.id, taken, clock())
+    got = await store.get_receipt(draft.id)
+    assert got is not None and got.issuing_until is None
+
+
+async def test_issue_lease_is_taken_on_drafts_only(store: SqliteStore, clock: FakeClock) -> None:
+    shop = await make_shop(store, clock)
+    awaiting = await make_awaiting(store, clock, shop.shop_id)
+    assert not await store.take_issue_lease(awaiting.id, clock(), clock() + timedelta(seconds=5))
+
+
+async def test_a_lease_read_back_can_be_taken_over(store: SqliteStore, clock: FakeClock) -> None:
+    """The recovery takes over a lease it read from the row: the value compares equal."""
+    shop = await make_shop(store, clock)
+    clock.advance(microseconds=123_457)
+    until = clock() + timedelta(seconds=15.000_001)
+    draft, _ = await store.create_draft(
+        shop_id=shop.shop_id, cashier_id=1, amount=100, currency="UAH", description="x",
+        channel=Channel.LINK, contact=None, idempotency_key="k", order_id=lambda n: f"o{n}",
+        expires_at=clock() + timedelta(days=1), now=clock(), issuing_until=until,
+    )  # fmt: skip
+    [leased] = await store.leased_receipts(10)
+    assert leased.issuing_until == until == draft.issuing_until
+    assert await store.move_issue_lease(draft.id, leased.issuing_until, until + timedelta(1))
+
+
+async def test_release_tells_with_notifications_once(store: SqliteStore, clock: FakeClock) -> None:
+    shop = await make_shop(store, clock)
+    draft, _ = await make_draft(store, clock, shop.shop_id)
+    until = clock() + timedelta(seconds=15)
+    await store.take_issue_lease(draft.id, clock(), until)
+    told = [NewNotification(1, "outcome")]
+    assert await store.release_issue_lease(draft.id, until, clock(), told)
+    assert not await store.release_issue_lease(draft.id, until, clock(), told)
+    assert await outbox_count(store) == 1
+
+
+async def test_leased_receipts_soonest_first(store: SqliteStore, clock: FakeClock) -> None:
+    shop = await make_shop(store, clock)
+    first, _ = await make_draft(store, clock, shop.shop_id, cashier_id=1)
+    second, _ = await make_draft(store, clock, shop.shop_id, cashier_id=2)
+    await make_draft(store, clock, shop.shop_id)  # not leased
+    await store.take_issue_lease(first.id, clock(), clock() + timedelta(seconds=20))
+    await store.take_issue_lease(second.id, clock(), clock() + timedelta(seconds=10))
+    assert [r.id for r in await store.leased_receipts(10)] == [second.id, first.id]
+    assert [r.id for r in await store.leased_receipts(10, cashier_id=1)] == [first.id]
+
+
+async def test_a_leased_draft_is_deleted_only_by_its_holder(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    shop = await make_shop(store, clock)
+    draft, _ = await make_draft(store, clock, shop.shop_id)
+    until = clock() + timedelta(seconds=15)
+    await store.take_issue_lease(draft.id, clock(), until)
+    assert not await store.delete_draft(draft.id)  # e.g. the reconciler: someone is issuing it
+    assert await store.get_receipt(draft.id) is not None
+    assert await store.delete_draft(draft.id, until)
+    assert await store.get_receipt(draft.id) is None
+
+
+async def test_receipt_by_idempotency_key(store: SqliteStore, clock: FakeClock) -> None:
+    shop = await make_shop(store, clock)
+    draft, _ = await make_draft(store, clock, shop.shop_id, key="7:abc")
+    assert await store.receipt_by_idempotency_key("7:abc") == draft
+    assert await store.receipt_by_idempotency_key("7:abd") is None

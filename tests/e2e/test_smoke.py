@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from storage.migrations import MIGRATIONS
 from tests.e2e.fake_liqpay import FakeLiqPay
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
@@ -20,7 +21,7 @@ async def test_starts_serves_healthz_and_polls(
     assert status == 200
     assert body["status"] == "ok"
     assert body["database"] == "ok"
-    assert body["schema_version"] == 1
+    assert body["schema_version"] == len(MIGRATIONS)
 
     first_poll = await fake_telegram.wait_for_call("getUpdates")
     assert first_poll.params.get("timeout")  # long polling, not a busy loop
@@ -87,7 +88,7 @@ async def test_restart_keeps_the_database(
     await running_bot.restart()
     status, body = await running_bot.healthz()
     assert status == 200
-    assert body["schema_version"] == 1
+    assert body["schema_version"] == len(MIGRATIONS)
     await running_bot.stop()
     with sqlite3.connect(running_bot.database_path) as db:
         rows = db.execute("SELECT user_id FROM users").fetchall()
