@@ -37,7 +37,9 @@ class ChannelChoice(CallbackData, prefix="ch"):
 
 class DialogAction(CallbackData, prefix="dl"):
     action: str  # skip, confirm, cancel
-    key: str = ""  # on Confirm: ties the button to the summary it is under
+    # on a summary's Confirm and Cancel: ties the button to that summary, and so to the
+    # receipt its Confirm made (the idempotency key)
+    key: str = ""
 
 
 class StaffAction(CallbackData, prefix="sf"):
@@ -151,7 +153,7 @@ def confirm_keyboard(key: str) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 button(t("✅ Confirm"), DialogAction(action="confirm", key=key)),
-                button(t("Cancel"), DialogAction(action="cancel")),
+                button(t("Cancel"), DialogAction(action="cancel", key=key)),
             ]
         ]
     )

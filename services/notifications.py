@@ -16,6 +16,9 @@ class NotificationKind:
     REFUNDED = "refunded"
     MISMATCH = "mismatch"  # paid amount or currency differs from the receipt's
     CARD = "card"  # re-render the receipt card where it was shown
+    # what became of an invoice the person confirmed, with its card, when they could not be
+    # shown it at the time (Telegram refused, or the process died while making it)
+    OUTCOME = "outcome"
 
 
 class OutboxSignal:

@@ -73,7 +73,8 @@ class Reconciler:
         after: Receipt | None = receipt
         try:
             if receipt.status is ReceiptStatus.DRAFT:
-                after = await self.receipts.settle_draft(receipt)
+                if receipt.issuing_until is None:  # else its maker, or the recovery, has it
+                    after = await self.receipts.settle_draft(receipt)
             elif receipt.status is not ReceiptStatus.AWAITING:
                 # failed or cancelled, but LiqPay may still take a payment until expiry
                 after = await self.receipts.refresh(receipt, EventSource.POLL)

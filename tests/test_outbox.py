@@ -540,3 +540,32 @@ async def test_a_failed_mark_does_not_send_the_message_again(
     await outbox.drain()
     assert [chat for chat, _ in session.sent()] == [shop.cashier_id, shop.owner_id]
     assert [state for _, _, state in states(db_path)] == ["sent", "sent"]
+
+
+async def test_an_outcome_shows_the_card_as_a_new_message_and_keeps_it_current(
+    store: SqliteStore,
+    db_path: Path,
+    shop: Shop,
+    clock: FakeClock,
+    bot: Bot,
+    session: RecordingSession,
+) -> None:
+    """Told later what became of an invoice (its card could not be shown, or the maker
+    died): the card comes with its buttons, and later changes edit that copy."""
+    from bot.texts import outcome_message
+
+    receipt = await make_receipt(store, shop, clock(), status=S.DRAFT)
+    until = clock() + timedelta(seconds=5)
+    assert await store.take_issue_lease(receipt.id, clock(), until)
+    told = [NewNotification(shop.cashier_id, "outcome")]
+    assert await store.release_issue_lease(receipt.id, until, clock(), told)
+    await sender(store, bot, clock).drain()
+    [sent] = [m for m in session.requests if isinstance(m, SendMessage)]
+    assert sent.text == outcome_message(receipt, DEFAULT_LOCALE)
+    retry = sent.reply_markup.inline_keyboard[0][0]  # type: ignore[union-attr]
+    assert retry.callback_data == f"rc:retry:{receipt.id}"
+    assert receipt_card(receipt, DEFAULT_LOCALE) in sent.text
+    kept = await store.get_receipt(receipt.id)
+    assert kept is not None and kept.card_chat_id == shop.cashier_id
+    assert kept.card_message_id is not None
+    assert states(db_path) == [(shop.cashier_id, "outcome", "sent")]
