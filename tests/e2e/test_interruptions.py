@@ -33,12 +33,10 @@ async def until(condition: Any, timeout: float = 10) -> None:
 
 
 def invoice_sends(liqpay: FakeLiqPay) -> list[str]:
-    """Order ids of the invoices LiqPay made."""
-    return [
-        r.payload["order_id"]
-        for r in liqpay.requests_for("invoice_send")
-        if r.answer and r.answer.get("result") == "ok"
-    ]
+    """Order ids of the invoice_send requests that reached LiqPay, each one made."""
+    sends = liqpay.requests_for("invoice_send")
+    assert all(r.answer and r.answer.get("result") == "ok" for r in sends), sends
+    return [r.payload["order_id"] for r in sends]
 
 
 async def test_killed_while_liqpay_makes_the_invoice_the_cashier_is_told_it_is_made(
@@ -56,10 +54,13 @@ async def test_killed_while_liqpay_makes_the_invoice_the_cashier_is_told_it_is_m
     await bot_process.kill()
     fake_liqpay.answer_delay.clear()
 
+    restarted = fake_telegram.position(owner.user.id)
     await bot_process.start()
     reply = await owner.say("hello")  # the dialog left mid-Confirm does not swallow input
     assert reply.text != STUCK
-    told = await owner.hears("The invoice of receipt No 1 is made", timeout=40)
+    told = await fake_telegram.wait_for_message(
+        owner.user.id, "The invoice of receipt No 1 is made", timeout=40, since=restarted
+    )
     assert "Awaiting payment" in told.text and told.has_button("Check status")
     assert told.has_button("Cancel invoice")
     assert len(invoice_sends(fake_liqpay)) == 1
@@ -83,12 +84,15 @@ async def test_killed_before_liqpay_was_reached_confirm_again_makes_it_once(
     await asyncio.sleep(0.3)
     fake_liqpay.release_requests()  # the killed request is dropped: LiqPay never saw it
 
+    restarted = fake_telegram.position(owner.user.id)
     await bot_process.start()
     # at once: its maker's lease has not run out yet, so it is "being made", and no request
     await fake_telegram.press(owner.user, shown, "Confirm", latest=False)
     await owner.hears("being made already")
     # the maker is dead: the cashier is told without asking, with Retry
-    told = await owner.hears("was interrupted", timeout=40)
+    told = await fake_telegram.wait_for_message(
+        owner.user.id, "was interrupted", timeout=40, since=restarted
+    )
     assert told.has_button("Retry") and "Not confirmed by LiqPay yet" in told.text
     assert invoice_sends(fake_liqpay) == []
     # Confirm again no longer answers "being made": it asks LiqPay first, then makes it once
