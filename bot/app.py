@@ -14,10 +14,10 @@ from urllib.parse import urlparse
 import aiohttp
 from aiogram import Bot, Dispatcher, F
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
 from aiogram.exceptions import AiogramError
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -27,6 +27,7 @@ from bot.middlewares import AckMiddleware, StoredLocaleMiddleware, UserContextMi
 from bot.notifier import OutboxSender
 from bot.routers import build_routers
 from bot.routers.common import on_error
+from bot.telegram import telegram_session
 from bot.web import build_web_app
 from services.crypto import make_secret_box
 from services.invoices import InvoiceService
@@ -35,6 +36,7 @@ from services.notifications import OutboxSignal
 from services.payments import CallbackService
 from services.receipts import ReceiptService
 from services.reconciler import Reconciler
+from services.recovery import IssueRecovery
 from services.settings import Settings
 from services.shops import ShopService
 from services.sms import TurboSmsClient
@@ -60,6 +62,7 @@ class Services:
     shops: ShopService
     callbacks: CallbackService
     reconciler: Reconciler
+    recovery: IssueRecovery
     signal: OutboxSignal
 
 
@@ -74,31 +77,42 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
     receipts = ReceiptService(
         store.receipts, store.settings, store.shops, liqpay, box, outbox_signal
     )
+    # Customers read the description on LiqPay's page: it is in Ukrainian, whoever issues.
+    invoices = InvoiceService(
+        receipts, settings, sms, t("Payment for receipt No {number}", DEFAULT_LOCALE)
+    )
     return Services(
         store=store,
         receipts=receipts,
-        # Customers read the description on LiqPay's page: it is in Ukrainian, whoever issues.
-        invoices=InvoiceService(
-            receipts, settings, sms, t("Payment for receipt No {number}", DEFAULT_LOCALE)
-        ),
+        invoices=invoices,
         shops=ShopService(store.shops, store.settings, liqpay, sms, box, settings.owner_id_set),
         callbacks=CallbackService(receipts),
         reconciler=Reconciler(receipts, store.jobs, settings.status_poll_interval),
+        recovery=IssueRecovery(receipts, invoices.leases),
         signal=outbox_signal,
     )
 
 
-def build_bot(settings: Settings) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+def build_bot(settings: Settings, *, retry_after: bool = True) -> Bot:
+    """retry_after: repeat what Telegram asks to repeat later (bot/telegram.py). The outbox
+    sender's bot goes without: it postpones the row and paces every chat itself, where
+    waiting inline would hold all other chats' notifications behind one."""
     return Bot(
         token=settings.bot_token.get_secret_value(),
-        session=session,
+        session=telegram_session(settings.telegram_api_url, retry_after=retry_after),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
 
 
-def build_dispatcher(services: Services, settings: Settings) -> Dispatcher:
-    dp = Dispatcher(storage=StoreFsmStorage(services.store.dialogs))
+def build_dispatcher(
+    services: Services, settings: Settings, events_isolation: BaseEventIsolation | None = None
+) -> Dispatcher:
+    """events_isolation: one person's updates are handled one at a time (polling and the
+    webhook run handlers concurrently); in-process locks unless another is given."""
+    dp = Dispatcher(
+        storage=StoreFsmStorage(services.store.dialogs),
+        events_isolation=events_isolation or SimpleEventIsolation(),
+    )
     # Receipts and secrets are a private matter: the bot works in private chats only.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
     dp.update.outer_middleware(UserContextMiddleware(services.store.users, services.store.shops))
@@ -186,7 +200,8 @@ async def run(settings: Settings) -> None:
     bot = build_bot(settings)
     dp = build_dispatcher(services, settings)
     store = services.store
-    sender = OutboxSender(store.jobs, store.receipts, store.users, bot, services.signal)
+    outbox_bot = build_bot(settings, retry_after=False)
+    sender = OutboxSender(store.jobs, store.receipts, store.users, outbox_bot, services.signal)
 
     web_app = build_web_app(services.store, services.callbacks)
     if settings.webhook_url:
@@ -203,6 +218,7 @@ async def run(settings: Settings) -> None:
         await http.close()
         await services.store.close()
         await bot.session.close()
+        await outbox_bot.session.close()
         raise StartupError(
             f"Cannot listen on {settings.http_host}:{settings.http_port} ({exc.strerror}): "
             "set HTTP_HOST / HTTP_PORT to a free address."
@@ -214,6 +230,7 @@ async def run(settings: Settings) -> None:
     background = [
         asyncio.create_task(services.reconciler.run(stop), name="reconciler"),
         asyncio.create_task(sender.run(stop), name="outbox"),
+        asyncio.create_task(services.recovery.run(stop), name="recovery"),
     ]
     if settings.webhook_url:
         telegram = asyncio.create_task(_telegram_webhook(dp, bot, settings, stop))
@@ -233,6 +250,7 @@ async def run(settings: Settings) -> None:
     await asyncio.gather(*background, return_exceptions=True)
     await dp.storage.close()
     await bot.session.close()
+    await outbox_bot.session.close()
     await http.close()
     await services.store.close()
     log.info("Stopped")

@@ -36,8 +36,8 @@ _NEXT_NUMBER = (
 _INSERT_DRAFT = """
     INSERT INTO receipts (shop_id, number, cashier_id, amount, currency, description, channel,
                           contact, order_id, idempotency_key, status, expires_at, created_at,
-                          public_key)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12, $13)
+                          public_key, issuing_until)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12, $13, $14)
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING *
 """
@@ -101,6 +101,7 @@ def _receipt(row: Row) -> Receipt:
         card_chat_id=row["card_chat_id"],
         card_message_id=row["card_message_id"],
         mismatch=_mismatch(row),
+        issuing_until=row["issuing_until"],
     )
 
 
@@ -120,7 +121,12 @@ class PostgresReceipts:
         self._db = engine
 
     async def create_draft(
-        self, draft: NewDraft, now: datetime, jobs: Sequence[NewJob] = ()
+        self,
+        draft: NewDraft,
+        now: datetime,
+        jobs: Sequence[NewJob] = (),
+        *,
+        issuing_until: datetime | None = None,
     ) -> tuple[Receipt, bool]:
         by_key = "SELECT * FROM receipts WHERE idempotency_key = $1"
 
@@ -134,6 +140,7 @@ class PostgresReceipts:
                 draft.shop_id, number, draft.cashier_id, draft.amount, draft.currency,
                 draft.description_for(number), draft.channel.value, draft.contact,
                 draft.order_id, draft.idempotency_key, draft.expires_at, now, draft.public_key,
+                issuing_until,
             )  # fmt: skip
             if created is None:
                 raise _KeyTaken  # roll back, so the number we took is not used up
@@ -150,10 +157,55 @@ class PostgresReceipts:
                 # ...and deleted since (a refused draft): try ours again
         raise IntegrityViolation(f"idempotency key {draft.idempotency_key!r} kept changing")
 
-    async def delete_draft(self, receipt_id: int) -> bool:
+    async def delete_draft(self, receipt_id: int, lease: datetime | None = None) -> bool:
         # A flagged draft has events and an owner alert: it stays for the owner to see.
-        sql = "DELETE FROM receipts WHERE id = $1 AND status = 'draft' AND flagged IS NULL"
-        return await self._db.execute(sql, receipt_id) > 0
+        sql = (
+            "DELETE FROM receipts WHERE id = $1 AND status = 'draft' AND flagged IS NULL "
+            "AND issuing_until IS NOT DISTINCT FROM $2::timestamptz"
+        )
+        return await self._db.execute(sql, receipt_id, lease) > 0
+
+    async def by_idempotency_key(self, key: str) -> Receipt | None:
+        row = await self._db.one("SELECT * FROM receipts WHERE idempotency_key = $1", key)
+        return _receipt(row) if row else None
+
+    async def take_issue_lease(self, receipt_id: int, now: datetime, until: datetime) -> bool:
+        sql = (
+            "UPDATE receipts SET issuing_until = $2 WHERE id = $1 AND status = 'draft' "
+            "AND (issuing_until IS NULL OR issuing_until < $3)"
+        )
+        return await self._db.execute(sql, receipt_id, until, now) > 0
+
+    async def move_issue_lease(self, receipt_id: int, held: datetime, until: datetime) -> bool:
+        sql = "UPDATE receipts SET issuing_until = $2 WHERE id = $1 AND issuing_until = $3"
+        return await self._db.execute(sql, receipt_id, until, held) > 0
+
+    async def release_issue_lease(
+        self, receipt_id: int, held: datetime, now: datetime, jobs: Sequence[NewJob] = ()
+    ) -> bool:
+        sql = (
+            "UPDATE receipts SET issuing_until = NULL WHERE id = $1 AND issuing_until = $2 "
+            "RETURNING id"
+        )
+        if not jobs:
+            return await self._db.one(sql, receipt_id, held) is not None
+
+        async def op(tx: Tx) -> bool:
+            if await tx.one(sql, receipt_id, held) is None:
+                return False
+            await insert_jobs(tx, jobs, now, receipt_id)
+            return True
+
+        return await self._db.transaction(op)
+
+    async def leased_receipts(self, limit: int, cashier_id: int | None = None) -> list[Receipt]:
+        rows = await self._db.all(
+            "SELECT * FROM receipts WHERE issuing_until IS NOT NULL "
+            "AND ($1::bigint IS NULL OR cashier_id = $1) ORDER BY issuing_until, id LIMIT $2",
+            cashier_id,
+            limit,
+        )
+        return [_receipt(r) for r in rows]
 
     async def get(self, receipt_id: int) -> Receipt | None:
         row = await self._db.one("SELECT * FROM receipts WHERE id = $1", receipt_id)

@@ -54,6 +54,7 @@ def _receipt(row: sqlite3.Row) -> Receipt:
         card_chat_id=row["card_chat_id"],
         card_message_id=row["card_message_id"],
         mismatch=_mismatch(row),
+        issuing_until=dt_or_none(row["issuing_until"]),
     )
 
 
@@ -83,7 +84,12 @@ class SqliteReceipts:
         self._db = engine
 
     async def create_draft(
-        self, draft: NewDraft, now: datetime, jobs: Sequence[NewJob] = ()
+        self,
+        draft: NewDraft,
+        now: datetime,
+        jobs: Sequence[NewJob] = (),
+        *,
+        issuing_until: datetime | None = None,
     ) -> tuple[Receipt, bool]:
         async def op(tx: Tx) -> tuple[Receipt, bool]:
             existing = await tx.one(
@@ -102,13 +108,13 @@ class SqliteReceipts:
             created = await tx.one(
                 "INSERT INTO receipts (shop_id, number, cashier_id, amount, currency, "
                 "description, channel, contact, order_id, idempotency_key, status, expires_at, "
-                "created_at, public_key) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?) RETURNING *",
+                "created_at, public_key, issuing_until) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?) RETURNING *",
                 (
                     draft.shop_id, number, draft.cashier_id, draft.amount, draft.currency,
                     draft.description_for(number), draft.channel.value, draft.contact,
                     draft.order_id, draft.idempotency_key, ts(draft.expires_at), ts(now),
-                    draft.public_key,
+                    draft.public_key, ts_or_none(issuing_until),
                 ),
             )  # fmt: skip
             assert created is not None
@@ -117,10 +123,53 @@ class SqliteReceipts:
 
         return await self._db.write(op)
 
-    async def delete_draft(self, receipt_id: int) -> bool:
+    async def delete_draft(self, receipt_id: int, lease: datetime | None = None) -> bool:
         # A flagged draft has events and an owner alert: it stays for the owner to see.
-        sql = "DELETE FROM receipts WHERE id = ? AND status = 'draft' AND flagged IS NULL"
-        return await self._db.execute(sql, (receipt_id,)) > 0
+        sql = (
+            "DELETE FROM receipts WHERE id = ? AND status = 'draft' AND flagged IS NULL "
+            "AND issuing_until IS ?"
+        )
+        return await self._db.execute(sql, (receipt_id, ts_or_none(lease))) > 0
+
+    async def by_idempotency_key(self, key: str) -> Receipt | None:
+        row = await self._db.one("SELECT * FROM receipts WHERE idempotency_key = ?", (key,))
+        return _receipt(row) if row else None
+
+    async def take_issue_lease(self, receipt_id: int, now: datetime, until: datetime) -> bool:
+        sql = (
+            "UPDATE receipts SET issuing_until = ? WHERE id = ? AND status = 'draft' "
+            "AND (issuing_until IS NULL OR issuing_until < ?)"
+        )
+        return await self._db.execute(sql, (ts(until), receipt_id, ts(now))) > 0
+
+    async def move_issue_lease(self, receipt_id: int, held: datetime, until: datetime) -> bool:
+        sql = "UPDATE receipts SET issuing_until = ? WHERE id = ? AND issuing_until = ?"
+        return await self._db.execute(sql, (ts(until), receipt_id, ts(held))) > 0
+
+    async def release_issue_lease(
+        self, receipt_id: int, held: datetime, now: datetime, jobs: Sequence[NewJob] = ()
+    ) -> bool:
+        async def op(tx: Tx) -> bool:
+            released = await tx.execute(
+                "UPDATE receipts SET issuing_until = NULL WHERE id = ? AND issuing_until = ?",
+                (receipt_id, ts(held)),
+            )
+            if not released:
+                return False
+            await insert_jobs(tx, jobs, now, receipt_id)
+            return True
+
+        return await self._db.write(op)
+
+    async def leased_receipts(self, limit: int, cashier_id: int | None = None) -> list[Receipt]:
+        sql = "SELECT * FROM receipts WHERE issuing_until IS NOT NULL"
+        params: list[Any] = []
+        if cashier_id is not None:
+            sql += " AND cashier_id = ?"
+            params.append(cashier_id)
+        sql += " ORDER BY issuing_until, id LIMIT ?"
+        params.append(limit)
+        return [_receipt(r) for r in await self._db.all(sql, params)]
 
     async def get(self, receipt_id: int) -> Receipt | None:
         row = await self._db.one("SELECT * FROM receipts WHERE id = ?", (receipt_id,))
