@@ -71,7 +71,7 @@ async def test_an_unreadable_sms_token_is_a_clear_message_not_a_traceback(
             "The stored TurboSMS token can't be read (the bot's secret key was changed). "
             "The owner must enter it again in /settings.",
             "uk",
-        )
+        ),
     ]
     assert "Щось пішло не так" not in " ".join(world.session.texts())
 
