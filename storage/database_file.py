@@ -20,11 +20,12 @@ log = logging.getLogger(__name__)
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 COMPANION_SUFFIXES = ("-wal", "-shm", "-journal")
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def prepare_database_file(path: Path) -> None:
-    """Make sure `path` is a private file the bot can read and write, creating it (and its
-    folder) if missing. Raises OSError when it can't be (a directory, no permission)."""
+    """Create `path` (and its folder) private if missing, or tighten an existing database's
+    files to 0600. Raises OSError when the bot can't use the path (a directory, no access)."""
     folder = path.parent
     if not folder.exists():
         folder.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
@@ -32,19 +33,26 @@ def prepare_database_file(path: Path) -> None:
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     except FileExistsError:
-        _check_existing(path)
-        _make_private(path)
-        return
+        if _looks_like_a_database(path):
+            _make_private(path)
+        return  # anything else is SQLite's to refuse; a file chosen by mistake stays as it is
     try:
         os.fchmod(fd, PRIVATE_FILE_MODE)
     finally:
         os.close(fd)
 
 
-def _check_existing(path: Path) -> None:
+def _looks_like_a_database(path: Path) -> bool:
+    """Raises OSError for what SQLite's connect would fail on in a way aiosqlite can't clean
+    up after (a directory, no permission)."""
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "it is a directory, not a database file")
-    os.close(os.open(path, os.O_RDWR))  # PermissionError now rather than deep in SQLite
+    fd = os.open(path, os.O_RDWR)
+    try:
+        header = os.read(fd, len(SQLITE_HEADER))
+    finally:
+        os.close(fd)
+    return header in (b"", SQLITE_HEADER)
 
 
 def _make_private(path: Path) -> None:

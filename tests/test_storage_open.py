@@ -120,10 +120,13 @@ async def test_a_file_that_is_not_a_database_is_refused_and_closed(
         db_path.write_bytes(b"this is not an SQLite database, only some text\n" * 100)
     else:
         write_truncated_database(db_path)
+    db_path.chmod(0o644)
     before = sqlite_threads()
     with pytest.raises(sqlite3.DatabaseError):
         await SqliteStore.open(db_path)
     assert_no_sqlite_thread_left(before)
+    if damage == "garbage":  # not a database: a file chosen by mistake keeps its mode
+        assert mode(db_path) == 0o644
 
 
 async def test_a_directory_is_refused_before_sqlite_opens_it(tmp_path: Path) -> None:
