@@ -5,6 +5,7 @@ line on stderr and no traceback; what it creates on disk is private to its user.
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import stat
 from collections.abc import Iterator
@@ -79,6 +80,18 @@ async def test_a_damaged_key_file_stops_the_bot_with_one_line(bot_process: BotPr
     line = refusal_line(await bot_process.run_to_exit(EXIT_WITHIN))
     assert "secret.key" in line
     assert "SECRET_KEY" in line
+
+
+async def test_a_port_in_use_stops_the_bot_with_one_line(bot_process: BotProcess) -> None:
+    # The store, both HTTP sessions and the web runner are open by then: all must close.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
+        taken.bind(("127.0.0.1", bot_process.port))
+        taken.listen()
+        exited = await bot_process.run_to_exit(EXIT_WITHIN)
+    assert exited.code == 1
+    line = refusal_line(exited)
+    assert f"Cannot listen on 127.0.0.1:{bot_process.port}" in line
+    assert "HTTP_PORT" in line
 
 
 async def test_an_env_file_that_is_not_utf8_stops_the_bot_with_one_line(
