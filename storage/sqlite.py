@@ -10,6 +10,7 @@ operation into one per batch.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -20,6 +21,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from storage.database_file import prepare_database_file
 from storage.migrations import MIGRATIONS
 from storage.models import (
     Channel,
@@ -178,15 +180,21 @@ class SqliteStore:
     @classmethod
     async def open(cls, path: Path | str) -> SqliteStore:
         if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            prepare_database_file(Path(path))
         conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        await conn.execute("PRAGMA journal_mode=WAL")
-        await conn.execute("PRAGMA synchronous=NORMAL")
-        await conn.execute("PRAGMA foreign_keys=ON")
-        await conn.execute("PRAGMA busy_timeout=5000")
         store = cls(conn)
-        await store.migrate()
+        try:
+            conn.row_factory = sqlite3.Row
+            await conn.execute("PRAGMA journal_mode=WAL")
+            await conn.execute("PRAGMA synchronous=NORMAL")
+            await conn.execute("PRAGMA foreign_keys=ON")
+            await conn.execute("PRAGMA busy_timeout=5000")
+            await store.migrate()
+        except BaseException:
+            # Not a database, damaged, ...: aiosqlite's thread would keep the process alive.
+            with contextlib.suppress(Exception):
+                await store.close()
+            raise
         return store
 
     async def close(self) -> None:
