@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,6 +21,7 @@ class Settings(BaseSettings):
     liqpay_api_url: str = "https://www.liqpay.ua/api/"
     sms_api_url: str = "https://api.turbosms.ua"
     database_path: Path = Path("data/bot.sqlite3")
+    redis_url: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=0, le=65535)
     public_base_url: str | None = None
@@ -55,10 +57,34 @@ class Settings(BaseSettings):
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
-    @field_validator("public_base_url", "webhook_url", "secret_key", mode="before")
+    @field_validator("public_base_url", "webhook_url", "secret_key", "redis_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_shape(cls, value: str | None) -> str | None:
+        # The message never repeats the value: a Redis URL may carry a password.
+        if value is None:
+            return None
+        value = value.strip()
+        shape = "use redis://[:password@]host[:port][/db], rediss://… or unix:///path/to/socket"
+        try:
+            parts = urlsplit(value)
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            raise ValueError(shape) from None
+        if parts.scheme in ("redis", "rediss"):
+            db = parts.path.lstrip("/")
+            if not parts.hostname or not port_ok or (db and not db.isdigit()):
+                raise ValueError(shape)
+        elif parts.scheme == "unix":
+            if not parts.path:
+                raise ValueError(shape)
+        else:
+            raise ValueError(shape)
+        return value
 
     @field_validator("owner_ids")
     @classmethod
