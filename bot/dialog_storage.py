@@ -9,13 +9,24 @@ ShopService.seal before it is stored.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Awaitable
 from datetime import timedelta
+from typing import cast
 from urllib.parse import urlsplit
 
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisStorage
-from redis.exceptions import RedisError
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import (
+    AuthenticationError,
+    AuthenticationWrongNumberOfArgsError,
+    RedisError,
+)
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.settings import Settings
 from storage.fsm import SqliteFsmStorage
@@ -41,6 +52,9 @@ def build_dialog_storage(
             "socket_connect_timeout": REDIS_TIMEOUT,
             "socket_timeout": REDIS_TIMEOUT,
             "health_check_interval": 30,
+            # one reconnect covers a connection Redis dropped while idle; a timeout is not
+            # retried, since the command may have run
+            "retry": Retry(ExponentialBackoff(cap=0.5, base=0.05), 1, (RedisConnectionError,)),
         },
         # one Redis may serve several bots: keys carry the bot id (and the destiny)
         key_builder=DefaultKeyBuilder(with_bot_id=True, with_destiny=True),
@@ -55,7 +69,7 @@ async def check_dialog_storage(settings: Settings, storage: BaseStorage) -> None
     if not isinstance(storage, RedisStorage):
         return
     try:
-        await storage.redis.ping()
+        await cast(Awaitable[bool], storage.redis.ping())  # redis-py types both clients at once
     except (RedisError, OSError) as exc:
         where = redis_location(settings.redis_url or "")
         raise DialogStorageUnavailable(
@@ -73,5 +87,14 @@ def redis_location(url: str) -> str:
 
 
 def _reason(exc: BaseException) -> str:
-    text = str(exc).strip().rstrip(".") or type(exc).__name__
-    return text.splitlines()[0][:200]
+    if isinstance(exc, AuthenticationError | AuthenticationWrongNumberOfArgsError):
+        return "the password was refused"
+    if isinstance(exc, RedisTimeoutError | TimeoutError):
+        return f"no answer within {REDIS_TIMEOUT:.0f} s"
+    cause = exc.__cause__ or exc.__context__
+    for candidate in (exc, cause):
+        errno = getattr(candidate, "errno", None)
+        if isinstance(errno, int) and errno > 0:
+            return os.strerror(errno).lower()
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text.rstrip(".")[:200]
