@@ -24,6 +24,7 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.commands import set_default_commands
+from bot.dialog_storage import DialogStorageUnavailable, build_dialog_storage, check_dialog_storage
 from bot.i18n import DEFAULT_LOCALE, setup_i18n, t
 from bot.middlewares import AckMiddleware, StoredLocaleMiddleware, UserContextMiddleware
 from bot.notifier import OutboxSender
@@ -40,7 +41,6 @@ from services.reconciler import Reconciler
 from services.settings import Settings
 from services.shops import ShopService
 from services.sms import TurboSmsClient
-from storage.fsm import SqliteFsmStorage
 from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
@@ -122,7 +122,8 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_dispatcher(services: Services, settings: Settings) -> Dispatcher:
-    dp = Dispatcher(storage=SqliteFsmStorage(services.store))
+    storage, isolation = build_dialog_storage(settings, services.store)
+    dp = Dispatcher(storage=storage, events_isolation=isolation)
     # Receipts and secrets are a private matter: the bot works in private chats only.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
     dp.update.outer_middleware(UserContextMiddleware(services.store))
@@ -217,6 +218,11 @@ async def run(settings: Settings) -> None:
         bot = build_bot(settings)
         opened.push_async_callback(_quietly, bot.session.close)
         dp = build_dispatcher(services, settings)
+        opened.push_async_callback(_quietly, dp.fsm.close)
+        try:
+            await check_dialog_storage(settings, dp.storage)
+        except DialogStorageUnavailable as exc:
+            raise StartupError(str(exc)) from None
         sender = OutboxSender(services.store, bot, services.signal)
 
         web_app = build_web_app(services.store, services.callbacks)
@@ -260,7 +266,7 @@ async def run(settings: Settings) -> None:
     for task in unfinished:
         task.cancel()
     await asyncio.gather(*background, return_exceptions=True)
-    await dp.storage.close()
+    await dp.fsm.close()  # dialog storage and event isolation
     await bot.session.close()
     await http.close()
     await services.store.close()

@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     sms_api_url: str = "https://api.turbosms.ua"
     checkbox_api_url: str = "https://api.checkbox.ua"
     database_path: Path = Path("data/bot.sqlite3")
+    redis_url: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
     public_base_url: str | None = None
@@ -69,7 +70,7 @@ class Settings(BaseSettings):
         example = str(cls.model_fields[info.field_name or ""].default)
         return absolute_url(value, example=example).rstrip("/")
 
-    @field_validator("public_base_url", "webhook_url", "secret_key", mode="before")
+    @field_validator("public_base_url", "webhook_url", "secret_key", "redis_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -102,6 +103,30 @@ class Settings(BaseSettings):
                 f"an amount in the shop's currency from {MIN_INVOICE_AMOUNT} to "
                 f"{MAX_INVOICE_AMOUNT_LIMIT} with at most two decimals, e.g. 100000 or 2500.50"
             )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_shape(cls, value: str | None) -> str | None:
+        # The message never repeats the value: a Redis URL may carry a password.
+        if value is None:
+            return None
+        value = value.strip()
+        shape = "use redis://[:password@]host[:port][/db], rediss://… or unix:///path/to/socket"
+        try:
+            parts = urlsplit(value)
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            raise ValueError(shape) from None
+        if parts.scheme in ("redis", "rediss"):
+            db = parts.path.lstrip("/")
+            if not parts.hostname or not port_ok or (db and not db.isdigit()):
+                raise ValueError(shape)
+        elif parts.scheme == "unix":
+            if not parts.path:
+                raise ValueError(shape)
+        else:
+            raise ValueError(shape)
         return value
 
     @field_validator("owner_ids")

@@ -29,6 +29,7 @@ SETTINGS_NAMES = (
     "SMS_API_URL",
     "CHECKBOX_API_URL",
     "DATABASE_PATH",
+    "REDIS_URL",
     "HTTP_HOST",
     "HTTP_PORT",
     "PUBLIC_BASE_URL",
@@ -96,6 +97,7 @@ class BotProcess:
             # and no test can ever reach a real cash register.
             "CHECKBOX_API_URL": "http://127.0.0.1:9",
             "DATABASE_PATH": str(self.database_path),
+            "REDIS_URL": "",
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(self.port),
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}" if public_callback else "",
