@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -26,7 +27,7 @@ from services.periods import (
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+    return datetime(*args, tzinfo=UTC)
 
 
 # 2026-11-27 12:00 UTC is a Friday, 14:00 in Kyiv (UTC+2 in winter).
@@ -181,7 +182,7 @@ def test_every_instant_maps_to_a_day_of_the_period_and_days_tile_the_interval() 
     # consecutive days' midnights tile [start, end) exactly
     bounds = [kyiv_midnight(d) for d in period.days] + [period.end]
     assert bounds[0] == period.start
-    lengths = {b - a for a, b in zip(bounds, bounds[1:], strict=False)}
+    lengths = {b - a for a, b in itertools.pairwise(bounds)}
     assert lengths == {timedelta(hours=23), timedelta(hours=24), timedelta(hours=25)}
     moment = period.start
     while moment < period.end:
