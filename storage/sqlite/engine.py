@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from storage.database_file import prepare_database_file
 from storage.models import IntegrityViolation
 
 T = TypeVar("T")
@@ -76,7 +77,7 @@ class SqliteEngine:
     async def open(cls, path: Path | str) -> SqliteEngine:
         memory = str(path) == MEMORY
         if not memory:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            prepare_database_file(Path(path))
         writer = await _connect(path)
         reader: aiosqlite.Connection | None = None
         try:
