@@ -29,3 +29,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/callbacks.py --engine postgresql
 	$(BIN)/python bench/reconciler.py
 	$(BIN)/python bench/storage.py
+	$(BIN)/python bench/updates.py
