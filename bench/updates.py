@@ -48,31 +48,31 @@ class Feeder:
     def __init__(self, fake: FakeTelegram, bot: Bot, dp: Dispatcher) -> None:
         self.fake, self.bot, self.dp = fake, bot, dp
         self.latencies: list[float] = []
+        self.by_step: dict[str, list[float]] = {}
 
-    async def feed(self, action: Callable[[], Awaitable[Any]]) -> None:
+    async def feed(self, action: Callable[[], Awaitable[Any]], step: str = "echo") -> None:
         await action()
         raw = self.fake._updates.pop()  # the update the action just queued
         update = Update.model_validate(raw, context={"bot": self.bot})
         started = time.perf_counter()
         await self.dp.feed_update(self.bot, update)
-        self.latencies.append(time.perf_counter() - started)
+        elapsed = time.perf_counter() - started
+        self.latencies.append(elapsed)
+        self.by_step.setdefault(step, []).append(elapsed)
 
 
 async def walk(feeder: Feeder, fake: FakeTelegram, user: TgUser, rounds: int) -> None:
     for r in range(rounds):
-        await feeder.feed(lambda: fake.send_text(user, "/new"))
-        await feeder.feed(
-            lambda r=r: (  # type: ignore[misc]
-                fake.send_text(user, f"{100 + r},50")
-            )
-        )
-        await feeder.feed(lambda: fake.send_text(user, "Coffee"))
+        await feeder.feed(lambda: fake.send_text(user, "/new"), "/new")
+        amount = f"{100 + r},50"
+        await feeder.feed(lambda a=amount: fake.send_text(user, a), "amount")  # type: ignore[misc]
+        await feeder.feed(lambda: fake.send_text(user, "Coffee"), "description")
         channels = fake.last_message(user.id)
         assert channels is not None
-        await feeder.feed(lambda m=channels: fake.press(user, m, "Link"))  # type: ignore[misc]
+        await feeder.feed(lambda m=channels: fake.press(user, m, "Link"), "Link")  # type: ignore[misc]
         summary = fake.last_message(user.id)
         assert summary is not None
-        await feeder.feed(lambda m=summary: fake.press(user, m, "Confirm"))  # type: ignore[misc]
+        await feeder.feed(lambda m=summary: fake.press(user, m, "Confirm"), "Confirm")  # type: ignore[misc]
 
 
 def pct(samples: list[float], q: float) -> float:
@@ -123,10 +123,14 @@ async def run(args: argparse.Namespace, tmp: Path) -> tuple[list[float], float, 
             feeder = Feeder(fake, bot, dp)
             await walk(feeder, fake, users[0], 1)  # warm-up
             feeder.latencies.clear()
+            feeder.by_step.clear()
             started = time.perf_counter()
             await asyncio.gather(*(walk(feeder, fake, u, args.rounds) for u in users))
             app_seconds = time.perf_counter() - started
             app = feeder.latencies
+            for step, samples in feeder.by_step.items():
+                p50, p99 = pct(samples, 0.5), pct(samples, 0.99)
+                print(f"  step {step:<12} p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
             _, awaiting = await store.receipts.list_by_status(
                 owner.shop_id, [ReceiptStatus.AWAITING], limit=1
             )
