@@ -115,6 +115,17 @@ async def timed(
     return pct(samples, 0.5), pct(samples, 0.99)
 
 
+def index_use(uses_index: bool, full_scans: list[str]) -> str:
+    if full_scans:
+        return (
+            "FULL SCAN ("
+            + "; ".join(full_scans)
+            + ")"
+            + (", index elsewhere" if uses_index else "")
+        )
+    return "uses an index" if uses_index else "NO INDEX"
+
+
 async def plans(store: Store, engine: str, shop_id: int, now: datetime) -> None:
     day = (now - timedelta(days=1), now)
     if engine == "sqlite":
@@ -132,7 +143,8 @@ async def plans(store: Store, engine: str, shop_id: int, now: datetime) -> None:
             rows = await store.engine.all("EXPLAIN QUERY PLAN " + sql, params)
             lines = [str(r[3]) for r in rows]
             uses = any("USING" in line and "INDEX" in line for line in lines)
-            print(f"  plan {name}: {'uses an index' if uses else 'NO INDEX'}")
+            scans = [line for line in lines if line.startswith("SCAN ")]
+            print(f"  plan {name}: {index_use(uses, scans)}")
             for line in lines:
                 print(f"    {line}")
     else:
@@ -149,7 +161,8 @@ async def plans(store: Store, engine: str, shop_id: int, now: datetime) -> None:
             rows = await store.engine.all("EXPLAIN " + sql, *params)
             lines = [str(r[0]) for r in rows]
             uses = any("Index" in line for line in lines)
-            print(f"  plan {name}: {'uses an index' if uses else 'NO INDEX'}")
+            scans = [line.strip(" ->") for line in lines if "Seq Scan on" in line]
+            print(f"  plan {name}: {index_use(uses, scans)}")
             for line in lines:
                 print(f"    {line}")
 
@@ -178,6 +191,11 @@ async def measure(store: Store, engine: str, args: argparse.Namespace) -> bool:
     print(f"[{engine}] seeding {args.receipts} receipts over {args.shops} shops ...", flush=True)
     shop_ids = await seed(store, args.receipts, args.shops, now)
     shop_id = shop_ids[len(shop_ids) // 2]
+    if engine == "postgresql":  # as autovacuum would have by then: plans from real statistics
+        from storage.postgres.store import PostgresStore
+
+        assert isinstance(store, PostgresStore)
+        await store.engine.execute("ANALYZE")
     first_page, _ = await store.receipts.list_by_status(shop_id, PENDING)
     some_id = first_page[0].id
 
