@@ -30,7 +30,10 @@ from bot.routers import build_routers
 from bot.routers.common import on_error
 from bot.telegram import telegram_session
 from bot.web import build_web_app
+from services.checkbox import CheckboxClient
 from services.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
+from services.fiscal_worker import FiscalWorker
+from services.fiscalization import FiscalService
 from services.invoices import InvoiceService
 from services.liqpay import LiqPayClient
 from services.notifications import OutboxSignal
@@ -64,6 +67,8 @@ class Services:
     reconciler: Reconciler
     recovery: IssueRecovery
     signal: OutboxSignal
+    fiscal: FiscalService
+    fiscal_worker: FiscalWorker
 
 
 async def open_database(settings: Settings) -> Store:
@@ -101,10 +106,17 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         raise
     liqpay = LiqPayClient(http, settings.liqpay_api_url, timeout=10, status_attempts=2)
     sms = TurboSmsClient(http, settings.sms_api_url)
+    checkbox = CheckboxClient(http, settings.checkbox_api_url)
     outbox_signal = OutboxSignal()
+    fiscal_signal = OutboxSignal()
     receipts = ReceiptService(
-        store.receipts, store.settings, store.shops, liqpay, box, outbox_signal
-    )
+        store.receipts, store.settings, store.shops, liqpay, box, outbox_signal,
+        fiscal=store.fiscal, fiscal_signal=fiscal_signal,
+    )  # fmt: skip
+    fiscal = FiscalService(
+        store.receipts, store.fiscal, store.jobs, store.shops, checkbox, box, outbox_signal,
+        fiscal_signal,
+    )  # fmt: skip
     # Customers read the description on LiqPay's page: it is in Ukrainian, whoever issues.
     invoices = InvoiceService(
         receipts, settings, sms, t("Payment for receipt No {number}", DEFAULT_LOCALE)
@@ -118,6 +130,8 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         reconciler=Reconciler(receipts, store.jobs, settings.status_poll_interval),
         recovery=IssueRecovery(receipts, invoices.leases),
         signal=outbox_signal,
+        fiscal=fiscal,
+        fiscal_worker=FiscalWorker(fiscal),
     )
 
 
@@ -152,6 +166,7 @@ def build_dispatcher(
         receipts=services.receipts,
         invoices=services.invoices,
         shops=services.shops,
+        fiscal=services.fiscal,
         settings=settings,
     )
     return dp
@@ -269,6 +284,7 @@ async def run(settings: Settings) -> None:
         asyncio.create_task(services.reconciler.run(stop), name="reconciler"),
         asyncio.create_task(sender.run(stop), name="outbox"),
         asyncio.create_task(services.recovery.run(stop), name="recovery"),
+        asyncio.create_task(services.fiscal_worker.run(stop), name="fiscal"),
     ]
     if settings.webhook_url:
         telegram = asyncio.create_task(_telegram_webhook(dp, bot, settings, stop))

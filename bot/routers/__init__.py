@@ -6,7 +6,16 @@ from aiogram import Router
 
 
 def build_routers() -> list[Router]:
-    from bot.routers import common, invoice, issuing, receipts, settings, staff, start
+    from bot.routers import (
+        common,
+        fiscal_receipts,
+        invoice,
+        issuing,
+        receipts,
+        settings,
+        staff,
+        start,
+    )
 
     routers = [
         common.router,
@@ -16,6 +25,7 @@ def build_routers() -> list[Router]:
         issuing.router,  # before the dialog's catch-all for spent buttons
         invoice.router,
         receipts.router,
+        fiscal_receipts.router,
         common.fallback,
     ]
     for router in routers:
