@@ -140,6 +140,7 @@ def _receipt(row: Row) -> Receipt:
         fiscal_url=row["fiscal_url"],
         fiscal_error=row["fiscal_error"],
         fiscal_attempt=row["fiscal_attempt"],
+        refunded_amount=row["refunded_amount"],
     )
 
 

@@ -11,6 +11,7 @@ from storage.postgres.fiscal import PostgresFiscal
 from storage.postgres.jobs import PostgresJobs
 from storage.postgres.migrations import migrate, schema_version
 from storage.postgres.receipts import PostgresReceipts
+from storage.postgres.refunds import PostgresRefunds
 from storage.postgres.settings import PostgresSettings
 from storage.postgres.shops import PostgresShops
 from storage.postgres.users import PostgresUsers
@@ -30,6 +31,7 @@ class PostgresStore:
         self._jobs = PostgresJobs(engine)
         self._dialogs = PostgresDialogs(engine)
         self._fiscal = PostgresFiscal(engine)
+        self._refunds = PostgresRefunds(engine)
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
@@ -70,6 +72,10 @@ class PostgresStore:
     @property
     def fiscal(self) -> PostgresFiscal:
         return self._fiscal
+
+    @property
+    def refunds(self) -> PostgresRefunds:
+        return self._refunds
 
     async def close(self) -> None:
         await self.engine.close()

@@ -231,4 +231,26 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE receipt_events ADD COLUMN fiscal_from TEXT;
     ALTER TABLE receipt_events ADD COLUMN fiscal_to TEXT;
     """,
+    # 7: refunds. The receipt keeps its refunded sum (partly refunded: paid with a sum above
+    # 0; refunded: nothing left); each refund is reserved before LiqPay is asked, at most one
+    # in flight per receipt, and a double tap finds it by the confirmation's key.
+    """
+    ALTER TABLE receipts ADD COLUMN refunded_amount INTEGER NOT NULL DEFAULT 0
+        CHECK (refunded_amount >= 0);
+    CREATE TABLE refunds (
+        id INTEGER PRIMARY KEY,
+        receipt_id INTEGER NOT NULL REFERENCES receipts(id) ON DELETE CASCADE,
+        amount INTEGER NOT NULL CHECK (amount > 0),
+        state TEXT NOT NULL CHECK (state IN ('reserved', 'sent', 'unknown', 'done', 'failed')),
+        idempotency_key TEXT NOT NULL UNIQUE CHECK (length(idempotency_key) BETWEEN 1 AND 64),
+        requested_by INTEGER NOT NULL,
+        refunded_before INTEGER NOT NULL CHECK (refunded_before >= 0),
+        error TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE INDEX refunds_by_receipt ON refunds (receipt_id, id);
+    CREATE UNIQUE INDEX refunds_one_in_flight ON refunds (receipt_id)
+        WHERE state IN ('reserved', 'sent', 'unknown');
+    """,
 )

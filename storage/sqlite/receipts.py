@@ -75,6 +75,7 @@ def _receipt(row: sqlite3.Row) -> Receipt:
         fiscal_url=row["fiscal_url"],
         fiscal_error=row["fiscal_error"],
         fiscal_attempt=row["fiscal_attempt"],
+        refunded_amount=row["refunded_amount"],
     )
 
 

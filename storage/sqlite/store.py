@@ -12,6 +12,7 @@ from storage.sqlite.fiscal import SqliteFiscal
 from storage.sqlite.jobs import SqliteJobs
 from storage.sqlite.migrations import MIGRATIONS
 from storage.sqlite.receipts import SqliteReceipts
+from storage.sqlite.refunds import SqliteRefunds
 from storage.sqlite.settings import SqliteSettings
 from storage.sqlite.shops import SqliteShops
 from storage.sqlite.users import SqliteUsers
@@ -31,6 +32,7 @@ class SqliteStore:
         self._jobs = SqliteJobs(engine)
         self._dialogs = SqliteDialogs(engine)
         self._fiscal = SqliteFiscal(engine)
+        self._refunds = SqliteRefunds(engine)
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteStore:
@@ -70,6 +72,10 @@ class SqliteStore:
     @property
     def fiscal(self) -> SqliteFiscal:
         return self._fiscal
+
+    @property
+    def refunds(self) -> SqliteRefunds:
+        return self._refunds
 
     async def close(self) -> None:
         await self.engine.close()
