@@ -32,6 +32,7 @@ from bot.telegram import telegram_session
 from bot.web import build_web_app
 from services.checkbox import CheckboxClient
 from services.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
+from services.fiscal_returns import FiscalReturns
 from services.fiscal_worker import FiscalWorker
 from services.fiscalization import FiscalService
 from services.invoices import InvoiceService
@@ -41,6 +42,9 @@ from services.payments import CallbackService
 from services.receipts import ReceiptService
 from services.reconciler import Reconciler
 from services.recovery import IssueRecovery
+from services.refund_ledger import FISCAL_RETURN, RefundLedger
+from services.refund_worker import JobWorker
+from services.refunds import REFUND_RESOLVE, RefundService
 from services.settings import Settings
 from services.shops import ShopService
 from services.sms import TurboSmsClient
@@ -69,6 +73,8 @@ class Services:
     signal: OutboxSignal
     fiscal: FiscalService
     fiscal_worker: FiscalWorker
+    refunds: RefundService
+    refund_worker: JobWorker
 
 
 async def open_database(settings: Settings) -> Store:
@@ -117,6 +123,20 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         store.receipts, store.fiscal, store.jobs, store.shops, checkbox, box, outbox_signal,
         fiscal_signal,
     )  # fmt: skip
+    refund_signal = OutboxSignal()
+    receipts.ledger = ledger = RefundLedger(
+        store.receipts, store.refunds, receipts.notifications_for, outbox_signal,
+        receipts.clock, fiscal=store.fiscal, fiscal_signal=refund_signal,
+    )  # fmt: skip
+    refunds = RefundService(
+        receipts, store.refunds, store.jobs, ledger, outbox_signal, receipts.clock
+    )
+    refund_worker = JobWorker(
+        store.jobs,
+        {REFUND_RESOLVE: refunds.run_job, FISCAL_RETURN: FiscalReturns(fiscal).run_return},
+        refund_signal,
+        receipts.clock,
+    )
     # Customers read the description on LiqPay's page: it is in Ukrainian, whoever issues.
     invoices = InvoiceService(
         receipts, settings, sms, t("Payment for receipt No {number}", DEFAULT_LOCALE)
@@ -132,6 +152,8 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         signal=outbox_signal,
         fiscal=fiscal,
         fiscal_worker=FiscalWorker(fiscal),
+        refunds=refunds,
+        refund_worker=refund_worker,
     )
 
 
@@ -167,6 +189,7 @@ def build_dispatcher(
         invoices=services.invoices,
         shops=services.shops,
         fiscal=services.fiscal,
+        refunds=services.refunds,
         settings=settings,
     )
     return dp
@@ -257,7 +280,10 @@ async def run(settings: Settings) -> None:
         store = services.store
         outbox_bot = build_bot(settings, retry_after=False)
         opened.push_async_callback(_quietly, outbox_bot.session.close)
-        sender = OutboxSender(store.jobs, store.receipts, store.users, outbox_bot, services.signal)
+        sender = OutboxSender(
+            store.jobs, store.receipts, store.users, outbox_bot, services.signal,
+            shops=store.shops,
+        )  # fmt: skip
 
         web_app = build_web_app(services.store, services.callbacks)
         if settings.webhook_url:
@@ -285,6 +311,7 @@ async def run(settings: Settings) -> None:
         asyncio.create_task(sender.run(stop), name="outbox"),
         asyncio.create_task(services.recovery.run(stop), name="recovery"),
         asyncio.create_task(services.fiscal_worker.run(stop), name="fiscal"),
+        asyncio.create_task(services.refund_worker.run(stop), name="refunds"),
     ]
     if settings.webhook_url:
         telegram = asyncio.create_task(_telegram_webhook(dp, bot, settings, stop))

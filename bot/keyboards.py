@@ -42,6 +42,16 @@ class FiscalReceiptAction(CallbackData, prefix="frc"):
     id: RowId
 
 
+class RefundAction(CallbackData, prefix="rf"):
+    """Refund steps; `ok` carries the amount and the confirmation's key (a double tap
+    sends the same key, so it is the same refund)."""
+
+    action: Literal["start", "full", "ok", "no"]
+    id: RowId
+    amount: Annotated[int, Field(ge=0, le=10**12)] = 0
+    key: Annotated[str, Field(max_length=16, pattern=r"^[0-9a-f]*$")] = ""
+
+
 class PendingPage(CallbackData, prefix="pg"):
     page: PageNumber
 
@@ -104,13 +114,57 @@ def fiscal_buttons(receipt: Receipt, locale: str | None = None) -> list[InlineKe
     return buttons
 
 
-def notice_keyboard(receipt: Receipt, locale: str | None = None) -> InlineKeyboardMarkup | None:
+def refund_button(
+    receipt: Receipt, locale: str | None = None, *, owner: bool = False
+) -> InlineKeyboardButton | None:
+    """Refund, for the owner, on a paid receipt with something left to refund."""
+    if not owner or receipt.status is not ReceiptStatus.PAID or receipt.refundable <= 0:
+        return None
+    return button(t("↩️ Refund", locale), RefundAction(action="start", id=receipt.id))
+
+
+def notice_keyboard(
+    receipt: Receipt, locale: str | None = None, *, owner: bool = False
+) -> InlineKeyboardMarkup | None:
     """The buttons a notification about a paid receipt carries (none for the others)."""
     buttons = fiscal_buttons(receipt, locale)
+    refund = refund_button(receipt, locale, owner=owner)
+    if refund is not None:
+        buttons.append(refund)
     return InlineKeyboardMarkup(inline_keyboard=[buttons]) if buttons else None
 
 
-def receipt_card_keyboard(receipt: Receipt, locale: str | None = None) -> InlineKeyboardMarkup:
+def refund_start_keyboard(receipt: Receipt, locale: str | None = None) -> InlineKeyboardMarkup:
+    full = t(
+        "Full refund: {amount}",
+        locale,
+        amount=format_amount(receipt.refundable, receipt.currency),
+    )
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [button(full, RefundAction(action="full", id=receipt.id))],
+            [button(t("Cancel", locale), RefundAction(action="no", id=receipt.id))],
+        ]
+    )
+
+
+def refund_confirm_keyboard(
+    receipt: Receipt, amount: int, key: str, locale: str | None = None
+) -> InlineKeyboardMarkup:
+    label = t("✅ Refund {amount}", locale, amount=format_amount(amount, receipt.currency))
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                button(label, RefundAction(action="ok", id=receipt.id, amount=amount, key=key)),
+                button(t("Cancel", locale), RefundAction(action="no", id=receipt.id)),
+            ]
+        ]
+    )
+
+
+def receipt_card_keyboard(
+    receipt: Receipt, locale: str | None = None, *, owner: bool = False
+) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     if receipt.status is ReceiptStatus.DRAFT:
         builder.add(button(t("🔁 Retry", locale), ReceiptAction(action="retry", id=receipt.id)))
@@ -128,6 +182,9 @@ def receipt_card_keyboard(receipt: Receipt, locale: str | None = None) -> Inline
         )
     for fiscal in fiscal_buttons(receipt, locale):
         builder.add(fiscal)
+    refund = refund_button(receipt, locale, owner=owner)
+    if refund is not None:
+        builder.add(refund)
     builder.adjust(2)
     return builder.as_markup()
 

@@ -25,12 +25,13 @@ from aiogram.exceptions import (
 from bot.fiscal_views import shop_notice
 from bot.i18n import DEFAULT_LOCALE
 from bot.keyboards import notice_keyboard, receipt_card_keyboard
+from bot.refund_views import REFUND_NOTICES, refund_notice
 from bot.texts import notification, outcome_message, receipt_card
 from services.clock import Clock, utcnow
 from services.notifications import NOTIFY, SHOP_NOTICES, NotificationKind, OutboxSignal
 from services.workers import new_worker_id
-from storage.models import Job
-from storage.protocols import JobQueue, ReceiptRepository, UserRepository
+from storage.models import Job, Receipt
+from storage.protocols import JobQueue, ReceiptRepository, ShopRepository, UserRepository
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class OutboxSender:
         worker_id: str | None = None,
         lease: timedelta = LEASE,
         batch: int = BATCH,
+        shops: ShopRepository | None = None,
     ) -> None:
         self.jobs = jobs
         self.receipts = receipts
@@ -77,6 +79,7 @@ class OutboxSender:
         self.worker_id = worker_id or new_worker_id("outbox")
         self.lease = lease
         self.batch = batch
+        self.shops = shops  # to know an owner's chat (the Refund button is theirs only)
         self._held_until: datetime | None = None  # the last per-chat hold this sender set
         self._paused_until: datetime | None = None  # Telegram's bot-wide pause, as last seen
         self._sent_unmarked: set[int] = set()  # delivered, but the store missed the mark
@@ -185,6 +188,12 @@ class OutboxSender:
             await asyncio.sleep(wait)
         return True
 
+    async def _is_owner(self, chat_id: int, receipt: Receipt) -> bool:
+        if self.shops is None:
+            return False
+        member = await self.shops.get_member(chat_id)
+        return member is not None and member.is_owner and member.shop_id == receipt.shop_id
+
     async def _send(self, job: Job) -> None:
         chat_id, kind = _chat(job), str(job.payload.get("kind", ""))
         if kind in SHOP_NOTICES:
@@ -200,18 +209,27 @@ class OutboxSender:
         if kind == NotificationKind.CARD:
             if receipt.card_chat_id is None or receipt.card_message_id is None:
                 return
+            owner = await self._is_owner(receipt.card_chat_id, receipt)
             await self.bot.edit_message_text(
                 chat_id=receipt.card_chat_id,
                 message_id=receipt.card_message_id,
                 text=receipt_card(receipt, locale),
-                reply_markup=receipt_card_keyboard(receipt, locale),
+                reply_markup=receipt_card_keyboard(receipt, locale, owner=owner),
             )
+            return
+        owner = await self._is_owner(chat_id, receipt)
+        if kind in REFUND_NOTICES:
+            text = refund_notice(kind, job.payload, receipt, locale)
+            if text is not None:
+                await self.bot.send_message(
+                    chat_id, text, reply_markup=notice_keyboard(receipt, locale, owner=owner)
+                )
             return
         if kind == NotificationKind.OUTCOME:
             sent = await self.bot.send_message(
                 chat_id,
                 outcome_message(receipt, locale),
-                reply_markup=receipt_card_keyboard(receipt, locale),
+                reply_markup=receipt_card_keyboard(receipt, locale, owner=owner),
             )
             if receipt.card_message_id is None or chat_id == receipt.cashier_id:
                 try:  # it is sent: a failure here must not send it again
@@ -222,7 +240,7 @@ class OutboxSender:
         await self.bot.send_message(
             chat_id,
             notification(kind, receipt, locale),
-            reply_markup=notice_keyboard(receipt, locale),
+            reply_markup=notice_keyboard(receipt, locale, owner=owner),
         )
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.fiscal_views import fiscal_line, fiscal_notice
 from bot.i18n import N_, t
+from bot.refund_views import refunded_line
 from services.money import format_amount
 from storage.models import Channel, Receipt, ReceiptStatus
 
@@ -67,6 +68,9 @@ def receipt_card(receipt: Receipt, locale: str | None = None) -> str:
         t("Payable until: {when} (Kyiv)", locale, when=kyiv_time(receipt.expires_at)),
         t("Status: {status}", locale, status=status_line(receipt, locale)),
     ]
+    refunded = refunded_line(receipt, locale)
+    if refunded is not None:
+        lines.append(refunded)
     fiscal = fiscal_line(receipt, locale)
     if fiscal is not None:
         lines.append(fiscal)

@@ -17,6 +17,12 @@ class NotificationKind:
     FAILED = "failed"
     EXPIRED = "expired"
     REFUNDED = "refunded"
+    # money given back (services/refund_ledger.py): payload {"amount": this refund's
+    # kopecks, "total": the refunded sum now}; to the issuing cashier and the owners
+    REFUND = "refund"
+    REFUND_FAILED = "refund_failed"  # {"amount"}: to the owner who asked, not refunded
+    FISCAL_RETURN_DONE = "fiscal_return_done"  # {"total", "code"}: the return receipt
+    FISCAL_RETURN_FAILED = "fiscal_return_failed"  # {"total", "message"}
     MISMATCH = "mismatch"  # paid amount or currency differs from the receipt's
     CARD = "card"  # re-render the receipt card where it was shown
     KEYS_UNREADABLE = "keys_unreadable"  # to owners: SECRET_KEY changed, enter the keys again

@@ -2,6 +2,10 @@
 
     draft -> awaiting -> paid | failed | expired | cancelled;  paid -> refunded
 
+"Partly refunded" is not a status: it is a paid receipt whose refunded sum
+(`refunded_amount`, services/refund_ledger.py) is above 0; it becomes refunded when nothing
+is left.
+
 Money wins: a payment LiqPay reports for a failed, expired or cancelled receipt (the customer
 paid at the last moment) still makes it paid, and the owner is told it came late.
 """
@@ -32,6 +36,7 @@ from services.liqpay import (
     payment_state,
 )
 from services.notifications import NotificationKind, OutboxSignal, recipients
+from services.refund_ledger import RefundLedger
 from services.reports import PaymentReport as PaymentReport  # re-exported: callers use it
 from storage.models import (
     Channel,
@@ -116,6 +121,8 @@ class ReceiptService:
         self.clock = clock
         self.keys = ShopKeys(shop_settings, shops, box, signal)
         self._audience: dict[int, tuple[float, list[int], set[int]]] = {}
+        # records refunded sums LiqPay reports (services/refund_ledger.py); set by the app
+        self.ledger: RefundLedger | None = None
 
     # the shop's LiqPay keys (services/keys.py)
 
@@ -213,6 +220,11 @@ class ReceiptService:
     async def apply(self, receipt: Receipt, report: PaymentReport, source: EventSource) -> Applied:
         """Apply what LiqPay said. Repeats and stale statuses change nothing."""
         state = payment_state(report.status)
+        refunds = state is PaymentState.REFUNDED or report.refunded > 0
+        if refunds and self.ledger is not None and receipt.status in (S.PAID, S.REFUNDED):
+            total = report.refunded or receipt.amount  # `reversed` alone: all of it went back
+            recorded = await self.ledger.record(receipt, total, source, liqpay_status=report.status)
+            return Applied(recorded or receipt, applied=recorded is not None)
         if state is PaymentState.PAID and (
             report.amount != receipt.amount or (report.currency or "") != receipt.currency
         ):

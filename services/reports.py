@@ -40,6 +40,7 @@ class PaymentReport:
     auth_code: str | None = None  # authcode_debit
     bank: str | None = None  # sender_card_bank
     payment_system: str | None = None  # sender_card_type: visa, mc, ...
+    refunded: int = 0  # refund_amount: the cumulative refunded sum, in kopecks
 
     @classmethod
     def from_status(cls, answer: StatusAnswer) -> PaymentReport:
@@ -54,6 +55,7 @@ class PaymentReport:
             auth_code=_optional_identifier(answer.authcode_debit, "authcode_debit"),
             bank=_optional_text(answer.sender_card_bank, "sender_card_bank"),
             payment_system=_optional_text(answer.sender_card_type, "sender_card_type"),
+            refunded=_amount(answer.refund_amount, "refund_amount") or 0,
         )
 
     @classmethod
@@ -72,7 +74,12 @@ class PaymentReport:
             auth_code=_optional_identifier(get("authcode_debit"), "authcode_debit"),
             bank=_optional_text(get("sender_card_bank"), "sender_card_bank"),
             payment_system=_optional_text(get("sender_card_type"), "sender_card_type"),
+            refunded=_amount(_blank_none(get("refund_amount")), "refund_amount") or 0,
         )
+
+
+def _blank_none(value: object) -> object:
+    return None if value == "" else value
 
 
 def _text(value: object, field: str) -> str | None:

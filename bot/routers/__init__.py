@@ -12,6 +12,7 @@ def build_routers() -> list[Router]:
         invoice,
         issuing,
         receipts,
+        refunds,
         settings,
         staff,
         start,
@@ -22,6 +23,7 @@ def build_routers() -> list[Router]:
         start.router,
         staff.router,
         settings.router,
+        refunds.router,
         issuing.router,  # before the dialog's catch-all for spent buttons
         invoice.router,
         receipts.router,

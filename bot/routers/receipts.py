@@ -42,10 +42,12 @@ PAGE_SIZE = 5
 GATEWAY_STATUS_RE = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
 
 
-async def send_card(bot: Bot, chat_id: int, receipt: Receipt, store: Store) -> None:
+async def send_card(
+    bot: Bot, chat_id: int, receipt: Receipt, store: Store, *, owner: bool = False
+) -> None:
     """Show a receipt card; the notifier edits it when the receipt changes."""
     sent = await bot.send_message(
-        chat_id, receipt_card(receipt), reply_markup=receipt_card_keyboard(receipt)
+        chat_id, receipt_card(receipt), reply_markup=receipt_card_keyboard(receipt, owner=owner)
     )
     # The issuing cashier's copy is the one kept current; an owner's look does not take it over.
     if receipt.card_message_id is None or chat_id == receipt.cashier_id:
@@ -146,10 +148,13 @@ async def receipt_action(
         return
     action = callback_data.action
     chat_id = callback.from_user.id
+    owner = member.is_owner
     payable = receipt.status is ReceiptStatus.AWAITING and receipt.expires_at > utcnow()
     if action in ("qr", "sms", "cancel", "cancel_yes") and not payable:
         # a button on an older copy of the card: redraw it as the receipt is now
-        await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
+        await safe_edit(
+            callback.message, receipt_card(receipt), receipt_card_keyboard(receipt, owner=owner)
+        )
         await ack(t("This receipt is no longer awaiting payment."), alert=True)
         return
     try:
@@ -174,7 +179,9 @@ async def receipt_action(
                 cancel_confirm_keyboard(receipt),
             )
         elif action == "cancel_no":
-            await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
+            await safe_edit(
+                callback.message, receipt_card(receipt), receipt_card_keyboard(receipt, owner=owner)
+            )
         # The buttons below call LiqPay or TurboSMS, which may take longer than Telegram waits
         # for the button's answer: it is answered at once, and the outcome shown after. Once
         # the call is done, a failure to show it is not a failure of what was done.
@@ -182,12 +189,16 @@ async def receipt_action(
             await ack(t("Cancelling the invoice…"))
             receipt = await receipts.cancel(receipt)  # the outbox redraws the card too
             await quietly(
-                safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
+                safe_edit(
+                    callback.message,
+                    receipt_card(receipt),
+                    receipt_card_keyboard(receipt, owner=owner),
+                )
             )
         elif action == "open":
             await ack(t("Checking with LiqPay…"))
             receipt = await receipts.check(receipt)
-            await quietly(send_card(bot, chat_id, receipt, store))
+            await quietly(send_card(bot, chat_id, receipt, store, owner=owner))
         elif action == "sms":
             await ack(t("Sending the SMS…"))
             error = await invoices.send_sms(receipt)
@@ -197,7 +208,9 @@ async def receipt_action(
             receipt = await receipts.check(receipt)
             checked = t("🔄 Checked with LiqPay at {when} (Kyiv).", when=kyiv_time(utcnow()))
             card = receipt_card(receipt) + "\n" + checked
-            await quietly(safe_edit(callback.message, card, receipt_card_keyboard(receipt)))
+            await quietly(
+                safe_edit(callback.message, card, receipt_card_keyboard(receipt, owner=owner))
+            )
     except KeysUnreadable:
         await quietly(ack(keys_unreadable_text(), alert=True))
     except NoKeys:

@@ -86,7 +86,9 @@ class PostgresRefunds:
         return _refund(row) if row else None
 
     async def by_key(self, idempotency_key: str) -> Refund | None:
-        row = await self._db.one("SELECT * FROM refunds WHERE idempotency_key = $1", idempotency_key)
+        row = await self._db.one(
+            "SELECT * FROM refunds WHERE idempotency_key = $1", idempotency_key
+        )
         return _refund(row) if row else None
 
     async def in_flight(self, receipt_id: int) -> Refund | None:
@@ -164,7 +166,10 @@ class PostgresRefunds:
                     raise _Conflict
             row: Row | None = current
             if refunded > expected_refunded:
-                if current["status"] not in (ReceiptStatus.PAID.value, ReceiptStatus.REFUNDED.value):
+                if current["status"] not in (
+                    ReceiptStatus.PAID.value,
+                    ReceiptStatus.REFUNDED.value,
+                ):
                     raise _Conflict
                 await tx.execute(
                     "INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, "

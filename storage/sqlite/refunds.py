@@ -64,8 +64,8 @@ class SqliteRefunds:
                 "refunded_before, created_at, updated_at) "
                 "SELECT r.id, ?, 'reserved', ?, ?, r.refunded_amount, ?, ? FROM receipts r "
                 "WHERE r.id = ? AND r.status = 'paid' AND r.refunded_amount + ? <= r.amount "
-                f"AND NOT EXISTS (SELECT 1 FROM refunds f WHERE f.receipt_id = r.id "  # noqa: S608
-                f"AND f.{_IN_FLIGHT_SQL}) RETURNING *",
+                "AND NOT EXISTS (SELECT 1 FROM refunds f WHERE f.receipt_id = r.id "
+                "AND f.state IN ('reserved', 'sent', 'unknown')) RETURNING *",
                 (
                     refund.amount, refund.idempotency_key, refund.requested_by, ts(now), ts(now),
                     refund.receipt_id, refund.amount,
@@ -198,4 +198,3 @@ class SqliteRefunds:
             (limit,),
         )
         return [_refund(r) for r in rows]
-

@@ -103,7 +103,9 @@ async def test_move_is_compare_and_set(store: Store, clock: FakeClock) -> None:
     clock.advance(seconds=5)
     sent = await store.refunds.move(refund.id, expected=[R.RESERVED], new=R.SENT, now=clock())
     assert sent is not None and sent.state is R.SENT and sent.updated_at == clock()
-    assert await store.refunds.move(refund.id, expected=[R.RESERVED], new=R.SENT, now=clock()) is None
+    assert (
+        await store.refunds.move(refund.id, expected=[R.RESERVED], new=R.SENT, now=clock()) is None
+    )
     notice = NewJob("notify", {"chat_id": 1, "kind": "refund_failed"}, dedupe_key="rf:1")
     failed = await store.refunds.move(
         refund.id, expected=[R.SENT], new=R.FAILED, now=clock(), error="limit", jobs=[notice]

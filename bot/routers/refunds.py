@@ -1,0 +1,158 @@
+"""The owner's refund: Refund → full, or a typed amount → a confirmation naming the amount
+and the customer's card → LiqPay, exactly once (services/refunds.py)."""
+
+from __future__ import annotations
+
+import secrets
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.i18n import t
+from bot.keyboards import RefundAction, refund_confirm_keyboard, refund_start_keyboard
+from bot.middlewares import Ack
+from bot.refund_views import (
+    amount_problem_text,
+    refund_confirm_text,
+    refund_outcome_text,
+    refund_problem_text,
+    refund_start_text,
+)
+from bot.routers.base import DIALOG_TEXT, IsMember, liqpay_problem, quietly, report, safe_edit
+from services.liqpay import LiqPayError
+from services.money import AmountError
+from services.receipts import KeysUnreadable, NoKeys
+from services.refunds import RefundProblem, RefundRefused, RefundService
+from storage.models import Member, Receipt, RefundState
+
+router = Router(name="refunds")
+router.message.filter(IsMember())
+router.callback_query.filter(IsMember())
+
+RECEIPT_KEY = "refund_receipt"
+
+
+class RefundDialog(StatesGroup):
+    amount = State()
+
+
+def new_key() -> str:
+    return secrets.token_hex(8)
+
+
+async def _receipt(refunds: RefundService, member: Member, receipt_id: int) -> Receipt | None:
+    return await refunds.receipts.for_member(member, receipt_id)
+
+
+async def _confirm(target: Message, receipt: Receipt, amount: int, *, edit: bool) -> None:
+    text = refund_confirm_text(receipt, amount)
+    markup = refund_confirm_keyboard(receipt, amount, new_key())
+    if edit:
+        await safe_edit(target, text, markup)
+    else:
+        await target.answer(text, reply_markup=markup)
+
+
+@router.callback_query(RefundAction.filter())
+async def refund_action(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: RefundAction,
+    member: Member,
+    refunds: RefundService,
+    state: FSMContext,
+) -> None:
+    receipt = await _receipt(refunds, member, callback_data.id)
+    if receipt is None:
+        await ack(t("Receipt not found."))
+        return
+    action = callback_data.action
+    if action == "no":
+        await state.clear()
+        await quietly(safe_edit(callback.message, t("Refund cancelled. Nothing was refunded.")))
+        return
+    if action == "ok":
+        await _refund(callback, ack, callback_data, member, refunds, receipt)
+        return
+    try:
+        refunds.check(member, receipt)
+    except RefundRefused as exc:
+        await state.clear()
+        await ack(refund_problem_text(exc.problem, receipt), alert=True)
+        return
+    if action == "full":
+        await state.clear()
+        if isinstance(callback.message, Message):
+            await _confirm(callback.message, receipt, receipt.refundable, edit=True)
+        return
+    # start: ask for the amount
+    done = sum(r.state is RefundState.DONE for r in await refunds.refunds.for_receipt(receipt.id))
+    await state.set_state(RefundDialog.amount)
+    await state.update_data({RECEIPT_KEY: receipt.id})
+    if isinstance(callback.message, Message):
+        await callback.message.answer(
+            refund_start_text(receipt, done), reply_markup=refund_start_keyboard(receipt)
+        )
+
+
+async def _refund(
+    callback: CallbackQuery,
+    ack: Ack,
+    data: RefundAction,
+    member: Member,
+    refunds: RefundService,
+    receipt: Receipt,
+) -> None:
+    if not data.key or data.amount <= 0:
+        await ack(t("This button is no longer valid."), alert=True)
+        return
+    await ack(t("Refunding…"))
+    try:
+        result = await refunds.refund(member, receipt, data.amount, data.key)
+    except RefundRefused as exc:
+        await quietly(ack(refund_problem_text(exc.problem, receipt), alert=True))
+        return
+    except KeysUnreadable:
+        await quietly(ack(refund_problem_text(RefundProblem.KEYS_UNREADABLE), alert=True))
+        return
+    except NoKeys:
+        await quietly(ack(refund_problem_text(RefundProblem.NO_KEYS), alert=True))
+        return
+    except LiqPayError as exc:
+        await quietly(ack(liqpay_problem(exc)))
+        return
+    text = refund_outcome_text(result.refund, result.receipt, result.repeated)
+    if isinstance(callback.message, Message):
+        await report(callback.message, text, callback.message)
+
+
+@router.message(RefundDialog.amount, DIALOG_TEXT)
+async def refund_amount(
+    message: Message, member: Member, refunds: RefundService, state: FSMContext
+) -> None:
+    receipt_id = (await state.get_data()).get(RECEIPT_KEY)
+    receipt = await _receipt(refunds, member, int(receipt_id)) if receipt_id else None
+    if receipt is None:
+        await state.clear()
+        await message.answer(t("Receipt not found."))
+        return
+    try:
+        refunds.check(member, receipt)
+        amount = refunds.parse(message.text or "", receipt)
+    except RefundRefused as exc:
+        if exc.problem is not RefundProblem.TOO_MUCH:
+            await state.clear()
+        await message.answer(refund_problem_text(exc.problem, receipt))
+        return
+    except AmountError as exc:
+        await message.answer(amount_problem_text(exc))
+        return
+    await state.clear()
+    await _confirm(message, receipt, amount, edit=False)
+
+
+@router.message(RefundDialog.amount, ~F.text)
+async def refund_amount_not_text(message: Message) -> None:
+    await message.answer(t("That is not an amount. Type it like 100 or 100,50."))

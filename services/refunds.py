@@ -1,0 +1,250 @@
+"""Refunds the owner makes from the chat, each exactly once.
+
+A refund is reserved in the store (by the confirmation button's key) before LiqPay is
+asked: a double tap finds the same refund. Whoever moves it RESERVED -> SENT (a
+compare-and-set) is the only one who ever calls LiqPay `refund` for it, and nobody calls it
+again: after a lost answer (a timeout) it is UNKNOWN and only LiqPay `status` (its
+cumulative `refund_amount`) decides whether the money went back. Each refund has a
+`refund.resolve` job made with it, so a restart finds and settles what was in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from services.clock import Clock
+from services.fiscalization import Step
+from services.keys import KeysUnreadable, NoKeys
+from services.liqpay import LiqPayRefused, LiqPayUnavailable, PaymentNotFound
+from services.money import AmountError, parse_amount
+from services.notifications import NotificationKind, OutboxSignal, notify_job
+from services.receipts import ReceiptService
+from services.refund_ledger import RefundLedger
+from storage.models import (
+    EventSource,
+    Job,
+    Member,
+    NewJob,
+    NewRefund,
+    Receipt,
+    ReceiptStatus,
+    Refund,
+    RefundState,
+)
+from storage.protocols import JobQueue, RefundRepository
+
+log = logging.getLogger(__name__)
+
+R = RefundState
+REFUND_RESOLVE = "refund.resolve"  # payload {"key": the refund's idempotency key}
+RESOLVE_MARGIN = timedelta(seconds=30)  # after the longest LiqPay call, before a job looks
+CHECK_AGAIN = timedelta(minutes=1)
+CHECK_CAP = timedelta(minutes=30)
+GIVE_UP_AFTER = timedelta(days=2)  # LiqPay never showed the money back: not refunded
+
+
+class RefundProblem(StrEnum):
+    NOT_OWNER = "not_owner"
+    NOT_PAID = "not_paid"  # not a paid receipt (or refunded in full already)
+    NOTHING_LEFT = "nothing_left"
+    TOO_MUCH = "too_much"  # more than is left unrefunded
+    IN_FLIGHT = "in_flight"  # another refund of this receipt is under way
+    NO_KEYS = "no_keys"
+    KEYS_UNREADABLE = "keys_unreadable"
+
+
+class RefundRefused(Exception):
+    def __init__(self, problem: RefundProblem) -> None:
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    refund: Refund
+    receipt: Receipt
+    repeated: bool = False  # a double tap: the refund the key made before
+
+
+def resolve_job(key: str, run_at: datetime) -> NewJob:
+    return NewJob(REFUND_RESOLVE, {"key": key}, run_at=run_at, dedupe_key=f"refund:{key}")
+
+
+class RefundService:
+    def __init__(
+        self,
+        receipts: ReceiptService,
+        refunds: RefundRepository,
+        jobs: JobQueue,
+        ledger: RefundLedger,
+        signal: OutboxSignal,
+        clock: Clock,
+    ) -> None:
+        self.receipts = receipts
+        self.refunds = refunds
+        self.jobs = jobs
+        self.ledger = ledger
+        self.signal = signal
+        self.clock = clock
+
+    # what the owner may refund
+
+    @staticmethod
+    def check(member: Member, receipt: Receipt, amount: int | None = None) -> None:
+        """RefundRefused when `member` may not refund `amount` (None: anything) of it."""
+        if not member.is_owner:
+            raise RefundRefused(RefundProblem.NOT_OWNER)
+        if receipt.status is not ReceiptStatus.PAID:
+            raise RefundRefused(RefundProblem.NOT_PAID)
+        if receipt.refundable <= 0:
+            raise RefundRefused(RefundProblem.NOTHING_LEFT)
+        if amount is not None and amount > receipt.refundable:
+            raise RefundRefused(RefundProblem.TOO_MUCH)
+
+    @staticmethod
+    def parse(text: str, receipt: Receipt) -> int:
+        """What the owner typed, in kopecks: AmountError for garbage, zero or a negative
+        amount, RefundRefused(TOO_MUCH) above what is left."""
+        try:
+            return parse_amount(text, receipt.refundable)
+        except AmountError as exc:
+            if exc.reason == "too_big":
+                raise RefundRefused(RefundProblem.TOO_MUCH) from None
+            raise
+
+    # the confirmation
+
+    async def refund(self, member: Member, receipt: Receipt, amount: int, key: str) -> RefundResult:
+        """Reserve the refund under `key` and ask LiqPay once. A key used before gives its
+        refund as it is now (repeated), never a second one."""
+        existing = await self.refunds.by_key(key)
+        if existing is not None:
+            return RefundResult(existing, await self._receipt(existing, receipt), repeated=True)
+        self.check(member, receipt, amount)
+        now = self.clock()
+        run_at = now + timedelta(seconds=self.receipts.liqpay.longest_call) + RESOLVE_MARGIN
+        new = NewRefund(receipt.id, amount, key, member.user_id)
+        refund, created = await self.refunds.reserve(new, now, [resolve_job(key, run_at)])
+        if refund is None:
+            fresh = await self.receipts.repo.get(receipt.id) or receipt
+            if await self.refunds.in_flight(receipt.id) is not None:
+                raise RefundRefused(RefundProblem.IN_FLIGHT)
+            self.check(member, fresh, amount)
+            raise RefundRefused(RefundProblem.NOT_PAID)
+        if not created:  # the same key, a moment ago
+            return RefundResult(refund, await self._receipt(refund, receipt), repeated=True)
+        settled = await self.execute(refund)
+        return RefundResult(settled, await self._receipt(settled, receipt))
+
+    async def _receipt(self, refund: Refund, fallback: Receipt) -> Receipt:
+        return await self.receipts.repo.get(refund.receipt_id) or fallback
+
+    async def execute(self, refund: Refund, *, tell: bool = False) -> Refund:
+        """Send a RESERVED refund to LiqPay, once; the refund as it is afterwards. `tell`:
+        the owner who asked is not looking (a restart), so a refusal is told by a notice."""
+        receipt = await self.receipts.repo.get(refund.receipt_id)
+        if receipt is None:
+            return refund
+        try:
+            creds = await self.receipts.credentials_for(receipt)
+        except (NoKeys, KeysUnreadable) as exc:
+            return await self._fail(refund, [R.RESERVED], type(exc).__name__, tell=tell)
+        sent = await self.refunds.move(
+            refund.id, expected=[R.RESERVED], new=R.SENT, now=self.clock()
+        )
+        if sent is None:
+            return await self.refunds.get(refund.id) or refund  # someone else sends it
+        try:
+            answer = await self.receipts.liqpay.refund(
+                creds, order_id=receipt.order_id, amount=refund.amount
+            )
+        except LiqPayRefused as exc:
+            log.warning("Receipt %s: LiqPay refused the refund: %s", receipt.id, exc.err_code)
+            return await self._fail(sent, [R.SENT], exc.err_code, tell=tell)
+        except LiqPayUnavailable as exc:
+            log.warning(
+                "Receipt %s: the refund's answer was lost (%s); asking LiqPay status",
+                receipt.id, exc.reason,
+            )  # fmt: skip
+            unknown = await self.refunds.move(
+                sent.id, expected=[R.SENT], new=R.UNKNOWN, now=self.clock(), error=exc.reason
+            )
+            return await self.resolve(unknown or sent)
+        if answer.refunded:
+            total = sent.refunded_before + sent.amount
+            await self.ledger.record(
+                receipt, total, EventSource.USER, liqpay_status=answer.status, refund=sent
+            )
+        else:  # under way (e.g. wait_reserve): `status` or the callback tells the outcome
+            log.info("Receipt %s: refund under way (%s)", receipt.id, answer.status)
+        return await self.refunds.get(sent.id) or sent
+
+    async def resolve(self, refund: Refund) -> Refund:
+        """Ask LiqPay `status` whether a SENT or UNKNOWN refund went back; never resend."""
+        receipt = await self.receipts.repo.get(refund.receipt_id)
+        if receipt is None or not refund.in_flight or refund.state is R.RESERVED:
+            return refund
+        try:
+            creds = await self.receipts.credentials_for(receipt)
+            answer = await self.receipts.liqpay.status(creds, receipt.order_id)
+        except (LiqPayUnavailable, PaymentNotFound, NoKeys, KeysUnreadable) as exc:
+            log.warning("Receipt %s: refund still unknown (%s)", receipt.id, exc)
+            return refund
+        except LiqPayRefused as exc:
+            log.warning("Receipt %s: status refused (%s)", receipt.id, exc.err_code)
+            return refund
+        try:
+            total = answer.refunded_kopecks
+        except ValueError:
+            return refund
+        if answer.status == "reversed" and not total:
+            total = receipt.amount
+        if total >= refund.refunded_before + refund.amount:
+            await self.ledger.record(
+                receipt, total, EventSource.POLL, liqpay_status=answer.status, refund=refund
+            )
+        elif total > receipt.refunded_amount:
+            await self.ledger.record(receipt, total, EventSource.POLL, liqpay_status=answer.status)
+        return await self.refunds.get(refund.id) or refund
+
+    async def _fail(
+        self, refund: Refund, expected: list[RefundState], error: str, *, tell: bool
+    ) -> Refund:
+        jobs = []
+        if tell:
+            jobs.append(
+                notify_job(
+                    refund.requested_by,
+                    NotificationKind.REFUND_FAILED,
+                    dedupe_key=f"refund.failed:{refund.id}",
+                    amount=refund.amount,
+                )
+            )
+        failed = await self.refunds.move(
+            refund.id, expected=expected, new=R.FAILED, now=self.clock(), error=error[:200],
+            jobs=jobs,
+        )  # fmt: skip
+        if failed is not None and jobs:
+            self.signal.notify()
+        return failed or await self.refunds.get(refund.id) or refund
+
+    # the job a restart finds
+
+    async def run_job(self, job: Job) -> Step:
+        refund = await self.refunds.by_key(str(job.payload.get("key", "")))
+        if refund is None or not refund.in_flight:
+            return Step()
+        if refund.state is R.RESERVED:  # its sender died before asking LiqPay
+            refund = await self.execute(refund, tell=True)
+        else:
+            refund = await self.resolve(refund)
+        if not refund.in_flight:
+            return Step()
+        if self.clock() - refund.created_at > GIVE_UP_AFTER:
+            await self._fail(refund, [R.SENT, R.UNKNOWN], "never confirmed", tell=True)
+            return Step()
+        delay = min(CHECK_CAP, CHECK_AGAIN * (1 << min(job.attempts, 5)))
+        return Step(self.clock() + delay, f"refund {refund.state.value}")
