@@ -56,7 +56,7 @@ def refund_start_text(receipt: Receipt, done: int, locale: str | None = None) ->
             locale,
             amount=_money(receipt, receipt.amount),
             mask=card_mask(receipt, locale),
-        ),  # fmt: skip
+        ),
     ]
     if receipt.refunded_amount > 0:
         refunded = _money(receipt, receipt.refunded_amount)
