@@ -1,0 +1,93 @@
+"""A shop with paid receipts at the stand-in LiqPay (tests/e2e/fake_liqpay.py, on
+127.0.0.1) and the refund services over a real SQLite store."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+import aiohttp
+from pydantic import SecretStr
+
+from services.crypto import SecretBox
+from services.liqpay import Credentials, LiqPayClient, encode_data, sign
+from services.notifications import NOTIFY, NotificationKind, OutboxSignal
+from services.payments import CallbackService
+from services.receipts import ReceiptService
+from services.refund_ledger import RefundLedger
+from services.refunds import RefundService
+from storage.models import Channel, Member, Receipt, ReceiptStatus, Role
+from storage.protocols import Store
+from tests.conftest import FakeClock
+from tests.e2e.fake_liqpay import FakeLiqPay
+from tests.payment_fixtures import PRIVATE_KEY, PUBLIC_KEY, Shop, make_receipt, make_shop
+
+
+@dataclass
+class RefundDesk:
+    store: Store
+    fake: FakeLiqPay
+    receipts: ReceiptService
+    refunds: RefundService
+    callbacks: CallbackService
+    shop: Shop
+    clock: FakeClock
+
+    @property
+    def owner(self) -> Member:
+        return Member(self.shop.shop_id, "Shop", self.shop.owner_id, Role.OWNER, "Owner")
+
+    @property
+    def cashier(self) -> Member:
+        return Member(self.shop.shop_id, "Shop", self.shop.cashier_id, Role.CASHIER, "Cashier")
+
+    async def paid_receipt(self, amount: int = 25050) -> Receipt:
+        receipt = await make_receipt(
+            self.store, self.shop, self.clock(), channel=Channel.EMAIL, amount=amount
+        )
+        creds = Credentials(PUBLIC_KEY, SecretStr(PRIVATE_KEY))
+        await self.receipts.liqpay.invoice_send(
+            creds, order_id=receipt.order_id, amount=amount, currency="UAH",
+            description=receipt.description, expires_at=self.clock() + timedelta(hours=1),
+            email=receipt.contact,
+        )  # fmt: skip
+        await self.fake.pay(receipt.order_id, card_mask="473118*97")
+        paid = await self.receipts.refresh(receipt)
+        assert paid.status is ReceiptStatus.PAID
+        return paid
+
+    async def callback(self, receipt: Receipt) -> str:
+        """LiqPay's callback with the order as it is now, through the real handler."""
+        order = self.fake.order(receipt.order_id)
+        data = encode_data(self.fake.payment_fields(order))
+        return str(await self.callbacks.handle(data, sign(PRIVATE_KEY, data), "test"))
+
+    async def refund_notices(self) -> list[tuple[int, int, int]]:
+        """(chat, amount, total) of every refund notice, in order."""
+        jobs = await self.store.jobs.find(kind=NOTIFY)
+        return [
+            (int(j.payload["chat_id"]), int(j.payload["amount"]), int(j.payload["total"]))
+            for j in jobs
+            if j.payload["kind"] == NotificationKind.REFUND
+        ]
+
+
+async def make_refund_desk(
+    store: Store,
+    http: aiohttp.ClientSession,
+    box: SecretBox,
+    fake: FakeLiqPay,
+    clock: FakeClock,
+) -> RefundDesk:
+    fake.add_keys(PUBLIC_KEY, PRIVATE_KEY)
+    shop = await make_shop(store, box, clock())
+    liqpay = LiqPayClient(http, fake.api_url, timeout=0.5, status_attempts=2, retry_delay=0.01)
+    outbox = OutboxSignal()
+    receipts = ReceiptService(
+        store.receipts, store.settings, store.shops, liqpay, box, outbox, clock,
+        fiscal=store.fiscal,
+    )  # fmt: skip
+    ledger = RefundLedger(store.receipts, store.refunds, receipts.notifications_for, outbox, clock)
+    receipts.ledger = ledger
+    refunds = RefundService(receipts, store.refunds, store.jobs, ledger, outbox, clock)
+    return RefundDesk(store, fake, receipts, refunds, CallbackService(receipts), shop, clock)

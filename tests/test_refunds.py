@@ -1,0 +1,238 @@
+"""Refunds against the stand-in LiqPay on 127.0.0.1 and a real SQLite store: exactly one
+LiqPay refund per confirmation through double taps, timeouts and restarts; the refunded
+sum from our refunds, the cabinet's, callbacks and status answers, each told once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+
+from services.crypto import SecretBox
+from services.money import AmountError
+from services.receipts import PaymentReport
+from services.refunds import REFUND_RESOLVE, RefundProblem, RefundRefused, resolve_job
+from storage.models import EventSource, NewRefund, ReceiptStatus, RefundState
+from storage.sqlite import SqliteStore
+from tests.conftest import FakeClock
+from tests.e2e.fake_liqpay import FakeLiqPay
+from tests.payment_fixtures import CASHIER_ID, OWNER_ID
+from tests.refund_fixtures import RefundDesk, make_refund_desk
+
+S = ReceiptStatus
+R = RefundState
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime.now(UTC))
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeLiqPay]:
+    async with FakeLiqPay() as server:
+        yield server
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def desk(
+    store: SqliteStore, http: aiohttp.ClientSession, box: SecretBox, fake: FakeLiqPay,
+    clock: FakeClock,
+) -> RefundDesk:  # fmt: skip
+    return await make_refund_desk(store, http, box, fake, clock)
+
+
+async def test_over_refund_is_refused_before_liqpay(desk: RefundDesk) -> None:
+    paid = await desk.paid_receipt()
+    with pytest.raises(RefundRefused) as refused:
+        await desk.refunds.refund(desk.owner, paid, paid.amount + 1, "k1")
+    assert refused.value.problem is RefundProblem.TOO_MUCH
+    with pytest.raises(RefundRefused):
+        desk.refunds.parse("250,51", paid)
+    assert desk.fake.requests_for("refund") == []
+    assert await desk.store.refunds.for_receipt(paid.id) == []
+
+
+@pytest.mark.parametrize(("text", "reason"), [("0", "zero"), ("-5", "negative"), ("abc", "format")])
+async def test_zero_negative_and_garbage_are_refused(
+    desk: RefundDesk, text: str, reason: str
+) -> None:
+    paid = await desk.paid_receipt()
+    with pytest.raises(AmountError) as refused:
+        desk.refunds.parse(text, paid)
+    assert refused.value.reason == reason
+    assert desk.refunds.parse("100,50", paid) == 10050
+
+
+async def test_a_cashier_can_not_refund(desk: RefundDesk) -> None:
+    paid = await desk.paid_receipt()
+    with pytest.raises(RefundRefused) as refused:
+        await desk.refunds.refund(desk.cashier, paid, 100, "k1")
+    assert refused.value.problem is RefundProblem.NOT_OWNER
+    assert desk.fake.requests_for("refund") == []
+
+
+async def test_double_tap_is_one_liqpay_refund(desk: RefundDesk) -> None:
+    paid = await desk.paid_receipt()
+    first, second = await asyncio.gather(
+        desk.refunds.refund(desk.owner, paid, 10000, "tap"),
+        desk.refunds.refund(desk.owner, paid, 10000, "tap"),
+    )
+    third = await desk.refunds.refund(desk.owner, paid, 10000, "tap")
+    assert len(desk.fake.requests_for("refund")) == 1
+    assert first.refund.id == second.refund.id == third.refund.id
+    assert third.repeated and third.refund.state is R.DONE
+    receipt = await desk.store.receipts.get(paid.id)
+    assert receipt is not None and receipt.refunded_amount == 10000
+    assert receipt.status is S.PAID  # partly refunded
+
+
+async def test_a_second_refund_while_one_is_in_flight_is_refused(desk: RefundDesk) -> None:
+    paid = await desk.paid_receipt()
+    desk.fake.hang_next_refund(1.0, applied=False)
+    first = asyncio.create_task(desk.refunds.refund(desk.owner, paid, 100, "a"))
+    await desk.fake.wait_for_request("refund")
+    with pytest.raises(RefundRefused) as refused:
+        await desk.refunds.refund(desk.owner, paid, 100, "b")
+    assert refused.value.problem is RefundProblem.IN_FLIGHT
+    await first
+    assert len(desk.fake.requests_for("refund")) == 1
+
+
+async def test_timeout_asks_status_and_never_refunds_twice(desk: RefundDesk) -> None:
+    paid = await desk.paid_receipt()
+    desk.fake.hang_next_refund(2.0, applied=True)  # made, but the answer comes too late
+    result = await desk.refunds.refund(desk.owner, paid, 5000, "k")
+    assert result.refund.state is R.DONE
+    assert len(desk.fake.requests_for("refund")) == 1
+    assert desk.fake.requests_for("status")  # asked before anything else
+    receipt = await desk.store.receipts.get(paid.id)
+    assert receipt is not None and receipt.refunded_amount == 5000
+
+
+async def test_timeout_without_the_refund_stays_unknown_and_is_never_resent(
+    desk: RefundDesk,
+) -> None:
+    paid = await desk.paid_receipt()
+    desk.fake.hang_next_refund(2.0, applied=False)
+    result = await desk.refunds.refund(desk.owner, paid, 5000, "k")
+    assert result.refund.state is R.UNKNOWN
+    [job] = await desk.store.jobs.find(kind=REFUND_RESOLVE)
+    for _ in range(3):  # the job's runs ask status; none sends the refund again
+        step = await desk.refunds.run_job(job)
+        assert step.retry_at is not None
+    assert len(desk.fake.requests_for("refund")) == 1
+    # days later, still nothing at LiqPay: not refunded, the owner is told, a new one allowed
+    desk.clock.advance(days=3)
+    assert (await desk.refunds.run_job(job)).retry_at is None
+    refund = await desk.store.refunds.by_key("k")
+    assert refund is not None and refund.state is R.FAILED
+    again = await desk.refunds.refund(desk.owner, paid, 5000, "k2")
+    assert again.refund.state is R.DONE
+    assert len(desk.fake.requests_for("refund")) == 2
+
+
+async def test_partial_then_the_rest_ends_refunded_and_tells_each_once(desk: RefundDesk) -> None:
+    paid = await desk.paid_receipt()
+    await desk.refunds.refund(desk.owner, paid, 5050, "one")
+    partly = await desk.store.receipts.get(paid.id)
+    assert partly is not None and (partly.status, partly.refundable) == (S.PAID, 20000)
+    await asyncio.sleep(0.1)  # LiqPay's callback after a refund would come now: none set
+    rest = await desk.refunds.refund(desk.owner, partly, partly.refundable, "two")
+    assert rest.receipt.status is S.REFUNDED and rest.receipt.refunded_amount == paid.amount
+    assert desk.fake.order(paid.order_id).status == "reversed"
+    assert await desk.refund_notices() == [
+        (CASHIER_ID, 5050, 5050),
+        (OWNER_ID, 5050, 5050),
+        (CASHIER_ID, 20000, 25050),
+        (OWNER_ID, 20000, 25050),
+    ]
+    # LiqPay's callbacks and status answers afterwards change nothing
+    assert await desk.callback(paid) == "unchanged"
+    await desk.receipts.refresh(rest.receipt)
+    assert len(await desk.refund_notices()) == 4
+    with pytest.raises(RefundRefused) as refused:
+        await desk.refunds.refund(desk.owner, rest.receipt, 1, "three")
+    assert refused.value.problem is RefundProblem.NOT_PAID
+
+
+async def test_a_cabinet_refund_callback_updates_the_sum_once(desk: RefundDesk) -> None:
+    paid = await desk.paid_receipt()
+    await desk.fake.refund(paid.order_id, amount="100")  # in LiqPay's cabinet
+    assert await desk.callback(paid) == "applied"
+    assert await desk.callback(paid) == "unchanged"
+    receipt = await desk.store.receipts.get(paid.id)
+    assert receipt is not None and (receipt.status, receipt.refunded_amount) == (S.PAID, 10000)
+    assert await desk.refund_notices() == [(CASHIER_ID, 10000, 10000), (OWNER_ID, 10000, 10000)]
+    await desk.fake.refund(paid.order_id)  # the rest: the payment turns reversed
+    assert await desk.callback(paid) == "applied"
+    receipt = await desk.store.receipts.get(paid.id)
+    assert receipt is not None and receipt.status is S.REFUNDED
+    assert receipt.refunded_amount == paid.amount
+    assert len(await desk.refund_notices()) == 4
+
+
+async def test_a_reversed_status_without_refund_amount_is_a_full_refund(desk: RefundDesk) -> None:
+    paid = await desk.paid_receipt()
+    report = PaymentReport("reversed", paid.amount, "UAH", paid.payment_id, None, None)
+    applied = await desk.receipts.apply(paid, report, EventSource.POLL)
+    assert applied.applied and applied.receipt.status is S.REFUNDED
+    assert applied.receipt.refunded_amount == paid.amount
+    assert not (await desk.receipts.apply(applied.receipt, report, EventSource.POLL)).applied
+
+
+async def test_a_restart_sends_a_reserved_refund_once(desk: RefundDesk) -> None:
+    """The process died after reserving (LiqPay never asked): the job sends it, once."""
+    paid = await desk.paid_receipt()
+    refund, _ = await desk.store.refunds.reserve(
+        NewRefund(paid.id, 700, "crash", desk.shop.owner_id), desk.clock(),
+        [resolve_job("crash", desk.clock())],
+    )  # fmt: skip
+    assert refund is not None
+    [job] = await desk.store.jobs.find(kind=REFUND_RESOLVE)
+    assert (await desk.refunds.run_job(job)).retry_at is None
+    assert (await desk.refunds.run_job(job)).retry_at is None
+    assert len(desk.fake.requests_for("refund")) == 1
+    settled = await desk.store.refunds.get(refund.id)
+    assert settled is not None and settled.state is R.DONE
+
+
+async def test_a_restart_resolves_a_sent_refund_by_status(desk: RefundDesk) -> None:
+    """The process died while LiqPay was asked: the job asks status, never sends again."""
+    paid = await desk.paid_receipt()
+    from services.refunds import resolve_job
+
+    refund, _ = await desk.store.refunds.reserve(
+        NewRefund(paid.id, 700, "crash", desk.shop.owner_id), desk.clock(),
+        [resolve_job("crash", desk.clock())],
+    )  # fmt: skip
+    assert refund is not None
+    await desk.store.refunds.move(refund.id, expected=[R.RESERVED], new=R.SENT, now=desk.clock())
+    await desk.fake.refund(paid.order_id, amount="7")  # what the dead process's call did
+    [job] = await desk.store.jobs.find(kind=REFUND_RESOLVE)
+    assert (await desk.refunds.run_job(job)).retry_at is None
+    assert desk.fake.requests_for("refund") == []
+    settled = await desk.store.refunds.get(refund.id)
+    assert settled is not None and settled.state is R.DONE
+    receipt = await desk.store.receipts.get(paid.id)
+    assert receipt is not None and receipt.refunded_amount == 700
+    assert len(await desk.refund_notices()) == 2
+
+
+async def test_liqpay_refusal_fails_the_refund_and_changes_nothing(desk: RefundDesk) -> None:
+    paid = await desk.paid_receipt()
+    desk.fake.fail_next_refund(200, {"result": "error", "status": "error", "err_code": "limit"})
+    result = await desk.refunds.refund(desk.owner, paid, 100, "k")
+    assert (result.refund.state, result.refund.error) == (R.FAILED, "limit")
+    receipt = await desk.store.receipts.get(paid.id)
+    assert receipt is not None and receipt.refunded_amount == 0
+    assert await desk.refund_notices() == []
