@@ -1,0 +1,140 @@
+"""Return receipts through the stand-in Checkbox: each rise of a registered sale's refunded
+sum becomes exactly one RETURN receipt (goods with is_return, related to the sale, the same
+payment label, the refunded amount), through repeats, lost answers and a second worker."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+
+from services.crypto import SecretBox
+from services.fiscal import receipt_uuid
+from services.fiscal_returns import FiscalReturns
+from services.notifications import NotificationKind, OutboxSignal
+from services.refund_ledger import FISCAL_RETURN, RefundLedger
+from services.refund_worker import JobWorker
+from storage.models import FiscalState, JobState, Receipt, ReceiptStatus
+from storage.sqlite import SqliteStore
+from tests.conftest import FakeClock
+from tests.fake_checkbox import FakeCheckbox
+from tests.fiscal_fixtures import Desk, awaiting_receipt, make_desk, notices, set_up_register
+from tests.payment_fixtures import OWNER_ID, Shop, make_shop
+
+SELL = "/api/v1/receipts/sell"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime.now(UTC))
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeCheckbox]:
+    async with FakeCheckbox() as server:
+        server.hang_seconds = 3
+        yield server
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def shop(store: SqliteStore, box: SecretBox, clock: FakeClock, fake: FakeCheckbox) -> Shop:
+    made = await make_shop(store, box, clock())
+    await set_up_register(store, box, fake, made, clock())
+    return made
+
+
+def returns_worker(desk: Desk, worker_id: str = "r1") -> JobWorker:
+    desk.receipts.ledger = RefundLedger(
+        desk.store.receipts, desk.store.refunds, desk.receipts.notifications_for, desk.outbox,
+        desk.clock, fiscal=desk.store.fiscal,
+    )  # fmt: skip
+    worker = JobWorker(
+        desk.store.jobs, {FISCAL_RETURN: FiscalReturns(desk.fiscal).run_return}, OutboxSignal(),
+        desk.clock, role=worker_id,
+    )  # fmt: skip
+    return worker
+
+
+async def registered_sale(desk: Desk, shop: Shop) -> Receipt:
+    paid = await desk.pay(await awaiting_receipt(desk.store, shop, desk.clock()))
+    await desk.run_jobs()
+    registered = await desk.store.receipts.get(paid.id)
+    assert registered is not None and registered.fiscal_state is FiscalState.REGISTERED
+    return registered
+
+
+def returns_of(fake: FakeCheckbox) -> list[dict[str, object]]:
+    return [r.to_json() for r in fake.receipts.values() if r.is_return]
+
+
+async def test_a_partial_refund_gets_one_return_receipt(
+    store: SqliteStore, http: aiohttp.ClientSession, box: SecretBox, fake: FakeCheckbox,
+    clock: FakeClock, shop: Shop,
+) -> None:  # fmt: skip
+    desk = make_desk(store, http, box, fake, clock)
+    worker = returns_worker(desk)
+    sale = await registered_sale(desk, shop)
+    refunded = await desk.pay(sale, refunded=10000)
+    assert refunded.refunded_amount == 10000
+    await desk.pay(refunded, refunded=10000)  # a repeated callback: no second job
+    assert len(await store.jobs.find(kind=FISCAL_RETURN)) == 1
+    assert await worker.drain()
+    [made] = returns_of(fake)
+    assert made["id"] == receipt_uuid(f"{sale.order_id}#return10000")
+    assert made["related_receipt_id"] == receipt_uuid(sale.order_id)
+    [line] = made["goods"]  # type: ignore[misc]
+    assert line["is_return"] is True and line["good"]["price"] == 10000
+    [payment] = made["payments"]  # type: ignore[misc]
+    assert payment["value"] == 10000
+    assert (
+        payment["label"] == fake.receipts[receipt_uuid(sale.order_id)].body["payments"][0]["label"]
+    )
+    assert not await worker.drain()  # done: nothing due
+    assert len(fake.sells()) == 2  # the sale and its return
+    assert (OWNER_ID, NotificationKind.FISCAL_RETURN_DONE) in await notices(store)
+
+
+async def test_a_lost_answer_is_found_not_returned_again(
+    store: SqliteStore, http: aiohttp.ClientSession, box: SecretBox, fake: FakeCheckbox,
+    clock: FakeClock, shop: Shop,
+) -> None:  # fmt: skip
+    desk = make_desk(store, http, box, fake, clock)
+    worker = returns_worker(desk)
+    sale = await registered_sale(desk, shop)
+    await desk.pay(sale, refunded=sale.amount, status="reversed")
+    current = await store.receipts.get(sale.id)
+    assert current is not None and current.status is ReceiptStatus.REFUNDED
+    fake.hang_next(SELL, processed=True)  # the return is made; its answer comes too late
+    await worker.drain()  # the client looks the receipt up after the lost answer
+    [job] = await store.jobs.find(kind=FISCAL_RETURN)
+    assert len(returns_of(fake)) == 1
+    # the job runs again (as after a worker killed before it finished the job)
+    assert await store.jobs.revive(job.dedupe_key or "", clock())
+    other = returns_worker(desk, "r2")
+    assert await other.drain()
+    assert len(returns_of(fake)) == 1
+    assert len(fake.sells()) == 2  # the sale and one return: never sent again
+    [job] = await store.jobs.find(kind=FISCAL_RETURN)
+    assert job.state is JobState.DONE
+
+
+async def test_no_return_receipt_when_fiscalization_is_off(
+    store: SqliteStore, http: aiohttp.ClientSession, box: SecretBox, fake: FakeCheckbox,
+    clock: FakeClock, shop: Shop,
+) -> None:  # fmt: skip
+    from storage.models import FiscalSettingsChanges
+
+    desk = make_desk(store, http, box, fake, clock)
+    returns_worker(desk)
+    sale = await registered_sale(desk, shop)
+    await store.fiscal.update(shop.shop_id, FiscalSettingsChanges(enabled=False))
+    await desk.pay(sale, refunded=500)
+    assert await store.jobs.find(kind=FISCAL_RETURN) == []
