@@ -1,0 +1,63 @@
+"""The owner refunds part of a paid receipt with the real `python -m bot` against the
+stand-ins of the Telegram Bot API and LiqPay (with its `refund` action): one LiqPay refund
+for a double tap, the cashier told once, a timeout resolved by `status`, the cabinet's
+refund of the rest recorded from its callback."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.e2e.fake_liqpay import FakeLiqPay
+from tests.e2e.fake_telegram import FakeTelegram
+from tests.e2e.harness import BotProcess
+from tests.e2e.test_flows import Person, invite, new_invoice, open_shop, sent_data
+
+
+async def test_owner_refunds_part_and_the_cashier_is_told(
+    fake_telegram: FakeTelegram, fake_liqpay: FakeLiqPay, bot_process: BotProcess
+) -> None:
+    bot_process.env["STATUS_POLL_INTERVAL"] = "600"  # callbacks carry this walk
+    await bot_process.start()
+    owner = Person(fake_telegram, fake_telegram.user(111, "Olena", "en"))
+    cashier = Person(fake_telegram, fake_telegram.user(222, "Ivan", "en"))
+    await open_shop(owner, fake_liqpay)
+    await invite(owner, cashier)
+
+    await new_invoice(cashier, "250,50", "Coffee beans", "E-mail", "buyer@example.com")
+    order = sent_data(fake_liqpay, "invoice_send")["order_id"]
+    assert await fake_liqpay.pay(order, card_mask="473118*97") == 200
+    cashier_notice = await cashier.hears("Receipt No 1 is paid")
+    notice = await owner.hears("Receipt No 1 is paid")
+    assert notice.has_button("Refund")  # the owner's, not the cashier's
+    assert not cashier_notice.has_button("Refund")
+
+    await owner.tap(notice, "Refund", "Left to refund")
+    await owner.say("300", "more than is left to refund")
+    await owner.say("abc", "not an amount")
+    confirm = await owner.say("100", "473118*97")
+    assert "100,00\u00a0UAH" in confirm.text
+    await fake_telegram.press(owner.user, confirm, "✅ Refund", latest=False)
+    await fake_telegram.press(owner.user, confirm, "✅ Refund", latest=False)  # a double tap
+    await owner.hears("went back to the customer's card 473118*97")
+    told = await cashier.hears("100,00\u00a0UAH of receipt No 1 went back")
+    assert "left: 150,50" in told.text
+    await asyncio.sleep(1.5)  # LiqPay's callback after the refund arrives meanwhile
+    assert len(fake_liqpay.requests_for("refund")) == 1
+    assert fake_liqpay.requests_for("refund")[0].payload["amount"] == "100"
+    await fake_telegram.assert_no_message(cashier.user.id, "went back", within=1.0)
+
+    # a refund whose answer is lost: status is asked, never a second refund
+    fake_liqpay.hang_next_refund(15.0, applied=True)
+    statuses = len(fake_liqpay.requests_for("status"))
+    await owner.tap(notice, "Refund", "Left to refund")
+    confirm = await owner.say("50", "473118*97")
+    await fake_telegram.press(owner.user, confirm, "✅ Refund")
+    await cashier.hears("50,00\u00a0UAH of receipt No 1 went back", timeout=30)
+    assert len(fake_liqpay.requests_for("refund")) == 2
+    assert len(fake_liqpay.requests_for("status")) > statuses
+
+    # the rest refunded in LiqPay's cabinet: its callback makes the receipt refunded
+    await fake_liqpay.refund(order)
+    await cashier.hears("is refunded in full", timeout=15)
+    await owner.hears("is refunded in full", timeout=15)
+    await bot_process.stop()
