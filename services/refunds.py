@@ -172,7 +172,9 @@ class RefundService:
             unknown = await self.refunds.move(
                 sent.id, expected=[R.SENT], new=R.UNKNOWN, now=self.clock(), error=exc.reason
             )
-            return await self.resolve(unknown or sent)
+            if unknown is None:  # settled meanwhile (LiqPay's callback came first)
+                return await self.refunds.get(sent.id) or sent
+            return await self.resolve(unknown)
         if answer.refunded:
             total = sent.refunded_before + sent.amount
             await self.ledger.record(
