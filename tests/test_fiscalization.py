@@ -12,8 +12,9 @@ import pytest
 
 from services.crypto import SecretBox
 from services.fiscal import receipt_uuid
+from services.fiscal_access import backoff
 from services.fiscal_policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE, UNAVAILABLE, next_close
-from services.fiscalization import RegisterOutcome, backoff
+from services.fiscalization import RegisterOutcome
 from services.notifications import NotificationKind as K
 from storage.models import (
     Channel,
