@@ -9,8 +9,9 @@ import contextlib
 import logging
 from datetime import timedelta
 
+from services.fiscal_access import Step
 from services.fiscal_policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE
-from services.fiscalization import FiscalService, Step
+from services.fiscalization import FiscalService
 from services.workers import new_worker_id
 from storage.models import Job
 

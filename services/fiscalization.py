@@ -12,32 +12,27 @@ only after the registrar ended the previous one in an error.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 
-from pydantic import SecretStr
-
 from services import fiscal_policy as policy
-from services.clock import Clock, utcnow
-from services.crypto import SecretBox, SecretKeyMismatch
+from services.crypto import SecretKeyMismatch
 from services.fiscal import (
     DEFAULT_PAYMENT_LABEL,
     PAYMENT_LABELS,
     FiscalCredentials,
     FiscalError,
     FiscalRefused,
-    FiscalRegistrar,
     FiscalResult,
     FiscalStatus,
     FiscalUnavailable,
     Sale,
-    ShiftInfo,
     receipt_uuid,
 )
-from services.notifications import NotificationKind, OutboxSignal, notify_job, recipients
+from services.fiscal_access import DONE, Step, backoff
+from services.fiscal_shifts import ShiftClosing
+from services.notifications import NotificationKind
 from storage.models import (
     Channel,
     EventSource,
@@ -49,13 +44,6 @@ from storage.models import (
     NewJob,
     Receipt,
     ReceiptStatus,
-    Role,
-)
-from storage.protocols import (
-    FiscalSettingsRepository,
-    JobQueue,
-    ReceiptRepository,
-    ShopRepository,
 )
 
 log = logging.getLogger(__name__)
@@ -76,84 +64,8 @@ class RegisterOutcome(StrEnum):
     NOT_UAH = "not_uah"
 
 
-@dataclass(frozen=True)
-class Step:
-    """What becomes of a claimed job: finished, or again at `retry_at`."""
-
-    retry_at: datetime | None = None
-    error: str | None = None
-
-    @property
-    def done(self) -> bool:
-        return self.retry_at is None
-
-
-DONE = Step()
-
-
-def backoff(attempts: int) -> timedelta:
-    """Doubling from RETRY_FIRST, capped: the job's n-th run waits this long after it."""
-    doublings = min(max(attempts - 1, 0), 10)
-    delay: timedelta = RETRY_FIRST * (1 << doublings)
-    return min(RETRY_CAP, delay)
-
-
-class FiscalService:
-    def __init__(
-        self,
-        receipts: ReceiptRepository,
-        fiscal: FiscalSettingsRepository,
-        jobs: JobQueue,
-        shops: ShopRepository,
-        registrar: FiscalRegistrar,
-        box: SecretBox,
-        outbox: OutboxSignal,
-        wake: OutboxSignal | None = None,
-        clock: Clock = utcnow,
-    ) -> None:
-        self.receipts = receipts
-        self.fiscal = fiscal
-        self.jobs = jobs
-        self.shops = shops
-        self.registrar = registrar
-        self.box = box
-        self.outbox = outbox
-        self.wake = wake or OutboxSignal()
-        self.clock = clock
-        self._kept_tokens: dict[int, str] = {}  # shop -> the token last stored for it
-
-    # credentials and the kept session token
-
-    def credentials(self, settings: FiscalSettings) -> FiscalCredentials:
-        """SecretKeyMismatch when they were sealed under another SECRET_KEY."""
-        assert settings.license_key_enc is not None and settings.pin_enc is not None
-        creds = FiscalCredentials(
-            SecretStr(self.box.decrypt(settings.license_key_enc)),
-            SecretStr(self.box.decrypt(settings.pin_enc)),
-        )
-        if settings.token_enc is not None and self.registrar.session_token(creds) is None:
-            try:
-                token = self.box.decrypt(settings.token_enc)
-            except SecretKeyMismatch:
-                return creds  # a new sign-in replaces it
-            self.registrar.resume_session(creds, token)
-            self._kept_tokens[settings.shop_id] = token
-        return creds
-
-    async def keep_token(self, settings: FiscalSettings, creds: FiscalCredentials) -> None:
-        """Store the session token (sealed) when it is new, so restarts and replicas reuse
-        it: a cashier holds at most 10, and each sign-in takes one."""
-        token = self.registrar.session_token(creds)
-        if token is None or self._kept_tokens.get(settings.shop_id) == token:
-            return
-        await self.fiscal.save_token(settings.shop_id, self.box.encrypt(token))
-        self._kept_tokens[settings.shop_id] = token
-
-    async def active_settings(self, shop_id: int) -> FiscalSettings | None:
-        settings = await self.fiscal.get(shop_id)
-        return settings if policy.active(settings) else None
-
-    # the buttons
+class FiscalService(ShiftClosing):
+    """Registering paid receipts: the buttons, and the sale job."""
 
     async def request(self, member: Member, receipt: Receipt) -> RegisterOutcome:
         """Register (or Retry): make the receipt's job due now. A double tap or a job
@@ -243,7 +155,7 @@ class FiscalService:
         try:
             creds = self.credentials(settings)
         except SecretKeyMismatch:
-            await self._tell_unreadable(settings)
+            await self.tell_unreadable(settings)
             return Step(self.clock() + UNREADABLE_RETRY, "credentials unreadable")
         try:
             return await self._register(job, receipt, settings, creds)
@@ -334,22 +246,10 @@ class FiscalService:
             self.outbox.notify()
         return moved
 
-    async def _owner_notices(self, receipt: Receipt, kind: str, key: str | None) -> list[NewJob]:
-        """The owners told (each once under `key`), and the receipt's card redrawn."""
-        owners = await self.shops.member_ids(receipt.shop_id, Role.OWNER)
-        members = set(await self.shops.member_ids(receipt.shop_id))
-        notices = []
-        for job in recipients(receipt, kind, owners, members, owners_only=True):
-            chat = int(job.payload["chat_id"])
-            if job.payload["kind"] == kind and key is not None:
-                job = notify_job(chat, kind, dedupe_key=f"{key}:{chat}")
-            notices.append(job)
-        return notices
-
     async def _registered(
         self, receipt: Receipt, result: FiscalResult, creds: FiscalCredentials
     ) -> None:
-        notices = await self._owner_notices(
+        notices = await self.owner_notices(
             receipt, NotificationKind.FISCAL_DONE, f"fiscal.done:{receipt.id}"
         )
         moved = await self._move(
@@ -376,7 +276,7 @@ class FiscalService:
             await self.registrar.email_receipt(creds, result.receipt_id, [receipt.contact])
         except FiscalError as exc:
             log.warning("Receipt %s: the fiscal receipt was not e-mailed (%s)", receipt.id, exc)
-            notices = await self._owner_notices(
+            notices = await self.owner_notices(
                 receipt, NotificationKind.FISCAL_EMAIL_FAILED, f"fiscal.email:{receipt.id}"
             )
             await self.jobs.enqueue(
@@ -386,7 +286,7 @@ class FiscalService:
 
     async def _failed(self, receipt: Receipt, message: str) -> Step:
         log.warning("Receipt %s: the registrar refused it: %s", receipt.id, message)
-        notices = await self._owner_notices(
+        notices = await self.owner_notices(
             receipt,
             NotificationKind.FISCAL_FAILED,
             f"fiscal.failed:{receipt.id}:{receipt.fiscal_attempt}",
@@ -405,7 +305,7 @@ class FiscalService:
             "Receipt %s: the registrar is unavailable (%s); retry at %s",
             receipt.id, exc.reason, retry_at.isoformat(timespec="seconds"),
         )  # fmt: skip
-        notices = await self._owner_notices(
+        notices = await self.owner_notices(
             receipt,
             NotificationKind.FISCAL_DOWN,
             f"fiscal.down:{receipt.id}:{receipt.fiscal_attempt}",
@@ -416,80 +316,3 @@ class FiscalService:
             detail=f"registrar unavailable: {exc.reason}", jobs=notices,
         )  # fmt: skip
         return Step(retry_at, f"unavailable: {exc.reason}")
-
-    async def _tell_unreadable(self, settings: FiscalSettings) -> None:
-        sealed = settings.license_key_enc or b""
-        mark = hashlib.sha256(sealed).hexdigest()[:16]
-        owners = await self.shops.member_ids(settings.shop_id, Role.OWNER)
-        kind = NotificationKind.FISCAL_UNREADABLE
-        notices = [
-            notify_job(owner, kind, dedupe_key=f"fiscal.unreadable:{mark}:{owner}")
-            for owner in owners
-        ]
-        if await self.jobs.enqueue(notices, self.clock()):
-            log.warning("Shop %s: the registrar credentials can't be read", settings.shop_id)
-            self.outbox.notify()
-
-    # closing the day's shift
-
-    async def schedule_close_shifts(self) -> int:
-        """Make sure every shop with a registrar has its next shift close scheduled."""
-        now = self.clock()
-        jobs = [policy.close_shift_job(s, now) for s in await self.fiscal.configured()]
-        return await self.jobs.enqueue(jobs, now) if jobs else 0
-
-    async def run_close_shift(self, job: Job) -> Step:
-        shop_id = int(job.payload["shop_id"])
-        settings = await self.active_settings(shop_id)
-        if settings is None or settings.close_shift_at != int(job.payload["minutes"]):
-            return DONE  # switched off, or the time changed (that time has its own job)
-        try:
-            creds = self.credentials(settings)
-        except SecretKeyMismatch:
-            await self._tell_unreadable(settings)
-            return DONE
-        try:
-            shift = await self.registrar.close_shift(creds)
-        except FiscalUnavailable as exc:
-            log.warning("Shop %s: shift not closed, the registrar is unavailable", shop_id)
-            return Step(self.clock() + backoff(job.attempts), f"unavailable: {exc.reason}")
-        except FiscalRefused as exc:
-            log.warning("Shop %s: the registrar refused to close the shift: %s", shop_id, exc)
-            if job.attempts < 5:
-                return Step(self.clock() + backoff(job.attempts + 2), exc.reason.value)
-            shift = None
-        finally:
-            await self.keep_token(settings, creds)
-        now = self.clock()
-        jobs = [policy.close_shift_job(settings, now + timedelta(minutes=1))]
-        if shift is not None:
-            jobs += await self._closed_notices(settings, shift, job)
-        await self.jobs.enqueue(jobs, now)
-        self.outbox.notify()
-        return DONE
-
-    async def _closed_notices(
-        self, settings: FiscalSettings, shift: ShiftInfo, job: Job
-    ) -> list[NewJob]:
-        now = self.clock()
-        since = shift.opened_at or policy.kyiv_midnight(now)
-        totals = await self.receipts.fiscal_totals(
-            settings.shop_id, since, (shift.closed_at or now) + timedelta(seconds=1)
-        )
-        log.info(
-            "Shop %s: shift %s closed, %s receipts registered",
-            settings.shop_id, shift.id, totals.count,
-        )  # fmt: skip
-        owners = await self.shops.member_ids(settings.shop_id, Role.OWNER)
-        kind = NotificationKind.FISCAL_SHIFT_CLOSED
-        return [
-            notify_job(
-                owner,
-                kind,
-                dedupe_key=f"fiscal.closed:{shift.id}:{owner}",
-                count=totals.count,
-                amount=totals.amount,
-                day=job.payload.get("day"),
-            )
-            for owner in owners
-        ]

@@ -12,8 +12,9 @@ import pytest
 
 from services.crypto import SecretBox
 from services.fiscal import receipt_uuid
+from services.fiscal_access import backoff
 from services.fiscal_policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE, UNAVAILABLE, next_close
-from services.fiscalization import RegisterOutcome, backoff
+from services.fiscalization import RegisterOutcome
 from services.notifications import NotificationKind as K
 from storage.models import (
     Channel,
@@ -440,3 +441,54 @@ async def test_a_running_job_keeps_its_lease_so_no_other_worker_takes_it(
     await running
     assert await state(busy, receipt_id) is F.REGISTERED
     assert len(taken) > 10 and not any(taken)
+
+
+# the notices go out through the outbox
+
+
+async def test_fiscal_notices_are_sent_by_the_outbox_with_their_buttons_and_plurals(
+    desk: Desk, shop: Shop, fake: FakeCheckbox, store: SqliteStore, clock: FakeClock
+) -> None:
+    from aiogram import Bot
+    from aiogram.methods import SendMessage
+
+    from bot.i18n import setup_i18n
+    from bot.notifier import OutboxSender
+    from services.notifications import OutboxSignal, notify_job
+    from tests.test_outbox import RecordingSession
+
+    setup_i18n()
+    session = RecordingSession()
+    bot = Bot(token="42:TEST-TOKEN-FOR-TESTS-ONLY", session=session)
+    outbox = OutboxSender(
+        store.jobs, store.receipts, store.users, bot, OutboxSignal(), clock,
+        per_chat_interval=0, global_rate=10_000,
+    )  # fmt: skip
+    fake.receipt_error = "Помилка ДПС"
+    await paid(desk, shop)
+    await desk.run_jobs()
+    await store.users.set_language(OWNER_ID, "uk")
+    kind = K.FISCAL_SHIFT_CLOSED
+    await store.jobs.enqueue(
+        [
+            notify_job(OWNER_ID, kind, count=n, amount=25050 * n, day="2026-12-01")
+            for n in (1, 2, 5)
+        ],
+        clock(),
+    )
+    await outbox.drain()
+    sent = [m for m in session.requests if isinstance(m, SendMessage) and m.chat_id == OWNER_ID]
+    texts = [str(m.text) for m in sent]
+    failed = [m for m in sent if "відмовила у фіскальному чеку: Помилка ДПС" in str(m.text)]
+    assert len(failed) == 1
+    markup = failed[0].reply_markup
+    assert markup is not None
+    assert [b.text for row in markup.inline_keyboard for b in row] == [
+        "🔁 Повторити фіскальний чек"
+    ]  # type: ignore[union-attr]
+    closed = [t for t in texts if "Z-звіт" in t]
+    assert closed == [
+        "🔒 Зміну Checkbox закрито (Z-звіт): 1 фіскальний чек на 250,50\xa0UAH.",
+        "🔒 Зміну Checkbox закрито (Z-звіт): 2 фіскальні чеки на 501,00\xa0UAH.",
+        "🔒 Зміну Checkbox закрито (Z-звіт): 5 фіскальних чеків на 1\xa0252,50\xa0UAH.",
+    ]

@@ -413,6 +413,8 @@ class FakeLiqPay:
             "sender_card_bank": "Test Bank",
             "sender_card_type": "visa",
             "sender_card_country": 804,
+            "rrn_debit": f"{order.payment_id:012d}" if order.payment_id else None,
+            "authcode_debit": "108527" if order.payment_id else None,
             "sender_commission": 0.0,
             "receiver_commission": round(_float(amount) * 0.015, 2),
             "agent_commission": 0.0,
