@@ -23,7 +23,8 @@ from services.fiscal import (
     SaleReturn,
     receipt_uuid,
 )
-from services.fiscalization import DONE, FiscalService, Step, backoff
+from services.fiscal_access import DONE, Step, backoff
+from services.fiscalization import FiscalService
 from services.notifications import NotificationKind
 from services.refund_ledger import return_key
 from storage.models import FiscalSettings, FiscalState, Job, NewJob, Receipt
@@ -71,7 +72,7 @@ class FiscalReturns:
         try:
             creds = service.credentials(settings)
         except SecretKeyMismatch:
-            await service._tell_unreadable(settings)
+            await service.tell_unreadable(settings)
             return Step(service.clock() + UNREADABLE_RETRY, "credentials unreadable")
         sale_return = self.sale_return(receipt, amount, total, settings)
         try:
@@ -109,7 +110,7 @@ class FiscalReturns:
         self, receipt: Receipt, kind: str, amount: int, total: int, **facts: str
     ) -> None:
         service = self.fiscal
-        notices = await service._owner_notices(
+        notices = await service.owner_notices(
             receipt, kind, f"{return_key(receipt.id, total)}:{kind}"
         )
         jobs: list[NewJob] = []

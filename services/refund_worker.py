@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from services.clock import Clock
-from services.fiscalization import Step
+from services.fiscal_access import Step
 from services.notifications import OutboxSignal
 from services.workers import new_worker_id
 from storage.models import Job

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from services.clock import Clock
-from services.fiscalization import Step
+from services.fiscal_access import Step
 from services.keys import KeysUnreadable, NoKeys
 from services.liqpay import LiqPayRefused, LiqPayUnavailable, PaymentNotFound
 from services.money import AmountError, parse_amount
