@@ -25,48 +25,26 @@ currencies are never added together.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 from services.periods import Period, kyiv_day
-from storage.models import Channel, ReceiptStatus
+from storage.models import Channel, ReceiptStatus, ReportRow
+
+__all__ = ["ReportRow"]  # re-exported: the store yields them, services count them
 
 
-@dataclass(frozen=True)
-class ReportRow:
-    """One receipt as the report needs it."""
+def was_paid(row: ReportRow) -> bool:
+    """The money came in for it (a refund implies it did)."""
+    return row.status not in _UNPAID or row.refunded > 0
 
-    status: ReceiptStatus
-    amount: int  # kopecks
-    refunded: int  # kopecks refunded so far (0 when none)
-    currency: str
-    channel: Channel
-    cashier_id: int  # Telegram user id of the cashier who issued it
-    created_at: datetime
-    paid_at: datetime | None
-    fiscal_registered: bool  # a fiscal receipt was registered with the tax service
 
-    def __post_init__(self) -> None:
-        for name in ("amount", "refunded"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise TypeError(f"{name} must be integer kopecks, not {type(value).__name__}")
-            if value < 0:
-                raise ValueError(f"{name} is negative")
-        if self.refunded > self.amount:
-            raise ValueError("refunded more than the amount")
-
-    @property
-    def was_paid(self) -> bool:
-        return self.status not in _UNPAID or self.refunded > 0
-
-    @property
-    def counted_at(self) -> datetime:
-        """The instant that places the receipt in a period and on a day."""
-        if self.was_paid and self.paid_at is not None:
-            return self.paid_at
-        return self.created_at
+def counted_at(row: ReportRow) -> datetime:
+    """The instant that places the receipt in a period and on a day."""
+    if was_paid(row) and row.paid_at is not None:
+        return row.paid_at
+    return row.created_at
 
 
 _UNPAID = frozenset(
@@ -159,7 +137,7 @@ class Report:
 
 def row_totals(row: ReportRow) -> Totals:
     """The one receipt's contribution."""
-    if not row.was_paid:
+    if not was_paid(row):
         name = _UNPAID_BUCKET.get(row.status)
         return Totals(**{name: Bucket(1, row.amount)}) if name else Totals()
     paid = Bucket(1, row.amount)
@@ -203,22 +181,47 @@ class _Accumulator:
         )
 
 
+class ReportBuilder:
+    """Builds the reports of a period from rows fed one at a time (see build_reports)."""
+
+    def __init__(self, period: Period, *, currency: str) -> None:
+        self.period = period
+        self.currency = currency
+        self._accumulators = {currency: _Accumulator(period, currency)}
+
+    def add(self, row: ReportRow) -> None:
+        at = counted_at(row)
+        if not self.period.contains(at):
+            return
+        accumulator = self._accumulators.get(row.currency)
+        if accumulator is None:
+            accumulator = self._accumulators[row.currency] = _Accumulator(self.period, row.currency)
+        accumulator.add(row, at)
+
+    def reports(self) -> tuple[Report, ...]:
+        others = sorted(c for c in self._accumulators if c != self.currency)
+        return tuple(self._accumulators[c].freeze() for c in (self.currency, *others))
+
+
 def build_reports(
     rows: Iterable[ReportRow], period: Period, *, currency: str
 ) -> tuple[Report, ...]:
     """The shop's report in `currency` first (always there, even when empty), then one for
     each other currency that occurs in the period, in alphabetical order."""
-    accumulators = {currency: _Accumulator(period, currency)}
+    builder = ReportBuilder(period, currency=currency)
     for row in rows:
-        counted_at = row.counted_at
-        if not period.contains(counted_at):
-            continue
-        accumulator = accumulators.get(row.currency)
-        if accumulator is None:
-            accumulator = accumulators[row.currency] = _Accumulator(period, row.currency)
-        accumulator.add(row, counted_at)
-    others = sorted(c for c in accumulators if c != currency)
-    return tuple(accumulators[c].freeze() for c in (currency, *others))
+        builder.add(row)
+    return builder.reports()
+
+
+async def stream_reports(
+    rows: AsyncIterable[ReportRow], period: Period, *, currency: str
+) -> tuple[Report, ...]:
+    """build_reports over rows a store streams: only the sums are kept, never the rows."""
+    builder = ReportBuilder(period, currency=currency)
+    async for row in rows:
+        builder.add(row)
+    return builder.reports()
 
 
 def build_report(rows: Iterable[ReportRow], period: Period, *, currency: str) -> Report:

@@ -10,6 +10,7 @@ from storage.postgres.engine import PostgresEngine
 from storage.postgres.jobs import PostgresJobs
 from storage.postgres.migrations import migrate, schema_version
 from storage.postgres.receipts import PostgresReceipts
+from storage.postgres.reports import PostgresReports
 from storage.postgres.settings import PostgresSettings
 from storage.postgres.shops import PostgresShops
 from storage.postgres.users import PostgresUsers
@@ -28,6 +29,7 @@ class PostgresStore:
         self._receipts = PostgresReceipts(engine)
         self._jobs = PostgresJobs(engine)
         self._dialogs = PostgresDialogs(engine)
+        self._reports = PostgresReports(engine)
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
@@ -64,6 +66,10 @@ class PostgresStore:
     @property
     def dialogs(self) -> PostgresDialogs:
         return self._dialogs
+
+    @property
+    def reports(self) -> PostgresReports:
+        return self._reports
 
     async def close(self) -> None:
         await self.engine.close()

@@ -11,6 +11,7 @@ from storage.sqlite.engine import SqliteEngine, Tx, split_sql
 from storage.sqlite.jobs import SqliteJobs
 from storage.sqlite.migrations import MIGRATIONS
 from storage.sqlite.receipts import SqliteReceipts
+from storage.sqlite.reports import SqliteReports
 from storage.sqlite.settings import SqliteSettings
 from storage.sqlite.shops import SqliteShops
 from storage.sqlite.users import SqliteUsers
@@ -29,6 +30,7 @@ class SqliteStore:
         self._receipts = SqliteReceipts(engine)
         self._jobs = SqliteJobs(engine)
         self._dialogs = SqliteDialogs(engine)
+        self._reports = SqliteReports(engine)
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteStore:
@@ -64,6 +66,10 @@ class SqliteStore:
     @property
     def dialogs(self) -> SqliteDialogs:
         return self._dialogs
+
+    @property
+    def reports(self) -> SqliteReports:
+        return self._reports
 
     async def close(self) -> None:
         await self.engine.close()
