@@ -38,6 +38,7 @@ from services.payments import CallbackService
 from services.receipts import ReceiptService
 from services.reconciler import Reconciler
 from services.recovery import IssueRecovery
+from services.reporting import ReportingService
 from services.settings import Settings
 from services.shops import ShopService
 from services.sms import TurboSmsClient
@@ -64,6 +65,7 @@ class Services:
     reconciler: Reconciler
     recovery: IssueRecovery
     signal: OutboxSignal
+    reporting: ReportingService
 
 
 async def open_database(settings: Settings) -> Store:
@@ -118,6 +120,7 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         reconciler=Reconciler(receipts, store.jobs, settings.status_poll_interval),
         recovery=IssueRecovery(receipts, invoices.leases),
         signal=outbox_signal,
+        reporting=ReportingService(store.reports, store.settings),
     )
 
 
@@ -152,6 +155,7 @@ def build_dispatcher(
         receipts=services.receipts,
         invoices=services.invoices,
         shops=services.shops,
+        reporting=services.reporting,
         settings=settings,
     )
     return dp

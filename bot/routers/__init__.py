@@ -6,7 +6,7 @@ from aiogram import Router
 
 
 def build_routers() -> list[Router]:
-    from bot.routers import common, invoice, issuing, receipts, settings, staff, start
+    from bot.routers import common, invoice, issuing, receipts, reports, settings, staff, start
 
     routers = [
         common.router,
@@ -16,6 +16,7 @@ def build_routers() -> list[Router]:
         issuing.router,  # before the dialog's catch-all for spent buttons
         invoice.router,
         receipts.router,
+        reports.router,
         common.fallback,
     ]
     for router in routers:
