@@ -179,7 +179,7 @@ def chart_caption(report: Report, locale: str | None = None) -> str:
 def status_name(status: ReceiptStatus, locale: str | None = None) -> str:
     names = {
         ReceiptStatus.DRAFT: t("Not confirmed by LiqPay", locale),
-        ReceiptStatus.AWAITING: t("Awaiting payment", locale),
+        ReceiptStatus.AWAITING: t("Awaiting", locale),
         ReceiptStatus.PAID: t("Paid", locale),
         ReceiptStatus.FAILED: t("Payment failed", locale),
         ReceiptStatus.EXPIRED: t("Expired", locale),

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import openpyxl
 from aiogram.methods import SendDocument, SendPhoto
 
+from bot.routers.reports import split_lines
 from services.clock import utcnow
 from services.periods import kyiv_day, kyiv_midnight
 from storage.models import Channel, EventSource, NewDraft, Receipt, ReceiptChanges, ReceiptStatus
@@ -107,7 +108,7 @@ async def test_cashier_sees_only_own_receipts_in_ukrainian(world: BotWorld) -> N
     print(text)
     assert "✅ Оплачено: 2 чеки · 150,00\u00a0UAH" in text
     assert "⏳ Очікують оплати: 1 чек" in text
-    assert "Прострочено: 0 чеків" in text  # the owner's expired receipt is not the cashier's
+    assert "Термін минув: 0 чеків" in text  # the owner's expired receipt is not the cashier's
     assert "За касирами" not in text and "Olena" not in text
     photo = world.session.sent(SendPhoto)[-1]
     assert "Оплачено за днями" in photo.caption
@@ -206,3 +207,11 @@ async def test_export_button_with_bad_dates_is_refused(world: BotWorld) -> None:
     answers = [r for r in world.session.requests if type(r).__name__ == "AnswerCallbackQuery"]
     assert answers and "no longer active" in (answers[-1].text or ""), replies
     assert not uploads(world, SendDocument)
+
+
+def test_a_long_report_is_split_between_lines() -> None:
+    lines = [f"• Cashier {i}: ✅ {i} receipts" for i in range(600)]
+    parts = split_lines("\n".join(lines))
+    assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
+    assert "\n".join(parts).split("\n") == lines
+    assert split_lines("short") == ["short"]

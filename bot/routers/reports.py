@@ -10,6 +10,7 @@ import logging
 from datetime import timedelta
 
 from aiogram import Bot, Router
+from aiogram.exceptions import AiogramError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -58,6 +59,9 @@ router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 
 
+MESSAGE_LIMIT = 4096
+
+
 class PeriodDialog(StatesGroup):
     typing = State()  # data: purpose
 
@@ -80,12 +84,15 @@ async def export_command(message: Message, state: FSMContext) -> None:
     await message.answer(_choose_text("export"), reply_markup=period_keyboard("export"))
 
 
-async def _offer_formats(message: Message | None, chat: Message | None, period: Period) -> None:
+async def _offer_formats(bot: Bot, chat_id: int, period: Period, edit: Message | None) -> None:
     text = t("📄 Receipts for {period}: which format?", period=period.range_text())
-    if message is not None:
-        await safe_edit(message, text, format_keyboard(period))
-    elif chat is not None:
-        await chat.answer(text, reply_markup=format_keyboard(period))
+    if edit is not None:
+        try:
+            await safe_edit(edit, text, format_keyboard(period))
+            return
+        except AiogramError as exc:
+            log.warning("Could not edit the period choice (%s); sending it", type(exc).__name__)
+    await bot.send_message(chat_id, text, reply_markup=format_keyboard(period))
 
 
 @router.callback_query(PeriodChoice.filter())
@@ -110,7 +117,7 @@ async def period_chosen(
     await state.clear()
     period = preset(callback_data.kind, utcnow())
     if callback_data.purpose == "export":
-        await _offer_formats(message, None, period)
+        await _offer_formats(bot, callback.from_user.id, period, message)
         return
     await ack(t("Counting…"))
     await send_report(bot, callback.from_user.id, member, period, reporting, store, locale)
@@ -135,7 +142,7 @@ async def period_typed(
     purpose = (await state.get_data()).get("purpose")
     await state.clear()
     if purpose == "export":
-        await _offer_formats(None, message, period)
+        await _offer_formats(bot, message.chat.id, period, None)
         return
     await send_report(bot, message.chat.id, member, period, reporting, store, locale)
 
@@ -157,9 +164,9 @@ async def send_report(
     if member.is_owner:
         names = {m.user_id: m.name for m in await store.shops.list_members(member.shop_id)}
     heading = report_heading(period, member.shop_name, own=not member.is_owner, locale=locale)
-    await bot.send_message(
-        chat_id, report_text(reports, heading=heading, cashier_names=names, locale=locale)
-    )
+    text = report_text(reports, heading=heading, cashier_names=names, locale=locale)
+    for part in split_lines(text):
+        await bot.send_message(chat_id, part)
     main = reports[0]
     labels = chart_labels(period, main.currency, locale)
     picture = await asyncio.to_thread(render_paid_chart, main.paid_kopecks_by_day, labels)
@@ -167,6 +174,22 @@ async def send_report(
     await bot.send_photo(
         chat_id, BufferedInputFile(picture, filename=name), caption=chart_caption(main, locale)
     )
+
+
+def split_lines(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Telegram takes at most 4096 characters a message: a long report (many cashiers) goes
+    in several, split between lines (a line is far shorter than the limit)."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit and current:
+            parts.append(current)
+            candidate = line
+        current = candidate[:limit]
+    if current.strip():
+        parts.append(current)
+    return parts
 
 
 def _button_period(data: ExportChoice) -> Period | None:

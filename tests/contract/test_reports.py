@@ -9,6 +9,8 @@ from typing import TypeVar
 
 import pytest
 
+from services.periods import Period, PeriodKind
+from services.report import stream_reports
 from storage.models import (
     Channel,
     EventSource,
@@ -241,3 +243,41 @@ async def test_empty_period_and_bad_batch_size(store: Store) -> None:
     assert await collect(store.reports.export_rows(shop, START, END)) == []
     with pytest.raises(ValueError):
         await collect(store.reports.report_rows(shop, START, END, batch_size=0))
+
+
+async def test_report_over_the_store_across_kyiv_midnight_and_dst(store: Store) -> None:
+    """Autumn 2026: Kyiv goes from UTC+3 to UTC+2 on Sunday 25 October, a 25-hour day.
+    The store's rows, summed by services/report.py, land on the Kyiv day they belong to."""
+    shop = await shop_with_cashier(store)
+    day = datetime(2026, 10, 24, tzinfo=UTC).date()
+    period = Period(PeriodKind.RANGE, day, day + timedelta(days=2))
+    assert period.start == datetime(2026, 10, 23, 21, 0, tzinfo=UTC)
+    moments = {
+        datetime(2026, 10, 24, 20, 59, 59, tzinfo=UTC): 100,  # 23:59:59 on the 24th
+        datetime(2026, 10, 24, 21, 0, tzinfo=UTC): 200,  # midnight opening the 25th
+        datetime(2026, 10, 25, 21, 30, tzinfo=UTC): 400,  # 23:30 on the 25th (UTC+2 now)
+        datetime(2026, 10, 25, 22, 0, tzinfo=UTC): 800,  # midnight opening the 26th
+    }
+    for moment, amount in moments.items():
+        await receipt(store, shop, moment, status=S.PAID, amount=amount)
+    # made on the 24th, paid on the 26th: the 26th's takings
+    await receipt(
+        store, shop, datetime(2026, 10, 24, 8, tzinfo=UTC), status=S.PAID, amount=1600,
+        paid=datetime(2026, 10, 26, 8, tzinfo=UTC), cashier_id=CASHIER,
+    )  # fmt: skip
+    await receipt(store, shop, datetime(2026, 10, 26, 21, 59, tzinfo=UTC), amount=3200)
+    await receipt(store, shop, datetime(2026, 10, 26, 22, 0, tzinfo=UTC), status=S.PAID)  # after
+
+    (report,) = await stream_reports(
+        store.reports.report_rows(shop, period.start, period.end),
+        period,
+        currency="UAH",
+    )
+    assert report.paid_kopecks_by_day == {
+        day: 100,
+        day + timedelta(days=1): 600,
+        day + timedelta(days=2): 2400,
+    }
+    assert report.totals.paid.count == 5 and report.totals.paid.kopecks == 3100
+    assert report.totals.awaiting.count == 1 and report.totals.awaiting.kopecks == 3200
+    assert report.by_cashier[CASHIER].paid.kopecks == 1600

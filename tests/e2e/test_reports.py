@@ -54,7 +54,7 @@ async def test_owner_reads_today_with_a_chart_and_exports_csv(
     assert rows[0][0] == "Receipt No"
     assert [(r[0], r[4], r[6], r[9]) for r in rows[1:]] == [
         ("1", "75,50", "Кава і тістечко", "Paid"),
-        ("2", "10,00", "Чай", "Awaiting payment"),
+        ("2", "10,00", "Чай", "Awaiting"),
     ]
     assert "2 receipts" in document.text
     await bot_process.stop()
