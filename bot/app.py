@@ -45,6 +45,7 @@ from services.recovery import IssueRecovery
 from services.refund_ledger import FISCAL_RETURN, RefundLedger
 from services.refund_worker import JobWorker
 from services.refunds import REFUND_RESOLVE, RefundService
+from services.reporting import ReportingService
 from services.settings import Settings
 from services.shops import ShopService
 from services.sms import TurboSmsClient
@@ -75,6 +76,7 @@ class Services:
     fiscal_worker: FiscalWorker
     refunds: RefundService
     refund_worker: JobWorker
+    reporting: ReportingService
 
 
 async def open_database(settings: Settings) -> Store:
@@ -154,6 +156,7 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         fiscal_worker=FiscalWorker(fiscal),
         refunds=refunds,
         refund_worker=refund_worker,
+        reporting=ReportingService(store.reports, store.settings),
     )
 
 
@@ -190,6 +193,7 @@ def build_dispatcher(
         shops=services.shops,
         fiscal=services.fiscal,
         refunds=services.refunds,
+        reporting=services.reporting,
         settings=settings,
     )
     return dp

@@ -17,16 +17,18 @@ STRANGER = (("start", N_("Start")), ("help", N_("What this bot does")), ("lang",
 CASHIER = (
     ("new", N_("New invoice")),
     ("pending", N_("Awaiting payment")),
+    ("report", N_("Takings for a period, with a chart")),
+    ("export", N_("Receipts file for the accountant")),
     ("cancel", N_("Leave the current dialog")),
     ("help", N_("Help")),
     ("lang", N_("Language")),
 )
 OWNER = (
-    *CASHIER[:2],
+    *CASHIER[:4],
     ("settings", N_("LiqPay keys and invoice rules")),
     ("invite", N_("Invite a cashier")),
     ("staff", N_("Shop members")),
-    *CASHIER[2:],
+    *CASHIER[4:],
 )
 
 

@@ -13,16 +13,25 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from typing import TYPE_CHECKING
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+if TYPE_CHECKING:  # matplotlib is imported on the first render: it adds seconds to start-up
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
 
 WIDTH_PX, HEIGHT_PX = 1080, 720
 _DPI = 100
-# DejaVu Sans ships with matplotlib and has Cyrillic; naming it skips the font search.
-_FONT = FontProperties(family="DejaVu Sans")
+
+
+@cache
+def _font() -> FontProperties:
+    """DejaVu Sans ships with matplotlib and has Cyrillic; naming it skips the font search."""
+    from matplotlib.font_manager import FontProperties
+
+    return FontProperties(family="DejaVu Sans")
+
+
 _TITLE_SIZE, _CAPTION_SIZE, _TICK_SIZE, _SMALL_TICK_SIZE, _NOTE_SIZE = 26, 18, 16, 13, 24
 _BAR_COLOUR, _GRID_COLOUR, _TEXT_COLOUR = "#2e7d32", "#d0d0d0", "#212121"
 _MAX_DATE_LABELS = 10  # "d.mm" labels that fit side by side
@@ -71,6 +80,11 @@ def day_ticks(days: Sequence[date]) -> tuple[list[int], list[str]]:
 
 def build_figure(daily_kopecks: Mapping[date, int], labels: ChartLabels) -> Figure:
     """The chart as a matplotlib Figure (bars in the mapping's order, one per day)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    font = _font()
     days = list(daily_kopecks)
     amounts = [daily_kopecks[d] / 100 for d in days]  # units only for drawing; sums stay exact
     figure = Figure(figsize=(WIDTH_PX / _DPI, HEIGHT_PX / _DPI), dpi=_DPI)
@@ -98,19 +112,19 @@ def build_figure(daily_kopecks: Mapping[date, int], labels: ChartLabels) -> Figu
     axes.grid(axis="y", color=_GRID_COLOUR, zorder=0)
     axes.tick_params(labelsize=_TICK_SIZE, colors=_TEXT_COLOUR)
     for tick in axes.get_yticklabels():
-        tick.set_fontproperties(_FONT)
+        tick.set_fontproperties(font)
         tick.set_fontsize(_TICK_SIZE)
     x_size = _TICK_SIZE if len(shown) <= 16 else _SMALL_TICK_SIZE  # 31 labels must not touch
     for tick in axes.get_xticklabels():
-        tick.set_fontproperties(_FONT)
+        tick.set_fontproperties(font)
         tick.set_fontsize(x_size)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
 
-    axes.set_title(labels.title, fontproperties=_FONT, fontsize=_TITLE_SIZE, pad=18)
+    axes.set_title(labels.title, fontproperties=font, fontsize=_TITLE_SIZE, pad=18)
     y_caption = f"{labels.y_caption}, {labels.currency}" if labels.y_caption else labels.currency
-    axes.set_ylabel(y_caption, fontproperties=_FONT, fontsize=_CAPTION_SIZE)
-    axes.set_xlabel(labels.x_caption, fontproperties=_FONT, fontsize=_CAPTION_SIZE)
+    axes.set_ylabel(y_caption, fontproperties=font, fontsize=_CAPTION_SIZE)
+    axes.set_xlabel(labels.x_caption, fontproperties=font, fontsize=_CAPTION_SIZE)
     if top == 0 and labels.empty_note:
         axes.text(
             0.5,
@@ -119,7 +133,7 @@ def build_figure(daily_kopecks: Mapping[date, int], labels: ChartLabels) -> Figu
             transform=axes.transAxes,
             ha="center",
             va="center",
-            fontproperties=_FONT,
+            fontproperties=font,
             fontsize=_NOTE_SIZE,
             color="#757575",
         )

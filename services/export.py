@@ -23,31 +23,9 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from services.periods import KYIV
-from storage.models import Channel, ReceiptStatus
+from storage.models import Channel, ExportRow, ReceiptStatus
 
-
-@dataclass(frozen=True)
-class ExportRow:
-    """One receipt as the export shows it; the store yields these in the order to write."""
-
-    number: int
-    created_at: datetime
-    paid_at: datetime | None
-    cashier: str  # the cashier's name
-    amount: int  # kopecks
-    currency: str
-    description: str
-    channel: Channel
-    contact: str | None  # e-mail or phone the invoice went to
-    status: ReceiptStatus
-    payment_id: str | None  # LiqPay's payment id
-    fiscal_number: str | None  # the fiscal receipt's number from the tax service
-    refunded: int  # kopecks refunded so far
-
-    def __post_init__(self) -> None:
-        for value in (self.amount, self.refunded):
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise TypeError(f"amounts are integer kopecks, not {type(value).__name__}")
+__all__ = ["ExportRow"]  # re-exported: the store yields them in the order to write
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,21 @@ from aiogram.methods import (
     EditMessageReplyMarkup,
     EditMessageText,
     GetMe,
+    SendDocument,
     SendMessage,
     SendPhoto,
     TelegramMethod,
 )
 from aiogram.methods.base import TelegramType
-from aiogram.types import CallbackQuery, Chat, InlineKeyboardMarkup, Message, Update, User
+from aiogram.types import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+    User,
+)
 
 
 def _inline(markup: Any) -> InlineKeyboardMarkup | None:
@@ -37,6 +46,8 @@ class RecordingSession(BaseSession):
         super().__init__()
         self.requests: list[TelegramMethod[Any]] = []
         self._ids = itertools.count(1000)
+        # what was uploaded, read when it was sent (a temporary file is gone afterwards)
+        self.uploads: list[tuple[str, str | None, bytes]] = []  # (method, file name, bytes)
 
     async def close(self) -> None:
         pass
@@ -45,10 +56,14 @@ class RecordingSession(BaseSession):
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
     ) -> TelegramType:
         self.requests.append(method)
+        for value in (getattr(method, "photo", None), getattr(method, "document", None)):
+            if isinstance(value, InputFile):
+                data = b"".join([chunk async for chunk in value.read(bot)])
+                self.uploads.append((type(method).__name__, value.filename, data))
         result: Any = True
         if isinstance(method, GetMe):
             result = BOT_USER
-        elif isinstance(method, (SendMessage, SendPhoto)):
+        elif isinstance(method, (SendMessage, SendPhoto, SendDocument)):
             result = Message(
                 message_id=next(self._ids),
                 date=datetime.now(UTC),

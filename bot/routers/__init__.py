@@ -13,6 +13,7 @@ def build_routers() -> list[Router]:
         issuing,
         receipts,
         refunds,
+        reports,
         settings,
         staff,
         start,
@@ -28,6 +29,7 @@ def build_routers() -> list[Router]:
         invoice.router,
         receipts.router,
         fiscal_receipts.router,
+        reports.router,
         common.fallback,
     ]
     for router in routers:

@@ -42,6 +42,13 @@ def help_text(member: Member | None, locale: str | None = None) -> str:
         "You are told when an invoice is paid.",
         locale,
     )
+    text += "\n\n" + t(
+        "<b>Reports</b>\n"
+        "/report — what came in over a period, with a chart of the days\n"
+        "/export — the period's receipts as a CSV or Excel file for the accountant\n"
+        "A cashier sees their own receipts, the owner the whole shop.",
+        locale,
+    )
     if member.is_owner:
         text += "\n\n" + t(
             "<b>Owner</b>\n"

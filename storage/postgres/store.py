@@ -12,6 +12,7 @@ from storage.postgres.jobs import PostgresJobs
 from storage.postgres.migrations import migrate, schema_version
 from storage.postgres.receipts import PostgresReceipts
 from storage.postgres.refunds import PostgresRefunds
+from storage.postgres.reports import PostgresReports
 from storage.postgres.settings import PostgresSettings
 from storage.postgres.shops import PostgresShops
 from storage.postgres.users import PostgresUsers
@@ -32,6 +33,7 @@ class PostgresStore:
         self._dialogs = PostgresDialogs(engine)
         self._fiscal = PostgresFiscal(engine)
         self._refunds = PostgresRefunds(engine)
+        self._reports = PostgresReports(engine)
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
@@ -76,6 +78,10 @@ class PostgresStore:
     @property
     def refunds(self) -> PostgresRefunds:
         return self._refunds
+
+    @property
+    def reports(self) -> PostgresReports:
+        return self._reports
 
     async def close(self) -> None:
         await self.engine.close()

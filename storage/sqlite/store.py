@@ -13,6 +13,7 @@ from storage.sqlite.jobs import SqliteJobs
 from storage.sqlite.migrations import MIGRATIONS
 from storage.sqlite.receipts import SqliteReceipts
 from storage.sqlite.refunds import SqliteRefunds
+from storage.sqlite.reports import SqliteReports
 from storage.sqlite.settings import SqliteSettings
 from storage.sqlite.shops import SqliteShops
 from storage.sqlite.users import SqliteUsers
@@ -33,6 +34,7 @@ class SqliteStore:
         self._dialogs = SqliteDialogs(engine)
         self._fiscal = SqliteFiscal(engine)
         self._refunds = SqliteRefunds(engine)
+        self._reports = SqliteReports(engine)
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteStore:
@@ -76,6 +78,10 @@ class SqliteStore:
     @property
     def refunds(self) -> SqliteRefunds:
         return self._refunds
+
+    @property
+    def reports(self) -> SqliteReports:
+        return self._reports
 
     async def close(self) -> None:
         await self.engine.close()

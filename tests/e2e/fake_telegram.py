@@ -273,7 +273,7 @@ class BotMessage:
     reply_markup: dict[str, Any] | None
     seq: int
     date: int
-    photo: bytes | None = None
+    photo: bytes | None = None  # the uploaded file (a photo or a document)
     kind: str = "text"  # text, photo, document, ...
     params: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -999,6 +999,9 @@ class FakeTelegram:
 
     async def _m_sendphoto(self, params: dict[str, Any]) -> Any:
         return self._send("sendPhoto", params, kind="photo")
+
+    async def _m_senddocument(self, params: dict[str, Any]) -> Any:
+        return self._send("sendDocument", params, kind="document")
 
     async def _m_sendchataction(self, params: dict[str, Any]) -> Any:
         self._target_chat(params)

@@ -321,3 +321,17 @@ async def test_liqpay_hanging_and_held_answers(
     with pytest.raises(LiqPayUnavailable):
         await send("o-held")
     assert fake_liqpay.order("o-held").status == "invoice_wait"  # made, though not answered
+
+
+async def test_telegram_takes_a_document(fake_telegram: FakeTelegram, bot: Bot) -> None:
+    bob = fake_telegram.user(43, "Bob")
+    await fake_telegram.send_text(bob, "/start")
+    sent = await bot.send_document(
+        bob.id, BufferedInputFile(b"\xef\xbb\xbfa;b\r\n", filename="r.csv"), caption="File"
+    )
+    assert sent.document is not None and sent.caption == "File"
+    shown = await fake_telegram.wait_for_message(bob.id, lambda m: m.kind == "document")
+    assert shown.photo == b"\xef\xbb\xbfa;b\r\n" and shown.text == "File"
+    assert shown.params["document"].filename == "r.csv"
+    with pytest.raises(TelegramBadRequest):
+        await bot.send_document(bob.id, "")  # no document in the request

@@ -1,0 +1,129 @@
+"""A shop's receipts over a period, streamed in batches for reports and exports."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+
+from storage.models import Channel, ExportRow, ReceiptStatus, ReportRow
+from storage.postgres.engine import PostgresEngine, Row
+
+# Placeholders until the columns exist (the lead switches them at merge): the fiscal
+# receipt's number and whether it was registered (branch `fiscal`, migration 6:
+# receipts.fiscal_code / fiscal_state), and the refunded sum (refund work): for now the
+# whole amount of a refunded receipt, nothing otherwise. Each is used by both queries.
+FISCAL_NUMBER_SQL = "NULL::text"
+FISCAL_REGISTERED_SQL = "FALSE"
+REFUNDED_SQL = "CASE WHEN r.status = 'refunded' THEN r.amount ELSE 0 END"
+
+# One statement each (prepared once per connection): absent filters are NULL parameters.
+# Keyset pagination: each batch starts after the last id (number) of the one before.
+_REPORT = f"""
+    SELECT r.id, r.status, r.amount, r.currency, r.channel, r.cashier_id, r.created_at,
+           r.paid_at, {REFUNDED_SQL} AS refunded, {FISCAL_REGISTERED_SQL} AS fiscal_registered
+    FROM receipts r
+    WHERE r.shop_id = $1 AND r.id > $2
+      AND ((r.created_at >= $3 AND r.created_at < $4) OR (r.paid_at >= $3 AND r.paid_at < $4))
+      AND ($5::bigint IS NULL OR r.cashier_id = $5)
+    ORDER BY r.id
+    LIMIT $6
+"""  # noqa: S608 (constants only)
+_EXPORT = f"""
+    SELECT r.number, r.created_at, r.paid_at,
+           COALESCE(NULLIF(m.name, ''), r.cashier_id::text) AS cashier, r.amount, r.currency,
+           r.description, r.channel, r.contact, r.status, r.payment_id,
+           {FISCAL_NUMBER_SQL} AS fiscal_number, {REFUNDED_SQL} AS refunded
+    FROM receipts r
+    LEFT JOIN members m ON m.shop_id = r.shop_id AND m.user_id = r.cashier_id
+    WHERE r.shop_id = $1 AND r.number > $2 AND r.created_at >= $3 AND r.created_at < $4
+      AND ($5::bigint IS NULL OR r.cashier_id = $5)
+      AND ($6::text[] IS NULL OR r.status = ANY($6::text[]))
+    ORDER BY r.number
+    LIMIT $7
+"""  # noqa: S608 (constants only)
+
+
+def _report_row(row: Row) -> ReportRow:
+    return ReportRow(
+        status=ReceiptStatus(row["status"]),
+        amount=row["amount"],
+        refunded=row["refunded"],
+        currency=row["currency"],
+        channel=Channel(row["channel"]),
+        cashier_id=row["cashier_id"],
+        created_at=row["created_at"],
+        paid_at=row["paid_at"],
+        fiscal_registered=bool(row["fiscal_registered"]),
+    )
+
+
+def _export_row(row: Row) -> ExportRow:
+    return ExportRow(
+        number=row["number"],
+        created_at=row["created_at"],
+        paid_at=row["paid_at"],
+        cashier=row["cashier"],
+        amount=row["amount"],
+        currency=row["currency"],
+        description=row["description"],
+        channel=Channel(row["channel"]),
+        contact=row["contact"],
+        status=ReceiptStatus(row["status"]),
+        payment_id=row["payment_id"],
+        fiscal_number=row["fiscal_number"],
+        refunded=row["refunded"],
+    )
+
+
+def _check_batch(batch_size: int) -> None:
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+
+
+class PostgresReports:
+    def __init__(self, engine: PostgresEngine) -> None:
+        self._db = engine
+
+    async def report_rows(
+        self,
+        shop_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        cashier_id: int | None = None,
+        batch_size: int = 1000,
+    ) -> AsyncIterator[ReportRow]:
+        _check_batch(batch_size)
+        after = 0
+        while True:
+            rows = await self._db.all(_REPORT, shop_id, after, start, end, cashier_id, batch_size)
+            for row in rows:
+                yield _report_row(row)
+            if len(rows) < batch_size:
+                return
+            after = rows[-1]["id"]
+
+    async def export_rows(
+        self,
+        shop_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        cashier_id: int | None = None,
+        statuses: Sequence[ReceiptStatus] | None = None,
+        batch_size: int = 1000,
+    ) -> AsyncIterator[ExportRow]:
+        _check_batch(batch_size)
+        if statuses is not None and not statuses:
+            return
+        wanted = None if statuses is None else [s.value for s in statuses]
+        after = 0
+        while True:
+            rows = await self._db.all(
+                _EXPORT, shop_id, after, start, end, cashier_id, wanted, batch_size
+            )
+            for row in rows:
+                yield _export_row(row)
+            if len(rows) < batch_size:
+                return
+            after = rows[-1]["number"]

@@ -1,0 +1,140 @@
+"""A shop's receipts over a period, streamed in batches for reports and exports."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from storage.models import Channel, ExportRow, ReceiptStatus, ReportRow
+from storage.sqlite.codec import dt, dt_or_none, ts
+from storage.sqlite.engine import SqliteEngine
+
+# Placeholders until the columns exist (the lead switches them at merge): the fiscal
+# receipt's number and whether it was registered (branch `fiscal`, migration 6:
+# receipts.fiscal_code / fiscal_state), and the refunded sum (refund work): for now the
+# whole amount of a refunded receipt, nothing otherwise. Each is used by both queries.
+FISCAL_NUMBER_SQL = "NULL"
+FISCAL_REGISTERED_SQL = "0"
+REFUNDED_SQL = "CASE WHEN r.status = 'refunded' THEN r.amount ELSE 0 END"
+
+# The f-strings below interpolate the constants above only (hence noqa S608).
+_REPORT = (
+    "SELECT r.id, r.status, r.amount, r.currency, r.channel, r.cashier_id, r.created_at, "  # noqa: S608
+    f"r.paid_at, {REFUNDED_SQL} AS refunded, {FISCAL_REGISTERED_SQL} AS fiscal_registered "
+    "FROM receipts r WHERE r.shop_id = ? AND r.id > ? "
+    "AND ((r.created_at >= ? AND r.created_at < ?) OR (r.paid_at >= ? AND r.paid_at < ?))"
+)
+_EXPORT = (
+    "SELECT r.number, r.created_at, r.paid_at, "  # noqa: S608
+    "COALESCE(NULLIF(m.name, ''), CAST(r.cashier_id AS TEXT)) AS cashier, r.amount, "
+    "r.currency, r.description, r.channel, r.contact, r.status, r.payment_id, "
+    f"{FISCAL_NUMBER_SQL} AS fiscal_number, {REFUNDED_SQL} AS refunded "
+    "FROM receipts r LEFT JOIN members m ON m.shop_id = r.shop_id AND m.user_id = r.cashier_id "
+    "WHERE r.shop_id = ? AND r.number > ? AND r.created_at >= ? AND r.created_at < ?"
+)
+
+
+def _report_row(row: sqlite3.Row) -> ReportRow:
+    return ReportRow(
+        status=ReceiptStatus(row["status"]),
+        amount=row["amount"],
+        refunded=row["refunded"],
+        currency=row["currency"],
+        channel=Channel(row["channel"]),
+        cashier_id=row["cashier_id"],
+        created_at=dt(row["created_at"]),
+        paid_at=dt_or_none(row["paid_at"]),
+        fiscal_registered=bool(row["fiscal_registered"]),
+    )
+
+
+def _export_row(row: sqlite3.Row) -> ExportRow:
+    return ExportRow(
+        number=row["number"],
+        created_at=dt(row["created_at"]),
+        paid_at=dt_or_none(row["paid_at"]),
+        cashier=row["cashier"],
+        amount=row["amount"],
+        currency=row["currency"],
+        description=row["description"],
+        channel=Channel(row["channel"]),
+        contact=row["contact"],
+        status=ReceiptStatus(row["status"]),
+        payment_id=row["payment_id"],
+        fiscal_number=row["fiscal_number"],
+        refunded=row["refunded"],
+    )
+
+
+def _check_batch(batch_size: int) -> None:
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+
+
+class SqliteReports:
+    def __init__(self, engine: SqliteEngine) -> None:
+        self._db = engine
+
+    async def report_rows(
+        self,
+        shop_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        cashier_id: int | None = None,
+        batch_size: int = 1000,
+    ) -> AsyncIterator[ReportRow]:
+        _check_batch(batch_size)
+        sql = _REPORT
+        tail: list[Any] = []
+        if cashier_id is not None:
+            sql += " AND r.cashier_id = ?"
+            tail.append(cashier_id)
+        sql += " ORDER BY r.id LIMIT ?"
+        tail.append(batch_size)
+        after = 0
+        while True:
+            rows = await self._db.all(sql, (shop_id, after, *_range(start, end) * 2, *tail))
+            for row in rows:
+                yield _report_row(row)
+            if len(rows) < batch_size:
+                return
+            after = rows[-1]["id"]
+
+    async def export_rows(
+        self,
+        shop_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        cashier_id: int | None = None,
+        statuses: Sequence[ReceiptStatus] | None = None,
+        batch_size: int = 1000,
+    ) -> AsyncIterator[ExportRow]:
+        _check_batch(batch_size)
+        if statuses is not None and not statuses:
+            return
+        sql = _EXPORT
+        tail: list[Any] = []
+        if cashier_id is not None:
+            sql += " AND r.cashier_id = ?"
+            tail.append(cashier_id)
+        if statuses is not None:
+            sql += f" AND r.status IN ({', '.join('?' for _ in statuses)})"
+            tail += [s.value for s in statuses]
+        sql += " ORDER BY r.number LIMIT ?"
+        tail.append(batch_size)
+        after = 0
+        while True:
+            rows = await self._db.all(sql, (shop_id, after, *_range(start, end), *tail))
+            for row in rows:
+                yield _export_row(row)
+            if len(rows) < batch_size:
+                return
+            after = rows[-1]["number"]
+
+
+def _range(start: datetime, end: datetime) -> tuple[float, float]:
+    return ts(start), ts(end)
