@@ -11,13 +11,15 @@ from storage.models import Channel, ExportRow, ReceiptStatus, ReportRow
 from storage.sqlite.codec import dt, dt_or_none, ts
 from storage.sqlite.engine import SqliteEngine
 
-# Placeholders until the columns exist (the lead switches them at merge): the fiscal
-# receipt's number and whether it was registered (branch `fiscal`, migration 6:
-# receipts.fiscal_code / fiscal_state), and the refunded sum (refund work): for now the
-# whole amount of a refunded receipt, nothing otherwise. Each is used by both queries.
-FISCAL_NUMBER_SQL = "NULL"
-FISCAL_REGISTERED_SQL = "0"
-REFUNDED_SQL = "CASE WHEN r.status = 'refunded' THEN r.amount ELSE 0 END"
+# The fiscal receipt's number, whether it was registered, and the refunded sum: each is
+# used by both queries.
+FISCAL_NUMBER_SQL = "r.fiscal_code"
+FISCAL_REGISTERED_SQL = "(r.fiscal_state = 'registered')"
+# a receipt refunded before refunds were tracked (migration 7) counts as refunded in full
+REFUNDED_SQL = (
+    "CASE WHEN r.status = 'refunded' AND r.refunded_amount = 0 THEN r.amount"
+    " ELSE r.refunded_amount END"
+)
 
 # The f-strings below interpolate the constants above only (hence noqa S608).
 _REPORT = (

@@ -15,6 +15,8 @@ from storage.models import (
     Channel,
     EventSource,
     ExportRow,
+    FiscalChanges,
+    FiscalState,
     NewDraft,
     Receipt,
     ReceiptChanges,
@@ -97,17 +99,24 @@ async def receipt(
     return moved
 
 
+def refunded(r: Receipt) -> int:
+    """A receipt refunded before refunds were tracked counts as refunded in full."""
+    if r.status is S.REFUNDED and r.refunded_amount == 0:
+        return r.amount
+    return r.refunded_amount
+
+
 def as_report_row(r: Receipt) -> ReportRow:
     return ReportRow(
         status=r.status,
         amount=r.amount,
-        refunded=r.amount if r.status is S.REFUNDED else 0,
+        refunded=refunded(r),
         currency=r.currency,
         channel=r.channel,
         cashier_id=r.cashier_id,
         created_at=r.created_at,
         paid_at=r.paid_at,
-        fiscal_registered=False,
+        fiscal_registered=r.fiscal_state is FiscalState.REGISTERED,
     )
 
 
@@ -124,8 +133,8 @@ def as_export_row(r: Receipt, cashier: str) -> ExportRow:
         contact=r.contact,
         status=r.status,
         payment_id=r.payment_id,
-        fiscal_number=None,
-        refunded=r.amount if r.status is S.REFUNDED else 0,
+        fiscal_number=r.fiscal_code,
+        refunded=refunded(r),
     )
 
 
@@ -281,3 +290,25 @@ async def test_report_over_the_store_across_kyiv_midnight_and_dst(store: Store) 
     assert report.totals.paid.count == 5 and report.totals.paid.kopecks == 3100
     assert report.totals.awaiting.count == 1 and report.totals.awaiting.kopecks == 3200
     assert report.by_cashier[CASHIER].paid.kopecks == 1600
+
+
+async def test_fiscal_number_and_refunded_sum_come_from_the_receipt(store: Store) -> None:
+    shop = await shop_with_cashier(store)
+    day = START + timedelta(days=5, hours=10)
+    sold = await receipt(store, shop, day, status=S.PAID)
+    registered = await store.receipts.fiscal_transition(
+        sold.id, expected=[None, FiscalState.NOT_REGISTERED], new=FiscalState.REGISTERED,
+        source=EventSource.USER, now=day, changes=FiscalChanges(fiscal_code="TEST-42"),
+    )  # fmt: skip
+    assert registered is not None
+    partly = await store.refunds.record_refunded(
+        sold.id, expected_refunded=0, refunded=10000, status=S.PAID,
+        source=EventSource.CALLBACK, now=day,
+    )  # fmt: skip
+    assert partly is not None and partly.refunded_amount == 10000
+
+    [report_row] = await collect(store.reports.report_rows(shop, START, END))
+    [export_row] = await collect(store.reports.export_rows(shop, START, END))
+    assert report_row.fiscal_registered and report_row.refunded == 10000
+    assert export_row.fiscal_number == "TEST-42" and export_row.refunded == 10000
+    assert report_row == as_report_row(partly)
