@@ -170,27 +170,34 @@ async def test_an_operation_that_escapes_with_a_base_exception_does_not_jam_the_
     assert moved is not None and moved.status is S.PAID
 
 
-async def test_a_read_waits_for_the_writes_submitted_before_it(
+async def test_dialog_reads_wait_for_the_writes_submitted_before_them(
     store: SqliteStore, clock: FakeClock
 ) -> None:
     shop = await store.shops.create_shop(1, "Owner", "Shop", clock())
     receipt = await awaiting(store, clock, shop.shop_id)
+    await store.dialogs.set_state("chat", "Invoice:channel")
     updated, release = asyncio.Event(), asyncio.Event()
 
     async def slow(tx: Tx) -> None:
         await tx.execute("UPDATE receipts SET status = 'paid' WHERE id = ?", (receipt,))
+        await tx.execute("UPDATE dialogs SET state = 'Invoice:contact' WHERE key = 'chat'")
         updated.set()
         await release.wait()  # the batch stays open, uncommitted
 
     write = asyncio.create_task(store.engine.write(slow))
-    await updated.wait()
-    read = asyncio.create_task(store.receipts.get(receipt))
-    await asyncio.sleep(0.05)
-    assert not read.done()  # neither the old state nor an uncommitted one: it waits
-    release.set()
-    await write
-    found = await read
-    assert found is not None and found.status is S.PAID
+    try:
+        await updated.wait()
+        # Any read sees committed state only, never the open batch's...
+        found = await store.receipts.get(receipt)
+        assert found is not None and found.status is S.AWAITING
+        # ...and a dialog read waits for the writes submitted before it.
+        state = asyncio.create_task(store.dialogs.get_state("chat"))
+        await asyncio.sleep(0.05)
+        assert not state.done()
+    finally:
+        release.set()
+        await write
+    assert await state == "Invoice:contact"
 
 
 # migration 2 on a database made by the first release

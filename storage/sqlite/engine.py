@@ -1,16 +1,28 @@
 """The SQLite engine: two aiosqlite connections, used through aiosqlite's public API only.
 
 Writes go through one writer connection with group commit: operations that arrive while a
-batch is running wait for the next one, and each batch runs its operations one after
-another inside one `BEGIN IMMEDIATE … COMMIT`, each multi-statement operation in its own
-savepoint (so a failing one is rolled back alone). Nobody is answered before the COMMIT
-that makes their change durable. Under load this turns a commit per operation into one per
-batch.
+batch is running wait for the next one, and each batch runs its operations in order inside
+one `BEGIN IMMEDIATE … COMMIT`. Nobody is answered before the COMMIT that makes their change
+durable. Under load this turns a commit per operation into one per batch.
+
+Every statement is a round trip to aiosqlite's thread, and the event loop is busy serving
+requests meanwhile, so a batch costs what its round trips cost. Two kinds of operations keep
+them few:
+
+- a *statement list* (`batch`, `execute`, `returning`): fixed SQL, whose later statements
+  decide on the earlier ones' outcome in SQL itself (`changes()`). They are queued all at
+  once, together with those of the next statement lists, and awaited together;
+- a *function* (`write`): Python between statements (read, decide, write), run alone.
+
+The fast path has no savepoints. If anything in a batch fails, the whole batch is rolled
+back and run again one operation at a time, each in its own savepoint, so only the failing
+operation fails and the others commit.
 
 Reads go through a second connection, in autocommit mode: in WAL mode each read sees the
-last committed state, never a change not yet committed. A read first waits for the writes
-submitted before it (as if it had queued behind them), so what one task wrote is what the
-next one reads even while the write is still in its batch.
+last committed state, never a change not yet committed, and runs beside the write batches.
+An `ordered` read first waits for the writes submitted before it (as if it had queued behind
+them): dialog state, where one update of a chat must see what the previous one wrote even
+while that write is still in its batch.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,8 +44,33 @@ MAX_BATCH = 256
 MEMORY = ":memory:"
 
 
+@dataclass(frozen=True)
+class Stmt:
+    """One statement of a statement list; `rows`: its result is the rows it returns (a
+    SELECT or RETURNING), else the number of rows it changed."""
+
+    sql: str
+    params: Params = ()
+    rows: bool = False
+
+
+@dataclass(frozen=True)
+class Call:
+    """One row INSERTed into a view whose INSTEAD OF trigger does the work (a TEMP trigger
+    set up on the writer connection). Calls with the same `sql` that are next to each other
+    in a batch go to the thread as one executemany, run in order. The engine puts a request
+    number first in each row, counting from 0; the trigger records each request's outcome in
+    a table (emptying it when the request number is 0) that `results` reads: rows with a
+    `request` column, none for a request without an outcome. The operation's result is its
+    row, or None."""
+
+    sql: str
+    params: Params
+    results: str
+
+
 class Tx:
-    """The writer connection inside a batch's transaction, as an operation sees it."""
+    """The writer connection inside a batch's transaction, as a function operation sees it."""
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
@@ -59,8 +97,18 @@ class Tx:
         rows = await self.all(sql, params)
         return rows[0] if rows else None
 
+    async def run(self, stmt: Stmt) -> Any:
+        if stmt.rows:
+            return await self.all(stmt.sql, stmt.params)
+        return await self.execute(stmt.sql, stmt.params)
 
-Op = Callable[[Tx], Awaitable[Any]]
+
+Fn = Callable[[Tx], Awaitable[Any]]
+Work = Fn | tuple[Stmt, ...] | Call  # a function, a statement list, or a call
+
+
+class _BatchFailed(Exception):
+    """Something in the fast path failed: run the batch again, one savepoint each."""
 
 
 class SqliteEngine:
@@ -68,7 +116,7 @@ class SqliteEngine:
         self._writer = writer
         self._reader = reader  # None for an in-memory database: the writer reads too
         self._tx = Tx(writer)
-        self._queue: list[tuple[Op, bool, asyncio.Future[Any]]] = []
+        self._queue: list[tuple[Work, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._last_write: asyncio.Future[Any] | None = None  # batches commit in order
 
@@ -93,6 +141,11 @@ class SqliteEngine:
             raise
         return cls(writer, reader)
 
+    async def setup(self, statements: Sequence[str]) -> None:
+        """Run statements on the writer connection alone (TEMP views and triggers)."""
+        for statement in statements:
+            await self._writer.execute(statement)
+
     async def close(self) -> None:
         while self._flusher is not None and not self._flusher.done():
             await asyncio.shield(self._flusher)
@@ -102,43 +155,56 @@ class SqliteEngine:
 
     # reads: the last committed state
 
-    async def all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def all(
+        self, sql: str, params: Params = (), *, ordered: bool = False
+    ) -> list[sqlite3.Row]:
         pending = self._last_write
-        if pending is not None and not pending.done():
+        if ordered and pending is not None and not pending.done():
             await asyncio.wait([pending])
         if self._reader is None:
-            rows: list[sqlite3.Row] = await self._submit(
-                lambda tx: tx.all(sql, params), atomic=False
-            )
-            return rows
+            [rows] = await self.batch([Stmt(sql, params, rows=True)])
+            return list(rows)
         return list(await self._reader.execute_fetchall(sql, params))
 
-    async def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        rows = await self.all(sql, params)
+    async def one(
+        self, sql: str, params: Params = (), *, ordered: bool = False
+    ) -> sqlite3.Row | None:
+        rows = await self.all(sql, params, ordered=ordered)
         return rows[0] if rows else None
 
     # writes: grouped into batches
 
-    async def write(self, op: Callable[[Tx], Awaitable[T]]) -> T:
-        """Run `op` inside the next batch's transaction, in its own savepoint: all its
-        statements take effect, or (it raised) none of them."""
-        result: T = await self._submit(op, atomic=True)
+    async def write(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run `fn` inside the next batch's transaction: all its statements take effect, or
+        (it raised) none of them."""
+        result: T = await self._submit(fn)
         return result
 
+    async def batch(self, statements: Sequence[Stmt]) -> list[Any]:
+        """Run the statements in order inside the next batch's transaction, all or none;
+        each one's result (see Stmt). A later statement that depends on an earlier one's
+        outcome says so in SQL (`changes()` is the row count of the one before it)."""
+        results: list[Any] = await self._submit(tuple(statements))
+        return results
+
+    async def call(self, call: Call) -> sqlite3.Row | None:
+        """Run a call (see Call) in the next batch; its outcome row, or None."""
+        row: sqlite3.Row | None = await self._submit(call)
+        return row
+
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """One write statement in the next batch (a statement is atomic by itself, so it
-        needs no savepoint); the number of rows it changed."""
-        changed: int = await self._submit(lambda tx: tx.execute(sql, params), atomic=False)
-        return changed
+        """One write statement in the next batch; the number of rows it changed."""
+        [changed] = await self.batch([Stmt(sql, params)])
+        return int(changed)
 
     async def returning(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """One write statement with a RETURNING clause in the next batch; its rows."""
-        rows: list[sqlite3.Row] = await self._submit(lambda tx: tx.all(sql, params), atomic=False)
-        return rows
+        [rows] = await self.batch([Stmt(sql, params, rows=True)])
+        return list(rows)
 
-    async def _submit(self, op: Op, *, atomic: bool) -> Any:
+    async def _submit(self, work: Work) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append((op, atomic, future))
+        self._queue.append((work, future))
         self._last_write = future
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
@@ -147,21 +213,25 @@ class SqliteEngine:
     async def _flush(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            work = [w for w, _ in batch]
             try:
-                results = await self._run_batch([(op, atomic) for op, atomic, _ in batch])
+                try:
+                    results = await self._fast(work)
+                except _BatchFailed:
+                    results = await self._one_by_one(work)
             except BaseException as exc:  # cancelled, or an operation escaped with one
                 await self._abandon()
                 cancelled = isinstance(exc, asyncio.CancelledError)
                 failed = batch + self._queue if cancelled else batch
                 if cancelled:  # nobody may wait forever
                     self._queue = []
-                for _, _, future in failed:
+                for _, future in failed:
                     if not future.done():
                         future.set_exception(exc)
                 if cancelled:
                     raise
                 continue
-            for (_, _, future), (ok, value) in zip(batch, results, strict=True):
+            for (_, future), (ok, value) in zip(batch, results, strict=True):
                 if future.done():
                     continue
                 if ok:
@@ -169,31 +239,134 @@ class SqliteEngine:
                 else:
                     future.set_exception(value)
 
-    async def _run_batch(self, ops: list[tuple[Op, bool]]) -> list[tuple[bool, Any]]:
+    async def _begin(self) -> None:
+        if self._writer.in_transaction:  # never build on a transaction something left open
+            await self._writer.execute("ROLLBACK")
+        await self._writer.execute("BEGIN IMMEDIATE")
+
+    def _begin_queued(self) -> asyncio.Future[Any]:
+        """BEGIN, queued ahead of the batch's statements rather than awaited on its own."""
+        if self._writer.in_transaction:
+            return asyncio.ensure_future(self._begin())
+        return asyncio.ensure_future(self._writer.execute("BEGIN IMMEDIATE"))
+
+    async def _fast(self, work: list[Work]) -> list[tuple[bool, Any]]:
+        """The whole batch without savepoints, statement lists queued together."""
+        results: list[tuple[bool, Any]] = []
+        queued: list[tuple[int, list[asyncio.Future[Any]], bool]] = []
+        try:
+            queued.append((-1, [self._begin_queued()], False))
+            position = 0
+            while position < len(work):
+                item = work[position]
+                if isinstance(item, Call):
+                    calls = [item]
+                    while position + len(calls) < len(work):
+                        following = work[position + len(calls)]
+                        if not isinstance(following, Call) or following.sql != item.sql:
+                            break
+                        calls.append(following)
+                    queued.append((len(results), self._queue_calls(calls), True))
+                    results += [(True, None)] * len(calls)
+                    position += len(calls)
+                    continue
+                position += 1
+                if isinstance(item, tuple):
+                    # Tasks start in creation order, so the thread runs these statements in
+                    # this order, right after those queued before them.
+                    futures: list[asyncio.Future[Any]] = [
+                        asyncio.ensure_future(self._tx.run(stmt)) for stmt in item
+                    ]
+                    queued.append((len(results), futures, False))
+                    results.append((True, None))
+                    continue
+                await self._collect(queued, results)
+                results.append((True, await item(self._tx)))
+            await self._collect(queued, results)
+            await self._writer.execute("COMMIT")
+        except Exception as exc:
+            for _, futures, _ in queued:  # let the thread finish what was queued
+                await asyncio.gather(*futures, return_exceptions=True)
+            await self._abandon()
+            raise _BatchFailed from exc
+        return results
+
+    def _queue_calls(self, calls: list[Call]) -> list[asyncio.Future[Any]]:
+        """The calls as one executemany, then their outcomes, then the clearing; the last
+        future resolves to the operations' results, by position."""
+        first = calls[0]
+        rows = [(number, *call.params) for number, call in enumerate(calls)]
+        sent = asyncio.ensure_future(self._writer.executemany(first.sql, rows))
+        read = asyncio.ensure_future(self._tx.all(first.results))
+
+        async def outcome() -> list[sqlite3.Row | None]:
+            done = await asyncio.gather(sent, read, return_exceptions=True)
+            for result in done:
+                if isinstance(result, BaseException):
+                    raise result
+            by_request = {row["request"]: row for row in done[1]}  # type: ignore[union-attr]
+            return [by_request.get(number) for number in range(len(calls))]
+
+        return [asyncio.ensure_future(outcome())]
+
+    @staticmethod
+    async def _collect(
+        queued: list[tuple[int, list[asyncio.Future[Any]], bool]],
+        results: list[tuple[bool, Any]],
+    ) -> None:
+        """Wait for the statement lists and calls queued so far; raise if any failed. A
+        statement list's result is its statements' results; calls' are their rows."""
+        if not queued:
+            return
+        outcomes = await asyncio.gather(
+            *(future for _, futures, _ in queued for future in futures), return_exceptions=True
+        )
+        position = 0
+        for index, futures, spread in queued:
+            mine = outcomes[position : position + len(futures)]
+            position += len(futures)
+            for outcome in mine:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            if index < 0:  # the BEGIN
+                continue
+            if spread:  # calls: one future with all their rows
+                rows: list[Any] = mine[0]  # type: ignore[assignment]
+                for offset, row in enumerate(rows):
+                    results[index + offset] = (True, row)
+            else:
+                results[index] = (True, list(mine))
+        queued.clear()
+
+    async def _one_by_one(self, work: list[Work]) -> list[tuple[bool, Any]]:
+        """After a failure: every operation in its own savepoint, so a failing one is
+        rolled back alone and the others still commit."""
         conn = self._writer
         results: list[tuple[bool, Any]] = []
         try:
-            if conn.in_transaction:  # never build on a transaction something left open
-                await conn.execute("ROLLBACK")
-            await conn.execute("BEGIN IMMEDIATE")
-            for op, atomic in ops:
-                if atomic:
-                    await conn.execute("SAVEPOINT op")
+            await self._begin()
+            for item in work:
+                await conn.execute("SAVEPOINT op")
                 try:
-                    value = await op(self._tx)
+                    if isinstance(item, Call):
+                        await self._tx.execute(item.sql, (0, *item.params))
+                        found = await self._tx.all(item.results)
+                        value: Any = found[0] if found else None
+                    elif isinstance(item, tuple):
+                        value = [await self._tx.run(stmt) for stmt in item]
+                    else:
+                        value = await item(self._tx)
                 except Exception as exc:
-                    if atomic:
-                        await conn.execute("ROLLBACK TO op")
-                        await conn.execute("RELEASE op")
+                    await conn.execute("ROLLBACK TO op")
+                    await conn.execute("RELEASE op")
                     results.append((False, _translated(exc)))
                 else:
-                    if atomic:
-                        await conn.execute("RELEASE op")
+                    await conn.execute("RELEASE op")
                     results.append((True, value))
             await conn.execute("COMMIT")
         except Exception as exc:
             await self._abandon()
-            return [(False, _translated(exc))] * len(ops)
+            return [(False, _translated(exc))] * len(work)
         return results
 
     async def _abandon(self) -> None:

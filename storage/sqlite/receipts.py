@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,6 +13,7 @@ from storage.models import (
     EventSource,
     NewDraft,
     NewJob,
+    NumberedText,
     PaymentMismatch,
     Receipt,
     ReceiptChanges,
@@ -19,8 +21,8 @@ from storage.models import (
     ReceiptStatus,
 )
 from storage.sqlite.codec import dt, dt_or_none, ts, ts_or_none
-from storage.sqlite.engine import SqliteEngine, Tx
-from storage.sqlite.jobs import insert_jobs
+from storage.sqlite.engine import Call, SqliteEngine, Stmt
+from storage.sqlite.jobs import jobs_insert
 
 _CHANGE_COLUMNS = frozenset(
     {"link", "invoice_token", "paid_at", "payment_id", "card_mask", "expires_at"}
@@ -68,13 +70,70 @@ def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" for _ in values)
 
 
-_EVENT_INSERT = (
-    "INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, "
-    "liqpay_status, detail) "
+# A transition is one row inserted into a TEMP view: its trigger appends the event from
+# the status as it is (that insert is the compare step), then sets the status and changes
+# and inserts the jobs only if it did. Rows of a batch's transitions go to SQLite as one
+# executemany and run in order, so the second of two racing transitions sees the first.
+# The changes are a JSON object: a field absent stays, a field that is null becomes NULL.
+_CHANGE_SET = ", ".join(
+    f"{name} = CASE WHEN json_type(NEW.changes, '$.{name}') IS NULL THEN {name} "
+    f"ELSE json_extract(NEW.changes, '$.{name}') END"
+    for name in sorted(_CHANGE_COLUMNS)
 )
+SETUP = (
+    "CREATE TEMP TABLE receipt_transition_outcomes "
+    "(request INTEGER PRIMARY KEY, receipt_id INTEGER NOT NULL)",
+    "CREATE TEMP VIEW receipt_transitions AS SELECT NULL AS request, NULL AS receipt_id, "
+    "NULL AS expected, NULL AS new_status, NULL AS at, NULL AS source, NULL AS liqpay_status, "
+    "NULL AS detail, NULL AS changes, NULL AS jobs",
+    "CREATE TEMP TRIGGER receipt_transition INSTEAD OF INSERT ON receipt_transitions BEGIN "  # noqa: S608
+    "DELETE FROM receipt_transition_outcomes WHERE NEW.request = 0; "
+    "INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, "
+    "liqpay_status, detail) SELECT id, NEW.at, NEW.source, status, NEW.new_status, "
+    "NEW.liqpay_status, NEW.detail FROM receipts WHERE id = NEW.receipt_id "
+    "AND status IN (SELECT value FROM json_each(NEW.expected)); "
+    "UPDATE receipts SET status = NEW.new_status, "
+    "liqpay_status = COALESCE(NEW.liqpay_status, liqpay_status), "
+    f"{_CHANGE_SET} WHERE id = NEW.receipt_id AND changes() > 0; "
+    "INSERT INTO receipt_transition_outcomes (request, receipt_id) "
+    "SELECT NEW.request, NEW.receipt_id WHERE changes() > 0; "
+    "INSERT INTO jobs (kind, payload, run_at, group_key, dedupe_key, receipt_id, created_at) "
+    "SELECT json_extract(value, '$.kind'), json_extract(value, '$.payload'), "
+    "json_extract(value, '$.run_at'), json_extract(value, '$.group_key'), "
+    "json_extract(value, '$.dedupe_key'), NEW.receipt_id, NEW.at FROM json_each(NEW.jobs) "
+    "WHERE EXISTS (SELECT 1 FROM receipt_transition_outcomes WHERE request = NEW.request) "
+    "ON CONFLICT (dedupe_key) DO NOTHING; "
+    "END",
+)
+_TRANSITION_CALL = (
+    "INSERT INTO receipt_transitions (request, receipt_id, expected, new_status, at, source, "
+    "liqpay_status, detail, changes, jobs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_TRANSITION_OUTCOMES = (
+    "SELECT o.request, r.* FROM receipt_transition_outcomes o "
+    "JOIN receipts r ON r.id = o.receipt_id"
+)
+
+
+def _jobs_json(jobs: Sequence[NewJob], now: datetime) -> str:
+    return json.dumps(
+        [
+            {
+                "kind": job.kind,
+                "payload": dict(job.payload),
+                "run_at": ts(job.run_at or now),
+                "group_key": job.group_key,
+                "dedupe_key": job.dedupe_key,
+            }
+            for job in jobs
+        ]
+    )
+
+
 _FLAG_EVENT = (
     "INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, "
-    "liqpay_status, detail) SELECT id, ?, ?, status, status, ?, ? FROM receipts WHERE id = ?"
+    "liqpay_status, detail) SELECT id, ?, ?, status, status, ?, ? FROM receipts "
+    "WHERE id = ? AND changes() > 0"
 )
 
 
@@ -85,37 +144,41 @@ class SqliteReceipts:
     async def create_draft(
         self, draft: NewDraft, now: datetime, jobs: Sequence[NewJob] = ()
     ) -> tuple[Receipt, bool]:
-        async def op(tx: Tx) -> tuple[Receipt, bool]:
-            existing = await tx.one(
-                "SELECT * FROM receipts WHERE idempotency_key = ?", (draft.idempotency_key,)
-            )
-            if existing is not None:
-                return _receipt(existing), False
-            counter = await tx.one(
-                "INSERT INTO receipt_counters (shop_id, last_number) VALUES (?, 1) "
-                "ON CONFLICT (shop_id) DO UPDATE SET last_number = last_number + 1 "
-                "RETURNING last_number",
-                (draft.shop_id,),
-            )
-            assert counter is not None
-            number = int(counter[0])
-            created = await tx.one(
+        key = draft.idempotency_key
+        if isinstance(draft.description, NumberedText):
+            description, template = draft.description.template, 1
+        else:
+            description, template = draft.description, 0
+        values = (
+            draft.cashier_id, draft.amount, draft.currency, template, description, description,
+            draft.channel.value, draft.contact, draft.order_id, key, ts(draft.expires_at),
+            ts(now), draft.public_key, draft.shop_id,
+        )  # fmt: skip
+        statements = [
+            # The shop's next number, unless this idempotency key made a receipt already.
+            Stmt(
+                "INSERT INTO receipt_counters (shop_id, last_number) SELECT ?, 1 "
+                "WHERE NOT EXISTS (SELECT 1 FROM receipts WHERE idempotency_key = ?) "
+                "ON CONFLICT (shop_id) DO UPDATE SET last_number = last_number + 1",
+                (draft.shop_id, key),
+            ),
+            Stmt(
                 "INSERT INTO receipts (shop_id, number, cashier_id, amount, currency, "
                 "description, channel, contact, order_id, idempotency_key, status, expires_at, "
                 "created_at, public_key) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?) RETURNING *",
-                (
-                    draft.shop_id, number, draft.cashier_id, draft.amount, draft.currency,
-                    draft.description_for(number), draft.channel.value, draft.contact,
-                    draft.order_id, draft.idempotency_key, ts(draft.expires_at), ts(now),
-                    draft.public_key,
-                ),
-            )  # fmt: skip
-            assert created is not None
-            await insert_jobs(tx, jobs, now, created["id"])
-            return _receipt(created), True
-
-        return await self._db.write(op)
+                "SELECT shop_id, last_number, ?, ?, ?, "
+                "CASE WHEN ? THEN replace(?, '{number}', last_number) ELSE ? END, "
+                "?, ?, ?, ?, 'draft', ?, ?, ? FROM receipt_counters "
+                "WHERE shop_id = ? AND changes() > 0 RETURNING id",
+                values,
+                rows=True,
+            ),
+            *jobs_insert(jobs, now, receipt_key=key, guarded=True),
+            Stmt("SELECT * FROM receipts WHERE idempotency_key = ?", (key,), rows=True),
+        ]
+        results = await self._db.batch(statements)
+        created, [row] = bool(results[1]), results[-1]
+        return _receipt(row), created
 
     async def delete_draft(self, receipt_id: int) -> bool:
         # A flagged draft has events and an owner alert: it stays for the owner to see.
@@ -154,32 +217,27 @@ class SqliteReceipts:
     ) -> Receipt | None:
         fields = changes.assigned() if changes is not None else {}
         assert set(fields) <= _CHANGE_COLUMNS  # names from the dataclass, never from input
-        values = {k: ts_or_none(v) if isinstance(v, datetime) else v for k, v in fields.items()}
-        if liqpay_status is not None:
-            values["liqpay_status"] = liqpay_status
-        values["status"] = new.value
-        assignments = ", ".join(f"{name} = ?" for name in values)
-        statuses = [s.value for s in expected]
-
-        async def op(tx: Tx) -> Receipt | None:
-            # The event first, from the status as it is: inserting it is the compare step
-            # (this write transaction holds the lock, so nothing changes in between).
-            recorded = await tx.execute(
-                _EVENT_INSERT + "SELECT id, ?, ?, status, ?, ?, ? FROM receipts "  # noqa: S608
-                f"WHERE id = ? AND status IN ({_marks(statuses)})",
-                (ts(now), source.value, new.value, liqpay_status, detail, receipt_id, *statuses),
+        changes_json = json.dumps(
+            {k: ts_or_none(v) if isinstance(v, datetime) else v for k, v in fields.items()}
+        )
+        row = await self._db.call(
+            Call(
+                _TRANSITION_CALL,
+                (
+                    receipt_id,
+                    json.dumps([s.value for s in expected]),
+                    new.value,
+                    ts(now),
+                    source.value,
+                    liqpay_status,
+                    detail,
+                    changes_json,
+                    _jobs_json(jobs, now),
+                ),
+                _TRANSITION_OUTCOMES,
             )
-            if not recorded:
-                return None
-            row = await tx.one(
-                f"UPDATE receipts SET {assignments} WHERE id = ? RETURNING *",  # noqa: S608
-                (*values.values(), receipt_id),
-            )
-            assert row is not None
-            await insert_jobs(tx, jobs, now, receipt_id)
-            return _receipt(row)
-
-        return await self._db.write(op)
+        )
+        return _receipt(row) if row is not None else None
 
     async def flag(
         self,
@@ -199,22 +257,18 @@ class SqliteReceipts:
         if mismatch is not None:
             detail += f" amount={facts[0]} currency={facts[1]} payment_id={facts[2]}"
 
-        async def op(tx: Tx) -> bool:
-            changed = await tx.execute(
+        statements = [
+            Stmt(
                 "UPDATE receipts SET flagged = ?, flag_amount = ?, flag_currency = ?, "
                 "flag_payment_id = ? WHERE id = ? AND NOT (flagged IS ? AND flag_amount IS ? "
                 "AND flag_currency IS ? AND flag_payment_id IS ?)",
                 (reason, *facts, receipt_id, reason, *facts),
-            )
-            if not changed:
-                return False
-            await tx.execute(
-                _FLAG_EVENT, (ts(now), source.value, liqpay_status, detail, receipt_id)
-            )
-            await insert_jobs(tx, jobs, now, receipt_id)
-            return True
-
-        return await self._db.write(op)
+            ),
+            Stmt(_FLAG_EVENT, (ts(now), source.value, liqpay_status, detail, receipt_id)),
+            *jobs_insert(jobs, now, receipt_id=receipt_id, guarded=True),
+        ]
+        flagged, *_ = await self._db.batch(statements)
+        return bool(flagged)
 
     async def list_by_status(
         self,

@@ -10,6 +10,7 @@ from storage.sqlite.dialogs import SqliteDialogs
 from storage.sqlite.engine import SqliteEngine, Tx, split_sql
 from storage.sqlite.jobs import SqliteJobs
 from storage.sqlite.migrations import MIGRATIONS
+from storage.sqlite.receipts import SETUP as RECEIPTS_SETUP
 from storage.sqlite.receipts import SqliteReceipts
 from storage.sqlite.settings import SqliteSettings
 from storage.sqlite.shops import SqliteShops
@@ -36,6 +37,7 @@ class SqliteStore:
         store = cls(engine)
         try:
             await store.migrate()
+            await engine.setup(RECEIPTS_SETUP)
         except BaseException:
             await engine.close()
             raise
