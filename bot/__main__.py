@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import sys
 
-from pydantic import ValidationError
+from services.settings import ConfigError, load_settings
 
-from services.settings import Settings, describe_settings_error
+# Everything this process creates holds customers' data or secrets: the data folder, the
+# database and the -wal/-shm files SQLite adds later, secret.key. The store and the key file
+# set their own modes (0600, folder 0700) whatever the umask; this makes any other file the
+# bot may write private too, instead of 0644 under a usual shell's umask of 022.
+PRIVATE_UMASK = 0o077
 
 
 class _RedactFilter(logging.Filter):
@@ -27,10 +32,11 @@ class _RedactFilter(logging.Filter):
 
 
 def main() -> None:
+    os.umask(PRIVATE_UMASK)
     try:
-        settings = Settings()
-    except ValidationError as exc:
-        print(describe_settings_error(exc), file=sys.stderr)
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
         raise SystemExit(2) from None
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -49,11 +55,9 @@ def main() -> None:
     except StartupError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(1) from None
-    except (OSError, sqlite3.Error) as exc:  # e.g. the database can't be created or opened
+    except (OSError, sqlite3.Error) as exc:  # the store and key file say it better; a safety net
         reason = getattr(exc, "strerror", None) or exc
-        print(
-            f"Cannot start with DATABASE_PATH={settings.database_path}: {reason}", file=sys.stderr
-        )
+        print(f"Cannot start: {reason}", file=sys.stderr)
         raise SystemExit(1) from None
 
 

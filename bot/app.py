@@ -7,8 +7,10 @@ import contextlib
 import hashlib
 import logging
 import signal
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlparse
 
 import aiohttp
@@ -22,13 +24,14 @@ from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.commands import set_default_commands
+from bot.dialog_storage import DialogStorageUnavailable, build_dialog_storage, check_dialog_storage
 from bot.i18n import DEFAULT_LOCALE, setup_i18n, t
 from bot.middlewares import AckMiddleware, StoredLocaleMiddleware, UserContextMiddleware
 from bot.notifier import OutboxSender
 from bot.routers import build_routers
 from bot.routers.common import on_error
 from bot.web import build_web_app
-from services.crypto import make_secret_box
+from services.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
 from services.invoices import InvoiceService
 from services.liqpay import LiqPayClient
 from services.notifications import OutboxSignal
@@ -38,7 +41,6 @@ from services.reconciler import Reconciler
 from services.settings import Settings
 from services.shops import ShopService
 from services.sms import TurboSmsClient
-from storage.fsm import StoreFsmStorage
 from storage.protocols import Store
 from storage.sqlite import SqliteStore
 
@@ -63,10 +65,36 @@ class Services:
     signal: OutboxSignal
 
 
-async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Services:
-    store = await SqliteStore.open(settings.database_path)
+async def open_store(path: Path) -> SqliteStore:
+    try:
+        return await SqliteStore.open(path)
+    except (OSError, sqlite3.Error) as exc:
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or exc
+        raise StartupError(
+            f"Cannot use DATABASE_PATH={path}: {reason}. Point DATABASE_PATH at the bot's "
+            "database (restore a damaged one from a backup) or at a new file name."
+        ) from None
+
+
+def open_secret_box(settings: Settings) -> SecretBox:
     secret = settings.secret_key.get_secret_value() if settings.secret_key else None
-    box = make_secret_box(secret, settings.database_path.parent)
+    try:
+        return make_secret_box(secret, settings.database_path.parent)
+    except (OSError, ValueError) as exc:  # the key file: unreadable, a folder, not a key
+        reason = (exc.strerror if isinstance(exc, OSError) else None) or "not a key"
+        raise StartupError(
+            f"Cannot use the key file {settings.database_path.parent / KEY_FILE_NAME}: "
+            f"{reason}. Restore it from the backup made with the database, or set SECRET_KEY."
+        ) from None
+
+
+async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Services:
+    store = await open_store(settings.database_path)
+    try:
+        box = open_secret_box(settings)
+    except BaseException:
+        await store.close()
+        raise
     liqpay = LiqPayClient(http, settings.liqpay_api_url, timeout=10, status_attempts=2)
     sms = TurboSmsClient(http, settings.sms_api_url)
     outbox_signal = OutboxSignal()
@@ -97,7 +125,8 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_dispatcher(services: Services, settings: Settings) -> Dispatcher:
-    dp = Dispatcher(storage=StoreFsmStorage(services.store.dialogs))
+    storage, isolation = build_dialog_storage(settings, services.store.dialogs)
+    dp = Dispatcher(storage=storage, events_isolation=isolation)
     # Receipts and secrets are a private matter: the bot works in private chats only.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
     dp.update.outer_middleware(UserContextMiddleware(services.store.users, services.store.shops))
@@ -170,42 +199,53 @@ async def _telegram_webhook(
     await _retry_until_stopped(stop, "Setting the Telegram webhook", register)
 
 
+async def _quietly(close: Callable[[], Awaitable[object]]) -> None:
+    """Close without hiding the start-up error that made us close."""
+    with contextlib.suppress(Exception):
+        await close()
+
+
 async def run(settings: Settings) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
-    http = aiohttp.ClientSession()
-    try:
+    async with contextlib.AsyncExitStack() as opened:
+        # A start-up that fails closes what it opened so far: a session or the store's
+        # thread left open would keep the process from exiting.
+        http = aiohttp.ClientSession()
+        opened.push_async_callback(_quietly, http.close)
         services = await build_services(settings, http)
-    except BaseException:
-        await http.close()
-        raise
-    bot = build_bot(settings)
-    dp = build_dispatcher(services, settings)
-    store = services.store
-    sender = OutboxSender(store.jobs, store.receipts, store.users, bot, services.signal)
+        opened.push_async_callback(_quietly, services.store.close)
+        bot = build_bot(settings)
+        opened.push_async_callback(_quietly, bot.session.close)
+        dp = build_dispatcher(services, settings)
+        opened.push_async_callback(_quietly, dp.fsm.close)
+        try:
+            await check_dialog_storage(settings, dp.storage)
+        except DialogStorageUnavailable as exc:
+            raise StartupError(str(exc)) from None
+        store = services.store
+        sender = OutboxSender(store.jobs, store.receipts, store.users, bot, services.signal)
 
-    web_app = build_web_app(services.store, services.callbacks)
-    if settings.webhook_url:
-        path = urlparse(settings.webhook_url).path or DEFAULT_WEBHOOK_PATH
-        SimpleRequestHandler(
-            dispatcher=dp, bot=bot, secret_token=webhook_secret(settings)
-        ).register(web_app, path=path)
-    runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=2)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-    except OSError as exc:
-        await runner.cleanup()
-        await http.close()
-        await services.store.close()
-        await bot.session.close()
-        raise StartupError(
-            f"Cannot listen on {settings.http_host}:{settings.http_port} ({exc.strerror}): "
-            "set HTTP_HOST / HTTP_PORT to a free address."
-        ) from None
+        web_app = build_web_app(services.store, services.callbacks)
+        if settings.webhook_url:
+            path = urlparse(settings.webhook_url).path or DEFAULT_WEBHOOK_PATH
+            SimpleRequestHandler(
+                dispatcher=dp, bot=bot, secret_token=webhook_secret(settings)
+            ).register(web_app, path=path)
+        runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=2)
+        await runner.setup()
+        opened.push_async_callback(_quietly, runner.cleanup)
+        try:
+            await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        except OSError as exc:
+            raise StartupError(
+                f"Cannot listen on {settings.http_host}:{settings.http_port} ({exc.strerror}): "
+                "set HTTP_HOST / HTTP_PORT to a free address."
+            ) from None
+        opened.pop_all()  # started: the shutdown below closes everything in its own order
     log.info("HTTP server on %s:%s", settings.http_host, settings.http_port)
     if settings.callback_url is None:
         log.info("PUBLIC_BASE_URL is not set: no server_url is sent; payments are found by polling")
@@ -230,7 +270,7 @@ async def run(settings: Settings) -> None:
     for task in unfinished:
         task.cancel()
     await asyncio.gather(*background, return_exceptions=True)
-    await dp.storage.close()
+    await dp.fsm.close()  # dialog storage and event isolation
     await bot.session.close()
     await http.close()
     await services.store.close()

@@ -48,7 +48,11 @@ class StoredLocaleMiddleware(I18nMiddleware):
         super().__init__(i18n=i18n)
 
     async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
-        return str(data.get("locale") or self.i18n.default_locale)
+        locale = data.get("locale")
+        if not locale:  # an update that failed before UserContextMiddleware (the error handler)
+            user: User | None = data.get("event_from_user")
+            locale = locale_for(user.language_code if user else None)
+        return str(locale or self.i18n.default_locale)
 
 
 class Ack:

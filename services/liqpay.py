@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,7 +24,7 @@ from urllib.parse import urlencode
 import aiohttp
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
-from services.money import to_wire
+from services.money import from_wire, to_wire
 
 log = logging.getLogger(__name__)
 
@@ -161,10 +162,54 @@ class StatusAnswer(_Answer):
     create_date: int | None = None
     end_date: int | None = None
 
+    refund_amount: Decimal | None = None  # cumulative refunded sum, after a refund
+    refund_date_last: int | str | None = None
+
     @property
     def paid_at(self) -> datetime | None:
         stamp = self.end_date or self.create_date
         return datetime.fromtimestamp(stamp / 1000, UTC) if stamp else None
+
+    @property
+    def refunded_kopecks(self) -> int:
+        return payload_refunded_kopecks({"refund_amount": self.refund_amount})
+
+    @property
+    def refunded_at(self) -> datetime | None:
+        return payload_refunded_at({"refund_date_last": self.refund_date_last})
+
+
+class RefundAnswer(_Answer):
+    """`status` "reversed": the money went back. Anything else that is not a refusal (e.g.
+    `wait_reserve`) is still under way: learn the outcome from `status` or the callback."""
+
+    action: str | None = None
+    payment_id: int | str | None = None
+    wait_amount: bool | None = None  # paid out of the shop's future incoming payments
+
+    @property
+    def refunded(self) -> bool:
+        return self.status == "reversed"
+
+
+def payload_refunded_kopecks(payload: Mapping[str, Any]) -> int:
+    """The cumulative refunded sum a status answer or a callback carries (0 when none).
+    Raises ValueError for a `refund_amount` that is not an amount."""
+    value = payload.get("refund_amount")
+    return 0 if value is None or value == "" else from_wire(value)
+
+
+def payload_refunded_at(payload: Mapping[str, Any]) -> datetime | None:
+    """When the last refund was made, from `refund_date_last` in milliseconds (its format is
+    not documented: anything else gives None)."""
+    value = payload.get("refund_date_last")
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
+        return None
+    try:
+        stamp = int(str(value))
+    except ValueError:
+        return None
+    return datetime.fromtimestamp(stamp / 1000, UTC) if stamp > 0 else None
 
 
 _AnswerT = TypeVar("_AnswerT", bound=_Answer)
@@ -331,6 +376,27 @@ class LiqPayClient:
             else:
                 return _parse(StatusAnswer, answer)
         raise AssertionError("unreachable")
+
+    async def refund(self, creds: Credentials, *, order_id: str, amount: int) -> RefundAnswer:
+        """Give `amount` kopecks of a paid order back to the customer's card (all of it or a
+        part; the amount is always sent, since an omitted one means "everything").
+
+        Sent exactly once, never retried: after LiqPayUnavailable (a timeout above all) the
+        refund may have been made, so ask `status` and compare its `refund_amount` with what
+        was refunded before deciding to send another. LiqPayRefused means LiqPay made no
+        refund: an over-refund, an unpaid order, a failure answer."""
+        if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+            raise ValueError("a refund is a positive number of kopecks")
+        payload = self._payload(creds, "refund", order_id=order_id, amount=to_wire(amount))
+        answer = _parse(RefundAnswer, await self._call(creds, payload))
+        if answer.refunded:
+            return answer  # whatever else it says, the money went back: never look again
+        if answer.result == "error" or answer.status in _FAILED:
+            raise LiqPayRefused(
+                answer.err_code or answer.status or "unknown", answer.err_description or ""
+            )
+        log.warning("LiqPay refund of %s answered %r: not final yet", order_id, answer.status)
+        return answer
 
     def checkout_url(
         self,

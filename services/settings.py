@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+ENV_FILE = ".env"
+
+# No LiqPay limit is documented; a small shop's invoice above ten million (UAH, USD or EUR)
+# is a typo, and a bound keeps kopeck counts far from anything that overflows.
+MAX_INVOICE_AMOUNT_LIMIT = Decimal(10_000_000)
+MIN_INVOICE_AMOUNT = Decimal("0.01")
+# Sweeps faster than a second hammer LiqPay; slower than an hour leave payments unseen for
+# too long when polling is the only way to learn of them.
+POLL_INTERVAL_RANGE = (1.0, 3600.0)
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=ENV_FILE, env_file_encoding="utf-8", extra="ignore")
 
     bot_token: SecretStr
     telegram_api_url: str = "https://api.telegram.org"
@@ -21,14 +32,15 @@ class Settings(BaseSettings):
     sms_api_url: str = "https://api.turbosms.ua"
     checkbox_api_url: str = "https://api.checkbox.ua"
     database_path: Path = Path("data/bot.sqlite3")
+    redis_url: str | None = None
     http_host: str = "127.0.0.1"
-    http_port: int = Field(default=8080, ge=0, le=65535)
+    http_port: int = Field(default=8080, ge=1, le=65535)
     public_base_url: str | None = None
     webhook_url: str | None = None
     secret_key: SecretStr | None = None
     owner_ids: str = ""
-    status_poll_interval: float = Field(default=60.0, gt=0)
-    max_invoice_amount: Decimal = Field(default=Decimal(100000), gt=0)
+    status_poll_interval: float = Field(default=60.0, allow_inf_nan=False)
+    max_invoice_amount: Decimal = Field(default=Decimal(100000), allow_inf_nan=False)
     log_level: str = "INFO"
 
     @field_validator("bot_token")
@@ -49,17 +61,73 @@ class Settings(BaseSettings):
     @field_validator("liqpay_api_url")
     @classmethod
     def _trailing_slash(cls, value: str) -> str:
+        value = absolute_url(value, example="https://www.liqpay.ua/api/")
         return value if value.endswith("/") else value + "/"
 
     @field_validator("telegram_api_url", "sms_api_url", "checkbox_api_url")
     @classmethod
-    def _no_trailing_slash(cls, value: str) -> str:
-        return value.rstrip("/")
+    def _no_trailing_slash(cls, value: str, info: ValidationInfo) -> str:
+        example = str(cls.model_fields[info.field_name or ""].default)
+        return absolute_url(value, example=example).rstrip("/")
 
-    @field_validator("public_base_url", "webhook_url", "secret_key", mode="before")
+    @field_validator("public_base_url", "webhook_url", "secret_key", "redis_url", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("public_base_url", "webhook_url")
+    @classmethod
+    def _public_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        # LiqPay and Telegram post payments and updates there: only TLS keeps them private.
+        if info.field_name == "public_base_url":
+            return absolute_url(value, example="https://bot.example.com", public=True, base=True)
+        return absolute_url(value, example="https://bot.example.com/telegram/webhook", public=True)
+
+    @field_validator("status_poll_interval")
+    @classmethod
+    def _sane_interval(cls, value: float) -> float:
+        low, high = POLL_INTERVAL_RANGE
+        if not low <= value <= high:
+            raise ValueError(f"seconds between sweeps, from {low:g} to {high:g}")
+        return value
+
+    @field_validator("max_invoice_amount")
+    @classmethod
+    def _sane_amount(cls, value: Decimal) -> Decimal:
+        if not MIN_INVOICE_AMOUNT <= value <= MAX_INVOICE_AMOUNT_LIMIT or value != value.quantize(
+            MIN_INVOICE_AMOUNT
+        ):
+            raise ValueError(
+                f"an amount in the shop's currency from {MIN_INVOICE_AMOUNT} to "
+                f"{MAX_INVOICE_AMOUNT_LIMIT} with at most two decimals, e.g. 100000 or 2500.50"
+            )
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_shape(cls, value: str | None) -> str | None:
+        # The message never repeats the value: a Redis URL may carry a password.
+        if value is None:
+            return None
+        value = value.strip()
+        shape = "use redis://[:password@]host[:port][/db], rediss://… or unix:///path/to/socket"
+        try:
+            parts = urlsplit(value)
+            port_ok = parts.port is None or parts.port > 0
+        except ValueError:
+            raise ValueError(shape) from None
+        if parts.scheme in ("redis", "rediss"):
+            db = parts.path.lstrip("/")
+            if not parts.hostname or not port_ok or (db and not db.isdigit()):
+                raise ValueError(shape)
+        elif parts.scheme == "unix":
+            if not parts.path:
+                raise ValueError(shape)
+        else:
+            raise ValueError(shape)
+        return value
 
     @field_validator("owner_ids")
     @classmethod
@@ -104,5 +172,71 @@ def describe_settings_error(exc: Exception) -> str:
                     "@BotFather (https://t.me/BotFather)."
                 )
             if field:
-                return f"{field} is invalid: {err.get('msg', 'bad value')}"
+                message = str(err.get("msg", "bad value")).removeprefix("Value error, ")
+                return f"{field} is invalid: {message}"
     return f"Configuration error: {type(exc).__name__}"
+
+
+def absolute_url(value: str, *, example: str, public: bool = False, base: bool = False) -> str:
+    """`value` if it is an absolute http(s) URL with a host, else a ValueError saying what is
+    expected (never echoing the value). A `public` one is https (plain http only on this
+    machine); a `base` one has no query or fragment, as paths are appended to it."""
+    value = value.strip()
+    parts = urlsplit(value)
+    try:
+        parts.port  # noqa: B018 - parsing it is the check
+        well_formed = parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # a port that is not a number
+        well_formed = False
+    if any(ch.isspace() for ch in value) or not well_formed:
+        if public:
+            raise ValueError(
+                f"must be an absolute https URL with a host, e.g. {example} "
+                "(http only for 127.0.0.1 or localhost)"
+            )
+        raise ValueError(f"must be an absolute http(s) URL with a host, e.g. {example}")
+    if public and parts.scheme != "https" and not _is_loopback(parts.hostname or ""):
+        raise ValueError(
+            "must be an https URL: plain http is allowed only for 127.0.0.1 or localhost"
+        )
+    if base and (parts.query or parts.fragment):
+        raise ValueError("must be a base address without ?query or #fragment")
+    return value
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class ConfigError(Exception):
+    """A setting a person must fix, said in one line that never echoes a value."""
+
+
+def load_settings() -> Settings:
+    """Settings from the environment and `.env`, or a ConfigError saying what to fix."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError(describe_settings_error(exc)) from None
+    except UnicodeDecodeError:
+        raise ConfigError(_describe_undecodable_env_file()) from None
+    except OSError as exc:
+        path = Path.cwd() / ENV_FILE
+        raise ConfigError(f"{path} cannot be read ({exc.strerror or exc}).") from None
+
+
+def _describe_undecodable_env_file() -> str:
+    path = Path.cwd() / ENV_FILE
+    try:
+        path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        return f"{path} is not UTF-8 text (an invalid byte on line {line}): save it as UTF-8."
+    except OSError:
+        pass
+    return f"The configuration is not UTF-8 text: save {path} as UTF-8."

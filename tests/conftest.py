@@ -12,6 +12,8 @@ from cryptography.fernet import Fernet
 from services.crypto import SecretBox
 from storage.sqlite import SqliteStore
 
+pytest_plugins = ("tests.servers",)  # real PostgreSQL and Redis: postgres_url, redis_url, ...
+
 
 class FakeClock:
     """A clock tests move by hand."""

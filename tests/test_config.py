@@ -14,7 +14,7 @@ from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
 from services.crypto import KEY_FILE_NAME, SecretBox, SecretKeyMismatch, make_secret_box
-from services.settings import Settings, describe_settings_error
+from services.settings import ConfigError, Settings, describe_settings_error, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -268,3 +268,171 @@ def test_unusable_database_path_gives_one_line(tmp_path: Path) -> None:
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "DATABASE_PATH" in result.stderr.strip().splitlines()[-1]
+
+
+# limits on numbers: refused with one line naming the setting
+
+
+def refusal(**values: object) -> str:
+    with pytest.raises(ValidationError) as caught:
+        make_settings(**values)
+    message = describe_settings_error(caught.value)
+    assert "\n" not in message
+    assert "Value error" not in message  # pydantic's prefix is not for people
+    return message
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize(
+    "text", ["0.001", "0", "-5", "1e30", "NaN", "inf", "-inf", "1.005", "10000000.01", "abc"]
+)
+def test_max_invoice_amount_refused(text: str) -> None:
+    message = refusal(max_invoice_amount=text)
+    assert message.startswith("MAX_INVOICE_AMOUNT is invalid"), message
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_max_invoice_amount_says_what_is_allowed() -> None:
+    message = refusal(max_invoice_amount="0.001")
+    assert "0.01" in message
+    assert "10000000" in message
+    assert "two decimals" in message
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize(
+    ("text", "kopecks"),
+    [("0.01", 1), ("250.50", 25050), ("100.000", 10000), ("1e3", 100000), ("10000000", 10**9)],
+)
+def test_max_invoice_amount_accepted(text: str, kopecks: int) -> None:
+    assert make_settings(max_invoice_amount=text).max_invoice_kopecks == kopecks
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("text", ["inf", "nan", "1e30", "0", "0.5", "-1", "3601", "soon"])
+def test_status_poll_interval_refused(text: str) -> None:
+    assert refusal(status_poll_interval=text).startswith("STATUS_POLL_INTERVAL is invalid")
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("text", ["1", "60", "3600"])
+def test_status_poll_interval_accepted(text: str) -> None:
+    assert make_settings(status_poll_interval=text).status_poll_interval == float(text)
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("text", ["abc", "0", "65536", "-1", "80.5", "8080x"])
+def test_http_port_refused(text: str) -> None:
+    assert refusal(http_port=text).startswith("HTTP_PORT is invalid")
+
+
+# URLs
+
+
+URL_SETTINGS = [
+    "telegram_api_url",
+    "liqpay_api_url",
+    "sms_api_url",
+    "public_base_url",
+    "webhook_url",
+]
+PUBLIC_URL_SETTINGS = ["public_base_url", "webhook_url"]
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("name", URL_SETTINGS)
+@pytest.mark.parametrize(
+    "text",
+    ["not a url", "localhost:8081", "ftp://files.example", "https://", "https://host:port", "/api"],
+)
+def test_url_refused(name: str, text: str) -> None:
+    message = refusal(**{name: text})
+    assert message.startswith(f"{name.upper()} is invalid: must be an absolute"), message
+    assert "URL with a host" in message
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("name", PUBLIC_URL_SETTINGS)
+@pytest.mark.parametrize("text", ["http://bot.example.com", "http://10.0.0.5:8080/hook"])
+def test_public_url_must_be_https_off_this_machine(name: str, text: str) -> None:
+    message = refusal(**{name: text})
+    assert message.startswith(f"{name.upper()} is invalid"), message
+    assert "https" in message
+    assert "127.0.0.1" in message
+    assert "localhost" in message
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("name", PUBLIC_URL_SETTINGS)
+@pytest.mark.parametrize(
+    "text",
+    ["https://bot.example.com/hook", "http://127.0.0.1:8080/hook", "http://localhost:81/h"],
+)
+def test_public_url_accepted(name: str, text: str) -> None:
+    assert getattr(make_settings(**{name: text}), name) == text
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("name", ["telegram_api_url", "liqpay_api_url", "sms_api_url"])
+def test_api_urls_may_be_plain_http(name: str) -> None:
+    assert getattr(make_settings(**{name: "http://10.0.0.5:8081/x/"}), name).startswith(
+        "http://10.0.0.5:8081/x"
+    )
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("text", ["https://bot.example.com/?a=1", "https://bot.example.com/#x"])
+def test_public_base_url_takes_no_query(text: str) -> None:
+    assert "PUBLIC_BASE_URL is invalid" in refusal(public_base_url=text)
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_a_refused_url_is_not_echoed() -> None:
+    message = refusal(sms_api_url="https://user:S3CRET word@sms.example")
+    assert "S3CRET" not in message
+
+
+# .env
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_env_file_with_an_invalid_utf8_byte(tmp_path: Path) -> None:
+    # Valid UTF-8 (Кава) up to a Latin-1 byte on line 3, as an editor in cp1252 would save it.
+    (tmp_path / ".env").write_bytes(
+        f"BOT_TOKEN={GOOD_TOKEN}\n# Кава\nSHOP=caf".encode() + b"\xe9\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert message == f"{tmp_path / '.env'} is not UTF-8 text (an invalid byte on line 3): " + (
+        "save it as UTF-8."
+    )
+    assert GOOD_TOKEN not in message
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_env_file_values_are_checked(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        f"BOT_TOKEN={GOOD_TOKEN}\nMAX_INVOICE_AMOUNT=0.001\n", encoding="utf-8"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    assert str(caught.value).startswith("MAX_INVOICE_AMOUNT is invalid")
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_env_file_is_loaded(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        f"BOT_TOKEN={GOOD_TOKEN}\nMAX_INVOICE_AMOUNT=250.50\n", encoding="utf-8"
+    )
+    assert load_settings().max_invoice_kopecks == 25050
+
+
+def test_env_file_with_an_invalid_utf8_byte_gives_one_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"BOT_TOKEN=" + GOOD_TOKEN.encode() + b"\nX=\xff\n")
+    result = run_bot(tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    line = single_line(result.stderr)
+    assert ".env is not UTF-8 text" in line
+    assert GOOD_TOKEN not in result.stderr + result.stdout

@@ -23,8 +23,8 @@ from storage.models import (
     ReceiptStatus,
 )
 from storage.sqlite import SqliteStore
-from storage.sqlite.engine import Tx
 from storage.sqlite.migrations import MIGRATIONS
+from storage.sqlite.tx import Tx
 from tests.conftest import FakeClock
 
 S = ReceiptStatus

@@ -9,6 +9,7 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ErrorEvent, Message, ReplyKeyboardRemove
+from redis.exceptions import RedisError
 
 from bot.commands import set_user_commands
 from bot.i18n import t
@@ -130,8 +131,12 @@ async def on_error(event: ErrorEvent) -> None:
     if "query is too old" in str(exc) or "message is not modified" in str(exc):
         return
     log.error("Update %s failed: %s", event.update.update_id, type(exc).__name__, exc_info=exc)
+    sorry = t("Something went wrong on our side. Nothing was lost; please try again.")
     if event.update.message is not None:
         with contextlib.suppress(Exception):
-            await event.update.message.answer(
-                t("Something went wrong on our side. Nothing was lost; please try again.")
-            )
+            await event.update.message.answer(sorry)
+    elif event.update.callback_query is not None and isinstance(exc, RedisError):
+        # Most likely the dialog storage failed before any handler, so AckMiddleware never
+        # answered the press (had it, Telegram refuses this second answer).
+        with contextlib.suppress(Exception):
+            await event.update.callback_query.answer(sorry, show_alert=True)

@@ -28,79 +28,20 @@ while that write is still in its batch.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
-from storage.models import IntegrityViolation
+from storage.database_file import prepare_database_file
+from storage.sqlite.tx import Call, Params, Stmt, Tx, translated
 
 T = TypeVar("T")
-Params = Sequence[Any]
 MAX_BATCH = 256
 MEMORY = ":memory:"
-
-
-@dataclass(frozen=True)
-class Stmt:
-    """One statement of a statement list; `rows`: its result is the rows it returns (a
-    SELECT or RETURNING), else the number of rows it changed."""
-
-    sql: str
-    params: Params = ()
-    rows: bool = False
-
-
-@dataclass(frozen=True)
-class Call:
-    """One row INSERTed into a view whose INSTEAD OF trigger does the work (a TEMP trigger
-    set up on the writer connection). Calls with the same `sql` that are next to each other
-    in a batch go to the thread as one executemany, run in order. The engine puts a request
-    number first in each row, counting from 0; the trigger records each request's outcome in
-    a table (emptying it when the request number is 0) that `results` reads: rows with a
-    `request` column, none for a request without an outcome. The operation's result is its
-    row, or None."""
-
-    sql: str
-    params: Params
-    results: str
-
-
-class Tx:
-    """The writer connection inside a batch's transaction, as a function operation sees it."""
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement; the number of rows it changed."""
-        cursor = await self._conn.execute(sql, params)
-        return cursor.rowcount
-
-    async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run one INSERT; the new row's id."""
-        cursor = await self._conn.execute(sql, params)
-        row_id = cursor.lastrowid
-        assert row_id is not None
-        return row_id
-
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._conn.executemany(sql, rows)
-
-    async def all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
-
-    async def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        rows = await self.all(sql, params)
-        return rows[0] if rows else None
-
-    async def run(self, stmt: Stmt) -> Any:
-        if stmt.rows:
-            return await self.all(stmt.sql, stmt.params)
-        return await self.execute(stmt.sql, stmt.params)
 
 
 Fn = Callable[[Tx], Awaitable[Any]]
@@ -124,7 +65,7 @@ class SqliteEngine:
     async def open(cls, path: Path | str) -> SqliteEngine:
         memory = str(path) == MEMORY
         if not memory:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            prepare_database_file(Path(path))  # private: customers' contacts and amounts
         writer = await _connect(path)
         reader: aiosqlite.Connection | None = None
         try:
@@ -135,9 +76,11 @@ class SqliteEngine:
                 reader = await _connect(path)
                 await reader.execute("PRAGMA query_only=ON")
         except BaseException:
-            if reader is not None:
-                await reader.close()
-            await writer.close()
+            # Not a database, damaged, ...: aiosqlite's threads would keep the process alive.
+            for conn in (reader, writer):
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
             raise
         return cls(writer, reader)
 
@@ -359,14 +302,14 @@ class SqliteEngine:
                 except Exception as exc:
                     await conn.execute("ROLLBACK TO op")
                     await conn.execute("RELEASE op")
-                    results.append((False, _translated(exc)))
+                    results.append((False, translated(exc)))
                 else:
                     await conn.execute("RELEASE op")
                     results.append((True, value))
             await conn.execute("COMMIT")
         except Exception as exc:
             await self._abandon()
-            return [(False, _translated(exc))] * len(work)
+            return [(False, translated(exc))] * len(work)
         return results
 
     async def _abandon(self) -> None:
@@ -387,26 +330,3 @@ async def _connect(path: Path | str) -> aiosqlite.Connection:
         await conn.close()
         raise
     return conn
-
-
-def _translated(exc: Exception) -> Exception:
-    if isinstance(exc, sqlite3.IntegrityError):
-        violation = IntegrityViolation(str(exc))
-        violation.__cause__ = exc
-        return violation
-    return exc
-
-
-def split_sql(script: str) -> list[str]:
-    """Split a migration into statements, keeping trigger bodies whole."""
-    statements: list[str] = []
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                statements.append(buffer.strip())
-            buffer = ""
-    if buffer.strip():
-        statements.append(buffer.strip())
-    return statements

@@ -14,7 +14,8 @@ from typing import Any
 
 from storage.models import Job, JobState, NewJob
 from storage.sqlite.codec import dt, dt_or_none, ts
-from storage.sqlite.engine import SqliteEngine, Stmt, Tx
+from storage.sqlite.engine import SqliteEngine
+from storage.sqlite.tx import Stmt, Tx
 
 MAX_ERROR = 500
 

@@ -21,12 +21,16 @@ from storage.models import (
     ReceiptStatus,
 )
 from storage.sqlite.codec import dt, dt_or_none, ts, ts_or_none
-from storage.sqlite.engine import Call, SqliteEngine, Stmt
+from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.jobs import jobs_insert
-
-_CHANGE_COLUMNS = frozenset(
-    {"link", "invoice_token", "paid_at", "payment_id", "card_mask", "expires_at"}
+from storage.sqlite.transitions import (
+    CHANGE_COLUMNS,
+    TRANSITION_CALL,
+    TRANSITION_OUTCOMES,
+    jobs_json,
 )
+from storage.sqlite.tx import Call, Stmt
+
 _GET_MANY_CHUNK = 500
 
 
@@ -68,66 +72,6 @@ def _mismatch(row: sqlite3.Row) -> PaymentMismatch | None:
 
 def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" for _ in values)
-
-
-# A transition is one row inserted into a TEMP view: its trigger appends the event from
-# the status as it is (that insert is the compare step), then sets the status and changes
-# and inserts the jobs only if it did. Rows of a batch's transitions go to SQLite as one
-# executemany and run in order, so the second of two racing transitions sees the first.
-# The changes are a JSON object: a field absent stays, a field that is null becomes NULL.
-_CHANGE_SET = ", ".join(
-    f"{name} = CASE WHEN json_type(NEW.changes, '$.{name}') IS NULL THEN {name} "
-    f"ELSE json_extract(NEW.changes, '$.{name}') END"
-    for name in sorted(_CHANGE_COLUMNS)
-)
-SETUP = (
-    "CREATE TEMP TABLE receipt_transition_outcomes "
-    "(request INTEGER PRIMARY KEY, receipt_id INTEGER NOT NULL)",
-    "CREATE TEMP VIEW receipt_transitions AS SELECT NULL AS request, NULL AS receipt_id, "
-    "NULL AS expected, NULL AS new_status, NULL AS at, NULL AS source, NULL AS liqpay_status, "
-    "NULL AS detail, NULL AS changes, NULL AS jobs",
-    "CREATE TEMP TRIGGER receipt_transition INSTEAD OF INSERT ON receipt_transitions BEGIN "  # noqa: S608
-    "DELETE FROM receipt_transition_outcomes WHERE NEW.request = 0; "
-    "INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, "
-    "liqpay_status, detail) SELECT id, NEW.at, NEW.source, status, NEW.new_status, "
-    "NEW.liqpay_status, NEW.detail FROM receipts WHERE id = NEW.receipt_id "
-    "AND status IN (SELECT value FROM json_each(NEW.expected)); "
-    "UPDATE receipts SET status = NEW.new_status, "
-    "liqpay_status = COALESCE(NEW.liqpay_status, liqpay_status), "
-    f"{_CHANGE_SET} WHERE id = NEW.receipt_id AND changes() > 0; "
-    "INSERT INTO receipt_transition_outcomes (request, receipt_id) "
-    "SELECT NEW.request, NEW.receipt_id WHERE changes() > 0; "
-    "INSERT INTO jobs (kind, payload, run_at, group_key, dedupe_key, receipt_id, created_at) "
-    "SELECT json_extract(value, '$.kind'), json_extract(value, '$.payload'), "
-    "json_extract(value, '$.run_at'), json_extract(value, '$.group_key'), "
-    "json_extract(value, '$.dedupe_key'), NEW.receipt_id, NEW.at FROM json_each(NEW.jobs) "
-    "WHERE EXISTS (SELECT 1 FROM receipt_transition_outcomes WHERE request = NEW.request) "
-    "ON CONFLICT (dedupe_key) DO NOTHING; "
-    "END",
-)
-_TRANSITION_CALL = (
-    "INSERT INTO receipt_transitions (request, receipt_id, expected, new_status, at, source, "
-    "liqpay_status, detail, changes, jobs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-_TRANSITION_OUTCOMES = (
-    "SELECT o.request, r.* FROM receipt_transition_outcomes o "
-    "JOIN receipts r ON r.id = o.receipt_id"
-)
-
-
-def _jobs_json(jobs: Sequence[NewJob], now: datetime) -> str:
-    return json.dumps(
-        [
-            {
-                "kind": job.kind,
-                "payload": dict(job.payload),
-                "run_at": ts(job.run_at or now),
-                "group_key": job.group_key,
-                "dedupe_key": job.dedupe_key,
-            }
-            for job in jobs
-        ]
-    )
 
 
 _FLAG_EVENT = (
@@ -216,13 +160,13 @@ class SqliteReceipts:
         jobs: Sequence[NewJob] = (),
     ) -> Receipt | None:
         fields = changes.assigned() if changes is not None else {}
-        assert set(fields) <= _CHANGE_COLUMNS  # names from the dataclass, never from input
+        assert set(fields) <= CHANGE_COLUMNS  # names from the dataclass, never from input
         changes_json = json.dumps(
             {k: ts_or_none(v) if isinstance(v, datetime) else v for k, v in fields.items()}
         )
         row = await self._db.call(
             Call(
-                _TRANSITION_CALL,
+                TRANSITION_CALL,
                 (
                     receipt_id,
                     json.dumps([s.value for s in expected]),
@@ -232,9 +176,9 @@ class SqliteReceipts:
                     liqpay_status,
                     detail,
                     changes_json,
-                    _jobs_json(jobs, now),
+                    jobs_json(jobs, now),
                 ),
-                _TRANSITION_OUTCOMES,
+                TRANSITION_OUTCOMES,
             )
         )
         return _receipt(row) if row is not None else None

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from storage.models import NewJob, SettingsChanges, ShopSettings
 from storage.sqlite.codec import ts
-from storage.sqlite.engine import SqliteEngine, Stmt
+from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.jobs import jobs_insert
+from storage.sqlite.tx import Stmt
 
 _COLUMNS = frozenset({"api_version", "invoice_lifetime", "currency"})
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from pathlib import Path
 
 from storage.models import StoreHealth
 from storage.sqlite.dialogs import SqliteDialogs
-from storage.sqlite.engine import SqliteEngine, Tx, split_sql
+from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.jobs import SqliteJobs
 from storage.sqlite.migrations import MIGRATIONS
-from storage.sqlite.receipts import SETUP as RECEIPTS_SETUP
 from storage.sqlite.receipts import SqliteReceipts
 from storage.sqlite.settings import SqliteSettings
 from storage.sqlite.shops import SqliteShops
+from storage.sqlite.transitions import SETUP as TRANSITIONS_SETUP
+from storage.sqlite.tx import Tx, split_sql
 from storage.sqlite.users import SqliteUsers
 
 ENGINE = "sqlite"
@@ -37,9 +39,10 @@ class SqliteStore:
         store = cls(engine)
         try:
             await store.migrate()
-            await engine.setup(RECEIPTS_SETUP)
+            await engine.setup(TRANSITIONS_SETUP)
         except BaseException:
-            await engine.close()
+            with contextlib.suppress(Exception):
+                await engine.close()
             raise
         return store
 

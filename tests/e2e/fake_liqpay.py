@@ -1,7 +1,7 @@
 """A local stand-in for LiqPay's server API (/work/shared/reference/liqpay.md).
 
 `POST {url}/api/request` with form fields `data` + `signature`, actions `status`,
-`invoice_send`, `invoice_cancel`. Signatures are checked with the hash of the payload's
+`invoice_send`, `invoice_cancel`, `refund`. Signatures are checked with the hash of the payload's
 `version` (3: SHA-1, 7: SHA3-256), with the project's own `services.liqpay` helpers.
 Tests play the customer with `open_link` / `pay`, which also deliver a signed callback to
 the order's `server_url` like LiqPay does.
@@ -11,13 +11,19 @@ Choices where LiqPay's behaviour is not documented (change the attributes if nee
 - `status` of a cancelled invoice answers `cancelled_status` (default "invoice_wait"),
   and `pay()` refuses a cancelled or expired order unless `force=True`;
 - `invoice_cancel` of a paid order answers err_code "invoice_paid" (a guess);
-- a checkout order answers `payment_not_found` until `pay()` (or `open_link(status=...)`).
+- a checkout order answers `payment_not_found` until `pay()` (or `open_link(status=...)`);
+- `refund`: a partial refund leaves the payment `success` with `refund_amount` (cumulative)
+  and `refund_date_last`; the refund that leaves nothing turns it `reversed`; an amount
+  above what is left is refused with `over_refund_err_code` (default "err_wrong_amount",
+  a guess); a refund without an amount takes everything left; each refund made sends the
+  order's server_url a callback (`refund_callbacks`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 import json
 import secrets
@@ -75,6 +81,8 @@ class Order:
     end_date: int | None = None
     cancelled: bool = False
     err_code: str | None = None
+    refunded: Decimal = Decimal(0)  # cumulative, in currency units
+    refund_date_last: int | None = None  # ms
 
     @property
     def expired(self) -> bool:
@@ -95,6 +103,29 @@ class CallbackDelivery:
     signature: str
     status: int | None
     body: str
+
+
+@dataclass
+class Refund:
+    """A refund LiqPay made (by the server action or the cabinet)."""
+
+    order_id: str
+    amount: Decimal
+    source: str  # "api" or "cabinet"
+
+
+@dataclass
+class RefundFault:
+    """What the next `refund` call suffers: answered with `status`/`body` after `hang`
+    seconds; `applied`: whether the refund was made all the same (a lost answer)."""
+
+    status: int = 503
+    body: Any = None
+    hang: float = 0.0
+    applied: bool = False
+
+
+_REFUNDABLE = ("success", "sandbox", "wait_compensation", "wait_accept")
 
 
 def _float(value: Decimal) -> float:
@@ -131,6 +162,12 @@ class FakeLiqPay:
         self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
         self._failures: list[tuple[int, Any]] = []
+        self.refunds: list[Refund] = []
+        self.over_refund_err_code = "err_wrong_amount"
+        self.refund_callbacks = True
+        self._refund_faults: list[RefundFault] = []
+        self._closing = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     @property
     def api_url(self) -> str:
@@ -148,6 +185,10 @@ class FakeLiqPay:
         return self
 
     async def close(self) -> None:
+        self._closing.set()  # hung refunds answer now
+        for task in list(self._tasks):
+            with contextlib.suppress(Exception):
+                await task
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -171,6 +212,19 @@ class FakeLiqPay:
         """The next `times` server calls get `status` with `body` (dict: JSON; str: as is;
         None: an HTML error page)."""
         self._failures.extend([(status, body)] * times)
+
+    def fail_next_refund(
+        self, status: int = 503, body: Any = None, *, applied: bool = False
+    ) -> None:
+        """The next `refund` call gets `status` with `body` (as fail_next); with
+        `applied=True` the refund is made all the same and only the answer is lost."""
+        self._refund_faults.append(RefundFault(status, body, applied=applied))
+
+    def hang_next_refund(self, seconds: float = 30.0, *, applied: bool = True) -> None:
+        """The next `refund` call is answered only after `seconds` (the client times out);
+        `applied`: whether the refund is made meanwhile (by default it is, like a slow
+        LiqPay that did its work)."""
+        self._refund_faults.append(RefundFault(200, None, hang=seconds, applied=applied))
 
     # inspection
 
@@ -286,16 +340,41 @@ class FakeLiqPay:
         private = self.keys[order.public_key]
         return await self.send_callback(self.payment_fields(order), private, order.version, url)
 
-    async def refund(self, order_id: str, callback_url: str | None = None) -> int | None:
-        """The shop refunds a paid order: status `reversed`, with a callback."""
+    async def refund(
+        self,
+        order_id: str,
+        callback_url: str | None = None,
+        *,
+        amount: Decimal | float | str | None = None,
+    ) -> int | None:
+        """The shop refunds a paid order in LiqPay's cabinet (all that is left, or `amount`),
+        with a callback to `callback_url` or the order's server_url."""
         order = self.order(order_id)
-        order.status = "reversed"
+        left = self._refundable(order)
+        refund = left if amount is None else Decimal(str(amount))
+        if not 0 < refund <= left:
+            raise AssertionError(f"order {order_id}: can't refund {refund} of {left} left")
+        self._apply_refund(order, refund, "cabinet")
         url = callback_url or order.server_url
         if not url:
             return None
         return await self.send_callback(
             self.payment_fields(order), self.keys[order.public_key], order.version, url
         )
+
+    @staticmethod
+    def _refundable(order: Order) -> Decimal:
+        if order.payment_id is None or order.status not in (*_REFUNDABLE, "reversed"):
+            return Decimal(0)
+        paid = order.paid_amount if order.paid_amount is not None else order.amount
+        return paid - order.refunded
+
+    def _apply_refund(self, order: Order, amount: Decimal, source: str) -> None:
+        order.refunded += amount
+        order.refund_date_last = int(time.time() * 1000)
+        if self._refundable(order) == 0:
+            order.status = "reversed"
+        self.refunds.append(Refund(order.order_id, amount, source))
 
     def payment_fields(self, order: Order) -> dict[str, Any]:
         """The payment as LiqPay reports it (status answers and callbacks)."""
@@ -330,6 +409,9 @@ class FakeLiqPay:
             "create_date": order.create_date,
             "end_date": order.end_date or order.create_date,
         }
+        if order.refunded:
+            fields["refund_amount"] = _float(order.refunded)
+            fields["refund_date_last"] = order.refund_date_last
         if order.err_code:
             fields["err_code"] = order.err_code
             fields["err_description"] = "Недостатньо коштів"
@@ -403,6 +485,8 @@ class FakeLiqPay:
         signature = str(form.get("signature") or "")
         record = LiqPayRequest(None, {}, data, signature, False)
         self.requests.append(record)
+        if self._refund_faults and _action_of(data) == "refund":
+            return await self._refund_with_fault(record, self._refund_faults.pop(0))
         if self._failures:
             status, body = self._failures.pop(0)
             record.http_status = status
@@ -415,6 +499,26 @@ class FakeLiqPay:
         answer = self._process(record)
         record.answer = answer
         return web.json_response(answer)
+
+    async def _refund_with_fault(self, record: LiqPayRequest, fault: RefundFault) -> web.Response:
+        if fault.applied:
+            record.answer = self._process(record)
+        else:
+            record.payload = decode_data(record.data)
+            record.action = "refund"
+        if fault.hang:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._closing.wait(), fault.hang)
+        record.http_status = fault.status
+        if fault.status == 200 and fault.body is None:
+            return web.json_response(record.answer or _error("err_unknown", "hung"))
+        if isinstance(fault.body, dict):
+            return web.json_response(fault.body, status=fault.status)
+        return web.Response(
+            status=fault.status,
+            text=fault.body or f"<html>{fault.status}</html>",
+            content_type="text/html",
+        )
 
     def _process(self, record: LiqPayRequest) -> dict[str, Any]:
         if not record.data or not record.signature:
@@ -521,6 +625,56 @@ class FakeLiqPay:
             return _error("invoice_paid", "The invoice is already paid")
         order.cancelled = True
         return {"result": "ok", "invoice_id": order.invoice_id}
+
+    def _a_refund(self, public_key: str, payload: dict[str, Any]) -> dict[str, Any]:
+        order = self.orders.get((public_key, str(payload.get("order_id"))))
+        if order is None or order.payment_id is None:
+            return _error("payment_not_found", "Платіж не знайдено")
+        left = self._refundable(order)
+        if order.status not in _REFUNDABLE and order.status != "reversed":
+            return _error("err_payment_status", f"payment status {order.status!r}")
+        raw = payload.get("amount")
+        try:
+            amount = left if raw is None else Decimal(str(raw))
+        except InvalidOperation:
+            return _error("err_wrong", "amount is not a number")
+        if amount <= 0:
+            return _error("err_wrong", "amount must be positive")
+        if amount > left:
+            return _error(self.over_refund_err_code, f"only {left} is left to refund")
+        self._apply_refund(order, amount, "api")
+        if self.refund_callbacks and order.server_url:
+            self._spawn(self._refund_callback(order))
+        return {
+            "result": "ok",
+            "action": "refund",
+            "payment_id": order.payment_id,
+            "status": "reversed",
+            "wait_amount": False,
+        }
+
+    async def _refund_callback(self, order: Order) -> None:
+        assert order.server_url is not None
+        await asyncio.sleep(0.05)  # LiqPay calls back after answering
+        with contextlib.suppress(AssertionError):  # the bot may be gone: like LiqPay, shrug
+            await self.send_callback(
+                self.payment_fields(order),
+                self.keys[order.public_key],
+                order.version,
+                order.server_url,
+            )
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+def _action_of(data: str) -> str | None:
+    try:
+        return str(decode_data(data).get("action"))
+    except SignatureError:
+        return None
 
 
 def _error(code: str, description: str = "") -> dict[str, Any]:

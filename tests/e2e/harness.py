@@ -10,6 +10,7 @@ import signal
 import socket
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ SETTINGS_NAMES = (
     "SMS_API_URL",
     "CHECKBOX_API_URL",
     "DATABASE_PATH",
+    "REDIS_URL",
     "HTTP_HOST",
     "HTTP_PORT",
     "PUBLIC_BASE_URL",
@@ -51,6 +53,16 @@ def _kill_leftovers() -> None:
             os.killpg(pgid, signal.SIGKILL)
 
 
+@dataclass
+class Exited:
+    """How a run that was meant to stop by itself ended."""
+
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -58,7 +70,8 @@ def free_port() -> int:
 
 
 class BotProcess:
-    """The bot as a process. Set `env` entries before `start()` (or pass `env=`)."""
+    """The bot as a process. Set `env` entries before `start()` (or pass `env=`); delete one
+    to let a `.env` in `cwd` (the repository by default) provide it."""
 
     def __init__(
         self,
@@ -84,6 +97,7 @@ class BotProcess:
             # and no test can ever reach a real cash register.
             "CHECKBOX_API_URL": "http://127.0.0.1:9",
             "DATABASE_PATH": str(self.database_path),
+            "REDIS_URL": "",
             "HTTP_HOST": "127.0.0.1",
             "HTTP_PORT": str(self.port),
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}" if public_callback else "",
@@ -95,6 +109,7 @@ class BotProcess:
             "LOG_LEVEL": "INFO",
         }
         self.env.update(env or {})
+        self.cwd = REPO_ROOT
         self.proc: asyncio.subprocess.Process | None = None
         self.starts = 0
         self._log_file: Any = None
@@ -119,6 +134,7 @@ class BotProcess:
         env = {k: v for k, v in os.environ.items() if k not in SETTINGS_NAMES}
         env.update(self.env)
         env["PYTHONUNBUFFERED"] = "1"
+        env["PYTHONPATH"] = str(REPO_ROOT)  # `python -m bot` from any `cwd`
         return env
 
     async def spawn(self) -> None:
@@ -132,7 +148,7 @@ class BotProcess:
             sys.executable,
             "-m",
             "bot",
-            cwd=REPO_ROOT,
+            cwd=self.cwd,
             env=self.child_env(),
             stdin=asyncio.subprocess.DEVNULL,
             stdout=self._log_file,
@@ -140,6 +156,38 @@ class BotProcess:
             start_new_session=True,
         )
         _LIVE_GROUPS.add(self.proc.pid)
+
+    async def run_to_exit(self, timeout: float = 30) -> Exited:
+        """Run a start that must fail: wait until the process exits by itself (failing the
+        test if it doesn't within `timeout` s), with its stdout and stderr apart."""
+        assert not self.running, "the bot is already running"
+        self.starts += 1
+        started = time.monotonic()
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=self.cwd,
+            env=self.child_env(),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )
+        _LIVE_GROUPS.add(self.proc.pid)
+        try:
+            out, err = await asyncio.wait_for(self.proc.communicate(), timeout)
+        except TimeoutError:
+            await self.kill()
+            raise AssertionError(f"the bot did not exit by itself within {timeout} s") from None
+        _LIVE_GROUPS.discard(self.proc.pid)
+        assert self.proc.returncode is not None
+        return Exited(
+            self.proc.returncode,
+            out.decode(errors="replace"),
+            err.decode(errors="replace"),
+            time.monotonic() - started,
+        )
 
     async def start(self, timeout: float = 15) -> None:
         """Start and wait until GET /healthz answers 200."""
