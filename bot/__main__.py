@@ -7,8 +7,9 @@ import logging
 import os
 import sqlite3
 import sys
+from urllib.parse import unquote, urlsplit
 
-from services.settings import ConfigError, load_settings
+from services.settings import ConfigError, Settings, load_settings
 
 # Everything this process creates holds customers' data or secrets: the data folder, the
 # database and the -wal/-shm files SQLite adds later, secret.key. The store and the key file
@@ -31,6 +32,19 @@ class _RedactFilter(logging.Filter):
         return True
 
 
+def _url_secrets(settings: Settings) -> list[str]:
+    """DATABASE_URL and its password, which no log line may show."""
+    if settings.database_url is None:
+        return []
+    url = settings.database_url.get_secret_value()
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    # a password of a few characters would blank out ordinary words: redact the URL only
+    return [url, unquote(password)] if password and len(password) >= 4 else [url]
+
+
 def main() -> None:
     os.umask(PRIVATE_UMASK)
     try:
@@ -42,11 +56,12 @@ def main() -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    redact = _RedactFilter([settings.bot_token.get_secret_value()])
+    redact = _RedactFilter([settings.bot_token.get_secret_value(), *_url_secrets(settings)])
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)
 
     from bot.app import StartupError, run
+    from storage.open import DatabaseUnavailable
 
     try:
         asyncio.run(run(settings))
@@ -54,6 +69,9 @@ def main() -> None:
         pass
     except StartupError as exc:
         print(exc, file=sys.stderr)
+        raise SystemExit(1) from None
+    except DatabaseUnavailable as exc:
+        print(f"Cannot start with DATABASE_URL: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
     except (OSError, sqlite3.Error) as exc:  # the store and key file say it better; a safety net
         reason = getattr(exc, "strerror", None) or exc

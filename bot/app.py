@@ -10,16 +10,14 @@ import signal
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlparse
 
 import aiohttp
 from aiogram import Bot, Dispatcher, F
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ChatType, ParseMode
 from aiogram.exceptions import AiogramError
+from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
@@ -30,6 +28,7 @@ from bot.middlewares import AckMiddleware, StoredLocaleMiddleware, UserContextMi
 from bot.notifier import OutboxSender
 from bot.routers import build_routers
 from bot.routers.common import on_error
+from bot.telegram import telegram_session
 from bot.web import build_web_app
 from services.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
 from services.invoices import InvoiceService
@@ -38,11 +37,12 @@ from services.notifications import OutboxSignal
 from services.payments import CallbackService
 from services.receipts import ReceiptService
 from services.reconciler import Reconciler
+from services.recovery import IssueRecovery
 from services.settings import Settings
 from services.shops import ShopService
 from services.sms import TurboSmsClient
+from storage.open import open_store
 from storage.protocols import Store
-from storage.sqlite import SqliteStore
 
 log = logging.getLogger(__name__)
 
@@ -62,17 +62,21 @@ class Services:
     shops: ShopService
     callbacks: CallbackService
     reconciler: Reconciler
+    recovery: IssueRecovery
     signal: OutboxSignal
 
 
-async def open_store(path: Path) -> SqliteStore:
+async def open_database(settings: Settings) -> Store:
+    """The store at DATABASE_URL (PostgreSQL) or DATABASE_PATH (SQLite); a SQLite file that
+    can't be used is one line (PostgreSQL says its own: DatabaseUnavailable)."""
+    database_url = settings.database_url.get_secret_value() if settings.database_url else None
     try:
-        return await SqliteStore.open(path)
+        return await open_store(settings.database_path, database_url)
     except (OSError, sqlite3.Error) as exc:
         reason = (exc.strerror if isinstance(exc, OSError) else None) or exc
         raise StartupError(
-            f"Cannot use DATABASE_PATH={path}: {reason}. Point DATABASE_PATH at the bot's "
-            "database (restore a damaged one from a backup) or at a new file name."
+            f"Cannot use DATABASE_PATH={settings.database_path}: {reason}. Point DATABASE_PATH "
+            "at the bot's database (restore a damaged one from a backup) or at a new file name."
         ) from None
 
 
@@ -89,7 +93,7 @@ def open_secret_box(settings: Settings) -> SecretBox:
 
 
 async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Services:
-    store = await open_store(settings.database_path)
+    store = await open_database(settings)
     try:
         box = open_secret_box(settings)
     except BaseException:
@@ -101,32 +105,41 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
     receipts = ReceiptService(
         store.receipts, store.settings, store.shops, liqpay, box, outbox_signal
     )
+    # Customers read the description on LiqPay's page: it is in Ukrainian, whoever issues.
+    invoices = InvoiceService(
+        receipts, settings, sms, t("Payment for receipt No {number}", DEFAULT_LOCALE)
+    )
     return Services(
         store=store,
         receipts=receipts,
-        # Customers read the description on LiqPay's page: it is in Ukrainian, whoever issues.
-        invoices=InvoiceService(
-            receipts, settings, sms, t("Payment for receipt No {number}", DEFAULT_LOCALE)
-        ),
+        invoices=invoices,
         shops=ShopService(store.shops, store.settings, liqpay, sms, box, settings.owner_id_set),
         callbacks=CallbackService(receipts),
         reconciler=Reconciler(receipts, store.jobs, settings.status_poll_interval),
+        recovery=IssueRecovery(receipts, invoices.leases),
         signal=outbox_signal,
     )
 
 
-def build_bot(settings: Settings) -> Bot:
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+def build_bot(settings: Settings, *, retry_after: bool = True) -> Bot:
+    """retry_after: repeat what Telegram asks to repeat later (bot/telegram.py). The outbox
+    sender's bot goes without: it postpones the row and paces every chat itself, where
+    waiting inline would hold all other chats' notifications behind one."""
     return Bot(
         token=settings.bot_token.get_secret_value(),
-        session=session,
+        session=telegram_session(settings.telegram_api_url, retry_after=retry_after),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
     )
 
 
-def build_dispatcher(services: Services, settings: Settings) -> Dispatcher:
-    storage, isolation = build_dialog_storage(settings, services.store.dialogs)
-    dp = Dispatcher(storage=storage, events_isolation=isolation)
+def build_dispatcher(
+    services: Services, settings: Settings, events_isolation: BaseEventIsolation | None = None
+) -> Dispatcher:
+    """One person's updates are handled one at a time (polling and the webhook run handlers
+    concurrently): by the isolation that goes with the dialog storage (a lock per person in
+    this process, or in Redis for every replica with REDIS_URL) unless another is given."""
+    storage, isolation = build_dialog_storage(settings, services.store)
+    dp = Dispatcher(storage=storage, events_isolation=events_isolation or isolation)
     # Receipts and secrets are a private matter: the bot works in private chats only.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
     dp.update.outer_middleware(UserContextMiddleware(services.store.users, services.store.shops))
@@ -227,7 +240,9 @@ async def run(settings: Settings) -> None:
         except DialogStorageUnavailable as exc:
             raise StartupError(str(exc)) from None
         store = services.store
-        sender = OutboxSender(store.jobs, store.receipts, store.users, bot, services.signal)
+        outbox_bot = build_bot(settings, retry_after=False)
+        opened.push_async_callback(_quietly, outbox_bot.session.close)
+        sender = OutboxSender(store.jobs, store.receipts, store.users, outbox_bot, services.signal)
 
         web_app = build_web_app(services.store, services.callbacks)
         if settings.webhook_url:
@@ -253,6 +268,7 @@ async def run(settings: Settings) -> None:
     background = [
         asyncio.create_task(services.reconciler.run(stop), name="reconciler"),
         asyncio.create_task(sender.run(stop), name="outbox"),
+        asyncio.create_task(services.recovery.run(stop), name="recovery"),
     ]
     if settings.webhook_url:
         telegram = asyncio.create_task(_telegram_webhook(dp, bot, settings, stop))
@@ -272,6 +288,7 @@ async def run(settings: Settings) -> None:
     await asyncio.gather(*background, return_exceptions=True)
     await dp.fsm.close()  # dialog storage and event isolation
     await bot.session.close()
+    await outbox_bot.session.close()
     await http.close()
     await services.store.close()
     log.info("Stopped")

@@ -1,6 +1,7 @@
 """Where dialogs (aiogram's FSM state and data) live, and how one person's updates take turns.
 
-Without REDIS_URL: the store's dialogs, and a lock per person inside this one process.
+Without REDIS_URL: the bot's store (SQLite or PostgreSQL), and a lock per person inside
+this one process.
 With REDIS_URL: Redis for both, so several replicas share every dialog and never handle two
 updates of one person at once. Either way a restart keeps a half-filled dialog. Dialog data
 holds no secret in plain text: a key or token that must wait between two steps is sealed by
@@ -30,7 +31,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.settings import Settings
 from storage.fsm import StoreFsmStorage
-from storage.protocols import DialogRepository
+from storage.protocols import Store
 
 # A dialog nobody touched for a week is dropped from Redis (each step restarts the clock).
 DIALOG_TTL = timedelta(days=7)
@@ -42,10 +43,10 @@ class DialogStorageUnavailable(Exception):
 
 
 def build_dialog_storage(
-    settings: Settings, dialogs: DialogRepository
+    settings: Settings, store: Store
 ) -> tuple[BaseStorage, BaseEventIsolation]:
     if settings.redis_url is None:
-        return StoreFsmStorage(dialogs), SimpleEventIsolation()
+        return StoreFsmStorage(store.dialogs), SimpleEventIsolation()
     storage = RedisStorage.from_url(
         settings.redis_url,
         connection_kwargs={

@@ -26,6 +26,7 @@ RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]  # an SQLite INTEGER PRIMARY K
 TelegramUserId = Annotated[int, Field(ge=1, le=2**53)]  # Telegram: at most 52 significant bits
 PageNumber = Annotated[int, Field(ge=0, le=100_000)]
 ShortText = Annotated[str, Field(max_length=16)]
+DialogKey = Annotated[str, Field(max_length=32)]  # a summary's idempotency key (uuid4 hex)
 ReceiptVerb = Literal["check", "open", "qr", "cancel", "cancel_yes", "cancel_no", "retry", "sms"]
 SettingsItem = Literal["menu", "keys", "lifetime", "currency", "version", "sms"]
 
@@ -50,7 +51,9 @@ class ChannelChoice(CallbackData, prefix="ch"):
 
 class DialogAction(CallbackData, prefix="dl"):
     action: Literal["skip", "confirm", "cancel"]
-    key: ShortText = ""  # on Confirm: ties the button to the summary it is under
+    # on a summary's Confirm and Cancel: ties the button to that summary, and so to the
+    # receipt its Confirm made (the idempotency key)
+    key: DialogKey = ""
 
 
 class StaffAction(CallbackData, prefix="sf"):
@@ -164,7 +167,7 @@ def confirm_keyboard(key: str) -> InlineKeyboardMarkup:
         inline_keyboard=[
             [
                 button(t("✅ Confirm"), DialogAction(action="confirm", key=key)),
-                button(t("Cancel"), DialogAction(action="cancel")),
+                button(t("Cancel"), DialogAction(action="cancel", key=key)),
             ]
         ]
     )

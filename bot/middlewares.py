@@ -89,8 +89,10 @@ class AckMiddleware(BaseMiddleware):
         ack = data["ack"] = Ack(event)
         try:
             result = await handler(event, data)
-        except Exception:
-            if not ack.done:
+        except Exception as exc:
+            # Answered early (before a slow call)? Then it is said in the chat, unless Telegram
+            # itself failed: a chat message would fail too.
+            if not ack.done or not isinstance(exc, AiogramError):
                 with contextlib.suppress(Exception):
                     await ack(
                         t("Something went wrong on our side. Nothing was lost; please try again."),

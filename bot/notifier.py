@@ -24,7 +24,7 @@ from aiogram.exceptions import (
 
 from bot.i18n import DEFAULT_LOCALE
 from bot.keyboards import receipt_card_keyboard
-from bot.texts import notification, receipt_card
+from bot.texts import notification, outcome_message, receipt_card
 from services.clock import Clock, utcnow
 from services.notifications import NOTIFY, NotificationKind, OutboxSignal
 from services.workers import new_worker_id
@@ -199,6 +199,18 @@ class OutboxSender:
                 text=receipt_card(receipt, locale),
                 reply_markup=receipt_card_keyboard(receipt, locale),
             )
+            return
+        if kind == NotificationKind.OUTCOME:
+            sent = await self.bot.send_message(
+                chat_id,
+                outcome_message(receipt, locale),
+                reply_markup=receipt_card_keyboard(receipt, locale),
+            )
+            if receipt.card_message_id is None or chat_id == receipt.cashier_id:
+                try:  # it is sent: a failure here must not send it again
+                    await self.receipts.set_card_message(receipt.id, chat_id, sent.message_id)
+                except Exception:
+                    log.exception("Receipt %s: its new card was not recorded", receipt.id)
             return
         await self.bot.send_message(chat_id, notification(kind, receipt, locale))
 

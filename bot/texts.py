@@ -118,6 +118,21 @@ def what_to_do(locale: str | None = None) -> str:
     )
 
 
+def outcome_message(receipt: Receipt, locale: str | None = None) -> str:
+    """What became of an invoice the person confirmed, told later (by the outbox)."""
+    if receipt.status is ReceiptStatus.DRAFT:
+        head = t(
+            "⚠️ Making the invoice of receipt No {number} was interrupted, and LiqPay has not "
+            "confirmed it. It is saved: tap «Retry» — it asks LiqPay first and never makes a "
+            "second invoice.",
+            locale,
+            number=receipt.number,
+        )
+    else:
+        head = t("✅ The invoice of receipt No {number} is made.", locale, number=receipt.number)
+    return head + "\n\n" + receipt_card(receipt, locale)
+
+
 def receipt_line(receipt: Receipt, locale: str | None = None) -> str:
     return t(
         "No {number} · {amount} · {description} · until {when}",

@@ -2,6 +2,12 @@
 
 A LiqPay refusal removes the draft. LiqPay being unreachable keeps it, so a retry reuses the
 same order id: LiqPay itself then refuses a second invoice for it, and we never make two.
+
+Whoever makes the invoice holds the receipt's issuing lease in the store, from the draft
+until the person who confirmed it has been shown what became of it. Confirm or Retry while
+the lease is live answers "being made"; a lease that expired means its holder died (a kill,
+a crash, a replica gone): the next Confirm or Retry takes it and asks LiqPay first, and
+services/recovery.py tells the cashier what became of the invoice if nobody asks.
 """
 
 from __future__ import annotations
@@ -10,17 +16,27 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
 
 from services.crypto import SecretKeyMismatch
-from services.liqpay import Credentials, LiqPayRefused, LiqPayUnavailable, PaymentNotFound
+from services.leases import SHOW_LEASE, IssueLeases, Lease, LeaseLost
+from services.liqpay import (
+    Credentials,
+    LiqPayError,
+    LiqPayRefused,
+    LiqPayUnavailable,
+    PaymentNotFound,
+)
 from services.money import format_amount
+from services.notifications import NotificationKind, notify_job
 from services.polling import first_check
-from services.receipts import NoKeys, ReceiptService
+from services.receipts import LIQPAY_INVOICE_CHANNELS, NoKeys, ReceiptService, can_access
 from services.settings import Settings
 from services.sms import SmsError, SmsUnavailable, TurboSmsClient
 from storage.models import (
     Channel,
     EventSource,
+    Member,
     NewDraft,
     NumberedText,
     Receipt,
@@ -59,11 +75,19 @@ class InvoiceRequest:
     language: str = "uk"  # of the customer's LiqPay page; Ukrainian, like the description
 
 
+class Outcome(StrEnum):
+    MADE = "made"
+    NOT_CONFIRMED = "not_confirmed"  # LiqPay did not answer: the draft waits for Retry
+    BUSY = "busy"  # someone else is making this very invoice right now
+    ALREADY_MADE = "already_made"  # made before this tap
+
+
 @dataclass(frozen=True)
 class IssueResult:
     receipt: Receipt
+    outcome: Outcome = Outcome.MADE
     sms_error: str | None = None
-    in_progress: bool = False  # another tap is making this very invoice right now
+    lease: Lease | None = None  # held until `InvoiceService.shown`
 
 
 class InvoiceRefused(Exception):
@@ -85,14 +109,6 @@ class CurrencyChanged(Exception):
         self.currency = currency
 
 
-class InvoiceNotConfirmed(Exception):
-    """LiqPay did not answer the invoice request; the draft keeps its order id for a retry."""
-
-    def __init__(self, receipt: Receipt) -> None:
-        super().__init__(f"receipt {receipt.id} not confirmed by LiqPay")
-        self.receipt = receipt
-
-
 class InvoiceService:
     def __init__(
         self,
@@ -108,12 +124,12 @@ class InvoiceService:
         self.settings = settings
         self.sms = sms
         self.default_description = default_description
-        self._in_flight: set[int] = set()
+        self.leases = IssueLeases(self.repo, self.liqpay, receipts.signal, receipts.clock)
 
     async def issue(self, request: InvoiceRequest) -> IssueResult:
-        """Make the invoice. The same idempotency key never makes a second receipt.
-        Raises NoKeys, SmsNotConfigured, CurrencyChanged, InvoiceRefused or
-        InvoiceNotConfirmed."""
+        """Make the invoice. The same idempotency key never makes a second receipt: a repeat
+        resumes the first one. Raises NoKeys, SmsNotConfigured, CurrencyChanged,
+        InvoiceRefused or LiqPayError (nothing is left being made then)."""
         creds = await self.receipts.require_credentials(request.shop_id)
         shop = await self.shop_settings.get(request.shop_id)
         if request.channel is Channel.SMS and not shop.has_sms:
@@ -121,6 +137,7 @@ class InvoiceService:
         if request.currency is not None and request.currency != shop.currency:
             raise CurrencyChanged(shop.currency)
         now = self.receipts.clock()
+        lease_until = now + self.leases.for_call(asks_status=False)
         draft = NewDraft(
             shop_id=request.shop_id,
             cashier_id=request.cashier_id,
@@ -134,49 +151,66 @@ class InvoiceService:
             expires_at=now + timedelta(seconds=shop.invoice_lifetime),
             public_key=creds.public_key,
         )
-        receipt, created = await self.repo.create_draft(draft, now, [first_check()])
-        if not created:  # a second tap on the same Confirm: the first one is handling it
-            return IssueResult(receipt, in_progress=receipt.status is ReceiptStatus.DRAFT)
-        return await self._complete(receipt, creds, request.language, ask_first=False)
+        receipt, created = await self.repo.create_draft(
+            draft, now, [first_check()], issuing_until=lease_until
+        )
+        if not created:  # a second tap on the same Confirm, or Confirm again after a restart
+            return await self.resume(receipt, request.language)
+        lease = Lease(receipt.id, lease_until)
+        return await self._complete(lease, receipt, creds, request.language, ask_first=False)
 
-    async def retry(self, receipt: Receipt, language: str = "uk") -> IssueResult:
-        """Finish a draft left by an outage, with the same order id."""
+    async def resume(self, receipt: Receipt, language: str = "uk") -> IssueResult:
+        """Confirm again or Retry: finish a draft with the same order id, asking LiqPay first
+        whether an earlier attempt reached it."""
         if receipt.status is not ReceiptStatus.DRAFT:
-            return IssueResult(receipt)
+            return IssueResult(receipt, Outcome.ALREADY_MADE)
         creds = await self.receipts.credentials_for(receipt)
-        return await self._complete(receipt, creds, language, ask_first=True)
+        lease = await self.leases.take(receipt.id, self.leases.for_call(asks_status=True))
+        if lease is None:
+            current = await self.repo.get(receipt.id) or receipt
+            if current.status is not ReceiptStatus.DRAFT:
+                return IssueResult(current, Outcome.ALREADY_MADE)
+            return IssueResult(current, Outcome.BUSY)
+        return await self._complete(lease, receipt, creds, language, ask_first=True)
 
     async def _complete(
-        self, draft: Receipt, creds: Credentials, language: str, *, ask_first: bool
+        self, lease: Lease, draft: Receipt, creds: Credentials, language: str, *, ask_first: bool
     ) -> IssueResult:
-        if draft.id in self._in_flight:
-            return IssueResult(draft, in_progress=True)
-        self._in_flight.add(draft.id)
         try:
-            if draft.channel in (Channel.EMAIL, Channel.PRIVAT24):
-                receipt = await self._send_invoice(draft, creds, language, ask_first=ask_first)
-                return IssueResult(receipt)
-            link = self.liqpay.checkout_url(
-                creds,
-                order_id=draft.order_id,
-                amount=draft.amount,
-                currency=draft.currency,
-                description=draft.description,
-                expires_at=draft.expires_at,
-                server_url=self.settings.callback_url,
-                language=language,
-            )
-            receipt = await self._activate(draft, link=link, token=None)
-        finally:
-            self._in_flight.discard(draft.id)
+            if draft.channel in LIQPAY_INVOICE_CHANNELS:
+                receipt = await self._send_invoice(lease, draft, creds, language, ask_first)
+            else:
+                link = self.liqpay.checkout_url(
+                    creds,
+                    order_id=draft.order_id,
+                    amount=draft.amount,
+                    currency=draft.currency,
+                    description=draft.description,
+                    expires_at=draft.expires_at,
+                    server_url=self.settings.callback_url,
+                    language=language,
+                )
+                receipt = await self._activate(draft, link=link, token=None)
+        except LiqPayUnavailable:
+            await self.leases.renew(lease, SHOW_LEASE)
+            return IssueResult(draft, Outcome.NOT_CONFIRMED, lease=lease)
+        except LeaseLost:
+            return IssueResult(draft, Outcome.BUSY)
+        except (InvoiceRefused, LiqPayError):  # said as it is; nothing is left to recover
+            await self.leases.release(lease)
+            raise
+        await self.leases.renew(lease, SHOW_LEASE)
         sms_error = await self.send_sms(receipt) if draft.channel is Channel.SMS else None
-        return IssueResult(receipt, sms_error=sms_error)
+        return IssueResult(receipt, Outcome.MADE, sms_error, lease)
 
     async def _send_invoice(
-        self, draft: Receipt, creds: Credentials, language: str, *, ask_first: bool
+        self, lease: Lease, draft: Receipt, creds: Credentials, language: str, ask_first: bool
     ) -> Receipt:
-        if ask_first and await self._known_to_liqpay(draft, creds):
-            return await self._activate(draft, link=None, token=None)
+        if ask_first:
+            await self.leases.hold(lease, self.leases.for_call(asks_status=True))
+            if await self._known_to_liqpay(draft, creds):
+                return await self._activate(draft, link=None, token=None)
+        await self.leases.hold(lease, self.leases.for_call(asks_status=False))
         try:
             answer = await self.liqpay.invoice_send(
                 creds,
@@ -190,23 +224,19 @@ class InvoiceService:
                 server_url=self.settings.callback_url,
                 language=language,
             )
-        except LiqPayUnavailable as exc:
-            raise InvoiceNotConfirmed(draft) from exc
         except LiqPayRefused as exc:
             if exc.err_code == "order_id_duplicate":
                 return await self._activate(draft, link=None, token=None)
-            await self.repo.delete_draft(draft.id)
+            await self.repo.delete_draft(draft.id, lease.until)
             raise InvoiceRefused(exc.err_code, exc.err_description) from exc
         return await self._activate(draft, link=answer.href, token=answer.token)
 
     async def _known_to_liqpay(self, draft: Receipt, creds: Credentials) -> bool:
-        """After an outage: did the first attempt reach LiqPay after all?"""
+        """After an outage or a kill: did the first attempt reach LiqPay after all?"""
         try:
             await self.liqpay.status(creds, draft.order_id)
         except PaymentNotFound:
             return False
-        except LiqPayUnavailable as exc:
-            raise InvoiceNotConfirmed(draft) from exc
         return True
 
     async def _activate(self, draft: Receipt, *, link: str | None, token: str | None) -> Receipt:
@@ -220,6 +250,26 @@ class InvoiceService:
             current = await self.repo.get(draft.id)
             return current or draft
         return moved
+
+    async def shown(self, result: IssueResult, chat_id: int, *, delivered: bool) -> None:
+        """The person was shown the outcome, or showing it failed: then the outbox shows it
+        to them later. Either way the lease is released."""
+        if result.lease is None:
+            return
+        notices = [] if delivered else [notify_job(chat_id, NotificationKind.OUTCOME)]
+        await self.leases.release(result.lease, notices)
+
+    async def confirmed(self, member: Member, key: str) -> Receipt | None:
+        """The receipt a Confirm with this key made (or is making), if any."""
+        receipt = await self.repo.by_idempotency_key(f"{member.user_id}:{key}")
+        if receipt is None or not can_access(member, receipt):
+            return None
+        return receipt
+
+    async def being_made(self, member: Member) -> list[Receipt]:
+        """This person's invoices whose outcome they have not been shown yet."""
+        leased = await self.repo.leased_receipts(5, cashier_id=member.user_id)
+        return [r for r in leased if r.shop_id == member.shop_id]
 
     async def send_sms(self, receipt: Receipt) -> str | None:
         """Send the payment link by SMS; returns why it failed, or None when sent."""
@@ -245,11 +295,11 @@ class InvoiceService:
 
 __all__ = [
     "CurrencyChanged",
-    "InvoiceNotConfirmed",
     "InvoiceRefused",
     "InvoiceRequest",
     "InvoiceService",
     "IssueResult",
     "NoKeys",
+    "Outcome",
     "SmsNotConfigured",
 ]

@@ -271,6 +271,18 @@ class LiqPayClient:
         self._retry_delay = retry_delay
 
     @property
+    def call_timeout(self) -> float:
+        """Seconds one request may take at most."""
+        return float(self._timeout.total or 0)
+
+    @property
+    def longest_call(self) -> float:
+        """Seconds one method may take at most: `status` with its retries and pauses."""
+        attempts = self._status_attempts
+        pauses = self._retry_delay * attempts * (attempts - 1) / 2
+        return self.call_timeout * attempts + pauses
+
+    @property
     def request_url(self) -> str:
         return self._api_url + "request"
 

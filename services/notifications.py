@@ -20,6 +20,9 @@ class NotificationKind:
     MISMATCH = "mismatch"  # paid amount or currency differs from the receipt's
     CARD = "card"  # re-render the receipt card where it was shown
     KEYS_UNREADABLE = "keys_unreadable"  # to owners: SECRET_KEY changed, enter the keys again
+    # what became of an invoice the person confirmed, with its card, when they could not be
+    # shown it at the time (Telegram refused, or the process died while making it)
+    OUTCOME = "outcome"
 
 
 def chat_group(chat_id: int) -> str:

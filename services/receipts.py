@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from pydantic import SecretStr
 
@@ -280,7 +281,9 @@ class ReceiptService:
             return fresh  # paid meanwhile, or money arrived that the owner must look at
         if fresh.channel in LIQPAY_INVOICE_CHANNELS:
             await self._cancel_invoice(fresh)
-        return await self.move(fresh, S.CANCELLED, EventSource.USER) or fresh
+        # the card is redrawn by the outbox too: showing it here may fail after the cancel
+        moved = await self.move(fresh, S.CANCELLED, EventSource.USER, notify=NotificationKind.CARD)
+        return moved or fresh
 
     async def expire(self, receipt: Receipt) -> Receipt:
         """Past its expiry: make sure it was not paid, withdraw the invoice, mark expired."""
@@ -292,10 +295,13 @@ class ReceiptService:
         moved = await self.move(fresh, S.EXPIRED, EventSource.POLL, notify=NotificationKind.EXPIRED)
         return moved or fresh
 
-    async def settle_draft(self, draft: Receipt) -> Receipt | None:
+    async def settle_draft(
+        self, draft: Receipt, *, lease: datetime | None = None
+    ) -> Receipt | None:
         """A draft left by an outage: if LiqPay knows the order, track it as awaiting (or
         paid); if not and it is past its expiry, withdraw anything that might exist and drop
-        it. Returns None when the draft was dropped."""
+        it. Returns None when the draft was dropped. `lease`: the issuing lease the caller
+        holds on it (a draft someone else is issuing is never dropped)."""
         creds = await self.credentials_for(draft)
         try:
             answer = await self.liqpay.status(creds, draft.order_id)
@@ -304,7 +310,7 @@ class ReceiptService:
                 return draft
             if draft.channel in LIQPAY_INVOICE_CHANNELS:
                 await self._cancel_invoice(draft)
-            if await self.repo.delete_draft(draft.id):
+            if await self.repo.delete_draft(draft.id, lease):
                 return None
             return draft  # flagged: kept for the owner
         # LiqPay knows the order: the invoice exists. Track it like any other (and redraw

@@ -144,6 +144,8 @@ class Reconciler:
 
     async def _check_one(self, receipt: Receipt, now: datetime) -> Receipt | None:
         if receipt.status is ReceiptStatus.DRAFT:
+            if receipt.issuing_until is not None:  # its maker, or the recovery, has it
+                return receipt
             return await self.receipts.settle_draft(receipt)
         if receipt.status is not ReceiptStatus.AWAITING:
             # failed or cancelled, but LiqPay may still take a payment until expiry

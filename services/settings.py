@@ -12,6 +12,9 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]{0,20}$")
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
 ENV_FILE = ".env"
 
 # No LiqPay limit is documented; a small shop's invoice above ten million (UAH, USD or EUR)
@@ -32,6 +35,7 @@ class Settings(BaseSettings):
     sms_api_url: str = "https://api.turbosms.ua"
     checkbox_api_url: str = "https://api.checkbox.ua"
     database_path: Path = Path("data/bot.sqlite3")
+    database_url: SecretStr | None = None  # PostgreSQL; may hold a password: never shown
     redis_url: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)
@@ -70,7 +74,33 @@ class Settings(BaseSettings):
         example = str(cls.model_fields[info.field_name or ""].default)
         return absolute_url(value, example=example).rstrip("/")
 
-    @field_validator("public_base_url", "webhook_url", "secret_key", "redis_url", mode="before")
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        url = value.get_secret_value().strip()
+        try:
+            scheme = urlsplit(url).scheme
+        except ValueError:
+            scheme = ""
+        if scheme.lower() not in POSTGRES_SCHEMES:
+            # The scheme is no secret; the rest (user, password, host) is never echoed.
+            named = f", not {scheme}://" if _SCHEME_RE.match(scheme) else ""
+            raise ValueError(
+                f"use postgresql://user:password@host:5432/database{named} "
+                "(or leave it unset for SQLite at DATABASE_PATH)"
+            )
+        return SecretStr(url)
+
+    @field_validator(
+        "public_base_url",
+        "webhook_url",
+        "secret_key",
+        "database_url",
+        "redis_url",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value

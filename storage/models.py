@@ -135,6 +135,7 @@ class Receipt:
     card_chat_id: int | None
     card_message_id: int | None
     mismatch: PaymentMismatch | None = None  # set with `flagged` when a payment differed
+    issuing_until: datetime | None = None  # the issuing lease (see services/leases.py)
 
 
 @dataclass(frozen=True)

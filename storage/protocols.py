@@ -136,21 +136,56 @@ class ReceiptRepository(Protocol):
     """Receipts, their append-only events, and the jobs their changes cause."""
 
     async def create_draft(
-        self, draft: NewDraft, now: datetime, jobs: Sequence[NewJob] = ()
+        self,
+        draft: NewDraft,
+        now: datetime,
+        jobs: Sequence[NewJob] = (),
+        *,
+        issuing_until: datetime | None = None,
     ) -> tuple[Receipt, bool]:
         """In one transaction: take the shop's next receipt number from its counter (one row
         per shop updated atomically, so concurrent drafts never share a number and a number
         is never reused), insert the draft (status DRAFT, created_at = now, description
-        `draft.description_for(number)`) and `jobs` (their receipt_id set to the draft's).
+        `draft.description_for(number)`, holding the issuing lease until `issuing_until`)
+        and `jobs` (their receipt_id set to the draft's).
 
         A draft with an idempotency key already used returns (that receipt, False) and
         writes nothing; otherwise (the new draft, True).
         IntegrityViolation for an unknown shop or an order id already used."""
         ...
 
-    async def delete_draft(self, receipt_id: int) -> bool:
-        """Delete a receipt that is still a draft and not flagged, with its events and jobs.
-        False (nothing deleted) otherwise."""
+    async def delete_draft(self, receipt_id: int, lease: datetime | None = None) -> bool:
+        """Delete a receipt that is still a draft, not flagged and whose issuing lease is
+        `lease` (None: a draft nobody is issuing), with its events and jobs. False (nothing
+        deleted) otherwise."""
+        ...
+
+    async def by_idempotency_key(self, key: str) -> Receipt | None: ...
+
+    # The issuing lease (receipts.issuing_until): until when a process is making the
+    # invoice of a draft and showing its outcome. Every change is a compare-and-set.
+
+    async def take_issue_lease(self, receipt_id: int, now: datetime, until: datetime) -> bool:
+        """Set the lease of a draft nobody holds (none, or one expired before `now`) to
+        `until`. False, and nothing written, otherwise."""
+        ...
+
+    async def move_issue_lease(self, receipt_id: int, held: datetime, until: datetime) -> bool:
+        """Set the lease to `until` if it is still `held` (renew one's own, or take over one
+        seen expired). False, and nothing written, otherwise."""
+        ...
+
+    async def release_issue_lease(
+        self, receipt_id: int, held: datetime, now: datetime, jobs: Sequence[NewJob] = ()
+    ) -> bool:
+        """Clear the lease if it is still `held`, and insert `jobs` (the notifications that
+        tell the outcome; their receipt_id set), in one transaction. False, and nothing
+        written, when the lease is not `held` any more."""
+        ...
+
+    async def leased_receipts(self, limit: int, cashier_id: int | None = None) -> list[Receipt]:
+        """Receipts under an issuing lease (of one cashier when given), the soonest to
+        expire first."""
         ...
 
     async def get(self, receipt_id: int) -> Receipt | None: ...

@@ -87,9 +87,11 @@ async def make_receipt(
     contact: str | None = None,
     lifetime: timedelta = timedelta(days=1),
     created_at: datetime | None = None,
+    issuing_until: datetime | None = None,
 ) -> Receipt:
     """A receipt of the cashier's, moved from draft to `status` through real transitions,
-    with its status-check job as the invoice service makes it."""
+    with its status-check job as the invoice service makes it (and its issuing lease, when
+    given, as its maker left it)."""
     created = created_at or now
     if contact is None and channel is Channel.EMAIL:
         contact = "buyer@example.com"
@@ -109,7 +111,9 @@ async def make_receipt(
         expires_at=created + lifetime,
         public_key=PUBLIC_KEY,
     )
-    receipt, _ = await store.receipts.create_draft(draft, created, [first_check()])
+    receipt, _ = await store.receipts.create_draft(
+        draft, created, [first_check()], issuing_until=issuing_until
+    )
     path = {
         S.DRAFT: [],
         S.AWAITING: [S.AWAITING],

@@ -26,7 +26,7 @@ from bot.notifier import LEASE, OutboxSender
 from bot.texts import notification, receipt_card
 from services.clock import utcnow
 from services.crypto import SecretBox
-from services.notifications import NOTIFY, OutboxSignal, recipients
+from services.notifications import NOTIFY, OutboxSignal, notify_job, recipients
 from services.receipts import PaymentReport
 from storage.models import EventSource, NewJob, Receipt, ReceiptChanges, ReceiptStatus, Role
 from storage.sqlite import SqliteStore
@@ -659,3 +659,31 @@ async def test_telegrams_pause_holds_for_another_sender(
     clock.advance(seconds=30)
     await b.drain()
     assert sorted(chat for chat, _ in session.sent()) == [400, 400, 401]
+
+
+async def test_an_outcome_shows_the_card_as_a_new_message_and_keeps_it_current(
+    store: SqliteStore,
+    shop: Shop,
+    clock: FakeClock,
+    bot: Bot,
+    session: RecordingSession,
+) -> None:
+    """Told later what became of an invoice (its card could not be shown, or the maker
+    died): the card comes with its buttons, and later changes edit that copy."""
+    from bot.texts import outcome_message
+
+    receipt = await make_receipt(store, shop, clock(), status=S.DRAFT)
+    until = clock() + timedelta(seconds=5)
+    assert await store.receipts.take_issue_lease(receipt.id, clock(), until)
+    told = [notify_job(shop.cashier_id, "outcome")]
+    assert await store.receipts.release_issue_lease(receipt.id, until, clock(), told)
+    await sender(store, bot, clock).drain()
+    [sent] = [m for m in session.requests if isinstance(m, SendMessage)]
+    assert sent.text == outcome_message(receipt, DEFAULT_LOCALE)
+    retry = sent.reply_markup.inline_keyboard[0][0]  # type: ignore[union-attr]
+    assert retry.callback_data == f"rc:retry:{receipt.id}"
+    assert receipt_card(receipt, DEFAULT_LOCALE) in sent.text
+    kept = await store.receipts.get(receipt.id)
+    assert kept is not None and kept.card_chat_id == shop.cashier_id
+    assert kept.card_message_id is not None
+    assert await states(store) == [(shop.cashier_id, "outcome", "done")]

@@ -51,7 +51,7 @@ async def test_turbosms_down_is_said_in_ukrainian(world: BotWorld) -> None:
     assert latin_words(problem[0]) == set(), problem[0]
 
     replies = await world.press(OWNER, t("✉️ Resend SMS", "uk"))
-    assert replies == [down]
+    assert replies == [t("Sending the SMS…", "uk"), down]  # answered at once, then the outcome
 
 
 async def test_an_unreadable_sms_token_is_a_clear_message_not_a_traceback(
@@ -66,11 +66,12 @@ async def test_an_unreadable_sms_token_is_a_clear_message_not_a_traceback(
     replies = await world.press(OWNER, t("✉️ Resend SMS", "uk"))
 
     assert replies == [
+        t("Sending the SMS…", "uk"),
         t(
             "The stored TurboSMS token can't be read (the bot's secret key was changed). "
             "The owner must enter it again in /settings.",
             "uk",
-        )
+        ),
     ]
     assert "Щось пішло не так" not in " ".join(world.session.texts())
 

@@ -184,6 +184,6 @@ async def test_check_status_with_unreadable_keys_says_so_without_a_traceback(
 
     replies = await world.press(OWNER, "Check status")
 
-    assert replies == [keys_unreadable_text("en")]
+    assert replies == ["Checking with LiqPay…", keys_unreadable_text("en")]
     assert troubles(caplog) == []
     assert await alerts(world.services.store) == [(OWNER.id, "keys_unreadable")]

@@ -60,6 +60,24 @@ async def quietly(action: Awaitable[Any]) -> None:
         log.warning("Cosmetic Telegram call failed: %s", type(exc).__name__)
 
 
+async def report(
+    chat: Message,
+    text: str,
+    edit: Message | None = None,
+    markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Tell the outcome of work that is done (keys checked, an invoice made or cancelled):
+    in `edit` if given, else (or if that fails) as a new message in `chat`'s chat. A Telegram
+    failure is logged, never reported as a failure of the work, which happened."""
+    if edit is not None:
+        try:
+            await safe_edit(edit, text, markup)
+            return
+        except AiogramError as exc:
+            log.warning("Could not edit the outcome in (%s); sending it", type(exc).__name__)
+    await quietly(chat.answer(text, reply_markup=markup))
+
+
 def liqpay_problem(exc: Exception) -> str:
     """What the person is told when LiqPay said no or did not answer."""
     if isinstance(exc, LiqPayUnavailable):

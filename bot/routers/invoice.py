@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from aiogram import Bot, F, Router
@@ -14,12 +15,9 @@ from bot.i18n import DEFAULT_LOCALE, t, tn
 from bot.keyboards import (
     ChannelChoice,
     DialogAction,
-    ReceiptAction,
     cancel_keyboard,
     channel_keyboard,
     confirm_keyboard,
-    main_menu,
-    receipt_card_keyboard,
     skip_keyboard,
 )
 from bot.middlewares import Ack
@@ -27,35 +25,27 @@ from bot.routers.base import (
     DIALOG_INPUT,
     DIALOG_TEXT,
     IsMember,
-    liqpay_problem,
     menu_text,
     quietly,
-    safe_edit,
 )
-from bot.routers.receipts import send_card, send_qr, sms_problem
-from bot.texts import channel_name, escape, receipt_card
+from bot.routers.receipts import send_card
+from bot.texts import channel_name, escape
 from services.contacts import ContactError, normalize_email, normalize_phone
 from services.invoices import (
     MAX_DESCRIPTION,
-    CurrencyChanged,
-    InvoiceNotConfirmed,
-    InvoiceRefused,
-    InvoiceRequest,
     InvoiceService,
-    IssueResult,
-    SmsNotConfigured,
     description_fits,
 )
-from services.liqpay import LiqPayError
 from services.money import AmountError, format_amount, parse_amount
-from services.receipts import NoKeys, ReceiptService
+from services.receipts import ReceiptService
 from services.settings import Settings
-from storage.models import Channel, Member, ReceiptStatus
+from storage.models import Channel, Member
 from storage.protocols import Store
 
+log = logging.getLogger(__name__)
 router = Router(name="invoice")
 
-CONFIRM_KEY_LENGTH = 12
+LEGACY_KEY_LENGTH = 12  # summaries shown before the whole key went into the buttons
 router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 
@@ -90,12 +80,26 @@ def amount_error_text(reason: str, settings: Settings, currency: str) -> str:
 @router.message(Command("new"))
 @router.message(F.text.in_(menu_text("new")))
 async def new_invoice(
-    message: Message, member: Member, state: FSMContext, receipts: ReceiptService, store: Store
+    message: Message,
+    member: Member,
+    state: FSMContext,
+    receipts: ReceiptService,
+    invoices: InvoiceService,
+    store: Store,
 ) -> None:
     await state.clear()
     if await receipts.credentials(member.shop_id) is None:
         await message.answer(no_keys_text(member))
         return
+    for unsettled in await invoices.being_made(member):  # e.g. the bot restarted meanwhile
+        await message.answer(
+            t(
+                "⏳ Receipt No {number} ({amount}) that you confirmed is still being made; what "
+                "became of it is told here shortly. Don't invoice that sale again.",
+                number=unsettled.number,
+                amount=format_amount(unsettled.amount, unsettled.currency),
+            )
+        )
     currency = (await store.settings.get(member.shop_id)).currency
     await state.set_state(NewInvoice.amount)
     await state.update_data(currency=currency)
@@ -238,154 +242,8 @@ async def _ask_confirm(message: Message, state: FSMContext) -> None:
                 t("Channel: {channel}", channel=channel_name(channel)) + contact,
             ]
         ),
-        reply_markup=confirm_keyboard(key[:CONFIRM_KEY_LENGTH]),
+        reply_markup=confirm_keyboard(key),
     )
-
-
-@router.callback_query(NewInvoice.confirm, DialogAction.filter(F.action == "confirm"))
-async def confirm(
-    callback: CallbackQuery,
-    callback_data: DialogAction,
-    ack: Ack,
-    state: FSMContext,
-    member: Member,
-    invoices: InvoiceService,
-    store: Store,
-    bot: Bot,
-) -> None:
-    data = await state.get_data()
-    key = str(data.get("idempotency_key", ""))
-    if not key or callback_data.key != key[:CONFIRM_KEY_LENGTH]:
-        # a Confirm under an older summary: it must not issue what the newer one shows
-        await ack(
-            t("This summary is out of date. Confirm the latest one, or start again with /new."),
-            alert=True,
-        )
-        return
-    request = InvoiceRequest(
-        shop_id=member.shop_id,
-        cashier_id=member.user_id,
-        amount=int(data["amount"]),
-        description=data.get("description"),
-        channel=Channel(str(data["channel"])),
-        contact=data.get("contact"),
-        idempotency_key=f"{member.user_id}:{key}",
-        currency=str(data["currency"]),
-    )
-    summary = callback.message if isinstance(callback.message, Message) else None
-    if summary is not None:
-        progress = summary.html_text + "\n\n" + t("⏳ Making the invoice…")
-        await quietly(safe_edit(summary, progress))
-    try:
-        result = await invoices.issue(request)
-    except InvoiceNotConfirmed as exc:
-        await state.clear()
-        await bot.send_message(
-            member.user_id,
-            t(
-                "LiqPay is not answering, so the invoice is not confirmed yet. It is saved; "
-                "tap «Retry» in a minute — it will not make a second invoice."
-            ),
-        )
-        await send_card(bot, member.user_id, exc.receipt, store)
-        return
-    except (InvoiceRefused, NoKeys, SmsNotConfigured, CurrencyChanged, LiqPayError) as exc:
-        await state.clear()
-        await bot.send_message(
-            member.user_id, issue_failure_text(exc, member), reply_markup=main_menu(member)
-        )
-        return
-    except Exception:
-        if summary is not None:  # give the buttons back: the dialog can go on or be cancelled
-            await quietly(
-                safe_edit(summary, summary.html_text, confirm_keyboard(callback_data.key))
-            )
-        raise
-    if result.in_progress:
-        await ack(t("This invoice is being made already."))
-        return
-    await state.clear()
-    await show_issued(bot, member, result, store)
-
-
-def issue_failure_text(exc: Exception, member: Member) -> str:
-    if isinstance(exc, InvoiceRefused):
-        detail = f" ({escape(exc.err_description)})" if exc.err_description else ""
-        return t(
-            "LiqPay refused the invoice: {code}{detail}. No invoice was made; check the data "
-            "and try again with /new.",
-            code=escape(exc.err_code),
-            detail=detail,
-        )
-    if isinstance(exc, NoKeys):
-        return no_keys_text(member)
-    if isinstance(exc, SmsNotConfigured):
-        return t("SMS is not set up for this shop. Choose another channel: /new")
-    if isinstance(exc, CurrencyChanged):
-        return t(
-            "The shop's currency changed to {currency} meanwhile. Nothing was made; start "
-            "again with /new.",
-            currency=exc.currency,
-        )
-    return liqpay_problem(exc)
-
-
-async def show_issued(bot: Bot, member: Member, result: IssueResult, store: Store) -> None:
-    receipt = result.receipt
-    await send_card(bot, member.user_id, receipt, store)
-    if receipt.status is ReceiptStatus.AWAITING and receipt.channel is Channel.LINK:
-        await quietly(send_qr(bot, member.user_id, receipt))  # the card has the link too
-    if result.sms_error:
-        await bot.send_message(
-            member.user_id,
-            "⚠️ "
-            + sms_problem(result.sms_error)
-            + " "
-            + t("Show the customer the QR code or the link, or tap «Resend SMS»."),
-        )
-
-
-@router.callback_query(ReceiptAction.filter(F.action == "retry"))
-async def retry(
-    callback: CallbackQuery,
-    callback_data: ReceiptAction,
-    ack: Ack,
-    member: Member,
-    receipts: ReceiptService,
-    invoices: InvoiceService,
-    store: Store,
-    bot: Bot,
-) -> None:
-    receipt = await receipts.for_member(member, callback_data.id)
-    if receipt is None:
-        await ack(t("Receipt not found."), alert=True)
-        return
-    if receipt.status is not ReceiptStatus.DRAFT:
-        await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
-        await ack(t("This invoice is already made."))
-        return
-    try:
-        result = await invoices.retry(receipt)
-    except InvoiceNotConfirmed:
-        await ack(t("LiqPay is still not answering. Try again in a minute."), alert=True)
-        return
-    except (InvoiceRefused, NoKeys, SmsNotConfigured, LiqPayError) as exc:
-        if isinstance(callback.message, Message):
-            await safe_edit(callback.message, issue_failure_text(exc, member))
-        return
-    if result.in_progress:
-        await ack(t("This invoice is being made already."))
-        return
-    if isinstance(callback.message, Message):
-        await safe_edit(callback.message, t("✅ Done: the invoice is made."))
-    await show_issued(bot, member, result, store)
-
-
-@router.callback_query(DialogAction.filter(F.action == "cancel"))
-async def cancel_dialog(callback: CallbackQuery, state: FSMContext, member: Member) -> None:
-    await state.clear()
-    if isinstance(callback.message, Message):
-        await safe_edit(callback.message, t("Cancelled. Nothing was saved."))
 
 
 @router.callback_query(DialogAction.filter())
@@ -401,6 +259,25 @@ async def needs_text(message: Message) -> None:
 
 
 @router.message(NewInvoice.channel, DIALOG_INPUT)
-@router.message(NewInvoice.confirm, DIALOG_INPUT)
 async def needs_button(message: Message) -> None:
     await message.answer(t("Tap one of the buttons above, or /cancel."))
+
+
+@router.message(NewInvoice.confirm, DIALOG_INPUT)
+async def confirm_needs_button(
+    message: Message,
+    state: FSMContext,
+    member: Member,
+    invoices: InvoiceService,
+    store: Store,
+    bot: Bot,
+) -> None:
+    key = str((await state.get_data()).get("idempotency_key", ""))
+    made = await invoices.confirmed(member, key) if key else None
+    if made is None:
+        await message.answer(t("Tap one of the buttons above, or /cancel."))
+        return
+    # Confirmed before (the bot stopped meanwhile): the receipt says what became of it.
+    await state.clear()
+    await message.answer(t("You confirmed this invoice already. Here is its card."))
+    await send_card(bot, member.user_id, made, store)

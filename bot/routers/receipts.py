@@ -17,8 +17,8 @@ from bot.keyboards import (
     receipt_card_keyboard,
 )
 from bot.middlewares import Ack
-from bot.routers.base import IsMember, liqpay_problem, menu_text, safe_edit
-from bot.texts import escape, keys_unreadable_text, receipt_card, receipt_line
+from bot.routers.base import IsMember, liqpay_problem, menu_text, quietly, safe_edit
+from bot.texts import escape, keys_unreadable_text, kyiv_time, receipt_card, receipt_line
 from services.clock import utcnow
 from services.invoices import (
     SMS_NOT_CONFIGURED,
@@ -166,25 +166,35 @@ async def receipt_action(
             )
         elif action == "cancel_no":
             await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
+        # The buttons below call LiqPay or TurboSMS, which may take longer than Telegram waits
+        # for the button's answer: it is answered at once, and the outcome shown after. Once
+        # the call is done, a failure to show it is not a failure of what was done.
         elif action == "cancel_yes":
-            receipt = await receipts.cancel(receipt)
-            await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
+            await ack(t("Cancelling the invoice…"))
+            receipt = await receipts.cancel(receipt)  # the outbox redraws the card too
+            await quietly(
+                safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
+            )
         elif action == "open":
+            await ack(t("Checking with LiqPay…"))
             receipt = await receipts.check(receipt)
-            await send_card(bot, chat_id, receipt, store)
+            await quietly(send_card(bot, chat_id, receipt, store))
         elif action == "sms":
+            await ack(t("Sending the SMS…"))
             error = await invoices.send_sms(receipt)
-            await ack(t("SMS sent.") if error is None else sms_problem(error), alert=bool(error))
+            await quietly(ack(t("SMS sent.") if error is None else sms_problem(error)))
         else:  # check
+            await ack(t("Checking with LiqPay…"))
             receipt = await receipts.check(receipt)
-            await safe_edit(callback.message, receipt_card(receipt), receipt_card_keyboard(receipt))
-            await ack(t("Status checked."))
+            checked = t("🔄 Checked with LiqPay at {when} (Kyiv).", when=kyiv_time(utcnow()))
+            card = receipt_card(receipt) + "\n" + checked
+            await quietly(safe_edit(callback.message, card, receipt_card_keyboard(receipt)))
     except KeysUnreadable:
-        await ack(keys_unreadable_text(), alert=True)
+        await quietly(ack(keys_unreadable_text(), alert=True))
     except NoKeys:
-        await ack(t("The shop has no LiqPay keys. The owner sets them in /settings."))
+        await quietly(ack(t("The shop has no LiqPay keys. The owner sets them in /settings.")))
     except LiqPayError as exc:
-        await ack(liqpay_problem(exc))
+        await quietly(ack(liqpay_problem(exc)))
 
 
 def _message_id(callback: CallbackQuery) -> int:

@@ -6,7 +6,7 @@ import logging
 import re
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import AiogramError, TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -21,7 +21,7 @@ from bot.keyboards import (
     settings_keyboard,
 )
 from bot.middlewares import Ack
-from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, menu_text, safe_edit
+from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, menu_text, report, safe_edit
 from bot.texts import escape
 from services.liqpay import LiqPayUnavailable
 from services.money import CURRENCIES
@@ -219,36 +219,44 @@ async def keys_private(
         await message.answer(
             t("⚠️ I could not delete the message with the private key: delete it yourself.")
         )
-    checking = await message.answer(t("Checking the keys with LiqPay…"))
+    try:
+        checking: Message | None = await message.answer(t("Checking the keys with LiqPay…"))
+    except AiogramError:  # a progress note: the check goes on without it
+        checking = None
     try:
         result = await shops.check_and_save_keys(
             member, shops.unseal(str(data.get("public_key", ""))), private_key
         )
     except LiqPayUnavailable:
-        await safe_edit(
-            checking,
+        await report(
+            message,
             t(
                 "LiqPay is not answering, so the keys could not be checked. Nothing was saved; "
                 "try again later: /settings"
             ),
+            edit=checking,
         )
         return
+    # The keys are checked (and saved, or not): a failure to say so is not a failure of that.
     if result.outcome is KeyCheck.OK:
         mode = t("sandbox (test payments)") if result.sandbox else t("live (real payments)")
-        await safe_edit(checking, t("✅ LiqPay accepted the keys. Mode: {mode}.", mode=mode))
-        await message.answer(await settings_text(store, member), reply_markup=settings_keyboard())
+        await report(message, t("✅ LiqPay accepted the keys. Mode: {mode}.", mode=mode), checking)
+        await report(message, await settings_text(store, member), markup=settings_keyboard())
     elif result.outcome is KeyCheck.MALFORMED:
-        await safe_edit(
-            checking, t("That does not look like a LiqPay key. Nothing was saved: /settings")
+        await report(
+            message,
+            t("That does not look like a LiqPay key. Nothing was saved: /settings"),
+            edit=checking,
         )
     else:
-        await safe_edit(
-            checking,
+        await report(
+            message,
             t(
                 "❌ LiqPay does not accept these keys ({code}). Nothing was saved. Check both keys "
                 "in the LiqPay cabinet and try again: /settings",
                 code=escape(result.err_code or ""),
             ),
+            edit=checking,
         )
 
 
@@ -311,15 +319,17 @@ async def sms_sender(
         token = shops.unseal(str(data.get("sms_token", "")))
         await shops.save_sms_gateway(member, token, sender)
     except SmsUnavailable:
-        await message.answer(
-            t("TurboSMS is not answering. Nothing was saved; try again later: /settings")
+        await report(
+            message, t("TurboSMS is not answering. Nothing was saved; try again later: /settings")
         )
         return
     except SmsError:
-        await message.answer(t("TurboSMS does not accept this token. Nothing was saved: /settings"))
+        await report(
+            message, t("TurboSMS does not accept this token. Nothing was saved: /settings")
+        )
         return
-    await message.answer(t("✅ SMS gateway saved."))
-    await message.answer(await settings_text(store, member), reply_markup=settings_keyboard())
+    await report(message, t("✅ SMS gateway saved."))
+    await report(message, await settings_text(store, member), markup=settings_keyboard())
 
 
 @router.message(KeysDialog.public, DIALOG_INPUT)

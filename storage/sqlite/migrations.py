@@ -184,4 +184,10 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE receipts DROP COLUMN next_check_at;
     ALTER TABLE receipts DROP COLUMN last_checked_at;
     """,
+    # 4: the issuing lease: until when a process is making a receipt's invoice and showing the
+    # cashier what became of it. One left behind by a dead process tells the next one to finish.
+    """
+    ALTER TABLE receipts ADD COLUMN issuing_until REAL;
+    CREATE INDEX receipts_issuing ON receipts (issuing_until) WHERE issuing_until IS NOT NULL;
+    """,
 )

@@ -60,6 +60,7 @@ def _receipt(row: sqlite3.Row) -> Receipt:
         card_chat_id=row["card_chat_id"],
         card_message_id=row["card_message_id"],
         mismatch=_mismatch(row),
+        issuing_until=dt_or_none(row["issuing_until"]),
     )
 
 
@@ -86,7 +87,12 @@ class SqliteReceipts:
         self._db = engine
 
     async def create_draft(
-        self, draft: NewDraft, now: datetime, jobs: Sequence[NewJob] = ()
+        self,
+        draft: NewDraft,
+        now: datetime,
+        jobs: Sequence[NewJob] = (),
+        *,
+        issuing_until: datetime | None = None,
     ) -> tuple[Receipt, bool]:
         key = draft.idempotency_key
         if isinstance(draft.description, NumberedText):
@@ -96,7 +102,7 @@ class SqliteReceipts:
         values = (
             draft.cashier_id, draft.amount, draft.currency, template, description, description,
             draft.channel.value, draft.contact, draft.order_id, key, ts(draft.expires_at),
-            ts(now), draft.public_key, draft.shop_id,
+            ts(now), draft.public_key, ts_or_none(issuing_until), draft.shop_id,
         )  # fmt: skip
         statements = [
             # The shop's next number, unless this idempotency key made a receipt already.
@@ -109,10 +115,10 @@ class SqliteReceipts:
             Stmt(
                 "INSERT INTO receipts (shop_id, number, cashier_id, amount, currency, "
                 "description, channel, contact, order_id, idempotency_key, status, expires_at, "
-                "created_at, public_key) "
+                "created_at, public_key, issuing_until) "
                 "SELECT shop_id, last_number, ?, ?, ?, "
                 "CASE WHEN ? THEN replace(?, '{number}', last_number) ELSE ? END, "
-                "?, ?, ?, ?, 'draft', ?, ?, ? FROM receipt_counters "
+                "?, ?, ?, ?, 'draft', ?, ?, ?, ? FROM receipt_counters "
                 "WHERE shop_id = ? AND changes() > 0 RETURNING id",
                 values,
                 rows=True,
@@ -124,10 +130,52 @@ class SqliteReceipts:
         created, [row] = bool(results[1]), results[-1]
         return _receipt(row), created
 
-    async def delete_draft(self, receipt_id: int) -> bool:
+    async def delete_draft(self, receipt_id: int, lease: datetime | None = None) -> bool:
         # A flagged draft has events and an owner alert: it stays for the owner to see.
-        sql = "DELETE FROM receipts WHERE id = ? AND status = 'draft' AND flagged IS NULL"
-        return await self._db.execute(sql, (receipt_id,)) > 0
+        sql = (
+            "DELETE FROM receipts WHERE id = ? AND status = 'draft' AND flagged IS NULL "
+            "AND issuing_until IS ?"
+        )
+        return await self._db.execute(sql, (receipt_id, ts_or_none(lease))) > 0
+
+    async def by_idempotency_key(self, key: str) -> Receipt | None:
+        row = await self._db.one("SELECT * FROM receipts WHERE idempotency_key = ?", (key,))
+        return _receipt(row) if row else None
+
+    async def take_issue_lease(self, receipt_id: int, now: datetime, until: datetime) -> bool:
+        sql = (
+            "UPDATE receipts SET issuing_until = ? WHERE id = ? AND status = 'draft' "
+            "AND (issuing_until IS NULL OR issuing_until < ?)"
+        )
+        return await self._db.execute(sql, (ts(until), receipt_id, ts(now))) > 0
+
+    async def move_issue_lease(self, receipt_id: int, held: datetime, until: datetime) -> bool:
+        sql = "UPDATE receipts SET issuing_until = ? WHERE id = ? AND issuing_until = ?"
+        return await self._db.execute(sql, (ts(until), receipt_id, ts(held))) > 0
+
+    async def release_issue_lease(
+        self, receipt_id: int, held: datetime, now: datetime, jobs: Sequence[NewJob] = ()
+    ) -> bool:
+        released, *_ = await self._db.batch(
+            [
+                Stmt(
+                    "UPDATE receipts SET issuing_until = NULL WHERE id = ? AND issuing_until = ?",
+                    (receipt_id, ts(held)),
+                ),
+                *jobs_insert(jobs, now, receipt_id=receipt_id, guarded=True),
+            ]
+        )
+        return bool(released)
+
+    async def leased_receipts(self, limit: int, cashier_id: int | None = None) -> list[Receipt]:
+        sql = "SELECT * FROM receipts WHERE issuing_until IS NOT NULL"
+        params: list[Any] = []
+        if cashier_id is not None:
+            sql += " AND cashier_id = ?"
+            params.append(cashier_id)
+        sql += " ORDER BY issuing_until, id LIMIT ?"
+        params.append(limit)
+        return [_receipt(r) for r in await self._db.all(sql, params)]
 
     async def get(self, receipt_id: int) -> Receipt | None:
         row = await self._db.one("SELECT * FROM receipts WHERE id = ?", (receipt_id,))

@@ -29,7 +29,7 @@ class DialogEngine:
     async def open_pair(self) -> tuple[BaseStorage, BaseEventIsolation]:
         store = await SqliteStore.open(self.settings.database_path)
         self._stores.append(store)
-        pair = build_dialog_storage(self.settings, store.dialogs)
+        pair = build_dialog_storage(self.settings, store)
         self._opened.append(pair)
         return pair
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from storage.postgres import PostgresStore
 from storage.protocols import Store
 from storage.sqlite import SqliteStore
 
@@ -27,6 +28,18 @@ async def sqlite_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Opene
     return open_store
 
 
+async def postgres_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    # A database of its own on the session's real server (tests/servers.py): a server that
+    # does not start fails the test, never skips it.
+    url: str = request.getfixturevalue("fresh_postgres_url")
+
+    async def open_store() -> Store:
+        return await PostgresStore.open(url)
+
+    return open_store
+
+
 ENGINES: dict[str, EngineFactory] = {
     "sqlite": sqlite_engine,
+    "postgres": postgres_engine,
 }

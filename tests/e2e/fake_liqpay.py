@@ -155,6 +155,12 @@ class FakeLiqPay:
         self.callbacks: list[CallbackDelivery] = []
         self.down = False
         self.delay = 0.0
+        self.hanging = 0  # requests held by hang_requests() now
+        self._released = asyncio.Event()
+        self._released.set()
+        self._closing = asyncio.Event()
+        # per action: the request is carried out at once, its answer held this many seconds
+        self.answer_delay: dict[str, float] = {}
         self.cancelled_status = "invoice_wait"
         self.default_callback_url: str | None = None  # for send_callback without url
         self._ids = itertools.count(1_000_001)
@@ -186,6 +192,7 @@ class FakeLiqPay:
 
     async def close(self) -> None:
         self._closing.set()  # hung refunds answer now
+        self._released.set()
         for task in list(self._tasks):
             with contextlib.suppress(Exception):
                 await task
@@ -207,6 +214,14 @@ class FakeLiqPay:
     def add_keys(self, public: str, private: str) -> None:
         """Register a shop's key pair."""
         self.keys[public] = private
+
+    def hang_requests(self) -> None:
+        """Requests wait before they reach "LiqPay" until release_requests(); one whose caller
+        gave up meanwhile (timed out, killed) is dropped unprocessed, as if never sent."""
+        self._released.clear()
+
+    def release_requests(self) -> None:
+        self._released.set()
 
     def fail_next(self, status: int = 503, body: Any = None, *, times: int = 1) -> None:
         """The next `times` server calls get `status` with `body` (dict: JSON; str: as is;
@@ -480,6 +495,14 @@ class FakeLiqPay:
             return web.Response(status=503, text="<html>503 Service Unavailable</html>")
         if self.delay:
             await asyncio.sleep(self.delay)
+        if not self._released.is_set():
+            self.hanging += 1
+            try:
+                await self._released.wait()
+            finally:
+                self.hanging -= 1
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499, text="the caller went away")
         form = await request.post()
         data = str(form.get("data") or "")
         signature = str(form.get("signature") or "")
@@ -498,6 +521,10 @@ class FakeLiqPay:
             )
         answer = self._process(record)
         record.answer = answer
+        held = self.answer_delay.get(record.action or "")
+        if held:
+            with contextlib.suppress(TimeoutError):  # (closing the fake ends the wait)
+                await asyncio.wait_for(self._closing.wait(), held)
         return web.json_response(answer)
 
     async def _refund_with_fault(self, record: LiqPayRequest, fault: RefundFault) -> web.Response:

@@ -415,7 +415,9 @@ class FakeTelegram:
         self._update_ids = itertools.count(100_001)
         self._callback_ids = itertools.count(1)
         self._callbacks: dict[str, CallbackRecord] = {}
-        self._failures: dict[str, list[tuple[int, Any]]] = {}
+        self._failures: dict[
+            str, list[tuple[int, Any, Callable[[dict[str, Any]], bool] | None]]
+        ] = {}
         self._blocked: set[int] = set()
         self._seq = itertools.count(1)
         self._changed = asyncio.Event()
@@ -711,12 +713,33 @@ class FakeTelegram:
     # failure injection
 
     def fail_next(
-        self, method: str, status: int = 429, body: Any = None, *, times: int = 1
+        self,
+        method: str,
+        status: int = 429,
+        body: Any = None,
+        *,
+        times: int = 1,
+        when: Callable[[dict[str, Any]], bool] | None = None,
     ) -> None:
-        """The next `times` calls of `method` get `status` and `body` (default: Telegram's
-        error JSON for the status; 429 carries retry_after 1). A str body is sent as is."""
+        """The next `times` calls of `method` (whose params `when` accepts, if given) get
+        `status` and `body` (default: Telegram's error JSON for the status; 429 carries
+        retry_after 1). A str body is sent as is."""
         queue = self._failures.setdefault(method.lower(), [])
-        queue.extend([(status, body)] * times)
+        queue.extend([(status, body, when)] * times)
+
+    def rate_limit_next(
+        self,
+        method: str,
+        retry_after: int,
+        *,
+        times: int = 1,
+        when: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
+        """The next `times` matching calls answer 429 Too Many Requests with `retry_after`."""
+        body = error_body(
+            429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
+        )
+        self.fail_next(method, 429, body, times=times, when=when)
 
     def block(self, chat_id: int) -> None:
         """The user blocked the bot: requests to this chat get 403."""
@@ -726,6 +749,14 @@ class FakeTelegram:
         self._blocked.discard(chat_id)
 
     # internals
+
+    def _take_failure(self, method: str, params: dict[str, Any]) -> tuple[int, Any] | None:
+        queue = self._failures.get(method, [])
+        for index, (status, body, when) in enumerate(queue):
+            if when is None or when(params):
+                del queue[index]
+                return status, body
+        return None
 
     def _chat(self, chat_id: int) -> _Chat:
         chat = self._chats.get(chat_id)
@@ -831,9 +862,9 @@ class FakeTelegram:
             if self.delay and low != "getupdates":
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._closed.wait(), self.delay)
-            injected = self._failures.get(low)
-            if injected:
-                status, body = injected.pop(0)
+            injected = self._take_failure(low, params)
+            if injected is not None:
+                status, body = injected
                 call.status = status
                 if body is None:
                     body = error_body(status)

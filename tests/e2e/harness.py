@@ -29,6 +29,7 @@ SETTINGS_NAMES = (
     "SMS_API_URL",
     "CHECKBOX_API_URL",
     "DATABASE_PATH",
+    "DATABASE_URL",
     "REDIS_URL",
     "HTTP_HOST",
     "HTTP_PORT",

@@ -264,3 +264,60 @@ async def test_turbosms(fake_sms: FakeTurboSMS, http: aiohttp.ClientSession) -> 
         await client.send("tok", "Other", "380501234567", "x")
     with pytest.raises(SmsError):
         await client.send("tok", "Shop", "12345", "x")
+
+
+async def test_telegram_rate_limits_and_the_bots_retry(fake_telegram: FakeTelegram) -> None:
+    """The bot's own session repeats what Telegram asks to repeat, within bounds."""
+    from bot.telegram import telegram_session
+
+    bob = fake_telegram.user(7, "Bob")
+    await fake_telegram.send_text(bob, "hi")
+    retrying = Bot(BOT_TOKEN, session=telegram_session(fake_telegram.url))
+    plain = Bot(BOT_TOKEN, session=telegram_session(fake_telegram.url, retry_after=False))
+    try:
+        fake_telegram.rate_limit_next("sendMessage", 1, when=lambda p: p.get("text") == "card")
+        await plain.send_message(bob.id, "other")  # not matched: goes through
+        with pytest.raises(TelegramRetryAfter) as asked:
+            await plain.send_message(bob.id, "card")
+        assert asked.value.retry_after == 1
+        fake_telegram.rate_limit_next("sendMessage", 1, times=2)
+        started = asyncio.get_running_loop().time()
+        await retrying.send_message(bob.id, "card")
+        assert asyncio.get_running_loop().time() - started >= 2
+        assert [c.status for c in fake_telegram.calls("sendMessage")][-3:] == [429, 429, 200]
+        fake_telegram.rate_limit_next("sendMessage", 120)  # longer than the bot waits
+        with pytest.raises(TelegramRetryAfter):
+            await retrying.send_message(bob.id, "card")
+    finally:
+        await retrying.session.close()
+        await plain.session.close()
+
+
+async def test_liqpay_hanging_and_held_answers(
+    fake_liqpay: FakeLiqPay, http: aiohttp.ClientSession
+) -> None:
+    fake_liqpay.add_keys("sandbox_pub", "sandbox_priv")
+    impatient = LiqPayClient(http, fake_liqpay.api_url, timeout=0.5, status_attempts=1)
+    expires = datetime.now(UTC) + timedelta(hours=1)
+
+    async def send(order_id: str) -> None:
+        await impatient.invoice_send(
+            creds(), order_id=order_id, amount=100, currency="UAH", description="x",
+            expires_at=expires, email="a@example.com",
+        )  # fmt: skip
+
+    fake_liqpay.hang_requests()
+    with pytest.raises(LiqPayUnavailable):
+        await send("o-hung")
+    assert fake_liqpay.hanging == 1
+    await asyncio.sleep(0.2)  # the fake notices the caller is gone
+    fake_liqpay.release_requests()
+    await asyncio.sleep(0.2)
+    assert fake_liqpay.requests == []  # the caller went away: it never reached "LiqPay"
+    with pytest.raises(PaymentNotFound):
+        await impatient.status(creds(), "o-hung")
+
+    fake_liqpay.answer_delay["invoice_send"] = 2
+    with pytest.raises(LiqPayUnavailable):
+        await send("o-held")
+    assert fake_liqpay.order("o-held").status == "invoice_wait"  # made, though not answered

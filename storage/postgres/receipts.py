@@ -1,0 +1,343 @@
+"""Receipts, their append-only events, and the jobs their changes cause."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from storage.models import (
+    Channel,
+    EventSource,
+    IntegrityViolation,
+    NewDraft,
+    NewJob,
+    PaymentMismatch,
+    Receipt,
+    ReceiptChanges,
+    ReceiptEvent,
+    ReceiptStatus,
+)
+from storage.postgres.engine import PostgresEngine, Row, Tx
+from storage.postgres.jobs import insert_jobs
+
+KEY_RACE_ATTEMPTS = 3
+_CHANGE_COLUMNS = frozenset(
+    {"link", "invoice_token", "paid_at", "payment_id", "card_mask", "expires_at"}
+)
+
+# The shop's counter row, locked by the upsert until the draft commits: concurrent drafts
+# of one shop take turns and get consecutive numbers; a rolled-back one gives its back.
+_NEXT_NUMBER = (
+    "INSERT INTO receipt_counters (shop_id, last_number) VALUES ($1, 1) ON CONFLICT (shop_id) "
+    "DO UPDATE SET last_number = receipt_counters.last_number + 1 RETURNING last_number"
+)
+
+_INSERT_DRAFT = """
+    INSERT INTO receipts (shop_id, number, cashier_id, amount, currency, description, channel,
+                          contact, order_id, idempotency_key, status, expires_at, created_at,
+                          public_key, issuing_until)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12, $13, $14)
+    ON CONFLICT (idempotency_key) DO NOTHING
+    RETURNING *
+"""
+
+# Compare-and-set in one statement: `prior` locks the receipt only while its status is one
+# of $2 (re-checked on the latest version after waiting for a concurrent change), the
+# UPDATE sets the new values, and the event records the status it came from.
+_TRANSITION = """
+    WITH prior AS (
+        SELECT id, status FROM receipts WHERE id = $1 AND status = ANY($2::text[]) FOR UPDATE
+    ), changed AS (
+        UPDATE receipts r SET {assignments} FROM prior WHERE r.id = prior.id
+        RETURNING r.*, prior.status AS from_status
+    ), event AS (
+        INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status,
+                                    liqpay_status, detail)
+        SELECT id, $3, $4, from_status, status, $5, $6 FROM changed
+    )
+    SELECT * FROM changed
+"""
+
+_FLAG = """
+    WITH changed AS (
+        UPDATE receipts SET flagged = $2, flag_amount = $7, flag_currency = $8,
+                            flag_payment_id = $9
+        WHERE id = $1 AND (flagged, flag_amount, flag_currency, flag_payment_id)
+                          IS DISTINCT FROM ($2, $7::bigint, $8::text, $9::text)
+        RETURNING id, status
+    ), event AS (
+        INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status,
+                                    liqpay_status, detail)
+        SELECT id, $3, $4, status, status, $5, $6 FROM changed
+    )
+    SELECT count(*) FROM changed
+"""
+
+
+def _receipt(row: Row) -> Receipt:
+    return Receipt(
+        id=row["id"],
+        shop_id=row["shop_id"],
+        number=row["number"],
+        cashier_id=row["cashier_id"],
+        amount=row["amount"],
+        currency=row["currency"],
+        description=row["description"],
+        channel=Channel(row["channel"]),
+        contact=row["contact"],
+        order_id=row["order_id"],
+        public_key=row["public_key"],
+        link=row["link"],
+        invoice_token=row["invoice_token"],
+        status=ReceiptStatus(row["status"]),
+        liqpay_status=row["liqpay_status"],
+        flagged=row["flagged"],
+        expires_at=row["expires_at"],
+        created_at=row["created_at"],
+        paid_at=row["paid_at"],
+        payment_id=row["payment_id"],
+        card_mask=row["card_mask"],
+        card_chat_id=row["card_chat_id"],
+        card_message_id=row["card_message_id"],
+        mismatch=_mismatch(row),
+        issuing_until=row["issuing_until"],
+    )
+
+
+def _mismatch(row: Row) -> PaymentMismatch | None:
+    facts = (row["flag_amount"], row["flag_currency"], row["flag_payment_id"])
+    if row["flagged"] is None or facts == (None, None, None):
+        return None
+    return PaymentMismatch(*facts)
+
+
+class _KeyTaken(Exception):
+    """A concurrent draft with the same idempotency key committed first."""
+
+
+class PostgresReceipts:
+    def __init__(self, engine: PostgresEngine) -> None:
+        self._db = engine
+
+    async def create_draft(
+        self,
+        draft: NewDraft,
+        now: datetime,
+        jobs: Sequence[NewJob] = (),
+        *,
+        issuing_until: datetime | None = None,
+    ) -> tuple[Receipt, bool]:
+        by_key = "SELECT * FROM receipts WHERE idempotency_key = $1"
+
+        async def op(tx: Tx) -> tuple[Receipt, bool]:
+            existing = await tx.one(by_key, draft.idempotency_key)
+            if existing is not None:
+                return _receipt(existing), False
+            number = int(await tx.value(_NEXT_NUMBER, draft.shop_id))
+            created = await tx.one(
+                _INSERT_DRAFT,
+                draft.shop_id, number, draft.cashier_id, draft.amount, draft.currency,
+                draft.description_for(number), draft.channel.value, draft.contact,
+                draft.order_id, draft.idempotency_key, draft.expires_at, now, draft.public_key,
+                issuing_until,
+            )  # fmt: skip
+            if created is None:
+                raise _KeyTaken  # roll back, so the number we took is not used up
+            await insert_jobs(tx, jobs, now, created["id"])
+            return _receipt(created), True
+
+        for _ in range(KEY_RACE_ATTEMPTS):
+            try:
+                return await self._db.transaction(op)
+            except _KeyTaken:
+                winner = await self._db.one(by_key, draft.idempotency_key)
+                if winner is not None:  # committed before our insert saw the conflict
+                    return _receipt(winner), False
+                # ...and deleted since (a refused draft): try ours again
+        raise IntegrityViolation(f"idempotency key {draft.idempotency_key!r} kept changing")
+
+    async def delete_draft(self, receipt_id: int, lease: datetime | None = None) -> bool:
+        # A flagged draft has events and an owner alert: it stays for the owner to see.
+        sql = (
+            "DELETE FROM receipts WHERE id = $1 AND status = 'draft' AND flagged IS NULL "
+            "AND issuing_until IS NOT DISTINCT FROM $2::timestamptz"
+        )
+        return await self._db.execute(sql, receipt_id, lease) > 0
+
+    async def by_idempotency_key(self, key: str) -> Receipt | None:
+        row = await self._db.one("SELECT * FROM receipts WHERE idempotency_key = $1", key)
+        return _receipt(row) if row else None
+
+    async def take_issue_lease(self, receipt_id: int, now: datetime, until: datetime) -> bool:
+        sql = (
+            "UPDATE receipts SET issuing_until = $2 WHERE id = $1 AND status = 'draft' "
+            "AND (issuing_until IS NULL OR issuing_until < $3)"
+        )
+        return await self._db.execute(sql, receipt_id, until, now) > 0
+
+    async def move_issue_lease(self, receipt_id: int, held: datetime, until: datetime) -> bool:
+        sql = "UPDATE receipts SET issuing_until = $2 WHERE id = $1 AND issuing_until = $3"
+        return await self._db.execute(sql, receipt_id, until, held) > 0
+
+    async def release_issue_lease(
+        self, receipt_id: int, held: datetime, now: datetime, jobs: Sequence[NewJob] = ()
+    ) -> bool:
+        sql = (
+            "UPDATE receipts SET issuing_until = NULL WHERE id = $1 AND issuing_until = $2 "
+            "RETURNING id"
+        )
+        if not jobs:
+            return await self._db.one(sql, receipt_id, held) is not None
+
+        async def op(tx: Tx) -> bool:
+            if await tx.one(sql, receipt_id, held) is None:
+                return False
+            await insert_jobs(tx, jobs, now, receipt_id)
+            return True
+
+        return await self._db.transaction(op)
+
+    async def leased_receipts(self, limit: int, cashier_id: int | None = None) -> list[Receipt]:
+        rows = await self._db.all(
+            "SELECT * FROM receipts WHERE issuing_until IS NOT NULL "
+            "AND ($1::bigint IS NULL OR cashier_id = $1) ORDER BY issuing_until, id LIMIT $2",
+            cashier_id,
+            limit,
+        )
+        return [_receipt(r) for r in rows]
+
+    async def get(self, receipt_id: int) -> Receipt | None:
+        row = await self._db.one("SELECT * FROM receipts WHERE id = $1", receipt_id)
+        return _receipt(row) if row else None
+
+    async def get_many(self, receipt_ids: Sequence[int]) -> list[Receipt]:
+        rows = await self._db.all(
+            "SELECT * FROM receipts WHERE id = ANY($1::bigint[]) ORDER BY id",
+            sorted(set(receipt_ids)),
+        )
+        return [_receipt(r) for r in rows]
+
+    async def by_order_id(self, order_id: str) -> Receipt | None:
+        row = await self._db.one("SELECT * FROM receipts WHERE order_id = $1", order_id)
+        return _receipt(row) if row else None
+
+    async def transition(
+        self,
+        receipt_id: int,
+        *,
+        expected: Sequence[ReceiptStatus],
+        new: ReceiptStatus,
+        source: EventSource,
+        now: datetime,
+        changes: ReceiptChanges | None = None,
+        liqpay_status: str | None = None,
+        detail: str | None = None,
+        jobs: Sequence[NewJob] = (),
+    ) -> Receipt | None:
+        fields = changes.assigned() if changes is not None else {}
+        assert set(fields) <= _CHANGE_COLUMNS  # names from the dataclass, never from input
+        values: dict[str, Any] = dict(fields)
+        if liqpay_status is not None:
+            values["liqpay_status"] = liqpay_status
+        values["status"] = new.value
+        first = 7  # $1..$6 are the statement's own
+        assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(values, start=first))
+        sql = _TRANSITION.format(assignments=assignments)
+        args = (
+            receipt_id, [s.value for s in expected], now, source.value, liqpay_status, detail,
+            *values.values(),
+        )  # fmt: skip
+        if not jobs:
+            row = await self._db.one(sql, *args)
+            return _receipt(row) if row else None
+
+        async def op(tx: Tx) -> Receipt | None:
+            row = await tx.one(sql, *args)
+            if row is None:
+                return None
+            await insert_jobs(tx, jobs, now, receipt_id)
+            return _receipt(row)
+
+        return await self._db.transaction(op)
+
+    async def flag(
+        self,
+        receipt_id: int,
+        *,
+        reason: str,
+        source: EventSource,
+        now: datetime,
+        liqpay_status: str | None,
+        jobs: Sequence[NewJob] = (),
+        mismatch: PaymentMismatch | None = None,
+    ) -> bool:
+        facts = (
+            (mismatch.amount, mismatch.currency, mismatch.payment_id) if mismatch else (None,) * 3
+        )
+        detail = f"flagged: {reason}"
+        if mismatch is not None:
+            detail += f" amount={facts[0]} currency={facts[1]} payment_id={facts[2]}"
+        args = (receipt_id, reason, now, source.value, liqpay_status, detail, *facts)
+        if not jobs:
+            return bool(await self._db.value(_FLAG, *args))
+
+        async def op(tx: Tx) -> bool:
+            if not await tx.value(_FLAG, *args):
+                return False
+            await insert_jobs(tx, jobs, now, receipt_id)
+            return True
+
+        return await self._db.transaction(op)
+
+    async def list_by_status(
+        self,
+        shop_id: int,
+        statuses: Sequence[ReceiptStatus],
+        *,
+        cashier_id: int | None = None,
+        offset: int = 0,
+        limit: int = 10,
+    ) -> tuple[list[Receipt], int]:
+        if not statuses:
+            return [], 0
+        where = "shop_id = $1 AND status = ANY($2::text[])"
+        params: list[Any] = [shop_id, [s.value for s in statuses]]
+        if cashier_id is not None:
+            params.append(cashier_id)
+            where += " AND cashier_id = $3"
+        total = await self._db.value(f"SELECT COUNT(*) FROM receipts WHERE {where}", *params)  # noqa: S608
+        n = len(params)
+        rows = await self._db.all(
+            f"SELECT * FROM receipts WHERE {where} "  # noqa: S608
+            f"ORDER BY id DESC LIMIT ${n + 1} OFFSET ${n + 2}",
+            *params,
+            limit,
+            offset,
+        )
+        return [_receipt(r) for r in rows], int(total)
+
+    async def set_card_message(self, receipt_id: int, chat_id: int, message_id: int) -> None:
+        await self._db.execute(
+            "UPDATE receipts SET card_chat_id = $2, card_message_id = $3 WHERE id = $1",
+            receipt_id,
+            chat_id,
+            message_id,
+        )
+
+    async def events(self, receipt_id: int) -> list[ReceiptEvent]:
+        rows = await self._db.all(
+            "SELECT * FROM receipt_events WHERE receipt_id = $1 ORDER BY id", receipt_id
+        )
+        return [
+            ReceiptEvent(
+                receipt_id=r["receipt_id"],
+                at=r["at"],
+                source=EventSource(r["source"]),
+                from_status=ReceiptStatus(r["from_status"]) if r["from_status"] else None,
+                to_status=ReceiptStatus(r["to_status"]),
+                liqpay_status=r["liqpay_status"],
+                detail=r["detail"],
+            )
+            for r in rows
+        ]

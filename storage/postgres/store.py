@@ -1,0 +1,83 @@
+"""The PostgreSQL store: the engine, the versioned schema and one repository per aggregate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.models import StoreHealth
+from storage.postgres.dialogs import PostgresDialogs
+from storage.postgres.engine import PostgresEngine
+from storage.postgres.jobs import PostgresJobs
+from storage.postgres.migrations import migrate, schema_version
+from storage.postgres.receipts import PostgresReceipts
+from storage.postgres.settings import PostgresSettings
+from storage.postgres.shops import PostgresShops
+from storage.postgres.users import PostgresUsers
+
+ENGINE = "postgresql"
+
+
+class PostgresStore:
+    """Implements storage.protocols.Store; any number of processes may share one database."""
+
+    def __init__(self, engine: PostgresEngine) -> None:
+        self.engine = engine
+        self._users = PostgresUsers(engine)
+        self._shops = PostgresShops(engine)
+        self._settings = PostgresSettings(engine)
+        self._receipts = PostgresReceipts(engine)
+        self._jobs = PostgresJobs(engine)
+        self._dialogs = PostgresDialogs(engine)
+
+    @classmethod
+    async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
+        """Connect (DatabaseUnavailable, naming host and database only, when that fails)
+        and bring the schema up to date."""
+        engine = await PostgresEngine.open(url, min_size=min_size, max_size=max_size)
+        try:
+            await migrate(engine)
+        except BaseException:
+            await engine.close()
+            raise
+        return cls(engine)
+
+    @property
+    def users(self) -> PostgresUsers:
+        return self._users
+
+    @property
+    def shops(self) -> PostgresShops:
+        return self._shops
+
+    @property
+    def settings(self) -> PostgresSettings:
+        return self._settings
+
+    @property
+    def receipts(self) -> PostgresReceipts:
+        return self._receipts
+
+    @property
+    def jobs(self) -> PostgresJobs:
+        return self._jobs
+
+    @property
+    def dialogs(self) -> PostgresDialogs:
+        return self._dialogs
+
+    async def close(self) -> None:
+        await self.engine.close()
+
+    async def schema_version(self) -> int:
+        return await schema_version(self.engine)
+
+    async def health(self, now: datetime | None = None) -> StoreHealth:
+        return StoreHealth(
+            engine=ENGINE,
+            schema_version=await schema_version(self.engine),
+            jobs_pending=await self._jobs.pending_count(due_at=now),
+        )
+
+
+async def open_postgres_store(url: str) -> PostgresStore:
+    return await PostgresStore.open(url)
