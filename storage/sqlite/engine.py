@@ -187,18 +187,14 @@ class SqliteEngine:
             await self._writer.execute("ROLLBACK")
         await self._writer.execute("BEGIN IMMEDIATE")
 
-    def _begin_queued(self) -> asyncio.Future[Any]:
-        """BEGIN, queued ahead of the batch's statements rather than awaited on its own."""
-        if self._writer.in_transaction:
-            return asyncio.ensure_future(self._begin())
-        return asyncio.ensure_future(self._writer.execute("BEGIN IMMEDIATE"))
-
     async def _fast(self, work: list[Work]) -> list[tuple[bool, Any]]:
         """The whole batch without savepoints, statement lists queued together."""
         results: list[tuple[bool, Any]] = []
         queued: list[tuple[int, list[asyncio.Future[Any]], bool]] = []
         try:
-            queued.append((-1, [self._begin_queued()], False))
+            # Awaited on its own: a statement queued behind a BEGIN that failed (busy) would
+            # run in autocommit mode, outside any transaction.
+            await self._begin()
             position = 0
             while position < len(work):
                 item = work[position]
@@ -230,6 +226,11 @@ class SqliteEngine:
         except Exception as exc:
             for _, futures, _ in queued:  # let the thread finish what was queued
                 await asyncio.gather(*futures, return_exceptions=True)
+            if not self._writer.in_transaction:
+                # SQLite rolled the transaction back itself (disk full, I/O error): what was
+                # queued after the failure may have run on its own, so running the batch
+                # again could do it twice. Everyone in it gets the error instead.
+                raise
             await self._abandon()
             raise _BatchFailed from exc
         return results
@@ -271,8 +272,6 @@ class SqliteEngine:
             for outcome in mine:
                 if isinstance(outcome, BaseException):
                     raise outcome
-            if index < 0:  # the BEGIN
-                continue
             if spread:  # calls: one future with all their rows
                 rows: list[Any] = mine[0]  # type: ignore[assignment]
                 for offset, row in enumerate(rows):
