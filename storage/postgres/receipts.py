@@ -19,7 +19,7 @@ from storage.models import (
     ReceiptStatus,
 )
 from storage.postgres.engine import PostgresEngine, Row, Tx
-from storage.postgres.jobs import insert_jobs
+from storage.postgres.jobs import insert_jobs, jobs_cte_args, jobs_ctes
 
 KEY_RACE_ATTEMPTS = 3
 _CHANGE_COLUMNS = frozenset(
@@ -58,6 +58,11 @@ _TRANSITION = """
     )
     SELECT * FROM changed
 """
+# The same with the jobs it causes, still one statement: one round trip, and the jobs'
+# group locks held only while it runs.
+_TRANSITION_WITH_JOBS = _TRANSITION.replace(
+    "\n    SELECT * FROM changed\n", ",{jobs}\n    SELECT * FROM changed\n"
+)
 
 _FLAG = """
     WITH changed AS (
@@ -243,23 +248,18 @@ class PostgresReceipts:
         values["status"] = new.value
         first = 7  # $1..$6 are the statement's own
         assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(values, start=first))
-        sql = _TRANSITION.format(assignments=assignments)
-        args = (
+        args: tuple[Any, ...] = (
             receipt_id, [s.value for s in expected], now, source.value, liqpay_status, detail,
             *values.values(),
         )  # fmt: skip
         if not jobs:
-            row = await self._db.one(sql, *args)
-            return _receipt(row) if row else None
-
-        async def op(tx: Tx) -> Receipt | None:
-            row = await tx.one(sql, *args)
-            if row is None:
-                return None
-            await insert_jobs(tx, jobs, now, receipt_id)
-            return _receipt(row)
-
-        return await self._db.transaction(op)
+            sql = _TRANSITION.format(assignments=assignments)
+        else:
+            ctes = jobs_ctes(first + len(values), receipt=1, now=3)
+            sql = _TRANSITION_WITH_JOBS.format(assignments=assignments, jobs=ctes)
+            args += jobs_cte_args(jobs, now)
+        row = await self._db.one(sql, *args)
+        return _receipt(row) if row else None
 
     async def flag(
         self,
