@@ -32,13 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from services.receipts import PENDING  # noqa: E402  (what /pending lists)
 from storage.models import Channel, EventSource, Job, NewDraft, ReceiptStatus  # noqa: E402
 from storage.open import open_store  # noqa: E402
 from storage.protocols import Store  # noqa: E402
 
 PAGE_P99_MS, CLAIM_P99_MS, RSS_MB = 5.0, 20.0, 150.0
 IN_FLIGHT = 32
-PENDING = [ReceiptStatus.AWAITING]
 
 SQLITE_REPORT = (
     "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM receipts "
@@ -48,7 +48,9 @@ PG_REPORT = (
     "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM receipts "
     "WHERE shop_id = $1 AND created_at >= $2 AND created_at < $3"
 )
-SQLITE_PAGE = "SELECT * FROM receipts WHERE shop_id = ? AND status IN (?) ORDER BY id DESC LIMIT 10"
+SQLITE_PAGE = (
+    "SELECT * FROM receipts WHERE shop_id = ? AND status IN (?, ?) ORDER BY id DESC LIMIT 10"
+)
 PG_PAGE = "SELECT * FROM receipts WHERE shop_id = $1 AND status = ANY($2) ORDER BY id DESC LIMIT 10"
 
 
@@ -135,7 +137,7 @@ async def plans(store: Store, engine: str, shop_id: int, now: datetime) -> None:
         assert isinstance(store, SqliteStore)
         m = now.timestamp()
         queries = {
-            "page": (SQLITE_PAGE, (shop_id, "awaiting")),
+            "page": (SQLITE_PAGE, (shop_id, *(s.value for s in PENDING))),
             # the claim picks one of two plans by how many jobs are due (storage/sqlite/jobs.py)
             "claim, few due": (DUE_FEW, ("check", m, m, m, 10)),
             "claim, many due": (DUE_MANY, ("check", m, m, m, 10)),
@@ -155,7 +157,7 @@ async def plans(store: Store, engine: str, shop_id: int, now: datetime) -> None:
 
         assert isinstance(store, PostgresStore)
         pg_queries: dict[str, tuple[str, tuple[Any, ...]]] = {
-            "page": (PG_PAGE, (shop_id, ["awaiting"])),
+            "page": (PG_PAGE, (shop_id, [s.value for s in PENDING])),
             "claim": (PG_DUE.replace("FOR UPDATE OF j SKIP LOCKED", ""), ("check", now, 10)),
             "report": (PG_REPORT, (shop_id, *day)),
         }

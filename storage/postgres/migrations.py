@@ -212,10 +212,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE receipts ADD COLUMN issuing_until TIMESTAMPTZ;
     CREATE INDEX receipts_issuing ON receipts (issuing_until) WHERE issuing_until IS NOT NULL;
     """,
-    # 5: the claim's order (never claimed first, then the least recently claimed, then id)
-    # from an index: with many due jobs a claim reads its first rows instead of sorting all.
+    # 5: orders read from an index instead of sorted: the claim's (never claimed first, then
+    # the least recently claimed, then id; with many due jobs a claim reads its first rows
+    # instead of sorting them all) and /pending's (a shop's newest first).
     """
-    CREATE INDEX jobs_claim_order ON jobs (kind, claimed_at NULLS FIRST, id) WHERE state = 'pending';
+    CREATE INDEX jobs_claim_order ON jobs (kind, claimed_at NULLS FIRST, id)
+        WHERE state = 'pending';
+    CREATE INDEX receipts_by_shop ON receipts (shop_id, id);
     """,
 )
 

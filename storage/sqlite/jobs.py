@@ -40,8 +40,8 @@ _DUE_WHERE = """
 # does. Few due jobs: find them by run_at and sort them. Many (a backlog, a restart): read
 # the claim-order index from its start, which meets due ones at once, instead of sorting
 # every due job to return ten.
-DUE_FEW = "SELECT j.id FROM jobs j INDEXED BY jobs_due" + _DUE_WHERE
-DUE_MANY = "SELECT j.id FROM jobs j INDEXED BY jobs_claim_order" + _DUE_WHERE
+DUE_FEW = "SELECT j.id FROM jobs j INDEXED BY jobs_due" + _DUE_WHERE  # noqa: S608
+DUE_MANY = "SELECT j.id FROM jobs j INDEXED BY jobs_claim_order" + _DUE_WHERE  # noqa: S608
 MANY_DUE = 1000
 _COUNT_DUE = (
     "SELECT COUNT(*) FROM (SELECT 1 FROM jobs INDEXED BY jobs_due "
