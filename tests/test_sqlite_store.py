@@ -20,6 +20,7 @@ from storage.models import (
     EventSource,
     JobState,
     NewDraft,
+    NewJob,
     ReceiptStatus,
 )
 from storage.sqlite import SqliteStore
@@ -285,3 +286,47 @@ async def test_a_first_version_database_is_upgraded_keeping_its_flags(
         assert old is not None and old.flagged and old.mismatch is None  # text of old: no facts
     finally:
         await store.close()
+
+
+async def test_the_claim_and_the_pending_page_read_their_order_from_an_index(
+    store: SqliteStore,
+) -> None:
+    from storage.sqlite.jobs import DUE_FEW, DUE_MANY
+
+    def plan(rows: list[sqlite3.Row]) -> str:
+        return "\n".join(str(r[3]) for r in rows)
+
+    now = 1e9
+    many = plan(
+        await store.engine.all("EXPLAIN QUERY PLAN " + DUE_MANY, ("check", now, now, now, 10))
+    )
+    assert "jobs_claim_order" in many and "TEMP B-TREE" not in many
+    few = plan(
+        await store.engine.all("EXPLAIN QUERY PLAN " + DUE_FEW, ("check", now, now, now, 10))
+    )
+    assert "jobs_due" in few  # few due jobs: found by run_at, then sorted
+    page = plan(
+        await store.engine.all(
+            "EXPLAIN QUERY PLAN SELECT * FROM receipts WHERE shop_id = ? "
+            "AND status IN (?, ?) ORDER BY id DESC LIMIT 10",
+            (1, "awaiting", "draft"),
+        )
+    )
+    assert "receipts_by_shop" in page and "TEMP B-TREE" not in page
+
+
+async def test_a_batch_that_cannot_begin_writes_nothing(store: SqliteStore, db_path: Path) -> None:
+    # Another connection holds the write lock past the busy timeout, then lets go: the
+    # batch's BEGIN gave up meanwhile, and nothing of the batch may have run without it.
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    loop = asyncio.get_running_loop()
+    loop.call_later(6.5, holder.rollback)
+    try:
+        added = await store.jobs.enqueue([NewJob("notify", {"n": 1})], datetime.now(UTC))
+    except sqlite3.OperationalError:
+        added = 0
+    finally:
+        await asyncio.sleep(7)  # until the holder has let go
+        holder.close()
+    assert len(await store.jobs.find(kind="notify")) == added  # once or not at all, never twice
