@@ -330,3 +330,19 @@ async def test_a_batch_that_cannot_begin_writes_nothing(store: SqliteStore, db_p
         await asyncio.sleep(7)  # until the holder has let go
         holder.close()
     assert len(await store.jobs.find(kind="notify")) == added  # once or not at all, never twice
+
+
+async def test_lookups_by_order_read_together_each_get_their_own(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    shop = await store.shops.create_shop(1, "Owner", "Shop", clock())
+    made = [await awaiting(store, clock, shop.shop_id) for _ in range(30)]
+    orders = [r.order_id for r in await store.receipts.get_many(made)]
+    asked = [*orders, "nobody's", orders[0], *reversed(orders)]  # misses and repeats too
+    found = await asyncio.gather(*(store.receipts.by_order_id(o) for o in asked))
+    assert [r.order_id if r else None for r in found] == [*orders, None, orders[0], *orders[::-1]]
+    await store.receipts.transition(
+        made[0], expected=[S.AWAITING], new=S.PAID, source=EventSource.CALLBACK, now=clock()
+    )
+    again = await store.receipts.by_order_id(orders[0])  # the committed state, not a stale one
+    assert again is not None and again.status is S.PAID

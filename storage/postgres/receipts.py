@@ -224,7 +224,9 @@ class PostgresReceipts:
         return [_receipt(r) for r in rows]
 
     async def by_order_id(self, order_id: str) -> Receipt | None:
-        row = await self._db.one("SELECT * FROM receipts WHERE order_id = $1", order_id)
+        row = await self._db.one_by_key(
+            "SELECT *, order_id AS key FROM receipts WHERE order_id = ANY($1::text[])", order_id
+        )
         return _receipt(row) if row else None
 
     async def transition(

@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from storage.database_file import prepare_database_file
+from storage.lookups import GroupedLookups
 from storage.sqlite.tx import Call, Params, Stmt, Tx, translated
 
 T = TypeVar("T")
@@ -60,6 +61,7 @@ class SqliteEngine:
         self._queue: list[tuple[Work, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._last_write: asyncio.Future[Any] | None = None  # batches commit in order
+        self._lookups = GroupedLookups(self._fetch_keys, lambda row: row["key"])
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteEngine:
@@ -114,6 +116,16 @@ class SqliteEngine:
     ) -> sqlite3.Row | None:
         rows = await self.all(sql, params, ordered=ordered)
         return rows[0] if rows else None
+
+    async def one_by_key(self, sql: str, key: Any) -> sqlite3.Row | None:
+        """The row whose unique column `key` is, read together with other lookups (see
+        storage/lookups.py): `sql` has one `{keys}` where the keys go, and returns that
+        column as `key`, e.g. `SELECT *, order_id AS key FROM receipts WHERE order_id IN
+        ({keys})`. Like `one`, it sees the last committed state."""
+        return await self._lookups.one(sql, key)
+
+    async def _fetch_keys(self, sql: str, keys: Sequence[Any]) -> list[sqlite3.Row]:
+        return await self.all(sql.format(keys=", ".join("?" for _ in keys)), keys)
 
     # writes: grouped into batches
 

@@ -75,6 +75,8 @@ def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" for _ in values)
 
 
+_BY_ORDER_IDS = "SELECT *, order_id AS key FROM receipts WHERE order_id IN ({keys})"
+
 _FLAG_EVENT = (
     "INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, "
     "liqpay_status, detail) SELECT id, ?, ?, status, status, ?, ? FROM receipts "
@@ -191,7 +193,7 @@ class SqliteReceipts:
         return found
 
     async def by_order_id(self, order_id: str) -> Receipt | None:
-        row = await self._db.one("SELECT * FROM receipts WHERE order_id = ?", (order_id,))
+        row = await self._db.one_by_key(_BY_ORDER_IDS, order_id)
         return _receipt(row) if row else None
 
     async def transition(
