@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import Sequence
@@ -280,10 +281,13 @@ class SqliteReceipts:
         if cashier_id is not None:
             where += " AND cashier_id = ?"
             params.append(cashier_id)
-        total = await self._db.one(f"SELECT COUNT(*) FROM receipts WHERE {where}", params)  # noqa: S608
-        rows = await self._db.all(
-            f"SELECT * FROM receipts WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
-            (*params, limit, offset),
+        # Both at once: one trip to the reader's thread and back, not two in turn.
+        total, rows = await asyncio.gather(
+            self._db.one(f"SELECT COUNT(*) FROM receipts WHERE {where}", params),  # noqa: S608
+            self._db.all(
+                f"SELECT * FROM receipts WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
+                (*params, limit, offset),
+            ),
         )
         return [_receipt(r) for r in rows], int(total[0]) if total else 0
 
