@@ -7,8 +7,9 @@ temporary SQLite store, against the stand-in Bot API (tests/e2e/fake_telegram.py
 (tests/e2e/fake_liqpay.py), both served on 127.0.0.1 in this process. `cashiers` members of
 one shop each walk `rounds` whole /new dialogs (/new, amount, description, channel Link,
 Confirm) at the same time; each update is built by the stand-in and fed with
-dp.feed_update. Then a Dispatcher with one handler that answers the message gets as many
-text updates through the same stand-in. Prints updates/s and p50/p99 per update of both,
+dp.feed_update. Then the same dispatcher (build_dispatcher: dialog storage, isolation,
+middlewares) with one handler that answers the message instead of the bot's routers gets
+as many text updates through the same stand-in. Prints updates/s and p50/p99 per update of both,
 and PASS/FAIL against: dialog throughput >= 1/2 of echo.
 """
 
@@ -29,7 +30,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
-from aiogram import Bot, Dispatcher  # noqa: E402
+from aiogram import Bot, Dispatcher, Router  # noqa: E402
 from aiogram.types import Message, Update  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 
@@ -137,11 +138,15 @@ async def run(args: argparse.Namespace, tmp: Path) -> tuple[list[float], float, 
             expected = args.cashiers * args.rounds + 1
             print(f"receipts awaiting payment: {awaiting} (expected {expected}, warm-up included)")
 
-            echo_dp = Dispatcher()
+            # The same dispatcher (dialog storage, per-person isolation, the member and locale
+            # middlewares) with one handler that answers the message.
+            echo_router = Router(name="echo")
 
-            @echo_dp.message()
+            @echo_router.message()
             async def echo(message: Message) -> None:
                 await message.answer(message.text or "")
+
+            echo_dp = build_dispatcher(services, settings, routers=[echo_router])
 
             echo_feeder = Feeder(fake, bot, echo_dp)
             per_user = args.rounds * 5

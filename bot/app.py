@@ -8,12 +8,12 @@ import hashlib
 import logging
 import signal
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 import aiohttp
-from aiogram import Bot, Dispatcher, F
+from aiogram import Bot, Dispatcher, F, Router
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ChatType, ParseMode
 from aiogram.exceptions import AiogramError
@@ -172,11 +172,15 @@ def build_bot(settings: Settings, *, retry_after: bool = True) -> Bot:
 
 
 def build_dispatcher(
-    services: Services, settings: Settings, events_isolation: BaseEventIsolation | None = None
+    services: Services,
+    settings: Settings,
+    events_isolation: BaseEventIsolation | None = None,
+    routers: Sequence[Router] | None = None,
 ) -> Dispatcher:
     """One person's updates are handled one at a time (polling and the webhook run handlers
     concurrently): by the isolation that goes with the dialog storage (a lock per person in
-    this process, or in Redis for every replica with REDIS_URL) unless another is given."""
+    this process, or in Redis for every replica with REDIS_URL) unless another is given.
+    `routers` replace the bot's own (bench/updates.py: an echo bot with the same setup)."""
     storage, isolation = build_dialog_storage(settings, services.store)
     dp = Dispatcher(storage=storage, events_isolation=events_isolation or isolation)
     # Receipts and secrets are a private matter: the bot works in private chats only.
@@ -185,7 +189,7 @@ def build_dispatcher(
     StoredLocaleMiddleware(setup_i18n()).setup(dp)
     dp.callback_query.middleware(AckMiddleware())
     dp.errors.register(on_error)
-    dp.include_routers(*build_routers())
+    dp.include_routers(*(build_routers() if routers is None else routers))
     dp.workflow_data.update(
         store=services.store,
         receipts=services.receipts,

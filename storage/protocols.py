@@ -21,12 +21,12 @@ from typing import Any, Protocol
 
 from storage.models import (
     EventSource,
+    ExportRow,
     FiscalChanges,
     FiscalSettings,
     FiscalSettingsChanges,
     FiscalState,
     FiscalTotals,
-    ExportRow,
     InviteOutcome,
     Job,
     JobState,

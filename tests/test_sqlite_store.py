@@ -20,11 +20,12 @@ from storage.models import (
     EventSource,
     JobState,
     NewDraft,
+    NewJob,
     ReceiptStatus,
 )
 from storage.sqlite import SqliteStore
-from storage.sqlite.engine import Tx
 from storage.sqlite.migrations import MIGRATIONS
+from storage.sqlite.tx import Tx
 from tests.conftest import FakeClock
 
 S = ReceiptStatus
@@ -170,27 +171,34 @@ async def test_an_operation_that_escapes_with_a_base_exception_does_not_jam_the_
     assert moved is not None and moved.status is S.PAID
 
 
-async def test_a_read_waits_for_the_writes_submitted_before_it(
+async def test_dialog_reads_wait_for_the_writes_submitted_before_them(
     store: SqliteStore, clock: FakeClock
 ) -> None:
     shop = await store.shops.create_shop(1, "Owner", "Shop", clock())
     receipt = await awaiting(store, clock, shop.shop_id)
+    await store.dialogs.set_state("chat", "Invoice:channel")
     updated, release = asyncio.Event(), asyncio.Event()
 
     async def slow(tx: Tx) -> None:
         await tx.execute("UPDATE receipts SET status = 'paid' WHERE id = ?", (receipt,))
+        await tx.execute("UPDATE dialogs SET state = 'Invoice:contact' WHERE key = 'chat'")
         updated.set()
         await release.wait()  # the batch stays open, uncommitted
 
     write = asyncio.create_task(store.engine.write(slow))
-    await updated.wait()
-    read = asyncio.create_task(store.receipts.get(receipt))
-    await asyncio.sleep(0.05)
-    assert not read.done()  # neither the old state nor an uncommitted one: it waits
-    release.set()
-    await write
-    found = await read
-    assert found is not None and found.status is S.PAID
+    try:
+        await updated.wait()
+        # Any read sees committed state only, never the open batch's...
+        found = await store.receipts.get(receipt)
+        assert found is not None and found.status is S.AWAITING
+        # ...and a dialog read waits for the writes submitted before it.
+        state = asyncio.create_task(store.dialogs.get_state("chat"))
+        await asyncio.sleep(0.05)
+        assert not state.done()
+    finally:
+        release.set()
+        await write
+    assert await state == "Invoice:contact"
 
 
 # migration 2 on a database made by the first release
@@ -278,3 +286,63 @@ async def test_a_first_version_database_is_upgraded_keeping_its_flags(
         assert old is not None and old.flagged and old.mismatch is None  # text of old: no facts
     finally:
         await store.close()
+
+
+async def test_the_claim_and_the_pending_page_read_their_order_from_an_index(
+    store: SqliteStore,
+) -> None:
+    from storage.sqlite.jobs import DUE_FEW, DUE_MANY
+
+    def plan(rows: list[sqlite3.Row]) -> str:
+        return "\n".join(str(r[3]) for r in rows)
+
+    now = 1e9
+    many = plan(
+        await store.engine.all("EXPLAIN QUERY PLAN " + DUE_MANY, ("check", now, now, now, 10))
+    )
+    assert "jobs_claim_order" in many and "TEMP B-TREE" not in many
+    few = plan(
+        await store.engine.all("EXPLAIN QUERY PLAN " + DUE_FEW, ("check", now, now, now, 10))
+    )
+    assert "jobs_due" in few  # few due jobs: found by run_at, then sorted
+    page = plan(
+        await store.engine.all(
+            "EXPLAIN QUERY PLAN SELECT * FROM receipts WHERE shop_id = ? "
+            "AND status IN (?, ?) ORDER BY id DESC LIMIT 10",
+            (1, "awaiting", "draft"),
+        )
+    )
+    assert "receipts_by_shop" in page and "TEMP B-TREE" not in page
+
+
+async def test_a_batch_that_cannot_begin_writes_nothing(store: SqliteStore, db_path: Path) -> None:
+    # Another connection holds the write lock past the busy timeout, then lets go: the
+    # batch's BEGIN gave up meanwhile, and nothing of the batch may have run without it.
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    loop = asyncio.get_running_loop()
+    loop.call_later(6.5, holder.rollback)
+    try:
+        added = await store.jobs.enqueue([NewJob("notify", {"n": 1})], datetime.now(UTC))
+    except sqlite3.OperationalError:
+        added = 0
+    finally:
+        await asyncio.sleep(7)  # until the holder has let go
+        holder.close()
+    assert len(await store.jobs.find(kind="notify")) == added  # once or not at all, never twice
+
+
+async def test_lookups_by_order_read_together_each_get_their_own(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    shop = await store.shops.create_shop(1, "Owner", "Shop", clock())
+    made = [await awaiting(store, clock, shop.shop_id) for _ in range(30)]
+    orders = [r.order_id for r in await store.receipts.get_many(made)]
+    asked = [*orders, "nobody's", orders[0], *reversed(orders)]  # misses and repeats too
+    found = await asyncio.gather(*(store.receipts.by_order_id(o) for o in asked))
+    assert [r.order_id if r else None for r in found] == [*orders, None, orders[0], *orders[::-1]]
+    await store.receipts.transition(
+        made[0], expected=[S.AWAITING], new=S.PAID, source=EventSource.CALLBACK, now=clock()
+    )
+    again = await store.receipts.by_order_id(orders[0])  # the committed state, not a stale one
+    assert again is not None and again.status is S.PAID

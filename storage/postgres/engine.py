@@ -11,13 +11,14 @@ order) is retried, since the operation it aborted was rolled back whole.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from storage.lookups import GroupedLookups
 from storage.models import IntegrityViolation
 
 T = TypeVar("T")
@@ -81,6 +82,7 @@ class PostgresEngine:
     def __init__(self, pool: asyncpg.Pool[Row], where: str) -> None:
         self._pool = pool
         self.where = where  # host:port/database, for messages
+        self._lookups = GroupedLookups(self._fetch_keys, lambda row: row["key"])
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresEngine:
@@ -143,6 +145,16 @@ class PostgresEngine:
             return await self._pool.fetchval(sql, *args)
         except asyncpg.IntegrityConstraintViolationError as exc:
             raise IntegrityViolation(str(exc)) from exc
+
+    async def one_by_key(self, sql: str, key: Any) -> Row | None:
+        """The row whose unique column `key` is, read together with other lookups (see
+        storage/lookups.py): `sql` takes the keys as $1 (an array) and returns that column
+        as `key`, e.g. `SELECT *, order_id AS key FROM receipts WHERE order_id =
+        ANY($1::text[])`."""
+        return await self._lookups.one(sql, key)
+
+    async def _fetch_keys(self, sql: str, keys: Sequence[Any]) -> list[Row]:
+        return await self.all(sql, list(keys))
 
     # several statements: one transaction
 

@@ -113,6 +113,52 @@ async def insert_jobs(
     )
 
 
+# The jobs a receipt's change causes, as CTEs of that change's one statement (appended to its
+# WITH list; `changed` is the CTE holding the changed receipt, none when nothing changed).
+# The groups' advisory locks come first: the INSERT's rows wait for `locked`, so every id is
+# drawn while its group is locked, and the locks last until the statement commits.
+JOBS_CTES = """
+    locked AS (
+        SELECT pg_advisory_xact_lock({lock_class}, l.key)
+        FROM unnest(${keys}::int[]) WITH ORDINALITY AS l (key, n)
+        WHERE EXISTS (SELECT 1 FROM changed) ORDER BY l.n
+    ), queued AS (
+        INSERT INTO jobs (kind, payload, run_at, group_key, dedupe_key, receipt_id, created_at)
+        SELECT j.kind, j.payload::jsonb, j.run_at, j.group_key, j.dedupe_key, ${receipt},
+               ${now}
+        FROM unnest(${first}::text[], ${second}::text[], ${third}::timestamptz[],
+                    ${fourth}::text[], ${fifth}::text[]) WITH ORDINALITY
+             AS j (kind, payload, run_at, group_key, dedupe_key, n)
+        WHERE EXISTS (SELECT 1 FROM changed) AND (SELECT count(*) FROM locked) >= 0
+        ORDER BY j.n
+        ON CONFLICT (dedupe_key) DO NOTHING
+    )"""
+
+
+def jobs_ctes(first: int, receipt: int, now: int) -> str:
+    """JOBS_CTES with its parameters numbered from `first` (see jobs_cte_args); `receipt`
+    and `now` are the numbers of the statement's own receipt id and time parameters."""
+    n = first
+    return JOBS_CTES.format(
+        lock_class=GROUP_LOCK_CLASS, keys=n, first=n + 1, second=n + 2, third=n + 3,
+        fourth=n + 4, fifth=n + 5, receipt=receipt, now=now,
+    )  # fmt: skip
+
+
+def jobs_cte_args(jobs: Sequence[NewJob], now: datetime) -> tuple[Any, ...]:
+    """The six parameters of jobs_ctes: the groups' lock keys (in one order everywhere, so
+    two changes never wait for each other), then the jobs' columns."""
+    keys = sorted({_group_lock_key(job.group_key) for job in jobs if job.group_key is not None})
+    return (
+        keys,
+        [job.kind for job in jobs],
+        [json.dumps(dict(job.payload)) for job in jobs],
+        [job.run_at or now for job in jobs],
+        [job.group_key for job in jobs],
+        [job.dedupe_key for job in jobs],
+    )
+
+
 def _group_lock_key(group_key: str) -> int:
     """The same int4 for a group in every process (CRC-32, signed)."""
     unsigned = zlib.crc32(group_key.encode())

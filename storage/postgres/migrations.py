@@ -212,11 +212,13 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE receipts ADD COLUMN issuing_until TIMESTAMPTZ;
     CREATE INDEX receipts_issuing ON receipts (issuing_until) WHERE issuing_until IS NOT NULL;
     """,
-    # 5: a placeholder. Version 5 belongs to another branch (an index on jobs); the runner
-    # applies steps by position, so this no-op keeps the fiscal step at 6 until the two are
-    # merged (the merge puts that branch's step here instead).
+    # 5: orders read from an index instead of sorted: the claim's (never claimed first, then
+    # the least recently claimed, then id; with many due jobs a claim reads its first rows
+    # instead of sorting them all) and /pending's (a shop's newest first).
     """
-    SELECT 1;
+    CREATE INDEX jobs_claim_order ON jobs (kind, claimed_at NULLS FIRST, id)
+        WHERE state = 'pending';
+    CREATE INDEX receipts_by_shop ON receipts (shop_id, id);
     """,
     # 6: fiscal receipts (Checkbox): a shop's registrar settings, the fiscal dimension of a
     # paid receipt, the card payment facts printed on it, and fiscal changes in the event log.

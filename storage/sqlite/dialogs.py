@@ -14,7 +14,8 @@ class SqliteDialogs:
         self._db = engine
 
     async def get_state(self, key: str) -> str | None:
-        row = await self._db.one("SELECT state FROM dialogs WHERE key = ?", (key,))
+        # ordered: a chat's next update sees what the previous one wrote
+        row = await self._db.one("SELECT state FROM dialogs WHERE key = ?", (key,), ordered=True)
         return row["state"] if row else None
 
     async def set_state(self, key: str, state: str | None) -> None:
@@ -25,7 +26,7 @@ class SqliteDialogs:
         )
 
     async def get_data(self, key: str) -> dict[str, Any]:
-        row = await self._db.one("SELECT data FROM dialogs WHERE key = ?", (key,))
+        row = await self._db.one("SELECT data FROM dialogs WHERE key = ?", (key,), ordered=True)
         return dict(json.loads(row["data"])) if row else {}
 
     async def set_data(self, key: str, data: Mapping[str, Any]) -> None:

@@ -1,67 +1,56 @@
 """The SQLite engine: two aiosqlite connections, used through aiosqlite's public API only.
 
 Writes go through one writer connection with group commit: operations that arrive while a
-batch is running wait for the next one, and each batch runs its operations one after
-another inside one `BEGIN IMMEDIATE … COMMIT`, each multi-statement operation in its own
-savepoint (so a failing one is rolled back alone). Nobody is answered before the COMMIT
-that makes their change durable. Under load this turns a commit per operation into one per
-batch.
+batch is running wait for the next one, and each batch runs its operations in order inside
+one `BEGIN IMMEDIATE … COMMIT`. Nobody is answered before the COMMIT that makes their change
+durable. Under load this turns a commit per operation into one per batch.
+
+Every statement is a round trip to aiosqlite's thread, and the event loop is busy serving
+requests meanwhile, so a batch costs what its round trips cost. Two kinds of operations keep
+them few:
+
+- a *statement list* (`batch`, `execute`, `returning`): fixed SQL, whose later statements
+  decide on the earlier ones' outcome in SQL itself (`changes()`). They are queued all at
+  once, together with those of the next statement lists, and awaited together;
+- a *function* (`write`): Python between statements (read, decide, write), run alone.
+
+The fast path has no savepoints. If anything in a batch fails, the whole batch is rolled
+back and run again one operation at a time, each in its own savepoint, so only the failing
+operation fails and the others commit.
 
 Reads go through a second connection, in autocommit mode: in WAL mode each read sees the
-last committed state, never a change not yet committed. A read first waits for the writes
-submitted before it (as if it had queued behind them), so what one task wrote is what the
-next one reads even while the write is still in its batch.
+last committed state, never a change not yet committed, and runs beside the write batches.
+An `ordered` read first waits for the writes submitted before it (as if it had queued behind
+them): dialog state, where one update of a chat must see what the previous one wrote even
+while that write is still in its batch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
 from storage.database_file import prepare_database_file
-from storage.models import IntegrityViolation
+from storage.lookups import GroupedLookups
+from storage.sqlite.tx import Call, Params, Stmt, Tx, translated
 
 T = TypeVar("T")
-Params = Sequence[Any]
 MAX_BATCH = 256
 MEMORY = ":memory:"
 
 
-class Tx:
-    """The writer connection inside a batch's transaction, as an operation sees it."""
-
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
-
-    async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement; the number of rows it changed."""
-        cursor = await self._conn.execute(sql, params)
-        return cursor.rowcount
-
-    async def insert(self, sql: str, params: Params = ()) -> int:
-        """Run one INSERT; the new row's id."""
-        cursor = await self._conn.execute(sql, params)
-        row_id = cursor.lastrowid
-        assert row_id is not None
-        return row_id
-
-    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
-        await self._conn.executemany(sql, rows)
-
-    async def all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        return list(await self._conn.execute_fetchall(sql, params))
-
-    async def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        rows = await self.all(sql, params)
-        return rows[0] if rows else None
+Fn = Callable[[Tx], Awaitable[Any]]
+Work = Fn | tuple[Stmt, ...] | Call  # a function, a statement list, or a call
 
 
-Op = Callable[[Tx], Awaitable[Any]]
+class _BatchFailed(Exception):
+    """Something in the fast path failed: run the batch again, one savepoint each."""
 
 
 class SqliteEngine:
@@ -69,15 +58,16 @@ class SqliteEngine:
         self._writer = writer
         self._reader = reader  # None for an in-memory database: the writer reads too
         self._tx = Tx(writer)
-        self._queue: list[tuple[Op, bool, asyncio.Future[Any]]] = []
+        self._queue: list[tuple[Work, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._last_write: asyncio.Future[Any] | None = None  # batches commit in order
+        self._lookups = GroupedLookups(self._fetch_keys, lambda row: row["key"])
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteEngine:
         memory = str(path) == MEMORY
         if not memory:
-            prepare_database_file(Path(path))
+            prepare_database_file(Path(path))  # private: customers' contacts and amounts
         writer = await _connect(path)
         reader: aiosqlite.Connection | None = None
         try:
@@ -88,11 +78,18 @@ class SqliteEngine:
                 reader = await _connect(path)
                 await reader.execute("PRAGMA query_only=ON")
         except BaseException:
-            if reader is not None:
-                await reader.close()
-            await writer.close()
+            # Not a database, damaged, ...: aiosqlite's threads would keep the process alive.
+            for conn in (reader, writer):
+                if conn is not None:
+                    with contextlib.suppress(Exception):
+                        await conn.close()
             raise
         return cls(writer, reader)
+
+    async def setup(self, statements: Sequence[str]) -> None:
+        """Run statements on the writer connection alone (TEMP views and triggers)."""
+        for statement in statements:
+            await self._writer.execute(statement)
 
     async def close(self) -> None:
         while self._flusher is not None and not self._flusher.done():
@@ -103,43 +100,66 @@ class SqliteEngine:
 
     # reads: the last committed state
 
-    async def all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    async def all(
+        self, sql: str, params: Params = (), *, ordered: bool = False
+    ) -> list[sqlite3.Row]:
         pending = self._last_write
-        if pending is not None and not pending.done():
+        if ordered and pending is not None and not pending.done():
             await asyncio.wait([pending])
         if self._reader is None:
-            rows: list[sqlite3.Row] = await self._submit(
-                lambda tx: tx.all(sql, params), atomic=False
-            )
-            return rows
+            [rows] = await self.batch([Stmt(sql, params, rows=True)])
+            return list(rows)
         return list(await self._reader.execute_fetchall(sql, params))
 
-    async def one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
-        rows = await self.all(sql, params)
+    async def one(
+        self, sql: str, params: Params = (), *, ordered: bool = False
+    ) -> sqlite3.Row | None:
+        rows = await self.all(sql, params, ordered=ordered)
         return rows[0] if rows else None
+
+    async def one_by_key(self, sql: str, key: Any) -> sqlite3.Row | None:
+        """The row whose unique column `key` is, read together with other lookups (see
+        storage/lookups.py): `sql` has one `{keys}` where the keys go, and returns that
+        column as `key`, e.g. `SELECT *, order_id AS key FROM receipts WHERE order_id IN
+        ({keys})`. Like `one`, it sees the last committed state."""
+        return await self._lookups.one(sql, key)
+
+    async def _fetch_keys(self, sql: str, keys: Sequence[Any]) -> list[sqlite3.Row]:
+        return await self.all(sql.format(keys=", ".join("?" for _ in keys)), keys)
 
     # writes: grouped into batches
 
-    async def write(self, op: Callable[[Tx], Awaitable[T]]) -> T:
-        """Run `op` inside the next batch's transaction, in its own savepoint: all its
-        statements take effect, or (it raised) none of them."""
-        result: T = await self._submit(op, atomic=True)
+    async def write(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
+        """Run `fn` inside the next batch's transaction: all its statements take effect, or
+        (it raised) none of them."""
+        result: T = await self._submit(fn)
         return result
 
+    async def batch(self, statements: Sequence[Stmt]) -> list[Any]:
+        """Run the statements in order inside the next batch's transaction, all or none;
+        each one's result (see Stmt). A later statement that depends on an earlier one's
+        outcome says so in SQL (`changes()` is the row count of the one before it)."""
+        results: list[Any] = await self._submit(tuple(statements))
+        return results
+
+    async def call(self, call: Call) -> sqlite3.Row | None:
+        """Run a call (see Call) in the next batch; its outcome row, or None."""
+        row: sqlite3.Row | None = await self._submit(call)
+        return row
+
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """One write statement in the next batch (a statement is atomic by itself, so it
-        needs no savepoint); the number of rows it changed."""
-        changed: int = await self._submit(lambda tx: tx.execute(sql, params), atomic=False)
-        return changed
+        """One write statement in the next batch; the number of rows it changed."""
+        [changed] = await self.batch([Stmt(sql, params)])
+        return int(changed)
 
     async def returning(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
         """One write statement with a RETURNING clause in the next batch; its rows."""
-        rows: list[sqlite3.Row] = await self._submit(lambda tx: tx.all(sql, params), atomic=False)
-        return rows
+        [rows] = await self.batch([Stmt(sql, params, rows=True)])
+        return list(rows)
 
-    async def _submit(self, op: Op, *, atomic: bool) -> Any:
+    async def _submit(self, work: Work) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append((op, atomic, future))
+        self._queue.append((work, future))
         self._last_write = future
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush())
@@ -148,21 +168,25 @@ class SqliteEngine:
     async def _flush(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            work = [w for w, _ in batch]
             try:
-                results = await self._run_batch([(op, atomic) for op, atomic, _ in batch])
+                try:
+                    results = await self._fast(work)
+                except _BatchFailed:
+                    results = await self._one_by_one(work)
             except BaseException as exc:  # cancelled, or an operation escaped with one
                 await self._abandon()
                 cancelled = isinstance(exc, asyncio.CancelledError)
                 failed = batch + self._queue if cancelled else batch
                 if cancelled:  # nobody may wait forever
                     self._queue = []
-                for _, _, future in failed:
+                for _, future in failed:
                     if not future.done():
                         future.set_exception(exc)
                 if cancelled:
                     raise
                 continue
-            for (_, _, future), (ok, value) in zip(batch, results, strict=True):
+            for (_, future), (ok, value) in zip(batch, results, strict=True):
                 if future.done():
                     continue
                 if ok:
@@ -170,31 +194,133 @@ class SqliteEngine:
                 else:
                     future.set_exception(value)
 
-    async def _run_batch(self, ops: list[tuple[Op, bool]]) -> list[tuple[bool, Any]]:
+    async def _begin(self) -> None:
+        if self._writer.in_transaction:  # never build on a transaction something left open
+            await self._writer.execute("ROLLBACK")
+        await self._writer.execute("BEGIN IMMEDIATE")
+
+    async def _fast(self, work: list[Work]) -> list[tuple[bool, Any]]:
+        """The whole batch without savepoints, statement lists queued together."""
+        results: list[tuple[bool, Any]] = []
+        queued: list[tuple[int, list[asyncio.Future[Any]], bool]] = []
+        try:
+            # Awaited on its own: a statement queued behind a BEGIN that failed (busy) would
+            # run in autocommit mode, outside any transaction.
+            await self._begin()
+            position = 0
+            while position < len(work):
+                item = work[position]
+                if isinstance(item, Call):
+                    calls = [item]
+                    while position + len(calls) < len(work):
+                        following = work[position + len(calls)]
+                        if not isinstance(following, Call) or following.sql != item.sql:
+                            break
+                        calls.append(following)
+                    queued.append((len(results), self._queue_calls(calls), True))
+                    results += [(True, None)] * len(calls)
+                    position += len(calls)
+                    continue
+                position += 1
+                if isinstance(item, tuple):
+                    # Tasks start in creation order, so the thread runs these statements in
+                    # this order, right after those queued before them.
+                    futures: list[asyncio.Future[Any]] = [
+                        asyncio.ensure_future(self._tx.run(stmt)) for stmt in item
+                    ]
+                    queued.append((len(results), futures, False))
+                    results.append((True, None))
+                    continue
+                await self._collect(queued, results)
+                results.append((True, await item(self._tx)))
+            await self._collect(queued, results)
+            await self._writer.execute("COMMIT")
+        except Exception as exc:
+            for _, futures, _ in queued:  # let the thread finish what was queued
+                await asyncio.gather(*futures, return_exceptions=True)
+            if not self._writer.in_transaction:
+                # SQLite rolled the transaction back itself (disk full, I/O error): what was
+                # queued after the failure may have run on its own, so running the batch
+                # again could do it twice. Everyone in it gets the error instead.
+                raise
+            await self._abandon()
+            raise _BatchFailed from exc
+        return results
+
+    def _queue_calls(self, calls: list[Call]) -> list[asyncio.Future[Any]]:
+        """The calls as one executemany, then their outcomes, then the clearing; the last
+        future resolves to the operations' results, by position."""
+        first = calls[0]
+        rows = [(number, *call.params) for number, call in enumerate(calls)]
+        sent = asyncio.ensure_future(self._writer.executemany(first.sql, rows))
+        read = asyncio.ensure_future(self._tx.all(first.results))
+
+        async def outcome() -> list[sqlite3.Row | None]:
+            done = await asyncio.gather(sent, read, return_exceptions=True)
+            for result in done:
+                if isinstance(result, BaseException):
+                    raise result
+            by_request = {row["request"]: row for row in done[1]}  # type: ignore[union-attr]
+            return [by_request.get(number) for number in range(len(calls))]
+
+        return [asyncio.ensure_future(outcome())]
+
+    @staticmethod
+    async def _collect(
+        queued: list[tuple[int, list[asyncio.Future[Any]], bool]],
+        results: list[tuple[bool, Any]],
+    ) -> None:
+        """Wait for the statement lists and calls queued so far; raise if any failed. A
+        statement list's result is its statements' results; calls' are their rows."""
+        if not queued:
+            return
+        outcomes = await asyncio.gather(
+            *(future for _, futures, _ in queued for future in futures), return_exceptions=True
+        )
+        position = 0
+        for index, futures, spread in queued:
+            mine = outcomes[position : position + len(futures)]
+            position += len(futures)
+            for outcome in mine:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            if spread:  # calls: one future with all their rows
+                rows: list[Any] = mine[0]  # type: ignore[assignment]
+                for offset, row in enumerate(rows):
+                    results[index + offset] = (True, row)
+            else:
+                results[index] = (True, list(mine))
+        queued.clear()
+
+    async def _one_by_one(self, work: list[Work]) -> list[tuple[bool, Any]]:
+        """After a failure: every operation in its own savepoint, so a failing one is
+        rolled back alone and the others still commit."""
         conn = self._writer
         results: list[tuple[bool, Any]] = []
         try:
-            if conn.in_transaction:  # never build on a transaction something left open
-                await conn.execute("ROLLBACK")
-            await conn.execute("BEGIN IMMEDIATE")
-            for op, atomic in ops:
-                if atomic:
-                    await conn.execute("SAVEPOINT op")
+            await self._begin()
+            for item in work:
+                await conn.execute("SAVEPOINT op")
                 try:
-                    value = await op(self._tx)
+                    if isinstance(item, Call):
+                        await self._tx.execute(item.sql, (0, *item.params))
+                        found = await self._tx.all(item.results)
+                        value: Any = found[0] if found else None
+                    elif isinstance(item, tuple):
+                        value = [await self._tx.run(stmt) for stmt in item]
+                    else:
+                        value = await item(self._tx)
                 except Exception as exc:
-                    if atomic:
-                        await conn.execute("ROLLBACK TO op")
-                        await conn.execute("RELEASE op")
-                    results.append((False, _translated(exc)))
+                    await conn.execute("ROLLBACK TO op")
+                    await conn.execute("RELEASE op")
+                    results.append((False, translated(exc)))
                 else:
-                    if atomic:
-                        await conn.execute("RELEASE op")
+                    await conn.execute("RELEASE op")
                     results.append((True, value))
             await conn.execute("COMMIT")
         except Exception as exc:
             await self._abandon()
-            return [(False, _translated(exc))] * len(ops)
+            return [(False, translated(exc))] * len(work)
         return results
 
     async def _abandon(self) -> None:
@@ -215,26 +341,3 @@ async def _connect(path: Path | str) -> aiosqlite.Connection:
         await conn.close()
         raise
     return conn
-
-
-def _translated(exc: Exception) -> Exception:
-    if isinstance(exc, sqlite3.IntegrityError):
-        violation = IntegrityViolation(str(exc))
-        violation.__cause__ = exc
-        return violation
-    return exc
-
-
-def split_sql(script: str) -> list[str]:
-    """Split a migration into statements, keeping trigger bodies whole."""
-    statements: list[str] = []
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                statements.append(buffer.strip())
-            buffer = ""
-    if buffer.strip():
-        statements.append(buffer.strip())
-    return statements

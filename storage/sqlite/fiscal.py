@@ -13,7 +13,8 @@ from storage.models import (
     FiscalSettingsChanges,
 )
 from storage.sqlite.codec import ts
-from storage.sqlite.engine import SqliteEngine, Tx
+from storage.sqlite.engine import SqliteEngine
+from storage.sqlite.tx import Tx
 
 _COLUMNS = frozenset(
     {"enabled", "mode", "payment_label", "tax_code", "tax_label", "close_shift_at"}

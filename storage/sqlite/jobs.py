@@ -14,19 +14,18 @@ from typing import Any
 
 from storage.models import Job, JobState, NewJob
 from storage.sqlite.codec import dt, dt_or_none, ts
-from storage.sqlite.engine import SqliteEngine, Tx
+from storage.sqlite.engine import SqliteEngine
+from storage.sqlite.tx import Stmt, Tx
 
 MAX_ERROR = 500
 
-_INSERT = (
-    "INSERT INTO jobs (kind, payload, run_at, group_key, dedupe_key, receipt_id, created_at) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING"
-)
+_JOB_COLUMNS = "kind, payload, run_at, group_key, dedupe_key, receipt_id, created_at"
+_ROWS_PER_INSERT = 500  # 7 parameters a row, well inside SQLite's limit
 
 # Due: pending, run_at reached, no live lease; a grouped job only as the oldest pending one
-# of its group and while the group is not held.
-_DUE = """
-    SELECT j.id FROM jobs j
+# of its group and while the group is not held. In the claim's order: never claimed first
+# (SQLite sorts NULLs lowest), then the least recently claimed, then by id.
+_DUE_WHERE = """
     WHERE j.kind = ? AND j.state = 'pending' AND j.run_at <= ?
       AND (j.lease_until IS NULL OR j.lease_until <= ?)
       AND (j.group_key IS NULL OR (
@@ -34,9 +33,20 @@ _DUE = """
                     WHERE g.group_key = j.group_key AND g.state = 'pending')
             AND NOT EXISTS (SELECT 1 FROM job_holds h
                             WHERE h.name = j.group_key AND h.not_before > ?)))
-    ORDER BY j.claimed_at IS NOT NULL, j.claimed_at, j.id
+    ORDER BY j.claimed_at, j.id
     LIMIT ?
 """
+# Two plans for one query; SQLite has no statistics to choose between them, so the claim
+# does. Few due jobs: find them by run_at and sort them. Many (a backlog, a restart): read
+# the claim-order index from its start, which meets due ones at once, instead of sorting
+# every due job to return ten.
+DUE_FEW = "SELECT j.id FROM jobs j INDEXED BY jobs_due" + _DUE_WHERE  # noqa: S608
+DUE_MANY = "SELECT j.id FROM jobs j INDEXED BY jobs_claim_order" + _DUE_WHERE  # noqa: S608
+MANY_DUE = 1000
+_COUNT_DUE = (
+    "SELECT COUNT(*) FROM (SELECT 1 FROM jobs INDEXED BY jobs_due "
+    "WHERE kind = ? AND state = 'pending' AND run_at <= ? LIMIT ?)"
+)
 
 _HOLD = (
     "INSERT INTO job_holds (name, not_before) VALUES (?, ?) "
@@ -44,30 +54,48 @@ _HOLD = (
 )
 
 
-def job_rows(
-    jobs: Sequence[NewJob], now: datetime, receipt_id: int | None
-) -> list[tuple[Any, ...]]:
-    """Rows for `_INSERT`; `receipt_id`, when given, is the receipt every job belongs to."""
-    return [
-        (
-            job.kind,
-            json.dumps(dict(job.payload)),
-            ts(job.run_at or now),
-            job.group_key,
-            job.dedupe_key,
-            receipt_id if receipt_id is not None else job.receipt_id,
-            ts(now),
+def jobs_insert(
+    jobs: Sequence[NewJob],
+    now: datetime,
+    *,
+    receipt_id: int | None = None,
+    receipt_key: str | None = None,
+    guarded: bool = False,
+) -> list[Stmt]:
+    """INSERTs of the jobs (a dedupe key already used skips its job). Every job belongs to
+    `receipt_id`, or to the receipt whose idempotency key is `receipt_key`, when given.
+    `guarded`: only if the statement just before changed a row (a receipt's change and the
+    jobs it causes, in one statement list)."""
+    if guarded and len(jobs) > _ROWS_PER_INSERT:  # the guard sees one statement back only
+        raise ValueError("too many jobs for one receipt change")
+    statements: list[Stmt] = []
+    for start in range(0, len(jobs), _ROWS_PER_INSERT):
+        chunk = jobs[start : start + _ROWS_PER_INSERT]
+        params: list[Any] = []
+        for job in chunk:
+            params += [
+                job.kind, json.dumps(dict(job.payload)), ts(job.run_at or now), job.group_key,
+                job.dedupe_key, receipt_id if receipt_id is not None else job.receipt_id, ts(now),
+            ]  # fmt: skip
+        receipt = "v.column6"
+        if receipt_key is not None:  # its parameter comes before the VALUES' ones
+            receipt = "(SELECT id FROM receipts WHERE idempotency_key = ?)"
+            params.insert(0, receipt_key)
+        values = ", ".join("(?, ?, ?, ?, ?, ?, ?)" for _ in chunk)
+        where = "changes() > 0" if guarded else "1"
+        sql = (
+            f"INSERT INTO jobs ({_JOB_COLUMNS}) SELECT v.column1, v.column2, v.column3, "  # noqa: S608
+            f"v.column4, v.column5, {receipt}, v.column7 FROM (VALUES {values}) v "
+            f"WHERE {where} ON CONFLICT (dedupe_key) DO NOTHING"
         )
-        for job in jobs
-    ]
+        statements.append(Stmt(sql, params))
+    return statements
 
 
-async def insert_jobs(
-    tx: Tx, jobs: Sequence[NewJob], now: datetime, receipt_id: int | None = None
-) -> None:
-    """Inside another operation's transaction (a receipt's change and the jobs it causes)."""
-    if jobs:
-        await tx.executemany(_INSERT, job_rows(jobs, now, receipt_id))
+async def insert_jobs(tx: Tx, jobs: Sequence[NewJob], now: datetime, receipt_id: int) -> None:
+    """The jobs of one receipt's change, inside a write transaction of its own."""
+    for statement in jobs_insert(jobs, now, receipt_id=receipt_id):
+        await tx.run(statement)
 
 
 def _job(row: sqlite3.Row) -> Job:
@@ -95,20 +123,20 @@ class SqliteJobs:
         self._db = engine
 
     async def enqueue(self, jobs: Sequence[NewJob], now: datetime) -> int:
-        async def op(tx: Tx) -> int:
-            created = 0
-            for row in job_rows(jobs, now, None):
-                created += await tx.execute(_INSERT, row)
-            return created
-
-        return await self._db.write(op)
+        if not jobs:
+            return 0
+        return sum(await self._db.batch(jobs_insert(jobs, now)))
 
     async def claim(
         self, kind: str, worker_id: str, *, limit: int, lease: timedelta, now: datetime
     ) -> list[Job]:
         async def op(tx: Tx) -> list[Job]:
             moment = ts(now)
-            ids = [r["id"] for r in await tx.all(_DUE, (kind, moment, moment, moment, limit))]
+            [(due,)] = await tx.all(_COUNT_DUE, (kind, moment, MANY_DUE))
+            if not due:
+                return []
+            sql = DUE_MANY if due >= MANY_DUE else DUE_FEW
+            ids = [r["id"] for r in await tx.all(sql, (kind, moment, moment, moment, limit))]
             if not ids:
                 return []
             marks = ", ".join("?" for _ in ids)
@@ -130,20 +158,25 @@ class SqliteJobs:
         *,
         hold_group_until: datetime | None = None,
     ) -> bool:
-        async def op(tx: Tx) -> bool:
-            row = await tx.one(
+        statements = [
+            Stmt(
                 "UPDATE jobs SET state = 'done', finished_at = ?, lease_owner = NULL, "
-                "lease_until = NULL WHERE id = ? AND lease_owner = ? AND state = 'pending' "
-                "RETURNING group_key",
+                "lease_until = NULL WHERE id = ? AND lease_owner = ? AND state = 'pending'",
                 (ts(now), job_id, worker_id),
             )
-            if row is None:
-                return False
-            if hold_group_until is not None and row["group_key"] is not None:
-                await tx.execute(_HOLD, (row["group_key"], ts(hold_group_until)))
-            return True
-
-        return await self._db.write(op)
+        ]
+        if hold_group_until is not None:
+            statements.append(
+                Stmt(
+                    "INSERT INTO job_holds (name, not_before) SELECT group_key, ? FROM jobs "
+                    "WHERE id = ? AND group_key IS NOT NULL AND changes() > 0 "
+                    "ON CONFLICT (name) DO UPDATE SET "
+                    "not_before = MAX(not_before, excluded.not_before)",
+                    (ts(hold_group_until), job_id),
+                )
+            )
+        finished, *_ = await self._db.batch(statements)
+        return bool(finished)
 
     async def postpone(
         self, job_id: int, worker_id: str, *, until: datetime, error: str | None

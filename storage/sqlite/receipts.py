@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -16,6 +18,7 @@ from storage.models import (
     FiscalTotals,
     NewDraft,
     NewJob,
+    NumberedText,
     PaymentMismatch,
     Receipt,
     ReceiptChanges,
@@ -23,15 +26,16 @@ from storage.models import (
     ReceiptStatus,
 )
 from storage.sqlite.codec import dt, dt_or_none, ts, ts_or_none
-from storage.sqlite.engine import SqliteEngine, Tx
-from storage.sqlite.jobs import insert_jobs
+from storage.sqlite.engine import SqliteEngine
+from storage.sqlite.jobs import insert_jobs, jobs_insert
+from storage.sqlite.transitions import (
+    CHANGE_COLUMNS,
+    TRANSITION_CALL,
+    TRANSITION_OUTCOMES,
+    jobs_json,
+)
+from storage.sqlite.tx import Call, Stmt, Tx
 
-_CHANGE_COLUMNS = frozenset(
-    {
-        "link", "invoice_token", "paid_at", "payment_id", "card_mask", "expires_at",
-        "payment_rrn", "payment_auth_code", "payment_bank", "payment_system", "fiscal_state",
-    }
-)  # fmt: skip
 _FISCAL_COLUMNS = frozenset(
     {"fiscal_code", "fiscal_date", "fiscal_url", "fiscal_error", "fiscal_attempt"}
 )
@@ -102,13 +106,12 @@ def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" for _ in values)
 
 
-_EVENT_INSERT = (
-    "INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, "
-    "liqpay_status, detail) "
-)
+_BY_ORDER_IDS = "SELECT *, order_id AS key FROM receipts WHERE order_id IN ({keys})"
+
 _FLAG_EVENT = (
     "INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, "
-    "liqpay_status, detail) SELECT id, ?, ?, status, status, ?, ? FROM receipts WHERE id = ?"
+    "liqpay_status, detail) SELECT id, ?, ?, status, status, ?, ? FROM receipts "
+    "WHERE id = ? AND changes() > 0"
 )
 
 
@@ -124,37 +127,41 @@ class SqliteReceipts:
         *,
         issuing_until: datetime | None = None,
     ) -> tuple[Receipt, bool]:
-        async def op(tx: Tx) -> tuple[Receipt, bool]:
-            existing = await tx.one(
-                "SELECT * FROM receipts WHERE idempotency_key = ?", (draft.idempotency_key,)
-            )
-            if existing is not None:
-                return _receipt(existing), False
-            counter = await tx.one(
-                "INSERT INTO receipt_counters (shop_id, last_number) VALUES (?, 1) "
-                "ON CONFLICT (shop_id) DO UPDATE SET last_number = last_number + 1 "
-                "RETURNING last_number",
-                (draft.shop_id,),
-            )
-            assert counter is not None
-            number = int(counter[0])
-            created = await tx.one(
+        key = draft.idempotency_key
+        if isinstance(draft.description, NumberedText):
+            description, template = draft.description.template, 1
+        else:
+            description, template = draft.description, 0
+        values = (
+            draft.cashier_id, draft.amount, draft.currency, template, description, description,
+            draft.channel.value, draft.contact, draft.order_id, key, ts(draft.expires_at),
+            ts(now), draft.public_key, ts_or_none(issuing_until), draft.shop_id,
+        )  # fmt: skip
+        statements = [
+            # The shop's next number, unless this idempotency key made a receipt already.
+            Stmt(
+                "INSERT INTO receipt_counters (shop_id, last_number) SELECT ?, 1 "
+                "WHERE NOT EXISTS (SELECT 1 FROM receipts WHERE idempotency_key = ?) "
+                "ON CONFLICT (shop_id) DO UPDATE SET last_number = last_number + 1",
+                (draft.shop_id, key),
+            ),
+            Stmt(
                 "INSERT INTO receipts (shop_id, number, cashier_id, amount, currency, "
                 "description, channel, contact, order_id, idempotency_key, status, expires_at, "
                 "created_at, public_key, issuing_until) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'draft', ?, ?, ?, ?) RETURNING *",
-                (
-                    draft.shop_id, number, draft.cashier_id, draft.amount, draft.currency,
-                    draft.description_for(number), draft.channel.value, draft.contact,
-                    draft.order_id, draft.idempotency_key, ts(draft.expires_at), ts(now),
-                    draft.public_key, ts_or_none(issuing_until),
-                ),
-            )  # fmt: skip
-            assert created is not None
-            await insert_jobs(tx, jobs, now, created["id"])
-            return _receipt(created), True
-
-        return await self._db.write(op)
+                "SELECT shop_id, last_number, ?, ?, ?, "
+                "CASE WHEN ? THEN replace(?, '{number}', last_number) ELSE ? END, "
+                "?, ?, ?, ?, 'draft', ?, ?, ?, ? FROM receipt_counters "
+                "WHERE shop_id = ? AND changes() > 0 RETURNING id",
+                values,
+                rows=True,
+            ),
+            *jobs_insert(jobs, now, receipt_key=key, guarded=True),
+            Stmt("SELECT * FROM receipts WHERE idempotency_key = ?", (key,), rows=True),
+        ]
+        results = await self._db.batch(statements)
+        created, [row] = bool(results[1]), results[-1]
+        return _receipt(row), created
 
     async def delete_draft(self, receipt_id: int, lease: datetime | None = None) -> bool:
         # A flagged draft has events and an owner alert: it stays for the owner to see.
@@ -182,17 +189,16 @@ class SqliteReceipts:
     async def release_issue_lease(
         self, receipt_id: int, held: datetime, now: datetime, jobs: Sequence[NewJob] = ()
     ) -> bool:
-        async def op(tx: Tx) -> bool:
-            released = await tx.execute(
-                "UPDATE receipts SET issuing_until = NULL WHERE id = ? AND issuing_until = ?",
-                (receipt_id, ts(held)),
-            )
-            if not released:
-                return False
-            await insert_jobs(tx, jobs, now, receipt_id)
-            return True
-
-        return await self._db.write(op)
+        released, *_ = await self._db.batch(
+            [
+                Stmt(
+                    "UPDATE receipts SET issuing_until = NULL WHERE id = ? AND issuing_until = ?",
+                    (receipt_id, ts(held)),
+                ),
+                *jobs_insert(jobs, now, receipt_id=receipt_id, guarded=True),
+            ]
+        )
+        return bool(released)
 
     async def leased_receipts(self, limit: int, cashier_id: int | None = None) -> list[Receipt]:
         sql = "SELECT * FROM receipts WHERE issuing_until IS NOT NULL"
@@ -218,7 +224,7 @@ class SqliteReceipts:
         return found
 
     async def by_order_id(self, order_id: str) -> Receipt | None:
-        row = await self._db.one("SELECT * FROM receipts WHERE order_id = ?", (order_id,))
+        row = await self._db.one_by_key(_BY_ORDER_IDS, order_id)
         return _receipt(row) if row else None
 
     async def transition(
@@ -235,33 +241,28 @@ class SqliteReceipts:
         jobs: Sequence[NewJob] = (),
     ) -> Receipt | None:
         fields = changes.assigned() if changes is not None else {}
-        assert set(fields) <= _CHANGE_COLUMNS  # names from the dataclass, never from input
-        values = {k: _plain(v) for k, v in fields.items()}
-        if liqpay_status is not None:
-            values["liqpay_status"] = liqpay_status
-        values["status"] = new.value
-        assignments = ", ".join(f"{name} = ?" for name in values)
-        statuses = [s.value for s in expected]
-
-        async def op(tx: Tx) -> Receipt | None:
-            # The event first, from the status as it is: inserting it is the compare step
-            # (this write transaction holds the lock, so nothing changes in between).
-            recorded = await tx.execute(
-                _EVENT_INSERT + "SELECT id, ?, ?, status, ?, ?, ? FROM receipts "  # noqa: S608
-                f"WHERE id = ? AND status IN ({_marks(statuses)})",
-                (ts(now), source.value, new.value, liqpay_status, detail, receipt_id, *statuses),
+        assert set(fields) <= CHANGE_COLUMNS  # names from the dataclass, never from input
+        changes_json = json.dumps(
+            {k: ts_or_none(v) if isinstance(v, datetime) else v for k, v in fields.items()}
+        )
+        row = await self._db.call(
+            Call(
+                TRANSITION_CALL,
+                (
+                    receipt_id,
+                    json.dumps([s.value for s in expected]),
+                    new.value,
+                    ts(now),
+                    source.value,
+                    liqpay_status,
+                    detail,
+                    changes_json,
+                    jobs_json(jobs, now),
+                ),
+                TRANSITION_OUTCOMES,
             )
-            if not recorded:
-                return None
-            row = await tx.one(
-                f"UPDATE receipts SET {assignments} WHERE id = ? RETURNING *",  # noqa: S608
-                (*values.values(), receipt_id),
-            )
-            assert row is not None
-            await insert_jobs(tx, jobs, now, receipt_id)
-            return _receipt(row)
-
-        return await self._db.write(op)
+        )
+        return _receipt(row) if row is not None else None
 
     async def flag(
         self,
@@ -281,22 +282,18 @@ class SqliteReceipts:
         if mismatch is not None:
             detail += f" amount={facts[0]} currency={facts[1]} payment_id={facts[2]}"
 
-        async def op(tx: Tx) -> bool:
-            changed = await tx.execute(
+        statements = [
+            Stmt(
                 "UPDATE receipts SET flagged = ?, flag_amount = ?, flag_currency = ?, "
                 "flag_payment_id = ? WHERE id = ? AND NOT (flagged IS ? AND flag_amount IS ? "
                 "AND flag_currency IS ? AND flag_payment_id IS ?)",
                 (reason, *facts, receipt_id, reason, *facts),
-            )
-            if not changed:
-                return False
-            await tx.execute(
-                _FLAG_EVENT, (ts(now), source.value, liqpay_status, detail, receipt_id)
-            )
-            await insert_jobs(tx, jobs, now, receipt_id)
-            return True
-
-        return await self._db.write(op)
+            ),
+            Stmt(_FLAG_EVENT, (ts(now), source.value, liqpay_status, detail, receipt_id)),
+            *jobs_insert(jobs, now, receipt_id=receipt_id, guarded=True),
+        ]
+        flagged, *_ = await self._db.batch(statements)
+        return bool(flagged)
 
     async def list_by_status(
         self,
@@ -314,10 +311,13 @@ class SqliteReceipts:
         if cashier_id is not None:
             where += " AND cashier_id = ?"
             params.append(cashier_id)
-        total = await self._db.one(f"SELECT COUNT(*) FROM receipts WHERE {where}", params)  # noqa: S608
-        rows = await self._db.all(
-            f"SELECT * FROM receipts WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
-            (*params, limit, offset),
+        # Both at once: one trip to the reader's thread and back, not two in turn.
+        total, rows = await asyncio.gather(
+            self._db.one(f"SELECT COUNT(*) FROM receipts WHERE {where}", params),  # noqa: S608
+            self._db.all(
+                f"SELECT * FROM receipts WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
+                (*params, limit, offset),
+            ),
         )
         return [_receipt(r) for r in rows], int(total[0]) if total else 0
 

@@ -16,9 +16,10 @@ from storage.models import (
     RefundState,
 )
 from storage.sqlite.codec import dt, ts
-from storage.sqlite.engine import SqliteEngine, Tx
+from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.jobs import insert_jobs
 from storage.sqlite.receipts import _receipt
+from storage.sqlite.tx import Tx
 
 _IN_FLIGHT_SQL = "state IN ('reserved', 'sent', 'unknown')"
 

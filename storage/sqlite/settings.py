@@ -7,8 +7,9 @@ from datetime import datetime
 
 from storage.models import NewJob, SettingsChanges, ShopSettings
 from storage.sqlite.codec import ts
-from storage.sqlite.engine import SqliteEngine, Tx
-from storage.sqlite.jobs import insert_jobs
+from storage.sqlite.engine import SqliteEngine
+from storage.sqlite.jobs import jobs_insert
+from storage.sqlite.tx import Stmt
 
 _COLUMNS = frozenset({"api_version", "invoice_lifetime", "currency"})
 
@@ -40,21 +41,22 @@ class SqliteSettings:
         sandbox: bool,
         now: datetime,
     ) -> None:
-        async def op(tx: Tx) -> None:
-            await tx.execute(
-                "UPDATE shop_settings SET public_key = ?, private_key_enc = ?, sandbox = ?, "
-                "keys_unreadable_at = NULL WHERE shop_id = ?",
-                (public_key, private_key_enc, int(sandbox), shop_id),
-            )
-            await tx.execute(
-                "INSERT INTO liqpay_keys (shop_id, public_key, private_key_enc, saved_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (shop_id, public_key) "
-                "DO UPDATE SET private_key_enc = excluded.private_key_enc, "
-                "saved_at = excluded.saved_at",
-                (shop_id, public_key, private_key_enc, ts(now)),
-            )
-
-        await self._db.write(op)
+        await self._db.batch(
+            [
+                Stmt(
+                    "UPDATE shop_settings SET public_key = ?, private_key_enc = ?, sandbox = ?, "
+                    "keys_unreadable_at = NULL WHERE shop_id = ?",
+                    (public_key, private_key_enc, int(sandbox), shop_id),
+                ),
+                Stmt(
+                    "INSERT INTO liqpay_keys (shop_id, public_key, private_key_enc, saved_at) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (shop_id, public_key) "
+                    "DO UPDATE SET private_key_enc = excluded.private_key_enc, "
+                    "saved_at = excluded.saved_at",
+                    (shop_id, public_key, private_key_enc, ts(now)),
+                ),
+            ]
+        )
 
     async def key_pair(self, shop_id: int, public_key: str) -> bytes | None:
         row = await self._db.one(
@@ -81,15 +83,14 @@ class SqliteSettings:
     async def alert_unreadable_keys(
         self, shop_id: int, receipt_id: int, *, now: datetime, jobs: Sequence[NewJob]
     ) -> bool:
-        async def op(tx: Tx) -> bool:
-            changed = await tx.execute(
-                "UPDATE shop_settings SET keys_unreadable_at = ? "
-                "WHERE shop_id = ? AND keys_unreadable_at IS NULL",
-                (ts(now), shop_id),
-            )
-            if not changed:
-                return False
-            await insert_jobs(tx, jobs, now, receipt_id)
-            return True
-
-        return await self._db.write(op)
+        alerted, *_ = await self._db.batch(
+            [
+                Stmt(
+                    "UPDATE shop_settings SET keys_unreadable_at = ? "
+                    "WHERE shop_id = ? AND keys_unreadable_at IS NULL",
+                    (ts(now), shop_id),
+                ),
+                *jobs_insert(jobs, now, receipt_id=receipt_id, guarded=True),
+            ]
+        )
+        return bool(alerted)

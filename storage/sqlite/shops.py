@@ -8,7 +8,8 @@ from typing import Any
 
 from storage.models import InviteOutcome, Member, Role
 from storage.sqlite.codec import ts
-from storage.sqlite.engine import SqliteEngine, Tx
+from storage.sqlite.engine import SqliteEngine
+from storage.sqlite.tx import Tx
 
 _MEMBER_SELECT = (
     "SELECT m.shop_id, s.name AS shop_name, m.user_id, m.role, m.name "

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from pathlib import Path
 
 from storage.models import StoreHealth
 from storage.sqlite.dialogs import SqliteDialogs
-from storage.sqlite.engine import SqliteEngine, Tx, split_sql
+from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.fiscal import SqliteFiscal
 from storage.sqlite.jobs import SqliteJobs
 from storage.sqlite.migrations import MIGRATIONS
@@ -16,6 +17,8 @@ from storage.sqlite.refunds import SqliteRefunds
 from storage.sqlite.reports import SqliteReports
 from storage.sqlite.settings import SqliteSettings
 from storage.sqlite.shops import SqliteShops
+from storage.sqlite.transitions import SETUP as TRANSITIONS_SETUP
+from storage.sqlite.tx import Tx, split_sql
 from storage.sqlite.users import SqliteUsers
 
 ENGINE = "sqlite"
@@ -42,8 +45,10 @@ class SqliteStore:
         store = cls(engine)
         try:
             await store.migrate()
+            await engine.setup(TRANSITIONS_SETUP)
         except BaseException:
-            await engine.close()
+            with contextlib.suppress(Exception):
+                await engine.close()
             raise
         return store
 

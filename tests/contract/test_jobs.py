@@ -246,3 +246,23 @@ async def test_a_job_needs_a_kind(store: Store, clock: FakeClock) -> None:
     with pytest.raises(IntegrityViolation):
         await store.jobs.enqueue([NewJob("notify"), NewJob("")], clock())
     assert await store.jobs.find() == []  # nothing of the batch was written
+
+
+async def test_a_backlog_is_claimed_in_the_claim_order(store: Store, clock: FakeClock) -> None:
+    # Enough due jobs that a claim reads them from the claim-order index instead of sorting.
+    count = 1_200
+    await store.jobs.enqueue([NewJob("notify", {"n": n}) for n in range(count)], clock())
+    jobs = {job.payload["n"]: job for job in await store.jobs.find(kind="notify")}
+    assert await claim(store, clock, limit=10) == list(range(10))
+    clock.advance(seconds=1)
+    for n in range(10):
+        await store.jobs.release(jobs[n].id, "w1")
+    assert await claim(store, clock, limit=10) == list(range(10, 20))  # never claimed first
+    for n in range(10, 20):
+        await store.jobs.release(jobs[n].id, "w1")
+    clock.advance(seconds=1)
+    # the never claimed, then the one claimed longest ago, then the other
+    everything = [*range(20, count), *range(10), *range(10, 20)]
+    assert await claim(store, clock, limit=count) == everything
+    clock.advance(minutes=5)  # every lease ran out, all claimed at once: by id
+    assert await claim(store, clock, limit=25) == list(range(25))
