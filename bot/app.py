@@ -26,6 +26,7 @@ from bot.dialog_storage import DialogStorageUnavailable, build_dialog_storage, c
 from bot.i18n import DEFAULT_LOCALE, setup_i18n, t
 from bot.middlewares import AckMiddleware, StoredLocaleMiddleware, UserContextMiddleware
 from bot.notifier import OutboxSender
+from bot.reminder_texts import customer_sms
 from bot.routers import build_routers
 from bot.routers.common import on_error
 from bot.telegram import telegram_session
@@ -38,6 +39,8 @@ from services.payments import CallbackService
 from services.receipts import ReceiptService
 from services.reconciler import Reconciler
 from services.recovery import IssueRecovery
+from services.reminder_worker import ReminderWorker
+from services.reminders import Reminders
 from services.settings import Settings
 from services.shops import ShopService
 from services.sms import TurboSmsClient
@@ -64,6 +67,7 @@ class Services:
     reconciler: Reconciler
     recovery: IssueRecovery
     signal: OutboxSignal
+    reminders: Reminders
 
 
 async def open_database(settings: Settings) -> Store:
@@ -118,6 +122,7 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         reconciler=Reconciler(receipts, store.jobs, settings.status_poll_interval),
         recovery=IssueRecovery(receipts, invoices.leases),
         signal=outbox_signal,
+        reminders=Reminders(store.settings, store.receipts, store.jobs),
     )
 
 
@@ -152,6 +157,7 @@ def build_dispatcher(
         receipts=services.receipts,
         invoices=services.invoices,
         shops=services.shops,
+        reminders=services.reminders,
         settings=settings,
     )
     return dp
@@ -243,6 +249,15 @@ async def run(settings: Settings) -> None:
         outbox_bot = build_bot(settings, retry_after=False)
         opened.push_async_callback(_quietly, outbox_bot.session.close)
         sender = OutboxSender(store.jobs, store.receipts, store.users, outbox_bot, services.signal)
+        reminder_worker = ReminderWorker(
+            store.jobs,
+            store.receipts,
+            store.settings,
+            store.shops,
+            services.invoices,
+            services.signal,
+            customer_sms,
+        )
 
         web_app = build_web_app(services.store, services.callbacks)
         if settings.webhook_url:
@@ -269,6 +284,7 @@ async def run(settings: Settings) -> None:
         asyncio.create_task(services.reconciler.run(stop), name="reconciler"),
         asyncio.create_task(sender.run(stop), name="outbox"),
         asyncio.create_task(services.recovery.run(stop), name="recovery"),
+        asyncio.create_task(reminder_worker.run(stop), name="reminders"),
     ]
     if settings.webhook_url:
         telegram = asyncio.create_task(_telegram_webhook(dp, bot, settings, stop))

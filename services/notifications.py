@@ -23,6 +23,8 @@ class NotificationKind:
     # what became of an invoice the person confirmed, with its card, when they could not be
     # shown it at the time (Telegram refused, or the process died while making it)
     OUTCOME = "outcome"
+    REMINDER = "reminder"  # to the cashier: the card of an invoice that expires soon
+    DIGEST = "digest"  # the end-of-day summary; no receipt, its figures are in the payload
 
 
 def chat_group(chat_id: int) -> str:

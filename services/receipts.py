@@ -31,6 +31,7 @@ from services.liqpay import (
     payment_state,
 )
 from services.notifications import NotificationKind, OutboxSignal, recipients
+from services.reminders import reminder_jobs
 from services.reports import PaymentReport as PaymentReport  # re-exported: callers use it
 from storage.models import (
     Channel,
@@ -173,16 +174,20 @@ class ReceiptService:
         if receipt.status not in sources_of(new):
             return None  # a repeat or a stale status: nothing to write (the store re-checks)
         notifications = await self.notifications_for(receipt, notify) if notify else []
+        now = self.clock()
+        jobs = list(notifications)
+        if new is S.AWAITING:  # its reminders come with it, in the same transaction
+            jobs += reminder_jobs(receipt, await self.shop_settings.get(receipt.shop_id), now)
         moved = await self.repo.transition(
             receipt.id,
             expected=sources_of(new),
             new=new,
             source=source,
-            now=self.clock(),
+            now=now,
             changes=changes,
             liqpay_status=liqpay_status,
             detail=detail,
-            jobs=notifications,
+            jobs=jobs,
         )
         if moved is not None and notifications:
             self.signal.notify()

@@ -6,13 +6,23 @@ from aiogram import Router
 
 
 def build_routers() -> list[Router]:
-    from bot.routers import common, invoice, issuing, receipts, settings, staff, start
+    from bot.routers import (
+        common,
+        invoice,
+        issuing,
+        receipts,
+        reminder_settings,
+        settings,
+        staff,
+        start,
+    )
 
     routers = [
         common.router,
         start.router,
         staff.router,
         settings.router,
+        reminder_settings.router,
         issuing.router,  # before the dialog's catch-all for spent buttons
         invoice.router,
         receipts.router,

@@ -212,6 +212,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE receipts ADD COLUMN issuing_until TIMESTAMPTZ;
     CREATE INDEX receipts_issuing ON receipts (issuing_until) WHERE issuing_until IS NOT NULL;
     """,
+    # 5 (becomes 8 when merged after the jobs-index, fiscal and refunds steps): reminders,
+    # each switch off by default. remind_lead: seconds before expiry; digest_at: minutes
+    # after Kyiv midnight.
+    """
+    ALTER TABLE shop_settings ADD COLUMN remind_cashier BOOLEAN NOT NULL DEFAULT FALSE;
+    ALTER TABLE shop_settings ADD COLUMN remind_customer BOOLEAN NOT NULL DEFAULT FALSE;
+    ALTER TABLE shop_settings ADD COLUMN remind_lead INTEGER NOT NULL DEFAULT 3600
+        CHECK (remind_lead > 0);
+    ALTER TABLE shop_settings ADD COLUMN digest BOOLEAN NOT NULL DEFAULT FALSE;
+    ALTER TABLE shop_settings ADD COLUMN digest_at INTEGER NOT NULL DEFAULT 1200
+        CHECK (digest_at >= 0 AND digest_at < 1440);
+    """,
 )
 
 
