@@ -94,6 +94,7 @@ class World:
         contact: str | None = None,
         lifetime: timedelta = timedelta(hours=3),
         cashier_id: int | None = None,
+        amount: int = 25050,
     ) -> Receipt:
         """An invoice made awaiting the way InvoiceService does it (ReceiptService.move)."""
         tag = uuid.uuid4().hex[:12]
@@ -102,7 +103,7 @@ class World:
             NewDraft(
                 shop_id=self.shop.shop_id,
                 cashier_id=cashier_id or self.shop.cashier_id,
-                amount=25050,
+                amount=amount,
                 currency="UAH",
                 description="Coffee beans",
                 channel=channel,
