@@ -26,6 +26,7 @@ from bot.dialog_storage import DialogStorageUnavailable, build_dialog_storage, c
 from bot.i18n import DEFAULT_LOCALE, setup_i18n, t
 from bot.middlewares import AckMiddleware, StoredLocaleMiddleware, UserContextMiddleware
 from bot.notifier import OutboxSender
+from bot.reminder_texts import customer_sms
 from bot.routers import build_routers
 from bot.routers.common import on_error
 from bot.telegram import telegram_session
@@ -45,6 +46,8 @@ from services.recovery import IssueRecovery
 from services.refund_ledger import FISCAL_RETURN, RefundLedger
 from services.refund_worker import JobWorker
 from services.refunds import REFUND_RESOLVE, RefundService
+from services.reminder_worker import ReminderWorker
+from services.reminders import Reminders
 from services.reporting import ReportingService
 from services.settings import Settings
 from services.shops import ShopService
@@ -77,6 +80,7 @@ class Services:
     refunds: RefundService
     refund_worker: JobWorker
     reporting: ReportingService
+    reminders: Reminders
 
 
 async def open_database(settings: Settings) -> Store:
@@ -157,6 +161,7 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         refunds=refunds,
         refund_worker=refund_worker,
         reporting=ReportingService(store.reports, store.settings),
+        reminders=Reminders(store.settings, store.receipts, store.jobs),
     )
 
 
@@ -198,6 +203,7 @@ def build_dispatcher(
         fiscal=services.fiscal,
         refunds=services.refunds,
         reporting=services.reporting,
+        reminders=services.reminders,
         settings=settings,
     )
     return dp
@@ -292,6 +298,15 @@ async def run(settings: Settings) -> None:
             store.jobs, store.receipts, store.users, outbox_bot, services.signal,
             shops=store.shops,
         )  # fmt: skip
+        reminder_worker = ReminderWorker(
+            store.jobs,
+            store.receipts,
+            store.settings,
+            store.shops,
+            services.invoices,
+            services.signal,
+            customer_sms,
+        )
 
         web_app = build_web_app(services.store, services.callbacks)
         if settings.webhook_url:
@@ -320,6 +335,7 @@ async def run(settings: Settings) -> None:
         asyncio.create_task(services.recovery.run(stop), name="recovery"),
         asyncio.create_task(services.fiscal_worker.run(stop), name="fiscal"),
         asyncio.create_task(services.refund_worker.run(stop), name="refunds"),
+        asyncio.create_task(reminder_worker.run(stop), name="reminders"),
     ]
     if settings.webhook_url:
         telegram = asyncio.create_task(_telegram_webhook(dp, bot, settings, stop))

@@ -52,6 +52,11 @@ class RefundAction(CallbackData, prefix="rf"):
     key: Annotated[str, Field(max_length=16, pattern=r"^[0-9a-f]*$")] = ""
 
 
+class ReminderSetting(CallbackData, prefix="rm"):
+    item: Literal["menu", "cashier", "customer", "digest", "lead", "digest_at"]
+    value: ShortText = ""
+
+
 class PendingPage(CallbackData, prefix="pg"):
     page: PageNumber
 
@@ -275,6 +280,7 @@ def settings_keyboard() -> InlineKeyboardMarkup:
     builder.add(button(t("💱 Currency"), SettingsAction(item="currency")))
     builder.add(button(t("🔢 API version"), SettingsAction(item="version")))
     builder.add(button(t("📱 SMS gateway"), SettingsAction(item="sms")))
+    builder.add(button(t("🔔 Reminders"), ReminderSetting(item="menu")))
     builder.adjust(1)
     return builder.as_markup()
 

@@ -26,9 +26,11 @@ from bot.fiscal_views import shop_notice
 from bot.i18n import DEFAULT_LOCALE
 from bot.keyboards import notice_keyboard, receipt_card_keyboard
 from bot.refund_views import REFUND_NOTICES, refund_notice
+from bot.reminder_texts import digest_text, reminder_message
 from bot.texts import notification, outcome_message, receipt_card
 from services.clock import Clock, utcnow
 from services.notifications import NOTIFY, SHOP_NOTICES, NotificationKind, OutboxSignal
+from services.reminders import payable
 from services.workers import new_worker_id
 from storage.models import Job, Receipt
 from storage.protocols import JobQueue, ReceiptRepository, ShopRepository, UserRepository
@@ -196,6 +198,10 @@ class OutboxSender:
 
     async def _send(self, job: Job) -> None:
         chat_id, kind = _chat(job), str(job.payload.get("kind", ""))
+        if kind == NotificationKind.DIGEST:  # about the day, not one receipt
+            locale = await self.users.language(chat_id) or DEFAULT_LOCALE
+            await self.bot.send_message(chat_id, digest_text(job.payload, locale))
+            return
         if kind in SHOP_NOTICES:
             locale = await self.users.language(chat_id) or DEFAULT_LOCALE
             text = shop_notice(kind, job.payload, locale)
@@ -206,6 +212,12 @@ class OutboxSender:
         if receipt is None:
             raise LookupError(f"receipt {job.receipt_id} is gone")
         locale = await self.users.language(chat_id) or DEFAULT_LOCALE
+        if kind == NotificationKind.REMINDER:
+            if payable(receipt, self.clock()):  # else paid or closed since: nothing to say
+                owner = await self._is_owner(chat_id, receipt)
+                text = reminder_message(receipt, locale)
+                await self._send_card(chat_id, receipt, text, locale, owner=owner)
+            return
         if kind == NotificationKind.CARD:
             if receipt.card_chat_id is None or receipt.card_message_id is None:
                 return
@@ -226,22 +238,29 @@ class OutboxSender:
                 )
             return
         if kind == NotificationKind.OUTCOME:
-            sent = await self.bot.send_message(
-                chat_id,
-                outcome_message(receipt, locale),
-                reply_markup=receipt_card_keyboard(receipt, locale, owner=owner),
+            await self._send_card(
+                chat_id, receipt, outcome_message(receipt, locale), locale, owner=owner
             )
-            if receipt.card_message_id is None or chat_id == receipt.cashier_id:
-                try:  # it is sent: a failure here must not send it again
-                    await self.receipts.set_card_message(receipt.id, chat_id, sent.message_id)
-                except Exception:
-                    log.exception("Receipt %s: its new card was not recorded", receipt.id)
             return
         await self.bot.send_message(
             chat_id,
             notification(kind, receipt, locale),
             reply_markup=notice_keyboard(receipt, locale, owner=owner),
         )
+
+    async def _send_card(
+        self, chat_id: int, receipt: Receipt, text: str, locale: str, *, owner: bool
+    ) -> None:
+        """A message with the receipt's card and its buttons, which becomes the card the
+        outbox keeps current when it goes to the issuing cashier."""
+        sent = await self.bot.send_message(
+            chat_id, text, reply_markup=receipt_card_keyboard(receipt, locale, owner=owner)
+        )
+        if receipt.card_message_id is None or chat_id == receipt.cashier_id:
+            try:  # it is sent: a failure here must not send it again
+                await self.receipts.set_card_message(receipt.id, chat_id, sent.message_id)
+            except Exception:
+                log.exception("Receipt %s: its new card was not recorded", receipt.id)
 
 
 def _chat(job: Job) -> int:

@@ -271,8 +271,9 @@ class InvoiceService:
         leased = await self.repo.leased_receipts(5, cashier_id=member.user_id)
         return [r for r in leased if r.shop_id == member.shop_id]
 
-    async def send_sms(self, receipt: Receipt) -> str | None:
-        """Send the payment link by SMS; returns why it failed, or None when sent."""
+    async def send_sms(self, receipt: Receipt, text: str | None = None) -> str | None:
+        """Send the payment link by SMS (`text`, else the amount and the link); returns why
+        it failed, or None when sent."""
         shop = await self.shop_settings.get(receipt.shop_id)
         if not shop.sms_token_enc or not shop.sms_sender or not receipt.link or not receipt.contact:
             return SMS_NOT_CONFIGURED
@@ -281,7 +282,7 @@ class InvoiceService:
         except SecretKeyMismatch:
             log.warning("Shop %s: the stored SMS token can't be read", receipt.shop_id)
             return SMS_TOKEN_UNREADABLE
-        text = f"{format_amount(receipt.amount, receipt.currency)}: {receipt.link}"
+        text = text or f"{format_amount(receipt.amount, receipt.currency)}: {receipt.link}"
         try:
             await self.sms.send(token, shop.sms_sender, receipt.contact, text)
         except SmsUnavailable as exc:

@@ -37,6 +37,8 @@ class NotificationKind:
     # shop notices without a receipt (payload carries what they say)
     FISCAL_SHIFT_CLOSED = "fiscal_shift_closed"  # {"count", "amount"}: the day's total
     FISCAL_UNREADABLE = "fiscal_unreadable"  # SECRET_KEY changed: enter the credentials again
+    REMINDER = "reminder"  # to the cashier: the card of an invoice that expires soon
+    DIGEST = "digest"  # the end-of-day summary; no receipt, its figures are in the payload
 
 
 # Kinds that are about a shop, not a receipt: the job has no receipt_id.

@@ -37,6 +37,7 @@ from services.liqpay import (
 )
 from services.notifications import NotificationKind, OutboxSignal, recipients
 from services.refund_ledger import RefundLedger
+from services.reminders import reminder_jobs
 from services.reports import PaymentReport as PaymentReport  # re-exported: callers use it
 from storage.models import (
     Channel,
@@ -193,20 +194,24 @@ class ReceiptService:
         if receipt.status not in sources_of(new):
             return None  # a repeat or a stale status: nothing to write (the store re-checks)
         notifications = await self.notifications_for(receipt, notify) if notify else []
-        notifications += jobs or []
+        now = self.clock()
+        caused = [*notifications, *(jobs or [])]
+        if new is S.AWAITING:  # its reminders come with it, in the same transaction
+            caused += reminder_jobs(receipt, await self.shop_settings.get(receipt.shop_id), now)
         moved = await self.repo.transition(
             receipt.id,
             expected=sources_of(new),
             new=new,
             source=source,
-            now=self.clock(),
+            now=now,
             changes=changes,
             liqpay_status=liqpay_status,
             detail=detail,
-            jobs=notifications,
+            jobs=caused,
         )
-        if moved is not None and notifications:
-            self.signal.notify()
+        if moved is not None:
+            if notifications:
+                self.signal.notify()
             if jobs and self.fiscal_signal is not None:
                 self.fiscal_signal.notify()
         return moved

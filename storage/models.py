@@ -97,6 +97,12 @@ class ShopSettings:
     currency: str
     sms_token_enc: bytes | None
     sms_sender: str | None
+    # reminders (services/reminders.py), each off by default
+    remind_cashier: bool = False
+    remind_customer: bool = False
+    remind_lead: int = 3600  # seconds before an invoice expires
+    digest: bool = False
+    digest_at: int = 20 * 60  # minutes after Kyiv midnight
 
     @property
     def has_keys(self) -> bool:
@@ -114,6 +120,11 @@ class SettingsChanges:
     api_version: int | Unset = UNSET
     invoice_lifetime: int | Unset = UNSET  # seconds
     currency: str | Unset = UNSET
+    remind_cashier: bool | Unset = UNSET
+    remind_customer: bool | Unset = UNSET
+    remind_lead: int | Unset = UNSET  # seconds
+    digest: bool | Unset = UNSET
+    digest_at: int | Unset = UNSET  # minutes after Kyiv midnight
 
     def assigned(self) -> dict[str, Any]:
         return _assigned(self)
@@ -174,6 +185,15 @@ class FiscalTotals:
 
     count: int
     amount: int
+
+
+@dataclass(frozen=True)
+class CurrencyTotal:
+    """How many receipts and how much money (kopecks) in one currency."""
+
+    currency: str
+    count: int
+    kopecks: int
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from storage.models import (
+    CurrencyTotal,
     EventSource,
     ExportRow,
     FiscalChanges,
@@ -255,6 +256,21 @@ class ReceiptRepository(Protocol):
     ) -> tuple[list[Receipt], int]:
         """A page of the shop's receipts in these statuses (of one cashier when given),
         newest (highest id) first, and how many there are in all."""
+        ...
+
+    async def totals(
+        self,
+        shop_id: int,
+        statuses: Sequence[ReceiptStatus],
+        *,
+        cashier_id: int | None = None,
+        paid_from: datetime | None = None,
+        paid_until: datetime | None = None,
+        expires_after: datetime | None = None,
+    ) -> list[CurrencyTotal]:
+        """How many of the shop's receipts are in these statuses and their sum, one total per
+        currency (by currency name; none for a currency without receipts). Only those of one
+        cashier, paid in [paid_from, paid_until), expiring after `expires_after`, when given."""
         ...
 
     async def set_card_message(self, receipt_id: int, chat_id: int, message_id: int) -> None:

@@ -13,6 +13,7 @@ def build_routers() -> list[Router]:
         issuing,
         receipts,
         refunds,
+        reminder_settings,
         reports,
         settings,
         staff,
@@ -25,6 +26,7 @@ def build_routers() -> list[Router]:
         staff.router,
         settings.router,
         refunds.router,
+        reminder_settings.router,
         issuing.router,  # before the dialog's catch-all for spent buttons
         invoice.router,
         receipts.router,

@@ -21,6 +21,7 @@ from bot.keyboards import (
     settings_keyboard,
 )
 from bot.middlewares import Ack
+from bot.reminder_texts import reminder_lines
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, menu_text, report, safe_edit
 from bot.texts import escape
 from services.liqpay import LiqPayUnavailable
@@ -85,6 +86,9 @@ async def settings_text(store: Store, member: Member) -> str:
             t("Currency: {currency}", currency=s.currency),
             t("LiqPay API version: {version}", version=s.api_version),
             t("SMS gateway: {sms}", sms=sms),
+            *reminder_lines(
+                s.remind_cashier, s.remind_customer, s.remind_lead, s.digest, s.digest_at
+            ),
         ]
     )
 

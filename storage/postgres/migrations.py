@@ -277,6 +277,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX refunds_one_in_flight ON refunds (receipt_id)
         WHERE state IN ('reserved', 'sent', 'unknown');
     """,
+    # 8: reminders,
+    # each switch off by default. remind_lead: seconds before expiry; digest_at: minutes
+    # after Kyiv midnight.
+    """
+    ALTER TABLE shop_settings ADD COLUMN remind_cashier BOOLEAN NOT NULL DEFAULT FALSE;
+    ALTER TABLE shop_settings ADD COLUMN remind_customer BOOLEAN NOT NULL DEFAULT FALSE;
+    ALTER TABLE shop_settings ADD COLUMN remind_lead INTEGER NOT NULL DEFAULT 3600
+        CHECK (remind_lead > 0);
+    ALTER TABLE shop_settings ADD COLUMN digest BOOLEAN NOT NULL DEFAULT FALSE;
+    ALTER TABLE shop_settings ADD COLUMN digest_at INTEGER NOT NULL DEFAULT 1200
+        CHECK (digest_at >= 0 AND digest_at < 1440);
+    """,
 )
 
 

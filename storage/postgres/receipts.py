@@ -10,6 +10,7 @@ from typing import Any
 
 from storage.models import (
     Channel,
+    CurrencyTotal,
     EventSource,
     FiscalChanges,
     FiscalState,
@@ -369,6 +370,36 @@ class PostgresReceipts:
             ),
         )
         return [_receipt(r) for r in rows], int(total)
+
+    async def totals(
+        self,
+        shop_id: int,
+        statuses: Sequence[ReceiptStatus],
+        *,
+        cashier_id: int | None = None,
+        paid_from: datetime | None = None,
+        paid_until: datetime | None = None,
+        expires_after: datetime | None = None,
+    ) -> list[CurrencyTotal]:
+        if not statuses:
+            return []
+        where = "shop_id = $1 AND status = ANY($2::text[])"
+        params: list[Any] = [shop_id, [s.value for s in statuses]]
+        for column, value in (
+            ("cashier_id =", cashier_id),
+            ("paid_at >=", paid_from),
+            ("paid_at <", paid_until),
+            ("expires_at >", expires_after),
+        ):
+            if value is not None:
+                params.append(value)
+                where += f" AND {column} ${len(params)}"
+        rows = await self._db.all(
+            f"SELECT currency, COUNT(*), SUM(amount) FROM receipts WHERE {where} "  # noqa: S608
+            "GROUP BY currency ORDER BY currency",
+            *params,
+        )
+        return [CurrencyTotal(r[0], int(r[1]), int(r[2])) for r in rows]
 
     async def set_card_message(self, receipt_id: int, chat_id: int, message_id: int) -> None:
         await self._db.execute(

@@ -9,7 +9,18 @@ from storage.models import NewJob, SettingsChanges, ShopSettings
 from storage.postgres.engine import PostgresEngine, Tx
 from storage.postgres.jobs import insert_jobs
 
-_COLUMNS = frozenset({"api_version", "invoice_lifetime", "currency"})
+_COLUMNS = frozenset(
+    {
+        "api_version",
+        "invoice_lifetime",
+        "currency",
+        "remind_cashier",
+        "remind_customer",
+        "remind_lead",
+        "digest",
+        "digest_at",
+    }
+)
 
 
 class PostgresSettings:
@@ -29,6 +40,11 @@ class PostgresSettings:
             currency=row["currency"],
             sms_token_enc=row["sms_token_enc"],
             sms_sender=row["sms_sender"],
+            remind_cashier=bool(row["remind_cashier"]),
+            remind_customer=bool(row["remind_customer"]),
+            remind_lead=row["remind_lead"],
+            digest=bool(row["digest"]),
+            digest_at=row["digest_at"],
         )
 
     async def save_keys(

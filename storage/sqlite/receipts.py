@@ -12,6 +12,7 @@ from typing import Any
 
 from storage.models import (
     Channel,
+    CurrencyTotal,
     EventSource,
     FiscalChanges,
     FiscalState,
@@ -320,6 +321,36 @@ class SqliteReceipts:
             ),
         )
         return [_receipt(r) for r in rows], int(total[0]) if total else 0
+
+    async def totals(
+        self,
+        shop_id: int,
+        statuses: Sequence[ReceiptStatus],
+        *,
+        cashier_id: int | None = None,
+        paid_from: datetime | None = None,
+        paid_until: datetime | None = None,
+        expires_after: datetime | None = None,
+    ) -> list[CurrencyTotal]:
+        if not statuses:
+            return []
+        where = f"shop_id = ? AND status IN ({_marks(statuses)})"
+        params: list[Any] = [shop_id, *(s.value for s in statuses)]
+        for condition, value in (
+            ("cashier_id = ?", cashier_id),
+            ("paid_at >= ?", ts_or_none(paid_from)),
+            ("paid_at < ?", ts_or_none(paid_until)),
+            ("expires_at > ?", ts_or_none(expires_after)),
+        ):
+            if value is not None:
+                where += f" AND {condition}"
+                params.append(value)
+        rows = await self._db.all(
+            f"SELECT currency, COUNT(*), SUM(amount) FROM receipts WHERE {where} "  # noqa: S608
+            "GROUP BY currency ORDER BY currency",
+            params,
+        )
+        return [CurrencyTotal(r[0], int(r[1]), int(r[2])) for r in rows]
 
     async def set_card_message(self, receipt_id: int, chat_id: int, message_id: int) -> None:
         await self._db.execute(

@@ -11,7 +11,18 @@ from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.jobs import jobs_insert
 from storage.sqlite.tx import Stmt
 
-_COLUMNS = frozenset({"api_version", "invoice_lifetime", "currency"})
+_COLUMNS = frozenset(
+    {
+        "api_version",
+        "invoice_lifetime",
+        "currency",
+        "remind_cashier",
+        "remind_customer",
+        "remind_lead",
+        "digest",
+        "digest_at",
+    }
+)
 
 
 class SqliteSettings:
@@ -31,6 +42,11 @@ class SqliteSettings:
             currency=row["currency"],
             sms_token_enc=row["sms_token_enc"],
             sms_sender=row["sms_sender"],
+            remind_cashier=bool(row["remind_cashier"]),
+            remind_customer=bool(row["remind_customer"]),
+            remind_lead=row["remind_lead"],
+            digest=bool(row["digest"]),
+            digest_at=row["digest_at"],
         )
 
     async def save_keys(

@@ -1,0 +1,122 @@
+"""/settings → Reminders (owner only): the three switches, the lead and the digest time."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import t
+from bot.keyboards import ReminderSetting, SettingsAction, button
+from bot.middlewares import Ack
+from bot.reminder_texts import clock_text, lead_text, reminder_lines, reminders_menu_text
+from bot.routers.base import IsMember, safe_edit
+from services.reminders import DIGEST_CHOICES, LEAD_CHOICES, Reminders, ReminderSettings
+from storage.models import Member
+
+router = Router(name="reminder_settings")
+router.callback_query.filter(IsMember())
+
+
+def _mark(on: bool) -> str:
+    return "✅" if on else "⬜"
+
+
+def reminders_keyboard(current: ReminderSettings) -> InlineKeyboardMarkup:
+    def toggle(item: str, on: bool) -> ReminderSetting:
+        # the button names the state it sets: a second tap on an old menu changes nothing
+        return ReminderSetting(item=item, value="off" if on else "on")
+
+    builder = InlineKeyboardBuilder()
+    builder.add(
+        button(
+            t("{mark} Reminder to the cashier", mark=_mark(current.remind_cashier)),
+            toggle("cashier", current.remind_cashier),
+        ),
+        button(
+            t("{mark} Reminder SMS to the customer", mark=_mark(current.remind_customer)),
+            toggle("customer", current.remind_customer),
+        ),
+        button(
+            t("⏱ Remind {lead} before expiry", lead=lead_text(current.remind_lead)),
+            ReminderSetting(item="lead"),
+        ),
+        button(
+            t("{mark} End-of-day digest", mark=_mark(current.digest)),
+            toggle("digest", current.digest),
+        ),
+        button(
+            t("🕗 Digest at {time}", time=clock_text(current.digest_at)),
+            ReminderSetting(item="digest_at"),
+        ),
+        button(t("◀️ Back"), SettingsAction(item="menu")),
+    )
+    builder.adjust(1)
+    return builder.as_markup()
+
+
+def choices_keyboard(item: str, options: list[tuple[str, str]]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for value, label in options:
+        builder.add(button(label, ReminderSetting(item=item, value=value)))
+    builder.add(button(t("◀️ Back"), ReminderSetting(item="menu")))
+    builder.adjust(3)
+    return builder.as_markup()
+
+
+async def show_menu(callback: CallbackQuery, reminders: Reminders, member: Member) -> None:
+    current = await reminders.current(member.shop_id)
+    lines = reminder_lines(
+        current.remind_cashier,
+        current.remind_customer,
+        current.remind_lead,
+        current.digest,
+        current.digest_at,
+    )
+    await safe_edit(callback.message, reminders_menu_text(lines), reminders_keyboard(current))
+
+
+@router.callback_query(ReminderSetting.filter())
+async def reminder_setting(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: ReminderSetting,
+    member: Member,
+    reminders: Reminders,
+) -> None:
+    if not member.is_owner:
+        await ack(t("Only the shop owner can change the settings."))
+        return
+    item, value = callback_data.item, callback_data.value
+    if item == "lead" and not value:
+        options = [(str(seconds), lead_text(seconds)) for seconds in LEAD_CHOICES]
+        await safe_edit(
+            callback.message,
+            t("How long before an unpaid invoice expires should the reminders go?"),
+            choices_keyboard("lead", options),
+        )
+        return
+    if item == "digest_at" and not value:
+        options = [(str(minutes), clock_text(minutes)) for minutes in DIGEST_CHOICES]
+        await safe_edit(
+            callback.message,
+            t("At what time (Kyiv) should the end-of-day digest come?"),
+            choices_keyboard("digest_at", options),
+        )
+        return
+    try:
+        if item in ("cashier", "customer", "digest") and value in ("on", "off"):
+            await reminders.set_switch(member, item, value == "on")
+        elif item == "lead" and value.isdigit():
+            await reminders.set_lead(member, int(value))
+        elif item == "digest_at" and value.isdigit():
+            minutes = int(value)
+            if minutes not in DIGEST_CHOICES:
+                raise ValueError("time not offered")
+            await reminders.set_digest_time(member, minutes)
+        elif item != "menu":
+            raise ValueError("unknown setting")
+    except ValueError:
+        await ack(t("That value is not allowed."))
+        return
+    await show_menu(callback, reminders, member)

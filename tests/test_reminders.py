@@ -1,0 +1,341 @@
+"""Reminders before an invoice expires: to the cashier (the card with its buttons) and to the
+customer (one SMS), each once, never for a receipt that is closed by then."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+from aiogram.methods import SendMessage
+
+from bot.i18n import DEFAULT_LOCALE
+from bot.keyboards import ReceiptAction
+from bot.reminder_texts import reminder_message
+from services.crypto import SecretBox
+from services.money import format_amount
+from services.notifications import NotificationKind
+from services.reminders import CASHIER, CUSTOMER, REMIND, reminder_key
+from storage.models import Channel, JobState, NewJob, ReceiptStatus, SettingsChanges
+from storage.sqlite import SqliteStore
+from tests.conftest import FakeClock
+from tests.reminder_fixtures import LINK, World, make_world, markup_data, sms_text
+
+S = ReceiptStatus
+PHONE = "380501234567"
+
+
+@pytest.fixture
+async def world(store: SqliteStore, box: SecretBox, clock: FakeClock) -> AsyncIterator[World]:
+    async with make_world(store, box, clock) as made:
+        yield made
+
+
+async def switch_on(world: World, which: str, *, sms: bool = False) -> None:
+    if sms:
+        token = world.receipts.box.encrypt("turbo-token")
+        await world.store.settings.save_sms_gateway(world.shop.shop_id, token, "Coffee")
+    await world.reminders.set_switch(world.owner, which, True)
+
+
+async def reminders_of(world: World, receipt_id: int) -> list[tuple[str, JobState]]:
+    jobs = await world.store.jobs.find(kind=REMIND, receipt_id=receipt_id)
+    return [(str(j.payload["to"]), j.state) for j in jobs]
+
+
+def sent_to(world: World, chat_id: int) -> list[SendMessage]:
+    return [
+        r
+        for r in world.session.requests
+        if isinstance(r, SendMessage) and int(r.chat_id) == chat_id
+    ]
+
+
+async def test_is_off_by_default(world: World) -> None:
+    settings = await world.store.settings.get(world.shop.shop_id)
+    assert (settings.remind_cashier, settings.remind_customer, settings.digest) == (
+        False,
+        False,
+        False,
+    )
+    assert (settings.remind_lead, settings.digest_at) == (3600, 20 * 60)
+    receipt = await world.awaiting(channel=Channel.SMS, contact=PHONE)
+    assert await reminders_of(world, receipt.id) == []
+
+
+async def test_cashier_reminder_fires_once_with_the_card_and_its_buttons(world: World) -> None:
+    await switch_on(world, CASHIER)
+    receipt = await world.awaiting(lifetime=timedelta(hours=3))
+    [job] = await world.store.jobs.find(kind=REMIND, receipt_id=receipt.id)
+    assert job.run_at == receipt.expires_at - timedelta(hours=1)  # made with the awaiting
+    worker, outbox = world.worker(), world.outbox()
+
+    world.clock.advance(hours=1, minutes=59)
+    await worker.drain()
+    await outbox.drain()
+    assert sent_to(world, world.shop.cashier_id) == []  # not yet
+
+    world.clock.advance(minutes=1)
+    await worker.drain()
+    await outbox.drain()
+    [message] = sent_to(world, world.shop.cashier_id)
+    current = await world.store.receipts.get(receipt.id)
+    assert current is not None
+    assert message.text == reminder_message(current, DEFAULT_LOCALE)
+    assert "Чек № " in message.text and LINK in message.text
+    buttons = {ReceiptAction.unpack(data).action for data in markup_data(message)}
+    assert buttons == {"check", "qr", "cancel"}  # the card's own buttons
+    assert sent_to(world, world.shop.owner_id) == []  # the cashier's, not the owner's
+    # the reminder became the card the outbox keeps current
+    assert current.card_message_id is not None
+
+    for _ in range(3):
+        world.clock.advance(minutes=10)
+        await worker.drain()
+        await outbox.drain()
+    assert len(sent_to(world, world.shop.cashier_id)) == 1
+    assert await reminders_of(world, receipt.id) == [(CASHIER, JobState.DONE)]
+
+
+async def test_sms_invoice_reminder_card_offers_the_sms_again(world: World) -> None:
+    await switch_on(world, CASHIER, sms=True)
+    receipt = await world.awaiting(channel=Channel.SMS, contact=PHONE)
+    world.clock.advance(hours=2)
+    await world.worker().drain()
+    await world.outbox().drain()
+    [message] = sent_to(world, world.shop.cashier_id)
+    actions = {ReceiptAction.unpack(data).action for data in markup_data(message)}
+    assert "sms" in actions
+    assert ReceiptAction.unpack(markup_data(message)[0]).id == receipt.id
+
+
+@pytest.mark.parametrize("closed", [S.PAID, S.CANCELLED, S.EXPIRED, S.FAILED])
+async def test_never_for_a_receipt_closed_by_then(world: World, closed: ReceiptStatus) -> None:
+    await switch_on(world, CASHIER, sms=True)
+    await world.reminders.set_switch(world.owner, CUSTOMER, True)
+    receipt = await world.awaiting(channel=Channel.SMS, contact=PHONE)
+    assert sorted(await reminders_of(world, receipt.id)) == [
+        (CASHIER, JobState.PENDING),
+        (CUSTOMER, JobState.PENDING),
+    ]
+    world.clock.advance(minutes=30)
+    await world.close(receipt, closed)
+    world.clock.advance(hours=2)
+    await world.worker().drain()
+    await world.outbox().drain()
+    assert sent_to(world, world.shop.cashier_id) == []
+    assert world.sms_sent() == []
+    assert await world.notices(NotificationKind.REMINDER) == []
+    assert sorted(await reminders_of(world, receipt.id)) == [
+        (CASHIER, JobState.DONE),
+        (CUSTOMER, JobState.DONE),
+    ]
+
+
+async def test_paid_between_firing_and_sending_is_not_reminded(world: World) -> None:
+    await switch_on(world, CASHIER)
+    receipt = await world.awaiting()
+    world.clock.advance(hours=2)
+    await world.worker().drain()
+    assert len(await world.notices(NotificationKind.REMINDER)) == 1
+    await world.close(receipt, S.PAID)
+    await world.outbox().drain()
+    assert sent_to(world, world.shop.cashier_id) == []
+
+
+async def test_past_its_expiry_a_receipt_still_awaiting_is_not_reminded(world: World) -> None:
+    await switch_on(world, CASHIER)
+    await world.awaiting(lifetime=timedelta(hours=3))
+    world.clock.advance(hours=4)  # the worker was down until after the expiry
+    await world.worker().drain()
+    await world.outbox().drain()
+    assert sent_to(world, world.shop.cashier_id) == []
+
+
+async def test_switching_off_stops_future_reminders(world: World) -> None:
+    await switch_on(world, CASHIER)
+    receipt = await world.awaiting()
+    await world.reminders.set_switch(world.owner, CASHIER, False)
+    world.clock.advance(hours=2)
+    await world.worker().drain()
+    await world.outbox().drain()
+    assert sent_to(world, world.shop.cashier_id) == []
+    assert await reminders_of(world, receipt.id) == [(CASHIER, JobState.DONE)]
+    later = await world.awaiting()
+    assert await reminders_of(world, later.id) == []  # none is even made while off
+
+
+async def test_switching_on_schedules_the_receipts_already_awaiting(world: World) -> None:
+    early = await world.awaiting(lifetime=timedelta(hours=3))
+    too_close = await world.awaiting(lifetime=timedelta(minutes=30))  # inside the lead
+    await switch_on(world, CASHIER)
+    await switch_on(world, CASHIER)  # a second tap makes nothing twice
+    assert await reminders_of(world, early.id) == [(CASHIER, JobState.PENDING)]
+    assert await reminders_of(world, too_close.id) == []
+    world.clock.advance(hours=2)
+    await world.worker().drain()
+    await world.outbox().drain()
+    assert len(sent_to(world, world.shop.cashier_id)) == 1
+
+
+async def test_an_invoice_shorter_than_the_lead_gets_no_reminder(world: World) -> None:
+    await switch_on(world, CASHIER)
+    receipt = await world.awaiting(lifetime=timedelta(minutes=45))
+    assert await reminders_of(world, receipt.id) == []
+
+
+async def test_a_new_worker_after_a_restart_does_not_send_twice(world: World) -> None:
+    await switch_on(world, CASHIER)
+    receipt = await world.awaiting()
+    world.clock.advance(hours=2)
+    first = world.worker("before-restart")
+
+    async def dies(*args: object, **kwargs: object) -> bool:
+        raise ConnectionError("killed after making the notice, before finishing its job")
+
+    first.jobs = world.store.jobs
+    original_finish = world.store.jobs.finish
+    world.store.jobs.finish = dies  # type: ignore[method-assign]
+    try:
+        await first.drain()  # the notice is made; finishing the reminder fails
+    finally:
+        world.store.jobs.finish = original_finish  # type: ignore[method-assign]
+    [reminder] = await world.store.jobs.find(kind=REMIND, receipt_id=receipt.id)
+    assert reminder.state is JobState.PENDING
+
+    world.clock.advance(minutes=5)
+    await world.worker("after-restart").drain()
+    await world.outbox().drain()
+    await world.worker("after-restart").drain()
+    assert len(await world.notices(NotificationKind.REMINDER)) == 1
+    assert len(sent_to(world, world.shop.cashier_id)) == 1
+    assert await reminders_of(world, receipt.id) == [(CASHIER, JobState.DONE)]
+
+
+async def test_a_reminder_for_an_older_expiry_is_dropped(world: World) -> None:
+    await switch_on(world, CASHIER)
+    receipt = await world.awaiting(lifetime=timedelta(hours=3))
+    [job] = await world.store.jobs.find(kind=REMIND, receipt_id=receipt.id)
+    older = receipt.expires_at - timedelta(hours=1)
+    stale = NewJob(
+        REMIND,
+        {"to": CASHIER, "expires_at": int(older.timestamp())},
+        run_at=older - timedelta(hours=1),
+        dedupe_key=reminder_key(CASHIER, receipt.id, older),
+        receipt_id=receipt.id,
+    )
+    assert await world.store.jobs.enqueue([stale], world.clock()) == 1
+    world.clock.advance(hours=1)  # the stale one is due, the current one is not
+    await world.worker().drain()
+    assert await world.notices(NotificationKind.REMINDER) == []
+    world.clock.advance(hours=1)
+    await world.worker().drain()
+    assert len(await world.notices(NotificationKind.REMINDER)) == 1
+    assert (await world.store.jobs.get(job.id)).state is JobState.DONE  # type: ignore[union-attr]
+
+
+async def test_a_shortened_lead_moves_the_reminder_later(world: World) -> None:
+    await switch_on(world, CASHIER)
+    await world.awaiting(lifetime=timedelta(hours=3))
+    await world.reminders.set_lead(world.owner, 15 * 60)
+    world.clock.advance(hours=2)  # the old moment: 1 h before expiry
+    await world.worker().drain()
+    assert await world.notices(NotificationKind.REMINDER) == []
+    world.clock.advance(minutes=45)
+    await world.worker().drain()
+    assert len(await world.notices(NotificationKind.REMINDER)) == 1
+
+
+async def test_a_lead_not_offered_is_refused(world: World) -> None:
+    with pytest.raises(ValueError):
+        await world.reminders.set_lead(world.owner, 7 * 60)
+    cashier = await world.store.shops.get_member(world.shop.cashier_id)
+    assert cashier is not None
+    with pytest.raises(PermissionError):
+        await world.reminders.set_switch(cashier, CASHIER, True)
+    assert not (await world.store.settings.get(world.shop.shop_id)).remind_cashier
+
+
+# -- the customer's SMS
+
+
+async def test_customer_gets_one_sms_with_the_link_in_ukrainian(world: World) -> None:
+    await switch_on(world, CUSTOMER, sms=True)
+    receipt = await world.awaiting(channel=Channel.SMS, contact=PHONE)
+    assert await reminders_of(world, receipt.id) == [(CUSTOMER, JobState.PENDING)]
+    world.queue_sms(times=3)
+    world.clock.advance(hours=2)
+    for _ in range(3):
+        await world.worker().drain()
+        world.clock.advance(minutes=5)
+    [sent] = world.sms_sent()
+    assert sent["recipients"] == [PHONE]
+    assert sent["sms"]["sender"] == "Coffee"
+    text = sms_text(sent)
+    assert text.startswith("Shop: ")  # the shop's name leads
+    assert "нагадуємо" in text and LINK in text and format_amount(25050, "UAH") in text
+    assert await reminders_of(world, receipt.id) == [(CUSTOMER, JobState.DONE)]
+    assert sent_to(world, world.shop.cashier_id) == []  # the customer's switch only
+
+
+@pytest.mark.parametrize(
+    ("channel", "contact", "with_sms"),
+    [
+        (Channel.EMAIL, "buyer@example.com", True),  # LiqPay mailed it: no phone
+        (Channel.PRIVAT24, PHONE, True),  # LiqPay delivered it in Privat24
+        (Channel.LINK, None, True),  # no phone given
+        (Channel.SMS, PHONE, False),  # the shop has no SMS gateway
+    ],
+)
+async def test_no_customer_sms_unless_every_condition_holds(
+    world: World, channel: Channel, contact: str | None, with_sms: bool
+) -> None:
+    await switch_on(world, CUSTOMER, sms=with_sms)
+    receipt = await world.awaiting(channel=channel, contact=contact)
+    assert await reminders_of(world, receipt.id) == []
+    world.clock.advance(hours=2)
+    await world.worker().drain()
+    assert world.sms_sent() == []
+
+
+async def test_customer_sms_waits_out_a_turbosms_outage_and_goes_once(world: World) -> None:
+    await switch_on(world, CUSTOMER, sms=True)
+    receipt = await world.awaiting(channel=Channel.SMS, contact=PHONE)
+    world.queue_sms(503)
+    world.queue_sms(200, times=2)
+    world.clock.advance(hours=2)
+    await world.worker().drain()
+    [(_, state)] = await reminders_of(world, receipt.id)
+    assert state is JobState.PENDING and len(world.sms_sent()) == 1  # the failed one
+    world.clock.advance(minutes=2)
+    await world.worker().drain()
+    world.clock.advance(minutes=2)
+    await world.worker().drain()
+    assert len(world.sms_sent()) == 2  # the failed attempt and the one that went
+    assert await reminders_of(world, receipt.id) == [(CUSTOMER, JobState.DONE)]
+
+
+async def test_customer_sms_is_not_sent_again_after_a_worker_died_sending(world: World) -> None:
+    await switch_on(world, CUSTOMER, sms=True)
+    receipt = await world.awaiting(channel=Channel.SMS, contact=PHONE)
+    world.queue_sms(times=2)
+    world.clock.advance(hours=2)
+    # a worker claimed it and died in the middle (no error recorded, no finish)
+    claimed = await world.store.jobs.claim(
+        REMIND, "died", limit=5, lease=timedelta(minutes=2), now=world.clock()
+    )
+    assert len(claimed) == 1
+    world.clock.advance(minutes=3)
+    await world.worker("after-restart").drain()
+    assert world.sms_sent() == []  # it may have gone: never risk a second one
+    assert await reminders_of(world, receipt.id) == [(CUSTOMER, JobState.DEAD)]
+
+
+async def test_customer_switch_off_sends_nothing(world: World) -> None:
+    await switch_on(world, CUSTOMER, sms=True)
+    await world.awaiting(channel=Channel.SMS, contact=PHONE)
+    await world.store.settings.update(world.shop.shop_id, SettingsChanges(remind_customer=False))
+    world.queue_sms()
+    world.clock.advance(hours=2)
+    await world.worker().drain()
+    assert world.sms_sent() == []
