@@ -30,7 +30,9 @@ from bot.routers import build_routers
 from bot.routers.common import on_error
 from bot.telegram import telegram_session
 from bot.web import build_web_app
+from services.checkbox import CheckboxClient
 from services.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
+from services.fiscal_setup import FiscalSetupService
 from services.invoices import InvoiceService
 from services.liqpay import LiqPayClient
 from services.notifications import OutboxSignal
@@ -64,6 +66,7 @@ class Services:
     reconciler: Reconciler
     recovery: IssueRecovery
     signal: OutboxSignal
+    fiscal_setup: FiscalSetupService
 
 
 async def open_database(settings: Settings) -> Store:
@@ -101,6 +104,7 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         raise
     liqpay = LiqPayClient(http, settings.liqpay_api_url, timeout=10, status_attempts=2)
     sms = TurboSmsClient(http, settings.sms_api_url)
+    checkbox = CheckboxClient(http, settings.checkbox_api_url)
     outbox_signal = OutboxSignal()
     receipts = ReceiptService(
         store.receipts, store.settings, store.shops, liqpay, box, outbox_signal
@@ -118,6 +122,7 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         reconciler=Reconciler(receipts, store.jobs, settings.status_poll_interval),
         recovery=IssueRecovery(receipts, invoices.leases),
         signal=outbox_signal,
+        fiscal_setup=FiscalSetupService(checkbox, store.fiscal, box),
     )
 
 
@@ -152,6 +157,7 @@ def build_dispatcher(
         receipts=services.receipts,
         invoices=services.invoices,
         shops=services.shops,
+        fiscal_setup=services.fiscal_setup,
         settings=settings,
     )
     return dp

@@ -6,12 +6,22 @@ from aiogram import Router
 
 
 def build_routers() -> list[Router]:
-    from bot.routers import common, invoice, issuing, receipts, settings, staff, start
+    from bot.routers import (
+        common,
+        fiscal_settings,
+        invoice,
+        issuing,
+        receipts,
+        settings,
+        staff,
+        start,
+    )
 
     routers = [
         common.router,
         start.router,
         staff.router,
+        fiscal_settings.router,  # before settings: it takes the settings screen's button
         settings.router,
         issuing.router,  # before the dialog's catch-all for spent buttons
         invoice.router,
