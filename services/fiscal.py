@@ -17,10 +17,12 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
+from storage.models import DEFAULT_FISCAL_PAYMENT_LABEL
+
 # Never change it: every receipt id ever sent was derived under it.
 RECEIPT_NAMESPACE = uuid.UUID("e83d878a-c171-45ff-8d97-17b2cad14181")
 
-DEFAULT_PAYMENT_LABEL = "Платіж через інтегратора LIQPAY"
+DEFAULT_PAYMENT_LABEL = DEFAULT_FISCAL_PAYMENT_LABEL  # what a new shop's receipts print
 
 # The Finance Ministry's approved names (order 601) that can describe a card payment taken
 # through LiqPay; the owner's accountant picks one. Names that need a brand filled in

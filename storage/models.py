@@ -41,6 +41,25 @@ class EventSource(StrEnum):
     USER = "user"
 
 
+class FiscalMode(StrEnum):
+    AUTO = "auto"  # register as soon as the invoice is paid (default once set up)
+    MANUAL = "manual"  # only by the Register receipt button
+
+
+class FiscalState(StrEnum):
+    """A dimension of a PAID receipt, not a payment status."""
+
+    NOT_REGISTERED = "not_registered"
+    REGISTERING = "registering"
+    REGISTERED = "registered"
+    FAILED = "failed"
+
+
+DEFAULT_FISCAL_PAYMENT_LABEL = "Платіж через інтегратора LIQPAY"  # services.fiscal's default
+DEFAULT_CLOSE_SHIFT_AT = 23 * 60 + 45  # minutes after Kyiv midnight
+MINUTES_PER_DAY = 24 * 60
+
+
 class Unset(Enum):
     """The marker of a change object's field that is left as it is (None sets NULL)."""
 
@@ -101,6 +120,63 @@ class SettingsChanges:
 
 
 @dataclass(frozen=True)
+class FiscalSettings:
+    """A shop's fiscal registrar (PRRO): credentials encrypted like the LiqPay private key."""
+
+    shop_id: int
+    enabled: bool  # the off switch (False: nothing is registered)
+    mode: FiscalMode
+    license_key_enc: bytes | None
+    pin_enc: bytes | None
+    token_enc: bytes | None  # the cashier token, reused across restarts and replicas
+    payment_label: str  # one of services.fiscal.PAYMENT_LABELS
+    tax_code: int | None  # None: no VAT (the goods line carries no tax)
+    tax_label: str | None  # what the register calls it, e.g. "ПДВ 20%"
+    close_shift_at: int  # minutes after Kyiv midnight
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.license_key_enc and self.pin_enc)
+
+
+@dataclass(frozen=True)
+class FiscalSettingsChanges:
+    """The fiscal settings an owner changes; fields left UNSET stay as they are."""
+
+    enabled: bool | Unset = UNSET
+    mode: FiscalMode | Unset = UNSET
+    payment_label: str | Unset = UNSET
+    tax_code: int | Unset | None = UNSET
+    tax_label: str | Unset | None = UNSET
+    close_shift_at: int | Unset = UNSET
+
+    def assigned(self) -> dict[str, Any]:
+        return _assigned(self)
+
+
+@dataclass(frozen=True)
+class FiscalChanges:
+    """Fields a fiscal change sets besides the fiscal state; UNSET stays as it is."""
+
+    fiscal_code: str | Unset | None = UNSET
+    fiscal_date: datetime | Unset | None = UNSET
+    fiscal_url: str | Unset | None = UNSET
+    fiscal_error: str | Unset | None = UNSET
+    fiscal_attempt: int | Unset = UNSET
+
+    def assigned(self) -> dict[str, Any]:
+        return _assigned(self)
+
+
+@dataclass(frozen=True)
+class FiscalTotals:
+    """Registered receipts of a period: how many, and their sum in kopecks."""
+
+    count: int
+    amount: int
+
+
+@dataclass(frozen=True)
 class PaymentMismatch:
     """What LiqPay reported for a receipt when it did not match it (amount or currency)."""
 
@@ -136,6 +212,19 @@ class Receipt:
     card_message_id: int | None
     mismatch: PaymentMismatch | None = None  # set with `flagged` when a payment differed
     issuing_until: datetime | None = None  # the issuing lease (see services/leases.py)
+    # what LiqPay reported of the card payment besides its id and mask (none is a secret):
+    # printed on the fiscal receipt
+    payment_rrn: str | None = None
+    payment_auth_code: str | None = None
+    payment_bank: str | None = None
+    payment_system: str | None = None  # visa, mc, ...
+    # the fiscal dimension of a paid receipt (None: not to be registered, or not paid)
+    fiscal_state: FiscalState | None = None
+    fiscal_code: str | None = None
+    fiscal_date: datetime | None = None
+    fiscal_url: str | None = None
+    fiscal_error: str | None = None  # the registrar's words when it failed
+    fiscal_attempt: int = 1  # -> services.fiscal.receipt_uuid(order_id, attempt)
 
 
 @dataclass(frozen=True)
@@ -181,6 +270,11 @@ class ReceiptChanges:
     payment_id: str | Unset | None = UNSET
     card_mask: str | Unset | None = UNSET
     expires_at: datetime | Unset = UNSET
+    payment_rrn: str | Unset | None = UNSET
+    payment_auth_code: str | Unset | None = UNSET
+    payment_bank: str | Unset | None = UNSET
+    payment_system: str | Unset | None = UNSET
+    fiscal_state: FiscalState | Unset | None = UNSET  # set when paid: NOT_REGISTERED or None
 
     def assigned(self) -> dict[str, Any]:
         """The fields to set, by name (a datetime stays a datetime)."""
@@ -196,6 +290,9 @@ class ReceiptEvent:
     to_status: ReceiptStatus
     liqpay_status: str | None
     detail: str | None
+    # a change of the fiscal dimension (status unchanged): the fiscal state it moved to
+    fiscal_from: FiscalState | None = None
+    fiscal_to: FiscalState | None = None
 
 
 class InviteOutcome(StrEnum):

@@ -21,6 +21,11 @@ from typing import Any, Protocol
 
 from storage.models import (
     EventSource,
+    FiscalChanges,
+    FiscalSettings,
+    FiscalSettingsChanges,
+    FiscalState,
+    FiscalTotals,
     InviteOutcome,
     Job,
     JobState,
@@ -255,6 +260,44 @@ class ReceiptRepository(Protocol):
         """Oldest first."""
         ...
 
+    # The fiscal dimension of a paid receipt (fiscal_state and the fiscal_* fields).
+
+    async def fiscal_transition(
+        self,
+        receipt_id: int,
+        *,
+        expected: Sequence[FiscalState | None],
+        new: FiscalState,
+        source: EventSource,
+        now: datetime,
+        changes: FiscalChanges | None = None,
+        detail: str | None = None,
+        jobs: Sequence[NewJob] = (),
+    ) -> Receipt | None:
+        """Compare-and-set of the fiscal state: if it is one of `expected` (None matches a
+        receipt without one), set it to `new` with `changes`, append the event (status
+        unchanged, fiscal_from/fiscal_to set, at `now`) and insert `jobs` (their receipt_id
+        set), in one transaction; the receipt as it now is. None, and nothing written,
+        otherwise (or when there is no such receipt)."""
+        ...
+
+    async def list_by_fiscal_state(
+        self,
+        shop_id: int,
+        states: Sequence[FiscalState],
+        *,
+        statuses: Sequence[ReceiptStatus],
+        offset: int = 0,
+        limit: int = 10,
+    ) -> tuple[list[Receipt], int]:
+        """A page of the shop's receipts in one of these payment `statuses` whose fiscal
+        state is one of `states`, newest first, and how many there are in all."""
+        ...
+
+    async def fiscal_totals(self, shop_id: int, since: datetime, until: datetime) -> FiscalTotals:
+        """The shop's receipts REGISTERED with a fiscal date in [since, until)."""
+        ...
+
 
 class JobQueue(Protocol):
     """Background work with leases, for every worker (outbox sender, status checks, ...).
@@ -344,6 +387,44 @@ class JobQueue(Protocol):
         ...
 
 
+class FiscalSettingsRepository(Protocol):
+    """A shop's fiscal registrar settings (one row per shop, none until first set up)."""
+
+    async def get(self, shop_id: int) -> FiscalSettings | None:
+        """None: never set up."""
+        ...
+
+    async def save_credentials(
+        self,
+        shop_id: int,
+        license_key_enc: bytes,
+        pin_enc: bytes,
+        token_enc: bytes | None,
+        now: datetime,
+    ) -> FiscalSettings:
+        """The first save makes the row (enabled, mode AUTO, the default payment label, no
+        VAT, shift closed at 23:45); later saves keep the other fields and replace the
+        credentials and the token. IntegrityViolation for an unknown shop."""
+        ...
+
+    async def update(self, shop_id: int, changes: FiscalSettingsChanges) -> FiscalSettings | None:
+        """Set the fields of `changes` that are not UNSET; None (nothing written) when the
+        shop was never set up. IntegrityViolation for a value out of range."""
+        ...
+
+    async def save_token(self, shop_id: int, token_enc: bytes | None) -> None:
+        """Replace the stored cashier token (None forgets it)."""
+        ...
+
+    async def forget_credentials(self, shop_id: int) -> None:
+        """Drop the license key, PIN and token; the other settings stay."""
+        ...
+
+    async def configured(self) -> list[FiscalSettings]:
+        """Every shop with both credentials stored and fiscalization enabled, by shop id."""
+        ...
+
+
 class DialogRepository(Protocol):
     """aiogram FSM state and data by storage key, so a restart loses no half-filled dialog."""
 
@@ -377,6 +458,9 @@ class Store(Protocol):
 
     @property
     def jobs(self) -> JobQueue: ...
+
+    @property
+    def fiscal(self) -> FiscalSettingsRepository: ...
 
     @property
     def dialogs(self) -> DialogRepository: ...

@@ -212,6 +212,47 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE receipts ADD COLUMN issuing_until TIMESTAMPTZ;
     CREATE INDEX receipts_issuing ON receipts (issuing_until) WHERE issuing_until IS NOT NULL;
     """,
+    # 5: a placeholder. Version 5 belongs to another branch (an index on jobs); the runner
+    # applies steps by position, so this no-op keeps the fiscal step at 6 until the two are
+    # merged (the merge puts that branch's step here instead).
+    """
+    SELECT 1;
+    """,
+    # 6: fiscal receipts (Checkbox): a shop's registrar settings, the fiscal dimension of a
+    # paid receipt, the card payment facts printed on it, and fiscal changes in the event log.
+    """
+    CREATE TABLE fiscal_settings (
+        shop_id BIGINT PRIMARY KEY REFERENCES shops(id) ON DELETE CASCADE,
+        enabled BOOLEAN NOT NULL DEFAULT TRUE,
+        mode TEXT NOT NULL DEFAULT 'auto' CHECK (mode IN ('auto', 'manual')),
+        license_key_enc BYTEA,
+        pin_enc BYTEA,
+        token_enc BYTEA,
+        payment_label TEXT NOT NULL CHECK (length(payment_label) BETWEEN 1 AND 255),
+        tax_code INTEGER,
+        tax_label TEXT,
+        close_shift_at INTEGER NOT NULL DEFAULT 1425 CHECK (close_shift_at BETWEEN 0 AND 1439),
+        created_at TIMESTAMPTZ NOT NULL
+    );
+    ALTER TABLE receipts ADD COLUMN payment_rrn TEXT;
+    ALTER TABLE receipts ADD COLUMN payment_auth_code TEXT;
+    ALTER TABLE receipts ADD COLUMN payment_bank TEXT;
+    ALTER TABLE receipts ADD COLUMN payment_system TEXT;
+    ALTER TABLE receipts ADD COLUMN fiscal_state TEXT CHECK (fiscal_state IN
+        ('not_registered', 'registering', 'registered', 'failed'));
+    ALTER TABLE receipts ADD COLUMN fiscal_code TEXT;
+    ALTER TABLE receipts ADD COLUMN fiscal_date TIMESTAMPTZ;
+    ALTER TABLE receipts ADD COLUMN fiscal_url TEXT;
+    ALTER TABLE receipts ADD COLUMN fiscal_error TEXT;
+    ALTER TABLE receipts ADD COLUMN fiscal_attempt INTEGER NOT NULL DEFAULT 1
+        CHECK (fiscal_attempt >= 1);
+    CREATE INDEX receipts_by_fiscal_state ON receipts (shop_id, fiscal_state, id)
+        WHERE fiscal_state IS NOT NULL;
+    CREATE INDEX receipts_by_fiscal_date ON receipts (shop_id, fiscal_date)
+        WHERE fiscal_state = 'registered';
+    ALTER TABLE receipt_events ADD COLUMN fiscal_from TEXT;
+    ALTER TABLE receipt_events ADD COLUMN fiscal_to TEXT;
+    """,
 )
 
 

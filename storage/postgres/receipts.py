@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from storage.models import (
     Channel,
     EventSource,
+    FiscalChanges,
+    FiscalState,
+    FiscalTotals,
     IntegrityViolation,
     NewDraft,
     NewJob,
@@ -23,8 +27,32 @@ from storage.postgres.jobs import insert_jobs
 
 KEY_RACE_ATTEMPTS = 3
 _CHANGE_COLUMNS = frozenset(
-    {"link", "invoice_token", "paid_at", "payment_id", "card_mask", "expires_at"}
+    {
+        "link", "invoice_token", "paid_at", "payment_id", "card_mask", "expires_at",
+        "payment_rrn", "payment_auth_code", "payment_bank", "payment_system", "fiscal_state",
+    }
+)  # fmt: skip
+_FISCAL_COLUMNS = frozenset(
+    {"fiscal_code", "fiscal_date", "fiscal_url", "fiscal_error", "fiscal_attempt"}
 )
+
+# Compare-and-set of the fiscal state, as _TRANSITION: $2 the expected states, $3 whether a
+# receipt without one matches too.
+_FISCAL_TRANSITION = """
+    WITH prior AS (
+        SELECT id, fiscal_state FROM receipts
+        WHERE id = $1 AND (fiscal_state = ANY($2::text[]) OR ($3 AND fiscal_state IS NULL))
+        FOR UPDATE
+    ), changed AS (
+        UPDATE receipts r SET {assignments} FROM prior WHERE r.id = prior.id
+        RETURNING r.*, prior.fiscal_state AS fiscal_from
+    ), event AS (
+        INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, detail,
+                                    fiscal_from, fiscal_to)
+        SELECT id, $4, $5, status, status, $6, fiscal_from, fiscal_state FROM changed
+    )
+    SELECT * FROM changed
+"""
 
 # The shop's counter row, locked by the upsert until the draft commits: concurrent drafts
 # of one shop take turns and get consecutive numbers; a rolled-back one gives its back.
@@ -102,7 +130,25 @@ def _receipt(row: Row) -> Receipt:
         card_message_id=row["card_message_id"],
         mismatch=_mismatch(row),
         issuing_until=row["issuing_until"],
+        payment_rrn=row["payment_rrn"],
+        payment_auth_code=row["payment_auth_code"],
+        payment_bank=row["payment_bank"],
+        payment_system=row["payment_system"],
+        fiscal_state=_fiscal_state(row["fiscal_state"]),
+        fiscal_code=row["fiscal_code"],
+        fiscal_date=row["fiscal_date"],
+        fiscal_url=row["fiscal_url"],
+        fiscal_error=row["fiscal_error"],
+        fiscal_attempt=row["fiscal_attempt"],
     )
+
+
+def _fiscal_state(value: str | None) -> FiscalState | None:
+    return None if value is None else FiscalState(value)
+
+
+def _plain(value: Any) -> Any:
+    return value.value if isinstance(value, StrEnum) else value
 
 
 def _mismatch(row: Row) -> PaymentMismatch | None:
@@ -237,7 +283,7 @@ class PostgresReceipts:
     ) -> Receipt | None:
         fields = changes.assigned() if changes is not None else {}
         assert set(fields) <= _CHANGE_COLUMNS  # names from the dataclass, never from input
-        values: dict[str, Any] = dict(fields)
+        values: dict[str, Any] = {k: _plain(v) for k, v in fields.items()}
         if liqpay_status is not None:
             values["liqpay_status"] = liqpay_status
         values["status"] = new.value
@@ -338,6 +384,76 @@ class PostgresReceipts:
                 to_status=ReceiptStatus(r["to_status"]),
                 liqpay_status=r["liqpay_status"],
                 detail=r["detail"],
+                fiscal_from=_fiscal_state(r["fiscal_from"]),
+                fiscal_to=_fiscal_state(r["fiscal_to"]),
             )
             for r in rows
         ]
+
+    async def fiscal_transition(
+        self,
+        receipt_id: int,
+        *,
+        expected: Sequence[FiscalState | None],
+        new: FiscalState,
+        source: EventSource,
+        now: datetime,
+        changes: FiscalChanges | None = None,
+        detail: str | None = None,
+        jobs: Sequence[NewJob] = (),
+    ) -> Receipt | None:
+        fields = changes.assigned() if changes is not None else {}
+        assert set(fields) <= _FISCAL_COLUMNS  # names from the dataclass, never from input
+        values: dict[str, Any] = dict(fields)
+        values["fiscal_state"] = new.value
+        first = 7  # $1..$6 are the statement's own
+        assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(values, start=first))
+        sql = _FISCAL_TRANSITION.format(assignments=assignments)
+        args = (
+            receipt_id, [s.value for s in expected if s is not None],
+            any(s is None for s in expected), now, source.value, detail, *values.values(),
+        )  # fmt: skip
+        if not jobs:
+            row = await self._db.one(sql, *args)
+            return _receipt(row) if row else None
+
+        async def op(tx: Tx) -> Receipt | None:
+            row = await tx.one(sql, *args)
+            if row is None:
+                return None
+            await insert_jobs(tx, jobs, now, receipt_id)
+            return _receipt(row)
+
+        return await self._db.transaction(op)
+
+    async def list_by_fiscal_state(
+        self,
+        shop_id: int,
+        states: Sequence[FiscalState],
+        *,
+        statuses: Sequence[ReceiptStatus],
+        offset: int = 0,
+        limit: int = 10,
+    ) -> tuple[list[Receipt], int]:
+        if not states or not statuses:
+            return [], 0
+        where = "shop_id = $1 AND fiscal_state = ANY($2::text[]) AND status = ANY($3::text[])"
+        params = (shop_id, [s.value for s in states], [s.value for s in statuses])
+        total = await self._db.value(f"SELECT COUNT(*) FROM receipts WHERE {where}", *params)  # noqa: S608
+        rows = await self._db.all(
+            f"SELECT * FROM receipts WHERE {where} ORDER BY id DESC LIMIT $4 OFFSET $5",  # noqa: S608
+            *params,
+            limit,
+            offset,
+        )
+        return [_receipt(r) for r in rows], int(total)
+
+    async def fiscal_totals(self, shop_id: int, since: datetime, until: datetime) -> FiscalTotals:
+        row = await self._db.one(
+            "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM receipts WHERE shop_id = $1 "
+            "AND fiscal_state = 'registered' AND fiscal_date >= $2 AND fiscal_date < $3",
+            shop_id,
+            since,
+            until,
+        )
+        return FiscalTotals(int(row[0]), int(row[1])) if row else FiscalTotals(0, 0)

@@ -7,6 +7,7 @@ from datetime import datetime
 from storage.models import StoreHealth
 from storage.postgres.dialogs import PostgresDialogs
 from storage.postgres.engine import PostgresEngine
+from storage.postgres.fiscal import PostgresFiscal
 from storage.postgres.jobs import PostgresJobs
 from storage.postgres.migrations import migrate, schema_version
 from storage.postgres.receipts import PostgresReceipts
@@ -28,6 +29,7 @@ class PostgresStore:
         self._receipts = PostgresReceipts(engine)
         self._jobs = PostgresJobs(engine)
         self._dialogs = PostgresDialogs(engine)
+        self._fiscal = PostgresFiscal(engine)
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
@@ -64,6 +66,10 @@ class PostgresStore:
     @property
     def dialogs(self) -> PostgresDialogs:
         return self._dialogs
+
+    @property
+    def fiscal(self) -> PostgresFiscal:
+        return self._fiscal
 
     async def close(self) -> None:
         await self.engine.close()

@@ -5,11 +5,15 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from storage.models import (
     Channel,
     EventSource,
+    FiscalChanges,
+    FiscalState,
+    FiscalTotals,
     NewDraft,
     NewJob,
     PaymentMismatch,
@@ -23,7 +27,13 @@ from storage.sqlite.engine import SqliteEngine, Tx
 from storage.sqlite.jobs import insert_jobs
 
 _CHANGE_COLUMNS = frozenset(
-    {"link", "invoice_token", "paid_at", "payment_id", "card_mask", "expires_at"}
+    {
+        "link", "invoice_token", "paid_at", "payment_id", "card_mask", "expires_at",
+        "payment_rrn", "payment_auth_code", "payment_bank", "payment_system", "fiscal_state",
+    }
+)  # fmt: skip
+_FISCAL_COLUMNS = frozenset(
+    {"fiscal_code", "fiscal_date", "fiscal_url", "fiscal_error", "fiscal_attempt"}
 )
 _GET_MANY_CHUNK = 500
 
@@ -55,7 +65,29 @@ def _receipt(row: sqlite3.Row) -> Receipt:
         card_message_id=row["card_message_id"],
         mismatch=_mismatch(row),
         issuing_until=dt_or_none(row["issuing_until"]),
+        payment_rrn=row["payment_rrn"],
+        payment_auth_code=row["payment_auth_code"],
+        payment_bank=row["payment_bank"],
+        payment_system=row["payment_system"],
+        fiscal_state=_fiscal_state(row["fiscal_state"]),
+        fiscal_code=row["fiscal_code"],
+        fiscal_date=dt_or_none(row["fiscal_date"]),
+        fiscal_url=row["fiscal_url"],
+        fiscal_error=row["fiscal_error"],
+        fiscal_attempt=row["fiscal_attempt"],
     )
+
+
+def _fiscal_state(value: str | None) -> FiscalState | None:
+    return None if value is None else FiscalState(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return ts(value)
+    if isinstance(value, StrEnum):
+        return value.value
+    return value
 
 
 def _mismatch(row: sqlite3.Row) -> PaymentMismatch | None:
@@ -203,7 +235,7 @@ class SqliteReceipts:
     ) -> Receipt | None:
         fields = changes.assigned() if changes is not None else {}
         assert set(fields) <= _CHANGE_COLUMNS  # names from the dataclass, never from input
-        values = {k: ts_or_none(v) if isinstance(v, datetime) else v for k, v in fields.items()}
+        values = {k: _plain(v) for k, v in fields.items()}
         if liqpay_status is not None:
             values["liqpay_status"] = liqpay_status
         values["status"] = new.value
@@ -307,6 +339,83 @@ class SqliteReceipts:
                 to_status=ReceiptStatus(r["to_status"]),
                 liqpay_status=r["liqpay_status"],
                 detail=r["detail"],
+                fiscal_from=_fiscal_state(r["fiscal_from"]),
+                fiscal_to=_fiscal_state(r["fiscal_to"]),
             )
             for r in rows
         ]
+
+    async def fiscal_transition(
+        self,
+        receipt_id: int,
+        *,
+        expected: Sequence[FiscalState | None],
+        new: FiscalState,
+        source: EventSource,
+        now: datetime,
+        changes: FiscalChanges | None = None,
+        detail: str | None = None,
+        jobs: Sequence[NewJob] = (),
+    ) -> Receipt | None:
+        fields = changes.assigned() if changes is not None else {}
+        assert set(fields) <= _FISCAL_COLUMNS  # names from the dataclass, never from input
+        values = {k: _plain(v) for k, v in fields.items()}
+        values["fiscal_state"] = new.value
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        states = [s.value for s in expected if s is not None]
+        match_none = any(s is None for s in expected)
+        compare = f"(fiscal_state IN ({_marks(states)}) OR (? AND fiscal_state IS NULL))"
+
+        event = (
+            "INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, "  # noqa: S608
+            "detail, fiscal_from, fiscal_to) "
+            "SELECT id, ?, ?, status, status, ?, fiscal_state, ? FROM receipts "
+            f"WHERE id = ? AND {compare}"
+        )
+
+        async def op(tx: Tx) -> Receipt | None:
+            recorded = await tx.execute(
+                event,
+                (ts(now), source.value, detail, new.value, receipt_id, *states, int(match_none)),
+            )
+            if not recorded:
+                return None
+            row = await tx.one(
+                f"UPDATE receipts SET {assignments} WHERE id = ? RETURNING *",  # noqa: S608
+                (*values.values(), receipt_id),
+            )
+            assert row is not None
+            await insert_jobs(tx, jobs, now, receipt_id)
+            return _receipt(row)
+
+        return await self._db.write(op)
+
+    async def list_by_fiscal_state(
+        self,
+        shop_id: int,
+        states: Sequence[FiscalState],
+        *,
+        statuses: Sequence[ReceiptStatus],
+        offset: int = 0,
+        limit: int = 10,
+    ) -> tuple[list[Receipt], int]:
+        if not states or not statuses:
+            return [], 0
+        where = (
+            f"shop_id = ? AND fiscal_state IN ({_marks(states)}) AND status IN ({_marks(statuses)})"
+        )
+        params: list[Any] = [shop_id, *(s.value for s in states), *(s.value for s in statuses)]
+        total = await self._db.one(f"SELECT COUNT(*) FROM receipts WHERE {where}", params)  # noqa: S608
+        rows = await self._db.all(
+            f"SELECT * FROM receipts WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
+            (*params, limit, offset),
+        )
+        return [_receipt(r) for r in rows], int(total[0]) if total else 0
+
+    async def fiscal_totals(self, shop_id: int, since: datetime, until: datetime) -> FiscalTotals:
+        row = await self._db.one(
+            "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM receipts WHERE shop_id = ? "
+            "AND fiscal_state = 'registered' AND fiscal_date >= ? AND fiscal_date < ?",
+            (shop_id, ts(since), ts(until)),
+        )
+        return FiscalTotals(int(row[0]), int(row[1])) if row else FiscalTotals(0, 0)

@@ -8,6 +8,7 @@ from pathlib import Path
 from storage.models import StoreHealth
 from storage.sqlite.dialogs import SqliteDialogs
 from storage.sqlite.engine import SqliteEngine, Tx, split_sql
+from storage.sqlite.fiscal import SqliteFiscal
 from storage.sqlite.jobs import SqliteJobs
 from storage.sqlite.migrations import MIGRATIONS
 from storage.sqlite.receipts import SqliteReceipts
@@ -29,6 +30,7 @@ class SqliteStore:
         self._receipts = SqliteReceipts(engine)
         self._jobs = SqliteJobs(engine)
         self._dialogs = SqliteDialogs(engine)
+        self._fiscal = SqliteFiscal(engine)
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteStore:
@@ -64,6 +66,10 @@ class SqliteStore:
     @property
     def dialogs(self) -> SqliteDialogs:
         return self._dialogs
+
+    @property
+    def fiscal(self) -> SqliteFiscal:
+        return self._fiscal
 
     async def close(self) -> None:
         await self.engine.close()
