@@ -8,6 +8,7 @@ from aiogram import Router
 def build_routers() -> list[Router]:
     from bot.routers import (
         common,
+        fiscal_credentials,
         fiscal_settings,
         invoice,
         issuing,
@@ -21,6 +22,7 @@ def build_routers() -> list[Router]:
         common.router,
         start.router,
         staff.router,
+        fiscal_credentials.router,  # before fiscal_settings, which takes its other buttons
         fiscal_settings.router,  # before settings: it takes the settings screen's button
         settings.router,
         issuing.router,  # before the dialog's catch-all for spent buttons
