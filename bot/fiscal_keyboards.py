@@ -80,9 +80,10 @@ def tax_keyboard(rates: list[TaxRate], current: int | None) -> InlineKeyboardMar
         if not NO_VAT < rate.code < 2**31:
             continue  # a code no button can carry is not offered
         mark = "✅ " if rate.code == current else ""
-        builder.row(button(mark + tax_rate_label(rate), FiscalTaxChoice(code=rate.code)))
+        label = t("{name} (code {code})", name=tax_rate_label(rate), code=rate.code)
+        builder.row(button(mark + label, FiscalTaxChoice(code=rate.code)))
     mark = "✅ " if current is None else ""
-    builder.row(button(mark + t("No VAT"), FiscalTaxChoice(code=NO_VAT)))
+    builder.row(button(mark + t("No VAT (no tax code)"), FiscalTaxChoice(code=NO_VAT)))
     back_button_row(builder)
     return builder.as_markup()
 

@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 
 MAX_LICENSE_KEY = 200
 LICENSE_KEY_RE = re.compile(r"^[A-Za-z0-9_.:+/=-]{8,200}$")
-PIN_RE = re.compile(r"^\d{4,32}$")
-CLOSE_TIME_RE = re.compile(r"^(\d{1,2})[:.\s](\d{2})$")
+PIN_RE = re.compile(r"^[0-9]{4,32}$")  # ASCII digits only (\d would take other scripts' too)
+CLOSE_TIME_RE = re.compile(r"^([0-9]{1,2})[:.]([0-9]{2})$")
 MINUTES_A_DAY = 24 * 60
 DEFAULT_CLOSE_TIME = 23 * 60 + 45  # Kyiv time; the store's default too
 MAX_REFUSAL_TEXT = 200
