@@ -9,6 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiogram.methods import DeleteMessage
+from aiogram.types import PhotoSize
 from aioresponses import aioresponses
 
 from bot.app import build_dispatcher, build_services
@@ -355,6 +356,38 @@ async def test_liqpay_settings_still_work_beside_it(
     world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(NOT_FOUND))
     replies = await world.say(OWNER, "sandbox_privatekey123")
     assert any("LiqPay accepted" in r for r in replies), replies
+    replies = await world.say(OWNER, "/settings")
+    assert "Fiscalization: not set up" in replies[-1], replies
     await set_up(world)
     replies = await world.press(OWNER, "Back")
-    assert "Settings of" in replies[-1], replies
+    assert "Settings of" in replies[-1] and "Fiscalization: on" in replies[-1], replies
+    await world.press(OWNER, "Fiscalization")
+    await world.press(OWNER, "Turn fiscalization off")
+    replies = await world.press(OWNER, "Back")
+    assert "Fiscalization: off" in replies[-1], replies
+    settings = await world.services.store.settings.get(SHOP)
+    assert settings.public_key == "sandbox_i000000001"  # the LiqPay keys are untouched
+
+
+async def test_a_secret_sent_as_a_caption_is_deleted_too(
+    world: BotWorld, checkbox: FakeCheckbox
+) -> None:
+    await make_shop(world)
+    await open_fiscal(world)
+    await world.press(OWNER, "License key and PIN")
+    update = text_update(OWNER, "x")
+    assert update.message is not None
+    message = update.message.model_copy(
+        update={
+            "text": None,
+            "caption": LICENSE,
+            "photo": [PhotoSize(file_id="f", file_unique_id="u", width=1, height=1)],
+        }
+    )
+    before = len(world.session.requests)
+    await world.feed(update.model_copy(update={"message": message}))
+    assert any(
+        isinstance(r, DeleteMessage) and r.message_id == message.message_id
+        for r in world.session.requests[before:]
+    )
+    assert "text message" in world.replies_since(before, OWNER.id)[-1]

@@ -161,4 +161,6 @@ async def pin_sent(
 @router.message(CredentialsDialog.license_key, DIALOG_INPUT)
 @router.message(CredentialsDialog.pin, DIALOG_INPUT)
 async def credentials_need_text(message: Message) -> None:
+    if message.caption:  # a picture or file whose caption may hold the key or PIN
+        await _delete_secret_message(message)
     await message.answer(t("Send it as a text message, or /cancel."))
