@@ -391,3 +391,25 @@ async def test_a_secret_sent_as_a_caption_is_deleted_too(
         for r in world.session.requests[before:]
     )
     assert "text message" in world.replies_since(before, OWNER.id)[-1]
+
+
+async def test_forged_fiscal_buttons_are_refused_without_a_change(
+    world: BotWorld, checkbox: FakeCheckbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    await make_shop(world)
+    await set_up(world)
+    before = await fiscal(world)
+    requests = len(checkbox.requests)
+    forged = [
+        "fset:explode", "fset:", "fset:on:1",
+        "flab:" + "9" * 40, "flab:", "flab:1.5",
+        "ftax:-2", "ftax:" + "9" * 40, "ftax:ПДВ", "ftax:",
+        "fclo:1440", "fclo:-5", "fclo:23:45",
+        "st:fiscal:" + "x" * 40,
+    ]  # fmt: skip
+    for data in forged:
+        replies = await world.press_data(OWNER, data)
+        assert replies == ["This button is no longer active."], (data, replies)
+    assert await fiscal(world) == before
+    assert len(checkbox.requests) == requests
+    assert "Traceback" not in caplog.text
