@@ -81,6 +81,12 @@ class CheckboxClient:
     async def check_credentials(self, creds: FiscalCredentials) -> None:
         await self._http.sign_in_now(creds)
 
+    def session_token(self, creds: FiscalCredentials) -> str | None:
+        return self._http.token(creds)
+
+    def resume_session(self, creds: FiscalCredentials, token: str) -> None:
+        self._http.seed_token(creds, token)
+
     # polling
 
     async def _poll(

@@ -150,6 +150,15 @@ class CheckboxTransport:
         token = await self._token(creds, rejected=token)
         return await self.request(method, path, creds, token=token, body=body)
 
+    def token(self, creds: FiscalCredentials) -> str | None:
+        """The token in use for these credentials (to keep it for restarts and replicas)."""
+        return self._tokens.get(credentials_key(creds))
+
+    def seed_token(self, creds: FiscalCredentials, token: str) -> None:
+        """Use a token kept from before (a restart, another replica) instead of signing in;
+        one already in use here wins. A stale one is replaced on Checkbox's first refusal."""
+        self._tokens.setdefault(credentials_key(creds), token)
+
     async def sign_in_now(self, creds: FiscalCredentials) -> None:
         """Sign in even with a token cached (the owner is checking the credentials)."""
         key = credentials_key(creds)

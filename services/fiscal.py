@@ -204,6 +204,16 @@ class FiscalRegistrar(Protocol):
     async def check_credentials(self, creds: FiscalCredentials) -> None:
         """Sign in; FiscalRefused(BAD_CREDENTIALS) when the key or PIN is wrong."""
 
+    def session_token(self, creds: FiscalCredentials) -> str | None:
+        """The session token in use for these credentials, if the registrar has sessions,
+        so it can be kept (sealed) for restarts and other processes."""
+
+    def resume_session(self, creds: FiscalCredentials, token: str) -> None:
+        """Reuse a session token kept from before instead of signing in again."""
+
+    def receipt_url(self, receipt_id: str) -> str:
+        """The registrar's own page of a receipt (shown when the tax service gave none)."""
+
     async def tax_rates(self, creds: FiscalCredentials) -> list[TaxRate]: ...
 
     async def current_shift(self, creds: FiscalCredentials) -> ShiftInfo | None: ...

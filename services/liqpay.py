@@ -158,6 +158,10 @@ class StatusAnswer(_Answer):
     amount: Decimal | None = None
     currency: str | None = None
     sender_card_mask2: str | None = None
+    sender_card_bank: str | None = None
+    sender_card_type: str | None = None
+    rrn_debit: int | str | None = None
+    authcode_debit: int | str | None = None
     paytype: str | None = None
     create_date: int | None = None
     end_date: int | None = None

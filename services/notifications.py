@@ -23,6 +23,18 @@ class NotificationKind:
     # what became of an invoice the person confirmed, with its card, when they could not be
     # shown it at the time (Telegram refused, or the process died while making it)
     OUTCOME = "outcome"
+    # fiscal receipts (services/fiscalization.py), to owners
+    FISCAL_DONE = "fiscal_done"  # registered: the fiscal number and a link
+    FISCAL_FAILED = "fiscal_failed"  # the tax service refused: the registrar's words, Retry
+    FISCAL_DOWN = "fiscal_down"  # the registrar does not answer; retrying by itself, Retry
+    FISCAL_EMAIL_FAILED = "fiscal_email_failed"  # the customer's e-mail copy was not sent
+    # shop notices without a receipt (payload carries what they say)
+    FISCAL_SHIFT_CLOSED = "fiscal_shift_closed"  # {"count", "amount"}: the day's total
+    FISCAL_UNREADABLE = "fiscal_unreadable"  # SECRET_KEY changed: enter the credentials again
+
+
+# Kinds that are about a shop, not a receipt: the job has no receipt_id.
+SHOP_NOTICES = frozenset({NotificationKind.FISCAL_SHIFT_CLOSED, NotificationKind.FISCAL_UNREADABLE})
 
 
 def chat_group(chat_id: int) -> str:
@@ -30,9 +42,13 @@ def chat_group(chat_id: int) -> str:
     return f"chat:{chat_id}"
 
 
-def notify_job(chat_id: int, kind: str) -> NewJob:
-    """A notification to one chat (its receipt is the one whose change causes it)."""
-    return NewJob(NOTIFY, {"chat_id": chat_id, "kind": kind}, group_key=chat_group(chat_id))
+def notify_job(
+    chat_id: int, kind: str, *, dedupe_key: str | None = None, **facts: object
+) -> NewJob:
+    """A notification to one chat (its receipt is the one whose change causes it);
+    `dedupe_key`: said once, however often it is asked for; `facts` go in the payload."""
+    payload = {"chat_id": chat_id, "kind": kind, **facts}
+    return NewJob(NOTIFY, payload, group_key=chat_group(chat_id), dedupe_key=dedupe_key)
 
 
 class OutboxSignal:

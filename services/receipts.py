@@ -15,6 +15,7 @@ from datetime import datetime
 
 from pydantic import SecretStr
 
+from services import fiscal_policy
 from services.clock import Clock, utcnow
 from services.crypto import SecretBox
 from services.keys import KeysUnreadable as KeysUnreadable  # re-exported
@@ -35,6 +36,7 @@ from services.reports import PaymentReport as PaymentReport  # re-exported: call
 from storage.models import (
     Channel,
     EventSource,
+    FiscalState,
     Member,
     NewJob,
     PaymentMismatch,
@@ -43,7 +45,12 @@ from storage.models import (
     ReceiptStatus,
     Role,
 )
-from storage.protocols import ReceiptRepository, SettingsRepository, ShopRepository
+from storage.protocols import (
+    FiscalSettingsRepository,
+    ReceiptRepository,
+    SettingsRepository,
+    ShopRepository,
+)
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +101,13 @@ class ReceiptService:
         box: SecretBox,
         signal: OutboxSignal,
         clock: Clock = utcnow,
+        *,
+        fiscal: FiscalSettingsRepository | None = None,
+        fiscal_signal: OutboxSignal | None = None,
     ) -> None:
         self.repo = receipts
+        self.fiscal = fiscal  # None: no fiscal registrar in this process
+        self.fiscal_signal = fiscal_signal  # wakes the fiscal worker
         self.shop_settings = shop_settings
         self.shops = shops
         self.liqpay = liqpay
@@ -167,12 +179,14 @@ class ReceiptService:
         changes: ReceiptChanges | None = None,
         liqpay_status: str | None = None,
         detail: str | None = None,
+        jobs: list[NewJob] | None = None,
     ) -> Receipt | None:
-        """One allowed transition as one transaction, with its event and notifications.
-        None when the receipt is no longer in a state that may move to `new`."""
+        """One allowed transition as one transaction, with its event, notifications and
+        `jobs`. None when the receipt is no longer in a state that may move to `new`."""
         if receipt.status not in sources_of(new):
             return None  # a repeat or a stale status: nothing to write (the store re-checks)
         notifications = await self.notifications_for(receipt, notify) if notify else []
+        notifications += jobs or []
         moved = await self.repo.transition(
             receipt.id,
             expected=sources_of(new),
@@ -186,6 +200,8 @@ class ReceiptService:
         )
         if moved is not None and notifications:
             self.signal.notify()
+            if jobs and self.fiscal_signal is not None:
+                self.fiscal_signal.notify()
         return moved
 
     async def apply_report(
@@ -212,23 +228,39 @@ class ReceiptService:
         if target is None or receipt.status not in sources_of(target):
             return Applied(receipt)  # still waiting, a repeat, or older than what we know
         changes = None
+        jobs: list[NewJob] = []
         notify = {S.FAILED: NotificationKind.FAILED, S.REFUNDED: NotificationKind.REFUNDED}.get(
             target, NotificationKind.PAID
         )
         if target is S.PAID:
             if receipt.status in (S.EXPIRED, S.CANCELLED):
                 notify = NotificationKind.PAID_LATE
+            # A registrar is asked in the same transaction that makes the receipt paid, so a
+            # crash between the two can't lose it.
+            fiscal_state, jobs = await self._fiscal_on_paid(receipt)
             changes = ReceiptChanges(
                 paid_at=report.paid_at or self.clock(),
                 payment_id=report.payment_id,
                 card_mask=report.card_mask,
+                payment_rrn=report.rrn,
+                payment_auth_code=report.auth_code,
+                payment_bank=report.bank,
+                payment_system=report.payment_system,
+                fiscal_state=fiscal_state,
             )
         moved = await self.move(
-            receipt, target, source, notify=notify, changes=changes, liqpay_status=report.status
-        )
+            receipt, target, source, notify=notify, changes=changes,
+            liqpay_status=report.status, jobs=jobs,
+        )  # fmt: skip
         if moved is None:  # another call moved it first (the store's compare-and-set said no)
             return Applied(await self.repo.get(receipt.id) or receipt)
         return Applied(moved, applied=True)
+
+    async def _fiscal_on_paid(self, receipt: Receipt) -> tuple[FiscalState | None, list[NewJob]]:
+        if self.fiscal is None:
+            return None, []
+        settings = await self.fiscal.get(receipt.shop_id)
+        return fiscal_policy.on_paid(settings, receipt)
 
     async def _flag_mismatch(
         self, receipt: Receipt, report: PaymentReport, source: EventSource

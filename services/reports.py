@@ -35,6 +35,11 @@ class PaymentReport:
     payment_id: str | None
     card_mask: str | None
     paid_at: datetime | None
+    # printed on the fiscal receipt; none is a secret
+    rrn: str | None = None  # rrn_debit
+    auth_code: str | None = None  # authcode_debit
+    bank: str | None = None  # sender_card_bank
+    payment_system: str | None = None  # sender_card_type: visa, mc, ...
 
     @classmethod
     def from_status(cls, answer: StatusAnswer) -> PaymentReport:
@@ -45,6 +50,10 @@ class PaymentReport:
             payment_id=_identifier(answer.payment_id, "payment_id"),
             card_mask=answer.sender_card_mask2,
             paid_at=_paid_at(answer.end_date, answer.create_date),
+            rrn=_optional_identifier(answer.rrn_debit, "rrn_debit"),
+            auth_code=_optional_identifier(answer.authcode_debit, "authcode_debit"),
+            bank=_optional_text(answer.sender_card_bank, "sender_card_bank"),
+            payment_system=_optional_text(answer.sender_card_type, "sender_card_type"),
         )
 
     @classmethod
@@ -59,6 +68,10 @@ class PaymentReport:
             payment_id=_identifier(get("payment_id"), "payment_id"),
             card_mask=_text(get("sender_card_mask2"), "sender_card_mask2") or None,
             paid_at=_paid_at(get("end_date"), get("create_date")),
+            rrn=_optional_identifier(get("rrn_debit"), "rrn_debit"),
+            auth_code=_optional_identifier(get("authcode_debit"), "authcode_debit"),
+            bank=_optional_text(get("sender_card_bank"), "sender_card_bank"),
+            payment_system=_optional_text(get("sender_card_type"), "sender_card_type"),
         )
 
 
@@ -68,6 +81,22 @@ def _text(value: object, field: str) -> str | None:
     if not isinstance(value, str) or len(value) > MAX_TEXT:
         raise MalformedReport(field)
     return value
+
+
+def _optional_text(value: object, field: str) -> str | None:
+    """A detail only printed on the fiscal receipt: a bad one is dropped, never a reason
+    to refuse the payment."""
+    try:
+        return _text(value, field) or None
+    except MalformedReport:
+        return None
+
+
+def _optional_identifier(value: object, field: str) -> str | None:
+    try:
+        return _identifier(value, field)
+    except MalformedReport:
+        return None
 
 
 def _identifier(value: object, field: str) -> str | None:

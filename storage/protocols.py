@@ -357,6 +357,13 @@ class JobQueue(Protocol):
         """Claimed but not worked on: the lease is cleared so it is due again at once."""
         ...
 
+    async def revive(self, dedupe_key: str, now: datetime) -> bool:
+        """Make the job with that dedupe key due at `now` again: PENDING, run_at = now,
+        finished_at cleared (a DONE or DEAD one too; its attempts and last_error stay).
+        False, and nothing written, when there is no such job, it is leased now, or it is
+        pending and due already."""
+        ...
+
     async def get(self, job_id: int) -> Job | None: ...
 
     async def find(

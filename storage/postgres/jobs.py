@@ -203,6 +203,16 @@ class PostgresJobs:
         changed = await self._db.execute(_RELEASE, job_id, worker_id)
         return changed > 0
 
+    async def revive(self, dedupe_key: str, now: datetime) -> bool:
+        changed = await self._db.execute(
+            "UPDATE jobs SET state = 'pending', run_at = $2, finished_at = NULL "
+            "WHERE dedupe_key = $1 AND (state != 'pending' OR run_at > $2) "
+            "AND (lease_until IS NULL OR lease_until <= $2)",
+            dedupe_key,
+            now,
+        )
+        return changed > 0
+
     async def get(self, job_id: int) -> Job | None:
         row = await self._db.one("SELECT * FROM jobs WHERE id = $1", job_id)
         return _job(row) if row else None

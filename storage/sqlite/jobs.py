@@ -172,6 +172,15 @@ class SqliteJobs:
         )
         return changed > 0
 
+    async def revive(self, dedupe_key: str, now: datetime) -> bool:
+        changed = await self._db.execute(
+            "UPDATE jobs SET state = 'pending', run_at = ?, finished_at = NULL "
+            "WHERE dedupe_key = ? AND (state != 'pending' OR run_at > ?) "
+            "AND (lease_until IS NULL OR lease_until <= ?)",
+            (ts(now), dedupe_key, ts(now), ts(now)),
+        )
+        return changed > 0
+
     async def get(self, job_id: int) -> Job | None:
         row = await self._db.one("SELECT * FROM jobs WHERE id = ?", (job_id,))
         return _job(row) if row else None

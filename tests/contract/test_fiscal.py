@@ -423,3 +423,46 @@ async def test_fiscal_totals_count_registered_receipts_of_the_period(
         shop.shop_id, start + timedelta(seconds=1), day + timedelta(seconds=1)
     ) == FiscalTotals(3, sum(amounts[1:]))
     assert await store.receipts.fiscal_totals(shop.shop_id + 1, start, day) == FiscalTotals(0, 0)
+
+
+# jobs: reviving one by its dedupe key (the Register and Retry buttons)
+
+
+async def test_revive_makes_a_job_due_now_once(store: Store, clock: FakeClock) -> None:
+    later = clock() + timedelta(minutes=10)
+    await store.jobs.enqueue([NewJob("fiscal.sale", run_at=later, dedupe_key="sale:1")], clock())
+    assert (
+        await store.jobs.claim("fiscal.sale", "w", limit=5, lease=timedelta(minutes=1), now=clock())
+        == []
+    )
+    assert await store.jobs.revive("sale:1", clock()) is True
+    assert await store.jobs.revive("sale:1", clock()) is False  # due already
+    [job] = await store.jobs.claim(
+        "fiscal.sale", "w", limit=5, lease=timedelta(minutes=1), now=clock()
+    )
+    assert await store.jobs.revive("sale:1", clock()) is False  # leased: it is running
+    assert await store.jobs.finish(job.id, "w", clock())
+    assert await store.jobs.revive("missing", clock()) is False
+    clock.advance(seconds=5)
+    assert await store.jobs.revive("sale:1", clock()) is True
+    again = await store.jobs.get(job.id)
+    assert again is not None
+    assert (again.state, again.run_at, again.finished_at, again.attempts) == (
+        JobState.PENDING,
+        clock(),
+        None,
+        1,
+    )
+    await store.jobs.give_up(
+        (
+            await store.jobs.claim(
+                "fiscal.sale", "w", limit=1, lease=timedelta(minutes=1), now=clock()
+            )
+        )[0].id,
+        "w",
+        error="x",
+        now=clock(),
+    )
+    assert await store.jobs.revive("sale:1", clock()) is True
+    revived = await store.jobs.get(job.id)
+    assert revived is not None and revived.state is JobState.PENDING

@@ -1,0 +1,91 @@
+"""What a paid receipt means for fiscalization, and the fiscal jobs on the store's queue.
+
+The store takes plain values: these functions decide whether a receipt is to be
+registered, which jobs do it, and when a shop's shift is closed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from storage.models import FiscalMode, FiscalSettings, FiscalState, NewJob, Receipt
+
+FISCAL_SALE = "fiscal.sale"  # payload {"attempt": int}; receipt_id set
+FISCAL_CLOSE_SHIFT = "fiscal.close_shift"  # payload {"shop_id", "day", "minutes"}
+KYIV = ZoneInfo("Europe/Kyiv")
+FISCAL_CURRENCY = "UAH"  # a Ukrainian fiscal receipt is in hryvnias
+# What /pending lists for the owner as "paid but not registered".
+UNREGISTERED = (FiscalState.NOT_REGISTERED, FiscalState.REGISTERING, FiscalState.FAILED)
+# A receipt that could not reach the registrar keeps this as its fiscal_error (while
+# NOT_REGISTERED): the card says "the registrar is not answering, retrying".
+UNAVAILABLE = "unavailable"
+
+
+def active(settings: FiscalSettings | None) -> bool:
+    """Set up and switched on."""
+    return settings is not None and settings.configured and settings.enabled
+
+
+def sale_key(receipt_id: int, attempt: int) -> str:
+    return f"{FISCAL_SALE}:{receipt_id}:{attempt}"
+
+
+def sale_job(receipt_id: int, attempt: int) -> NewJob:
+    """One job per receipt and attempt, whoever asks (payment, button, repeat)."""
+    return NewJob(
+        FISCAL_SALE,
+        {"attempt": attempt},
+        dedupe_key=sale_key(receipt_id, attempt),
+        receipt_id=receipt_id,
+    )
+
+
+def on_paid(
+    settings: FiscalSettings | None, receipt: Receipt
+) -> tuple[FiscalState | None, list[NewJob]]:
+    """The fiscal state a receipt gets as it becomes paid, and the jobs that go in the same
+    transaction: registered automatically in AUTO mode, waiting for the button in MANUAL."""
+    if not active(settings) or receipt.currency != FISCAL_CURRENCY:
+        return None, []
+    assert settings is not None
+    if receipt.fiscal_state is not None:
+        return receipt.fiscal_state, []
+    jobs = (
+        [sale_job(receipt.id, receipt.fiscal_attempt)] if settings.mode is FiscalMode.AUTO else []
+    )
+    return FiscalState.NOT_REGISTERED, jobs
+
+
+def registrable(receipt: Receipt) -> bool:
+    """Whether the Register / Retry button belongs on the receipt."""
+    return receipt.fiscal_state in (FiscalState.NOT_REGISTERED, FiscalState.FAILED)
+
+
+def next_close(minutes: int, now: datetime) -> tuple[date, datetime]:
+    """The Kyiv day and the UTC moment of the next shift close at `minutes` after Kyiv
+    midnight, strictly after `now` (zoneinfo makes it right across DST changes)."""
+    local = now.astimezone(KYIV)
+    day = local.date()
+    for _ in range(2):
+        moment = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=KYIV)
+        if moment > local:
+            return day, moment.astimezone(now.tzinfo)
+        day += timedelta(days=1)
+    raise AssertionError("unreachable")
+
+
+def close_shift_job(settings: FiscalSettings, now: datetime) -> NewJob:
+    day, moment = next_close(settings.close_shift_at, now)
+    minutes = settings.close_shift_at
+    return NewJob(
+        FISCAL_CLOSE_SHIFT,
+        {"shop_id": settings.shop_id, "day": day.isoformat(), "minutes": minutes},
+        run_at=moment,
+        dedupe_key=f"{FISCAL_CLOSE_SHIFT}:{settings.shop_id}:{day.isoformat()}:{minutes}",
+    )
+
+
+def kyiv_midnight(moment: datetime) -> datetime:
+    local = moment.astimezone(KYIV)
+    return datetime.combine(local.date(), time(0), tzinfo=KYIV).astimezone(moment.tzinfo)

@@ -1,0 +1,86 @@
+"""The fiscal worker: claims `fiscal.sale` and `fiscal.close_shift` jobs with a lease and
+runs them through services/fiscalization.py; a killed worker's jobs are taken up by another
+when the lease runs out (and the sale looks the receipt up before selling)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from services.fiscal_policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE
+from services.fiscalization import FiscalService, Step
+from services.workers import new_worker_id
+from storage.models import Job
+
+log = logging.getLogger(__name__)
+
+# Longer than one job can take: a shift opening (60 s) and the tax service's answer (30 s),
+# each behind a few calls of 15 s at most.
+LEASE = timedelta(minutes=3)
+SCHEDULE_EVERY = 600.0  # seconds between two checks that every shop's shift close is due
+IDLE_WAIT = 5.0
+
+
+class FiscalWorker:
+    def __init__(
+        self,
+        service: FiscalService,
+        *,
+        lease: timedelta = LEASE,
+        concurrency: int = 4,
+        worker_id: str | None = None,
+        idle_wait: float = IDLE_WAIT,
+    ) -> None:
+        self.service = service
+        self.jobs = service.jobs
+        self.lease = lease
+        self.concurrency = concurrency
+        self.worker_id = worker_id or new_worker_id("fiscal")
+        self.idle_wait = idle_wait
+
+    async def run(self, stop: asyncio.Event) -> None:
+        loop = asyncio.get_running_loop()
+        scheduled_at = -SCHEDULE_EVERY
+        while not stop.is_set():
+            try:
+                if loop.time() - scheduled_at >= SCHEDULE_EVERY:
+                    await self.service.schedule_close_shifts()
+                    scheduled_at = loop.time()
+                busy = await self.drain()
+            except Exception:
+                log.exception("Fiscal worker failed; retrying")
+                busy = False
+            if not busy:
+                await self.service.wake.wait(self.idle_wait)
+
+    async def drain(self) -> bool:
+        """Run the due jobs of both kinds once; True when some were run."""
+        ran = False
+        for kind in (FISCAL_SALE, FISCAL_CLOSE_SHIFT):
+            claimed = await self.jobs.claim(
+                kind, self.worker_id, limit=self.concurrency, lease=self.lease,
+                now=self.service.clock(),
+            )  # fmt: skip
+            if claimed:
+                ran = True
+                await asyncio.gather(*(self.run_job(job) for job in claimed))
+        return ran
+
+    async def run_job(self, job: Job) -> None:
+        try:
+            if job.kind == FISCAL_SALE:
+                step = await self.service.run_sale(job)
+            else:
+                step = await self.service.run_close_shift(job)
+        except Exception as exc:
+            log.exception("Fiscal job %s (%s) failed", job.id, job.kind)
+            step = Step(self.service.clock() + timedelta(minutes=1), type(exc).__name__)
+        with contextlib.suppress(Exception):
+            if step.retry_at is None:
+                await self.jobs.finish(job.id, self.worker_id, self.service.clock())
+            else:
+                await self.jobs.postpone(
+                    job.id, self.worker_id, until=step.retry_at, error=step.error
+                )

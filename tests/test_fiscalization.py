@@ -1,0 +1,417 @@
+"""The fiscal job through every failure, against the stand-in Checkbox on 127.0.0.1 and a
+real SQLite store: exactly one fiscal receipt per paid invoice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import pytest
+
+from services.crypto import SecretBox
+from services.fiscal import receipt_uuid
+from services.fiscal_policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE, UNAVAILABLE, next_close
+from services.fiscalization import RegisterOutcome, backoff
+from services.notifications import NotificationKind as K
+from storage.models import (
+    Channel,
+    FiscalMode,
+    FiscalSettingsChanges,
+    FiscalState,
+    JobState,
+    Member,
+    ReceiptStatus,
+    Role,
+)
+from storage.sqlite import SqliteStore
+from tests.conftest import FakeClock
+from tests.fake_checkbox import FakeCheckbox
+from tests.fiscal_fixtures import (
+    LICENSE,
+    Desk,
+    accepted_sells,
+    awaiting_receipt,
+    make_desk,
+    notices,
+    set_up_register,
+)
+from tests.payment_fixtures import OWNER_ID, Shop, make_shop
+
+F = FiscalState
+SELL = "/api/v1/receipts/sell"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(datetime.now(UTC))
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeCheckbox]:
+    async with FakeCheckbox() as server:
+        server.hang_seconds = 3
+        yield server
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def shop(store: SqliteStore, box: SecretBox, clock: FakeClock, fake: FakeCheckbox) -> Shop:
+    made = await make_shop(store, box, clock())
+    await set_up_register(store, box, fake, made, clock())
+    return made
+
+
+@pytest.fixture
+def desk(
+    store: SqliteStore, http: aiohttp.ClientSession, box: SecretBox, fake: FakeCheckbox,
+    clock: FakeClock,
+) -> Desk:  # fmt: skip
+    return make_desk(store, http, box, fake, clock)
+
+
+def owner(shop: Shop) -> Member:
+    return Member(shop.shop_id, "Shop", shop.owner_id, Role.OWNER, "Owner")
+
+
+async def paid(desk: Desk, shop: Shop, **kw: object) -> int:
+    receipt = await awaiting_receipt(desk.store, shop, desk.clock(), **kw)  # type: ignore[arg-type]
+    moved = await desk.pay(receipt)
+    assert moved.status is ReceiptStatus.PAID
+    return moved.id
+
+
+async def state(desk: Desk, receipt_id: int) -> FiscalState | None:
+    receipt = await desk.store.receipts.get(receipt_id)
+    assert receipt is not None
+    return receipt.fiscal_state
+
+
+# the paid transition
+
+
+async def test_paying_in_auto_mode_makes_the_job_in_the_same_transaction(
+    desk: Desk, shop: Shop
+) -> None:
+    receipt = await awaiting_receipt(desk.store, shop, desk.clock())
+    moved = await desk.pay(receipt)
+    assert (moved.status, moved.fiscal_state) == (ReceiptStatus.PAID, F.NOT_REGISTERED)
+    assert (moved.payment_rrn, moved.payment_auth_code, moved.payment_bank) == (
+        "000664267598",
+        "108527",
+        "pb",
+    )
+    await desk.pay(receipt)  # a repeated callback
+    await desk.pay(moved)
+    [job] = await desk.store.jobs.find(kind=FISCAL_SALE)
+    assert (job.receipt_id, job.payload) == (receipt.id, {"attempt": 1})
+    paid_event = (await desk.store.receipts.events(receipt.id))[-1]
+    assert paid_event.to_status is ReceiptStatus.PAID
+
+
+async def test_manual_mode_waits_for_the_button_and_a_double_tap_makes_one_sale(
+    desk: Desk, shop: Shop, fake: FakeCheckbox
+) -> None:
+    await desk.store.fiscal.update(shop.shop_id, FiscalSettingsChanges(mode=FiscalMode.MANUAL))
+    receipt_id = await paid(desk, shop)
+    assert await state(desk, receipt_id) is F.NOT_REGISTERED
+    assert await desk.store.jobs.find(kind=FISCAL_SALE) == []
+    receipt = await desk.store.receipts.get(receipt_id)
+    assert receipt is not None
+    outcomes = await asyncio.gather(
+        desk.fiscal.request(owner(shop), receipt), desk.fiscal.request(owner(shop), receipt)
+    )
+    assert list(outcomes) == [RegisterOutcome.QUEUED, RegisterOutcome.QUEUED]
+    assert len(await desk.store.jobs.find(kind=FISCAL_SALE)) == 1
+    await desk.run_jobs()
+    assert await state(desk, receipt_id) is F.REGISTERED
+    again = await desk.store.receipts.get(receipt_id)
+    assert again is not None
+    assert await desk.fiscal.request(owner(shop), again) is RegisterOutcome.REGISTERED
+    await desk.run_jobs()
+    assert len(accepted_sells(fake)) == 1 and len(fake.sells()) == 1
+
+
+async def test_no_register_or_switched_off_or_not_hryvnias_means_no_fiscal_state(
+    desk: Desk, shop: Shop
+) -> None:
+    await desk.store.fiscal.update(shop.shop_id, FiscalSettingsChanges(enabled=False))
+    off = await paid(desk, shop)
+    await desk.store.fiscal.update(shop.shop_id, FiscalSettingsChanges(enabled=True))
+    dollars = await paid(desk, shop, currency="USD")
+    assert await state(desk, off) is None and await state(desk, dollars) is None
+    assert await desk.store.jobs.find(kind=FISCAL_SALE) == []
+
+
+# registering
+
+
+async def test_a_paid_receipt_is_registered_once_with_what_liqpay_reported(
+    desk: Desk, shop: Shop, fake: FakeCheckbox, store: SqliteStore
+) -> None:
+    receipt_id = await paid(desk, shop, channel=Channel.EMAIL)
+    await desk.run_jobs()
+    receipt = await store.receipts.get(receipt_id)
+    assert receipt is not None and receipt.fiscal_state is F.REGISTERED
+    uuid = receipt_uuid(receipt.order_id)
+    checkbox_receipt = fake.receipts[uuid]
+    assert receipt.fiscal_code == checkbox_receipt.fiscal_code
+    assert receipt.fiscal_url == checkbox_receipt.tax_url
+    assert receipt.fiscal_date is not None
+    [sell] = fake.sells()
+    assert sell.body["goods"] == [
+        {"good": {"code": receipt.order_id, "name": "Coffee beans", "price": 25050, "tax": [8]},
+         "quantity": 1000}
+    ]  # fmt: skip
+    assert sell.body["payments"] == [
+        {"type": "CASHLESS", "value": 25050, "label": "Платіж через інтегратора LIQPAY",
+         "card_mask": "473118*97", "bank_name": "pb", "payment_system": "visa",
+         "rrn": "000664267598", "auth_code": "108527", "transaction_id": "165629"}
+    ]  # fmt: skip
+    assert fake.emails == [(uuid, ["buyer@example.com"])]
+    assert await notices(store, K.FISCAL_DONE) == [(OWNER_ID, K.FISCAL_DONE)]
+    fiscal_events = [
+        (e.fiscal_from, e.fiscal_to) for e in await store.receipts.events(receipt_id) if e.fiscal_to
+    ]
+    assert fiscal_events == [(F.NOT_REGISTERED, F.REGISTERING), (F.REGISTERING, F.REGISTERED)]
+    [job] = await store.jobs.find(kind=FISCAL_SALE)
+    assert job.state is JobState.DONE
+
+
+async def test_an_email_that_fails_is_told_and_the_receipt_stays_registered(
+    desk: Desk, shop: Shop, fake: FakeCheckbox, store: SqliteStore
+) -> None:
+    fake.email_fails = True
+    receipt_id = await paid(desk, shop, channel=Channel.EMAIL)
+    await desk.run_jobs()
+    assert await state(desk, receipt_id) is F.REGISTERED
+    assert await notices(store, K.FISCAL_EMAIL_FAILED) == [(OWNER_ID, K.FISCAL_EMAIL_FAILED)]
+
+
+async def test_checkbox_down_then_back_registers_exactly_once_and_tells_the_owner_once(
+    desk: Desk, shop: Shop, fake: FakeCheckbox, store: SqliteStore, clock: FakeClock
+) -> None:
+    fake.down = True
+    receipt_id = await paid(desk, shop)
+    for _ in range(3):
+        await desk.run_jobs()
+        receipt = await store.receipts.get(receipt_id)
+        assert receipt is not None
+        assert (receipt.fiscal_state, receipt.fiscal_error) == (F.NOT_REGISTERED, UNAVAILABLE)
+        [job] = await store.jobs.find(kind=FISCAL_SALE)
+        assert job.state is JobState.PENDING and job.run_at > clock()
+        clock.advance(seconds=(job.run_at - clock()).total_seconds() + 1)
+    assert await notices(store, K.FISCAL_DOWN) == [(OWNER_ID, K.FISCAL_DOWN)]
+    fake.down = False
+    await desk.run_jobs()
+    receipt = await store.receipts.get(receipt_id)
+    assert receipt is not None
+    assert (receipt.fiscal_state, receipt.fiscal_error) == (F.REGISTERED, None)
+    assert len(accepted_sells(fake)) == 1
+    assert [r.status for r in fake.sells()].count(201) == 1
+
+
+async def test_a_hanging_sell_that_went_through_is_found_not_sold_again(
+    desk: Desk, shop: Shop, fake: FakeCheckbox
+) -> None:
+    fake.hang_next(SELL, processed=True)
+    receipt_id = await paid(desk, shop)
+    await desk.run_jobs()
+    assert await state(desk, receipt_id) is F.REGISTERED
+    assert len(fake.sells()) == 1 and len(accepted_sells(fake)) == 1
+
+
+async def test_a_hang_that_never_reached_checkbox_is_retried_and_sold_once(
+    desk: Desk, shop: Shop, fake: FakeCheckbox, clock: FakeClock
+) -> None:
+    fake.hanging = True
+    receipt_id = await paid(desk, shop)
+    await desk.run_jobs()
+    assert await state(desk, receipt_id) is F.NOT_REGISTERED
+    fake.hanging = False
+    fake.release()
+    clock.advance(minutes=1)
+    await desk.run_jobs()
+    assert await state(desk, receipt_id) is F.REGISTERED
+    assert len(accepted_sells(fake)) == 1
+
+
+async def test_a_tax_service_error_fails_with_its_message_and_retry_takes_attempt_two(
+    desk: Desk, shop: Shop, fake: FakeCheckbox, store: SqliteStore
+) -> None:
+    fake.receipt_error = "Помилка ДПС: невірний код товару"
+    receipt_id = await paid(desk, shop)
+    await desk.run_jobs()
+    receipt = await store.receipts.get(receipt_id)
+    assert receipt is not None
+    assert (receipt.fiscal_state, receipt.fiscal_error, receipt.fiscal_attempt) == (
+        F.FAILED,
+        "Помилка ДПС: невірний код товару",
+        1,
+    )
+    assert await notices(store, K.FISCAL_FAILED) == [(OWNER_ID, K.FISCAL_FAILED)]
+    fake.receipt_error = None
+    taps = await asyncio.gather(
+        desk.fiscal.request(owner(shop), receipt), desk.fiscal.request(owner(shop), receipt)
+    )
+    assert list(taps) == [RegisterOutcome.QUEUED] * 2
+    await desk.run_jobs()
+    receipt = await store.receipts.get(receipt_id)
+    assert receipt is not None
+    assert (receipt.fiscal_state, receipt.fiscal_attempt) == (F.REGISTERED, 2)
+    assert list(fake.receipts) == [
+        receipt_uuid(receipt.order_id, 1),
+        receipt_uuid(receipt.order_id, 2),
+    ]
+    assert fake.receipts[receipt_uuid(receipt.order_id, 2)].status == "DONE"
+
+
+async def test_a_shift_closed_elsewhere_is_opened_again_and_the_sale_made(
+    desk: Desk, shop: Shop, fake: FakeCheckbox
+) -> None:
+    first = await paid(desk, shop)
+    await desk.run_jobs()
+    assert await state(desk, first) is F.REGISTERED
+    fake.close_shift_now(LICENSE)
+    second = await paid(desk, shop)
+    await desk.run_jobs()
+    assert await state(desk, second) is F.REGISTERED
+    assert [r.status for r in fake.sells()] == [201, 400, 201]
+    assert len(fake.requests_to("POST", "/api/v1/shifts")) == 2
+
+
+async def test_an_invalid_token_signs_in_again_and_the_token_is_kept_for_restarts(
+    desk: Desk,
+    shop: Shop,
+    fake: FakeCheckbox,
+    store: SqliteStore,
+    box: SecretBox,
+    http: aiohttp.ClientSession,
+    clock: FakeClock,
+) -> None:
+    await paid(desk, shop)
+    await desk.run_jobs()
+    assert len(fake.sign_ins) == 1
+    fake.invalidate_tokens()
+    second = await paid(desk, shop)
+    await desk.run_jobs()
+    assert await state(desk, second) is F.REGISTERED
+    assert len(fake.sign_ins) == 2
+    settings = await store.fiscal.get(shop.shop_id)
+    assert settings is not None and settings.token_enc is not None
+    token = box.decrypt(settings.token_enc)
+    assert token in fake.tokens and token.encode() not in settings.token_enc
+    restarted = make_desk(store, http, box, fake, clock, worker_id="after-restart")
+    third = await paid(restarted, shop)
+    await restarted.run_jobs()
+    assert await state(restarted, third) is F.REGISTERED
+    assert len(fake.sign_ins) == 2  # the kept token, not a new sign-in
+
+
+async def test_a_wrong_pin_fails_in_plain_words_with_retry(
+    desk: Desk, shop: Shop, fake: FakeCheckbox, store: SqliteStore
+) -> None:
+    fake.registers[LICENSE].pin = "0000"  # changed in the cabinet
+    receipt_id = await paid(desk, shop)
+    await desk.run_jobs()
+    receipt = await store.receipts.get(receipt_id)
+    assert receipt is not None and receipt.fiscal_state is F.FAILED
+    assert receipt.fiscal_error == "Невірний ПІН-код або ліцензійний ключ"
+    assert accepted_sells(fake) == []
+
+
+async def test_two_workers_claiming_make_one_sale(
+    store: SqliteStore,
+    http: aiohttp.ClientSession,
+    box: SecretBox,
+    fake: FakeCheckbox,
+    clock: FakeClock,
+    shop: Shop,
+) -> None:
+    one = make_desk(store, http, box, fake, clock, worker_id="one")
+    two = make_desk(store, http, box, fake, clock, worker_id="two")
+    ids = [await paid(one, shop) for _ in range(3)]
+    await asyncio.gather(one.run_jobs(), two.run_jobs())
+    assert [await state(one, i) for i in ids] == [F.REGISTERED] * 3
+    assert len(accepted_sells(fake)) == 3
+    assert [r.status for r in fake.sells()] == [201] * 3
+
+
+async def test_a_worker_killed_mid_sale_is_followed_by_one_that_finds_the_receipt(
+    store: SqliteStore,
+    http: aiohttp.ClientSession,
+    box: SecretBox,
+    fake: FakeCheckbox,
+    clock: FakeClock,
+    shop: Shop,
+) -> None:
+    fake.receipt_done_polls = 1000  # the tax service takes its time
+    first = make_desk(store, http, box, fake, clock, worker_id="killed")
+    receipt_id = await paid(first, shop)
+    receipt = await store.receipts.get(receipt_id)
+    assert receipt is not None
+    path = f"/api/v1/receipts/{receipt_uuid(receipt.order_id)}"
+    running = asyncio.create_task(first.run_jobs())
+    sell = await fake.wait_for_request("POST", SELL)
+    await fake.wait_for_request("GET", path, after=fake.requests.index(sell) + 1)
+    running.cancel()  # the process dies between the sale and DONE
+    with pytest.raises(asyncio.CancelledError):
+        await running
+    assert len(accepted_sells(fake)) == 1 and await state(first, receipt_id) is F.REGISTERING
+    fake.receipt_done_polls = 1
+    second = make_desk(store, http, box, fake, clock, worker_id="next")
+    await second.run_jobs()
+    assert await state(second, receipt_id) is F.REGISTERING  # the lease still holds
+    clock.advance(minutes=4)  # the killed worker's lease runs out
+    await second.run_jobs()
+    assert await state(second, receipt_id) is F.REGISTERED
+    assert len(fake.sells()) == 1
+
+
+# closing the shift
+
+
+async def test_the_shift_is_closed_at_its_time_with_the_days_total(
+    desk: Desk, shop: Shop, fake: FakeCheckbox, store: SqliteStore, clock: FakeClock
+) -> None:
+    for _ in range(2):
+        await paid(desk, shop)
+    await desk.run_jobs()
+    assert await desk.fiscal.schedule_close_shifts() == 1
+    assert await desk.fiscal.schedule_close_shifts() == 0
+    [job] = await store.jobs.find(kind=FISCAL_CLOSE_SHIFT)
+    day, moment = next_close(23 * 60 + 45, clock())
+    assert job.run_at == moment and job.payload["day"] == day.isoformat()
+    await desk.run_jobs()
+    assert fake.shift_of(LICENSE) is not None  # not yet
+    clock.advance(seconds=(moment - clock()).total_seconds() + 1)
+    await desk.run_jobs()
+    assert fake.shift_of(LICENSE) is None
+    [notice] = [j for j in await store.jobs.find(kind="notify") if j.receipt_id is None]
+    assert notice.payload["kind"] == K.FISCAL_SHIFT_CLOSED
+    assert (notice.payload["count"], notice.payload["amount"]) == (2, 2 * 25050)
+    pending = await store.jobs.find(kind=FISCAL_CLOSE_SHIFT, state=JobState.PENDING)
+    [tomorrow] = pending
+    assert tomorrow.run_at > moment + timedelta(hours=23)
+
+
+def test_the_close_time_is_kyiv_wall_clock_across_dst() -> None:
+    # 23:45 Kyiv is 20:45 UTC in summer (UTC+3), 21:45 UTC in winter (UTC+2)
+    summer = datetime(2026, 3, 29, 12, 0, tzinfo=UTC)  # the day clocks went forward
+    assert next_close(23 * 60 + 45, summer)[1] == datetime(2026, 3, 29, 20, 45, tzinfo=UTC)
+    winter = datetime(2026, 10, 25, 12, 0, tzinfo=UTC)  # the day clocks went back
+    assert next_close(23 * 60 + 45, winter)[1] == datetime(2026, 10, 25, 21, 45, tzinfo=UTC)
+    late = datetime(2026, 10, 25, 21, 50, tzinfo=UTC)  # past it: tomorrow
+    day, moment = next_close(23 * 60 + 45, late)
+    assert (day.isoformat(), moment) == ("2026-10-26", datetime(2026, 10, 26, 21, 45, tzinfo=UTC))
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    assert [backoff(n).total_seconds() for n in (1, 2, 3)] == [15, 30, 60]
+    assert backoff(50) == timedelta(minutes=15)
