@@ -122,7 +122,7 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         reconciler=Reconciler(receipts, store.jobs, settings.status_poll_interval),
         recovery=IssueRecovery(receipts, invoices.leases),
         signal=outbox_signal,
-        fiscal_setup=FiscalSetupService(checkbox, store.fiscal, box),
+        fiscal_setup=FiscalSetupService(checkbox, store.fiscal, box, store.jobs),
     )
 
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from pydantic import SecretStr
 
+from services import fiscal_policy as policy
 from services.clock import Clock, utcnow
 from services.crypto import SecretBox, SecretKeyMismatch
 from services.fiscal import (
@@ -24,7 +25,7 @@ from services.fiscal import (
     TaxRate,
 )
 from storage.models import FiscalMode, FiscalSettings, FiscalSettingsChanges, Member
-from storage.protocols import FiscalSettingsRepository
+from storage.protocols import FiscalSettingsRepository, JobQueue
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +111,13 @@ class FiscalSetupService:
         registrar: FiscalRegistrar,
         fiscal: FiscalSettingsRepository,
         box: SecretBox,
+        jobs: JobQueue | None = None,
         clock: Clock = utcnow,
     ) -> None:
         self.registrar = registrar
         self.fiscal = fiscal
         self.box = box
+        self.jobs = jobs  # to schedule the shift close at once (the worker also does, later)
         self.clock = clock
 
     async def settings(self, shop_id: int) -> FiscalSettings | None:
@@ -156,10 +159,18 @@ class FiscalSetupService:
                 exc.reason,
             )
             return CredentialsResult(CredentialsCheck.REJECTED, _scrubbed(exc.message, key, clean))
-        await self.fiscal.save_credentials(
-            owner.shop_id, self.box.encrypt(key), self.box.encrypt(clean), None, self.clock()
+        # The check signed in: that session is kept, so registering spends no second one
+        # of the cashier's few.
+        token = self.registrar.session_token(creds)
+        saved = await self.fiscal.save_credentials(
+            owner.shop_id,
+            self.box.encrypt(key),
+            self.box.encrypt(clean),
+            self.box.encrypt(token) if token else None,
+            self.clock(),
         )
         log.info("Shop %s: fiscal registrar credentials saved", owner.shop_id)
+        await self._schedule_close(saved)
         return CredentialsResult(CredentialsCheck.OK)
 
     async def credentials(self, shop_id: int) -> FiscalCredentials:
@@ -200,12 +211,23 @@ class FiscalSetupService:
         return await self._update(owner, FiscalSettingsChanges(mode=mode))
 
     async def set_enabled(self, owner: Member, enabled: bool) -> FiscalSettings:
-        return await self._update(owner, FiscalSettingsChanges(enabled=enabled))
+        updated = await self._update(owner, FiscalSettingsChanges(enabled=enabled))
+        await self._schedule_close(updated)
+        return updated
 
     async def set_close_time(self, owner: Member, minutes: int) -> FiscalSettings:
         if not 0 <= minutes < MINUTES_A_DAY:
             raise ValueError("a time of day is 00:00 to 23:59")
-        return await self._update(owner, FiscalSettingsChanges(close_shift_at=minutes))
+        updated = await self._update(owner, FiscalSettingsChanges(close_shift_at=minutes))
+        await self._schedule_close(updated)
+        return updated
+
+    async def _schedule_close(self, settings: FiscalSettings) -> None:
+        """The next shift close at the time now set (a job at an old time finds the time
+        changed and does nothing); its dedupe key makes a repeat harmless."""
+        if self.jobs is not None and policy.active(settings):
+            now = self.clock()
+            await self.jobs.enqueue([policy.close_shift_job(settings, now)], now)
 
     async def _update(self, owner: Member, changes: FiscalSettingsChanges) -> FiscalSettings:
         _require_owner(owner)

@@ -4,7 +4,7 @@ Checkbox on 127.0.0.1."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,6 +14,7 @@ import pytest
 from services.checkbox import CheckboxClient
 from services.crypto import SecretBox, fernet_key_from_setting
 from services.fiscal import PAYMENT_LABELS, FiscalUnavailable, TaxRate
+from services.fiscal_policy import FISCAL_CLOSE_SHIFT
 from services.fiscal_setup import (
     CredentialsCheck,
     FiscalSetupService,
@@ -54,7 +55,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 async def service(store: Store, checkbox: FakeCheckbox) -> AsyncIterator[FiscalSetupService]:
     async with aiohttp.ClientSession() as http:
         client = CheckboxClient(http, checkbox.url, timeout=2)
-        yield FiscalSetupService(client, store.fiscal, box(), clock=lambda: NOW)
+        yield FiscalSetupService(client, store.fiscal, box(), store.jobs, clock=lambda: NOW)
 
 
 def box(secret: str = "fiscal-setup-test-secret") -> SecretBox:
@@ -219,3 +220,42 @@ async def test_keys_sealed_under_another_secret_are_not_set_up(
     assert saved is not None and other.license_key_hint(saved) is None
     with pytest.raises(NotSetUp):
         await other.credentials(owner.shop_id)
+
+
+async def test_the_session_of_the_check_is_kept_for_registering(
+    service: FiscalSetupService, store: Store, owner: Member, checkbox: FakeCheckbox
+) -> None:
+    await service.check_and_save_credentials(owner, LICENSE, PIN)
+    saved = await store.fiscal.get(owner.shop_id)
+    assert saved is not None and saved.token_enc is not None
+    token = service.box.decrypt(saved.token_enc)
+    assert token == checkbox.registers[LICENSE].tokens[-1]
+    assert token.encode() not in saved.token_enc
+
+
+async def close_jobs(store: Store) -> list[tuple[int, datetime]]:
+    claimed = await store.jobs.claim(
+        FISCAL_CLOSE_SHIFT,
+        "test",
+        limit=10,
+        lease=timedelta(minutes=1),
+        now=NOW + timedelta(days=2),
+    )
+    return sorted((job.payload["minutes"], job.run_at) for job in claimed)
+
+
+async def test_the_shift_close_is_scheduled_at_once_for_the_time_set(
+    service: FiscalSetupService, store: Store, owner: Member
+) -> None:
+    await service.check_and_save_credentials(owner, LICENSE, PIN)
+    await service.check_and_save_credentials(owner, LICENSE, PIN)  # a repeat adds none
+    await service.set_close_time(owner, 22 * 60)
+    await service.set_enabled(owner, False)
+    await service.set_close_time(owner, 21 * 60)  # off: nothing is scheduled
+    # 10:00 UTC is 12:00 in Kyiv (EET, UTC+2, in December)
+    assert await close_jobs(store) == [
+        (22 * 60, datetime(2026, 12, 2, 20, 0, tzinfo=UTC)),
+        (23 * 60 + 45, datetime(2026, 12, 2, 21, 45, tzinfo=UTC)),
+    ]
+    await service.set_enabled(owner, True)
+    assert await close_jobs(store) == [(21 * 60, datetime(2026, 12, 2, 19, 0, tzinfo=UTC))]
