@@ -20,6 +20,7 @@ from services.crypto import SecretBox, SecretKeyMismatch
 from services.fiscal import (
     PAYMENT_LABELS,
     FiscalCredentials,
+    FiscalError,
     FiscalRefused,
     FiscalRegistrar,
     TaxRate,
@@ -49,6 +50,8 @@ class CredentialsCheck(StrEnum):
 class CredentialsResult:
     outcome: CredentialsCheck
     message: str = ""  # the registrar's words on a refusal, with no secret in them
+    # the tax rate chosen before is not in this register's list: the owner must choose again
+    tax_rate_missing: bool = False
 
 
 class NotSetUp(Exception):
@@ -171,7 +174,20 @@ class FiscalSetupService:
         )
         log.info("Shop %s: fiscal registrar credentials saved", owner.shop_id)
         await self._schedule_close(saved)
-        return CredentialsResult(CredentialsCheck.OK)
+        return CredentialsResult(
+            CredentialsCheck.OK, tax_rate_missing=await self._tax_rate_missing(saved, creds)
+        )
+
+    async def _tax_rate_missing(self, settings: FiscalSettings, creds: FiscalCredentials) -> bool:
+        """Whether the rate chosen earlier (maybe on another register) is unknown here; an
+        unanswered question is no reason to alarm the owner."""
+        if settings.tax_code is None:
+            return False
+        try:
+            rates = await self.registrar.tax_rates(creds)
+        except FiscalError:
+            return False
+        return all(rate.code != settings.tax_code for rate in rates)
 
     async def credentials(self, shop_id: int) -> FiscalCredentials:
         """Raises NotSetUp when there are none or they can't be read."""

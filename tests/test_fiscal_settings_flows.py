@@ -413,3 +413,26 @@ async def test_forged_fiscal_buttons_are_refused_without_a_change(
     assert await fiscal(world) == before
     assert len(checkbox.requests) == requests
     assert "Traceback" not in caplog.text
+
+
+async def test_new_credentials_keep_the_choices_and_warn_of_a_missing_tax_rate(
+    world: BotWorld, checkbox: FakeCheckbox
+) -> None:
+    await make_shop(world)
+    await set_up(world)
+    await world.press(OWNER, "Tax rate")
+    await world.press(OWNER, "ПДВ 20%")
+    await world.press(OWNER, "Register only by the button")
+    checkbox.add_register("test-second-register-key", "2222")
+    checkbox.taxes = [t for t in checkbox.taxes if t["code"] != 1]  # the new one has no 20 %
+    await world.press(OWNER, "License key and PIN")
+    await send_secret(world, OWNER, "test-second-register-key")
+    replies, deleted = await send_secret(world, OWNER, "2222")
+    assert deleted
+    assert any("no tax rate with the code chosen before" in r for r in replies), replies
+    saved = await fiscal(world)
+    assert world.services.fiscal_setup.box.decrypt(saved.license_key_enc or b"") == (
+        "test-second-register-key"
+    )
+    assert saved.mode is FiscalMode.MANUAL and saved.tax_code == 1  # kept, and said so
+    assert "••••-key" in replies[-1]

@@ -144,6 +144,14 @@ async def pin_sent(
         await report(
             message, t("✅ Checkbox accepted the license key and PIN code."), edit=checking
         )
+        if result.tax_rate_missing:
+            await report(
+                message,
+                t(
+                    "⚠️ This register has no tax rate with the code chosen before: choose the "
+                    "tax rate again, or receipts will be refused."
+                ),
+            )
         settings = await fiscal_setup.settings(member.shop_id)
         await report(message, fiscal_text(fiscal_setup, settings), markup=fiscal_keyboard(settings))
         return
