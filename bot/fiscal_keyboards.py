@@ -20,7 +20,10 @@ from storage.models import FiscalMode, FiscalSettings
 NO_VAT = -1  # the "no VAT" button: the goods line carries no tax code
 CLOSE_TIME_CHOICES = (20 * 60, 21 * 60, 22 * 60, 23 * 60, 23 * 60 + 30, 23 * 60 + 45, 23 * 60 + 55)
 
-FiscalVerb = Literal["credentials", "label", "tax", "auto", "manual", "on", "off", "close_time"]
+FiscalVerb = Literal[
+    "credentials", "label", "tax", "auto", "manual", "on", "off", "close_time", "forget",
+    "forget_yes",
+]  # fmt: skip
 LabelIndex = Annotated[int, Field(ge=0, le=len(PAYMENT_LABELS) - 1)]
 TaxCode = Annotated[int, Field(ge=NO_VAT, le=2**31 - 1)]
 DayMinute = Annotated[int, Field(ge=0, le=MINUTES_A_DAY - 1)]
@@ -61,6 +64,7 @@ def fiscal_keyboard(settings: FiscalSettings | None) -> InlineKeyboardMarkup:
             builder.row(button(t("⏸ Turn fiscalization off"), FiscalAction(action="off")))
         else:
             builder.row(button(t("▶️ Turn fiscalization on"), FiscalAction(action="on")))
+        builder.row(button(t("🗑 Forget the license key and PIN"), FiscalAction(action="forget")))
     builder.row(button(t("◀️ Back"), SettingsAction(item="menu")))
     return builder.as_markup()
 
@@ -101,5 +105,12 @@ def close_time_keyboard(current: int) -> InlineKeyboardMarkup:
 def retry_keyboard() -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     builder.row(button(t("🔁 Try again"), FiscalAction(action="credentials")))
+    back_button_row(builder)
+    return builder.as_markup()
+
+
+def forget_keyboard() -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    builder.row(button(t("Yes, forget them"), FiscalAction(action="forget_yes")))
     back_button_row(builder)
     return builder.as_markup()

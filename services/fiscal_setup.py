@@ -238,6 +238,12 @@ class FiscalSetupService:
         await self._schedule_close(updated)
         return updated
 
+    async def forget_credentials(self, owner: Member) -> None:
+        """Drop the license key, PIN and session; the other choices stay for next time."""
+        _require_owner(owner)
+        await self.fiscal.forget_credentials(owner.shop_id)
+        log.info("Shop %s: fiscal registrar credentials forgotten", owner.shop_id)
+
     async def _schedule_close(self, settings: FiscalSettings) -> None:
         """The next shift close at the time now set (a job at an old time finds the time
         changed and does nothing); its dedupe key makes a repeat harmless."""

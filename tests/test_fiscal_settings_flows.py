@@ -436,3 +436,24 @@ async def test_new_credentials_keep_the_choices_and_warn_of_a_missing_tax_rate(
     )
     assert saved.mode is FiscalMode.MANUAL and saved.tax_code == 1  # kept, and said so
     assert "••••-key" in replies[-1]
+
+
+async def test_the_owner_can_forget_the_credentials(
+    world: BotWorld, checkbox: FakeCheckbox
+) -> None:
+    await make_shop(world)
+    await set_up(world)
+    await world.press(OWNER, "Shift closing time")
+    await world.press(OWNER, "22:00")
+    replies = await world.press(OWNER, "Forget the license key and PIN")
+    assert "Forget the license key" in replies[-1], replies
+    replies = await world.press(OWNER, "Back")
+    assert (await fiscal(world)).configured
+    await world.press(OWNER, "Forget the license key and PIN")
+    replies = await world.press(OWNER, "Yes, forget them")
+    assert "Not set up" in replies[-1], replies
+    saved = await fiscal(world)
+    assert not saved.configured and saved.token_enc is None
+    assert saved.close_shift_at == 22 * 60  # kept for next time
+    replies = await world.press_data(OWNER, "fset:forget_yes")  # a second tap
+    assert any("license key and the PIN code first" in r for r in replies), replies

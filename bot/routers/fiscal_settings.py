@@ -19,6 +19,7 @@ from bot.fiscal_keyboards import (
     FiscalTaxChoice,
     close_time_keyboard,
     fiscal_keyboard,
+    forget_keyboard,
     label_keyboard,
     tax_keyboard,
 )
@@ -118,7 +119,19 @@ async def fiscal_action(
                 close_time_keyboard(settings.close_shift_at),
             )
             return
-        if action in ("auto", "manual"):
+        if action == "forget":
+            await safe_edit(
+                message,
+                t(
+                    "Forget the license key and PIN code? Nothing is registered until they are "
+                    "entered again; the other choices are kept."
+                ),
+                forget_keyboard(),
+            )
+            return
+        if action == "forget_yes":
+            await fiscal_setup.forget_credentials(member)
+        elif action in ("auto", "manual"):
             await fiscal_setup.set_mode(member, FiscalMode(action))
         elif action in ("on", "off"):
             await fiscal_setup.set_enabled(member, action == "on")
