@@ -457,3 +457,15 @@ async def test_the_owner_can_forget_the_credentials(
     assert saved.close_shift_at == 22 * 60  # kept for next time
     replies = await world.press_data(OWNER, "fset:forget_yes")  # a second tap
     assert any("license key and the PIN code first" in r for r in replies), replies
+
+
+async def test_cancel_in_the_middle_saves_nothing(world: BotWorld, checkbox: FakeCheckbox) -> None:
+    await make_shop(world)
+    await open_fiscal(world)
+    await world.press(OWNER, "License key and PIN")
+    await send_secret(world, OWNER, LICENSE)
+    replies = await world.press(OWNER, "Cancel")
+    assert "Nothing was saved" in replies[-1], replies
+    _, deleted = await send_secret(world, OWNER, PIN)
+    assert not deleted  # no dialog waits for it any more: an ordinary message
+    assert checkbox.sign_ins == [] and await world.services.store.fiscal.get(SHOP) is None
