@@ -33,6 +33,8 @@ from bot.web import build_web_app
 from services.checkbox import CheckboxClient
 from services.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
 from services.fiscal_setup import FiscalSetupService
+from services.fiscal_worker import FiscalWorker
+from services.fiscalization import FiscalService
 from services.invoices import InvoiceService
 from services.liqpay import LiqPayClient
 from services.notifications import OutboxSignal
@@ -67,6 +69,8 @@ class Services:
     recovery: IssueRecovery
     signal: OutboxSignal
     fiscal_setup: FiscalSetupService
+    fiscal: FiscalService
+    fiscal_worker: FiscalWorker
 
 
 async def open_database(settings: Settings) -> Store:
@@ -106,9 +110,15 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
     sms = TurboSmsClient(http, settings.sms_api_url)
     checkbox = CheckboxClient(http, settings.checkbox_api_url)
     outbox_signal = OutboxSignal()
+    fiscal_signal = OutboxSignal()
     receipts = ReceiptService(
-        store.receipts, store.settings, store.shops, liqpay, box, outbox_signal
-    )
+        store.receipts, store.settings, store.shops, liqpay, box, outbox_signal,
+        fiscal=store.fiscal, fiscal_signal=fiscal_signal,
+    )  # fmt: skip
+    fiscal = FiscalService(
+        store.receipts, store.fiscal, store.jobs, store.shops, checkbox, box, outbox_signal,
+        fiscal_signal,
+    )  # fmt: skip
     # Customers read the description on LiqPay's page: it is in Ukrainian, whoever issues.
     invoices = InvoiceService(
         receipts, settings, sms, t("Payment for receipt No {number}", DEFAULT_LOCALE)
@@ -123,6 +133,8 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         recovery=IssueRecovery(receipts, invoices.leases),
         signal=outbox_signal,
         fiscal_setup=FiscalSetupService(checkbox, store.fiscal, box, store.jobs),
+        fiscal=fiscal,
+        fiscal_worker=FiscalWorker(fiscal),
     )
 
 
@@ -158,6 +170,7 @@ def build_dispatcher(
         invoices=services.invoices,
         shops=services.shops,
         fiscal_setup=services.fiscal_setup,
+        fiscal=services.fiscal,
         settings=settings,
     )
     return dp
@@ -275,6 +288,7 @@ async def run(settings: Settings) -> None:
         asyncio.create_task(services.reconciler.run(stop), name="reconciler"),
         asyncio.create_task(sender.run(stop), name="outbox"),
         asyncio.create_task(services.recovery.run(stop), name="recovery"),
+        asyncio.create_task(services.fiscal_worker.run(stop), name="fiscal"),
     ]
     if settings.webhook_url:
         telegram = asyncio.create_task(_telegram_webhook(dp, bot, settings, stop))

@@ -47,7 +47,7 @@ def _settings_lines(fiscal_setup: FiscalSetupService, s: FiscalSettings) -> list
     mode = (
         t("automatic, as soon as an invoice is paid")
         if s.mode is FiscalMode.AUTO
-        else t("only by the Register receipt button")
+        else t("only by the «Register receipt» button")
     )
     return [
         t("Fiscalization: on") if s.enabled else t("Fiscalization: off (nothing is registered)"),

@@ -14,6 +14,7 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
+from bot.fiscal_views import picture_label, register_label
 from bot.i18n import LANGUAGES, N_, t
 from bot.texts import channel_name
 from services.money import format_amount
@@ -33,6 +34,11 @@ SettingsItem = Literal["menu", "keys", "lifetime", "currency", "version", "sms",
 
 class ReceiptAction(CallbackData, prefix="rc"):
     action: ReceiptVerb
+    id: RowId
+
+
+class FiscalReceiptAction(CallbackData, prefix="frc"):
+    action: Literal["register", "picture"]
     id: RowId
 
 
@@ -86,6 +92,24 @@ def main_menu(member: Member, locale: str | None = None) -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(keyboard=rows, resize_keyboard=True, is_persistent=True)
 
 
+def fiscal_buttons(receipt: Receipt, locale: str | None = None) -> list[InlineKeyboardButton]:
+    """Register (or Retry) while a paid receipt is not registered; the picture once it is."""
+    buttons = []
+    register = register_label(receipt, locale)
+    if register is not None:
+        buttons.append(button(register, FiscalReceiptAction(action="register", id=receipt.id)))
+    picture = picture_label(receipt, locale)
+    if picture is not None:
+        buttons.append(button(picture, FiscalReceiptAction(action="picture", id=receipt.id)))
+    return buttons
+
+
+def notice_keyboard(receipt: Receipt, locale: str | None = None) -> InlineKeyboardMarkup | None:
+    """The buttons a notification about a paid receipt carries (none for the others)."""
+    buttons = fiscal_buttons(receipt, locale)
+    return InlineKeyboardMarkup(inline_keyboard=[buttons]) if buttons else None
+
+
 def receipt_card_keyboard(receipt: Receipt, locale: str | None = None) -> InlineKeyboardMarkup:
     builder = InlineKeyboardBuilder()
     if receipt.status is ReceiptStatus.DRAFT:
@@ -102,6 +126,8 @@ def receipt_card_keyboard(receipt: Receipt, locale: str | None = None) -> Inline
         builder.add(
             button(t("🚫 Cancel invoice", locale), ReceiptAction(action="cancel", id=receipt.id))
         )
+    for fiscal in fiscal_buttons(receipt, locale):
+        builder.add(fiscal)
     builder.adjust(2)
     return builder.as_markup()
 
@@ -133,6 +159,18 @@ def pending_keyboard(receipts: list[Receipt], page: int, pages: int) -> InlineKe
         nav.append(button("▶️", PendingPage(page=page + 1)))
     if nav:
         builder.row(*nav)
+    return builder.as_markup()
+
+
+def unregistered_keyboard(receipts: list[Receipt]) -> InlineKeyboardMarkup:
+    builder = InlineKeyboardBuilder()
+    for receipt in receipts:
+        label = t(
+            "🔁 No {number} · {amount}",
+            number=receipt.number,
+            amount=format_amount(receipt.amount, receipt.currency),
+        )
+        builder.row(button(label, FiscalReceiptAction(action="register", id=receipt.id)))
     return builder.as_markup()
 
 

@@ -22,11 +22,12 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 
+from bot.fiscal_views import shop_notice
 from bot.i18n import DEFAULT_LOCALE
-from bot.keyboards import receipt_card_keyboard
+from bot.keyboards import notice_keyboard, receipt_card_keyboard
 from bot.texts import notification, outcome_message, receipt_card
 from services.clock import Clock, utcnow
-from services.notifications import NOTIFY, NotificationKind, OutboxSignal
+from services.notifications import NOTIFY, SHOP_NOTICES, NotificationKind, OutboxSignal
 from services.workers import new_worker_id
 from storage.models import Job
 from storage.protocols import JobQueue, ReceiptRepository, UserRepository
@@ -186,6 +187,12 @@ class OutboxSender:
 
     async def _send(self, job: Job) -> None:
         chat_id, kind = _chat(job), str(job.payload.get("kind", ""))
+        if kind in SHOP_NOTICES:
+            locale = await self.users.language(chat_id) or DEFAULT_LOCALE
+            text = shop_notice(kind, job.payload, locale)
+            if text is not None:
+                await self.bot.send_message(chat_id, text)
+            return
         receipt = await self.receipts.get(job.receipt_id) if job.receipt_id else None
         if receipt is None:
             raise LookupError(f"receipt {job.receipt_id} is gone")
@@ -212,7 +219,11 @@ class OutboxSender:
                 except Exception:
                     log.exception("Receipt %s: its new card was not recorded", receipt.id)
             return
-        await self.bot.send_message(chat_id, notification(kind, receipt, locale))
+        await self.bot.send_message(
+            chat_id,
+            notification(kind, receipt, locale),
+            reply_markup=notice_keyboard(receipt, locale),
+        )
 
 
 def _chat(job: Job) -> int:

@@ -6,6 +6,7 @@ import html
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.fiscal_views import fiscal_line, fiscal_notice
 from bot.i18n import N_, t
 from services.money import format_amount
 from storage.models import Channel, Receipt, ReceiptStatus
@@ -66,6 +67,9 @@ def receipt_card(receipt: Receipt, locale: str | None = None) -> str:
         t("Payable until: {when} (Kyiv)", locale, when=kyiv_time(receipt.expires_at)),
         t("Status: {status}", locale, status=status_line(receipt, locale)),
     ]
+    fiscal = fiscal_line(receipt, locale)
+    if fiscal is not None:
+        lines.append(fiscal)
     if receipt.flagged:
         lines.append(
             t("❗ Needs the owner's attention: {what}", locale, what=flag_text(receipt, locale))
@@ -155,6 +159,9 @@ def keys_unreadable_text(locale: str | None = None) -> str:
 
 def notification(kind: str, receipt: Receipt, locale: str | None = None) -> str:
     """The message a cashier or owner gets when something happens to a receipt."""
+    fiscal = fiscal_notice(kind, receipt, locale)
+    if fiscal is not None:
+        return fiscal
     if kind == "keys_unreadable":
         return (
             t(
@@ -196,6 +203,9 @@ def notification(kind: str, receipt: Receipt, locale: str | None = None) -> str:
         lines.append(t("Paid at: {when} (Kyiv)", locale, when=kyiv_time(receipt.paid_at)))
     if kind in ("paid", "paid_late") and receipt.card_mask:
         lines.append(t("Card: {mask}", locale, mask=escape(receipt.card_mask)))
+    fiscal = fiscal_line(receipt, locale) if kind in ("paid", "paid_late") else None
+    if fiscal is not None:
+        lines.append(fiscal)
     if kind == "mismatch":
         if receipt.mismatch is not None:
             lines.append(t("Came in: {paid}", locale, paid=came_in(receipt, locale)))

@@ -16,9 +16,10 @@ from storage.models import Job
 
 log = logging.getLogger(__name__)
 
-# Longer than one job can take: a shift opening (60 s) and the tax service's answer (30 s),
-# each behind a few calls of 15 s at most.
-LEASE = timedelta(minutes=3)
+# A job's lease is renewed every HEARTBEAT while it runs (a shift opening and the tax
+# service's answer can take minutes), so a killed worker's job is taken up within LEASE.
+LEASE = timedelta(seconds=30)
+HEARTBEAT = 10.0
 SCHEDULE_EVERY = 600.0  # seconds between two checks that every shop's shift close is due
 IDLE_WAIT = 5.0
 
@@ -68,7 +69,16 @@ class FiscalWorker:
                 await asyncio.gather(*(self.run_job(job) for job in claimed))
         return ran
 
+    async def _heartbeat(self, job: Job) -> None:
+        interval = min(HEARTBEAT, self.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(interval)
+            until = self.service.clock() + self.lease
+            with contextlib.suppress(Exception):
+                await self.jobs.extend_lease(job.id, self.worker_id, until)
+
     async def run_job(self, job: Job) -> None:
+        heartbeat = asyncio.create_task(self._heartbeat(job))
         try:
             if job.kind == FISCAL_SALE:
                 step = await self.service.run_sale(job)
@@ -77,6 +87,8 @@ class FiscalWorker:
         except Exception as exc:
             log.exception("Fiscal job %s (%s) failed", job.id, job.kind)
             step = Step(self.service.clock() + timedelta(minutes=1), type(exc).__name__)
+        finally:
+            heartbeat.cancel()
         with contextlib.suppress(Exception):
             if step.retry_at is None:
                 await self.jobs.finish(job.id, self.worker_id, self.service.clock())

@@ -357,6 +357,11 @@ class JobQueue(Protocol):
         """Claimed but not worked on: the lease is cleared so it is due again at once."""
         ...
 
+    async def extend_lease(self, job_id: int, worker_id: str, until: datetime) -> bool:
+        """Still working on it: the lease runs until `until`. False, and nothing written,
+        when the job's lease is not that worker's any more (or it is finished)."""
+        ...
+
     async def revive(self, dedupe_key: str, now: datetime) -> bool:
         """Make the job with that dedupe key due at `now` again: PENDING, run_at = now,
         finished_at cleared (a DONE or DEAD one too; its attempts and last_error stay).

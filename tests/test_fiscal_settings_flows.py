@@ -286,7 +286,7 @@ async def test_mode_and_the_off_switch(world: BotWorld, checkbox: FakeCheckbox) 
     await make_shop(world)
     await set_up(world)
     replies = await world.press(OWNER, "Register only by the button")
-    assert "Mode: only by the Register receipt button" in replies[-1], replies
+    assert "Mode: only by the «Register receipt» button" in replies[-1], replies
     assert (await fiscal(world)).mode is FiscalMode.MANUAL
     replies = await world.press(OWNER, "Register automatically")
     assert (await fiscal(world)).mode is FiscalMode.AUTO

@@ -415,3 +415,28 @@ def test_the_close_time_is_kyiv_wall_clock_across_dst() -> None:
 def test_backoff_doubles_and_is_capped() -> None:
     assert [backoff(n).total_seconds() for n in (1, 2, 3)] == [15, 30, 60]
     assert backoff(50) == timedelta(minutes=15)
+
+
+async def test_a_running_job_keeps_its_lease_so_no_other_worker_takes_it(
+    store: SqliteStore,
+    http: aiohttp.ClientSession,
+    box: SecretBox,
+    fake: FakeCheckbox,
+    clock: FakeClock,
+    shop: Shop,
+) -> None:
+    fake.receipt_done_polls = 40  # the tax service answers after a while
+    lease = timedelta(seconds=0.6)
+    busy = make_desk(store, http, box, fake, clock, worker_id="busy", lease=lease)
+    other = make_desk(store, http, box, fake, clock, worker_id="other", lease=lease)
+    receipt_id = await paid(busy, shop)
+    running = asyncio.create_task(busy.run_jobs())
+    await fake.wait_for_request("POST", SELL)
+    taken = []
+    while not running.done():
+        clock.advance(seconds=0.1)  # the lease would run out within a second without renewal
+        taken.append(await other.worker.drain())
+        await asyncio.sleep(0.05)
+    await running
+    assert await state(busy, receipt_id) is F.REGISTERED
+    assert len(taken) > 10 and not any(taken)

@@ -30,6 +30,12 @@ TAMPERED = [
     "rc:explode:1",
     "rc:check",
     "rc:check:1:2",
+    # FiscalReceiptAction
+    f"frc:register:{BEYOND_64_BITS}",
+    f"frc:picture:{BEYOND_64_BITS}",
+    "frc:register:0",
+    "frc:sell:1",
+    "frc:picture",
     # PendingPage
     f"pg:{BEYOND_64_BITS}",
     "pg:99999999999",

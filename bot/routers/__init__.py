@@ -9,6 +9,7 @@ def build_routers() -> list[Router]:
     from bot.routers import (
         common,
         fiscal_credentials,
+        fiscal_receipts,
         fiscal_settings,
         invoice,
         issuing,
@@ -28,6 +29,7 @@ def build_routers() -> list[Router]:
         issuing.router,  # before the dialog's catch-all for spent buttons
         invoice.router,
         receipts.router,
+        fiscal_receipts.router,
         common.fallback,
     ]
     for router in routers:

@@ -18,8 +18,10 @@ from bot.keyboards import (
 )
 from bot.middlewares import Ack
 from bot.routers.base import IsMember, liqpay_problem, menu_text, quietly, safe_edit
+from bot.routers.fiscal_receipts import send_unregistered
 from bot.texts import escape, keys_unreadable_text, kyiv_time, receipt_card, receipt_line
 from services.clock import utcnow
+from services.fiscalization import FiscalService
 from services.invoices import (
     SMS_NOT_CONFIGURED,
     SMS_TOKEN_UNREADABLE,
@@ -99,9 +101,16 @@ async def _pending_view(
 
 @router.message(Command("pending"))
 @router.message(F.text.in_(menu_text("pending")))
-async def pending(message: Message, member: Member, receipts: ReceiptService) -> None:
+async def pending(
+    message: Message,
+    member: Member,
+    receipts: ReceiptService,
+    fiscal: FiscalService | None = None,
+) -> None:
     text, found, page, pages = await _pending_view(receipts, member, 0)
     await message.answer(text, reply_markup=pending_keyboard(found, page, pages))
+    if fiscal is not None and member.is_owner:
+        await send_unregistered(message, member, fiscal)
 
 
 @router.callback_query(PendingPage.filter())

@@ -203,6 +203,16 @@ class PostgresJobs:
         changed = await self._db.execute(_RELEASE, job_id, worker_id)
         return changed > 0
 
+    async def extend_lease(self, job_id: int, worker_id: str, until: datetime) -> bool:
+        changed = await self._db.execute(
+            "UPDATE jobs SET lease_until = $3 "
+            "WHERE id = $1 AND lease_owner = $2 AND state = 'pending' AND lease_until IS NOT NULL",
+            job_id,
+            worker_id,
+            until,
+        )
+        return changed > 0
+
     async def revive(self, dedupe_key: str, now: datetime) -> bool:
         changed = await self._db.execute(
             "UPDATE jobs SET state = 'pending', run_at = $2, finished_at = NULL "

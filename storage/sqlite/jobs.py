@@ -172,6 +172,14 @@ class SqliteJobs:
         )
         return changed > 0
 
+    async def extend_lease(self, job_id: int, worker_id: str, until: datetime) -> bool:
+        changed = await self._db.execute(
+            "UPDATE jobs SET lease_until = ? "
+            "WHERE id = ? AND lease_owner = ? AND state = 'pending' AND lease_until IS NOT NULL",
+            (ts(until), job_id, worker_id),
+        )
+        return changed > 0
+
     async def revive(self, dedupe_key: str, now: datetime) -> bool:
         changed = await self._db.execute(
             "UPDATE jobs SET state = 'pending', run_at = ?, finished_at = NULL "

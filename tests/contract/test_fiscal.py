@@ -466,3 +466,20 @@ async def test_revive_makes_a_job_due_now_once(store: Store, clock: FakeClock) -
     assert await store.jobs.revive("sale:1", clock()) is True
     revived = await store.jobs.get(job.id)
     assert revived is not None and revived.state is JobState.PENDING
+
+
+async def test_extend_lease_only_for_its_holder(store: Store, clock: FakeClock) -> None:
+    await store.jobs.enqueue([NewJob("fiscal.sale", dedupe_key="sale:2")], clock())
+    lease = timedelta(seconds=30)
+    [job] = await store.jobs.claim("fiscal.sale", "w1", limit=1, lease=lease, now=clock())
+    later = clock() + timedelta(seconds=90)
+    assert await store.jobs.extend_lease(job.id, "w2", later) is False
+    assert await store.jobs.extend_lease(job.id, "w1", later) is True
+    clock.advance(seconds=60)  # past the first lease, within the extended one
+    assert await store.jobs.claim("fiscal.sale", "w2", limit=1, lease=lease, now=clock()) == []
+    clock.advance(seconds=31)
+    [again] = await store.jobs.claim("fiscal.sale", "w2", limit=1, lease=lease, now=clock())
+    assert again.id == job.id
+    assert await store.jobs.extend_lease(job.id, "w1", later) is False  # taken over
+    assert await store.jobs.finish(job.id, "w2", clock())
+    assert await store.jobs.extend_lease(job.id, "w2", later) is False

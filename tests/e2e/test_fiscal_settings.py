@@ -64,7 +64,7 @@ async def test_owner_sets_checkbox_up_and_the_pin_message_is_deleted(
 
     screen = await owner.tap(screen, "Tax rate", "tax rate")
     screen = await owner.tap(screen, "ПДВ 20%", "Tax rate: ПДВ 20%")
-    screen = await owner.tap(screen, "Register only by the button", "only by the Register")
+    screen = await owner.tap(screen, "Register only by the button", "only by the «Register")
     saved = await _saved(bot_process)
     assert saved is not None and saved.enabled and saved.mode is FiscalMode.MANUAL
     assert (saved.tax_code, saved.tax_label, saved.close_shift_at) == (1, "ПДВ 20%", 23 * 60 + 45)
