@@ -25,17 +25,23 @@ from services.fiscal import (
     FiscalRegistrar,
     TaxRate,
 )
-from storage.models import FiscalMode, FiscalSettings, FiscalSettingsChanges, Member
+from storage.models import (
+    DEFAULT_CLOSE_SHIFT_AT,
+    MINUTES_PER_DAY,
+    FiscalMode,
+    FiscalSettings,
+    FiscalSettingsChanges,
+    Member,
+)
 from storage.protocols import FiscalSettingsRepository, JobQueue
 
 log = logging.getLogger(__name__)
 
-MAX_LICENSE_KEY = 200
 LICENSE_KEY_RE = re.compile(r"^[A-Za-z0-9_.:+/=-]{8,200}$")
 PIN_RE = re.compile(r"^[0-9]{4,32}$")  # ASCII digits only (\d would take other scripts' too)
 CLOSE_TIME_RE = re.compile(r"^([0-9]{1,2})[:.]([0-9]{2})$")
-MINUTES_A_DAY = 24 * 60
-DEFAULT_CLOSE_TIME = 23 * 60 + 45  # Kyiv time; the store's default too
+MINUTES_A_DAY = MINUTES_PER_DAY
+DEFAULT_CLOSE_TIME = DEFAULT_CLOSE_SHIFT_AT  # minutes after Kyiv midnight
 MAX_REFUSAL_TEXT = 200
 MASK = "••••"
 
