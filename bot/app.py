@@ -34,6 +34,7 @@ from bot.web import build_web_app
 from services.checkbox import CheckboxClient
 from services.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
 from services.fiscal_returns import FiscalReturns
+from services.fiscal_setup import FiscalSetupService
 from services.fiscal_worker import FiscalWorker
 from services.fiscalization import FiscalService
 from services.invoices import InvoiceService
@@ -75,6 +76,7 @@ class Services:
     reconciler: Reconciler
     recovery: IssueRecovery
     signal: OutboxSignal
+    fiscal_setup: FiscalSetupService
     fiscal: FiscalService
     fiscal_worker: FiscalWorker
     refunds: RefundService
@@ -156,6 +158,7 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         reconciler=Reconciler(receipts, store.jobs, settings.status_poll_interval),
         recovery=IssueRecovery(receipts, invoices.leases),
         signal=outbox_signal,
+        fiscal_setup=FiscalSetupService(checkbox, store.fiscal, box, store.jobs),
         fiscal=fiscal,
         fiscal_worker=FiscalWorker(fiscal),
         refunds=refunds,
@@ -200,6 +203,7 @@ def build_dispatcher(
         receipts=services.receipts,
         invoices=services.invoices,
         shops=services.shops,
+        fiscal_setup=services.fiscal_setup,
         fiscal=services.fiscal,
         refunds=services.refunds,
         reporting=services.reporting,

@@ -29,7 +29,7 @@ PageNumber = Annotated[int, Field(ge=0, le=100_000)]
 ShortText = Annotated[str, Field(max_length=16)]
 DialogKey = Annotated[str, Field(max_length=32)]  # a summary's idempotency key (uuid4 hex)
 ReceiptVerb = Literal["check", "open", "qr", "cancel", "cancel_yes", "cancel_no", "retry", "sms"]
-SettingsItem = Literal["menu", "keys", "lifetime", "currency", "version", "sms"]
+SettingsItem = Literal["menu", "keys", "lifetime", "currency", "version", "sms", "fiscal"]
 
 
 class ReceiptAction(CallbackData, prefix="rc"):
@@ -281,6 +281,7 @@ def settings_keyboard() -> InlineKeyboardMarkup:
     builder.add(button(t("🔢 API version"), SettingsAction(item="version")))
     builder.add(button(t("📱 SMS gateway"), SettingsAction(item="sms")))
     builder.add(button(t("🔔 Reminders"), ReminderSetting(item="menu")))
+    builder.add(button(t("🧾 Fiscalization"), SettingsAction(item="fiscal")))
     builder.adjust(1)
     return builder.as_markup()
 

@@ -8,7 +8,9 @@ from aiogram import Router
 def build_routers() -> list[Router]:
     from bot.routers import (
         common,
+        fiscal_credentials,
         fiscal_receipts,
+        fiscal_settings,
         invoice,
         issuing,
         receipts,
@@ -24,6 +26,8 @@ def build_routers() -> list[Router]:
         common.router,
         start.router,
         staff.router,
+        fiscal_credentials.router,  # before fiscal_settings, which takes its other buttons
+        fiscal_settings.router,  # before settings: it takes the settings screen's button
         settings.router,
         refunds.router,
         reminder_settings.router,

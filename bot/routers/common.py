@@ -52,7 +52,8 @@ def help_text(member: Member | None, locale: str | None = None) -> str:
     if member.is_owner:
         text += "\n\n" + t(
             "<b>Owner</b>\n"
-            "/settings — LiqPay keys, invoice lifetime, currency, API version, SMS gateway\n"
+            "/settings — LiqPay keys, invoice lifetime, currency, API version, SMS gateway, "
+            "fiscal receipts (Checkbox)\n"
             "/invite — a link for a new cashier\n"
             "/staff — shop members\n"
             "/pending shows every receipt of the shop.",

@@ -1,4 +1,5 @@
-"""/settings (owner only): LiqPay keys, invoice lifetime, currency, API version, SMS gateway."""
+"""/settings (owner only): LiqPay keys, invoice lifetime, currency, API version, SMS gateway;
+the Fiscalization button leads to bot/routers/fiscal_settings.py."""
 
 from __future__ import annotations
 
@@ -78,6 +79,13 @@ async def settings_text(store: Store, member: Member) -> str:
         if s.has_sms
         else t("not set")
     )
+    fiscal = await store.fiscal.get(member.shop_id)
+    if fiscal is None or not fiscal.configured:
+        fiscal_line = t("Fiscalization: not set up")
+    elif fiscal.enabled:
+        fiscal_line = t("Fiscalization: on")
+    else:
+        fiscal_line = t("Fiscalization: off (nothing is registered)")
     return "\n".join(
         [
             t("⚙️ <b>Settings of {shop}</b>", shop=escape(member.shop_name)),
@@ -89,6 +97,7 @@ async def settings_text(store: Store, member: Member) -> str:
             *reminder_lines(
                 s.remind_cashier, s.remind_customer, s.remind_lead, s.digest, s.digest_at
             ),
+            fiscal_line,
         ]
     )
 

@@ -1,0 +1,251 @@
+"""/settings → Fiscalization (owner only): the screen of what is set, the payment-form name,
+the tax rate, the mode, the off switch and the time the shift is closed each day. The
+license key and PIN dialog is bot/routers/fiscal_credentials.py."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import F, Router
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+
+from bot.fiscal_keyboards import (
+    NO_VAT,
+    FiscalAction,
+    FiscalCloseChoice,
+    FiscalLabelChoice,
+    FiscalTaxChoice,
+    close_time_keyboard,
+    fiscal_keyboard,
+    forget_keyboard,
+    label_keyboard,
+    tax_keyboard,
+)
+from bot.fiscal_texts import checkbox_down, fiscal_text, not_set_up, owner_only, refused_text
+from bot.i18n import t
+from bot.keyboards import SettingsAction
+from bot.middlewares import Ack
+from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, safe_edit
+from services.fiscal import FiscalRefused, FiscalUnavailable
+from services.fiscal_setup import (
+    DEFAULT_CLOSE_TIME,
+    FiscalSetupService,
+    NotSetUp,
+    UnknownTaxRate,
+    format_close_time,
+    parse_close_time,
+)
+from storage.models import FiscalMode, Member
+
+log = logging.getLogger(__name__)
+
+router = Router(name="fiscal_settings")
+router.message.filter(IsMember())
+router.callback_query.filter(IsMember())
+
+
+class CloseTimeDialog(StatesGroup):
+    typed = State()
+
+
+async def show_fiscal(
+    message: Message | None, fiscal_setup: FiscalSetupService, member: Member
+) -> None:
+    settings = await fiscal_setup.settings(member.shop_id)
+    await safe_edit(message, fiscal_text(fiscal_setup, settings), fiscal_keyboard(settings))
+
+
+@router.callback_query(SettingsAction.filter(F.item == "fiscal"))
+async def fiscal_menu(
+    callback: CallbackQuery,
+    ack: Ack,
+    member: Member,
+    fiscal_setup: FiscalSetupService,
+    state: FSMContext,
+) -> None:
+    if not member.is_owner:
+        await ack(owner_only())
+        return
+    await state.clear()
+    await show_fiscal(_message(callback), fiscal_setup, member)
+
+
+@router.callback_query(FiscalAction.filter())
+async def fiscal_action(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: FiscalAction,
+    member: Member,
+    fiscal_setup: FiscalSetupService,
+    state: FSMContext,
+) -> None:
+    if not member.is_owner:
+        await ack(owner_only())
+        return
+    action, message = callback_data.action, _message(callback)
+    await state.clear()
+    settings = await fiscal_setup.settings(member.shop_id)
+    if settings is None or not settings.configured:
+        await ack(not_set_up())
+        await show_fiscal(message, fiscal_setup, member)
+        return
+    try:
+        if action == "label":
+            await safe_edit(
+                message,
+                t("The name of the form of payment printed on the receipt (the approved list):"),
+                label_keyboard(settings.payment_label),
+            )
+            return
+        if action == "tax":
+            await ack()  # asking Checkbox may take a while
+            rates = await fiscal_setup.tax_rates(member)
+            await safe_edit(
+                message,
+                t("The tax rate of the goods line, from your register's list:"),
+                tax_keyboard(rates, settings.tax_code),
+            )
+            return
+        if action == "close_time":
+            await state.set_state(CloseTimeDialog.typed)
+            await safe_edit(
+                message,
+                t(
+                    "When is the shift closed each day (Kyiv time)? Pick one or type it as "
+                    "HH:MM, e.g. 23:30."
+                ),
+                close_time_keyboard(settings.close_shift_at),
+            )
+            return
+        if action == "forget":
+            await safe_edit(
+                message,
+                t(
+                    "Forget the license key and PIN code? Nothing is registered until they are "
+                    "entered again; the other choices are kept."
+                ),
+                forget_keyboard(),
+            )
+            return
+        if action == "forget_yes":
+            await fiscal_setup.forget_credentials(member)
+        elif action in ("auto", "manual"):
+            await fiscal_setup.set_mode(member, FiscalMode(action))
+        elif action in ("on", "off"):
+            await fiscal_setup.set_enabled(member, action == "on")
+    except NotSetUp:
+        await ack(not_set_up(), alert=True)
+    except FiscalUnavailable:
+        await ack(checkbox_down(), alert=True)
+        return
+    except FiscalRefused as exc:
+        await ack(refused_text(exc), alert=True)
+        return
+    await show_fiscal(message, fiscal_setup, member)
+
+
+@router.callback_query(FiscalLabelChoice.filter())
+async def label_chosen(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: FiscalLabelChoice,
+    member: Member,
+    fiscal_setup: FiscalSetupService,
+) -> None:
+    if not member.is_owner:
+        await ack(owner_only())
+        return
+    try:
+        await fiscal_setup.set_payment_label(member, callback_data.index)
+    except NotSetUp:
+        await ack(not_set_up())
+    await show_fiscal(_message(callback), fiscal_setup, member)
+
+
+@router.callback_query(FiscalTaxChoice.filter())
+async def tax_chosen(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: FiscalTaxChoice,
+    member: Member,
+    fiscal_setup: FiscalSetupService,
+) -> None:
+    if not member.is_owner:
+        await ack(owner_only())
+        return
+    code = None if callback_data.code == NO_VAT else callback_data.code
+    if code is not None:
+        await ack()  # the code is checked against the register's list: Checkbox is asked
+    try:
+        await fiscal_setup.set_tax_rate(member, code)
+    except NotSetUp:
+        await ack(not_set_up(), alert=True)
+    except UnknownTaxRate:
+        await ack(
+            t("That rate is not in your register's list any more. Nothing changed."), alert=True
+        )
+        return
+    except FiscalUnavailable:
+        await ack(checkbox_down(), alert=True)
+        return
+    except FiscalRefused as exc:
+        await ack(refused_text(exc), alert=True)
+        return
+    await show_fiscal(_message(callback), fiscal_setup, member)
+
+
+@router.callback_query(FiscalCloseChoice.filter())
+async def close_time_chosen(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: FiscalCloseChoice,
+    member: Member,
+    fiscal_setup: FiscalSetupService,
+    state: FSMContext,
+) -> None:
+    if not member.is_owner:
+        await ack(owner_only())
+        return
+    await state.clear()
+    try:
+        await fiscal_setup.set_close_time(member, callback_data.minutes)
+    except NotSetUp:
+        await ack(not_set_up())
+    await show_fiscal(_message(callback), fiscal_setup, member)
+
+
+@router.message(CloseTimeDialog.typed, DIALOG_TEXT)
+async def close_time_typed(
+    message: Message, state: FSMContext, member: Member, fiscal_setup: FiscalSetupService
+) -> None:
+    assert message.text is not None
+    minutes = parse_close_time(message.text)
+    if minutes is None:
+        await message.answer(
+            t(
+                "Send the time as HH:MM, from 00:00 to 23:59 (e.g. 23:30), or pick a button. "
+                "The default is {time}.",
+                time=format_close_time(DEFAULT_CLOSE_TIME),
+            )
+        )
+        return
+    await state.clear()
+    try:
+        await fiscal_setup.set_close_time(member, minutes)
+    except NotSetUp:
+        await message.answer(not_set_up())
+    settings = await fiscal_setup.settings(member.shop_id)
+    await message.answer(
+        fiscal_text(fiscal_setup, settings), reply_markup=fiscal_keyboard(settings)
+    )
+
+
+@router.message(CloseTimeDialog.typed, DIALOG_INPUT)
+async def fiscal_needs_text(message: Message) -> None:
+    await message.answer(t("Send it as a text message, or /cancel."))
+
+
+def _message(callback: CallbackQuery) -> Message | None:
+    return callback.message if isinstance(callback.message, Message) else None
