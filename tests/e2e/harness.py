@@ -190,7 +190,7 @@ class BotProcess:
             time.monotonic() - started,
         )
 
-    async def start(self, timeout: float = 15) -> None:
+    async def start(self, timeout: float = 45) -> None:
         """Start and wait until GET /healthz answers 200."""
         await self.spawn()
         deadline = time.monotonic() + timeout
@@ -237,7 +237,7 @@ class BotProcess:
             )
         return code
 
-    async def restart(self, timeout: float = 15) -> None:
+    async def restart(self, timeout: float = 45) -> None:
         await self.stop()
         await self.start(timeout)
 
