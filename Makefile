@@ -26,4 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/callbacks.py
+	$(BIN)/python bench/callbacks.py --engine postgresql
 	$(BIN)/python bench/reconciler.py
+	$(BIN)/python bench/storage.py
+	$(BIN)/python bench/updates.py

@@ -1,9 +1,11 @@
 """Benchmark: LiqPay callbacks through the real HTTP app versus a bare aiohttp handler.
 
     .venv/bin/python bench/callbacks.py [--count 10000] [--concurrency 50]
+                                        [--engine sqlite|postgresql|both]
 
 Sets up a temporary database with one shop and `count // 2` awaiting receipts, starts the
-real app (bot.web.build_web_app over the SQLite store + CallbackService) on 127.0.0.1 in a child
+real app (bot.web.build_web_app over the store + CallbackService; SQLite, or a throwaway
+PostgreSQL from tests/servers) on 127.0.0.1 in a child
 process, and fires `count` signed callbacks at it from this process with `concurrency`
 requests in flight: one genuine `success` per receipt plus as many repeats, shuffled.
 Then it does the same against a bare aiohttp handler that only reads the form and answers
@@ -52,15 +54,17 @@ WARMUP = 500  # requests before measuring, to both servers alike
 # setup (parent process)
 
 
-async def prepare_db(db_path: Path, box_key: bytes, receipts: int) -> list[str]:
+async def prepare_db(
+    db_path: Path, database_url: str | None, box_key: bytes, receipts: int
+) -> list[str]:
     """One shop with a cashier and keys, `receipts` awaiting receipts; their order ids."""
     from services.crypto import SecretBox
     from services.polling import first_check
     from storage.models import Channel, EventSource, NewDraft, ReceiptStatus
-    from storage.sqlite import SqliteStore
+    from storage.open import open_store
 
     now = datetime.now(UTC)
-    store = await SqliteStore.open(db_path)
+    store = await open_store(db_path, database_url)
     try:
         owner = await store.shops.create_shop(OWNER_ID, "Owner", "Bench shop", now)
         await store.shops.create_invite(
@@ -130,20 +134,22 @@ def callback_bodies(order_ids: list[str], count: int, seed: int = 7) -> list[byt
 # servers (child processes)
 
 
-def serve_app(db_path: str, box_key: bytes, conn: Connection) -> None:
-    asyncio.run(_serve_app(Path(db_path), box_key, conn))
+def serve_app(db_path: str, database_url: str | None, box_key: bytes, conn: Connection) -> None:
+    asyncio.run(_serve_app(Path(db_path), database_url, box_key, conn))
 
 
-async def _serve_app(db_path: Path, box_key: bytes, conn: Connection) -> None:
+async def _serve_app(
+    db_path: Path, database_url: str | None, box_key: bytes, conn: Connection
+) -> None:
     from bot.web import build_web_app
     from services.crypto import SecretBox
     from services.liqpay import LiqPayClient
     from services.notifications import OutboxSignal
     from services.payments import CallbackService
     from services.receipts import ReceiptService
-    from storage.sqlite import SqliteStore
+    from storage.open import open_store
 
-    store = await SqliteStore.open(db_path)
+    store = await open_store(db_path, database_url)
     async with aiohttp.ClientSession() as session:
         # callbacks never call LiqPay; the client points nowhere on purpose
         liqpay = LiqPayClient(session, "http://127.0.0.1:9/api/")
@@ -256,61 +262,89 @@ def run_against(target: BaseProcess, parent: Connection, bodies: list[bytes], co
             target.join(5)
 
 
-async def check_db(db_path: Path, receipts: int) -> str:
-    import sqlite3
+async def check_db(db_path: Path, database_url: str | None, receipts: int) -> str:
+    from storage.models import ReceiptStatus
+    from storage.open import open_store
 
-    with sqlite3.connect(db_path) as db:
-        paid = db.execute("SELECT COUNT(*) FROM receipts WHERE status = 'paid'").fetchone()[0]
-        pending = db.execute(
-            "SELECT COUNT(*) FROM jobs WHERE kind = 'notify' AND state = 'pending'"
-        ).fetchone()[0]
+    store = await open_store(db_path, database_url)
+    try:
+        shop = await store.shops.get_member(OWNER_ID)
+        assert shop is not None
+        _, paid = await store.receipts.list_by_status(shop.shop_id, [ReceiptStatus.PAID], limit=1)
+        pending = await store.jobs.pending_count("notify")
+    finally:
+        await store.close()
     return f"receipts paid {paid}/{receipts}, notify jobs {pending} (expected {2 * receipts})"
+
+
+def run_engine(engine: str, args: argparse.Namespace, tmp: Path) -> tuple[Result, Result]:
+    """(app, bare) measured one after the other on `engine`."""
+    ctx = mp.get_context("spawn")
+    server = None
+    database_url: str | None = None
+    if engine == "postgresql":
+        from tests.servers import start_postgres
+
+        server = start_postgres()
+        database_url = server.create_database()
+    try:
+        db_path = tmp / f"bench-{engine}.sqlite3"
+        box_key = Fernet.generate_key()
+        receipts = args.count // 2
+        print(f"[{engine}] setting up {receipts} awaiting receipts ...", flush=True)
+        order_ids = asyncio.run(prepare_db(db_path, database_url, box_key, receipts))
+        bodies = callback_bodies(order_ids, args.count)
+        print(
+            f"[{engine}] firing {len(bodies)} callbacks ({receipts} genuine, "
+            f"{len(bodies) - receipts} repeats) at concurrency {args.concurrency}",
+            flush=True,
+        )
+        parent, child = ctx.Pipe()
+        app_proc = ctx.Process(target=serve_app, args=(str(db_path), database_url, box_key, child))
+        app = run_against(app_proc, parent, bodies, args.concurrency)
+        print(app.line("app"), flush=True)
+        print("       " + asyncio.run(check_db(db_path, database_url, receipts)), flush=True)
+
+        parent, child = ctx.Pipe()
+        bare_proc = ctx.Process(target=serve_bare, args=(child,))
+        bare = run_against(bare_proc, parent, bodies, args.concurrency)
+        print(bare.line("bare"), flush=True)
+        return app, bare
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def verdict(engine: str, app: Result, bare: Result) -> bool:
+    ratio = app.rps / bare.rps
+    ratio_ok = ratio >= TARGET_RATIO
+    p99_ok = app.pct(0.99) < TARGET_P99_MS
+    errors_ok = app.errors == 0 and bare.errors == 0
+    print(f"[{engine}] ratio app/bare throughput: {ratio:.2f} (target >= {TARGET_RATIO:.2f})")
+    print(f"[{engine}] throughput ratio: {'PASS' if ratio_ok else 'FAIL'}")
+    p99_verdict = "PASS" if p99_ok else "FAIL"
+    print(f"[{engine}] app p99 {app.pct(0.99):.1f} ms < {TARGET_P99_MS:.0f} ms: {p99_verdict}")
+    if not errors_ok:
+        print(f"[{engine}] FAIL: some requests did not get 200")
+    return ratio_ok and p99_ok and errors_ok
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=10_000, help="callbacks to send")
     parser.add_argument("--concurrency", type=int, default=50, help="requests in flight")
+    parser.add_argument(
+        "--engine", choices=["sqlite", "postgresql", "both"], default="sqlite", help="store"
+    )
     args = parser.parse_args()
     if args.count < 2 or args.concurrency < 1:
         parser.error("--count >= 2 and --concurrency >= 1")
-    receipts = args.count // 2
-    ctx = mp.get_context("spawn")
-
+    engines = ["sqlite", "postgresql"] if args.engine == "both" else [args.engine]
+    results = {}
     with tempfile.TemporaryDirectory(prefix="bench-callbacks-") as tmp:
-        db_path = Path(tmp) / "bench.sqlite3"
-        box_key = Fernet.generate_key()
-        print(f"setting up {receipts} awaiting receipts ...", flush=True)
-        order_ids = asyncio.run(prepare_db(db_path, box_key, receipts))
-        bodies = callback_bodies(order_ids, args.count)
-        print(
-            f"firing {len(bodies)} callbacks ({receipts} genuine, {len(bodies) - receipts} "
-            f"repeats) at concurrency {args.concurrency}",
-            flush=True,
-        )
-
-        parent, child = ctx.Pipe()
-        app_proc = ctx.Process(target=serve_app, args=(str(db_path), box_key, child))
-        app = run_against(app_proc, parent, bodies, args.concurrency)
-        print(app.line("app"), flush=True)
-        print("       " + asyncio.run(check_db(db_path, receipts)), flush=True)
-
-        parent, child = ctx.Pipe()
-        bare_proc = ctx.Process(target=serve_bare, args=(child,))
-        bare = run_against(bare_proc, parent, bodies, args.concurrency)
-        print(bare.line("bare"), flush=True)
-
-    ratio = app.rps / bare.rps
-    ratio_ok = ratio >= TARGET_RATIO
-    p99_ok = app.pct(0.99) < TARGET_P99_MS
-    errors_ok = app.errors == 0 and bare.errors == 0
-    print(f"ratio app/bare throughput: {ratio:.2f} (target >= {TARGET_RATIO:.2f})")
-    print(f"throughput ratio: {'PASS' if ratio_ok else 'FAIL'}")
-    verdict = "PASS" if p99_ok else "FAIL"
-    print(f"app p99 {app.pct(0.99):.1f} ms < {TARGET_P99_MS:.0f} ms: {verdict}")
-    if not errors_ok:
-        print("FAIL: some requests did not get 200")
-    overall = ratio_ok and p99_ok and errors_ok
+        for engine in engines:
+            results[engine] = run_engine(engine, args, Path(tmp))
+    overall = all([verdict(engine, *results[engine]) for engine in engines])
     print("PASS" if overall else "FAIL")
     return 0 if overall else 1
 
