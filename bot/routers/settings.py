@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.exceptions import AiogramError, TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -22,6 +22,7 @@ from bot.keyboards import (
 )
 from bot.middlewares import Ack
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, menu_text, report, safe_edit
+from bot.routers.plan import RouterPlan
 from bot.texts import escape
 from services.liqpay import LiqPayUnavailable
 from services.money import CURRENCIES
@@ -32,7 +33,7 @@ from storage.protocols import Store
 
 log = logging.getLogger(__name__)
 
-router = Router(name="settings")
+router = RouterPlan("settings")
 router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 
