@@ -360,6 +360,19 @@ class DialogRepository(Protocol):
         ...
 
 
+class ExclusiveHold(Protocol):
+    """A database-wide hold taken by one holder at a time (see Store.hold_exclusive)."""
+
+    @property
+    def held(self) -> bool:
+        """Still held: not released, and the engine has not lost it."""
+        ...
+
+    async def release(self) -> None:
+        """Let the next holder take it; safe to call twice."""
+        ...
+
+
 class Store(Protocol):
     """One open store: the repositories of one engine over one database."""
 
@@ -385,6 +398,13 @@ class Store(Protocol):
         """Engine name, schema version and how many pending jobs are due at `now` (not
         leased; the backlog — jobs scheduled for later would tell the shops' volume), or all
         pending jobs when `now` is None; raises when the database does not answer."""
+        ...
+
+    async def hold_exclusive(self, name: str) -> ExclusiveHold | None:
+        """Take the hold `name` on this database (e.g. "polling": one process may poll
+        Telegram), or None at once while anyone else holds it: another process, or another
+        store opened on the same database. The engine's own primitive keeps it, so a process
+        that dies (even by SIGKILL) leaves nothing behind; close() releases the store's holds."""
         ...
 
     async def close(self) -> None:

@@ -278,3 +278,15 @@ async def test_a_first_version_database_is_upgraded_keeping_its_flags(
         assert old is not None and old.flagged and old.mismatch is None  # text of old: no facts
     finally:
         await store.close()
+
+
+async def test_the_sqlite_lock_file_is_private(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "bot.sqlite3"
+    store = await SqliteStore.open(database)
+    try:
+        hold = await store.hold_exclusive("polling")
+        assert hold is not None
+        lock = database.with_name("bot.sqlite3.polling.lock")
+        assert lock.stat().st_mode & 0o777 == 0o600
+    finally:
+        await store.close()

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from storage.models import StoreHealth
 from storage.sqlite.dialogs import SqliteDialogs
-from storage.sqlite.engine import SqliteEngine, Tx, split_sql
+from storage.sqlite.engine import MEMORY, SqliteEngine, Tx, split_sql
+from storage.sqlite.exclusive import FileHold, MemoryHold, try_hold
 from storage.sqlite.jobs import SqliteJobs
 from storage.sqlite.migrations import MIGRATIONS
 from storage.sqlite.receipts import SqliteReceipts
@@ -21,8 +22,11 @@ ENGINE = "sqlite"
 class SqliteStore:
     """Implements storage.protocols.Store."""
 
-    def __init__(self, engine: SqliteEngine) -> None:
+    def __init__(self, engine: SqliteEngine, path: Path | str = MEMORY) -> None:
         self.engine = engine
+        self._path = path
+        self._holds: list[FileHold | MemoryHold] = []
+        self._memory_holds: set[str] = set()
         self._users = SqliteUsers(engine)
         self._shops = SqliteShops(engine)
         self._settings = SqliteSettings(engine)
@@ -33,7 +37,7 @@ class SqliteStore:
     @classmethod
     async def open(cls, path: Path | str) -> SqliteStore:
         engine = await SqliteEngine.open(path)
-        store = cls(engine)
+        store = cls(engine, path)
         try:
             await store.migrate()
         except BaseException:
@@ -65,7 +69,19 @@ class SqliteStore:
     def dialogs(self) -> SqliteDialogs:
         return self._dialogs
 
+    async def hold_exclusive(self, name: str) -> FileHold | MemoryHold | None:
+        hold: FileHold | MemoryHold | None
+        if str(self._path) == MEMORY:
+            hold = None if name in self._memory_holds else MemoryHold(self._memory_holds, name)
+        else:
+            hold = try_hold(Path(self._path), name)
+        if hold is not None:
+            self._holds.append(hold)
+        return hold
+
     async def close(self) -> None:
+        for hold in self._holds:
+            await hold.release()
         await self.engine.close()
 
     async def schema_version(self) -> int:
