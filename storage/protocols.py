@@ -343,6 +343,10 @@ class JobQueue(Protocol):
         """Pending jobs (of one kind); with `due_at`, only those due then and not leased."""
         ...
 
+    async def leased_count(self, worker_ids: Sequence[str], now: datetime) -> int:
+        """Pending jobs whose lease, live at `now`, belongs to one of `worker_ids`."""
+        ...
+
 
 class DialogRepository(Protocol):
     """aiogram FSM state and data by storage key, so a restart loses no half-filled dialog."""
