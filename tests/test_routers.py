@@ -19,7 +19,7 @@ def test_each_dispatcher_gets_routers_of_its_own() -> None:
     handlers = [len(r.message.handlers) + len(r.callback_query.handlers) for r in first]
     assert handlers == [len(r.message.handlers) + len(r.callback_query.handlers) for r in second]
     assert all(handlers)
-    assert [r.name for r in first][0] == "common" and first[-1].name == "fallback"
+    assert first[0].name == "common" and first[-1].name == "fallback"
 
 
 def test_no_router_is_detached_through_a_private_attribute() -> None:
