@@ -288,5 +288,9 @@ async def test_the_sqlite_lock_file_is_private(tmp_path: Path) -> None:
         assert hold is not None
         lock = database.with_name("bot.sqlite3.polling.lock")
         assert lock.stat().st_mode & 0o777 == 0o600
+        await hold.release()
+        lock.chmod(0o644)  # left open to others: tightened when taken again
+        assert await store.hold_exclusive("polling") is not None
+        assert lock.stat().st_mode & 0o777 == 0o600
     finally:
         await store.close()

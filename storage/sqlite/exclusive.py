@@ -8,6 +8,7 @@ whoever opens it next).
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 from pathlib import Path
@@ -36,6 +37,8 @@ def try_hold(database: Path, name: str) -> FileHold | None:
     process, or another store in this one) holds it."""
     fd = os.open(lock_path(database, name), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
+        with contextlib.suppress(OSError):  # one made open to others, like the database
+            os.fchmod(fd, 0o600)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
