@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.e2e.fake_liqpay import FakeLiqPay
 from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.fake_turbosms import FakeTurboSMS
@@ -35,14 +37,19 @@ def another_process(
     return second
 
 
-async def test_a_second_poller_on_one_sqlite_database_is_refused(
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_a_second_process_on_one_sqlite_database_is_refused(
     fake_telegram: FakeTelegram,
     fake_liqpay: FakeLiqPay,
     fake_sms: FakeTurboSMS,
     bot_process: BotProcess,
     tmp_path: Path,
+    mode: str,
 ) -> None:
-    await bot_process.start()
+    if mode == "webhook":  # SQLite is one process whatever the mode
+        bot_process.env["WEBHOOK_URL"] = f"{bot_process.url}/telegram/webhook"
+        fake_telegram.deliver_webhook([bot_process.env["WEBHOOK_URL"]])
+    await bot_process.start(timeout=EXIT_WITHIN)
     status, health = await bot_process.healthz()
     assert status == 200 and health["engine"] == "sqlite"
     assert health["replica"]["holds_polling"] is True
@@ -66,7 +73,8 @@ async def test_a_second_poller_on_one_sqlite_database_is_refused(
         await second.start(timeout=EXIT_WITHIN)
         _, health = await second.healthz()
         assert health["replica"]["holds_polling"] is True
-        await person.say("/help", "LiqPay invoices")
+        if mode == "polling":
+            await person.say("/help", "LiqPay invoices")
         await second.stop()
     finally:
         await second.kill()
@@ -96,3 +104,27 @@ async def test_a_second_poller_on_one_postgresql_database_is_refused(
         await second.stop()
     finally:
         await second.kill()
+
+
+async def test_a_webhook_telegram_has_already_is_left_alone(
+    fake_telegram: FakeTelegram, bot_process: BotProcess
+) -> None:
+    hook = f"{bot_process.url}/telegram/webhook"
+    bot_process.env["WEBHOOK_URL"] = hook
+    await bot_process.start(timeout=EXIT_WITHIN)
+    await bot_process.wait_for_log("Telegram webhook mode", timeout=30)
+    [first] = fake_telegram.calls("setWebhook")
+    await bot_process.stop()
+
+    await bot_process.start(timeout=EXIT_WITHIN)  # the same URL and update types: nothing to do
+    await bot_process.wait_for_log("registered already", timeout=30)
+    assert len(fake_telegram.calls("setWebhook")) == 1
+    await bot_process.stop()
+
+    fake_telegram.webhook_allowed_updates = ["message"]  # set by an older version
+    before = len(fake_telegram.calls())
+    await bot_process.start(timeout=EXIT_WITHIN)
+    await fake_telegram.wait_for_call("setWebhook", timeout=30, after=before)
+    calls = fake_telegram.calls("setWebhook")
+    assert len(calls) == 2 and calls[1].params["allowed_updates"] == first.params["allowed_updates"]
+    await bot_process.stop()
