@@ -53,6 +53,7 @@ DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 POLLING_HOLD = "polling"  # one process gets Telegram's updates by polling (or on SQLite, at all)
 WEBHOOK_HOLD = "webhook"  # replicas register the webhook one after another
 HOLD_RETRY = 0.2  # seconds between tries of a hold another replica has for a moment
+HOLD_WATCH = 15.0  # seconds between checks that the polling hold is still ours
 
 
 class StartupError(Exception):
@@ -203,6 +204,34 @@ def webhook_secret(settings: Settings) -> str:
     return digest.hexdigest()
 
 
+async def watch_polling_hold(
+    store: Store, replica: ReplicaState, stop: asyncio.Event, every: float = HOLD_WATCH
+) -> None:
+    """The polling hold can be lost while we run (PostgreSQL restarted, or ended the
+    session): take it again at once, or, if another process has it meanwhile, stop rather
+    than poll beside it."""
+    refused = 0
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        if stop.is_set() or replica.holds_polling:
+            continue
+        try:
+            hold = await store.hold_exclusive(POLLING_HOLD)
+        except Exception as exc:  # the database is away: the hold is nobody's meanwhile
+            log.warning("Taking the polling hold again failed (%s)", type(exc).__name__)
+            continue
+        if hold is None:
+            refused += 1  # once may be our own ended session, not cleaned up yet
+            if refused >= 2:
+                log.error("Another bot process took over polling this database: stopping")
+                stop.set()
+            continue
+        refused = 0
+        replica.polling = hold
+        log.warning("The polling hold was lost (the database dropped it) and is taken again")
+
+
 async def _retry_until_stopped(
     stop: asyncio.Event, what: str, attempt: Callable[[], Awaitable[bool | None]]
 ) -> None:
@@ -340,6 +369,10 @@ async def run(settings: Settings) -> None:
         asyncio.create_task(sender.run(stop), name="outbox"),
         asyncio.create_task(services.recovery.run(stop), name="recovery"),
     ]
+    if replica.polling is not None:
+        background.append(
+            asyncio.create_task(watch_polling_hold(store, replica, stop), name="polling hold")
+        )
     if settings.webhook_url:
         telegram = asyncio.create_task(_telegram_webhook(dp, bot, settings, services.store, stop))
     else:
