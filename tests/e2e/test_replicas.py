@@ -83,7 +83,7 @@ async def test_two_replicas_serve_one_bot_through_a_sigkill(
             assert health["replica"]["holds_polling"] is False
         # Started at once, they took turns: one set the webhook, the other found it set.
         assert [c.params["url"] for c in tg.calls("setWebhook")] == [balancer]
-        assert len(tg.calls("getWebhookInfo")) == 2
+        assert len(tg.calls("getWebhookInfo")) >= 2  # (more if one was retried)
         assert not tg.calls("getUpdates")
 
         owner = Person(tg, tg.user(111, "Olena", "en"))
