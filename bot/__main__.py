@@ -60,13 +60,16 @@ def main() -> None:
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)
 
-    from bot.app import StartupError, run
+    from bot.app import AlreadyRunning, StartupError, run
     from storage.open import DatabaseUnavailable
 
     try:
         asyncio.run(run(settings))
     except KeyboardInterrupt:
         pass
+    except AlreadyRunning as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
     except StartupError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(1) from None

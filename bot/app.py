@@ -30,7 +30,7 @@ from bot.reminder_texts import customer_sms
 from bot.routers import build_routers
 from bot.routers.common import on_error
 from bot.telegram import telegram_session
-from bot.web import build_web_app
+from bot.web import ReplicaState, build_web_app
 from services.checkbox import CheckboxClient
 from services.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
 from services.fiscal_returns import FiscalReturns
@@ -53,17 +53,28 @@ from services.reporting import ReportingService
 from services.settings import Settings
 from services.shops import ShopService
 from services.sms import TurboSmsClient
+from services.workers import Replica
 from storage.open import open_store
-from storage.protocols import Store
+from storage.postgres.engine import describe_url
+from storage.protocols import ExclusiveHold, Store
 
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT = 6.0  # with the HTTP server's 2 s, shutdown stays under 10 s
 DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
+POLLING_HOLD = "polling"  # one process gets Telegram's updates by polling (or on SQLite, at all)
+WEBHOOK_HOLD = "webhook"  # replicas register the webhook one after another
+HOLD_RETRY = 0.2  # seconds between tries of a hold another replica has for a moment
+HOLD_WATCH = 15.0  # seconds between checks that the polling hold is still ours
 
 
 class StartupError(Exception):
     """A problem a person can fix, said in one line."""
+
+
+class AlreadyRunning(StartupError):
+    """Another process already serves this bot where only one may (exit code 2, like a
+    setting the bot can't use: the configuration asks for what cannot run)."""
 
 
 @dataclass
@@ -83,6 +94,7 @@ class Services:
     refund_worker: JobWorker
     reporting: ReportingService
     reminders: Reminders
+    replica: Replica
 
 
 async def open_database(settings: Settings) -> Store:
@@ -118,6 +130,7 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
     except BaseException:
         await store.close()
         raise
+    replica = Replica()
     liqpay = LiqPayClient(http, settings.liqpay_api_url, timeout=10, status_attempts=2)
     sms = TurboSmsClient(http, settings.sms_api_url)
     checkbox = CheckboxClient(http, settings.checkbox_api_url)
@@ -145,6 +158,7 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         refund_signal,
         receipts.clock,
     )
+    refund_worker.worker_id = replica.worker_id("refunds")  # its leases count as this replica's
     # Customers read the description on LiqPay's page: it is in Ukrainian, whoever issues.
     invoices = InvoiceService(
         receipts, settings, sms, t("Payment for receipt No {number}", DEFAULT_LOCALE)
@@ -155,16 +169,45 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         invoices=invoices,
         shops=ShopService(store.shops, store.settings, liqpay, sms, box, settings.owner_id_set),
         callbacks=CallbackService(receipts),
-        reconciler=Reconciler(receipts, store.jobs, settings.status_poll_interval),
+        reconciler=Reconciler(
+            receipts,
+            store.jobs,
+            settings.status_poll_interval,
+            worker_id=replica.worker_id("reconciler"),
+        ),
         recovery=IssueRecovery(receipts, invoices.leases),
         signal=outbox_signal,
         fiscal_setup=FiscalSetupService(checkbox, store.fiscal, box, store.jobs),
         fiscal=fiscal,
-        fiscal_worker=FiscalWorker(fiscal),
+        fiscal_worker=FiscalWorker(fiscal, worker_id=replica.worker_id("fiscal")),
         refunds=refunds,
         refund_worker=refund_worker,
         reporting=ReportingService(store.reports, store.settings),
         reminders=Reminders(store.settings, store.receipts, store.jobs),
+        replica=replica,
+    )
+
+
+async def hold_the_database(settings: Settings, store: Store) -> ExclusiveHold | None:
+    """Long polling gives Telegram's updates to one process, and a SQLite database serves
+    one process: take the database's polling hold, or refuse to start with one line. Webhook
+    replicas on PostgreSQL share the database and take nothing."""
+    if settings.database_url is not None and settings.webhook_url:
+        return None
+    hold = await store.hold_exclusive(POLLING_HOLD)
+    if hold is not None:
+        return hold
+    if settings.database_url is not None:
+        where = describe_url(settings.database_url.get_secret_value())
+        raise AlreadyRunning(
+            f"Another bot process is already polling Telegram with DATABASE_URL ({where}): "
+            "Telegram gives updates to one poller only. Stop it first, or run every replica "
+            "in webhook mode (WEBHOOK_URL)."
+        )
+    raise AlreadyRunning(
+        f"Another bot process is already running on DATABASE_PATH={settings.database_path}: "
+        "a SQLite database serves one process. Stop it first; to run several replicas, use "
+        "DATABASE_URL (PostgreSQL) with WEBHOOK_URL."
     )
 
 
@@ -218,6 +261,34 @@ def webhook_secret(settings: Settings) -> str:
     return digest.hexdigest()
 
 
+async def watch_polling_hold(
+    store: Store, replica: ReplicaState, stop: asyncio.Event, every: float = HOLD_WATCH
+) -> None:
+    """The polling hold can be lost while we run (PostgreSQL restarted, or ended the
+    session): take it again at once, or, if another process has it meanwhile, stop rather
+    than poll beside it."""
+    refused = 0
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), every)
+        if stop.is_set() or replica.holds_polling:
+            continue
+        try:
+            hold = await store.hold_exclusive(POLLING_HOLD)
+        except Exception as exc:  # the database is away: the hold is nobody's meanwhile
+            log.warning("Taking the polling hold again failed (%s)", type(exc).__name__)
+            continue
+        if hold is None:
+            refused += 1  # once may be our own ended session, not cleaned up yet
+            if refused >= 2:
+                log.error("Another bot process took over polling this database: stopping")
+                stop.set()
+            continue
+        refused = 0
+        replica.polling = hold
+        log.warning("The polling hold was lost (the database dropped it) and is taken again")
+
+
 async def _retry_until_stopped(
     stop: asyncio.Event, what: str, attempt: Callable[[], Awaitable[bool | None]]
 ) -> None:
@@ -252,20 +323,41 @@ async def _telegram_polling(dp: Dispatcher, bot: Bot, stop: asyncio.Event) -> No
 
 
 async def _telegram_webhook(
-    dp: Dispatcher, bot: Bot, settings: Settings, stop: asyncio.Event
+    dp: Dispatcher, bot: Bot, settings: Settings, store: Store, stop: asyncio.Event
 ) -> None:
     await _retry_until_stopped(stop, "Setting the command menu", lambda: set_default_commands(bot))
 
     async def register() -> None:
-        assert settings.webhook_url is not None
-        await bot.set_webhook(
-            settings.webhook_url,
-            secret_token=webhook_secret(settings),
-            allowed_updates=dp.resolve_used_update_types(),
-        )
+        # Replicas starting at once take turns, and each sets the webhook only if Telegram
+        # does not have it already: one registration, not one per replica.
+        while (hold := await store.hold_exclusive(WEBHOOK_HOLD)) is None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), HOLD_RETRY)
+            if stop.is_set():
+                return
+        try:
+            await register_webhook(bot, settings, dp.resolve_used_update_types())
+        finally:
+            await hold.release()
         log.info("Telegram webhook mode")
 
     await _retry_until_stopped(stop, "Setting the Telegram webhook", register)
+
+
+async def register_webhook(bot: Bot, settings: Settings, update_types: list[str]) -> bool:
+    """setWebhook unless Telegram already sends these updates to WEBHOOK_URL (the secret
+    token comes from the bot token, so it is the same for every replica); True if set."""
+    assert settings.webhook_url is not None
+    info = await bot.get_webhook_info()
+    if info.url == settings.webhook_url and sorted(info.allowed_updates or []) == sorted(
+        update_types
+    ):
+        log.info("The Telegram webhook is registered already")
+        return False
+    await bot.set_webhook(
+        settings.webhook_url, secret_token=webhook_secret(settings), allowed_updates=update_types
+    )
+    return True
 
 
 async def _quietly(close: Callable[[], Awaitable[object]]) -> None:
@@ -286,7 +378,8 @@ async def run(settings: Settings) -> None:
         http = aiohttp.ClientSession()
         opened.push_async_callback(_quietly, http.close)
         services = await build_services(settings, http)
-        opened.push_async_callback(_quietly, services.store.close)
+        opened.push_async_callback(_quietly, services.store.close)  # releases its holds
+        replica = ReplicaState(services.replica, await hold_the_database(settings, services.store))
         bot = build_bot(settings)
         opened.push_async_callback(_quietly, bot.session.close)
         dp = build_dispatcher(services, settings)
@@ -300,7 +393,7 @@ async def run(settings: Settings) -> None:
         opened.push_async_callback(_quietly, outbox_bot.session.close)
         sender = OutboxSender(
             store.jobs, store.receipts, store.users, outbox_bot, services.signal,
-            shops=store.shops,
+            shops=store.shops, worker_id=services.replica.worker_id("outbox"),
         )  # fmt: skip
         reminder_worker = ReminderWorker(
             store.jobs,
@@ -310,9 +403,10 @@ async def run(settings: Settings) -> None:
             services.invoices,
             services.signal,
             customer_sms,
+            worker_id=services.replica.worker_id("reminders"),
         )
 
-        web_app = build_web_app(services.store, services.callbacks)
+        web_app = build_web_app(services.store, services.callbacks, replica)
         if settings.webhook_url:
             path = urlparse(settings.webhook_url).path or DEFAULT_WEBHOOK_PATH
             SimpleRequestHandler(
@@ -341,8 +435,12 @@ async def run(settings: Settings) -> None:
         asyncio.create_task(services.refund_worker.run(stop), name="refunds"),
         asyncio.create_task(reminder_worker.run(stop), name="reminders"),
     ]
+    if replica.polling is not None:
+        background.append(
+            asyncio.create_task(watch_polling_hold(store, replica, stop), name="polling hold")
+        )
     if settings.webhook_url:
-        telegram = asyncio.create_task(_telegram_webhook(dp, bot, settings, stop))
+        telegram = asyncio.create_task(_telegram_webhook(dp, bot, settings, services.store, stop))
     else:
         telegram = asyncio.create_task(_telegram_polling(dp, bot, stop))
 

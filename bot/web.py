@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass, field
 from urllib.parse import unquote_plus
 
 from aiohttp import web
@@ -11,7 +12,8 @@ from aiohttp import web
 from services.clock import utcnow
 from services.payments import CallbackOutcome, CallbackService
 from services.settings import CALLBACK_PATH
-from storage.protocols import Store
+from services.workers import Replica
+from storage.protocols import ExclusiveHold, Store
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +22,28 @@ STORE_KEY = web.AppKey("store", Store)
 CALLBACKS_KEY = web.AppKey("callbacks", CallbackService)
 
 
+@dataclass
+class ReplicaState:
+    """What this process holds, for /healthz: the polling hold (one process polls
+    Telegram) and its workers' leases."""
+
+    replica: Replica = field(default_factory=Replica)
+    polling: ExclusiveHold | None = None
+
+    @property
+    def holds_polling(self) -> bool:
+        return self.polling is not None and self.polling.held
+
+
+REPLICA_KEY = web.AppKey("replica", ReplicaState)
+
+
 async def healthz(request: web.Request) -> web.Response:
+    store, replica = request.app[STORE_KEY], request.app[REPLICA_KEY]
+    now = utcnow()
     try:
-        state = await request.app[STORE_KEY].health(utcnow())
+        state = await store.health(now)
+        leased = await store.jobs.leased_count(replica.replica.worker_ids, now)
     except Exception:
         log.exception("Health check: the store does not answer")
         return web.json_response({"status": "error", "database": "unavailable"}, status=503)
@@ -34,6 +55,12 @@ async def healthz(request: web.Request) -> web.Response:
             "engine": state.engine,
             "schema_version": state.schema_version,
             "jobs_pending": state.jobs_pending,
+            # which replica answered and what it is doing: its id is host:pid:random
+            "replica": {
+                "id": replica.replica.id,
+                "holds_polling": replica.holds_polling,
+                "jobs_leased": leased,
+            },
         }
     )
 
@@ -80,10 +107,13 @@ _ANSWERS = {  # (status, body) per outcome, encoded once
 }
 
 
-def build_web_app(store: Store, callbacks: CallbackService) -> web.Application:
+def build_web_app(
+    store: Store, callbacks: CallbackService, replica: ReplicaState | None = None
+) -> web.Application:
     app = web.Application()
     app[STORE_KEY] = store
     app[CALLBACKS_KEY] = callbacks
+    app[REPLICA_KEY] = replica or ReplicaState()
     app.router.add_get("/healthz", healthz)
     app.router.add_post(CALLBACK_PATH, liqpay_callback)
     return app

@@ -452,6 +452,10 @@ class JobQueue(Protocol):
         """Pending jobs (of one kind); with `due_at`, only those due then and not leased."""
         ...
 
+    async def leased_count(self, worker_ids: Sequence[str], now: datetime) -> int:
+        """Pending jobs whose lease, live at `now`, belongs to one of `worker_ids`."""
+        ...
+
 
 class FiscalSettingsRepository(Protocol):
     """A shop's fiscal registrar settings (one row per shop, none until first set up)."""
@@ -580,6 +584,19 @@ class DialogRepository(Protocol):
         ...
 
 
+class ExclusiveHold(Protocol):
+    """A database-wide hold taken by one holder at a time (see Store.hold_exclusive)."""
+
+    @property
+    def held(self) -> bool:
+        """Still held: not released, and the engine has not lost it."""
+        ...
+
+    async def release(self) -> None:
+        """Let the next holder take it; safe to call twice."""
+        ...
+
+
 class Store(Protocol):
     """One open store: the repositories of one engine over one database."""
 
@@ -614,6 +631,13 @@ class Store(Protocol):
         """Engine name, schema version and how many pending jobs are due at `now` (not
         leased; the backlog — jobs scheduled for later would tell the shops' volume), or all
         pending jobs when `now` is None; raises when the database does not answer."""
+        ...
+
+    async def hold_exclusive(self, name: str) -> ExclusiveHold | None:
+        """Take the hold `name` on this database (e.g. "polling": one process may poll
+        Telegram), or None at once while anyone else holds it: another process, or another
+        store opened on the same database. The engine's own primitive keeps it, so a process
+        that dies (even by SIGKILL) leaves nothing behind; close() releases the store's holds."""
         ...
 
     async def close(self) -> None:

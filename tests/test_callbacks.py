@@ -17,7 +17,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.web import MAX_CALLBACK_BYTES, build_web_app
+from bot.web import MAX_CALLBACK_BYTES, REPLICA_KEY, build_web_app
 from services.crypto import SecretBox
 from services.liqpay import encode_data, sign
 from services.money import from_wire
@@ -151,13 +151,20 @@ async def test_healthz_reports_the_store_without_business_volume(env: Env) -> No
     resp = await env.client.get("/healthz")
     assert resp.status == 200
     body = await resp.json()
+    replica = env.client.server.app[REPLICA_KEY].replica
     assert body == {
         "status": "ok",
         "database": "ok",
         "engine": "sqlite",
         "schema_version": len(MIGRATIONS),
         "jobs_pending": 0,  # work due now; an open receipt's later check is not counted
+        "replica": {"id": replica.id, "holds_polling": False, "jobs_leased": 0},
     }
+    # this replica's worker takes the check: its work in progress, not the sweeper's
+    worker = replica.worker_id("reconciler")
+    await env.store.jobs.claim(CHECK, worker, limit=1, lease=timedelta(minutes=1), now=later)
+    body = await (await env.client.get("/healthz")).json()
+    assert body["replica"]["jobs_leased"] == 1 and body["jobs_pending"] == 0
 
 
 # rejected callbacks change nothing

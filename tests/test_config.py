@@ -436,3 +436,31 @@ def test_env_file_with_an_invalid_utf8_byte_gives_one_line(tmp_path: Path) -> No
     line = single_line(result.stderr)
     assert ".env is not UTF-8 text" in line
     assert GOOD_TOKEN not in result.stderr + result.stdout
+
+
+# several replicas on one database share one SECRET_KEY
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_database_url_without_secret_key_is_refused() -> None:
+    message = refusal(database_url="postgresql://bot:S3cretPw@db/shop")
+    assert message.startswith("SECRET_KEY is required with DATABASE_URL"), message
+    assert "replica" in message
+    assert "S3cretPw" not in message
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_database_url_with_secret_key_is_accepted() -> None:
+    settings = make_settings(database_url="postgresql://bot:pw@db/shop", secret_key="k" * 32)
+    assert settings.database_url is not None
+
+
+def test_python_m_bot_with_database_url_and_no_secret_key_exits_2(tmp_path: Path) -> None:
+    url = "postgresql://bot:S3cretPw@127.0.0.1:1/shop"
+    result = run_bot(tmp_path, BOT_TOKEN=GOOD_TOKEN, DATABASE_URL=url)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    line = single_line(result.stderr)
+    assert line.startswith("SECRET_KEY is required with DATABASE_URL"), line
+    assert "S3cretPw" not in result.stderr + result.stdout
+    assert not (tmp_path / "data").exists()  # nothing was started

@@ -22,6 +22,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+SHARED_KEY = "a-shared-secret-key-for-every-replica"
+
+
 def make_settings(**values: object) -> Settings:
     return Settings(_env_file=None, bot_token=GOOD_TOKEN, **values)  # type: ignore[arg-type]
 
@@ -37,7 +40,7 @@ def test_unset_or_empty_means_sqlite() -> None:
     "url", ["postgresql://bot:S3cretPw@db:5432/shop", " postgres://bot:S3cretPw@db/shop "]
 )
 def test_postgres_urls_are_kept_secret(url: str) -> None:
-    settings = make_settings(database_url=url)
+    settings = make_settings(database_url=url, secret_key="a-shared-secret-key")
     assert settings.database_url is not None
     assert settings.database_url.get_secret_value() == url.strip()
     assert "S3cretPw" not in repr(settings) and "S3cretPw" not in str(settings)
@@ -75,7 +78,7 @@ def test_python_m_bot_with_nobody_listening_is_one_line(tmp_path: Path) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     url = f"postgresql://bot:S3cretPw@127.0.0.1:{port}/shop"
-    result = run_bot(tmp_path, BOT_TOKEN=GOOD_TOKEN, DATABASE_URL=url)
+    result = run_bot(tmp_path, BOT_TOKEN=GOOD_TOKEN, DATABASE_URL=url, SECRET_KEY=SHARED_KEY)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     line = single_line(result.stderr)
@@ -91,7 +94,7 @@ def test_python_m_bot_with_a_wrong_password_is_one_line(
 ) -> None:
     parts = urlsplit(fresh_postgres_url)
     url = urlunsplit(parts._replace(netloc=f"postgres:WrongPw123@{parts.hostname}:{parts.port}"))
-    result = run_bot(tmp_path, BOT_TOKEN=GOOD_TOKEN, DATABASE_URL=url)
+    result = run_bot(tmp_path, BOT_TOKEN=GOOD_TOKEN, DATABASE_URL=url, SECRET_KEY=SHARED_KEY)
     assert result.returncode == 1
     line = single_line(result.stderr)
     assert "refused us: password authentication failed" in line

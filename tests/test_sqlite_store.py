@@ -346,3 +346,19 @@ async def test_lookups_by_order_read_together_each_get_their_own(
     )
     again = await store.receipts.by_order_id(orders[0])  # the committed state, not a stale one
     assert again is not None and again.status is S.PAID
+
+
+async def test_the_sqlite_lock_file_is_private(tmp_path: Path) -> None:
+    database = tmp_path / "data" / "bot.sqlite3"
+    store = await SqliteStore.open(database)
+    try:
+        hold = await store.hold_exclusive("polling")
+        assert hold is not None
+        lock = database.with_name("bot.sqlite3.polling.lock")
+        assert lock.stat().st_mode & 0o777 == 0o600
+        await hold.release()
+        lock.chmod(0o644)  # left open to others: tightened when taken again
+        assert await store.hold_exclusive("polling") is not None
+        assert lock.stat().st_mode & 0o777 == 0o600
+    finally:
+        await store.close()

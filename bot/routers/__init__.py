@@ -6,6 +6,8 @@ from aiogram import Router
 
 
 def build_routers() -> list[Router]:
+    """New Routers for one dispatcher (a Router joins one parent only): each feature module
+    declares its handlers on a plan (bot/routers/plan.py) that is built anew here."""
     from bot.routers import (
         common,
         fiscal_credentials,
@@ -22,7 +24,7 @@ def build_routers() -> list[Router]:
         start,
     )
 
-    routers = [
+    plans = [
         common.router,
         start.router,
         staff.router,
@@ -38,7 +40,4 @@ def build_routers() -> list[Router]:
         reports.router,
         common.fallback,
     ]
-    for router in routers:
-        # Module-level routers attach to one dispatcher; tests build a fresh one each time.
-        router._parent_router = None
-    return routers
+    return [plan.build() for plan in plans]

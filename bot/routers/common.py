@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ErrorEvent, Message, ReplyKeyboardRemove
@@ -15,13 +15,14 @@ from bot.commands import set_user_commands
 from bot.i18n import t
 from bot.keyboards import LanguageChoice, language_keyboard, main_menu
 from bot.middlewares import Ack
+from bot.routers.plan import RouterPlan
 from storage.models import Member
 from storage.protocols import Store
 
 log = logging.getLogger(__name__)
 
-router = Router(name="common")
-fallback = Router(name="fallback")
+router = RouterPlan("common")
+fallback = RouterPlan("fallback")
 
 
 def help_text(member: Member | None, locale: str | None = None) -> str:

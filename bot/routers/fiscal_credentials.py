@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.exceptions import AiogramError, TelegramBadRequest
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -17,6 +17,7 @@ from bot.i18n import t
 from bot.keyboards import cancel_keyboard
 from bot.middlewares import Ack
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, report, safe_edit
+from bot.routers.plan import RouterPlan
 from bot.texts import escape
 from services.crypto import SecretKeyMismatch
 from services.fiscal import FiscalUnavailable
@@ -25,7 +26,7 @@ from storage.models import Member
 
 log = logging.getLogger(__name__)
 
-router = Router(name="fiscal_credentials")
+router = RouterPlan("fiscal_credentials")
 router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 

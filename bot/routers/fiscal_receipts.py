@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.fiscal_views import fiscal_line
@@ -12,6 +12,7 @@ from bot.i18n import t
 from bot.keyboards import FiscalReceiptAction, receipt_card_keyboard, unregistered_keyboard
 from bot.middlewares import Ack
 from bot.routers.base import IsMember, quietly, safe_edit
+from bot.routers.plan import RouterPlan
 from bot.texts import receipt_card
 from services.crypto import SecretKeyMismatch
 from services.fiscal import FiscalError
@@ -22,7 +23,7 @@ from storage.models import Member, Receipt
 
 log = logging.getLogger(__name__)
 
-router = Router(name="fiscal_receipts")
+router = RouterPlan("fiscal_receipts")
 router.callback_query.filter(IsMember())
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -28,6 +28,7 @@ from bot.i18n import t
 from bot.keyboards import SettingsAction
 from bot.middlewares import Ack
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, safe_edit
+from bot.routers.plan import RouterPlan
 from services.fiscal import FiscalRefused, FiscalUnavailable
 from services.fiscal_setup import (
     DEFAULT_CLOSE_TIME,
@@ -41,7 +42,7 @@ from storage.models import FiscalMode, Member
 
 log = logging.getLogger(__name__)
 
-router = Router(name="fiscal_settings")
+router = RouterPlan("fiscal_settings")
 router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 

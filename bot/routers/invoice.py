@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -28,6 +28,7 @@ from bot.routers.base import (
     menu_text,
     quietly,
 )
+from bot.routers.plan import RouterPlan
 from bot.routers.receipts import send_card
 from bot.texts import channel_name, escape
 from services.contacts import ContactError, normalize_email, normalize_phone
@@ -43,7 +44,7 @@ from storage.models import Channel, Member
 from storage.protocols import Store
 
 log = logging.getLogger(__name__)
-router = Router(name="invoice")
+router = RouterPlan("invoice")
 
 LEGACY_KEY_LENGTH = 12  # summaries shown before the whole key went into the buttons
 router.message.filter(IsMember())

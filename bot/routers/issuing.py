@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.exceptions import AiogramError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -20,6 +20,7 @@ from bot.keyboards import (
 from bot.middlewares import Ack
 from bot.routers.base import IsMember, liqpay_problem, quietly, report, safe_edit
 from bot.routers.invoice import LEGACY_KEY_LENGTH, NewInvoice, no_keys_text
+from bot.routers.plan import RouterPlan
 from bot.routers.receipts import send_card, send_qr, sms_problem
 from bot.texts import escape, receipt_card
 from services.invoices import (
@@ -37,7 +38,7 @@ from storage.models import Channel, Member, ReceiptStatus
 from storage.protocols import Store
 
 log = logging.getLogger(__name__)
-router = Router(name="issuing")
+router = RouterPlan("issuing")
 router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
@@ -20,6 +20,7 @@ from bot.keyboards import (
 from bot.middlewares import Ack
 from bot.routers.base import IsMember, liqpay_problem, menu_text, quietly, safe_edit
 from bot.routers.fiscal_receipts import send_unregistered
+from bot.routers.plan import RouterPlan
 from bot.texts import escape, keys_unreadable_text, kyiv_time, receipt_card, receipt_line
 from services.clock import utcnow
 from services.fiscalization import FiscalService
@@ -35,7 +36,7 @@ from services.receipts import LIQPAY_INVOICE_CHANNELS, KeysUnreadable, NoKeys, R
 from storage.models import Member, Receipt, ReceiptStatus
 from storage.protocols import Store
 
-router = Router(name="receipts")
+router = RouterPlan("receipts")
 router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import secrets
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -21,13 +21,14 @@ from bot.refund_views import (
     refund_start_text,
 )
 from bot.routers.base import DIALOG_TEXT, IsMember, liqpay_problem, quietly, report, safe_edit
+from bot.routers.plan import RouterPlan
 from services.liqpay import LiqPayError
 from services.money import AmountError
 from services.receipts import KeysUnreadable, NoKeys
 from services.refunds import RefundProblem, RefundRefused, RefundService
 from storage.models import Member, Receipt, RefundState
 
-router = Router(name="refunds")
+router = RouterPlan("refunds")
 router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -11,10 +10,11 @@ from bot.keyboards import ReminderSetting, SettingsAction, button
 from bot.middlewares import Ack
 from bot.reminder_texts import clock_text, lead_text, reminder_lines, reminders_menu_text
 from bot.routers.base import IsMember, safe_edit
+from bot.routers.plan import RouterPlan
 from services.reminders import DIGEST_CHOICES, LEAD_CHOICES, Reminders, ReminderSettings
 from storage.models import Member
 
-router = Router(name="reminder_settings")
+router = RouterPlan("reminder_settings")
 router.callback_query.filter(IsMember())
 
 

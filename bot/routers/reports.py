@@ -9,7 +9,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.exceptions import AiogramError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -38,6 +38,7 @@ from bot.report_texts import (
     report_text,
 )
 from bot.routers.base import DIALOG_TEXT, IsMember, quietly, safe_edit
+from bot.routers.plan import RouterPlan
 from services.chart import render_paid_chart
 from services.clock import utcnow
 from services.periods import (
@@ -54,7 +55,7 @@ from storage.models import Member
 from storage.protocols import Store
 
 log = logging.getLogger(__name__)
-router = Router(name="reports")
+router = RouterPlan("reports")
 router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.exceptions import AiogramError, TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -24,6 +24,7 @@ from bot.keyboards import (
 from bot.middlewares import Ack
 from bot.reminder_texts import reminder_lines
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, menu_text, report, safe_edit
+from bot.routers.plan import RouterPlan
 from bot.texts import escape
 from services.liqpay import LiqPayUnavailable
 from services.money import CURRENCIES
@@ -34,7 +35,7 @@ from storage.protocols import Store
 
 log = logging.getLogger(__name__)
 
-router = Router(name="settings")
+router = RouterPlan("settings")
 router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 

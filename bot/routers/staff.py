@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
@@ -11,12 +11,13 @@ from bot.i18n import DEFAULT_LOCALE, t
 from bot.keyboards import StaffAction, staff_confirm_keyboard, staff_keyboard
 from bot.middlewares import Ack
 from bot.routers.base import IsMember, menu_text, safe_edit
+from bot.routers.plan import RouterPlan
 from bot.texts import escape
 from services.shops import ShopService
 from storage.models import Member
 from storage.protocols import Store
 
-router = Router(name="staff")
+router = RouterPlan("staff")
 router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Router
+from aiogram import Bot
 from aiogram.filters import CommandObject, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -12,11 +12,12 @@ from bot.commands import set_user_commands
 from bot.i18n import t
 from bot.keyboards import main_menu
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, display_name
+from bot.routers.plan import RouterPlan
 from bot.texts import escape
 from services.shops import ShopService
 from storage.models import InviteOutcome, Member
 
-router = Router(name="start")
+router = RouterPlan("start")
 
 
 class ShopSetup(StatesGroup):

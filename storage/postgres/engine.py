@@ -79,8 +79,9 @@ class Tx:
 
 
 class PostgresEngine:
-    def __init__(self, pool: asyncpg.Pool[Row], where: str) -> None:
+    def __init__(self, pool: asyncpg.Pool[Row], where: str, url: str) -> None:
         self._pool = pool
+        self._url = url  # a secret: only for connections of our own (dedicated_connection)
         self.where = where  # host:port/database, for messages
         self._lookups = GroupedLookups(self._fetch_keys, lambda row: row["key"])
 
@@ -110,7 +111,14 @@ class PostgresEngine:
             raise DatabaseUnavailable(
                 "the URL is malformed: use postgresql://user:password@host:5432/database"
             ) from None
-        return cls(pool, where)
+        return cls(pool, where, url)
+
+    async def dedicated_connection(self) -> asyncpg.Connection[Row]:
+        """A new connection outside the pool, for a session-level state such as an
+        advisory lock held for a process's lifetime; the caller closes it."""
+        return await asyncpg.connect(
+            self._url, timeout=CONNECT_TIMEOUT, command_timeout=COMMAND_TIMEOUT
+        )
 
     async def close(self) -> None:
         """Wait for operations in flight (up to CLOSE_TIMEOUT), then close every connection."""

@@ -311,3 +311,13 @@ class PostgresJobs:
             n = len(params)
             sql += f" AND run_at <= ${n} AND (lease_until IS NULL OR lease_until <= ${n})"
         return int(await self._db.value(sql, *params))
+
+    async def leased_count(self, worker_ids: Sequence[str], now: datetime) -> int:
+        return int(
+            await self._db.value(
+                "SELECT COUNT(*) FROM jobs WHERE state = 'pending' "
+                "AND lease_owner = ANY($1::text[]) AND lease_until > $2",
+                list(worker_ids),
+                now,
+            )
+        )

@@ -7,6 +7,7 @@ from datetime import datetime
 from storage.models import StoreHealth
 from storage.postgres.dialogs import PostgresDialogs
 from storage.postgres.engine import PostgresEngine
+from storage.postgres.exclusive import AdvisoryHold, try_hold
 from storage.postgres.fiscal import PostgresFiscal
 from storage.postgres.jobs import PostgresJobs
 from storage.postgres.migrations import migrate, schema_version
@@ -34,6 +35,7 @@ class PostgresStore:
         self._fiscal = PostgresFiscal(engine)
         self._refunds = PostgresRefunds(engine)
         self._reports = PostgresReports(engine)
+        self._holds: list[AdvisoryHold] = []
 
     @classmethod
     async def open(cls, url: str, *, min_size: int = 1, max_size: int = 10) -> PostgresStore:
@@ -83,7 +85,15 @@ class PostgresStore:
     def reports(self) -> PostgresReports:
         return self._reports
 
+    async def hold_exclusive(self, name: str) -> AdvisoryHold | None:
+        hold = await try_hold(await self.engine.dedicated_connection(), name)
+        if hold is not None:
+            self._holds.append(hold)
+        return hold
+
     async def close(self) -> None:
+        for hold in self._holds:
+            await hold.release()
         await self.engine.close()
 
     async def schema_version(self) -> int:

@@ -268,3 +268,14 @@ class SqliteJobs:
             params += [ts(due_at), ts(due_at)]
         row = await self._db.one(sql, params)
         return int(row[0]) if row else 0
+
+    async def leased_count(self, worker_ids: Sequence[str], now: datetime) -> int:
+        if not worker_ids:
+            return 0
+        marks = ", ".join("?" * len(worker_ids))
+        row = await self._db.one(
+            "SELECT COUNT(*) FROM jobs WHERE state = 'pending' "  # noqa: S608
+            f"AND lease_owner IN ({marks}) AND lease_until > ?",
+            [*worker_ids, ts(now)],
+        )
+        return int(row[0]) if row else 0

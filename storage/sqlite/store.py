@@ -8,7 +8,8 @@ from pathlib import Path
 
 from storage.models import StoreHealth
 from storage.sqlite.dialogs import SqliteDialogs
-from storage.sqlite.engine import SqliteEngine
+from storage.sqlite.engine import MEMORY, SqliteEngine
+from storage.sqlite.exclusive import FileHold, MemoryHold, try_hold
 from storage.sqlite.fiscal import SqliteFiscal
 from storage.sqlite.jobs import SqliteJobs
 from storage.sqlite.migrations import MIGRATIONS
@@ -27,8 +28,11 @@ ENGINE = "sqlite"
 class SqliteStore:
     """Implements storage.protocols.Store."""
 
-    def __init__(self, engine: SqliteEngine) -> None:
+    def __init__(self, engine: SqliteEngine, path: Path | str = MEMORY) -> None:
         self.engine = engine
+        self._path = path
+        self._holds: list[FileHold | MemoryHold] = []
+        self._memory_holds: set[str] = set()
         self._users = SqliteUsers(engine)
         self._shops = SqliteShops(engine)
         self._settings = SqliteSettings(engine)
@@ -42,7 +46,7 @@ class SqliteStore:
     @classmethod
     async def open(cls, path: Path | str) -> SqliteStore:
         engine = await SqliteEngine.open(path)
-        store = cls(engine)
+        store = cls(engine, path)
         try:
             await store.migrate()
             await engine.setup(TRANSITIONS_SETUP)
@@ -88,7 +92,19 @@ class SqliteStore:
     def reports(self) -> SqliteReports:
         return self._reports
 
+    async def hold_exclusive(self, name: str) -> FileHold | MemoryHold | None:
+        hold: FileHold | MemoryHold | None
+        if str(self._path) == MEMORY:
+            hold = None if name in self._memory_holds else MemoryHold(self._memory_holds, name)
+        else:
+            hold = try_hold(Path(self._path), name)
+        if hold is not None:
+            self._holds.append(hold)
+        return hold
+
     async def close(self) -> None:
+        for hold in self._holds:
+            await hold.release()
         await self.engine.close()
 
     async def schema_version(self) -> int:

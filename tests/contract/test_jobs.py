@@ -266,3 +266,20 @@ async def test_a_backlog_is_claimed_in_the_claim_order(store: Store, clock: Fake
     assert await claim(store, clock, limit=count) == everything
     clock.advance(minutes=5)  # every lease ran out, all claimed at once: by id
     assert await claim(store, clock, limit=25) == list(range(25))
+
+
+async def test_leased_count_counts_live_leases_of_the_given_workers(
+    store: Store, clock: FakeClock
+) -> None:
+    await store.jobs.enqueue([NewJob("notify", {"n": n}) for n in range(5)], clock())
+    await store.jobs.claim("notify", "replica-a:outbox", limit=2, lease=LEASE, now=clock())
+    await store.jobs.claim("notify", "replica-b:outbox", limit=1, lease=LEASE, now=clock())
+    mine = ["replica-a:outbox", "replica-a:reconciler"]
+    assert await store.jobs.leased_count(mine, clock()) == 2
+    assert await store.jobs.leased_count(["replica-b:outbox"], clock()) == 1
+    assert await store.jobs.leased_count([], clock()) == 0
+    job = next(j for j in await store.jobs.find(kind="notify") if j.lease_owner == mine[0])
+    assert await store.jobs.finish(job.id, "replica-a:outbox", clock())
+    assert await store.jobs.leased_count(mine, clock()) == 1
+    clock.advance(seconds=LEASE.total_seconds() + 1)  # a lease run out is nobody's work
+    assert await store.jobs.leased_count(mine, clock()) == 0

@@ -174,6 +174,8 @@ class FakeLiqPay:
         self._refund_faults: list[RefundFault] = []
         self._closing = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.status_in_flight: dict[str, int] = {}  # order id -> status requests being answered
+        self.overlapping_status: list[str] = []  # order ids asked about twice at one time
 
     @property
     def api_url(self) -> str:
@@ -523,10 +525,19 @@ class FakeLiqPay:
             )
         answer = self._process(record)
         record.answer = answer
-        held = self.answer_delay.get(record.action or "")
-        if held:
-            with contextlib.suppress(TimeoutError):  # (closing the fake ends the wait)
-                await asyncio.wait_for(self._closing.wait(), held)
+        asked = str(record.payload.get("order_id")) if record.action == "status" else None
+        if asked is not None:
+            self.status_in_flight[asked] = self.status_in_flight.get(asked, 0) + 1
+            if self.status_in_flight[asked] > 1:
+                self.overlapping_status.append(asked)
+        try:
+            held = self.answer_delay.get(record.action or "")
+            if held:
+                with contextlib.suppress(TimeoutError):  # (closing the fake ends the wait)
+                    await asyncio.wait_for(self._closing.wait(), held)
+        finally:
+            if asked is not None:
+                self.status_in_flight[asked] -= 1
         return web.json_response(answer)
 
     async def _refund_with_fault(self, record: LiqPayRequest, fault: RefundFault) -> web.Response:

@@ -15,6 +15,11 @@ What it checks like the real server does (so tests catch what production would):
 - answering a callback query twice or an unknown one (`query is too old ...`);
 - a bot can't write first to a user who never wrote to it (403), blocked users (403);
 - `getUpdates` while a webhook is set (409); `allowed_updates` filtering.
+
+Webhook mode: `getWebhookInfo` tells what `setWebhook` set (url, allowed_updates), and after
+`deliver_webhook(targets)` the queued updates are POSTed in order with the secret token, to
+the targets in turn, as Telegram behind a round-robin load balancer would (a target that
+fails or does not answer 200 is passed over and the update goes to the next).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 log = logging.getLogger(__name__)
@@ -399,6 +405,9 @@ class FakeTelegram:
         self.down_mode = "json"  # json: 502 JSON body; html: 502 nginx page; close: reset
         self.delay = 0.0  # seconds added to every answer (except getUpdates' own waiting)
         self.webhook_url = ""
+        self.webhook_secret = ""
+        self.webhook_allowed_updates: list[str] | None = None
+        self.webhook_deliveries: list[tuple[str, int]] = []  # (target, update_id) answered 200
         self.allowed_updates: list[str] | None = None
         self.commands: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.timeout_info: Callable[[], str] | None = None  # e.g. the bot log's tail
@@ -425,6 +434,10 @@ class FakeTelegram:
         self._closing = False
         self._runner: web.AppRunner | None = None
         self._files: dict[str, bytes] = {}
+        self._webhook_delivery: asyncio.Task[None] | None = None
+        self.hanging = 0  # sends and edits held by hang_sends() now
+        self._sends_released = asyncio.Event()
+        self._sends_released.set()
 
     # lifecycle
 
@@ -443,6 +456,10 @@ class FakeTelegram:
         self._closing = True
         self._closed.set()
         self._notify()
+        if self._webhook_delivery is not None:
+            self._webhook_delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_delivery
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -843,9 +860,27 @@ class FakeTelegram:
         params.update(uploads)  # a file sent directly as the field itself
         return params
 
+    def hang_sends(self) -> None:
+        """Sends and edits wait before they reach "Telegram" until release_sends(); one whose
+        caller went away meanwhile (timed out, killed) is dropped unprocessed, as if it had
+        never been sent."""
+        self._sends_released.clear()
+
+    def release_sends(self) -> None:
+        self._sends_released.set()
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         low = method.lower()
+        if low.startswith(("send", "edit")) and not self._sends_released.is_set():
+            self.hanging += 1
+            self._notify()
+            try:
+                await self._sends_released.wait()
+            finally:
+                self.hanging -= 1
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499, text="the caller went away")
         if self.down:
             self._calls.append(Call(method, {}, 502, "down"))
             self._notify()
@@ -960,18 +995,68 @@ class FakeTelegram:
             self._updates = keep
         return list(self._updates)
 
+    def deliver_webhook(self, targets: list[str]) -> None:
+        """From now on POST queued updates, while a webhook is set, to `targets` (full
+        URLs, e.g. each replica's webhook path) in turn, instead of serving getUpdates."""
+        assert self._webhook_delivery is None, "already delivering"
+        self._webhook_delivery = asyncio.create_task(self._deliver(list(targets)))
+
+    async def _deliver(self, targets: list[str]) -> None:
+        turn = itertools.count()
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as http:
+            while not self._closing:
+                queued = self._webhook_deliverable() if self.webhook_url else []
+                if not queued:
+                    await self._wait_change(1)
+                    continue
+                update = queued[0]
+                target = targets[next(turn) % len(targets)]
+                headers = {"X-Telegram-Bot-Api-Secret-Token": self.webhook_secret}
+                try:
+                    async with http.post(target, json=update, headers=headers) as resp:
+                        delivered = resp.status == 200
+                except (aiohttp.ClientError, TimeoutError):
+                    delivered = False
+                if delivered:
+                    self.webhook_deliveries.append((target, update["update_id"]))
+                    self._updates.remove(update)
+                    self._notify()
+                else:
+                    await asyncio.sleep(0.05)  # the next target's turn
+
+    def _webhook_deliverable(self) -> list[dict[str, Any]]:
+        if not self.webhook_allowed_updates:
+            return list(self._updates)
+        return [
+            u
+            for u in self._updates
+            if next(k for k in u if k != "update_id") in self.webhook_allowed_updates
+        ]
+
     async def _m_deletewebhook(self, params: dict[str, Any]) -> Any:
         self.webhook_url = ""
+        self.webhook_allowed_updates = None
         if params.get("drop_pending_updates") is True:
             self._updates.clear()
         return True
 
     async def _m_setwebhook(self, params: dict[str, Any]) -> Any:
         self.webhook_url = str(params.get("url") or "")
+        self.webhook_secret = str(params.get("secret_token") or "")
+        allowed = params.get("allowed_updates")
+        self.webhook_allowed_updates = list(allowed) if isinstance(allowed, list) else None
         return True
 
     async def _m_getwebhookinfo(self, params: dict[str, Any]) -> Any:
-        return {"url": self.webhook_url, "has_custom_certificate": False, "pending_update_count": 0}
+        info: dict[str, Any] = {
+            "url": self.webhook_url,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates) if self.webhook_url else 0,
+        }
+        if self.webhook_url and self.webhook_allowed_updates:
+            info["allowed_updates"] = self.webhook_allowed_updates
+        return info
 
     async def _m_setmycommands(self, params: dict[str, Any]) -> Any:
         commands = params.get("commands")
