@@ -28,7 +28,7 @@ from services.reminders import (
     digest_job,
     is_current,
     next_digest_day,
-    payable,
+    worth_reminding,
 )
 from services.workers import new_worker_id
 from storage.models import CurrencyTotal, Job, NewJob, Receipt, ReceiptStatus
@@ -125,11 +125,10 @@ class ReminderWorker:
         switched_on = shop.remind_cashier if to == CASHIER else shop.remind_customer
         if (
             not switched_on
-            or not payable(receipt, now)
-            or receipt.flagged
+            or not worth_reminding(receipt, now)
             or not is_current(job.payload.get("expires_at"), receipt)
         ):
-            await self._done(job)  # paid, cancelled, expired, its expiry moved, or off
+            await self._done(job)  # paid, closed, flagged, its expiry moved, or off
             return
         due = receipt.expires_at - timedelta(seconds=shop.remind_lead)
         if due > now + EARLY:  # the owner shortened the lead since it was made

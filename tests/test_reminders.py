@@ -16,7 +16,15 @@ from services.crypto import SecretBox
 from services.money import format_amount
 from services.notifications import NotificationKind
 from services.reminders import CASHIER, CUSTOMER, REMIND, reminder_key
-from storage.models import Channel, JobState, NewJob, ReceiptStatus, SettingsChanges
+from services.receipts import MISMATCH_FLAG
+from storage.models import (
+    Channel,
+    EventSource,
+    JobState,
+    NewJob,
+    ReceiptStatus,
+    SettingsChanges,
+)
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.reminder_fixtures import LINK, World, make_world, markup_data, sms_text
@@ -141,6 +149,25 @@ async def test_paid_between_firing_and_sending_is_not_reminded(world: World) -> 
     await world.close(receipt, S.PAID)
     await world.outbox().drain()
     assert sent_to(world, world.shop.cashier_id) == []
+
+
+async def test_flagged_between_firing_and_sending_is_not_reminded(world: World) -> None:
+    await switch_on(world, CASHIER)
+    receipt = await world.awaiting()
+    world.clock.advance(hours=2)
+    await world.worker().drain()
+    assert len(await world.notices(NotificationKind.REMINDER)) == 1
+    # a payment that differed came in: it stays awaiting, flagged for the owner
+    flagged = await world.store.receipts.flag(
+        receipt.id,
+        reason=MISMATCH_FLAG,
+        source=EventSource.CALLBACK,
+        now=world.clock(),
+        liqpay_status="success",
+    )
+    assert flagged
+    await world.outbox().drain()
+    assert sent_to(world, world.shop.cashier_id) == []  # no "please pay" for money that came
 
 
 async def test_past_its_expiry_a_receipt_still_awaiting_is_not_reminded(world: World) -> None:
