@@ -64,9 +64,7 @@ def attempt_error(reason: str, job: Job) -> str:
 def previous_attempt_recorded(job: Job) -> bool:
     """Did the attempt before this claim postpone the job, saying why (so it sent nothing)?
     An error left by an earlier attempt does not count: the one after may have sent."""
-    return job.last_error is not None and job.last_error.endswith(
-        f" (attempt {job.attempts - 1})"
-    )
+    return job.last_error is not None and job.last_error.endswith(f" (attempt {job.attempts - 1})")
 
 
 class ReminderWorker:

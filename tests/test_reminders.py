@@ -11,16 +11,17 @@ import aiohttp
 import pytest
 from aiogram.methods import SendMessage
 
-from bot.i18n import DEFAULT_LOCALE
+from bot.i18n import DEFAULT_LOCALE, setup_i18n
 from bot.keyboards import ReceiptAction
 from bot.reminder_texts import customer_sms, reminder_message
 from services.crypto import SecretBox
+from services.invoices import SMS_MAYBE_SENT, SMS_UNAVAILABLE
 from services.money import format_amount
 from services.notifications import NotificationKind
-from services.reminders import CASHIER, CUSTOMER, REMIND, reminder_key
-from services.sms import SmsMaybeSent, SmsUnavailable, TurboSmsClient
 from services.receipts import MISMATCH_FLAG
 from services.reminder_worker import MAYBE_SENT, ReminderWorker
+from services.reminders import CASHIER, CUSTOMER, REMIND, reminder_key
+from services.sms import SmsMaybeSent, SmsUnavailable, TurboSmsClient
 from storage.models import (
     Channel,
     EventSource,
@@ -512,3 +513,24 @@ async def test_sms_client_tells_not_sent_from_maybe_sent() -> None:
         with pytest.raises(SmsUnavailable) as refused:
             await TurboSmsClient(http, closed_url, timeout=0.5).send("tok", "Shop", PHONE, "hi")
         assert not isinstance(refused.value, SmsMaybeSent)
+
+
+async def test_the_resend_button_says_a_timed_out_sms_may_have_gone(world: World) -> None:
+    """The cashier's «Resend SMS» still sends on each tap; after a timeout it no longer says
+    "not sent" (which invites a second SMS) but that it may have gone."""
+    from aiogram.utils.i18n import I18n
+
+    from bot.routers.receipts import sms_problem
+
+    await switch_on(world, CUSTOMER, sms=True)
+    receipt = await world.awaiting(channel=Channel.SMS, contact=PHONE)
+    world.sms.post(SMS_SEND, exception=TimeoutError())
+    world.sms.post(SMS_SEND, exception=aiohttp.ConnectionTimeoutError())
+    maybe_sent = await world.invoices.send_sms(receipt)
+    not_sent = await world.invoices.send_sms(receipt)
+    assert (maybe_sent, not_sent) == (SMS_MAYBE_SENT, SMS_UNAVAILABLE)
+    assert maybe_sent is not None and not_sent is not None
+    i18n: I18n = setup_i18n()
+    with i18n.use_locale("uk"):
+        assert "можливо, надіслано" in sms_problem(maybe_sent)
+        assert "не надіслано" in sms_problem(not_sent)
