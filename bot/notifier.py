@@ -30,7 +30,7 @@ from bot.reminder_texts import digest_text, reminder_message
 from bot.texts import notification, outcome_message, receipt_card
 from services.clock import Clock, utcnow
 from services.notifications import NOTIFY, SHOP_NOTICES, NotificationKind, OutboxSignal
-from services.reminders import payable
+from services.reminders import worth_reminding
 from services.workers import new_worker_id
 from storage.models import Job, Receipt
 from storage.protocols import JobQueue, ReceiptRepository, ShopRepository, UserRepository
@@ -213,7 +213,7 @@ class OutboxSender:
             raise LookupError(f"receipt {job.receipt_id} is gone")
         locale = await self.users.language(chat_id) or DEFAULT_LOCALE
         if kind == NotificationKind.REMINDER:
-            if payable(receipt, self.clock()):  # else paid or closed since: nothing to say
+            if worth_reminding(receipt, self.clock()):  # else paid, closed or flagged since
                 owner = await self._is_owner(chat_id, receipt)
                 text = reminder_message(receipt, locale)
                 await self._send_card(chat_id, receipt, text, locale, owner=owner)

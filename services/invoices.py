@@ -32,7 +32,7 @@ from services.notifications import NotificationKind, notify_job
 from services.polling import first_check
 from services.receipts import LIQPAY_INVOICE_CHANNELS, NoKeys, ReceiptService, can_access
 from services.settings import Settings
-from services.sms import SmsError, SmsUnavailable, TurboSmsClient
+from services.sms import SmsError, SmsMaybeSent, SmsUnavailable, TurboSmsClient
 from storage.models import (
     Channel,
     EventSource,
@@ -49,7 +49,8 @@ log = logging.getLogger(__name__)
 # Why an SMS was not sent, besides a TurboSMS status code (bot/ says it in the reader's words)
 SMS_NOT_CONFIGURED = "not_configured"
 SMS_TOKEN_UNREADABLE = "token_unreadable"  # noqa: S105 (a reason code: SECRET_KEY changed)
-SMS_UNAVAILABLE = "unavailable"  # TurboSMS did not answer
+SMS_UNAVAILABLE = "unavailable"  # TurboSMS could not be reached or failed: not sent
+SMS_MAYBE_SENT = "maybe_sent"  # the request went out, no answer came: it may have been sent
 MAX_DESCRIPTION = 500  # characters; and at most twice that in UTF-8 bytes, so the link fits a QR
 
 
@@ -273,7 +274,7 @@ class InvoiceService:
 
     async def send_sms(self, receipt: Receipt, text: str | None = None) -> str | None:
         """Send the payment link by SMS (`text`, else the amount and the link); returns why
-        it failed, or None when sent."""
+        it failed (SMS_MAYBE_SENT: it may have gone after all), or None when sent."""
         shop = await self.shop_settings.get(receipt.shop_id)
         if not shop.sms_token_enc or not shop.sms_sender or not receipt.link or not receipt.contact:
             return SMS_NOT_CONFIGURED
@@ -285,6 +286,11 @@ class InvoiceService:
         text = text or f"{format_amount(receipt.amount, receipt.currency)}: {receipt.link}"
         try:
             await self.sms.send(token, shop.sms_sender, receipt.contact, text)
+        except SmsMaybeSent as exc:
+            log.warning(
+                "SMS for receipt %s may have been sent (%s): no answer came", receipt.id, exc.reason
+            )
+            return SMS_MAYBE_SENT
         except SmsUnavailable as exc:
             log.warning("SMS for receipt %s not sent: %s", receipt.id, exc.reason)
             return SMS_UNAVAILABLE

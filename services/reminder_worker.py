@@ -4,9 +4,12 @@ A cashier's reminder and a digest become notification jobs (bot/notifier.py send
 paced per chat) with dedupe keys derived from the reminder's: a worker killed after making
 them and before finishing its job makes nothing new when the job is claimed again.
 
-The customer's SMS leaves the bot, so it is sent at most once: a job claimed again without
-a recorded error had its worker die while sending, and it is given up rather than risk a
-second SMS. TurboSMS not answering is recorded and tried again until the invoice expires.
+The customer's SMS leaves the bot, so it is sent at most once. Every postponement records
+its reason with the attempt that made it ("unavailable (attempt 2)"): a job claimed again
+whose previous attempt recorded nothing had its worker die (or fail to finish the job) at
+or after sending, and it is given up rather than risk a second SMS. TurboSMS certainly not
+sending (no connection, an error answer) is tried again until the invoice expires; a
+request that went out with no answer (a timeout) may have been sent, and is given up.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from services.clock import Clock, utcnow
-from services.invoices import SMS_UNAVAILABLE, InvoiceService
+from services.invoices import SMS_MAYBE_SENT, SMS_UNAVAILABLE, InvoiceService
 from services.notifications import NOTIFY, NotificationKind, OutboxSignal, chat_group
 from services.reminders import (
     CASHIER,
@@ -28,7 +31,7 @@ from services.reminders import (
     digest_job,
     is_current,
     next_digest_day,
-    payable,
+    worth_reminding,
 )
 from services.workers import new_worker_id
 from storage.models import CurrencyTotal, Job, NewJob, Receipt, ReceiptStatus
@@ -41,6 +44,8 @@ BATCH = 20
 INTERVAL = 5.0  # seconds between looks for due jobs: a reminder is at most that late
 EARLY = timedelta(seconds=1)  # a reminder due sooner than this after now is sent now
 INTERRUPTED = "interrupted while sending: the SMS may have gone, so it is not sent again"
+MAYBE_SENT = "TurboSMS did not answer: the SMS may have gone, so it is not sent again"
+NOT_FINISHED = "sent, but the job could not be finished: it is not sent again"
 CAME_IN = (ReceiptStatus.PAID,)  # the day's takings (a refunded receipt is not takings)
 UNPAID = (ReceiptStatus.AWAITING,)
 
@@ -49,6 +54,17 @@ CustomerText = Callable[[Receipt, str], str]  # (receipt, shop name) -> the SMS,
 
 def totals_payload(totals: list[CurrencyTotal]) -> list[list[object]]:
     return [[t.currency, t.count, t.kopecks] for t in totals]
+
+
+def attempt_error(reason: str, job: Job) -> str:
+    """A postponement's reason, marked with the attempt that recorded it."""
+    return f"{reason} (attempt {job.attempts})"
+
+
+def previous_attempt_recorded(job: Job) -> bool:
+    """Did the attempt before this claim postpone the job, saying why (so it sent nothing)?
+    An error left by an earlier attempt does not count: the one after may have sent."""
+    return job.last_error is not None and job.last_error.endswith(f" (attempt {job.attempts - 1})")
 
 
 class ReminderWorker:
@@ -78,6 +94,7 @@ class ReminderWorker:
         self.worker_id = worker_id or new_worker_id("reminders")
         self.lease = lease
         self.interval = interval
+        self._sending: set[int] = set()  # jobs whose SMS has been handed to TurboSMS
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -102,14 +119,31 @@ class ReminderWorker:
                     try:
                         await fire(job)
                     except Exception as exc:
-                        log.exception("%s job %s failed; retrying in a minute", kind, job.id)
-                        until = self.clock() + timedelta(minutes=1)
-                        error = type(exc).__name__
-                        await self.jobs.postpone(job.id, self.worker_id, until=until, error=error)
+                        await self._failed(kind, job, exc)
+                    finally:
+                        self._sending.discard(job.id)
                 handled += len(claimed)
                 if len(claimed) < BATCH:
                     break
         return handled
+
+    async def _failed(self, kind: str, job: Job, exc: Exception) -> None:
+        if job.id in self._sending:  # the SMS may have gone: never postponed to go again
+            log.exception("%s job %s failed after sending; not sent again", kind, job.id)
+            try:
+                await self.jobs.give_up(
+                    job.id, self.worker_id, error=NOT_FINISHED, now=self.clock()
+                )
+            except Exception:  # the lease runs out: the next claim finds no error of this
+                log.exception("%s job %s: %s", kind, job.id, NOT_FINISHED)  # attempt, gives up
+            return
+        log.exception("%s job %s failed; retrying in a minute", kind, job.id)
+        await self._postpone(job, self.clock() + timedelta(minutes=1), type(exc).__name__)
+
+    async def _postpone(self, job: Job, until: datetime, reason: str) -> None:
+        await self.jobs.postpone(
+            job.id, self.worker_id, until=until, error=attempt_error(reason, job)
+        )
 
     async def _done(self, job: Job) -> None:
         await self.jobs.finish(job.id, self.worker_id, self.clock())
@@ -125,15 +159,14 @@ class ReminderWorker:
         switched_on = shop.remind_cashier if to == CASHIER else shop.remind_customer
         if (
             not switched_on
-            or not payable(receipt, now)
-            or receipt.flagged
+            or not worth_reminding(receipt, now)
             or not is_current(job.payload.get("expires_at"), receipt)
         ):
-            await self._done(job)  # paid, cancelled, expired, its expiry moved, or off
+            await self._done(job)  # paid, closed, flagged, its expiry moved, or off
             return
         due = receipt.expires_at - timedelta(seconds=shop.remind_lead)
         if due > now + EARLY:  # the owner shortened the lead since it was made
-            await self.jobs.postpone(job.id, self.worker_id, until=due, error="lead changed")
+            await self._postpone(job, due, "lead changed")
             return
         if to == CASHIER:
             await self._remind_cashier(job, receipt)
@@ -160,20 +193,25 @@ class ReminderWorker:
             await self._done(job)
             return
         now = self.clock()
-        if job.attempts > 1 and job.last_error is None:
+        if job.attempts > 1 and not previous_attempt_recorded(job):
             log.warning("Reminder SMS for receipt %s: %s", receipt.id, INTERRUPTED)
             await self.jobs.give_up(job.id, self.worker_id, error=INTERRUPTED, now=now)
             return
         members = await self.shops.list_members(receipt.shop_id)
         shop_name = members[0].shop_name if members else ""
-        error = await self.invoices.send_sms(receipt, self.customer_text(receipt, shop_name))
+        text = self.customer_text(receipt, shop_name)
+        self._sending.add(job.id)
+        error = await self.invoices.send_sms(receipt, text)
         now = self.clock()
         if error is None:
             log.info("Reminder SMS for receipt %s sent", receipt.id)
             await self._done(job)
         elif error == SMS_UNAVAILABLE and receipt.expires_at > now + timedelta(minutes=1):
-            until = now + timedelta(minutes=1)
-            await self.jobs.postpone(job.id, self.worker_id, until=until, error=error)
+            self._sending.discard(job.id)  # certainly not sent: it may go again
+            await self._postpone(job, now + timedelta(minutes=1), error)
+        elif error == SMS_MAYBE_SENT:
+            log.warning("Reminder SMS for receipt %s: %s", receipt.id, MAYBE_SENT)
+            await self.jobs.give_up(job.id, self.worker_id, error=MAYBE_SENT, now=now)
         else:
             await self.jobs.give_up(job.id, self.worker_id, error=error or "", now=now)
 

@@ -92,6 +92,12 @@ def payable(receipt: Receipt, now: datetime) -> bool:
     return receipt.status is ReceiptStatus.AWAITING and receipt.expires_at > now
 
 
+def worth_reminding(receipt: Receipt, now: datetime) -> bool:
+    """Still to be paid, and no payment for it differed (a flagged receipt had money arrive:
+    reminding anyone to pay it would ask for a second payment)."""
+    return payable(receipt, now) and not receipt.flagged
+
+
 def digest_moment(day: date, minutes: int) -> datetime:
     """The Kyiv wall-clock time `minutes` after midnight of `day`, as a UTC instant."""
     wall = datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=KYIV)

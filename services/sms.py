@@ -21,14 +21,23 @@ class SmsError(Exception):
 
 
 class SmsUnavailable(SmsError):
-    """Timeout, connection error, 5xx or a body that is not JSON."""
+    """Not sent: no connection to the gateway, or it answered 5xx or with a body that is not
+    JSON (see SmsMaybeSent for the cases where it may have been sent after all)."""
+
+
+class SmsMaybeSent(SmsUnavailable):
+    """The request went out and no readable answer came back (a timeout, a dropped
+    connection, a 2xx body that is not JSON): the gateway may have sent the SMS, so it must
+    not be sent again without a person deciding to."""
 
 
 class TurboSmsClient:
     def __init__(self, session: aiohttp.ClientSession, base_url: str, timeout: float = 15) -> None:
         self._session = session
         self._base = base_url.rstrip("/")
-        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        # A connect timeout of its own, so that running out of time before the request
+        # could go out (ConnectionTimeoutError) is told apart from after (TimeoutError).
+        self._timeout = aiohttp.ClientTimeout(total=timeout, connect=timeout / 3)
 
     async def _post(self, path: str, token: str, body: dict[str, Any] | None) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"}
@@ -37,15 +46,19 @@ class TurboSmsClient:
                 self._base + path, json=body or {}, headers=headers, timeout=self._timeout
             ) as resp:
                 status, raw = resp.status, await resp.read()
+        except (aiohttp.ClientConnectorError, aiohttp.ConnectionTimeoutError) as exc:
+            raise SmsUnavailable(type(exc).__name__) from exc  # it never reached the gateway
         except TimeoutError as exc:
-            raise SmsUnavailable("timeout") from exc
-        except aiohttp.ClientError as exc:
-            raise SmsUnavailable(type(exc).__name__) from exc
+            raise SmsMaybeSent("timeout") from exc
+        except aiohttp.ClientError as exc:  # e.g. the connection dropped while waiting
+            raise SmsMaybeSent(type(exc).__name__) from exc
         if status >= 500:
             raise SmsUnavailable(f"HTTP {status}")
         try:
             answer = json.loads(raw, parse_float=Decimal)
         except ValueError as exc:
+            if status < 400:
+                raise SmsMaybeSent("body is not JSON") from exc
             raise SmsUnavailable("body is not JSON") from exc
         if status >= 400 or not isinstance(answer, dict):
             reason = answer.get("response_status") if isinstance(answer, dict) else None

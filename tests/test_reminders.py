@@ -5,21 +5,42 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any, NoReturn
 
+import aiohttp
 import pytest
 from aiogram.methods import SendMessage
 
-from bot.i18n import DEFAULT_LOCALE
+from bot.i18n import DEFAULT_LOCALE, setup_i18n
 from bot.keyboards import ReceiptAction
-from bot.reminder_texts import reminder_message
+from bot.reminder_texts import customer_sms, reminder_message
 from services.crypto import SecretBox
+from services.invoices import SMS_MAYBE_SENT, SMS_UNAVAILABLE
 from services.money import format_amount
 from services.notifications import NotificationKind
+from services.receipts import MISMATCH_FLAG
+from services.reminder_worker import MAYBE_SENT, ReminderWorker
 from services.reminders import CASHIER, CUSTOMER, REMIND, reminder_key
-from storage.models import Channel, JobState, NewJob, ReceiptStatus, SettingsChanges
+from services.sms import SmsMaybeSent, SmsUnavailable, TurboSmsClient
+from storage.models import (
+    Channel,
+    EventSource,
+    JobState,
+    NewJob,
+    ReceiptStatus,
+    SettingsChanges,
+)
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
-from tests.reminder_fixtures import LINK, World, make_world, markup_data, sms_text
+from tests.e2e.fake_turbosms import FakeTurboSMS
+from tests.reminder_fixtures import (
+    LINK,
+    SMS_SEND,
+    World,
+    make_world,
+    markup_data,
+    sms_text,
+)
 
 S = ReceiptStatus
 PHONE = "380501234567"
@@ -141,6 +162,25 @@ async def test_paid_between_firing_and_sending_is_not_reminded(world: World) -> 
     await world.close(receipt, S.PAID)
     await world.outbox().drain()
     assert sent_to(world, world.shop.cashier_id) == []
+
+
+async def test_flagged_between_firing_and_sending_is_not_reminded(world: World) -> None:
+    await switch_on(world, CASHIER)
+    receipt = await world.awaiting()
+    world.clock.advance(hours=2)
+    await world.worker().drain()
+    assert len(await world.notices(NotificationKind.REMINDER)) == 1
+    # a payment that differed came in: it stays awaiting, flagged for the owner
+    flagged = await world.store.receipts.flag(
+        receipt.id,
+        reason=MISMATCH_FLAG,
+        source=EventSource.CALLBACK,
+        now=world.clock(),
+        liqpay_status="success",
+    )
+    assert flagged
+    await world.outbox().drain()
+    assert sent_to(world, world.shop.cashier_id) == []  # no "please pay" for money that came
 
 
 async def test_past_its_expiry_a_receipt_still_awaiting_is_not_reminded(world: World) -> None:
@@ -339,3 +379,158 @@ async def test_customer_switch_off_sends_nothing(world: World) -> None:
     world.clock.advance(hours=2)
     await world.worker().drain()
     assert world.sms_sent() == []
+
+
+# -- a reminder SMS that may have gone is never sent again
+
+
+class FailingJobs:
+    """The real job queue, whose bookkeeping calls named in `failing` raise (a database
+    gone for a moment, or a worker killed at that point)."""
+
+    def __init__(self, jobs: Any, *failing: str) -> None:
+        self._jobs = jobs
+        self.failing = set(failing)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in self.failing:
+
+            async def broken(*args: object, **kwargs: object) -> NoReturn:
+                raise RuntimeError(f"{name} failed")
+
+            return broken
+        return getattr(self._jobs, name)
+
+
+def worker_over(world: World, jobs: Any, worker_id: str = "worker-1") -> ReminderWorker:
+    return ReminderWorker(
+        jobs,
+        world.store.receipts,
+        world.store.settings,
+        world.store.shops,
+        world.invoices,
+        world.signal,
+        customer_sms,
+        world.clock,
+        worker_id=worker_id,
+    )
+
+
+async def drain_for(world: World, minutes: int, worker_id: str = "worker-1") -> None:
+    """A worker looking for due jobs every minute, for `minutes` (leases run out meanwhile)."""
+    for _ in range(minutes):
+        world.clock.advance(minutes=1)
+        await world.worker(worker_id).drain()
+
+
+async def test_a_turbosms_timeout_is_given_up_not_sent_again(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    await switch_on(world, CUSTOMER, sms=True)
+    receipt = await world.awaiting(channel=Channel.SMS, contact=PHONE)
+    world.sms.post(SMS_SEND, exception=TimeoutError())  # the request went out, no answer
+    world.queue_sms(times=3)
+    world.clock.advance(hours=2)
+    await world.worker().drain()
+    await drain_for(world, 5)
+    assert len(world.sms_sent()) == 1  # the one that may have gone
+    assert await reminders_of(world, receipt.id) == [(CUSTOMER, JobState.DEAD)]
+    [job] = await world.store.jobs.find(kind=REMIND, receipt_id=receipt.id)
+    assert job.last_error == MAYBE_SENT
+    assert any("may have gone" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_connection_never_made_is_tried_again(world: World) -> None:
+    await switch_on(world, CUSTOMER, sms=True)
+    receipt = await world.awaiting(channel=Channel.SMS, contact=PHONE)
+    world.sms.post(SMS_SEND, exception=aiohttp.ConnectionTimeoutError())
+    world.queue_sms(times=3)
+    world.clock.advance(hours=2)
+    await world.worker().drain()
+    await drain_for(world, 5)
+    assert len(world.sms_sent()) == 2  # the connect that timed out, then the one that went
+    assert await reminders_of(world, receipt.id) == [(CUSTOMER, JobState.DONE)]
+
+
+@pytest.mark.parametrize(
+    "failing",
+    [
+        ("finish",),  # finishing failed once the SMS had gone
+        ("finish", "give_up"),  # ... and so did giving up: the lease runs out
+    ],
+)
+async def test_sent_but_not_finished_is_not_sent_again(
+    world: World, failing: tuple[str, ...]
+) -> None:
+    await switch_on(world, CUSTOMER, sms=True)
+    receipt = await world.awaiting(channel=Channel.SMS, contact=PHONE)
+    world.queue_sms(times=3)
+    world.clock.advance(hours=2)
+    await worker_over(world, FailingJobs(world.store.jobs, *failing)).drain()
+    assert len(world.sms_sent()) == 1
+    await drain_for(world, 6)
+    assert len(world.sms_sent()) == 1
+    assert await reminders_of(world, receipt.id) == [(CUSTOMER, JobState.DEAD)]
+
+
+async def test_sent_after_an_outage_then_killed_is_not_sent_again(world: World) -> None:
+    """The outage's recorded error belongs to the attempt before the one that sent."""
+    await switch_on(world, CUSTOMER, sms=True)
+    receipt = await world.awaiting(channel=Channel.SMS, contact=PHONE)
+    world.queue_sms(503)
+    world.queue_sms(times=3)
+    world.clock.advance(hours=2)
+    await world.worker().drain()  # TurboSMS answered 503: recorded, again in a minute
+    world.clock.advance(minutes=2)
+    killed = FailingJobs(world.store.jobs, "finish", "give_up", "postpone")
+    await worker_over(world, killed).drain()  # sent; then nothing could be written
+    assert len(world.sms_sent()) == 2
+    await drain_for(world, 6, "after-restart")
+    assert len(world.sms_sent()) == 2
+    assert await reminders_of(world, receipt.id) == [(CUSTOMER, JobState.DEAD)]
+
+
+# what TurboSmsClient calls "certainly not sent" and "may have been sent", over real HTTP
+
+
+async def test_sms_client_tells_not_sent_from_maybe_sent() -> None:
+    async with FakeTurboSMS() as fake, aiohttp.ClientSession() as http:
+        fake.add_token("tok")
+        client = TurboSmsClient(http, fake.url, timeout=0.5)
+        fake.delay = 1.5  # the request reached the gateway; its answer is late
+        with pytest.raises(SmsMaybeSent):
+            await client.send("tok", "Shop", PHONE, "hi")
+        fake.delay = 0
+        fake.fail_next(503)
+        with pytest.raises(SmsUnavailable) as unavailable:
+            await client.send("tok", "Shop", PHONE, "hi")
+        assert not isinstance(unavailable.value, SmsMaybeSent)
+        fake.fail_next(200, "<html>ok</html>")  # answered, but unreadable: it may have gone
+        with pytest.raises(SmsMaybeSent):
+            await client.send("tok", "Shop", PHONE, "hi")
+        closed_url = fake.url
+    async with aiohttp.ClientSession() as http:  # the gateway is gone: connection refused
+        with pytest.raises(SmsUnavailable) as refused:
+            await TurboSmsClient(http, closed_url, timeout=0.5).send("tok", "Shop", PHONE, "hi")
+        assert not isinstance(refused.value, SmsMaybeSent)
+
+
+async def test_the_resend_button_says_a_timed_out_sms_may_have_gone(world: World) -> None:
+    """The cashier's «Resend SMS» still sends on each tap; after a timeout it no longer says
+    "not sent" (which invites a second SMS) but that it may have gone."""
+    from aiogram.utils.i18n import I18n
+
+    from bot.routers.receipts import sms_problem
+
+    await switch_on(world, CUSTOMER, sms=True)
+    receipt = await world.awaiting(channel=Channel.SMS, contact=PHONE)
+    world.sms.post(SMS_SEND, exception=TimeoutError())
+    world.sms.post(SMS_SEND, exception=aiohttp.ConnectionTimeoutError())
+    maybe_sent = await world.invoices.send_sms(receipt)
+    not_sent = await world.invoices.send_sms(receipt)
+    assert (maybe_sent, not_sent) == (SMS_MAYBE_SENT, SMS_UNAVAILABLE)
+    assert maybe_sent is not None and not_sent is not None
+    i18n: I18n = setup_i18n()
+    with i18n.use_locale("uk"):
+        assert "можливо, надіслано" in sms_problem(maybe_sent)
+        assert "не надіслано" in sms_problem(not_sent)

@@ -25,6 +25,7 @@ from bot.texts import escape, keys_unreadable_text, kyiv_time, receipt_card, rec
 from services.clock import utcnow
 from services.fiscalization import FiscalService
 from services.invoices import (
+    SMS_MAYBE_SENT,
     SMS_NOT_CONFIGURED,
     SMS_TOKEN_UNREADABLE,
     SMS_UNAVAILABLE,
@@ -66,6 +67,11 @@ def sms_problem(reason: str) -> str:
         )
     if reason == SMS_UNAVAILABLE:
         return t("TurboSMS is not answering right now: the SMS was not sent.")
+    if reason == SMS_MAYBE_SENT:
+        return t(
+            "TurboSMS did not answer in time: the SMS may have been sent. "
+            "Ask the customer before sending it again."
+        )
     if GATEWAY_STATUS_RE.fullmatch(reason):  # TurboSMS's own status code, quoted as a code
         return t("TurboSMS did not send the SMS (status {code}).", code=escape(reason))
     return t("TurboSMS did not send the SMS.")
