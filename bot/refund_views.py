@@ -112,12 +112,40 @@ def refund_problem_text(
             "Another refund of this receipt is under way. Wait for its outcome, then try again.",
             locale,
         ),
+        RefundProblem.CHANGED: t(
+            "This receipt changed since this confirmation was made. Nothing was refunded.",
+            locale,
+        ),
         RefundProblem.NO_KEYS: t("The shop has no LiqPay keys. Set them in /settings.", locale),
         RefundProblem.KEYS_UNREADABLE: t(
             "The shop's LiqPay keys can't be read. Enter them again in /settings.", locale
         ),
     }
     return texts[problem]
+
+
+def refund_changed_text(receipt: Receipt, locale: str | None = None) -> str:
+    """An older Confirm button tapped after the receipt's refunded sum changed: nothing is
+    refunded; the receipt as it is now."""
+    lines = [
+        t(
+            "⚠️ Receipt No {number} changed since this confirmation was made, so nothing was "
+            "refunded now.",
+            locale,
+            number=receipt.number,
+        )
+    ]
+    line = refunded_line(receipt, locale)
+    if line:
+        lines.append(line)
+    if receipt.refundable > 0:
+        lines.append(
+            t(
+                "To refund more, tap «↩️ Refund» on the receipt again and confirm the new amount.",
+                locale,
+            )
+        )
+    return "\n".join(lines)
 
 
 def amount_problem_text(exc: AmountError, locale: str | None = None) -> str:

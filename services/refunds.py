@@ -52,6 +52,7 @@ class RefundProblem(StrEnum):
     NOTHING_LEFT = "nothing_left"
     TOO_MUCH = "too_much"  # more than is left unrefunded
     IN_FLIGHT = "in_flight"  # another refund of this receipt is under way
+    CHANGED = "changed"  # refunded since the confirmation was made: it is stale
     NO_KEYS = "no_keys"
     KEYS_UNREADABLE = "keys_unreadable"
 
@@ -117,21 +118,29 @@ class RefundService:
 
     # the confirmation
 
-    async def refund(self, member: Member, receipt: Receipt, amount: int, key: str) -> RefundResult:
+    async def refund(
+        self, member: Member, receipt: Receipt, amount: int, key: str, refunded_before: int
+    ) -> RefundResult:
         """Reserve the refund under `key` and ask LiqPay once. A key used before gives its
-        refund as it is now (repeated), never a second one."""
+        refund as it is now (repeated), never a second one. `refunded_before`: the receipt's
+        refunded sum when the confirmation was made; if it changed since, the confirmation
+        is stale (an older Confirm button) and refunds nothing: RefundRefused(CHANGED)."""
         existing = await self.refunds.by_key(key)
         if existing is not None:
             return RefundResult(existing, await self._receipt(existing, receipt), repeated=True)
+        if receipt.refunded_amount != refunded_before:
+            raise RefundRefused(RefundProblem.CHANGED)
         self.check(member, receipt, amount)
         now = self.clock()
         run_at = now + timedelta(seconds=self.receipts.liqpay.longest_call) + RESOLVE_MARGIN
-        new = NewRefund(receipt.id, amount, key, member.user_id)
+        new = NewRefund(receipt.id, amount, key, member.user_id, refunded_before)
         refund, created = await self.refunds.reserve(new, now, [resolve_job(key, run_at)])
         if refund is None:
             fresh = await self.receipts.repo.get(receipt.id) or receipt
             if await self.refunds.in_flight(receipt.id) is not None:
                 raise RefundRefused(RefundProblem.IN_FLIGHT)
+            if fresh.refunded_amount != refunded_before:
+                raise RefundRefused(RefundProblem.CHANGED)
             self.check(member, fresh, amount)
             raise RefundRefused(RefundProblem.NOT_PAID)
         if not created:  # the same key, a moment ago

@@ -105,6 +105,33 @@ async def test_owner_refunds_part_with_clear_refusals_and_one_liqpay_refund(
     assert (CASHIER.id, "refund", 10000) in told and (OWNER.id, "refund", 10000) in told
 
 
+async def test_an_older_confirm_button_refunds_nothing_and_shows_the_receipt_now(
+    world: BotWorld, fake: FakeLiqPay
+) -> None:
+    paid = await paid_receipt(world, fake)
+    await world.press_data(OWNER, start_data(paid))
+    await world.say(OWNER, "100")
+    older = world.find_button(OWNER.id, "✅ Refund")
+    await world.press_data(OWNER, start_data(paid))  # Refund opened again, 100 typed again
+    await world.say(OWNER, "100")
+    newer = world.find_button(OWNER.id, "✅ Refund")
+    assert older != newer
+    assert any("went back" in text for text in await world.press_data(OWNER, newer))
+    replies = await world.press_data(OWNER, older)
+    assert any("changed since this confirmation was made" in text for text in replies)
+    assert any("Partly refunded: 100,00\u00a0UAH of 250,50\u00a0UAH" in t for t in replies)
+    assert len(fake.requests_for("refund")) == 1
+    receipt = await world.services.store.receipts.get(paid.id)
+    assert receipt is not None and receipt.refunded_amount == 10000
+
+
+def test_the_largest_confirm_button_fits_telegrams_64_bytes() -> None:
+    largest = RefundAction(
+        action="ok", id=2**63 - 1, amount=10**9, key="f" * 16, refunded=10**9
+    ).pack()
+    assert len(largest.encode()) <= 64
+
+
 async def test_full_refund_button(world: BotWorld, fake: FakeLiqPay) -> None:
     paid = await paid_receipt(world, fake)
     await world.press_data(OWNER, start_data(paid))
