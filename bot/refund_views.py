@@ -10,7 +10,7 @@ from typing import Any
 from bot.i18n import t, tn
 from services.money import AmountError, format_amount
 from services.notifications import NotificationKind as K
-from services.refunds import RefundProblem
+from services.refunds import RefundFailure, RefundProblem, failure_of
 from storage.models import Receipt, Refund, RefundState
 
 
@@ -173,14 +173,7 @@ def refund_outcome_text(
         line = refunded_line(receipt, locale)
         return head + (f"\n{line}" if line else "")
     if refund.state is RefundState.FAILED:
-        return t(
-            "❌ LiqPay did not refund {amount} of receipt No {number} ({error}). Nothing was "
-            "refunded.",
-            locale,
-            amount=amount,
-            number=receipt.number,
-            error=escape(refund.error or "—"),
-        )
+        return refund_failed_text(receipt, refund.amount, refund.error, locale)
     if repeated:
         return t(
             "⏳ This refund of {amount} is under way already; you will be told its outcome.",
@@ -192,6 +185,52 @@ def refund_outcome_text(
         "(never refunding twice) and tells you the outcome.",
         locale,
         amount=amount,
+    )
+
+
+def refund_failed_text(
+    receipt: Receipt, kopecks: int, error: str | None, locale: str | None = None
+) -> str:
+    """A FAILED refund, by its stored problem code (services.refunds.RefundFailure); LiqPay's
+    own err_code appears only as a code inside a sentence in the reader's language."""
+    failure, code = failure_of(error)
+    facts: dict[str, Any] = {"amount": _money(receipt, kopecks), "number": receipt.number}
+    if failure is RefundFailure.NO_KEYS:
+        return t(
+            "❌ The refund of {amount} of receipt No {number} was not made: the shop has no "
+            "LiqPay keys, so LiqPay was not asked. Nothing was refunded. Set the keys in "
+            "/settings, then try again.",
+            locale,
+            **facts,
+        )
+    if failure is RefundFailure.KEYS_UNREADABLE:
+        return t(
+            "❌ The refund of {amount} of receipt No {number} was not made: the shop's LiqPay "
+            "keys can't be read, so LiqPay was not asked. Nothing was refunded. Enter the keys "
+            "again in /settings, then try again.",
+            locale,
+            **facts,
+        )
+    if failure is RefundFailure.REFUSED:
+        if code:
+            return t(
+                "❌ LiqPay refused the refund of {amount} of receipt No {number} (LiqPay error "
+                "code: <code>{code}</code>). Nothing was refunded.",
+                locale,
+                code=escape(code),
+                **facts,
+            )
+        return t(
+            "❌ LiqPay refused the refund of {amount} of receipt No {number}. Nothing was "
+            "refunded.",
+            locale,
+            **facts,
+        )
+    return t(
+        "❌ The refund of {amount} of receipt No {number} was not made: LiqPay shows the "
+        "money was not returned. Nothing was refunded; you can try again.",
+        locale,
+        **facts,
     )
 
 
@@ -224,13 +263,9 @@ def refund_notice(
             description=escape(receipt.description),
         )
     if kind == K.REFUND_FAILED:
-        return t(
-            "❌ The refund of {amount} of receipt No {number} was not made: LiqPay did not "
-            "confirm it. Nothing was refunded; you can try again.",
-            locale,
-            amount=amount,
-            number=receipt.number,
-        )
+        problem = payload.get("problem")
+        error = str(problem) if problem else None
+        return refund_failed_text(receipt, int(payload.get("amount", 0)), error, locale)
     if kind == K.FISCAL_RETURN_DONE:
         text = t(
             "🧾 The return receipt of receipt No {number} ({amount}) is registered with the "

@@ -11,6 +11,7 @@ cumulative `refund_amount`) decides whether the money went back. Each refund has
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -55,6 +56,43 @@ class RefundProblem(StrEnum):
     CHANGED = "changed"  # refunded since the confirmation was made: it is stale
     NO_KEYS = "no_keys"
     KEYS_UNREADABLE = "keys_unreadable"
+
+
+class RefundFailure(StrEnum):
+    """Why a refund is FAILED (stored in refunds.error; texts are bot/refund_views.py's)."""
+
+    NO_KEYS = "no_keys"  # LiqPay was never asked
+    KEYS_UNREADABLE = "keys_unreadable"  # LiqPay was never asked
+    NOT_REFUNDED = "not_refunded"  # LiqPay's status, days later, shows the money not back
+    REFUSED = "liqpay_refused"  # LiqPay refused it; its err_code follows a colon
+
+
+_LEGACY_FAILURES = {  # what refunds.error held before these codes
+    "NoKeys": RefundFailure.NO_KEYS,
+    "KeysUnreadable": RefundFailure.KEYS_UNREADABLE,
+    "never confirmed": RefundFailure.NOT_REFUNDED,
+}
+_ERR_CODE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def refused_error(err_code: str) -> str:
+    """The stored error of a refund LiqPay refused: the code and LiqPay's err_code, reduced
+    to the characters a code has (it is shown to people)."""
+    return f"{RefundFailure.REFUSED}:{_ERR_CODE.sub('', err_code)[:64]}"
+
+
+def failure_of(error: str | None) -> tuple[RefundFailure, str]:
+    """A FAILED refund's stored error as (why, LiqPay's err_code or "")."""
+    if not error:
+        return RefundFailure.NOT_REFUNDED, ""
+    head, _, code = error.partition(":")
+    try:
+        return RefundFailure(head), _ERR_CODE.sub("", code)[:64]
+    except ValueError:
+        pass
+    if error in _LEGACY_FAILURES:
+        return _LEGACY_FAILURES[error], ""
+    return RefundFailure.REFUSED, _ERR_CODE.sub("", error)[:64]  # a raw err_code, as before
 
 
 class RefundRefused(Exception):
@@ -159,8 +197,10 @@ class RefundService:
             return refund
         try:
             creds = await self.receipts.credentials_for(receipt)
-        except (NoKeys, KeysUnreadable) as exc:
-            return await self._fail(refund, [R.RESERVED], type(exc).__name__, tell=tell)
+        except KeysUnreadable:  # before NoKeys, its base class
+            return await self._fail(refund, [R.RESERVED], RefundFailure.KEYS_UNREADABLE, tell=tell)
+        except NoKeys:
+            return await self._fail(refund, [R.RESERVED], RefundFailure.NO_KEYS, tell=tell)
         sent = await self.refunds.move(
             refund.id, expected=[R.RESERVED], new=R.SENT, now=self.clock()
         )
@@ -172,7 +212,7 @@ class RefundService:
             )
         except LiqPayRefused as exc:
             log.warning("Receipt %s: LiqPay refused the refund: %s", receipt.id, exc.err_code)
-            return await self._fail(sent, [R.SENT], exc.err_code, tell=tell)
+            return await self._fail(sent, [R.SENT], refused_error(exc.err_code), tell=tell)
         except LiqPayUnavailable as exc:
             log.warning(
                 "Receipt %s: the refund's answer was lost (%s); asking LiqPay status",
@@ -232,10 +272,11 @@ class RefundService:
                     NotificationKind.REFUND_FAILED,
                     dedupe_key=f"refund.failed:{refund.id}",
                     amount=refund.amount,
+                    problem=str(error),
                 )
             )
         failed = await self.refunds.move(
-            refund.id, expected=expected, new=R.FAILED, now=self.clock(), error=error[:200],
+            refund.id, expected=expected, new=R.FAILED, now=self.clock(), error=str(error)[:200],
             jobs=jobs,
         )  # fmt: skip
         if failed is not None and jobs:
@@ -255,7 +296,7 @@ class RefundService:
         if not refund.in_flight:
             return Step()
         if self.clock() - refund.created_at > GIVE_UP_AFTER:
-            await self._fail(refund, [R.SENT, R.UNKNOWN], "never confirmed", tell=True)
+            await self._fail(refund, [R.SENT, R.UNKNOWN], RefundFailure.NOT_REFUNDED, tell=True)
             return Step()
         delay = min(CHECK_CAP, CHECK_AGAIN * (1 << min(job.attempts, 5)))
         return Step(self.clock() + delay, f"refund {refund.state.value}")

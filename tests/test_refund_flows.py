@@ -16,9 +16,9 @@ from pydantic import SecretStr
 from bot.app import build_dispatcher, build_services
 from bot.keyboards import RefundAction, notice_keyboard, receipt_card_keyboard
 from services.liqpay import Credentials
-from services.notifications import NOTIFY
+from services.notifications import NOTIFY, NotificationKind
 from services.settings import Settings
-from storage.models import Channel, Receipt, ReceiptStatus
+from storage.models import Channel, Receipt, ReceiptStatus, Refund, RefundState
 from tests.bot_fixtures import CASHIER, OWNER, BotWorld
 from tests.e2e.fake_liqpay import FakeLiqPay
 from tests.mocked_bot import make_bot
@@ -182,3 +182,43 @@ async def test_ukrainian_texts(world: BotWorld, fake: FakeLiqPay) -> None:
     partly = Receipt(**{**paid.__dict__, "refunded_amount": 100})
     line = refunded_line(partly, "uk")
     assert line is not None and "Частково повернено" in line
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        ("no_keys", "немає ключів LiqPay, тож LiqPay не запитували"),
+        ("NoKeys", "немає ключів LiqPay, тож LiqPay не запитували"),  # stored before the codes
+        ("keys_unreadable", "неможливо прочитати, тож LiqPay не запитували"),
+        ("KeysUnreadable", "неможливо прочитати, тож LiqPay не запитували"),
+        ("not_refunded", "LiqPay показує, що кошти не повернено"),
+        ("never confirmed", "LiqPay показує, що кошти не повернено"),
+        ("liqpay_refused:limit", "код помилки LiqPay: <code>limit</code>"),
+        ("limit", "код помилки LiqPay: <code>limit</code>"),
+        ("liqpay_refused:<b>x</b>", "код помилки LiqPay: <code>bxb</code>"),
+        ("liqpay_refused:", "LiqPay відмовив у поверненні 100,00"),
+    ],
+)
+async def test_a_failed_refund_is_told_by_its_problem_in_ukrainian(
+    world: BotWorld, fake: FakeLiqPay, error: str, says: str
+) -> None:
+    from bot.i18n import setup_i18n
+    from bot.refund_views import refund_notice, refund_outcome_text
+
+    setup_i18n()
+    paid = await paid_receipt(world, fake)
+    now = datetime.now(UTC)
+    refund = Refund(
+        id=1, receipt_id=paid.id, amount=10000, state=RefundState.FAILED, idempotency_key="k",
+        requested_by=OWNER.id, refunded_before=0, error=error, created_at=now, updated_at=now,
+    )  # fmt: skip
+    outcome = refund_outcome_text(refund, paid, False, "uk")
+    notice = refund_notice(
+        NotificationKind.REFUND_FAILED, {"amount": 10000, "problem": error}, paid, "uk"
+    )
+    for text in (outcome, notice):
+        assert text is not None and says in text and "Нічого не повернено" in text
+        for english in ("NoKeys", "KeysUnreadable", "never confirmed", "liqpay_refused"):
+            assert english not in text
+    if "не запитували" in says:
+        assert "не повернув" not in outcome and "відмовив" not in outcome

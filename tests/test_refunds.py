@@ -13,13 +13,14 @@ import pytest
 
 from services.crypto import SecretBox
 from services.money import AmountError
+from services.notifications import NOTIFY, NotificationKind
 from services.receipts import PaymentReport
 from services.refunds import REFUND_RESOLVE, RefundProblem, RefundRefused, resolve_job
 from storage.models import EventSource, NewRefund, ReceiptStatus, RefundState
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.payment_fixtures import CASHIER_ID, OWNER_ID
+from tests.payment_fixtures import CASHIER_ID, OWNER_ID, PUBLIC_KEY
 from tests.refund_fixtures import RefundDesk, make_refund_desk
 
 S = ReceiptStatus
@@ -232,6 +233,33 @@ async def test_a_restart_sends_a_reserved_refund_once(desk: RefundDesk) -> None:
     assert settled is not None and settled.state is R.DONE
 
 
+async def test_unreadable_keys_fail_a_restarted_refund_by_its_code_and_tell_why(
+    desk: RefundDesk,
+) -> None:
+    """LiqPay never asked: the refund is FAILED with a problem code (no class name), and the
+    owner's notice carries that code to be told in their language."""
+    paid = await desk.paid_receipt()
+    refund, _ = await desk.store.refunds.reserve(
+        NewRefund(paid.id, 700, "crash", desk.shop.owner_id, 0), desk.clock(),
+        [resolve_job("crash", desk.clock())],
+    )  # fmt: skip
+    assert refund is not None
+    await desk.store.settings.save_keys(
+        desk.shop.shop_id, PUBLIC_KEY, b"not sealed by this bot", True, desk.clock()
+    )
+    [job] = await desk.store.jobs.find(kind=REFUND_RESOLVE)
+    assert (await desk.refunds.run_job(job)).retry_at is None
+    failed = await desk.store.refunds.get(refund.id)
+    assert failed is not None and (failed.state, failed.error) == (R.FAILED, "keys_unreadable")
+    assert desk.fake.requests_for("refund") == []
+    [notice] = [
+        j.payload
+        for j in await desk.store.jobs.find(kind=NOTIFY)
+        if j.payload["kind"] == NotificationKind.REFUND_FAILED
+    ]
+    assert (notice["chat_id"], notice["problem"]) == (desk.shop.owner_id, "keys_unreadable")
+
+
 async def test_a_restart_resolves_a_sent_refund_by_status(desk: RefundDesk) -> None:
     """The process died while LiqPay was asked: the job asks status, never sends again."""
     paid = await desk.paid_receipt()
@@ -258,7 +286,7 @@ async def test_liqpay_refusal_fails_the_refund_and_changes_nothing(desk: RefundD
     paid = await desk.paid_receipt()
     desk.fake.fail_next_refund(200, {"result": "error", "status": "error", "err_code": "limit"})
     result = await desk.refunds.refund(desk.owner, paid, 100, "k", paid.refunded_amount)
-    assert (result.refund.state, result.refund.error) == (R.FAILED, "limit")
+    assert (result.refund.state, result.refund.error) == (R.FAILED, "liqpay_refused:limit")
     receipt = await desk.store.receipts.get(paid.id)
     assert receipt is not None and receipt.refunded_amount == 0
     assert await desk.refund_notices() == []
