@@ -266,6 +266,21 @@ def refund_notice(
         problem = payload.get("problem")
         error = str(problem) if problem else None
         return refund_failed_text(receipt, int(payload.get("amount", 0)), error, locale)
+    if kind == K.REFUND_UNKNOWN:
+        return tn(
+            "❓ The outcome of the refund of {amount} of receipt No {number} is unknown: for "
+            "{n} day LiqPay has not shown whether the money went back. Check the payment in "
+            "the LiqPay cabinet and do not refund it again before you know. The bot keeps "
+            "checking and never refunds it twice.",
+            "❓ The outcome of the refund of {amount} of receipt No {number} is unknown: for "
+            "{n} days LiqPay has not shown whether the money went back. Check the payment in "
+            "the LiqPay cabinet and do not refund it again before you know. The bot keeps "
+            "checking and never refunds it twice.",
+            int(payload.get("days", 0)),
+            locale,
+            amount=amount,
+            number=receipt.number,
+        )
     if kind == K.FISCAL_RETURN_DONE:
         text = t(
             "🧾 The return receipt of receipt No {number} ({amount}) is registered with the "
@@ -292,5 +307,5 @@ def refund_notice(
 
 
 REFUND_NOTICES = frozenset(
-    {K.REFUND, K.REFUND_FAILED, K.FISCAL_RETURN_DONE, K.FISCAL_RETURN_FAILED}
+    {K.REFUND, K.REFUND_FAILED, K.REFUND_UNKNOWN, K.FISCAL_RETURN_DONE, K.FISCAL_RETURN_FAILED}
 )

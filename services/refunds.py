@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
 from services.clock import Clock
 from services.fiscal_access import Step
 from services.keys import KeysUnreadable, NoKeys
-from services.liqpay import LiqPayRefused, LiqPayUnavailable, PaymentNotFound
+from services.liqpay import (
+    LiqPayRefused,
+    LiqPayUnavailable,
+    PaymentNotFound,
+    PaymentState,
+    payment_state,
+)
 from services.money import AmountError, parse_amount
 from services.notifications import NotificationKind, OutboxSignal, notify_job
 from services.receipts import ReceiptService
@@ -44,7 +50,9 @@ REFUND_RESOLVE = "refund.resolve"  # payload {"key": the refund's idempotency ke
 RESOLVE_MARGIN = timedelta(seconds=30)  # after the longest LiqPay call, before a job looks
 CHECK_AGAIN = timedelta(minutes=1)
 CHECK_CAP = timedelta(minutes=30)
-GIVE_UP_AFTER = timedelta(days=2)  # LiqPay never showed the money back: not refunded
+# Past this, LiqPay's `status` answering without the money back means not refunded; no
+# answer at all leaves it UNKNOWN and the owner is told to check the LiqPay cabinet.
+GIVE_UP_AFTER = timedelta(days=2)
 
 
 class RefundProblem(StrEnum):
@@ -235,31 +243,39 @@ class RefundService:
 
     async def resolve(self, refund: Refund) -> Refund:
         """Ask LiqPay `status` whether a SENT or UNKNOWN refund went back; never resend."""
+        return (await self._resolve(refund))[0]
+
+    async def _resolve(self, refund: Refund) -> tuple[Refund, bool]:
+        """resolve, and whether LiqPay's `status` answered and showed this refund's money
+        not back (a settled payment whose refunded sum lacks it). No answer (an outage,
+        unreadable keys, garbage) shows nothing: only such an answer may fail a refund."""
         receipt = await self.receipts.repo.get(refund.receipt_id)
         if receipt is None or not refund.in_flight or refund.state is R.RESERVED:
-            return refund
+            return refund, False
         try:
             creds = await self.receipts.credentials_for(receipt)
             answer = await self.receipts.liqpay.status(creds, receipt.order_id)
         except (LiqPayUnavailable, PaymentNotFound, NoKeys, KeysUnreadable) as exc:
             log.warning("Receipt %s: refund still unknown (%s)", receipt.id, exc)
-            return refund
+            return refund, False
         except LiqPayRefused as exc:
             log.warning("Receipt %s: status refused (%s)", receipt.id, exc.err_code)
-            return refund
+            return refund, False
         try:
             total = answer.refunded_kopecks
         except ValueError:
-            return refund
+            return refund, False
         if answer.status == "reversed" and not total:
             total = receipt.amount
         if total >= refund.refunded_before + refund.amount:
             await self.ledger.record(
                 receipt, total, EventSource.POLL, liqpay_status=answer.status, refund=refund
             )
-        elif total > receipt.refunded_amount:
+            return await self.refunds.get(refund.id) or refund, False
+        if total > receipt.refunded_amount:
             await self.ledger.record(receipt, total, EventSource.POLL, liqpay_status=answer.status)
-        return await self.refunds.get(refund.id) or refund
+        settled = payment_state(answer.status) in (PaymentState.PAID, PaymentState.REFUNDED)
+        return await self.refunds.get(refund.id) or refund, settled
 
     async def _fail(
         self, refund: Refund, expected: list[RefundState], error: str, *, tell: bool
@@ -289,14 +305,31 @@ class RefundService:
         refund = await self.refunds.by_key(str(job.payload.get("key", "")))
         if refund is None or not refund.in_flight:
             return Step()
+        shown_not_back = False
         if refund.state is R.RESERVED:  # its sender died before asking LiqPay
             refund = await self.execute(refund, tell=True)
         else:
-            refund = await self.resolve(refund)
+            refund, shown_not_back = await self._resolve(refund)
         if not refund.in_flight:
             return Step()
         if self.clock() - refund.created_at > GIVE_UP_AFTER:
-            await self._fail(refund, [R.SENT, R.UNKNOWN], RefundFailure.NOT_REFUNDED, tell=True)
-            return Step()
+            if shown_not_back:  # LiqPay answered, days later, without this refund's money
+                await self._fail(refund, [R.SENT, R.UNKNOWN], RefundFailure.NOT_REFUNDED, tell=True)
+                return Step()
+            # No answer shows the outcome: failing it could let a second refund go back.
+            # It stays UNKNOWN (checked on, never resent) and the owner is told, once.
+            await self._tell_unknown(refund)
         delay = min(CHECK_CAP, CHECK_AGAIN * (1 << min(job.attempts, 5)))
         return Step(self.clock() + delay, f"refund {refund.state.value}")
+
+    async def _tell_unknown(self, refund: Refund) -> None:
+        now = self.clock()
+        notice = notify_job(
+            refund.requested_by,
+            NotificationKind.REFUND_UNKNOWN,
+            dedupe_key=f"refund.unknown:{refund.id}",
+            amount=refund.amount,
+            days=(now - refund.created_at).days,
+        )
+        if await self.jobs.enqueue([replace(notice, receipt_id=refund.receipt_id)], now):
+            self.signal.notify()

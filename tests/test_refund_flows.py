@@ -222,3 +222,25 @@ async def test_a_failed_refund_is_told_by_its_problem_in_ukrainian(
             assert english not in text
     if "не запитували" in says:
         assert "не повернув" not in outcome and "відмовив" not in outcome
+
+
+@pytest.mark.parametrize(
+    ("days", "uk_days"), [(1, "1 день"), (3, "3 дні"), (5, "5 днів"), (21, "21 день")]
+)
+async def test_an_unknown_outcome_notice_sends_the_owner_to_the_liqpay_cabinet(
+    world: BotWorld, fake: FakeLiqPay, days: int, uk_days: str
+) -> None:
+    from bot.i18n import setup_i18n
+    from bot.refund_views import REFUND_NOTICES, refund_notice
+
+    setup_i18n()
+    paid = await paid_receipt(world, fake)
+    kind = NotificationKind.REFUND_UNKNOWN
+    assert kind in REFUND_NOTICES  # the notifier sends it
+    payload = {"amount": 5000, "days": days}
+    english = refund_notice(kind, payload, paid, "en")
+    assert english is not None and "is unknown" in english and "LiqPay cabinet" in english
+    assert "50,00\u00a0UAH" in english and f"for {days} day" in english
+    ukrainian = refund_notice(kind, payload, paid, "uk")
+    assert ukrainian is not None and "невідомий" in ukrainian and "кабінеті LiqPay" in ukrainian
+    assert f"уже {uk_days} LiqPay" in ukrainian and "unknown" not in ukrainian

@@ -16,7 +16,7 @@ from services.money import AmountError
 from services.notifications import NOTIFY, NotificationKind
 from services.receipts import PaymentReport
 from services.refunds import REFUND_RESOLVE, RefundProblem, RefundRefused, resolve_job
-from storage.models import EventSource, NewRefund, ReceiptStatus, RefundState
+from storage.models import EventSource, Job, NewRefund, Receipt, ReceiptStatus, RefundState
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.e2e.fake_liqpay import FakeLiqPay
@@ -162,6 +162,65 @@ async def test_timeout_without_the_refund_stays_unknown_and_is_never_resent(
     again = await desk.refunds.refund(desk.owner, paid, 5000, "k2", paid.refunded_amount)
     assert again.refund.state is R.DONE
     assert len(desk.fake.requests_for("refund")) == 2
+
+
+async def unknown_refund(desk: RefundDesk) -> Receipt:
+    """A paid receipt whose refund's answer was lost: UNKNOWN, its job pending."""
+    paid = await desk.paid_receipt()
+    desk.fake.hang_next_refund(2.0, applied=False)
+    result = await desk.refunds.refund(desk.owner, paid, 5000, "k", 0)
+    assert result.refund.state is R.UNKNOWN
+    return paid
+
+
+def notices_of(jobs: list[Job], kind: str) -> list[tuple[int, int, int]]:
+    return [
+        (int(j.payload["chat_id"]), int(j.payload["amount"]), int(j.payload.get("days", 0)))
+        for j in jobs
+        if j.payload["kind"] == kind
+    ]
+
+
+async def test_days_of_liqpay_outage_keep_the_refund_unknown_and_tell_the_owner_once(
+    desk: RefundDesk,
+) -> None:
+    """No `status` answer ever showed the money not back: giving up would let a second
+    refund go back. It stays UNKNOWN, is checked on, and the owner is told once to look in
+    the LiqPay cabinet."""
+    paid = await unknown_refund(desk)
+    [job] = await desk.store.jobs.find(kind=REFUND_RESOLVE)
+    desk.clock.advance(days=3)
+    desk.fake.fail_next(503, times=3 * 2)  # 3 runs, each asking status twice: all lost
+    for _ in range(3):
+        assert (await desk.refunds.run_job(job)).retry_at is not None
+    refund = await desk.store.refunds.by_key("k")
+    assert refund is not None and refund.state is R.UNKNOWN
+    jobs = await desk.store.jobs.find(kind=NOTIFY)
+    assert notices_of(jobs, NotificationKind.REFUND_UNKNOWN) == [(OWNER_ID, 5000, 3)]
+    assert [j.receipt_id for j in jobs if j.payload["kind"] == "refund_unknown"] == [paid.id]
+    assert notices_of(jobs, NotificationKind.REFUND_FAILED) == []
+    with pytest.raises(RefundRefused) as refused:
+        await desk.refunds.refund(desk.owner, paid, 5000, "k2", 0)
+    assert refused.value.problem is RefundProblem.IN_FLIGHT
+    assert len(desk.fake.requests_for("refund")) == 1
+    # once LiqPay answers without the money back, the refund is not made after all
+    assert (await desk.refunds.run_job(job)).retry_at is None
+    failed = await desk.store.refunds.by_key("k")
+    assert failed is not None and (failed.state, failed.error) == (R.FAILED, "not_refunded")
+
+
+async def test_unreadable_keys_for_days_keep_the_refund_unknown(desk: RefundDesk) -> None:
+    await unknown_refund(desk)
+    await desk.store.settings.save_keys(
+        desk.shop.shop_id, PUBLIC_KEY, b"not sealed by this bot", True, desk.clock()
+    )
+    [job] = await desk.store.jobs.find(kind=REFUND_RESOLVE)
+    desk.clock.advance(days=3)
+    assert (await desk.refunds.run_job(job)).retry_at is not None
+    refund = await desk.store.refunds.by_key("k")
+    assert refund is not None and refund.state is R.UNKNOWN
+    jobs = await desk.store.jobs.find(kind=NOTIFY)
+    assert notices_of(jobs, NotificationKind.REFUND_UNKNOWN) == [(OWNER_ID, 5000, 3)]
 
 
 async def test_partial_then_the_rest_ends_refunded_and_tells_each_once(desk: RefundDesk) -> None:
