@@ -173,7 +173,7 @@ async def test_a_cashier_is_refused_and_sees_no_refund_button(
 
 async def test_ukrainian_texts(world: BotWorld, fake: FakeLiqPay) -> None:
     from bot.i18n import setup_i18n
-    from bot.refund_views import refund_start_text, refunded_line
+    from bot.refund_views import refund_changed_text, refund_start_text, refunded_line
 
     setup_i18n()
     paid = await paid_receipt(world, fake)
@@ -182,6 +182,9 @@ async def test_ukrainian_texts(world: BotWorld, fake: FakeLiqPay) -> None:
     partly = Receipt(**{**paid.__dict__, "refunded_amount": 100})
     line = refunded_line(partly, "uk")
     assert line is not None and "Частково повернено" in line
+    changed = refund_changed_text(partly, "uk")
+    assert "змінився після того, як це підтвердження було створено" in changed
+    assert "Частково повернено" in changed and "Refund" not in changed
 
 
 @pytest.mark.parametrize(
