@@ -18,6 +18,7 @@ from bot.fiscal_views import picture_label, register_label
 from bot.i18n import LANGUAGES, N_, t
 from bot.texts import channel_name
 from services.money import format_amount
+from services.settings import MAX_INVOICE_AMOUNT_LIMIT
 from storage.models import Channel, Member, Receipt, ReceiptStatus
 
 # Button data comes back from the client and can be anything: every field is bounded, so
@@ -27,6 +28,9 @@ RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]  # an SQLite INTEGER PRIMARY K
 TelegramUserId = Annotated[int, Field(ge=1, le=2**53)]  # Telegram: at most 52 significant bits
 PageNumber = Annotated[int, Field(ge=0, le=100_000)]
 ShortText = Annotated[str, Field(max_length=16)]
+# No receipt is above the invoice limit, so no refund amount or refunded sum is either; the
+# bound keeps a Confirm button's data within Telegram's 64 bytes.
+Kopecks = Annotated[int, Field(ge=0, le=int(MAX_INVOICE_AMOUNT_LIMIT * 100))]
 DialogKey = Annotated[str, Field(max_length=32)]  # a summary's idempotency key (uuid4 hex)
 ReceiptVerb = Literal["check", "open", "qr", "cancel", "cancel_yes", "cancel_no", "retry", "sms"]
 SettingsItem = Literal["menu", "keys", "lifetime", "currency", "version", "sms", "fiscal"]
@@ -43,13 +47,15 @@ class FiscalReceiptAction(CallbackData, prefix="frc"):
 
 
 class RefundAction(CallbackData, prefix="rf"):
-    """Refund steps; `ok` carries the amount and the confirmation's key (a double tap
-    sends the same key, so it is the same refund)."""
+    """Refund steps; `ok` carries the amount, the confirmation's key (a double tap sends
+    the same key, so it is the same refund) and the receipt's refunded sum when the
+    confirmation was made (an older confirmation, once the receipt changed, refunds nothing)."""
 
     action: Literal["start", "full", "ok", "no"]
     id: RowId
-    amount: Annotated[int, Field(ge=0, le=10**12)] = 0
+    amount: Kopecks = 0
     key: Annotated[str, Field(max_length=16, pattern=r"^[0-9a-f]*$")] = ""
+    refunded: Kopecks = 0
 
 
 class ReminderSetting(CallbackData, prefix="rm"):
@@ -153,6 +159,12 @@ def refund_start_keyboard(receipt: Receipt, locale: str | None = None) -> Inline
     )
 
 
+def confirm_data(receipt: Receipt, amount: int, key: str) -> RefundAction:
+    return RefundAction(
+        action="ok", id=receipt.id, amount=amount, key=key, refunded=receipt.refunded_amount
+    )
+
+
 def refund_confirm_keyboard(
     receipt: Receipt, amount: int, key: str, locale: str | None = None
 ) -> InlineKeyboardMarkup:
@@ -160,7 +172,7 @@ def refund_confirm_keyboard(
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                button(label, RefundAction(action="ok", id=receipt.id, amount=amount, key=key)),
+                button(label, confirm_data(receipt, amount, key)),
                 button(t("Cancel", locale), RefundAction(action="no", id=receipt.id)),
             ]
         ]

@@ -10,7 +10,7 @@ from typing import Any
 from bot.i18n import t, tn
 from services.money import AmountError, format_amount
 from services.notifications import NotificationKind as K
-from services.refunds import RefundProblem
+from services.refunds import RefundFailure, RefundProblem, failure_of
 from storage.models import Receipt, Refund, RefundState
 
 
@@ -112,12 +112,40 @@ def refund_problem_text(
             "Another refund of this receipt is under way. Wait for its outcome, then try again.",
             locale,
         ),
+        RefundProblem.CHANGED: t(
+            "This receipt changed since this confirmation was made. Nothing was refunded.",
+            locale,
+        ),
         RefundProblem.NO_KEYS: t("The shop has no LiqPay keys. Set them in /settings.", locale),
         RefundProblem.KEYS_UNREADABLE: t(
             "The shop's LiqPay keys can't be read. Enter them again in /settings.", locale
         ),
     }
     return texts[problem]
+
+
+def refund_changed_text(receipt: Receipt, locale: str | None = None) -> str:
+    """An older Confirm button tapped after the receipt's refunded sum changed: nothing is
+    refunded; the receipt as it is now."""
+    lines = [
+        t(
+            "⚠️ Receipt No {number} changed since this confirmation was made, so nothing was "
+            "refunded now.",
+            locale,
+            number=receipt.number,
+        )
+    ]
+    line = refunded_line(receipt, locale)
+    if line:
+        lines.append(line)
+    if receipt.refundable > 0:
+        lines.append(
+            t(
+                "To refund more, tap «↩️ Refund» on the receipt again and confirm the new amount.",
+                locale,
+            )
+        )
+    return "\n".join(lines)
 
 
 def amount_problem_text(exc: AmountError, locale: str | None = None) -> str:
@@ -145,14 +173,7 @@ def refund_outcome_text(
         line = refunded_line(receipt, locale)
         return head + (f"\n{line}" if line else "")
     if refund.state is RefundState.FAILED:
-        return t(
-            "❌ LiqPay did not refund {amount} of receipt No {number} ({error}). Nothing was "
-            "refunded.",
-            locale,
-            amount=amount,
-            number=receipt.number,
-            error=escape(refund.error or "—"),
-        )
+        return refund_failed_text(receipt, refund.amount, refund.error, locale)
     if repeated:
         return t(
             "⏳ This refund of {amount} is under way already; you will be told its outcome.",
@@ -164,6 +185,52 @@ def refund_outcome_text(
         "(never refunding twice) and tells you the outcome.",
         locale,
         amount=amount,
+    )
+
+
+def refund_failed_text(
+    receipt: Receipt, kopecks: int, error: str | None, locale: str | None = None
+) -> str:
+    """A FAILED refund, by its stored problem code (services.refunds.RefundFailure); LiqPay's
+    own err_code appears only as a code inside a sentence in the reader's language."""
+    failure, code = failure_of(error)
+    facts: dict[str, Any] = {"amount": _money(receipt, kopecks), "number": receipt.number}
+    if failure is RefundFailure.NO_KEYS:
+        return t(
+            "❌ The refund of {amount} of receipt No {number} was not made: the shop has no "
+            "LiqPay keys, so LiqPay was not asked. Nothing was refunded. Set the keys in "
+            "/settings, then try again.",
+            locale,
+            **facts,
+        )
+    if failure is RefundFailure.KEYS_UNREADABLE:
+        return t(
+            "❌ The refund of {amount} of receipt No {number} was not made: the shop's LiqPay "
+            "keys can't be read, so LiqPay was not asked. Nothing was refunded. Enter the keys "
+            "again in /settings, then try again.",
+            locale,
+            **facts,
+        )
+    if failure is RefundFailure.REFUSED:
+        if code:
+            return t(
+                "❌ LiqPay refused the refund of {amount} of receipt No {number} (LiqPay error "
+                "code: <code>{code}</code>). Nothing was refunded.",
+                locale,
+                code=escape(code),
+                **facts,
+            )
+        return t(
+            "❌ LiqPay refused the refund of {amount} of receipt No {number}. Nothing was "
+            "refunded.",
+            locale,
+            **facts,
+        )
+    return t(
+        "❌ The refund of {amount} of receipt No {number} was not made: LiqPay shows the "
+        "money was not returned. Nothing was refunded; you can try again.",
+        locale,
+        **facts,
     )
 
 
@@ -196,9 +263,20 @@ def refund_notice(
             description=escape(receipt.description),
         )
     if kind == K.REFUND_FAILED:
-        return t(
-            "❌ The refund of {amount} of receipt No {number} was not made: LiqPay did not "
-            "confirm it. Nothing was refunded; you can try again.",
+        problem = payload.get("problem")
+        error = str(problem) if problem else None
+        return refund_failed_text(receipt, int(payload.get("amount", 0)), error, locale)
+    if kind == K.REFUND_UNKNOWN:
+        return tn(
+            "❓ The outcome of the refund of {amount} of receipt No {number} is unknown: for "
+            "{n} day LiqPay has not shown whether the money went back. Check the payment in "
+            "the LiqPay cabinet and do not refund it again before you know. The bot keeps "
+            "checking and never refunds it twice.",
+            "❓ The outcome of the refund of {amount} of receipt No {number} is unknown: for "
+            "{n} days LiqPay has not shown whether the money went back. Check the payment in "
+            "the LiqPay cabinet and do not refund it again before you know. The bot keeps "
+            "checking and never refunds it twice.",
+            int(payload.get("days", 0)),
             locale,
             amount=amount,
             number=receipt.number,
@@ -229,5 +307,5 @@ def refund_notice(
 
 
 REFUND_NOTICES = frozenset(
-    {K.REFUND, K.REFUND_FAILED, K.FISCAL_RETURN_DONE, K.FISCAL_RETURN_FAILED}
+    {K.REFUND, K.REFUND_FAILED, K.REFUND_UNKNOWN, K.FISCAL_RETURN_DONE, K.FISCAL_RETURN_FAILED}
 )

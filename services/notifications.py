@@ -20,7 +20,9 @@ class NotificationKind:
     # money given back (services/refund_ledger.py): payload {"amount": this refund's
     # kopecks, "total": the refunded sum now}; to the issuing cashier and the owners
     REFUND = "refund"
-    REFUND_FAILED = "refund_failed"  # {"amount"}: to the owner who asked, not refunded
+    REFUND_FAILED = "refund_failed"  # {"amount", "problem"}: to the owner who asked, not refunded
+    # {"amount", "days"}: to the owner who asked; LiqPay has not told the outcome for days
+    REFUND_UNKNOWN = "refund_unknown"
     FISCAL_RETURN_DONE = "fiscal_return_done"  # {"total", "code"}: the return receipt
     FISCAL_RETURN_FAILED = "fiscal_return_failed"  # {"total", "message"}
     MISMATCH = "mismatch"  # paid amount or currency differs from the receipt's

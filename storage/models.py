@@ -272,6 +272,7 @@ class NewRefund:
     amount: int  # kopecks
     idempotency_key: str  # the confirmation button's: a double tap is the same refund
     requested_by: int  # the owner's user id
+    refunded_before: int  # the receipt's refunded sum the owner saw when confirming
 
 
 @dataclass(frozen=True)

@@ -506,9 +506,11 @@ class RefundRepository(Protocol):
     ) -> tuple[Refund | None, bool]:
         """In one transaction: insert the refund (RESERVED, refunded_before = the receipt's
         refunded sum, created_at = updated_at = now) and `jobs` (their receipt_id set), if the
-        receipt is PAID, `refund.amount` is at most what is left unrefunded and no other
-        refund of it is in flight. A key already used: (that refund, False), nothing
-        written. Refused: (None, False), nothing written. Else (the new refund, True)."""
+        receipt is PAID, its refunded sum is still `refund.refunded_before` (what the owner
+        saw when confirming: a compare-and-set), `refund.amount` is at most what is left
+        unrefunded and no other refund of it is in flight. A key already used: (that
+        refund, False), nothing written. Refused: (None, False), nothing written. Else
+        (the new refund, True)."""
         ...
 
     async def get(self, refund_id: int) -> Refund | None: ...

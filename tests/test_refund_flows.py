@@ -16,9 +16,9 @@ from pydantic import SecretStr
 from bot.app import build_dispatcher, build_services
 from bot.keyboards import RefundAction, notice_keyboard, receipt_card_keyboard
 from services.liqpay import Credentials
-from services.notifications import NOTIFY
+from services.notifications import NOTIFY, NotificationKind
 from services.settings import Settings
-from storage.models import Channel, Receipt, ReceiptStatus
+from storage.models import Channel, Receipt, ReceiptStatus, Refund, RefundState
 from tests.bot_fixtures import CASHIER, OWNER, BotWorld
 from tests.e2e.fake_liqpay import FakeLiqPay
 from tests.mocked_bot import make_bot
@@ -105,6 +105,33 @@ async def test_owner_refunds_part_with_clear_refusals_and_one_liqpay_refund(
     assert (CASHIER.id, "refund", 10000) in told and (OWNER.id, "refund", 10000) in told
 
 
+async def test_an_older_confirm_button_refunds_nothing_and_shows_the_receipt_now(
+    world: BotWorld, fake: FakeLiqPay
+) -> None:
+    paid = await paid_receipt(world, fake)
+    await world.press_data(OWNER, start_data(paid))
+    await world.say(OWNER, "100")
+    older = world.find_button(OWNER.id, "✅ Refund")
+    await world.press_data(OWNER, start_data(paid))  # Refund opened again, 100 typed again
+    await world.say(OWNER, "100")
+    newer = world.find_button(OWNER.id, "✅ Refund")
+    assert older != newer
+    assert any("went back" in text for text in await world.press_data(OWNER, newer))
+    replies = await world.press_data(OWNER, older)
+    assert any("changed since this confirmation was made" in text for text in replies)
+    assert any("Partly refunded: 100,00\u00a0UAH of 250,50\u00a0UAH" in t for t in replies)
+    assert len(fake.requests_for("refund")) == 1
+    receipt = await world.services.store.receipts.get(paid.id)
+    assert receipt is not None and receipt.refunded_amount == 10000
+
+
+def test_the_largest_confirm_button_fits_telegrams_64_bytes() -> None:
+    largest = RefundAction(
+        action="ok", id=2**63 - 1, amount=10**9, key="f" * 16, refunded=10**9
+    ).pack()
+    assert len(largest.encode()) <= 64
+
+
 async def test_full_refund_button(world: BotWorld, fake: FakeLiqPay) -> None:
     paid = await paid_receipt(world, fake)
     await world.press_data(OWNER, start_data(paid))
@@ -146,7 +173,7 @@ async def test_a_cashier_is_refused_and_sees_no_refund_button(
 
 async def test_ukrainian_texts(world: BotWorld, fake: FakeLiqPay) -> None:
     from bot.i18n import setup_i18n
-    from bot.refund_views import refund_start_text, refunded_line
+    from bot.refund_views import refund_changed_text, refund_start_text, refunded_line
 
     setup_i18n()
     paid = await paid_receipt(world, fake)
@@ -155,3 +182,68 @@ async def test_ukrainian_texts(world: BotWorld, fake: FakeLiqPay) -> None:
     partly = Receipt(**{**paid.__dict__, "refunded_amount": 100})
     line = refunded_line(partly, "uk")
     assert line is not None and "Частково повернено" in line
+    changed = refund_changed_text(partly, "uk")
+    assert "змінився після того, як це підтвердження було створено" in changed
+    assert "Частково повернено" in changed and "Refund" not in changed
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        ("no_keys", "немає ключів LiqPay, тож LiqPay не запитували"),
+        ("NoKeys", "немає ключів LiqPay, тож LiqPay не запитували"),  # stored before the codes
+        ("keys_unreadable", "неможливо прочитати, тож LiqPay не запитували"),
+        ("KeysUnreadable", "неможливо прочитати, тож LiqPay не запитували"),
+        ("not_refunded", "LiqPay показує, що кошти не повернено"),
+        ("never confirmed", "LiqPay показує, що кошти не повернено"),
+        ("liqpay_refused:limit", "код помилки LiqPay: <code>limit</code>"),
+        ("limit", "код помилки LiqPay: <code>limit</code>"),
+        ("liqpay_refused:<b>x</b>", "код помилки LiqPay: <code>bxb</code>"),
+        ("liqpay_refused:", "LiqPay відмовив у поверненні 100,00"),
+    ],
+)
+async def test_a_failed_refund_is_told_by_its_problem_in_ukrainian(
+    world: BotWorld, fake: FakeLiqPay, error: str, says: str
+) -> None:
+    from bot.i18n import setup_i18n
+    from bot.refund_views import refund_notice, refund_outcome_text
+
+    setup_i18n()
+    paid = await paid_receipt(world, fake)
+    now = datetime.now(UTC)
+    refund = Refund(
+        id=1, receipt_id=paid.id, amount=10000, state=RefundState.FAILED, idempotency_key="k",
+        requested_by=OWNER.id, refunded_before=0, error=error, created_at=now, updated_at=now,
+    )  # fmt: skip
+    outcome = refund_outcome_text(refund, paid, False, "uk")
+    notice = refund_notice(
+        NotificationKind.REFUND_FAILED, {"amount": 10000, "problem": error}, paid, "uk"
+    )
+    for text in (outcome, notice):
+        assert text is not None and says in text and "Нічого не повернено" in text
+        for english in ("NoKeys", "KeysUnreadable", "never confirmed", "liqpay_refused"):
+            assert english not in text
+    if "не запитували" in says:
+        assert "не повернув" not in outcome and "відмовив" not in outcome
+
+
+@pytest.mark.parametrize(
+    ("days", "uk_days"), [(1, "1 день"), (3, "3 дні"), (5, "5 днів"), (21, "21 день")]
+)
+async def test_an_unknown_outcome_notice_sends_the_owner_to_the_liqpay_cabinet(
+    world: BotWorld, fake: FakeLiqPay, days: int, uk_days: str
+) -> None:
+    from bot.i18n import setup_i18n
+    from bot.refund_views import REFUND_NOTICES, refund_notice
+
+    setup_i18n()
+    paid = await paid_receipt(world, fake)
+    kind = NotificationKind.REFUND_UNKNOWN
+    assert kind in REFUND_NOTICES  # the notifier sends it
+    payload = {"amount": 5000, "days": days}
+    english = refund_notice(kind, payload, paid, "en")
+    assert english is not None and "is unknown" in english and "LiqPay cabinet" in english
+    assert "50,00\u00a0UAH" in english and f"for {days} day" in english
+    ukrainian = refund_notice(kind, payload, paid, "uk")
+    assert ukrainian is not None and "невідомий" in ukrainian and "кабінеті LiqPay" in ukrainian
+    assert f"уже {uk_days} LiqPay" in ukrainian and "unknown" not in ukrainian

@@ -13,13 +13,14 @@ import pytest
 
 from services.crypto import SecretBox
 from services.money import AmountError
+from services.notifications import NOTIFY, NotificationKind
 from services.receipts import PaymentReport
 from services.refunds import REFUND_RESOLVE, RefundProblem, RefundRefused, resolve_job
-from storage.models import EventSource, NewRefund, ReceiptStatus, RefundState
+from storage.models import EventSource, Job, NewRefund, Receipt, ReceiptStatus, RefundState
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.payment_fixtures import CASHIER_ID, OWNER_ID
+from tests.payment_fixtures import CASHIER_ID, OWNER_ID, PUBLIC_KEY
 from tests.refund_fixtures import RefundDesk, make_refund_desk
 
 S = ReceiptStatus
@@ -54,7 +55,7 @@ async def desk(
 async def test_over_refund_is_refused_before_liqpay(desk: RefundDesk) -> None:
     paid = await desk.paid_receipt()
     with pytest.raises(RefundRefused) as refused:
-        await desk.refunds.refund(desk.owner, paid, paid.amount + 1, "k1")
+        await desk.refunds.refund(desk.owner, paid, paid.amount + 1, "k1", paid.refunded_amount)
     assert refused.value.problem is RefundProblem.TOO_MUCH
     with pytest.raises(RefundRefused):
         desk.refunds.parse("250,51", paid)
@@ -76,7 +77,7 @@ async def test_zero_negative_and_garbage_are_refused(
 async def test_a_cashier_can_not_refund(desk: RefundDesk) -> None:
     paid = await desk.paid_receipt()
     with pytest.raises(RefundRefused) as refused:
-        await desk.refunds.refund(desk.cashier, paid, 100, "k1")
+        await desk.refunds.refund(desk.cashier, paid, 100, "k1", paid.refunded_amount)
     assert refused.value.problem is RefundProblem.NOT_OWNER
     assert desk.fake.requests_for("refund") == []
 
@@ -84,10 +85,10 @@ async def test_a_cashier_can_not_refund(desk: RefundDesk) -> None:
 async def test_double_tap_is_one_liqpay_refund(desk: RefundDesk) -> None:
     paid = await desk.paid_receipt()
     first, second = await asyncio.gather(
-        desk.refunds.refund(desk.owner, paid, 10000, "tap"),
-        desk.refunds.refund(desk.owner, paid, 10000, "tap"),
+        desk.refunds.refund(desk.owner, paid, 10000, "tap", paid.refunded_amount),
+        desk.refunds.refund(desk.owner, paid, 10000, "tap", paid.refunded_amount),
     )
-    third = await desk.refunds.refund(desk.owner, paid, 10000, "tap")
+    third = await desk.refunds.refund(desk.owner, paid, 10000, "tap", paid.refunded_amount)
     assert len(desk.fake.requests_for("refund")) == 1
     assert first.refund.id == second.refund.id == third.refund.id
     assert third.repeated and third.refund.state is R.DONE
@@ -99,19 +100,41 @@ async def test_double_tap_is_one_liqpay_refund(desk: RefundDesk) -> None:
 async def test_a_second_refund_while_one_is_in_flight_is_refused(desk: RefundDesk) -> None:
     paid = await desk.paid_receipt()
     desk.fake.hang_next_refund(1.0, applied=False)
-    first = asyncio.create_task(desk.refunds.refund(desk.owner, paid, 100, "a"))
+    first = asyncio.create_task(
+        desk.refunds.refund(desk.owner, paid, 100, "a", paid.refunded_amount)
+    )
     await desk.fake.wait_for_request("refund")
     with pytest.raises(RefundRefused) as refused:
-        await desk.refunds.refund(desk.owner, paid, 100, "b")
+        await desk.refunds.refund(desk.owner, paid, 100, "b", paid.refunded_amount)
     assert refused.value.problem is RefundProblem.IN_FLIGHT
     await first
     assert len(desk.fake.requests_for("refund")) == 1
 
 
+async def test_an_older_confirmation_refunds_nothing_once_the_receipt_changed(
+    desk: RefundDesk,
+) -> None:
+    """Two confirmations made while nothing was refunded (the amount typed twice): after
+    the first one's refund is done, the older one's tap sends nothing to LiqPay."""
+    paid = await desk.paid_receipt()
+    first = await desk.refunds.refund(desk.owner, paid, 10000, "a", 0)
+    assert first.refund.state is R.DONE
+    with pytest.raises(RefundRefused) as refused:
+        await desk.refunds.refund(desk.owner, first.receipt, 10000, "b", 0)
+    assert refused.value.problem is RefundProblem.CHANGED
+    with pytest.raises(RefundRefused) as stale:  # the receipt as the handler loaded it before
+        await desk.refunds.refund(desk.owner, paid, 10000, "c", 0)
+    assert stale.value.problem is RefundProblem.CHANGED
+    assert len(desk.fake.requests_for("refund")) == 1
+    receipt = await desk.store.receipts.get(paid.id)
+    assert receipt is not None and receipt.refunded_amount == 10000
+    assert await desk.store.refunds.by_key("b") is None
+
+
 async def test_timeout_asks_status_and_never_refunds_twice(desk: RefundDesk) -> None:
     paid = await desk.paid_receipt()
     desk.fake.hang_next_refund(2.0, applied=True)  # made, but the answer comes too late
-    result = await desk.refunds.refund(desk.owner, paid, 5000, "k")
+    result = await desk.refunds.refund(desk.owner, paid, 5000, "k", paid.refunded_amount)
     assert result.refund.state is R.DONE
     assert len(desk.fake.requests_for("refund")) == 1
     assert desk.fake.requests_for("status")  # asked before anything else
@@ -124,7 +147,7 @@ async def test_timeout_without_the_refund_stays_unknown_and_is_never_resent(
 ) -> None:
     paid = await desk.paid_receipt()
     desk.fake.hang_next_refund(2.0, applied=False)
-    result = await desk.refunds.refund(desk.owner, paid, 5000, "k")
+    result = await desk.refunds.refund(desk.owner, paid, 5000, "k", paid.refunded_amount)
     assert result.refund.state is R.UNKNOWN
     [job] = await desk.store.jobs.find(kind=REFUND_RESOLVE)
     for _ in range(3):  # the job's runs ask status; none sends the refund again
@@ -136,18 +159,79 @@ async def test_timeout_without_the_refund_stays_unknown_and_is_never_resent(
     assert (await desk.refunds.run_job(job)).retry_at is None
     refund = await desk.store.refunds.by_key("k")
     assert refund is not None and refund.state is R.FAILED
-    again = await desk.refunds.refund(desk.owner, paid, 5000, "k2")
+    again = await desk.refunds.refund(desk.owner, paid, 5000, "k2", paid.refunded_amount)
     assert again.refund.state is R.DONE
     assert len(desk.fake.requests_for("refund")) == 2
 
 
+async def unknown_refund(desk: RefundDesk) -> Receipt:
+    """A paid receipt whose refund's answer was lost: UNKNOWN, its job pending."""
+    paid = await desk.paid_receipt()
+    desk.fake.hang_next_refund(2.0, applied=False)
+    result = await desk.refunds.refund(desk.owner, paid, 5000, "k", 0)
+    assert result.refund.state is R.UNKNOWN
+    return paid
+
+
+def notices_of(jobs: list[Job], kind: str) -> list[tuple[int, int, int]]:
+    return [
+        (int(j.payload["chat_id"]), int(j.payload["amount"]), int(j.payload.get("days", 0)))
+        for j in jobs
+        if j.payload["kind"] == kind
+    ]
+
+
+async def test_days_of_liqpay_outage_keep_the_refund_unknown_and_tell_the_owner_once(
+    desk: RefundDesk,
+) -> None:
+    """No `status` answer ever showed the money not back: giving up would let a second
+    refund go back. It stays UNKNOWN, is checked on, and the owner is told once to look in
+    the LiqPay cabinet."""
+    paid = await unknown_refund(desk)
+    [job] = await desk.store.jobs.find(kind=REFUND_RESOLVE)
+    desk.clock.advance(days=3)
+    desk.fake.fail_next(503, times=3 * 2)  # 3 runs, each asking status twice: all lost
+    for _ in range(3):
+        assert (await desk.refunds.run_job(job)).retry_at is not None
+    refund = await desk.store.refunds.by_key("k")
+    assert refund is not None and refund.state is R.UNKNOWN
+    jobs = await desk.store.jobs.find(kind=NOTIFY)
+    assert notices_of(jobs, NotificationKind.REFUND_UNKNOWN) == [(OWNER_ID, 5000, 3)]
+    assert [j.receipt_id for j in jobs if j.payload["kind"] == "refund_unknown"] == [paid.id]
+    assert notices_of(jobs, NotificationKind.REFUND_FAILED) == []
+    with pytest.raises(RefundRefused) as refused:
+        await desk.refunds.refund(desk.owner, paid, 5000, "k2", 0)
+    assert refused.value.problem is RefundProblem.IN_FLIGHT
+    assert len(desk.fake.requests_for("refund")) == 1
+    # once LiqPay answers without the money back, the refund is not made after all
+    assert (await desk.refunds.run_job(job)).retry_at is None
+    failed = await desk.store.refunds.by_key("k")
+    assert failed is not None and (failed.state, failed.error) == (R.FAILED, "not_refunded")
+
+
+async def test_unreadable_keys_for_days_keep_the_refund_unknown(desk: RefundDesk) -> None:
+    await unknown_refund(desk)
+    await desk.store.settings.save_keys(
+        desk.shop.shop_id, PUBLIC_KEY, b"not sealed by this bot", True, desk.clock()
+    )
+    [job] = await desk.store.jobs.find(kind=REFUND_RESOLVE)
+    desk.clock.advance(days=3)
+    assert (await desk.refunds.run_job(job)).retry_at is not None
+    refund = await desk.store.refunds.by_key("k")
+    assert refund is not None and refund.state is R.UNKNOWN
+    jobs = await desk.store.jobs.find(kind=NOTIFY)
+    assert notices_of(jobs, NotificationKind.REFUND_UNKNOWN) == [(OWNER_ID, 5000, 3)]
+
+
 async def test_partial_then_the_rest_ends_refunded_and_tells_each_once(desk: RefundDesk) -> None:
     paid = await desk.paid_receipt()
-    await desk.refunds.refund(desk.owner, paid, 5050, "one")
+    await desk.refunds.refund(desk.owner, paid, 5050, "one", paid.refunded_amount)
     partly = await desk.store.receipts.get(paid.id)
     assert partly is not None and (partly.status, partly.refundable) == (S.PAID, 20000)
     await asyncio.sleep(0.1)  # LiqPay's callback after a refund would come now: none set
-    rest = await desk.refunds.refund(desk.owner, partly, partly.refundable, "two")
+    rest = await desk.refunds.refund(
+        desk.owner, partly, partly.refundable, "two", partly.refunded_amount
+    )
     assert rest.receipt.status is S.REFUNDED and rest.receipt.refunded_amount == paid.amount
     assert desk.fake.order(paid.order_id).status == "reversed"
     assert await desk.refund_notices() == [
@@ -161,7 +245,9 @@ async def test_partial_then_the_rest_ends_refunded_and_tells_each_once(desk: Ref
     await desk.receipts.refresh(rest.receipt)
     assert len(await desk.refund_notices()) == 4
     with pytest.raises(RefundRefused) as refused:
-        await desk.refunds.refund(desk.owner, rest.receipt, 1, "three")
+        await desk.refunds.refund(
+            desk.owner, rest.receipt, 1, "three", rest.receipt.refunded_amount
+        )
     assert refused.value.problem is RefundProblem.NOT_PAID
 
 
@@ -194,7 +280,7 @@ async def test_a_restart_sends_a_reserved_refund_once(desk: RefundDesk) -> None:
     """The process died after reserving (LiqPay never asked): the job sends it, once."""
     paid = await desk.paid_receipt()
     refund, _ = await desk.store.refunds.reserve(
-        NewRefund(paid.id, 700, "crash", desk.shop.owner_id), desk.clock(),
+        NewRefund(paid.id, 700, "crash", desk.shop.owner_id, 0), desk.clock(),
         [resolve_job("crash", desk.clock())],
     )  # fmt: skip
     assert refund is not None
@@ -206,13 +292,40 @@ async def test_a_restart_sends_a_reserved_refund_once(desk: RefundDesk) -> None:
     assert settled is not None and settled.state is R.DONE
 
 
+async def test_unreadable_keys_fail_a_restarted_refund_by_its_code_and_tell_why(
+    desk: RefundDesk,
+) -> None:
+    """LiqPay never asked: the refund is FAILED with a problem code (no class name), and the
+    owner's notice carries that code to be told in their language."""
+    paid = await desk.paid_receipt()
+    refund, _ = await desk.store.refunds.reserve(
+        NewRefund(paid.id, 700, "crash", desk.shop.owner_id, 0), desk.clock(),
+        [resolve_job("crash", desk.clock())],
+    )  # fmt: skip
+    assert refund is not None
+    await desk.store.settings.save_keys(
+        desk.shop.shop_id, PUBLIC_KEY, b"not sealed by this bot", True, desk.clock()
+    )
+    [job] = await desk.store.jobs.find(kind=REFUND_RESOLVE)
+    assert (await desk.refunds.run_job(job)).retry_at is None
+    failed = await desk.store.refunds.get(refund.id)
+    assert failed is not None and (failed.state, failed.error) == (R.FAILED, "keys_unreadable")
+    assert desk.fake.requests_for("refund") == []
+    [notice] = [
+        j.payload
+        for j in await desk.store.jobs.find(kind=NOTIFY)
+        if j.payload["kind"] == NotificationKind.REFUND_FAILED
+    ]
+    assert (notice["chat_id"], notice["problem"]) == (desk.shop.owner_id, "keys_unreadable")
+
+
 async def test_a_restart_resolves_a_sent_refund_by_status(desk: RefundDesk) -> None:
     """The process died while LiqPay was asked: the job asks status, never sends again."""
     paid = await desk.paid_receipt()
     from services.refunds import resolve_job
 
     refund, _ = await desk.store.refunds.reserve(
-        NewRefund(paid.id, 700, "crash", desk.shop.owner_id), desk.clock(),
+        NewRefund(paid.id, 700, "crash", desk.shop.owner_id, 0), desk.clock(),
         [resolve_job("crash", desk.clock())],
     )  # fmt: skip
     assert refund is not None
@@ -231,8 +344,8 @@ async def test_a_restart_resolves_a_sent_refund_by_status(desk: RefundDesk) -> N
 async def test_liqpay_refusal_fails_the_refund_and_changes_nothing(desk: RefundDesk) -> None:
     paid = await desk.paid_receipt()
     desk.fake.fail_next_refund(200, {"result": "error", "status": "error", "err_code": "limit"})
-    result = await desk.refunds.refund(desk.owner, paid, 100, "k")
-    assert (result.refund.state, result.refund.error) == (R.FAILED, "limit")
+    result = await desk.refunds.refund(desk.owner, paid, 100, "k", paid.refunded_amount)
+    assert (result.refund.state, result.refund.error) == (R.FAILED, "liqpay_refused:limit")
     receipt = await desk.store.receipts.get(paid.id)
     assert receipt is not None and receipt.refunded_amount == 0
     assert await desk.refund_notices() == []

@@ -15,6 +15,7 @@ from bot.keyboards import RefundAction, refund_confirm_keyboard, refund_start_ke
 from bot.middlewares import Ack
 from bot.refund_views import (
     amount_problem_text,
+    refund_changed_text,
     refund_confirm_text,
     refund_outcome_text,
     refund_problem_text,
@@ -111,8 +112,13 @@ async def _refund(
         return
     await ack(t("Refunding…"))
     try:
-        result = await refunds.refund(member, receipt, data.amount, data.key)
+        result = await refunds.refund(member, receipt, data.amount, data.key, data.refunded)
     except RefundRefused as exc:
+        if exc.problem is RefundProblem.CHANGED:  # an older confirmation: say what is now
+            fresh = await _receipt(refunds, member, receipt.id) or receipt
+            if isinstance(callback.message, Message):
+                await report(callback.message, refund_changed_text(fresh), callback.message)
+            return
         await quietly(ack(refund_problem_text(exc.problem, receipt), alert=True))
         return
     except KeysUnreadable:

@@ -60,6 +60,8 @@ class PostgresRefunds:
                 return _refund(existing), False
             if receipt is None or receipt["status"] != ReceiptStatus.PAID.value:
                 return None, False
+            if receipt["refunded_amount"] != refund.refunded_before:
+                return None, False
             if receipt["refunded_amount"] + refund.amount > receipt["amount"]:
                 return None, False
             busy = await tx.value(

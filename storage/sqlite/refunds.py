@@ -64,12 +64,13 @@ class SqliteRefunds:
                 "INSERT INTO refunds (receipt_id, amount, state, idempotency_key, requested_by, "
                 "refunded_before, created_at, updated_at) "
                 "SELECT r.id, ?, 'reserved', ?, ?, r.refunded_amount, ?, ? FROM receipts r "
-                "WHERE r.id = ? AND r.status = 'paid' AND r.refunded_amount + ? <= r.amount "
+                "WHERE r.id = ? AND r.status = 'paid' AND r.refunded_amount = ? "
+                "AND r.refunded_amount + ? <= r.amount "
                 "AND NOT EXISTS (SELECT 1 FROM refunds f WHERE f.receipt_id = r.id "
                 "AND f.state IN ('reserved', 'sent', 'unknown')) RETURNING *",
                 (
                     refund.amount, refund.idempotency_key, refund.requested_by, ts(now), ts(now),
-                    refund.receipt_id, refund.amount,
+                    refund.receipt_id, refund.refunded_before, refund.amount,
                 ),
             )  # fmt: skip
             if row is None:

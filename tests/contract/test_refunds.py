@@ -36,8 +36,11 @@ async def make_paid(store: Store, clock: FakeClock, shop_id: int) -> Receipt:
     return paid
 
 
-def new_refund(receipt: Receipt, amount: int, key: str) -> NewRefund:
-    return NewRefund(receipt_id=receipt.id, amount=amount, idempotency_key=key, requested_by=1)
+def new_refund(receipt: Receipt, amount: int, key: str, refunded_before: int = 0) -> NewRefund:
+    return NewRefund(
+        receipt_id=receipt.id, amount=amount, idempotency_key=key, requested_by=1,
+        refunded_before=refunded_before,
+    )  # fmt: skip
 
 
 async def test_a_paid_receipt_has_nothing_refunded(store: Store, clock: FakeClock) -> None:
@@ -83,6 +86,31 @@ async def test_reserve_refuses_over_refund_unpaid_and_a_second_in_flight(
     assert await store.refunds.reserve(new_refund(paid, 100, "d"), clock()) == (None, False)
     assert await store.refunds.by_key("a") is None
     assert await store.refunds.by_key("d") is None
+
+
+async def test_reserve_refuses_a_confirmation_older_than_the_refunded_sum(
+    store: Store, clock: FakeClock
+) -> None:
+    """Two confirmations made while nothing was refunded: once one refund is done, the other
+    (which saw 0 refunded) reserves nothing; one that saw the new sum may."""
+    shop = await make_shop(store, clock)
+    paid = await make_paid(store, clock, shop.shop_id)
+    first, _ = await store.refunds.reserve(new_refund(paid, 10000, "a"), clock())
+    assert first is not None
+    done = await store.refunds.record_refunded(
+        paid.id, expected_refunded=0, refunded=10000, status=S.PAID, source=EventSource.USER,
+        now=clock(), refund_id=first.id, refund_expected=[R.RESERVED], refund_state=R.DONE,
+    )  # fmt: skip
+    assert done is not None and done.refunded_amount == 10000
+    assert await store.refunds.reserve(new_refund(paid, 10000, "b"), clock()) == (None, False)
+    assert await store.refunds.by_key("b") is None
+    # a confirmation claiming more was refunded than was (a forged button) reserves nothing
+    assert await store.refunds.reserve(new_refund(paid, 100, "d", 20000), clock()) == (
+        None,
+        False,
+    )
+    fresh, created = await store.refunds.reserve(new_refund(paid, 10000, "c", 10000), clock())
+    assert created and fresh is not None and fresh.refunded_before == 10000
 
 
 async def test_concurrent_reserves_of_one_receipt_make_one(store: Store, clock: FakeClock) -> None:
