@@ -143,9 +143,7 @@ class CheckboxClient:
         log.info("Checkbox shift %s opening", shift.id)
         opened = await self._wait_shift(creds, shift, until=ShiftStatus.OPENED)
         if opened.status is not ShiftStatus.OPENED:
-            raise FiscalRefused(
-                RefusalReason.SHIFT_FAILED, opened.error_message or "the shift closed"
-            )
+            raise FiscalRefused(RefusalReason.SHIFT_FAILED, opened.error_message or "")
         return opened
 
     async def _close(self, creds: FiscalCredentials, shift: ShiftInfo) -> ShiftInfo:
@@ -207,7 +205,7 @@ class CheckboxClient:
     async def _get_receipt(self, creds: FiscalCredentials, receipt_id: str) -> FiscalResult:
         found = await self.find(creds, receipt_id)
         if found is None:
-            raise FiscalRefused(RefusalReason.NOT_FOUND, "no such receipt", 404)
+            raise FiscalRefused(RefusalReason.NOT_FOUND, "", 404)
         return found
 
     async def wait_result(self, creds: FiscalCredentials, receipt_id: str) -> FiscalResult:
@@ -278,7 +276,7 @@ class CheckboxClient:
             "POST", f"/api/v1/receipts/{receipt_id}/email", creds, list(emails)
         )
         if not (isinstance(answer, dict) and answer.get("ok") is True):
-            raise FiscalRefused(RefusalReason.OTHER, wire.error_message(answer) or "not sent")
+            raise FiscalRefused(RefusalReason.OTHER, wire.error_message(answer) or "")
 
     # the register
 

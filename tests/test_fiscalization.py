@@ -4,6 +4,7 @@ real SQLite store: exactly one fiscal receipt per paid invoice."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -492,3 +493,64 @@ async def test_fiscal_notices_are_sent_by_the_outbox_with_their_buttons_and_plur
         "🔒 Зміну Checkbox закрито (Z-звіт): 2 фіскальні чеки на 501,00\xa0UAH.",
         "🔒 Зміну Checkbox закрито (Z-звіт): 5 фіскальних чеків на 1\xa0252,50\xa0UAH.",
     ]
+
+
+# a refusal without Checkbox's own words is told in the reader's language
+
+LATIN_WORD = re.compile(r"\b(?!(?:Checkbox|UAH)\b)[A-Za-z_]{3,}\b")
+
+
+def latin_words(text: str) -> list[str]:
+    """English fragments in a Ukrainian text (Checkbox, HTML tags and links aside)."""
+    return LATIN_WORD.findall(re.sub(r"<[^>]*>", "", text))
+
+
+@pytest.mark.parametrize(
+    ("setup", "ukrainian"),
+    [
+        ("shift_open_error", "зміна Checkbox закрилася замість відкриття"),
+        ("receipt_error", "податкова повернула помилку без пояснення"),
+    ],
+)
+async def test_a_refusal_without_words_is_shown_in_ukrainian(
+    desk: Desk, shop: Shop, fake: FakeCheckbox, store: SqliteStore, setup: str, ukrainian: str
+) -> None:
+    from bot.fiscal_views import fiscal_line, fiscal_notice
+    from bot.i18n import setup_i18n
+
+    setup_i18n()
+    setattr(fake, setup, "")  # the shift or the receipt fails, Checkbox says nothing why
+    receipt_id = await paid(desk, shop)
+    await desk.run_jobs()
+    receipt = await store.receipts.get(receipt_id)
+    assert receipt is not None and receipt.fiscal_state is F.FAILED
+    line = fiscal_line(receipt, "uk")
+    notice = fiscal_notice(K.FISCAL_FAILED, receipt, "uk")
+    assert line is not None and notice is not None
+    for text in (line, notice):
+        assert ukrainian in text
+        assert latin_words(text) == [], text
+    assert "the shift closed" not in (receipt.fiscal_error or "")
+
+
+async def test_refusal_reasons_and_return_failures_read_in_ukrainian(
+    desk: Desk, shop: Shop, store: SqliteStore
+) -> None:
+    from bot.fiscal_texts import refused_text
+    from bot.i18n import setup_i18n
+    from bot.refund_views import refund_notice
+    from services.fiscal import FiscalRefused, FiscalStatus, RefusalReason
+
+    i18n = setup_i18n()
+    with i18n.use_locale("uk"):
+        for reason in RefusalReason:
+            text = refused_text(FiscalRefused(reason, ""))
+            assert latin_words(text) == [], text
+        assert "Помилка ДПС" in refused_text(FiscalRefused(RefusalReason.OTHER, "Помилка ДПС"))
+    receipt = await store.receipts.get(await paid(desk, shop))
+    assert receipt is not None
+    statuses = [FiscalStatus.ERROR.value, FiscalStatus.CANCELLED.value, "ERROR"]
+    for stored in [*(r.value for r in RefusalReason), *statuses, ""]:
+        payload = {"amount": 5000, "total": 5000, "message": stored}
+        text = refund_notice(K.FISCAL_RETURN_FAILED, payload, receipt, "uk")
+        assert text is not None and latin_words(text) == [], text
