@@ -4,14 +4,17 @@ payment label, the refunded amount), through repeats, lost answers and a second 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiohttp
 import pytest
 
 from services.crypto import SecretBox
 from services.fiscal import receipt_uuid
+from services.fiscal_access import DONE, Step
 from services.fiscal_returns import FiscalReturns
 from services.fiscalization import RegisterOutcome
 from services.notifications import NotificationKind, OutboxSignal
@@ -21,8 +24,10 @@ from storage.models import (
     FiscalMode,
     FiscalSettingsChanges,
     FiscalState,
+    Job,
     JobState,
     Member,
+    NewJob,
     Receipt,
     ReceiptStatus,
     Role,
@@ -211,3 +216,73 @@ async def test_a_refund_of_a_failed_sale_gets_its_return_once_retried(
     [made] = returns_of(fake)
     assert made["related_receipt_id"] == receipt_uuid(sale.order_id, 2)
     assert made["payments"][0]["value"] == 10000  # type: ignore[index]
+
+
+# the worker's lease on a long return
+
+
+class LeaseTakenElsewhere:
+    """The store's job queue, as seen after another worker took the job's lease."""
+
+    def __init__(self, jobs: Any) -> None:
+        self._jobs = jobs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._jobs, name)
+
+    async def extend_lease(self, job_id: int, worker_id: str, until: datetime) -> bool:
+        return False
+
+
+async def test_a_long_return_keeps_its_lease_so_no_other_worker_takes_it(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    release = asyncio.Event()
+
+    async def slow(job: Job) -> Step:
+        await release.wait()  # the tax service answers after a while
+        return DONE
+
+    async def quick(job: Job) -> Step:
+        return DONE
+
+    lease = timedelta(seconds=0.6)
+    busy = JobWorker(store.jobs, {FISCAL_RETURN: slow}, OutboxSignal(), clock,
+                     role="busy", lease=lease, heartbeat=0.05)  # fmt: skip
+    other = JobWorker(store.jobs, {FISCAL_RETURN: quick}, OutboxSignal(), clock,
+                      role="other", lease=lease, heartbeat=0.05)  # fmt: skip
+    await store.jobs.enqueue([NewJob(FISCAL_RETURN, {"amount": 500, "total": 500})], clock())
+    running = asyncio.create_task(busy.drain())
+    taken = []
+    for _ in range(20):
+        await asyncio.sleep(0.05)
+        clock.advance(seconds=0.1)  # the lease would run out within a second without renewal
+        taken.append(await other.drain())
+    release.set()
+    assert await running
+    assert not any(taken)
+    [job] = await store.jobs.find(kind=FISCAL_RETURN)
+    assert job.state is JobState.DONE and job.attempts == 1
+
+
+async def test_a_return_whose_lease_was_lost_is_stopped_and_left_to_the_other_worker(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    started, stopped = asyncio.Event(), asyncio.Event()
+
+    async def endless(job: Job) -> Step:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            stopped.set()
+        return DONE
+
+    worker = JobWorker(LeaseTakenElsewhere(store.jobs), {FISCAL_RETURN: endless},
+                       OutboxSignal(), clock, lease=timedelta(seconds=0.3),
+                       heartbeat=0.05)  # fmt: skip
+    await store.jobs.enqueue([NewJob(FISCAL_RETURN, {"amount": 500, "total": 500})], clock())
+    await asyncio.wait_for(worker.drain(), timeout=3)
+    assert started.is_set() and stopped.is_set()
+    [job] = await store.jobs.find(kind=FISCAL_RETURN)
+    assert job.state is JobState.PENDING and job.finished_at is None

@@ -444,6 +444,30 @@ async def test_a_running_job_keeps_its_lease_so_no_other_worker_takes_it(
     assert len(taken) > 10 and not any(taken)
 
 
+async def test_a_sale_whose_lease_went_to_another_worker_is_stopped(
+    store: SqliteStore,
+    http: aiohttp.ClientSession,
+    box: SecretBox,
+    fake: FakeCheckbox,
+    clock: FakeClock,
+    shop: Shop,
+) -> None:
+    from tests.test_fiscal_returns import LeaseTakenElsewhere
+
+    fake.hang_next(SELL)  # the answer would come only after 3 s
+    busy = make_desk(store, http, box, fake, clock, lease=timedelta(seconds=0.3))
+    busy.worker.jobs = LeaseTakenElsewhere(store.jobs)
+    receipt_id = await paid(busy, shop)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await busy.worker.drain()
+    assert loop.time() - began < 2  # stopped at the first renewal, not after the answer
+    fake.release()
+    [job] = await store.jobs.find(kind=FISCAL_SALE)
+    assert job.finished_at is None  # left to the worker that holds it now
+    assert await state(busy, receipt_id) is F.REGISTERING
+
+
 # the notices go out through the outbox
 
 
@@ -552,5 +576,5 @@ async def test_refusal_reasons_and_return_failures_read_in_ukrainian(
     statuses = [FiscalStatus.ERROR.value, FiscalStatus.CANCELLED.value, "ERROR"]
     for stored in [*(r.value for r in RefusalReason), *statuses, ""]:
         payload = {"amount": 5000, "total": 5000, "message": stored}
-        text = refund_notice(K.FISCAL_RETURN_FAILED, payload, receipt, "uk")
-        assert text is not None and latin_words(text) == [], text
+        notice = refund_notice(K.FISCAL_RETURN_FAILED, payload, receipt, "uk")
+        assert notice is not None and latin_words(notice) == [], notice
