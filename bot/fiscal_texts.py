@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.fiscal_errors import refusal_text
 from bot.i18n import t
 from bot.texts import escape
 from services.fiscal import FiscalRefused
@@ -63,5 +64,5 @@ def _settings_lines(fiscal_setup: FiscalSetupService, s: FiscalSettings) -> list
 def refused_text(exc: FiscalRefused) -> str:
     return t(
         "Checkbox refused: {reason}. Nothing changed.",
-        reason=escape(exc.message[:200]) or exc.reason.value,
+        reason=escape(refusal_text(exc.message[:200], exc.reason)),
     )

@@ -7,6 +7,7 @@ import html
 from datetime import datetime
 from typing import Any
 
+from bot.fiscal_errors import fiscal_error_text
 from bot.i18n import t, tn
 from services.fiscal_policy import KYIV, UNAVAILABLE, registrable
 from services.money import format_amount
@@ -53,7 +54,7 @@ def fiscal_line(receipt: Receipt, locale: str | None = None) -> str | None:
         return t(
             "🧾 Fiscal receipt: not registered, the tax service refused: {message}",
             locale,
-            message=escape((receipt.fiscal_error or "")[:MAX_ERROR_SHOWN]),
+            message=escape(fiscal_error_text(receipt.fiscal_error, locale)[:MAX_ERROR_SHOWN]),
         )
     if receipt.fiscal_error == UNAVAILABLE:
         return t(
@@ -85,7 +86,7 @@ def fiscal_notice(kind: str, receipt: Receipt, locale: str | None = None) -> str
             locale,
             number=receipt.number,
             amount=amount,
-            message=escape((receipt.fiscal_error or "")[:MAX_ERROR_SHOWN]),
+            message=escape(fiscal_error_text(receipt.fiscal_error, locale)[:MAX_ERROR_SHOWN]),
         )
     if kind == K.FISCAL_DOWN:
         return t(

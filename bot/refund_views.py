@@ -7,6 +7,7 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
+from bot.fiscal_errors import fiscal_error_text
 from bot.i18n import t, tn
 from services.money import AmountError, format_amount
 from services.notifications import NotificationKind as K
@@ -301,7 +302,7 @@ def refund_notice(
             locale,
             number=receipt.number,
             amount=amount,
-            message=escape(str(payload.get("message") or "")),
+            message=escape(fiscal_error_text(str(payload.get("message") or ""), locale)),
         )
     return None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import aiohttp
@@ -76,6 +76,8 @@ class CheckboxClient:
         self._max_shift_age = max_shift_age
         self._clock = clock
         self._shifts: dict[str, ShiftInfo] = {}
+        # When this process opened a shift whose answers carry no opening time.
+        self._opened_here: dict[str, datetime] = {}
         self._shift_locks: dict[str, asyncio.Lock] = {}
 
     async def check_credentials(self, creds: FiscalCredentials) -> None:
@@ -127,10 +129,13 @@ class CheckboxClient:
         return final
 
     def _stale(self, shift: ShiftInfo) -> bool:
-        age = shift.age(self._clock())
-        return age is not None and age > self._max_shift_age
+        """Too old to sell in. A shift of unknown age counts as too old (a day's shift must
+        not outlive its day), unless this process opened it and knows since when."""
+        opened_at = shift.opened_at or self._opened_here.get(shift.id)
+        return opened_at is None or self._clock() - opened_at > self._max_shift_age
 
     async def _open(self, creds: FiscalCredentials) -> ShiftInfo:
+        asked_at: datetime | None = self._clock()
         try:
             shift = wire.parse_shift(await self._http.authed("POST", "/api/v1/shifts", creds))
         except FiscalRefused as exc:
@@ -140,12 +145,13 @@ class CheckboxClient:
             if current is None:
                 raise
             shift = current
+            asked_at = None  # opened elsewhere, at a time only its answer can tell
         log.info("Checkbox shift %s opening", shift.id)
         opened = await self._wait_shift(creds, shift, until=ShiftStatus.OPENED)
         if opened.status is not ShiftStatus.OPENED:
-            raise FiscalRefused(
-                RefusalReason.SHIFT_FAILED, opened.error_message or "the shift closed"
-            )
+            raise FiscalRefused(RefusalReason.SHIFT_FAILED, opened.error_message or "")
+        if opened.opened_at is None and asked_at is not None:
+            self._opened_here[opened.id] = asked_at
         return opened
 
     async def _close(self, creds: FiscalCredentials, shift: ShiftInfo) -> ShiftInfo:
@@ -207,7 +213,7 @@ class CheckboxClient:
     async def _get_receipt(self, creds: FiscalCredentials, receipt_id: str) -> FiscalResult:
         found = await self.find(creds, receipt_id)
         if found is None:
-            raise FiscalRefused(RefusalReason.NOT_FOUND, "no such receipt", 404)
+            raise FiscalRefused(RefusalReason.NOT_FOUND, "", 404)
         return found
 
     async def wait_result(self, creds: FiscalCredentials, receipt_id: str) -> FiscalResult:
@@ -278,7 +284,7 @@ class CheckboxClient:
             "POST", f"/api/v1/receipts/{receipt_id}/email", creds, list(emails)
         )
         if not (isinstance(answer, dict) and answer.get("ok") is True):
-            raise FiscalRefused(RefusalReason.OTHER, wire.error_message(answer) or "not sent")
+            raise FiscalRefused(RefusalReason.OTHER, wire.error_message(answer) or "")
 
     # the register
 

@@ -120,7 +120,7 @@ def parse_receipt(answer: Any, receipt_url: str) -> FiscalResult:
     if status is FiscalStatus.ERROR:
         if isinstance(transaction, dict):
             error = _text(transaction.get("response_error_message"))
-        error = error or _text(obj.get("message")) or "ERROR"
+        error = error or _text(obj.get("message"))  # None: the caller names the status
     return FiscalResult(
         receipt_id=receipt_id,
         status=status,

@@ -31,10 +31,19 @@ from storage.models import FiscalSettings, FiscalState, Job, NewJob, Receipt
 
 log = logging.getLogger(__name__)
 
-SALE_NOT_YET = timedelta(minutes=1)  # the sale itself is not registered yet: wait for it
+# The sale itself is not registered yet (MANUAL mode before Register, an outage, a failed
+# attempt the owner may retry): the return waits for it, however long, never given up —
+# otherwise the sale is later registered in full and the refund has no return receipt.
+SALE_WAIT_FIRST = timedelta(minutes=1)
+SALE_WAIT_CAP = timedelta(minutes=10)  # a return follows its sale's registration by at most this
 PENDING_RETRY = timedelta(seconds=20)
 UNREADABLE_RETRY = timedelta(hours=1)
-GIVE_UP_ATTEMPTS = 50
+
+
+def sale_wait(attempts: int) -> timedelta:
+    """Doubling from SALE_WAIT_FIRST, capped at SALE_WAIT_CAP."""
+    delay: timedelta = SALE_WAIT_FIRST * (1 << min(max(attempts - 1, 0), 10))
+    return min(SALE_WAIT_CAP, delay)
 
 
 class FiscalReturns:
@@ -58,13 +67,8 @@ class FiscalReturns:
         amount, total = int(job.payload["amount"]), int(job.payload["total"])
         if receipt is None or receipt.fiscal_state is None:
             return DONE
-        if receipt.fiscal_state is FiscalState.FAILED:
-            log.warning("Receipt %s: its sale was never registered; no return receipt", receipt.id)
-            return DONE
         if receipt.fiscal_state is not FiscalState.REGISTERED:
-            if job.attempts >= GIVE_UP_ATTEMPTS:
-                return DONE
-            return Step(service.clock() + SALE_NOT_YET, "sale not registered yet")
+            return Step(service.clock() + sale_wait(job.attempts), "sale not registered yet")
         settings = await service.active_settings(receipt.shop_id)
         if settings is None:
             log.info("Receipt %s: fiscalization is off; no return receipt", receipt.id)

@@ -12,7 +12,7 @@ from datetime import timedelta
 from services.fiscal_access import Step
 from services.fiscal_policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE
 from services.fiscalization import FiscalService
-from services.workers import new_worker_id
+from services.workers import new_worker_id, run_leased
 from storage.models import Job
 
 log = logging.getLogger(__name__)
@@ -70,29 +70,26 @@ class FiscalWorker:
                 await asyncio.gather(*(self.run_job(job) for job in claimed))
         return ran
 
-    async def _heartbeat(self, job: Job) -> None:
-        interval = min(HEARTBEAT, self.lease.total_seconds() / 3)
-        while True:
-            await asyncio.sleep(interval)
-            until = self.service.clock() + self.lease
-            with contextlib.suppress(Exception):
-                await self.jobs.extend_lease(job.id, self.worker_id, until)
+    async def _work(self, job: Job) -> Step:
+        if job.kind == FISCAL_SALE:
+            return await self.service.run_sale(job)
+        return await self.service.run_close_shift(job)
 
     async def run_job(self, job: Job) -> None:
-        heartbeat = asyncio.create_task(self._heartbeat(job))
+        clock = self.service.clock
         try:
-            if job.kind == FISCAL_SALE:
-                step = await self.service.run_sale(job)
-            else:
-                step = await self.service.run_close_shift(job)
+            step = await run_leased(
+                self.jobs, job, self.worker_id, self.lease, clock, self._work(job),
+                heartbeat=HEARTBEAT,
+            )  # fmt: skip
         except Exception as exc:
             log.exception("Fiscal job %s (%s) failed", job.id, job.kind)
-            step = Step(self.service.clock() + timedelta(minutes=1), type(exc).__name__)
-        finally:
-            heartbeat.cancel()
+            step = Step(clock() + timedelta(minutes=1), type(exc).__name__)
+        if step is None:
+            return  # its lease went to another worker, which runs it now
         with contextlib.suppress(Exception):
             if step.retry_at is None:
-                await self.jobs.finish(job.id, self.worker_id, self.service.clock())
+                await self.jobs.finish(job.id, self.worker_id, clock())
             else:
                 await self.jobs.postpone(
                     job.id, self.worker_id, until=step.retry_at, error=step.error

@@ -19,7 +19,6 @@ from services.notifications import NotificationKind, OutboxSignal, notify_job
 from storage.models import (
     REFUNDS_IN_FLIGHT,
     EventSource,
-    FiscalState,
     NewJob,
     Receipt,
     ReceiptStatus,
@@ -90,8 +89,9 @@ class RefundLedger:
         return jobs
 
     async def _registers_returns(self, receipt: Receipt) -> bool:
-        """A return receipt belongs to a refund of a sale that is (or is to be) registered."""
-        if self.fiscal is None or receipt.fiscal_state in (None, FiscalState.FAILED):
+        """A return receipt belongs to a refund of a sale that is (or may yet be) registered:
+        a failed one too, since the owner may retry it; its return job waits for the sale."""
+        if self.fiscal is None or receipt.fiscal_state is None:
             return False
         return fiscal_policy.active(await self.fiscal.get(receipt.shop_id))
 

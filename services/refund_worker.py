@@ -12,13 +12,16 @@ from datetime import timedelta
 from services.clock import Clock
 from services.fiscal_access import Step
 from services.notifications import OutboxSignal
-from services.workers import new_worker_id
+from services.workers import new_worker_id, run_leased
 from storage.models import Job
 from storage.protocols import JobQueue
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=120)  # longer than a refund with its status check, or a registration wait
+# A job's lease is renewed every HEARTBEAT while it runs (a return receipt's wait for the
+# tax service can outlast the lease), so a killed worker's job is taken up within LEASE.
+LEASE = timedelta(seconds=120)
+HEARTBEAT = 30.0
 IDLE_WAIT = 5.0
 
 Handler = Callable[[Job], Awaitable[Step]]
@@ -36,6 +39,7 @@ class JobWorker:
         lease: timedelta = LEASE,
         concurrency: int = 4,
         idle_wait: float = IDLE_WAIT,
+        heartbeat: float = HEARTBEAT,
     ) -> None:
         self.jobs = jobs
         self.handlers = handlers
@@ -45,6 +49,7 @@ class JobWorker:
         self.lease = lease
         self.concurrency = concurrency
         self.idle_wait = idle_wait
+        self.heartbeat = heartbeat
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -70,10 +75,15 @@ class JobWorker:
 
     async def run_job(self, job: Job) -> None:
         try:
-            step = await self.handlers[job.kind](job)
+            step = await run_leased(
+                self.jobs, job, self.worker_id, self.lease, self.clock,
+                self.handlers[job.kind](job), heartbeat=self.heartbeat,
+            )  # fmt: skip
         except Exception as exc:
             log.exception("Job %s (%s) failed", job.id, job.kind)
             step = Step(self.clock() + timedelta(minutes=1), type(exc).__name__)
+        if step is None:
+            return  # its lease went to another worker, which runs it now
         with contextlib.suppress(Exception):
             if step.retry_at is None:
                 await self.jobs.finish(job.id, self.worker_id, self.clock())

@@ -210,6 +210,7 @@ class FakeCheckbox:
         self.shift_open_polls = 2
         self.shift_close_polls = 1
         self.shift_open_error: str | None = None  # new shifts close with this reason
+        self.shift_opened_at_known = True  # False: new shifts' answers have no opened_at
         self.receipt_done_polls = 1
         self.receipt_error: str | None = None  # receipts sold meanwhile end in ERROR
         self.duplicate_answer = "existing"
@@ -437,7 +438,7 @@ class FakeCheckbox:
                 self._finish_shift(shift)
             else:
                 shift.status = "OPENED"
-                shift.opened_at = datetime.now(UTC)
+                shift.opened_at = datetime.now(UTC) if self.shift_opened_at_known else None
         elif shift.status == "CLOSING":
             shift.reads += 1
             if shift.reads >= self.shift_close_polls:

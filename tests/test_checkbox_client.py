@@ -397,6 +397,29 @@ async def test_a_shift_older_than_24_hours_is_closed_and_a_new_one_opened(
     assert [r.status for r in fake.sells()] == [201]
 
 
+async def test_a_shift_of_unknown_age_opened_elsewhere_is_closed_and_a_new_one_opened(
+    client: CheckboxClient, fake: FakeCheckbox
+) -> None:
+    old = fake.open_shift_now(LICENSE)
+    old.opened_at = None  # Checkbox does not say since when it has been open
+    result = await client.register_sale(CREDS, a_sale())
+    assert old.status == "CLOSED"
+    new = fake.shift_of(LICENSE)
+    assert new is not None and new.id != old.id
+    assert fake.receipts[result.receipt_id].shift_id == new.id
+
+
+async def test_a_shift_opened_here_without_an_opening_time_is_kept(
+    client: CheckboxClient, fake: FakeCheckbox
+) -> None:
+    fake.shift_opened_at_known = False
+    first = await client.register_sale(CREDS, a_sale())
+    second = await client.register_sale(CREDS, a_sale(order_id="order-2"))
+    assert fake.receipts[first.receipt_id].shift_id == fake.receipts[second.receipt_id].shift_id
+    assert len(fake.requests_to("POST", "/api/v1/shifts")) == 1
+    assert fake.requests_to("POST", "/api/v1/shifts/close") == []
+
+
 async def test_a_cached_shift_that_grew_old_is_not_used(
     http: aiohttp.ClientSession, fake: FakeCheckbox
 ) -> None:

@@ -4,19 +4,34 @@ payment label, the refunded amount), through repeats, lost answers and a second 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import aiohttp
 import pytest
 
 from services.crypto import SecretBox
 from services.fiscal import receipt_uuid
+from services.fiscal_access import DONE, Step
 from services.fiscal_returns import FiscalReturns
+from services.fiscalization import RegisterOutcome
 from services.notifications import NotificationKind, OutboxSignal
 from services.refund_ledger import FISCAL_RETURN, RefundLedger
 from services.refund_worker import JobWorker
-from storage.models import FiscalState, JobState, Receipt, ReceiptStatus
+from storage.models import (
+    FiscalMode,
+    FiscalSettingsChanges,
+    FiscalState,
+    Job,
+    JobState,
+    Member,
+    NewJob,
+    Receipt,
+    ReceiptStatus,
+    Role,
+)
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.fake_checkbox import FakeCheckbox
@@ -130,11 +145,144 @@ async def test_no_return_receipt_when_fiscalization_is_off(
     store: SqliteStore, http: aiohttp.ClientSession, box: SecretBox, fake: FakeCheckbox,
     clock: FakeClock, shop: Shop,
 ) -> None:  # fmt: skip
-    from storage.models import FiscalSettingsChanges
-
     desk = make_desk(store, http, box, fake, clock)
     returns_worker(desk)
     sale = await registered_sale(desk, shop)
     await store.fiscal.update(shop.shop_id, FiscalSettingsChanges(enabled=False))
     await desk.pay(sale, refunded=500)
     assert await store.jobs.find(kind=FISCAL_RETURN) == []
+
+
+def owner(shop: Shop) -> Member:
+    return Member(shop.shop_id, "Shop", shop.owner_id, Role.OWNER, "Owner")
+
+
+async def wait_hours(worker: JobWorker, clock: FakeClock, hours: int) -> None:
+    """The return job runs whenever it is due for `hours` hours (far past 50 tries)."""
+    for _ in range(hours * 60):
+        clock.advance(minutes=1)
+        await worker.drain()
+
+
+async def test_a_refund_before_a_manual_registration_still_gets_its_return(
+    store: SqliteStore, http: aiohttp.ClientSession, box: SecretBox, fake: FakeCheckbox,
+    clock: FakeClock, shop: Shop,
+) -> None:  # fmt: skip
+    await store.fiscal.update(shop.shop_id, FiscalSettingsChanges(mode=FiscalMode.MANUAL))
+    desk = make_desk(store, http, box, fake, clock)
+    worker = returns_worker(desk)
+    sale = await desk.pay(await awaiting_receipt(store, shop, clock()))
+    assert sale.fiscal_state is FiscalState.NOT_REGISTERED
+    await desk.pay(sale, refunded=10000)
+    await wait_hours(worker, clock, 2)  # the owner presses Register only hours later
+    assert returns_of(fake) == []
+    [job] = await store.jobs.find(kind=FISCAL_RETURN)
+    assert job.state is JobState.PENDING  # still waiting for its sale, not given up
+    current = await store.receipts.get(sale.id)
+    assert current is not None
+    assert await desk.fiscal.request(owner(shop), current) is RegisterOutcome.QUEUED
+    await desk.run_jobs()
+    await wait_hours(worker, clock, 1)
+    [made] = returns_of(fake)
+    assert made["related_receipt_id"] == receipt_uuid(sale.order_id)
+    assert made["payments"][0]["value"] == 10000  # type: ignore[index]
+    assert len(fake.sells()) == 2  # the full sale and exactly one return
+    [job] = await store.jobs.find(kind=FISCAL_RETURN)
+    assert job.state is JobState.DONE
+
+
+async def test_a_refund_of_a_failed_sale_gets_its_return_once_retried(
+    store: SqliteStore, http: aiohttp.ClientSession, box: SecretBox, fake: FakeCheckbox,
+    clock: FakeClock, shop: Shop,
+) -> None:  # fmt: skip
+    desk = make_desk(store, http, box, fake, clock)
+    worker = returns_worker(desk)
+    fake.receipt_error = "Помилка ДПС: невірний код товару"
+    sale = await desk.pay(await awaiting_receipt(store, shop, clock()))
+    await desk.run_jobs()
+    failed = await store.receipts.get(sale.id)
+    assert failed is not None and failed.fiscal_state is FiscalState.FAILED
+    await desk.pay(failed, refunded=10000)
+    await wait_hours(worker, clock, 1)
+    assert returns_of(fake) == []
+    fake.receipt_error = None
+    current = await store.receipts.get(sale.id)
+    assert current is not None
+    assert await desk.fiscal.request(owner(shop), current) is RegisterOutcome.QUEUED
+    await desk.run_jobs()
+    registered = await store.receipts.get(sale.id)
+    assert registered is not None and registered.fiscal_state is FiscalState.REGISTERED
+    await wait_hours(worker, clock, 1)
+    [made] = returns_of(fake)
+    assert made["related_receipt_id"] == receipt_uuid(sale.order_id, 2)
+    assert made["payments"][0]["value"] == 10000  # type: ignore[index]
+
+
+# the worker's lease on a long return
+
+
+class LeaseTakenElsewhere:
+    """The store's job queue, as seen after another worker took the job's lease."""
+
+    def __init__(self, jobs: Any) -> None:
+        self._jobs = jobs
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._jobs, name)
+
+    async def extend_lease(self, job_id: int, worker_id: str, until: datetime) -> bool:
+        return False
+
+
+async def test_a_long_return_keeps_its_lease_so_no_other_worker_takes_it(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    release = asyncio.Event()
+
+    async def slow(job: Job) -> Step:
+        await release.wait()  # the tax service answers after a while
+        return DONE
+
+    async def quick(job: Job) -> Step:
+        return DONE
+
+    lease = timedelta(seconds=0.6)
+    busy = JobWorker(store.jobs, {FISCAL_RETURN: slow}, OutboxSignal(), clock,
+                     role="busy", lease=lease, heartbeat=0.05)  # fmt: skip
+    other = JobWorker(store.jobs, {FISCAL_RETURN: quick}, OutboxSignal(), clock,
+                      role="other", lease=lease, heartbeat=0.05)  # fmt: skip
+    await store.jobs.enqueue([NewJob(FISCAL_RETURN, {"amount": 500, "total": 500})], clock())
+    running = asyncio.create_task(busy.drain())
+    taken = []
+    for _ in range(20):
+        await asyncio.sleep(0.05)
+        clock.advance(seconds=0.1)  # the lease would run out within a second without renewal
+        taken.append(await other.drain())
+    release.set()
+    assert await running
+    assert not any(taken)
+    [job] = await store.jobs.find(kind=FISCAL_RETURN)
+    assert job.state is JobState.DONE and job.attempts == 1
+
+
+async def test_a_return_whose_lease_was_lost_is_stopped_and_left_to_the_other_worker(
+    store: SqliteStore, clock: FakeClock
+) -> None:
+    started, stopped = asyncio.Event(), asyncio.Event()
+
+    async def endless(job: Job) -> Step:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            stopped.set()
+        return DONE
+
+    worker = JobWorker(LeaseTakenElsewhere(store.jobs), {FISCAL_RETURN: endless},
+                       OutboxSignal(), clock, lease=timedelta(seconds=0.3),
+                       heartbeat=0.05)  # fmt: skip
+    await store.jobs.enqueue([NewJob(FISCAL_RETURN, {"amount": 500, "total": 500})], clock())
+    await asyncio.wait_for(worker.drain(), timeout=3)
+    assert started.is_set() and stopped.is_set()
+    [job] = await store.jobs.find(kind=FISCAL_RETURN)
+    assert job.state is JobState.PENDING and job.finished_at is None

@@ -4,6 +4,7 @@ real SQLite store: exactly one fiscal receipt per paid invoice."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -443,6 +444,30 @@ async def test_a_running_job_keeps_its_lease_so_no_other_worker_takes_it(
     assert len(taken) > 10 and not any(taken)
 
 
+async def test_a_sale_whose_lease_went_to_another_worker_is_stopped(
+    store: SqliteStore,
+    http: aiohttp.ClientSession,
+    box: SecretBox,
+    fake: FakeCheckbox,
+    clock: FakeClock,
+    shop: Shop,
+) -> None:
+    from tests.test_fiscal_returns import LeaseTakenElsewhere
+
+    fake.hang_next(SELL)  # the answer would come only after 3 s
+    busy = make_desk(store, http, box, fake, clock, lease=timedelta(seconds=0.3))
+    busy.worker.jobs = LeaseTakenElsewhere(store.jobs)
+    receipt_id = await paid(busy, shop)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    await busy.worker.drain()
+    assert loop.time() - began < 2  # stopped at the first renewal, not after the answer
+    fake.release()
+    [job] = await store.jobs.find(kind=FISCAL_SALE)
+    assert job.finished_at is None  # left to the worker that holds it now
+    assert await state(busy, receipt_id) is F.REGISTERING
+
+
 # the notices go out through the outbox
 
 
@@ -492,3 +517,64 @@ async def test_fiscal_notices_are_sent_by_the_outbox_with_their_buttons_and_plur
         "🔒 Зміну Checkbox закрито (Z-звіт): 2 фіскальні чеки на 501,00\xa0UAH.",
         "🔒 Зміну Checkbox закрито (Z-звіт): 5 фіскальних чеків на 1\xa0252,50\xa0UAH.",
     ]
+
+
+# a refusal without Checkbox's own words is told in the reader's language
+
+LATIN_WORD = re.compile(r"\b(?!(?:Checkbox|UAH)\b)[A-Za-z_]{3,}\b")
+
+
+def latin_words(text: str) -> list[str]:
+    """English fragments in a Ukrainian text (Checkbox, HTML tags and links aside)."""
+    return LATIN_WORD.findall(re.sub(r"<[^>]*>", "", text))
+
+
+@pytest.mark.parametrize(
+    ("setup", "ukrainian"),
+    [
+        ("shift_open_error", "зміна Checkbox закрилася замість відкриття"),
+        ("receipt_error", "податкова повернула помилку без пояснення"),
+    ],
+)
+async def test_a_refusal_without_words_is_shown_in_ukrainian(
+    desk: Desk, shop: Shop, fake: FakeCheckbox, store: SqliteStore, setup: str, ukrainian: str
+) -> None:
+    from bot.fiscal_views import fiscal_line, fiscal_notice
+    from bot.i18n import setup_i18n
+
+    setup_i18n()
+    setattr(fake, setup, "")  # the shift or the receipt fails, Checkbox says nothing why
+    receipt_id = await paid(desk, shop)
+    await desk.run_jobs()
+    receipt = await store.receipts.get(receipt_id)
+    assert receipt is not None and receipt.fiscal_state is F.FAILED
+    line = fiscal_line(receipt, "uk")
+    notice = fiscal_notice(K.FISCAL_FAILED, receipt, "uk")
+    assert line is not None and notice is not None
+    for text in (line, notice):
+        assert ukrainian in text
+        assert latin_words(text) == [], text
+    assert "the shift closed" not in (receipt.fiscal_error or "")
+
+
+async def test_refusal_reasons_and_return_failures_read_in_ukrainian(
+    desk: Desk, shop: Shop, store: SqliteStore
+) -> None:
+    from bot.fiscal_texts import refused_text
+    from bot.i18n import setup_i18n
+    from bot.refund_views import refund_notice
+    from services.fiscal import FiscalRefused, FiscalStatus, RefusalReason
+
+    i18n = setup_i18n()
+    with i18n.use_locale("uk"):
+        for reason in RefusalReason:
+            text = refused_text(FiscalRefused(reason, ""))
+            assert latin_words(text) == [], text
+        assert "Помилка ДПС" in refused_text(FiscalRefused(RefusalReason.OTHER, "Помилка ДПС"))
+    receipt = await store.receipts.get(await paid(desk, shop))
+    assert receipt is not None
+    statuses = [FiscalStatus.ERROR.value, FiscalStatus.CANCELLED.value, "ERROR"]
+    for stored in [*(r.value for r in RefusalReason), *statuses, ""]:
+        payload = {"amount": 5000, "total": 5000, "message": stored}
+        notice = refund_notice(K.FISCAL_RETURN_FAILED, payload, receipt, "uk")
+        assert notice is not None and latin_words(notice) == [], notice
