@@ -35,7 +35,7 @@ if str(ROOT) not in sys.path:
 from services.receipts import PENDING  # noqa: E402  (what /pending lists)
 from storage.models import Channel, EventSource, Job, NewDraft, ReceiptStatus  # noqa: E402
 from storage.open import open_store  # noqa: E402
-from storage.protocols import Store  # noqa: E402
+from storage.protocols.store import Store  # noqa: E402
 
 PAGE_P99_MS, CLAIM_P99_MS, RSS_MB = 5.0, 20.0, 150.0
 IN_FLIGHT = 32

@@ -56,7 +56,8 @@ from services.sms import TurboSmsClient
 from services.workers import Replica
 from storage.open import open_store
 from storage.postgres.engine import describe_url
-from storage.protocols import ExclusiveHold, Store
+from storage.protocols.exclusive import ExclusiveHold
+from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from services.settings import Settings
 from storage.fsm import StoreFsmStorage
-from storage.protocols import Store
+from storage.protocols.store import Store
 
 # A dialog nobody touched for a week is dropped from Redis (each step restarts the clock).
 DIALOG_TTL = timedelta(days=7)

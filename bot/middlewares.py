@@ -12,7 +12,8 @@ from aiogram.types import CallbackQuery, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from bot.i18n import LANGUAGES, locale_for, t
-from storage.protocols import ShopRepository, UserRepository
+from storage.protocols.shops import ShopRepository
+from storage.protocols.users import UserRepository
 
 
 class UserContextMiddleware(BaseMiddleware):

@@ -33,7 +33,10 @@ from services.notifications import NOTIFY, SHOP_NOTICES, NotificationKind, Outbo
 from services.reminders import worth_reminding
 from services.workers import new_worker_id
 from storage.models import Job, Receipt
-from storage.protocols import JobQueue, ReceiptRepository, ShopRepository, UserRepository
+from storage.protocols.jobs import JobQueue
+from storage.protocols.receipts import ReceiptRepository
+from storage.protocols.shops import ShopRepository
+from storage.protocols.users import UserRepository
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,8 @@ from services.clock import utcnow
 from services.payments import CallbackOutcome, CallbackService
 from services.settings import CALLBACK_PATH
 from services.workers import Replica
-from storage.protocols import ExclusiveHold, Store
+from storage.protocols.exclusive import ExclusiveHold
+from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)
 

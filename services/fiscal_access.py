@@ -17,12 +17,10 @@ from services.crypto import SecretBox, SecretKeyMismatch
 from services.fiscal import FiscalCredentials, FiscalRegistrar
 from services.notifications import NotificationKind, OutboxSignal, notify_job, recipients
 from storage.models import FiscalSettings, NewJob, Receipt, Role
-from storage.protocols import (
-    FiscalSettingsRepository,
-    JobQueue,
-    ReceiptRepository,
-    ShopRepository,
-)
+from storage.protocols.fiscal import FiscalSettingsRepository
+from storage.protocols.jobs import JobQueue
+from storage.protocols.receipts import ReceiptRepository
+from storage.protocols.shops import ShopRepository
 
 log = logging.getLogger(__name__)
 

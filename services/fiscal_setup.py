@@ -33,7 +33,8 @@ from storage.models import (
     FiscalSettingsChanges,
     Member,
 )
-from storage.protocols import FiscalSettingsRepository, JobQueue
+from storage.protocols.fiscal import FiscalSettingsRepository
+from storage.protocols.jobs import JobQueue
 
 log = logging.getLogger(__name__)
 

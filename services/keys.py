@@ -18,7 +18,8 @@ from services.liqpay import Credentials
 from services.logthrottle import LogThrottle
 from services.notifications import NotificationKind, OutboxSignal, notify_job
 from storage.models import Receipt, Role
-from storage.protocols import SettingsRepository, ShopRepository
+from storage.protocols.settings import SettingsRepository
+from storage.protocols.shops import ShopRepository
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from services.clock import Clock
 from services.liqpay import LiqPayClient
 from services.notifications import OutboxSignal
 from storage.models import NewJob
-from storage.protocols import ReceiptRepository
+from storage.protocols.receipts import ReceiptRepository
 
 LEASE_MARGIN = 5.0  # seconds a lease outlives the LiqPay call it covers
 # After the invoice is made: sending the SMS and showing the card, which Telegram may make

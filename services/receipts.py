@@ -51,12 +51,10 @@ from storage.models import (
     ReceiptStatus,
     Role,
 )
-from storage.protocols import (
-    FiscalSettingsRepository,
-    ReceiptRepository,
-    SettingsRepository,
-    ShopRepository,
-)
+from storage.protocols.fiscal import FiscalSettingsRepository
+from storage.protocols.receipts import ReceiptRepository
+from storage.protocols.settings import SettingsRepository
+from storage.protocols.shops import ShopRepository
 
 log = logging.getLogger(__name__)
 

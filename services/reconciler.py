@@ -19,7 +19,7 @@ from services.polling import CHECK, needs_polling
 from services.receipts import KeysUnreadable, NoKeys, ReceiptService
 from services.workers import new_worker_id
 from storage.models import EventSource, Job, Receipt, ReceiptStatus
-from storage.protocols import JobQueue
+from storage.protocols.jobs import JobQueue
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,9 @@ from storage.models import (
     Refund,
     RefundState,
 )
-from storage.protocols import FiscalSettingsRepository, ReceiptRepository, RefundRepository
+from storage.protocols.fiscal import FiscalSettingsRepository
+from storage.protocols.receipts import ReceiptRepository
+from storage.protocols.refunds import RefundRepository
 
 log = logging.getLogger(__name__)
 

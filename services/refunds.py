@@ -41,7 +41,8 @@ from storage.models import (
     Refund,
     RefundState,
 )
-from storage.protocols import JobQueue, RefundRepository
+from storage.protocols.jobs import JobQueue
+from storage.protocols.refunds import RefundRepository
 
 log = logging.getLogger(__name__)
 

@@ -35,7 +35,10 @@ from services.reminders import (
 )
 from services.workers import new_worker_id
 from storage.models import CurrencyTotal, Job, NewJob, Receipt, ReceiptStatus
-from storage.protocols import JobQueue, ReceiptRepository, SettingsRepository, ShopRepository
+from storage.protocols.jobs import JobQueue
+from storage.protocols.receipts import ReceiptRepository
+from storage.protocols.settings import SettingsRepository
+from storage.protocols.shops import ShopRepository
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,9 @@ from storage.models import (
     SettingsChanges,
     ShopSettings,
 )
-from storage.protocols import JobQueue, ReceiptRepository, SettingsRepository
+from storage.protocols.jobs import JobQueue
+from storage.protocols.receipts import ReceiptRepository
+from storage.protocols.settings import SettingsRepository
 
 REMIND = "remind"  # job kind; payload {"to": CASHIER | CUSTOMER, "expires_at": epoch seconds}
 DIGEST = "digest"  # job kind; payload {"shop_id", "day": ISO date, "at": minutes}

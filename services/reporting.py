@@ -16,7 +16,8 @@ from services.export import ExportLabels, write_csv, write_xlsx
 from services.periods import Period
 from services.report import Report, stream_reports
 from storage.models import ExportRow, Member, ReceiptStatus
-from storage.protocols import ReportRepository, SettingsRepository
+from storage.protocols.reports import ReportRepository
+from storage.protocols.settings import SettingsRepository
 
 # A draft was never confirmed by LiqPay: no invoice went out, nothing to account for.
 EXPORTED_STATUSES = tuple(s for s in ReceiptStatus if s is not ReceiptStatus.DRAFT)

@@ -22,7 +22,8 @@ from services.liqpay import (
 from services.money import CURRENCIES
 from services.sms import TurboSmsClient
 from storage.models import InviteOutcome, Member, SettingsChanges
-from storage.protocols import SettingsRepository, ShopRepository
+from storage.protocols.settings import SettingsRepository
+from storage.protocols.shops import ShopRepository
 
 log = logging.getLogger(__name__)
 

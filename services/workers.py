@@ -14,7 +14,7 @@ from typing import TypeVar
 
 from services.clock import Clock
 from storage.models import Job
-from storage.protocols import JobQueue
+from storage.protocols.jobs import JobQueue
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

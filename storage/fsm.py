@@ -8,7 +8,7 @@ from typing import Any
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
 
-from storage.protocols import DialogRepository
+from storage.protocols.dialogs import DialogRepository
 
 
 def _key(key: StorageKey) -> str:

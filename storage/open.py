@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage.postgres import DatabaseUnavailable, PostgresStore
-from storage.protocols import Store
+from storage.protocols.store import Store
 from storage.sqlite import SqliteStore
 
 __all__ = ["DatabaseUnavailable", "open_store"]

@@ -23,7 +23,7 @@ from storage.models import (
     FiscalSettingsChanges,
     Receipt,
 )
-from storage.protocols import Store
+from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.fake_checkbox import FakeCheckbox
 from tests.payment_fixtures import AMOUNT, API_URL, Shop, make_receipt

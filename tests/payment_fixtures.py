@@ -29,7 +29,7 @@ from storage.models import (
     ReceiptStatus,
     SettingsChanges,
 )
-from storage.protocols import Store
+from storage.protocols.store import Store
 
 OWNER_ID = 1001
 CASHIER_ID = 2002

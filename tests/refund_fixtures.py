@@ -17,7 +17,7 @@ from services.receipts import ReceiptService
 from services.refund_ledger import RefundLedger
 from services.refunds import RefundService
 from storage.models import Channel, Member, Receipt, ReceiptStatus, Role
-from storage.protocols import Store
+from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.e2e.fake_liqpay import FakeLiqPay
 from tests.payment_fixtures import PRIVATE_KEY, PUBLIC_KEY, Shop, make_receipt, make_shop

@@ -28,7 +28,7 @@ from services.fiscal_setup import (
     tax_rate_label,
 )
 from storage.models import FiscalMode, Member, Role
-from storage.protocols import Store
+from storage.protocols.store import Store
 from storage.sqlite import SqliteStore
 from tests.fake_checkbox import FakeCheckbox
 

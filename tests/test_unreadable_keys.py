@@ -29,7 +29,7 @@ from services.settings import CALLBACK_PATH
 from services.shops import KeyCheck, ShopService
 from services.sms import TurboSmsClient
 from storage.models import Receipt, ReceiptStatus
-from storage.protocols import Store
+from storage.protocols.store import Store
 from storage.sqlite import SqliteStore
 from tests.bot_fixtures import OWNER, BotWorld, world
 from tests.conftest import FakeClock

@@ -17,7 +17,7 @@ from bot.keyboards import LanguageChoice, language_keyboard, main_menu
 from bot.middlewares import Ack
 from bot.routers.plan import RouterPlan
 from storage.models import Member
-from storage.protocols import Store
+from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)
 

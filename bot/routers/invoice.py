@@ -41,7 +41,7 @@ from services.money import AmountError, format_amount, parse_amount
 from services.receipts import ReceiptService
 from services.settings import Settings
 from storage.models import Channel, Member
-from storage.protocols import Store
+from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)
 router = RouterPlan("invoice")

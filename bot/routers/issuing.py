@@ -35,7 +35,7 @@ from services.invoices import (
 from services.liqpay import LiqPayError
 from services.receipts import NoKeys, ReceiptService
 from storage.models import Channel, Member, ReceiptStatus
-from storage.protocols import Store
+from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)
 router = RouterPlan("issuing")

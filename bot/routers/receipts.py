@@ -35,7 +35,7 @@ from services.liqpay import LiqPayError
 from services.qr import DataOverflowError, qr_png
 from services.receipts import LIQPAY_INVOICE_CHANNELS, KeysUnreadable, NoKeys, ReceiptService
 from storage.models import Member, Receipt, ReceiptStatus
-from storage.protocols import Store
+from storage.protocols.store import Store
 
 router = RouterPlan("receipts")
 router.message.filter(IsMember())

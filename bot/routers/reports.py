@@ -52,7 +52,7 @@ from services.periods import (
 )
 from services.reporting import ReportingService
 from storage.models import Member
-from storage.protocols import Store
+from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)
 router = RouterPlan("reports")

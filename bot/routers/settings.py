@@ -31,7 +31,7 @@ from services.money import CURRENCIES
 from services.shops import KeyCheck, ShopService, parse_lifetime
 from services.sms import SmsError, SmsUnavailable
 from storage.models import Member
-from storage.protocols import Store
+from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)
 

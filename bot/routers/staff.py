@@ -15,7 +15,7 @@ from bot.routers.plan import RouterPlan
 from bot.texts import escape
 from services.shops import ShopService
 from storage.models import Member
-from storage.protocols import Store
+from storage.protocols.store import Store
 
 router = RouterPlan("staff")
 router.message.filter(IsMember())

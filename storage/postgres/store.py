@@ -22,7 +22,7 @@ ENGINE = "postgresql"
 
 
 class PostgresStore:
-    """Implements storage.protocols.Store; any number of processes may share one database."""
+    """Implements storage.protocols.store.Store; any number of processes may share one database."""
 
     def __init__(self, engine: PostgresEngine) -> None:
         self.engine = engine

@@ -26,7 +26,7 @@ ENGINE = "sqlite"
 
 
 class SqliteStore:
-    """Implements storage.protocols.Store."""
+    """Implements storage.protocols.store.Store."""
 
     def __init__(self, engine: SqliteEngine, path: Path | str = MEMORY) -> None:
         self.engine = engine

@@ -1,5 +1,5 @@
 """Fixtures of the storage contract suite: every test runs once per engine in ENGINES and
-sees only the protocols of storage/protocols.py."""
+sees only the protocols of storage/protocols/."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from storage.models import Channel, Member, NewDraft, NewJob, Receipt
-from storage.protocols import Store
+from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.contract.engines import ENGINES, Opener
 

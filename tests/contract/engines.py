@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from storage.postgres import PostgresStore
-from storage.protocols import Store
+from storage.protocols.store import Store
 from storage.sqlite import SqliteStore
 
 # Opens (again) one and the same database: a test may close a store and open it anew.

@@ -15,7 +15,7 @@ from storage.models import (
     Receipt,
     ReceiptStatus,
 )
-from storage.protocols import Store
+from storage.protocols.store import Store
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 S = ReceiptStatus

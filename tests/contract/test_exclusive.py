@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.protocols import Store
+from storage.protocols.store import Store
 from tests.contract.engines import LOCATIONS, Opener
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -24,7 +24,7 @@ from storage.models import (
     ReceiptChanges,
     ReceiptStatus,
 )
-from storage.protocols import Store
+from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.contract.conftest import make_draft, make_shop, new_draft
 

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from storage.models import IntegrityViolation, JobState, NewJob
-from storage.protocols import Store
+from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.contract.conftest import make_draft, make_shop
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from storage.models import EventSource, NewJob, ReceiptStatus
-from storage.protocols import Store
+from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.contract.conftest import make_draft, make_shop, new_draft
 

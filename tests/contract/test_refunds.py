@@ -18,7 +18,7 @@ from storage.models import (
     ReceiptStatus,
     RefundState,
 )
-from storage.protocols import Store
+from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.contract.conftest import make_draft, make_shop
 

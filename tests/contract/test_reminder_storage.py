@@ -13,7 +13,7 @@ from storage.models import (
     ReceiptStatus,
     SettingsChanges,
 )
-from storage.protocols import Store
+from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.contract.conftest import make_shop, new_draft
 

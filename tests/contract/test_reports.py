@@ -23,7 +23,7 @@ from storage.models import (
     ReceiptStatus,
     ReportRow,
 )
-from storage.protocols import Store
+from storage.protocols.store import Store
 
 S = ReceiptStatus
 T = TypeVar("T")

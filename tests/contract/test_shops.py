@@ -12,7 +12,7 @@ from aiogram.fsm.storage.base import StorageKey
 
 from storage.fsm import StoreFsmStorage
 from storage.models import IntegrityViolation, InviteOutcome, Member, NewJob, Role, SettingsChanges
-from storage.protocols import Store
+from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.contract.conftest import make_shop, new_draft
 from tests.contract.engines import Opener

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 
 from storage.models import IntegrityViolation, InviteOutcome, NewJob, SettingsChanges
-from storage.protocols import Store
+from storage.protocols.store import Store
 from tests.contract.helpers import T0, at, make_shop, new_draft
 
 LEASE = timedelta(seconds=30)

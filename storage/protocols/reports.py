@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from storage.models import ExportRow, ReceiptStatus, ReportRow
+
+
+class ReportRepository(Protocol):
+    """A shop's receipts over a period, streamed for reports and exports: rows are read in
+    batches of `batch_size` (keyset pagination), so a period of 100,000 receipts never sits
+    in memory. `start` is included, `end` excluded; `cashier_id` keeps one cashier's."""
+
+    def report_rows(
+        self,
+        shop_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        cashier_id: int | None = None,
+        batch_size: int = 1000,
+    ) -> AsyncIterator[ReportRow]:
+        """Every receipt created or paid in [start, end) (a superset of what a report
+        counts: services/report.py decides which day counts each), by id."""
+        ...
+
+    def export_rows(
+        self,
+        shop_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        cashier_id: int | None = None,
+        statuses: Sequence[ReceiptStatus] | None = None,
+        batch_size: int = 1000,
+    ) -> AsyncIterator[ExportRow]:
+        """Every receipt created in [start, end) (in these statuses, when given), by number;
+        the cashier's name as a member of the shop, or their user id once they left it."""
+        ...
