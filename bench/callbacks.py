@@ -60,7 +60,7 @@ async def prepare_db(
     """One shop with a cashier and keys, `receipts` awaiting receipts; their order ids."""
     from services.crypto import SecretBox
     from services.polling import first_check
-    from storage.models import Channel, EventSource, NewDraft, ReceiptStatus
+    from storage.models.receipts import Channel, EventSource, NewDraft, ReceiptStatus
     from storage.open import open_store
 
     now = datetime.now(UTC)
@@ -263,7 +263,7 @@ def run_against(target: BaseProcess, parent: Connection, bodies: list[bytes], co
 
 
 async def check_db(db_path: Path, database_url: str | None, receipts: int) -> str:
-    from storage.models import ReceiptStatus
+    from storage.models.receipts import ReceiptStatus
     from storage.open import open_store
 
     store = await open_store(db_path, database_url)

@@ -98,7 +98,7 @@ async def _serve_liqpay(conn: Connection, delay: float) -> None:
 async def prepare(db_path: Path, box_key: bytes, count: int, now: datetime) -> None:
     from services.crypto import SecretBox
     from services.polling import first_check
-    from storage.models import Channel, EventSource, NewDraft, ReceiptStatus
+    from storage.models.receipts import Channel, EventSource, NewDraft, ReceiptStatus
     from storage.sqlite import SqliteStore
 
     store = await SqliteStore.open(db_path)

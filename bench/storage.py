@@ -33,7 +33,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from services.receipts import PENDING  # noqa: E402  (what /pending lists)
-from storage.models import Channel, EventSource, Job, NewDraft, ReceiptStatus  # noqa: E402
+from storage.models.jobs import Job  # noqa: E402
+from storage.models.receipts import Channel, EventSource, NewDraft, ReceiptStatus  # noqa: E402
 from storage.open import open_store  # noqa: E402
 from storage.protocols.store import Store  # noqa: E402
 

@@ -34,7 +34,7 @@ from aiogram import Bot, Dispatcher, Router  # noqa: E402
 from aiogram.types import Message, Update  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 
-from storage.models import ReceiptStatus  # noqa: E402
+from storage.models.receipts import ReceiptStatus  # noqa: E402
 from tests.e2e.fake_liqpay import FakeLiqPay  # noqa: E402
 from tests.e2e.fake_telegram import FakeTelegram, TgUser  # noqa: E402
 

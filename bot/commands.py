@@ -9,7 +9,7 @@ from aiogram.exceptions import AiogramError
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
 from bot.i18n import N_, t
-from storage.models import Member
+from storage.models.shops import Member
 
 log = logging.getLogger(__name__)
 

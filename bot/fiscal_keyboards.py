@@ -15,7 +15,7 @@ from bot.i18n import t
 from bot.keyboards import SettingsAction, button
 from services.fiscal import PAYMENT_LABELS, TaxRate
 from services.fiscal_setup import MINUTES_A_DAY, format_close_time, tax_rate_label
-from storage.models import FiscalMode, FiscalSettings
+from storage.models.fiscal import FiscalMode, FiscalSettings
 
 NO_VAT = -1  # the "no VAT" button: the goods line carries no tax code
 CLOSE_TIME_CHOICES = (20 * 60, 21 * 60, 22 * 60, 23 * 60, 23 * 60 + 30, 23 * 60 + 45, 23 * 60 + 55)

@@ -7,7 +7,7 @@ from bot.i18n import t
 from bot.texts import escape
 from services.fiscal import FiscalRefused
 from services.fiscal_setup import FiscalSetupService, format_close_time
-from storage.models import FiscalMode, FiscalSettings
+from storage.models.fiscal import FiscalMode, FiscalSettings
 
 
 def owner_only() -> str:

@@ -12,7 +12,8 @@ from bot.i18n import t, tn
 from services.fiscal_policy import KYIV, UNAVAILABLE, registrable
 from services.money import format_amount
 from services.notifications import NotificationKind as K
-from storage.models import FiscalState, Receipt, ReceiptStatus
+from storage.models.fiscal import FiscalState
+from storage.models.receipts import Receipt, ReceiptStatus
 
 F = FiscalState
 MAX_ERROR_SHOWN = 300

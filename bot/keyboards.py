@@ -19,7 +19,8 @@ from bot.i18n import LANGUAGES, N_, t
 from bot.texts import channel_name
 from services.money import format_amount
 from services.settings import MAX_INVOICE_AMOUNT_LIMIT
-from storage.models import Channel, Member, Receipt, ReceiptStatus
+from storage.models.receipts import Channel, Receipt, ReceiptStatus
+from storage.models.shops import Member
 
 # Button data comes back from the client and can be anything: every field is bounded, so
 # aiogram's filter refuses what no button of ours could carry (an id past SQLite's 64 bits, a

@@ -32,7 +32,8 @@ from services.clock import Clock, utcnow
 from services.notifications import NOTIFY, SHOP_NOTICES, NotificationKind, OutboxSignal
 from services.reminders import worth_reminding
 from services.workers import new_worker_id
-from storage.models import Job, Receipt
+from storage.models.jobs import Job
+from storage.models.receipts import Receipt
 from storage.protocols.jobs import JobQueue
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.shops import ShopRepository

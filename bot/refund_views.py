@@ -12,7 +12,8 @@ from bot.i18n import t, tn
 from services.money import AmountError, format_amount
 from services.notifications import NotificationKind as K
 from services.refunds import RefundFailure, RefundProblem, failure_of
-from storage.models import Receipt, Refund, RefundState
+from storage.models.receipts import Receipt
+from storage.models.refunds import Refund, RefundState
 
 
 def escape(text: str) -> str:  # as bot.texts.escape (which imports this module)

@@ -12,7 +12,7 @@ from services.export import ExportHeaders, ExportLabels
 from services.money import format_amount
 from services.periods import Period, PeriodErrorReason
 from services.report import Bucket, Report, Totals
-from storage.models import Channel, ReceiptStatus
+from storage.models.receipts import Channel, ReceiptStatus
 
 
 def receipts_count(n: int, locale: str | None = None) -> str:

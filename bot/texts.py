@@ -10,7 +10,7 @@ from bot.fiscal_views import fiscal_line, fiscal_notice
 from bot.i18n import N_, t
 from bot.refund_views import refunded_line
 from services.money import format_amount
-from storage.models import Channel, Receipt, ReceiptStatus
+from storage.models.receipts import Channel, Receipt, ReceiptStatus
 
 KYIV = ZoneInfo("Europe/Kyiv")
 

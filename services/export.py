@@ -23,7 +23,8 @@ from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
 from services.periods import KYIV
-from storage.models import Channel, ExportRow, ReceiptStatus
+from storage.models.receipts import Channel, ReceiptStatus
+from storage.models.reports import ExportRow
 
 __all__ = ["ExportRow"]  # re-exported: the store yields them in the order to write
 

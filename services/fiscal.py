@@ -17,7 +17,7 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
-from storage.models import DEFAULT_FISCAL_PAYMENT_LABEL
+from storage.models.fiscal import DEFAULT_FISCAL_PAYMENT_LABEL
 
 # Never change it: every receipt id ever sent was derived under it.
 RECEIPT_NAMESPACE = uuid.UUID("e83d878a-c171-45ff-8d97-17b2cad14181")

@@ -16,7 +16,10 @@ from services.clock import Clock, utcnow
 from services.crypto import SecretBox, SecretKeyMismatch
 from services.fiscal import FiscalCredentials, FiscalRegistrar
 from services.notifications import NotificationKind, OutboxSignal, notify_job, recipients
-from storage.models import FiscalSettings, NewJob, Receipt, Role
+from storage.models.fiscal import FiscalSettings
+from storage.models.jobs import NewJob
+from storage.models.receipts import Receipt
+from storage.models.shops import Role
 from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.jobs import JobQueue
 from storage.protocols.receipts import ReceiptRepository

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from storage.models import FiscalMode, FiscalSettings, FiscalState, NewJob, Receipt
+from storage.models.fiscal import FiscalMode, FiscalSettings, FiscalState
+from storage.models.jobs import NewJob
+from storage.models.receipts import Receipt
 
 FISCAL_SALE = "fiscal.sale"  # payload {"attempt": int}; receipt_id set
 FISCAL_CLOSE_SHIFT = "fiscal.close_shift"  # payload {"shop_id", "day", "minutes"}

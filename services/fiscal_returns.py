@@ -27,7 +27,9 @@ from services.fiscal_access import DONE, Step, backoff
 from services.fiscalization import FiscalService
 from services.notifications import NotificationKind
 from services.refund_ledger import return_key
-from storage.models import FiscalSettings, FiscalState, Job, NewJob, Receipt
+from storage.models.fiscal import FiscalSettings, FiscalState
+from storage.models.jobs import Job, NewJob
+from storage.models.receipts import Receipt
 
 log = logging.getLogger(__name__)
 

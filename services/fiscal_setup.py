@@ -25,14 +25,14 @@ from services.fiscal import (
     FiscalRegistrar,
     TaxRate,
 )
-from storage.models import (
+from storage.models.fiscal import (
     DEFAULT_CLOSE_SHIFT_AT,
     MINUTES_PER_DAY,
     FiscalMode,
     FiscalSettings,
     FiscalSettingsChanges,
-    Member,
 )
+from storage.models.shops import Member
 from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.jobs import JobQueue
 

@@ -11,7 +11,9 @@ from services.crypto import SecretKeyMismatch
 from services.fiscal import FiscalRefused, FiscalUnavailable, ShiftInfo
 from services.fiscal_access import DONE, FiscalAccess, Step, backoff
 from services.notifications import NotificationKind, notify_job
-from storage.models import FiscalSettings, Job, NewJob, Role
+from storage.models.fiscal import FiscalSettings
+from storage.models.jobs import Job, NewJob
+from storage.models.shops import Role
 
 log = logging.getLogger(__name__)
 

@@ -33,18 +33,10 @@ from services.fiscal import (
 from services.fiscal_access import DONE, Step, backoff
 from services.fiscal_shifts import ShiftClosing
 from services.notifications import NotificationKind
-from storage.models import (
-    Channel,
-    EventSource,
-    FiscalChanges,
-    FiscalSettings,
-    FiscalState,
-    Job,
-    Member,
-    NewJob,
-    Receipt,
-    ReceiptStatus,
-)
+from storage.models.fiscal import FiscalChanges, FiscalSettings, FiscalState
+from storage.models.jobs import Job, NewJob
+from storage.models.receipts import Channel, EventSource, Receipt, ReceiptStatus
+from storage.models.shops import Member
 
 log = logging.getLogger(__name__)
 

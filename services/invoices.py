@@ -33,16 +33,16 @@ from services.polling import first_check
 from services.receipts import LIQPAY_INVOICE_CHANNELS, NoKeys, ReceiptService, can_access
 from services.settings import Settings
 from services.sms import SmsError, SmsMaybeSent, SmsUnavailable, TurboSmsClient
-from storage.models import (
+from storage.models.receipts import (
     Channel,
     EventSource,
-    Member,
     NewDraft,
     NumberedText,
     Receipt,
     ReceiptChanges,
     ReceiptStatus,
 )
+from storage.models.shops import Member
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,8 @@ from services.crypto import SecretBox, SecretKeyMismatch
 from services.liqpay import Credentials
 from services.logthrottle import LogThrottle
 from services.notifications import NotificationKind, OutboxSignal, notify_job
-from storage.models import Receipt, Role
+from storage.models.receipts import Receipt
+from storage.models.shops import Role
 from storage.protocols.settings import SettingsRepository
 from storage.protocols.shops import ShopRepository
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from services.clock import Clock
 from services.liqpay import LiqPayClient
 from services.notifications import OutboxSignal
-from storage.models import NewJob
+from storage.models.jobs import NewJob
 from storage.protocols.receipts import ReceiptRepository
 
 LEASE_MARGIN = 5.0  # seconds a lease outlives the LiqPay call it covers

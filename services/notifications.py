@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection
 
-from storage.models import NewJob, Receipt
+from storage.models.jobs import NewJob
+from storage.models.receipts import Receipt
 
 NOTIFY = "notify"  # the job kind; payload {"chat_id": int, "kind": NotificationKind}
 

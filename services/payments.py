@@ -9,7 +9,7 @@ from services.crypto import SecretKeyMismatch
 from services.liqpay import SignatureError, decode_data, verify
 from services.logthrottle import LogThrottle
 from services.receipts import PaymentReport, ReceiptService
-from storage.models import EventSource, ReceiptStatus
+from storage.models.receipts import EventSource, ReceiptStatus
 
 log = logging.getLogger(__name__)
 

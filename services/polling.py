@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from storage.models import NewJob, Receipt, ReceiptStatus
+from storage.models.jobs import NewJob
+from storage.models.receipts import Receipt, ReceiptStatus
 
 CHECK = "check"  # the job kind; the job's receipt_id is the receipt to ask about
 S = ReceiptStatus

@@ -39,18 +39,17 @@ from services.notifications import NotificationKind, OutboxSignal, recipients
 from services.refund_ledger import RefundLedger
 from services.reminders import reminder_jobs
 from services.reports import PaymentReport as PaymentReport  # re-exported: callers use it
-from storage.models import (
+from storage.models.fiscal import FiscalState
+from storage.models.jobs import NewJob
+from storage.models.receipts import (
     Channel,
     EventSource,
-    FiscalState,
-    Member,
-    NewJob,
     PaymentMismatch,
     Receipt,
     ReceiptChanges,
     ReceiptStatus,
-    Role,
 )
+from storage.models.shops import Member, Role
 from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.settings import SettingsRepository

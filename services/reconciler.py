@@ -18,7 +18,8 @@ from services.logthrottle import LogThrottle
 from services.polling import CHECK, needs_polling
 from services.receipts import KeysUnreadable, NoKeys, ReceiptService
 from services.workers import new_worker_id
-from storage.models import EventSource, Job, Receipt, ReceiptStatus
+from storage.models.jobs import Job
+from storage.models.receipts import EventSource, Receipt, ReceiptStatus
 from storage.protocols.jobs import JobQueue
 
 log = logging.getLogger(__name__)

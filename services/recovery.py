@@ -15,7 +15,7 @@ from services.leases import IssueLeases, Lease
 from services.liqpay import LiqPayError
 from services.notifications import NotificationKind, notify_job
 from services.receipts import NoKeys, ReceiptService
-from storage.models import Receipt, ReceiptStatus
+from storage.models.receipts import Receipt, ReceiptStatus
 
 log = logging.getLogger(__name__)
 

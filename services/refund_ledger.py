@@ -16,15 +16,9 @@ from collections.abc import Awaitable, Callable
 from services import fiscal_policy
 from services.clock import Clock
 from services.notifications import NotificationKind, OutboxSignal, notify_job
-from storage.models import (
-    REFUNDS_IN_FLIGHT,
-    EventSource,
-    NewJob,
-    Receipt,
-    ReceiptStatus,
-    Refund,
-    RefundState,
-)
+from storage.models.jobs import NewJob
+from storage.models.receipts import EventSource, Receipt, ReceiptStatus
+from storage.models.refunds import REFUNDS_IN_FLIGHT, Refund, RefundState
 from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.refunds import RefundRepository

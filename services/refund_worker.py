@@ -13,7 +13,7 @@ from services.clock import Clock
 from services.fiscal_access import Step
 from services.notifications import OutboxSignal
 from services.workers import new_worker_id, run_leased
-from storage.models import Job
+from storage.models.jobs import Job
 from storage.protocols.jobs import JobQueue
 
 log = logging.getLogger(__name__)

@@ -30,17 +30,10 @@ from services.money import AmountError, parse_amount
 from services.notifications import NotificationKind, OutboxSignal, notify_job
 from services.receipts import ReceiptService
 from services.refund_ledger import RefundLedger
-from storage.models import (
-    EventSource,
-    Job,
-    Member,
-    NewJob,
-    NewRefund,
-    Receipt,
-    ReceiptStatus,
-    Refund,
-    RefundState,
-)
+from storage.models.jobs import Job, NewJob
+from storage.models.receipts import EventSource, Receipt, ReceiptStatus
+from storage.models.refunds import NewRefund, Refund, RefundState
+from storage.models.shops import Member
 from storage.protocols.jobs import JobQueue
 from storage.protocols.refunds import RefundRepository
 

@@ -34,7 +34,8 @@ from services.reminders import (
     worth_reminding,
 )
 from services.workers import new_worker_id
-from storage.models import CurrencyTotal, Job, NewJob, Receipt, ReceiptStatus
+from storage.models.jobs import Job, NewJob
+from storage.models.receipts import CurrencyTotal, Receipt, ReceiptStatus
 from storage.protocols.jobs import JobQueue
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.settings import SettingsRepository

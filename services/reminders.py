@@ -19,15 +19,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from services.clock import Clock, utcnow
 from services.periods import KYIV, kyiv_day
-from storage.models import (
-    Channel,
-    Member,
-    NewJob,
-    Receipt,
-    ReceiptStatus,
-    SettingsChanges,
-    ShopSettings,
-)
+from storage.models.jobs import NewJob
+from storage.models.receipts import Channel, Receipt, ReceiptStatus
+from storage.models.settings import SettingsChanges, ShopSettings
+from storage.models.shops import Member
 from storage.protocols.jobs import JobQueue
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.settings import SettingsRepository

@@ -30,7 +30,8 @@ from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 from services.periods import Period, kyiv_day
-from storage.models import Channel, ReceiptStatus, ReportRow
+from storage.models.receipts import Channel, ReceiptStatus
+from storage.models.reports import ReportRow
 
 __all__ = ["ReportRow"]  # re-exported: the store yields them, services count them
 

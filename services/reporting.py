@@ -15,7 +15,9 @@ from pathlib import Path
 from services.export import ExportLabels, write_csv, write_xlsx
 from services.periods import Period
 from services.report import Report, stream_reports
-from storage.models import ExportRow, Member, ReceiptStatus
+from storage.models.receipts import ReceiptStatus
+from storage.models.reports import ExportRow
+from storage.models.shops import Member
 from storage.protocols.reports import ReportRepository
 from storage.protocols.settings import SettingsRepository
 

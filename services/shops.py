@@ -21,7 +21,8 @@ from services.liqpay import (
 )
 from services.money import CURRENCIES
 from services.sms import TurboSmsClient
-from storage.models import InviteOutcome, Member, SettingsChanges
+from storage.models.settings import SettingsChanges
+from storage.models.shops import InviteOutcome, Member
 from storage.protocols.settings import SettingsRepository
 from storage.protocols.shops import ShopRepository
 

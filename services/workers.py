@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from services.clock import Clock
-from storage.models import Job
+from storage.models.jobs import Job
 from storage.protocols.jobs import JobQueue
 
 log = logging.getLogger(__name__)

@@ -16,13 +16,8 @@ from services.fiscalization import FiscalService
 from services.liqpay import LiqPayClient
 from services.notifications import NOTIFY, OutboxSignal
 from services.receipts import PaymentReport, ReceiptService
-from storage.models import (
-    Channel,
-    EventSource,
-    FiscalMode,
-    FiscalSettingsChanges,
-    Receipt,
-)
+from storage.models.fiscal import FiscalMode, FiscalSettingsChanges
+from storage.models.receipts import Channel, EventSource, Receipt
 from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.fake_checkbox import FakeCheckbox

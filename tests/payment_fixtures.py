@@ -20,15 +20,9 @@ from services.liqpay import LiqPayClient, decode_data, encode_data, sign, verify
 from services.notifications import NOTIFY, OutboxSignal
 from services.polling import CHECK, first_check
 from services.receipts import ReceiptService
-from storage.models import (
-    Channel,
-    EventSource,
-    JobState,
-    NewDraft,
-    Receipt,
-    ReceiptStatus,
-    SettingsChanges,
-)
+from storage.models.jobs import JobState
+from storage.models.receipts import Channel, EventSource, NewDraft, Receipt, ReceiptStatus
+from storage.models.settings import SettingsChanges
 from storage.protocols.store import Store
 
 OWNER_ID = 1001

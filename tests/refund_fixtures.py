@@ -16,7 +16,8 @@ from services.payments import CallbackService
 from services.receipts import ReceiptService
 from services.refund_ledger import RefundLedger
 from services.refunds import RefundService
-from storage.models import Channel, Member, Receipt, ReceiptStatus, Role
+from storage.models.receipts import Channel, Receipt, ReceiptStatus
+from storage.models.shops import Member, Role
 from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.e2e.fake_liqpay import FakeLiqPay

@@ -27,16 +27,16 @@ from services.reminder_worker import ReminderWorker
 from services.reminders import Reminders
 from services.settings import Settings
 from services.sms import TurboSmsClient
-from storage.models import (
+from storage.models.jobs import Job
+from storage.models.receipts import (
     Channel,
     EventSource,
-    Job,
-    Member,
     NewDraft,
     Receipt,
     ReceiptChanges,
     ReceiptStatus,
 )
+from storage.models.shops import Member
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.payment_fixtures import PUBLIC_KEY, Shop, answer, make_service, make_shop

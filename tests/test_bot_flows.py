@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from storage.models import SettingsChanges
+from storage.models.settings import SettingsChanges
 from tests.bot_fixtures import (
     CASHIER,
     LIQPAY_REQUEST,

@@ -235,7 +235,7 @@ async def test_confirm_again_on_a_made_invoice_shows_it(world: BotWorld) -> None
 async def test_new_warns_of_an_invoice_still_being_made(world: BotWorld) -> None:
     from datetime import timedelta
 
-    from storage.models import Channel, NewDraft
+    from storage.models.receipts import Channel, NewDraft
 
     await make_shop(world)
     now = world.services.receipts.clock()

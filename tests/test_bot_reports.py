@@ -13,7 +13,14 @@ from aiogram.methods import SendDocument, SendPhoto
 from bot.routers.reports import split_lines
 from services.clock import utcnow
 from services.periods import kyiv_day, kyiv_midnight
-from storage.models import Channel, EventSource, NewDraft, Receipt, ReceiptChanges, ReceiptStatus
+from storage.models.receipts import (
+    Channel,
+    EventSource,
+    NewDraft,
+    Receipt,
+    ReceiptChanges,
+    ReceiptStatus,
+)
 from tests.bot_fixtures import CASHIER, OWNER, STRANGER, BotWorld, world
 from tests.test_bot_flows import join_cashier, make_shop
 

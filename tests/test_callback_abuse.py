@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.web import CALLBACKS_KEY
-from storage.models import ReceiptStatus
+from storage.models.receipts import ReceiptStatus
 from tests.payment_fixtures import outbox_rows, payment_payload, signed_form
 from tests.test_callbacks import Env, assert_rejected, awaiting, env
 

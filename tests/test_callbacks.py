@@ -24,7 +24,7 @@ from services.money import from_wire
 from services.payments import CallbackService
 from services.polling import CHECK
 from services.settings import CALLBACK_PATH
-from storage.models import Channel, EventSource, PaymentMismatch, Receipt, ReceiptStatus
+from storage.models.receipts import Channel, EventSource, PaymentMismatch, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
 from storage.sqlite.migrations import MIGRATIONS
 from tests.conftest import FakeClock

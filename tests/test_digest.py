@@ -21,7 +21,8 @@ from services.reminders import (
     digest_moment,
     next_digest_day,
 )
-from storage.models import EventSource, JobState, ReceiptChanges, ReceiptStatus
+from storage.models.jobs import JobState
+from storage.models.receipts import EventSource, ReceiptChanges, ReceiptStatus
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.reminder_fixtures import World, make_world

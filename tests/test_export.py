@@ -28,7 +28,7 @@ from services.export import (
     write_xlsx,
 )
 from services.periods import KYIV
-from storage.models import Channel, ReceiptStatus
+from storage.models.receipts import Channel, ReceiptStatus
 
 S = ReceiptStatus
 HEADERS = ExportHeaders(

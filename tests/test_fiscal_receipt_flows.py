@@ -17,7 +17,8 @@ from bot.texts import notification, receipt_card
 from services.fiscal_policy import FISCAL_SALE
 from services.notifications import NotificationKind as K
 from services.settings import Settings
-from storage.models import FiscalMode, FiscalSettingsChanges, FiscalState, Receipt
+from storage.models.fiscal import FiscalMode, FiscalSettingsChanges, FiscalState
+from storage.models.receipts import Receipt
 from tests.bot_fixtures import LIQPAY_REQUEST, LIQPAY_URL, OWNER, BotWorld, liqpay_answer
 from tests.fake_checkbox import FakeCheckbox
 from tests.fiscal_fixtures import LICENSE, PIN

@@ -20,18 +20,10 @@ from services.fiscalization import RegisterOutcome
 from services.notifications import NotificationKind, OutboxSignal
 from services.refund_ledger import FISCAL_RETURN, RefundLedger
 from services.refund_worker import JobWorker
-from storage.models import (
-    FiscalMode,
-    FiscalSettingsChanges,
-    FiscalState,
-    Job,
-    JobState,
-    Member,
-    NewJob,
-    Receipt,
-    ReceiptStatus,
-    Role,
-)
+from storage.models.fiscal import FiscalMode, FiscalSettingsChanges, FiscalState
+from storage.models.jobs import Job, JobState, NewJob
+from storage.models.receipts import Receipt, ReceiptStatus
+from storage.models.shops import Member, Role
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.fake_checkbox import FakeCheckbox

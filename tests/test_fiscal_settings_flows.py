@@ -15,7 +15,7 @@ from aioresponses import aioresponses
 from bot.app import build_dispatcher, build_services
 from services.fiscal import DEFAULT_PAYMENT_LABEL, PAYMENT_LABELS
 from services.settings import Settings
-from storage.models import FiscalMode, FiscalSettings
+from storage.models.fiscal import FiscalMode, FiscalSettings
 from tests.bot_fixtures import (
     CASHIER,
     LIQPAY_REQUEST,

@@ -27,7 +27,8 @@ from services.fiscal_setup import (
     parse_close_time,
     tax_rate_label,
 )
-from storage.models import FiscalMode, Member, Role
+from storage.models.fiscal import FiscalMode
+from storage.models.shops import Member, Role
 from storage.protocols.store import Store
 from storage.sqlite import SqliteStore
 from tests.fake_checkbox import FakeCheckbox

@@ -17,16 +17,10 @@ from services.fiscal_access import backoff
 from services.fiscal_policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE, UNAVAILABLE, next_close
 from services.fiscalization import RegisterOutcome
 from services.notifications import NotificationKind as K
-from storage.models import (
-    Channel,
-    FiscalMode,
-    FiscalSettingsChanges,
-    FiscalState,
-    JobState,
-    Member,
-    ReceiptStatus,
-    Role,
-)
+from storage.models.fiscal import FiscalMode, FiscalSettingsChanges, FiscalState
+from storage.models.jobs import JobState
+from storage.models.receipts import Channel, ReceiptStatus
+from storage.models.shops import Member, Role
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.fake_checkbox import FakeCheckbox

@@ -13,7 +13,7 @@ from aiogram.types import User
 from bot.keyboards import ChannelChoice
 from bot.notifier import OutboxSender
 from services.notifications import OutboxSignal
-from storage.models import Channel, Receipt, ReceiptStatus
+from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from tests.bot_fixtures import LIQPAY_REQUEST, NOT_FOUND, BotWorld, liqpay_answer, world
 from tests.mocked_bot import person
 from tests.payment_fixtures import payment_payload, signed_form

@@ -28,7 +28,9 @@ from services.clock import utcnow
 from services.crypto import SecretBox
 from services.notifications import NOTIFY, OutboxSignal, notify_job, recipients
 from services.receipts import PaymentReport
-from storage.models import EventSource, NewJob, Receipt, ReceiptChanges, ReceiptStatus, Role
+from storage.models.jobs import NewJob
+from storage.models.receipts import EventSource, Receipt, ReceiptChanges, ReceiptStatus
+from storage.models.shops import Role
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.payment_fixtures import (

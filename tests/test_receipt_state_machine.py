@@ -14,7 +14,7 @@ from services.crypto import SecretBox
 from services.liqpay import LiqPayUnavailable
 from services.notifications import NotificationKind
 from services.receipts import ALLOWED, ReceiptService, sources_of
-from storage.models import Channel, EventSource, Receipt, ReceiptStatus
+from storage.models.receipts import Channel, EventSource, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.payment_fixtures import (

@@ -16,7 +16,8 @@ from services.crypto import SecretBox
 from services.polling import CHECK
 from services.receipts import ReceiptService
 from services.reconciler import CHECK_LEASE, Reconciler, SweepStats
-from storage.models import Channel, EventSource, Job, JobState, Receipt, ReceiptStatus
+from storage.models.jobs import Job, JobState
+from storage.models.receipts import Channel, EventSource, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.payment_fixtures import (

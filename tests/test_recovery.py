@@ -19,7 +19,7 @@ from services.notifications import NotificationKind
 from services.receipts import ReceiptService
 from services.reconciler import Reconciler
 from services.recovery import IssueRecovery
-from storage.models import Channel, Receipt, ReceiptStatus
+from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.payment_fixtures import (

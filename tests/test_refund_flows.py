@@ -18,7 +18,8 @@ from bot.keyboards import RefundAction, notice_keyboard, receipt_card_keyboard
 from services.liqpay import Credentials
 from services.notifications import NOTIFY, NotificationKind
 from services.settings import Settings
-from storage.models import Channel, Receipt, ReceiptStatus, Refund, RefundState
+from storage.models.receipts import Channel, Receipt, ReceiptStatus
+from storage.models.refunds import Refund, RefundState
 from tests.bot_fixtures import CASHIER, OWNER, BotWorld
 from tests.e2e.fake_liqpay import FakeLiqPay
 from tests.mocked_bot import make_bot

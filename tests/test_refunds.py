@@ -16,7 +16,9 @@ from services.money import AmountError
 from services.notifications import NOTIFY, NotificationKind
 from services.receipts import PaymentReport
 from services.refunds import REFUND_RESOLVE, RefundProblem, RefundRefused, resolve_job
-from storage.models import EventSource, Job, NewRefund, Receipt, ReceiptStatus, RefundState
+from storage.models.jobs import Job
+from storage.models.receipts import EventSource, Receipt, ReceiptStatus
+from storage.models.refunds import NewRefund, RefundState
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.e2e.fake_liqpay import FakeLiqPay

@@ -22,14 +22,9 @@ from services.receipts import MISMATCH_FLAG
 from services.reminder_worker import MAYBE_SENT, ReminderWorker
 from services.reminders import CASHIER, CUSTOMER, REMIND, reminder_key
 from services.sms import SmsMaybeSent, SmsUnavailable, TurboSmsClient
-from storage.models import (
-    Channel,
-    EventSource,
-    JobState,
-    NewJob,
-    ReceiptStatus,
-    SettingsChanges,
-)
+from storage.models.jobs import JobState, NewJob
+from storage.models.receipts import Channel, EventSource, ReceiptStatus
+from storage.models.settings import SettingsChanges
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 from tests.e2e.fake_turbosms import FakeTurboSMS

@@ -19,7 +19,7 @@ from services.report import (
     build_reports,
     row_totals,
 )
-from storage.models import Channel, ReceiptStatus
+from storage.models.receipts import Channel, ReceiptStatus
 
 S = ReceiptStatus
 ALICE, BOB = 111, 222

@@ -21,7 +21,7 @@ from bot.i18n import setup_i18n
 from bot.report_texts import export_labels
 from services.periods import Period, PeriodKind
 from services.reporting import ExportFormat, ReportingService
-from storage.models import Role
+from storage.models.shops import Role
 from storage.sqlite import SqliteStore
 
 COUNT = 100_000

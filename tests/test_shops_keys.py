@@ -18,7 +18,7 @@ from services.crypto import SecretBox
 from services.liqpay import LiqPayClient, LiqPayUnavailable, sign
 from services.shops import KeyCheck, ShopService
 from services.sms import TurboSmsClient
-from storage.models import Member, Role
+from storage.models.shops import Member, Role
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
 

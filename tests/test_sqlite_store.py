@@ -15,14 +15,8 @@ from typing import Any
 import pytest
 
 from services.crypto import SecretBox
-from storage.models import (
-    Channel,
-    EventSource,
-    JobState,
-    NewDraft,
-    NewJob,
-    ReceiptStatus,
-)
+from storage.models.jobs import JobState, NewJob
+from storage.models.receipts import Channel, EventSource, NewDraft, ReceiptStatus
 from storage.sqlite import SqliteStore
 from storage.sqlite.migrations import MIGRATIONS
 from storage.sqlite.tx import Tx

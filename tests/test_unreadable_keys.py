@@ -28,7 +28,7 @@ from services.reconciler import Reconciler
 from services.settings import CALLBACK_PATH
 from services.shops import KeyCheck, ShopService
 from services.sms import TurboSmsClient
-from storage.models import Receipt, ReceiptStatus
+from storage.models.receipts import Receipt, ReceiptStatus
 from storage.protocols.store import Store
 from storage.sqlite import SqliteStore
 from tests.bot_fixtures import OWNER, BotWorld, world

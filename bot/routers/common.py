@@ -16,7 +16,7 @@ from bot.i18n import t
 from bot.keyboards import LanguageChoice, language_keyboard, main_menu
 from bot.middlewares import Ack
 from bot.routers.plan import RouterPlan
-from storage.models import Member
+from storage.models.shops import Member
 from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from bot.texts import escape
 from services.crypto import SecretKeyMismatch
 from services.fiscal import FiscalUnavailable
 from services.fiscal_setup import CredentialsCheck, FiscalSetupService, clean_license_key, clean_pin
-from storage.models import Member
+from storage.models.shops import Member
 
 log = logging.getLogger(__name__)
 

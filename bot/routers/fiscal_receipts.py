@@ -19,7 +19,8 @@ from services.fiscal import FiscalError
 from services.fiscalization import FiscalService, RegisterOutcome
 from services.money import format_amount
 from services.receipts import ReceiptService
-from storage.models import Member, Receipt
+from storage.models.receipts import Receipt
+from storage.models.shops import Member
 
 log = logging.getLogger(__name__)
 

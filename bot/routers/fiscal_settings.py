@@ -38,7 +38,8 @@ from services.fiscal_setup import (
     format_close_time,
     parse_close_time,
 )
-from storage.models import FiscalMode, Member
+from storage.models.fiscal import FiscalMode
+from storage.models.shops import Member
 
 log = logging.getLogger(__name__)
 

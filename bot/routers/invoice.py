@@ -40,7 +40,8 @@ from services.invoices import (
 from services.money import AmountError, format_amount, parse_amount
 from services.receipts import ReceiptService
 from services.settings import Settings
-from storage.models import Channel, Member
+from storage.models.receipts import Channel
+from storage.models.shops import Member
 from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)

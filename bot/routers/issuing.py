@@ -34,7 +34,8 @@ from services.invoices import (
 )
 from services.liqpay import LiqPayError
 from services.receipts import NoKeys, ReceiptService
-from storage.models import Channel, Member, ReceiptStatus
+from storage.models.receipts import Channel, ReceiptStatus
+from storage.models.shops import Member
 from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)

@@ -34,7 +34,8 @@ from services.invoices import (
 from services.liqpay import LiqPayError
 from services.qr import DataOverflowError, qr_png
 from services.receipts import LIQPAY_INVOICE_CHANNELS, KeysUnreadable, NoKeys, ReceiptService
-from storage.models import Member, Receipt, ReceiptStatus
+from storage.models.receipts import Receipt, ReceiptStatus
+from storage.models.shops import Member
 from storage.protocols.store import Store
 
 router = RouterPlan("receipts")

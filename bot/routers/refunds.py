@@ -27,7 +27,9 @@ from services.liqpay import LiqPayError
 from services.money import AmountError
 from services.receipts import KeysUnreadable, NoKeys
 from services.refunds import RefundProblem, RefundRefused, RefundService
-from storage.models import Member, Receipt, RefundState
+from storage.models.receipts import Receipt
+from storage.models.refunds import RefundState
+from storage.models.shops import Member
 
 router = RouterPlan("refunds")
 router.message.filter(IsMember())

@@ -12,7 +12,7 @@ from bot.reminder_texts import clock_text, lead_text, reminder_lines, reminders_
 from bot.routers.base import IsMember, safe_edit
 from bot.routers.plan import RouterPlan
 from services.reminders import DIGEST_CHOICES, LEAD_CHOICES, Reminders, ReminderSettings
-from storage.models import Member
+from storage.models.shops import Member
 
 router = RouterPlan("reminder_settings")
 router.callback_query.filter(IsMember())

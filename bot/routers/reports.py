@@ -51,7 +51,7 @@ from services.periods import (
     preset,
 )
 from services.reporting import ReportingService
-from storage.models import Member
+from storage.models.shops import Member
 from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)

@@ -30,7 +30,7 @@ from services.liqpay import LiqPayUnavailable
 from services.money import CURRENCIES
 from services.shops import KeyCheck, ShopService, parse_lifetime
 from services.sms import SmsError, SmsUnavailable
-from storage.models import Member
+from storage.models.shops import Member
 from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from bot.routers.base import IsMember, menu_text, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.texts import escape
 from services.shops import ShopService
-from storage.models import Member
+from storage.models.shops import Member
 from storage.protocols.store import Store
 
 router = RouterPlan("staff")

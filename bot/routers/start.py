@@ -15,7 +15,7 @@ from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, display_name
 from bot.routers.plan import RouterPlan
 from bot.texts import escape
 from services.shops import ShopService
-from storage.models import InviteOutcome, Member
+from storage.models.shops import InviteOutcome, Member
 
 router = RouterPlan("start")
 

@@ -19,7 +19,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from storage.lookups import GroupedLookups
-from storage.models import IntegrityViolation
+from storage.models.common import IntegrityViolation
 
 T = TypeVar("T")
 Row = asyncpg.Record

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from storage.models import Job, JobState, NewJob
+from storage.models.jobs import Job, JobState, NewJob
 from storage.postgres.engine import PostgresEngine, Row, Tx
 
 MAX_ERROR = 500

@@ -5,15 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from storage.models import (
-    EventSource,
-    NewJob,
-    NewRefund,
-    Receipt,
-    ReceiptStatus,
-    Refund,
-    RefundState,
-)
+from storage.models.jobs import NewJob
+from storage.models.receipts import EventSource, Receipt, ReceiptStatus
+from storage.models.refunds import NewRefund, Refund, RefundState
 from storage.postgres.engine import PostgresEngine, Row, Tx
 from storage.postgres.jobs import insert_jobs
 from storage.postgres.receipts import _receipt

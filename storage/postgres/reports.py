@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from storage.models import Channel, ExportRow, ReceiptStatus, ReportRow
+from storage.models.receipts import Channel, ReceiptStatus
+from storage.models.reports import ExportRow, ReportRow
 from storage.postgres.engine import PostgresEngine, Row
 
 # The fiscal receipt's number, whether it was registered, and the refunded sum: each is

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from storage.models import NewJob, SettingsChanges, ShopSettings
+from storage.models.jobs import NewJob
+from storage.models.settings import SettingsChanges, ShopSettings
 from storage.postgres.engine import PostgresEngine, Tx
 from storage.postgres.jobs import insert_jobs
 

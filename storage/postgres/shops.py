@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage.models import IntegrityViolation, InviteOutcome, Member, Role
+from storage.models.common import IntegrityViolation
+from storage.models.shops import InviteOutcome, Member, Role
 from storage.postgres.engine import PostgresEngine, Row, Tx
 
 _MEMBER_SELECT = (

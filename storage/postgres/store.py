@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from storage.models import StoreHealth
+from storage.models.store import StoreHealth
 from storage.postgres.dialogs import PostgresDialogs
 from storage.postgres.engine import PostgresEngine
 from storage.postgres.exclusive import AdvisoryHold, try_hold

@@ -8,7 +8,7 @@ container that holds them. Rules every implementation keeps:
   JSON-able dicts. `now` is always passed in by the caller; the store never reads a clock.
 - Every method is one transaction: it happens entirely or not at all, and returns only
   after its change is durable.
-- A write that breaks a rule of the schema raises `storage.models.IntegrityViolation`.
+- A write that breaks a rule of the schema raises `storage.models.common.IntegrityViolation`.
 - Domain policy (which statuses are polled, which key pair to use, when to check next)
   belongs to services/; the store takes plain values (status lists, cut-off times).
 """

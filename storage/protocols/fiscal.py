@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from storage.models import FiscalSettings, FiscalSettingsChanges
+from storage.models.fiscal import FiscalSettings, FiscalSettingsChanges
 
 
 class FiscalSettingsRepository(Protocol):

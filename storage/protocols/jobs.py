@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from storage.models import Job, JobState, NewJob
+from storage.models.jobs import Job, JobState, NewJob
 
 
 class JobQueue(Protocol):

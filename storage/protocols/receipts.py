@@ -4,14 +4,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from storage.models import (
+from storage.models.fiscal import FiscalChanges, FiscalState, FiscalTotals
+from storage.models.jobs import NewJob
+from storage.models.receipts import (
     CurrencyTotal,
     EventSource,
-    FiscalChanges,
-    FiscalState,
-    FiscalTotals,
     NewDraft,
-    NewJob,
     PaymentMismatch,
     Receipt,
     ReceiptChanges,

@@ -4,15 +4,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from storage.models import (
-    EventSource,
-    NewJob,
-    NewRefund,
-    Receipt,
-    ReceiptStatus,
-    Refund,
-    RefundState,
-)
+from storage.models.jobs import NewJob
+from storage.models.receipts import EventSource, Receipt, ReceiptStatus
+from storage.models.refunds import NewRefund, Refund, RefundState
 
 
 class RefundRepository(Protocol):

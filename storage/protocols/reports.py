@@ -4,7 +4,8 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from storage.models import ExportRow, ReceiptStatus, ReportRow
+from storage.models.receipts import ReceiptStatus
+from storage.models.reports import ExportRow, ReportRow
 
 
 class ReportRepository(Protocol):

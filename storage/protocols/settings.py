@@ -4,7 +4,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from storage.models import NewJob, SettingsChanges, ShopSettings
+from storage.models.jobs import NewJob
+from storage.models.settings import SettingsChanges, ShopSettings
 
 
 class SettingsRepository(Protocol):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from storage.models import InviteOutcome, Member, Role
+from storage.models.shops import InviteOutcome, Member, Role
 
 
 class ShopRepository(Protocol):

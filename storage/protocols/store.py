@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from storage.models import StoreHealth
+from storage.models.store import StoreHealth
 from storage.protocols.dialogs import DialogRepository
 from storage.protocols.exclusive import ExclusiveHold
 from storage.protocols.fiscal import FiscalSettingsRepository

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from storage.models import (
+from storage.models.fiscal import (
     DEFAULT_CLOSE_SHIFT_AT,
     DEFAULT_FISCAL_PAYMENT_LABEL,
     FiscalMode,

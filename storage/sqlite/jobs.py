@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from storage.models import Job, JobState, NewJob
+from storage.models.jobs import Job, JobState, NewJob
 from storage.sqlite.codec import dt, dt_or_none, ts
 from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.tx import Stmt, Tx

@@ -10,15 +10,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from storage.models import (
+from storage.models.fiscal import FiscalChanges, FiscalState, FiscalTotals
+from storage.models.jobs import NewJob
+from storage.models.receipts import (
     Channel,
     CurrencyTotal,
     EventSource,
-    FiscalChanges,
-    FiscalState,
-    FiscalTotals,
     NewDraft,
-    NewJob,
     NumberedText,
     PaymentMismatch,
     Receipt,

@@ -6,15 +6,9 @@ import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
-from storage.models import (
-    EventSource,
-    NewJob,
-    NewRefund,
-    Receipt,
-    ReceiptStatus,
-    Refund,
-    RefundState,
-)
+from storage.models.jobs import NewJob
+from storage.models.receipts import EventSource, Receipt, ReceiptStatus
+from storage.models.refunds import NewRefund, Refund, RefundState
 from storage.sqlite.codec import dt, ts
 from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.jobs import insert_jobs

@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from storage.models import Channel, ExportRow, ReceiptStatus, ReportRow
+from storage.models.receipts import Channel, ReceiptStatus
+from storage.models.reports import ExportRow, ReportRow
 from storage.sqlite.codec import dt, dt_or_none, ts
 from storage.sqlite.engine import SqliteEngine
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from storage.models import NewJob, SettingsChanges, ShopSettings
+from storage.models.jobs import NewJob
+from storage.models.settings import SettingsChanges, ShopSettings
 from storage.sqlite.codec import ts
 from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.jobs import jobs_insert

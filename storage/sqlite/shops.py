@@ -6,7 +6,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from storage.models import InviteOutcome, Member, Role
+from storage.models.shops import InviteOutcome, Member, Role
 from storage.sqlite.codec import ts
 from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.tx import Tx

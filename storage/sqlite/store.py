@@ -6,7 +6,7 @@ import contextlib
 from datetime import datetime
 from pathlib import Path
 
-from storage.models import StoreHealth
+from storage.models.store import StoreHealth
 from storage.sqlite.dialogs import SqliteDialogs
 from storage.sqlite.engine import MEMORY, SqliteEngine
 from storage.sqlite.exclusive import FileHold, MemoryHold, try_hold

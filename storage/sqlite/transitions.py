@@ -7,7 +7,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-from storage.models import NewJob
+from storage.models.jobs import NewJob
 from storage.sqlite.codec import ts
 
 CHANGE_COLUMNS = frozenset(

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage.models import IntegrityViolation
+from storage.models.common import IntegrityViolation
 
 Params = Sequence[Any]
 

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from storage.models import Channel, Member, NewDraft, NewJob, Receipt
+from storage.models.jobs import NewJob
+from storage.models.receipts import Channel, NewDraft, Receipt
+from storage.models.shops import Member
 from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.contract.engines import ENGINES, Opener

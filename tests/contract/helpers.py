@@ -5,16 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from storage.models import (
+from storage.models.jobs import NewJob
+from storage.models.receipts import (
     Channel,
     EventSource,
-    Member,
     NewDraft,
-    NewJob,
     NumberedText,
     Receipt,
     ReceiptStatus,
 )
+from storage.models.shops import Member
 from storage.protocols.store import Store
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)

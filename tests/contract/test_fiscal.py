@@ -8,22 +8,18 @@ from datetime import timedelta
 
 import pytest
 
-from storage.models import (
+from storage.models.common import IntegrityViolation
+from storage.models.fiscal import (
     DEFAULT_CLOSE_SHIFT_AT,
     DEFAULT_FISCAL_PAYMENT_LABEL,
-    EventSource,
     FiscalChanges,
     FiscalMode,
     FiscalSettingsChanges,
     FiscalState,
     FiscalTotals,
-    IntegrityViolation,
-    JobState,
-    NewJob,
-    Receipt,
-    ReceiptChanges,
-    ReceiptStatus,
 )
+from storage.models.jobs import JobState, NewJob
+from storage.models.receipts import EventSource, Receipt, ReceiptChanges, ReceiptStatus
 from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.contract.conftest import make_draft, make_shop, new_draft

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from storage.models import IntegrityViolation, JobState, NewJob
+from storage.models.common import IntegrityViolation
+from storage.models.jobs import JobState, NewJob
 from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.contract.conftest import make_draft, make_shop

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from storage.models import EventSource, NewJob, ReceiptStatus
+from storage.models.jobs import NewJob
+from storage.models.receipts import EventSource, ReceiptStatus
 from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.contract.conftest import make_draft, make_shop, new_draft

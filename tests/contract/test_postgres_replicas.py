@@ -10,7 +10,9 @@ from datetime import timedelta
 
 import pytest
 
-from storage.models import EventSource, InviteOutcome, NewJob
+from storage.models.jobs import NewJob
+from storage.models.receipts import EventSource
+from storage.models.shops import InviteOutcome
 from storage.postgres import PostgresStore
 from storage.postgres.engine import Tx
 from storage.postgres.jobs import insert_jobs

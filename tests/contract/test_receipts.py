@@ -9,12 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from storage.models import (
-    UNSET,
+from storage.models.common import UNSET, IntegrityViolation
+from storage.models.jobs import JobState, NewJob
+from storage.models.receipts import (
     EventSource,
-    IntegrityViolation,
-    JobState,
-    NewJob,
     NumberedText,
     PaymentMismatch,
     Receipt,

@@ -8,16 +8,9 @@ import asyncio
 
 import pytest
 
-from storage.models import (
-    EventSource,
-    JobState,
-    NewJob,
-    NewRefund,
-    Receipt,
-    ReceiptChanges,
-    ReceiptStatus,
-    RefundState,
-)
+from storage.models.jobs import JobState, NewJob
+from storage.models.receipts import EventSource, Receipt, ReceiptChanges, ReceiptStatus
+from storage.models.refunds import NewRefund, RefundState
 from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.contract.conftest import make_draft, make_shop
@@ -205,7 +198,7 @@ async def test_record_refunded_with_a_refund_not_in_flight_writes_nothing(
 async def test_a_refund_is_a_positive_amount(store: Store, clock: FakeClock, amount: int) -> None:
     shop = await make_shop(store, clock)
     paid = await make_paid(store, clock, shop.shop_id)
-    from storage.models import IntegrityViolation
+    from storage.models.common import IntegrityViolation
 
     with pytest.raises(IntegrityViolation):
         await store.refunds.reserve(new_refund(paid, amount, "k"), clock())

@@ -6,13 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from storage.models import (
-    CurrencyTotal,
-    EventSource,
-    ReceiptChanges,
-    ReceiptStatus,
-    SettingsChanges,
-)
+from storage.models.receipts import CurrencyTotal, EventSource, ReceiptChanges, ReceiptStatus
+from storage.models.settings import SettingsChanges
 from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.contract.conftest import make_shop, new_draft

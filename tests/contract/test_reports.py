@@ -11,18 +11,16 @@ import pytest
 
 from services.periods import Period, PeriodKind
 from services.report import stream_reports
-from storage.models import (
+from storage.models.fiscal import FiscalChanges, FiscalState
+from storage.models.receipts import (
     Channel,
     EventSource,
-    ExportRow,
-    FiscalChanges,
-    FiscalState,
     NewDraft,
     Receipt,
     ReceiptChanges,
     ReceiptStatus,
-    ReportRow,
 )
+from storage.models.reports import ExportRow, ReportRow
 from storage.protocols.store import Store
 
 S = ReceiptStatus

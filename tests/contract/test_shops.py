@@ -11,7 +11,10 @@ from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import StorageKey
 
 from storage.fsm import StoreFsmStorage
-from storage.models import IntegrityViolation, InviteOutcome, Member, NewJob, Role, SettingsChanges
+from storage.models.common import IntegrityViolation
+from storage.models.jobs import NewJob
+from storage.models.settings import SettingsChanges
+from storage.models.shops import InviteOutcome, Member, Role
 from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.contract.conftest import make_shop, new_draft

@@ -9,7 +9,10 @@ from datetime import timedelta
 
 import pytest
 
-from storage.models import IntegrityViolation, InviteOutcome, NewJob, SettingsChanges
+from storage.models.common import IntegrityViolation
+from storage.models.jobs import NewJob
+from storage.models.settings import SettingsChanges
+from storage.models.shops import InviteOutcome
 from storage.protocols.store import Store
 from tests.contract.helpers import T0, at, make_shop, new_draft
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from services.crypto import SecretBox, fernet_key_from_setting
-from storage.models import FiscalSettingsChanges
+from storage.models.fiscal import FiscalSettingsChanges
 from storage.sqlite import SqliteStore
 from tests.e2e.fake_liqpay import FakeLiqPay
 from tests.e2e.fake_telegram import FakeTelegram

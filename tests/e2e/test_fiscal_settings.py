@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from storage.models import FiscalMode, FiscalSettings
+from storage.models.fiscal import FiscalMode, FiscalSettings
 from storage.open import open_store
 from tests.e2e.fake_liqpay import FakeLiqPay
 from tests.e2e.fake_telegram import FakeTelegram

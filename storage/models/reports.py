@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.models.receipts import Channel, ReceiptStatus
+
+
+def _check_kopecks(**amounts: object) -> None:
+    for name, value in amounts.items():
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{name} must be integer kopecks, not {type(value).__name__}")
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One receipt as a period's report needs it (services/report.py counts it)."""
+
+    status: ReceiptStatus
+    amount: int  # kopecks
+    refunded: int  # kopecks refunded so far (0 when none)
+    currency: str
+    channel: Channel
+    cashier_id: int  # Telegram user id of the cashier who issued it
+    created_at: datetime
+    paid_at: datetime | None
+    fiscal_registered: bool  # a fiscal receipt was registered with the tax service
+
+    def __post_init__(self) -> None:
+        _check_kopecks(amount=self.amount, refunded=self.refunded)
+        if self.amount < 0 or self.refunded < 0:
+            raise ValueError("an amount is negative")
+        if self.refunded > self.amount:
+            raise ValueError("refunded more than the amount")
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    """One receipt as the accountant's export shows it (services/export.py writes it)."""
+
+    number: int
+    created_at: datetime
+    paid_at: datetime | None
+    cashier: str  # the cashier's name
+    amount: int  # kopecks
+    currency: str
+    description: str
+    channel: Channel
+    contact: str | None  # e-mail or phone the invoice went to
+    status: ReceiptStatus
+    payment_id: str | None  # LiqPay's payment id
+    fiscal_number: str | None  # the fiscal receipt's number from the tax service
+    refunded: int  # kopecks refunded so far
+
+    def __post_init__(self) -> None:
+        _check_kopecks(amount=self.amount, refunded=self.refunded)
