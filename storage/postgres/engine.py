@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,9 +21,17 @@ from asyncpg.pool import PoolConnectionProxy
 
 from storage.lookups import GroupedLookups
 from storage.models.common import IntegrityViolation
+from storage.rows import Codec
 
 T = TypeVar("T")
 Row = asyncpg.Record
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment  # asyncpg reads a timestamptz as an aware UTC datetime already
+
+
+CODEC = Codec(moment=_aware)
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach the server when the store opens
 COMMAND_TIMEOUT = 60.0  # seconds one statement may take

@@ -11,26 +11,12 @@ from storage.models.fiscal import (
     FiscalSettings,
     FiscalSettingsChanges,
 )
-from storage.postgres.engine import PostgresEngine, Row
+from storage.postgres.engine import PostgresEngine
+from storage.rows import fiscal_settings_from
 
 _COLUMNS = frozenset(
     {"enabled", "mode", "payment_label", "tax_code", "tax_label", "close_shift_at"}
 )
-
-
-def _settings(row: Row) -> FiscalSettings:
-    return FiscalSettings(
-        shop_id=row["shop_id"],
-        enabled=row["enabled"],
-        mode=FiscalMode(row["mode"]),
-        license_key_enc=row["license_key_enc"],
-        pin_enc=row["pin_enc"],
-        token_enc=row["token_enc"],
-        payment_label=row["payment_label"],
-        tax_code=row["tax_code"],
-        tax_label=row["tax_label"],
-        close_shift_at=row["close_shift_at"],
-    )
 
 
 class PostgresFiscal:
@@ -39,7 +25,7 @@ class PostgresFiscal:
 
     async def get(self, shop_id: int) -> FiscalSettings | None:
         row = await self._db.one("SELECT * FROM fiscal_settings WHERE shop_id = $1", shop_id)
-        return _settings(row) if row else None
+        return fiscal_settings_from(row) if row else None
 
     async def save_credentials(
         self,
@@ -59,7 +45,7 @@ class PostgresFiscal:
             DEFAULT_FISCAL_PAYMENT_LABEL, DEFAULT_CLOSE_SHIFT_AT, now,
         )  # fmt: skip
         assert row is not None
-        return _settings(row)
+        return fiscal_settings_from(row)
 
     async def update(self, shop_id: int, changes: FiscalSettingsChanges) -> FiscalSettings | None:
         fields = changes.assigned()
@@ -70,7 +56,7 @@ class PostgresFiscal:
         assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(fields, start=2))
         sql = f"UPDATE fiscal_settings SET {assignments} WHERE shop_id = $1 RETURNING *"  # noqa: S608
         row = await self._db.one(sql, shop_id, *values)
-        return _settings(row) if row else None
+        return fiscal_settings_from(row) if row else None
 
     async def save_token(self, shop_id: int, token_enc: bytes | None) -> None:
         await self._db.execute(
@@ -89,4 +75,4 @@ class PostgresFiscal:
             "SELECT * FROM fiscal_settings WHERE enabled AND license_key_enc IS NOT NULL "
             "AND pin_enc IS NOT NULL ORDER BY shop_id"
         )
-        return [_settings(r) for r in rows]
+        return [fiscal_settings_from(r) for r in rows]

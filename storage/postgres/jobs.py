@@ -21,7 +21,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from storage.models.jobs import Job, JobState, NewJob
-from storage.postgres.engine import PostgresEngine, Row, Tx
+from storage.postgres.engine import CODEC, PostgresEngine, Tx
+from storage.rows import job_from
 
 MAX_ERROR = 500
 GROUP_LOCK_CLASS = 0x4C697151  # advisory lock class of job groups; the key is _group_lock_key
@@ -165,26 +166,6 @@ def _group_lock_key(group_key: str) -> int:
     return unsigned - (1 << 32) if unsigned >= 1 << 31 else unsigned
 
 
-def _job(row: Row) -> Job:
-    return Job(
-        id=row["id"],
-        kind=row["kind"],
-        payload=dict(json.loads(row["payload"])),
-        run_at=row["run_at"],
-        group_key=row["group_key"],
-        dedupe_key=row["dedupe_key"],
-        receipt_id=row["receipt_id"],
-        state=JobState(row["state"]),
-        attempts=row["attempts"],
-        created_at=row["created_at"],
-        claimed_at=row["claimed_at"],
-        lease_owner=row["lease_owner"],
-        lease_until=row["lease_until"],
-        finished_at=row["finished_at"],
-        last_error=row["last_error"],
-    )
-
-
 class PostgresJobs:
     def __init__(self, engine: PostgresEngine) -> None:
         self._db = engine
@@ -206,7 +187,7 @@ class PostgresJobs:
             if not ids:
                 return []
             rows = await tx.all(_LEASE, ids, worker_id, now + lease, now)
-            claimed = {row["id"]: _job(row) for row in rows}
+            claimed = {row["id"]: job_from(row, CODEC) for row in rows}
             return [claimed[job_id] for job_id in ids]
 
         return await self._db.transaction(op)
@@ -271,7 +252,7 @@ class PostgresJobs:
 
     async def get(self, job_id: int) -> Job | None:
         row = await self._db.one("SELECT * FROM jobs WHERE id = $1", job_id)
-        return _job(row) if row else None
+        return job_from(row, CODEC) if row else None
 
     async def find(
         self,
@@ -288,7 +269,7 @@ class PostgresJobs:
                 conditions.append(f"{column} = ${len(params)}")
         where = " AND ".join(conditions)
         rows = await self._db.all(f"SELECT * FROM jobs WHERE {where} ORDER BY id", *params)  # noqa: S608
-        return [_job(r) for r in rows]
+        return [job_from(r, CODEC) for r in rows]
 
     async def hold(self, name: str, until: datetime) -> None:
         await self._db.execute(_HOLD, name, until)

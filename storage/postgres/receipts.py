@@ -12,7 +12,6 @@ from storage.models.common import IntegrityViolation
 from storage.models.fiscal import FiscalChanges, FiscalState, FiscalTotals
 from storage.models.jobs import NewJob
 from storage.models.receipts import (
-    Channel,
     CurrencyTotal,
     EventSource,
     NewDraft,
@@ -22,8 +21,9 @@ from storage.models.receipts import (
     ReceiptEvent,
     ReceiptStatus,
 )
-from storage.postgres.engine import PostgresEngine, Row, Tx
+from storage.postgres.engine import CODEC, PostgresEngine, Tx
 from storage.postgres.jobs import insert_jobs, jobs_cte_args, jobs_ctes
+from storage.rows import event_from, receipt_from
 
 KEY_RACE_ATTEMPTS = 3
 _CHANGE_COLUMNS = frozenset(
@@ -108,60 +108,8 @@ _FLAG = """
 """
 
 
-def _receipt(row: Row) -> Receipt:
-    return Receipt(
-        id=row["id"],
-        shop_id=row["shop_id"],
-        number=row["number"],
-        cashier_id=row["cashier_id"],
-        amount=row["amount"],
-        currency=row["currency"],
-        description=row["description"],
-        channel=Channel(row["channel"]),
-        contact=row["contact"],
-        order_id=row["order_id"],
-        public_key=row["public_key"],
-        link=row["link"],
-        invoice_token=row["invoice_token"],
-        status=ReceiptStatus(row["status"]),
-        liqpay_status=row["liqpay_status"],
-        flagged=row["flagged"],
-        expires_at=row["expires_at"],
-        created_at=row["created_at"],
-        paid_at=row["paid_at"],
-        payment_id=row["payment_id"],
-        card_mask=row["card_mask"],
-        card_chat_id=row["card_chat_id"],
-        card_message_id=row["card_message_id"],
-        mismatch=_mismatch(row),
-        issuing_until=row["issuing_until"],
-        payment_rrn=row["payment_rrn"],
-        payment_auth_code=row["payment_auth_code"],
-        payment_bank=row["payment_bank"],
-        payment_system=row["payment_system"],
-        fiscal_state=_fiscal_state(row["fiscal_state"]),
-        fiscal_code=row["fiscal_code"],
-        fiscal_date=row["fiscal_date"],
-        fiscal_url=row["fiscal_url"],
-        fiscal_error=row["fiscal_error"],
-        fiscal_attempt=row["fiscal_attempt"],
-        refunded_amount=row["refunded_amount"],
-    )
-
-
-def _fiscal_state(value: str | None) -> FiscalState | None:
-    return None if value is None else FiscalState(value)
-
-
 def _plain(value: Any) -> Any:
     return value.value if isinstance(value, StrEnum) else value
-
-
-def _mismatch(row: Row) -> PaymentMismatch | None:
-    facts = (row["flag_amount"], row["flag_currency"], row["flag_payment_id"])
-    if row["flagged"] is None or facts == (None, None, None):
-        return None
-    return PaymentMismatch(*facts)
 
 
 class _KeyTaken(Exception):
@@ -185,7 +133,7 @@ class PostgresReceipts:
         async def op(tx: Tx) -> tuple[Receipt, bool]:
             existing = await tx.one(by_key, draft.idempotency_key)
             if existing is not None:
-                return _receipt(existing), False
+                return receipt_from(existing, CODEC), False
             number = int(await tx.value(_NEXT_NUMBER, draft.shop_id))
             created = await tx.one(
                 _INSERT_DRAFT,
@@ -197,7 +145,7 @@ class PostgresReceipts:
             if created is None:
                 raise _KeyTaken  # roll back, so the number we took is not used up
             await insert_jobs(tx, jobs, now, created["id"])
-            return _receipt(created), True
+            return receipt_from(created, CODEC), True
 
         for _ in range(KEY_RACE_ATTEMPTS):
             try:
@@ -205,7 +153,7 @@ class PostgresReceipts:
             except _KeyTaken:
                 winner = await self._db.one(by_key, draft.idempotency_key)
                 if winner is not None:  # committed before our insert saw the conflict
-                    return _receipt(winner), False
+                    return receipt_from(winner, CODEC), False
                 # ...and deleted since (a refused draft): try ours again
         raise IntegrityViolation(f"idempotency key {draft.idempotency_key!r} kept changing")
 
@@ -219,7 +167,7 @@ class PostgresReceipts:
 
     async def by_idempotency_key(self, key: str) -> Receipt | None:
         row = await self._db.one("SELECT * FROM receipts WHERE idempotency_key = $1", key)
-        return _receipt(row) if row else None
+        return receipt_from(row, CODEC) if row else None
 
     async def take_issue_lease(self, receipt_id: int, now: datetime, until: datetime) -> bool:
         sql = (
@@ -257,24 +205,24 @@ class PostgresReceipts:
             cashier_id,
             limit,
         )
-        return [_receipt(r) for r in rows]
+        return [receipt_from(r, CODEC) for r in rows]
 
     async def get(self, receipt_id: int) -> Receipt | None:
         row = await self._db.one("SELECT * FROM receipts WHERE id = $1", receipt_id)
-        return _receipt(row) if row else None
+        return receipt_from(row, CODEC) if row else None
 
     async def get_many(self, receipt_ids: Sequence[int]) -> list[Receipt]:
         rows = await self._db.all(
             "SELECT * FROM receipts WHERE id = ANY($1::bigint[]) ORDER BY id",
             sorted(set(receipt_ids)),
         )
-        return [_receipt(r) for r in rows]
+        return [receipt_from(r, CODEC) for r in rows]
 
     async def by_order_id(self, order_id: str) -> Receipt | None:
         row = await self._db.one_by_key(
             "SELECT *, order_id AS key FROM receipts WHERE order_id = ANY($1::text[])", order_id
         )
-        return _receipt(row) if row else None
+        return receipt_from(row, CODEC) if row else None
 
     async def transition(
         self,
@@ -308,7 +256,7 @@ class PostgresReceipts:
             sql = _TRANSITION_WITH_JOBS.format(assignments=assignments, jobs=ctes)
             args += jobs_cte_args(jobs, now)
         row = await self._db.one(sql, *args)
-        return _receipt(row) if row else None
+        return receipt_from(row, CODEC) if row else None
 
     async def flag(
         self,
@@ -367,7 +315,7 @@ class PostgresReceipts:
                 offset,
             ),
         )
-        return [_receipt(r) for r in rows], int(total)
+        return [receipt_from(r, CODEC) for r in rows], int(total)
 
     async def totals(
         self,
@@ -411,20 +359,7 @@ class PostgresReceipts:
         rows = await self._db.all(
             "SELECT * FROM receipt_events WHERE receipt_id = $1 ORDER BY id", receipt_id
         )
-        return [
-            ReceiptEvent(
-                receipt_id=r["receipt_id"],
-                at=r["at"],
-                source=EventSource(r["source"]),
-                from_status=ReceiptStatus(r["from_status"]) if r["from_status"] else None,
-                to_status=ReceiptStatus(r["to_status"]),
-                liqpay_status=r["liqpay_status"],
-                detail=r["detail"],
-                fiscal_from=_fiscal_state(r["fiscal_from"]),
-                fiscal_to=_fiscal_state(r["fiscal_to"]),
-            )
-            for r in rows
-        ]
+        return [event_from(r, CODEC) for r in rows]
 
     async def fiscal_transition(
         self,
@@ -451,14 +386,14 @@ class PostgresReceipts:
         )  # fmt: skip
         if not jobs:
             row = await self._db.one(sql, *args)
-            return _receipt(row) if row else None
+            return receipt_from(row, CODEC) if row else None
 
         async def op(tx: Tx) -> Receipt | None:
             row = await tx.one(sql, *args)
             if row is None:
                 return None
             await insert_jobs(tx, jobs, now, receipt_id)
-            return _receipt(row)
+            return receipt_from(row, CODEC)
 
         return await self._db.transaction(op)
 
@@ -482,7 +417,7 @@ class PostgresReceipts:
             limit,
             offset,
         )
-        return [_receipt(r) for r in rows], int(total)
+        return [receipt_from(r, CODEC) for r in rows], int(total)
 
     async def fiscal_totals(self, shop_id: int, since: datetime, until: datetime) -> FiscalTotals:
         row = await self._db.one(

@@ -8,30 +8,15 @@ from datetime import datetime
 from storage.models.jobs import NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus
 from storage.models.refunds import NewRefund, Refund, RefundState
-from storage.postgres.engine import PostgresEngine, Row, Tx
+from storage.postgres.engine import CODEC, PostgresEngine, Row, Tx
 from storage.postgres.jobs import insert_jobs
-from storage.postgres.receipts import _receipt
+from storage.rows import receipt_from, refund_from
 
 _IN_FLIGHT_SQL = "state IN ('reserved', 'sent', 'unknown')"
 
 
 class _Conflict(Exception):
     """A compare inside an operation failed after something was written: roll it back."""
-
-
-def _refund(row: Row) -> Refund:
-    return Refund(
-        id=row["id"],
-        receipt_id=row["receipt_id"],
-        amount=row["amount"],
-        state=RefundState(row["state"]),
-        idempotency_key=row["idempotency_key"],
-        requested_by=row["requested_by"],
-        refunded_before=row["refunded_before"],
-        error=row["error"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
 
 
 class PostgresRefunds:
@@ -51,7 +36,7 @@ class PostgresRefunds:
                 "SELECT * FROM refunds WHERE idempotency_key = $1", refund.idempotency_key
             )
             if existing is not None:
-                return _refund(existing), False
+                return refund_from(existing, CODEC), False
             if receipt is None or receipt["status"] != ReceiptStatus.PAID.value:
                 return None, False
             if receipt["refunded_amount"] != refund.refunded_before:
@@ -73,32 +58,32 @@ class PostgresRefunds:
             )  # fmt: skip
             assert row is not None
             await insert_jobs(tx, jobs, now, refund.receipt_id)
-            return _refund(row), True
+            return refund_from(row, CODEC), True
 
         return await self._db.transaction(op)
 
     async def get(self, refund_id: int) -> Refund | None:
         row = await self._db.one("SELECT * FROM refunds WHERE id = $1", refund_id)
-        return _refund(row) if row else None
+        return refund_from(row, CODEC) if row else None
 
     async def by_key(self, idempotency_key: str) -> Refund | None:
         row = await self._db.one(
             "SELECT * FROM refunds WHERE idempotency_key = $1", idempotency_key
         )
-        return _refund(row) if row else None
+        return refund_from(row, CODEC) if row else None
 
     async def in_flight(self, receipt_id: int) -> Refund | None:
         row = await self._db.one(
             f"SELECT * FROM refunds WHERE receipt_id = $1 AND {_IN_FLIGHT_SQL}",  # noqa: S608
             receipt_id,
         )
-        return _refund(row) if row else None
+        return refund_from(row, CODEC) if row else None
 
     async def for_receipt(self, receipt_id: int) -> list[Refund]:
         rows = await self._db.all(
             "SELECT * FROM refunds WHERE receipt_id = $1 ORDER BY id", receipt_id
         )
-        return [_refund(r) for r in rows]
+        return [refund_from(r, CODEC) for r in rows]
 
     async def move(
         self,
@@ -123,7 +108,7 @@ class PostgresRefunds:
             if row is None:
                 return None
             await insert_jobs(tx, jobs, now, row["receipt_id"])
-            return _refund(row)
+            return refund_from(row, CODEC)
 
         return await self._db.transaction(op)
 
@@ -180,7 +165,7 @@ class PostgresRefunds:
                 )  # fmt: skip
             assert row is not None
             await insert_jobs(tx, jobs, now, receipt_id)
-            return _receipt(row)
+            return receipt_from(row, CODEC)
 
         try:
             return await self._db.transaction(op)
@@ -192,4 +177,4 @@ class PostgresRefunds:
             f"SELECT * FROM refunds WHERE {_IN_FLIGHT_SQL} ORDER BY id LIMIT $1",  # noqa: S608
             limit,
         )
-        return [_refund(r) for r in rows]
+        return [refund_from(r, CODEC) for r in rows]

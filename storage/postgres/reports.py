@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from storage.models.receipts import Channel, ReceiptStatus
+from storage.models.receipts import ReceiptStatus
 from storage.models.reports import ExportRow, ReportRow
-from storage.postgres.engine import PostgresEngine, Row
+from storage.postgres.engine import CODEC, PostgresEngine
+from storage.rows import export_row_from, report_row_from
 
 # The fiscal receipt's number, whether it was registered, and the refunded sum: each is
 # used by both queries.
@@ -46,38 +47,6 @@ _EXPORT = f"""
 """  # noqa: S608 (constants only)
 
 
-def _report_row(row: Row) -> ReportRow:
-    return ReportRow(
-        status=ReceiptStatus(row["status"]),
-        amount=row["amount"],
-        refunded=row["refunded"],
-        currency=row["currency"],
-        channel=Channel(row["channel"]),
-        cashier_id=row["cashier_id"],
-        created_at=row["created_at"],
-        paid_at=row["paid_at"],
-        fiscal_registered=bool(row["fiscal_registered"]),
-    )
-
-
-def _export_row(row: Row) -> ExportRow:
-    return ExportRow(
-        number=row["number"],
-        created_at=row["created_at"],
-        paid_at=row["paid_at"],
-        cashier=row["cashier"],
-        amount=row["amount"],
-        currency=row["currency"],
-        description=row["description"],
-        channel=Channel(row["channel"]),
-        contact=row["contact"],
-        status=ReceiptStatus(row["status"]),
-        payment_id=row["payment_id"],
-        fiscal_number=row["fiscal_number"],
-        refunded=row["refunded"],
-    )
-
-
 def _check_batch(batch_size: int) -> None:
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
@@ -101,7 +70,7 @@ class PostgresReports:
         while True:
             rows = await self._db.all(_REPORT, shop_id, after, start, end, cashier_id, batch_size)
             for row in rows:
-                yield _report_row(row)
+                yield report_row_from(row, CODEC)
             if len(rows) < batch_size:
                 return
             after = rows[-1]["id"]
@@ -126,7 +95,7 @@ class PostgresReports:
                 _EXPORT, shop_id, after, start, end, cashier_id, wanted, batch_size
             )
             for row in rows:
-                yield _export_row(row)
+                yield export_row_from(row, CODEC)
             if len(rows) < batch_size:
                 return
             after = rows[-1]["number"]

@@ -9,6 +9,7 @@ from storage.models.jobs import NewJob
 from storage.models.settings import SettingsChanges, ShopSettings
 from storage.postgres.engine import PostgresEngine, Tx
 from storage.postgres.jobs import insert_jobs
+from storage.rows import shop_settings_from
 
 _COLUMNS = frozenset(
     {
@@ -32,21 +33,7 @@ class PostgresSettings:
         row = await self._db.one("SELECT * FROM shop_settings WHERE shop_id = $1", shop_id)
         if row is None:
             raise LookupError(f"no settings for shop {shop_id}")
-        return ShopSettings(
-            shop_id=row["shop_id"],
-            public_key=row["public_key"],
-            private_key_enc=row["private_key_enc"],
-            api_version=row["api_version"],
-            invoice_lifetime=row["invoice_lifetime"],
-            currency=row["currency"],
-            sms_token_enc=row["sms_token_enc"],
-            sms_sender=row["sms_sender"],
-            remind_cashier=bool(row["remind_cashier"]),
-            remind_customer=bool(row["remind_customer"]),
-            remind_lead=row["remind_lead"],
-            digest=bool(row["digest"]),
-            digest_at=row["digest_at"],
-        )
+        return shop_settings_from(row)
 
     async def save_keys(
         self,

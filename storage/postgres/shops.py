@@ -6,7 +6,8 @@ from datetime import datetime
 
 from storage.models.common import IntegrityViolation
 from storage.models.shops import InviteOutcome, Member, Role
-from storage.postgres.engine import PostgresEngine, Row, Tx
+from storage.postgres.engine import PostgresEngine, Tx
+from storage.rows import member_from
 
 _MEMBER_SELECT = (
     "SELECT m.shop_id, s.name AS shop_name, m.user_id, m.role, m.name "
@@ -36,16 +37,6 @@ _SPEND = """
 REDEEM_ATTEMPTS = 3
 
 
-def _member(row: Row) -> Member:
-    return Member(
-        shop_id=row["shop_id"],
-        shop_name=row["shop_name"],
-        user_id=row["user_id"],
-        role=Role(row["role"]),
-        name=row["name"],
-    )
-
-
 class _Raced(Exception):
     """What the spending UPDATE saw changed before we could classify it: look again."""
 
@@ -60,11 +51,11 @@ class PostgresShops:
 
     async def get_member(self, user_id: int) -> Member | None:
         row = await self._db.one(_MEMBER_SELECT + " WHERE m.user_id = $1", user_id)
-        return _member(row) if row else None
+        return member_from(row) if row else None
 
     async def list_members(self, shop_id: int) -> list[Member]:
         sql = _MEMBER_SELECT + " WHERE m.shop_id = $1 ORDER BY m.role DESC, m.joined_at, m.user_id"
-        return [_member(r) for r in await self._db.all(sql, shop_id)]
+        return [member_from(r) for r in await self._db.all(sql, shop_id)]
 
     async def member_ids(self, shop_id: int, role: Role | None = None) -> list[int]:
         if role is None:
@@ -122,7 +113,7 @@ class PostgresShops:
             existing = await tx.one(_MEMBER_SELECT + " WHERE m.user_id = $1", user_id)
             if existing is None:
                 raise _Raced  # the membership that stopped us is gone already
-            return InviteOutcome.ALREADY_MEMBER, _member(existing)
+            return InviteOutcome.ALREADY_MEMBER, member_from(existing)
 
         for attempt in range(1, REDEEM_ATTEMPTS + 1):
             try:

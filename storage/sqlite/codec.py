@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from storage.rows import Codec
+
 
 def ts(moment: datetime) -> float:
     return moment.timestamp()
@@ -20,3 +22,6 @@ def dt(value: float) -> datetime:
 
 def dt_or_none(value: float | None) -> datetime | None:
     return None if value is None else dt(value)
+
+
+CODEC = Codec(moment=dt)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from storage.models.fiscal import (
@@ -12,6 +11,7 @@ from storage.models.fiscal import (
     FiscalSettings,
     FiscalSettingsChanges,
 )
+from storage.rows import fiscal_settings_from
 from storage.sqlite.codec import ts
 from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.tx import Tx
@@ -19,25 +19,6 @@ from storage.sqlite.tx import Tx
 _COLUMNS = frozenset(
     {"enabled", "mode", "payment_label", "tax_code", "tax_label", "close_shift_at"}
 )
-
-
-def _settings(row: sqlite3.Row) -> FiscalSettings:
-    return FiscalSettings(
-        shop_id=row["shop_id"],
-        enabled=bool(row["enabled"]),
-        mode=FiscalMode(row["mode"]),
-        license_key_enc=_bytes(row["license_key_enc"]),
-        pin_enc=_bytes(row["pin_enc"]),
-        token_enc=_bytes(row["token_enc"]),
-        payment_label=row["payment_label"],
-        tax_code=row["tax_code"],
-        tax_label=row["tax_label"],
-        close_shift_at=row["close_shift_at"],
-    )
-
-
-def _bytes(value: bytes | None) -> bytes | None:
-    return None if value is None else bytes(value)
 
 
 def _plain(value: object) -> object:
@@ -54,7 +35,7 @@ class SqliteFiscal:
 
     async def get(self, shop_id: int) -> FiscalSettings | None:
         row = await self._db.one("SELECT * FROM fiscal_settings WHERE shop_id = ?", (shop_id,))
-        return _settings(row) if row else None
+        return fiscal_settings_from(row) if row else None
 
     async def save_credentials(
         self,
@@ -77,7 +58,7 @@ class SqliteFiscal:
                 ),
             )  # fmt: skip
             assert row is not None
-            return _settings(row)
+            return fiscal_settings_from(row)
 
         return await self._db.write(op)
 
@@ -92,7 +73,7 @@ class SqliteFiscal:
 
         async def op(tx: Tx) -> FiscalSettings | None:
             row = await tx.one(sql, (*values, shop_id))
-            return _settings(row) if row else None
+            return fiscal_settings_from(row) if row else None
 
         return await self._db.write(op)
 
@@ -113,4 +94,4 @@ class SqliteFiscal:
             "SELECT * FROM fiscal_settings WHERE enabled AND license_key_enc IS NOT NULL "
             "AND pin_enc IS NOT NULL ORDER BY shop_id"
         )
-        return [_settings(r) for r in rows]
+        return [fiscal_settings_from(r) for r in rows]

@@ -7,13 +7,13 @@ a claim's SELECT and UPDATE see and change the same rows: two claims never share
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from storage.models.jobs import Job, JobState, NewJob
-from storage.sqlite.codec import dt, dt_or_none, ts
+from storage.rows import job_from
+from storage.sqlite.codec import CODEC, dt, ts
 from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.tx import Stmt, Tx
 
@@ -98,26 +98,6 @@ async def insert_jobs(tx: Tx, jobs: Sequence[NewJob], now: datetime, receipt_id:
         await tx.run(statement)
 
 
-def _job(row: sqlite3.Row) -> Job:
-    return Job(
-        id=row["id"],
-        kind=row["kind"],
-        payload=dict(json.loads(row["payload"])),
-        run_at=dt(row["run_at"]),
-        group_key=row["group_key"],
-        dedupe_key=row["dedupe_key"],
-        receipt_id=row["receipt_id"],
-        state=JobState(row["state"]),
-        attempts=row["attempts"],
-        created_at=dt(row["created_at"]),
-        claimed_at=dt_or_none(row["claimed_at"]),
-        lease_owner=row["lease_owner"],
-        lease_until=dt_or_none(row["lease_until"]),
-        finished_at=dt_or_none(row["finished_at"]),
-        last_error=row["last_error"],
-    )
-
-
 class SqliteJobs:
     def __init__(self, engine: SqliteEngine) -> None:
         self._db = engine
@@ -145,7 +125,7 @@ class SqliteJobs:
                 f"attempts = attempts + 1 WHERE id IN ({marks}) RETURNING *",
                 (worker_id, ts(now + lease), moment, *ids),
             )
-            claimed = {row["id"]: _job(row) for row in rows}
+            claimed = {row["id"]: job_from(row, CODEC) for row in rows}
             return [claimed[job_id] for job_id in ids]
 
         return await self._db.write(op)
@@ -224,7 +204,7 @@ class SqliteJobs:
 
     async def get(self, job_id: int) -> Job | None:
         row = await self._db.one("SELECT * FROM jobs WHERE id = ?", (job_id,))
-        return _job(row) if row else None
+        return job_from(row, CODEC) if row else None
 
     async def find(
         self,
@@ -241,7 +221,7 @@ class SqliteJobs:
                 params.append(value)
         where = " AND ".join(conditions)
         rows = await self._db.all(f"SELECT * FROM jobs WHERE {where} ORDER BY id", params)  # noqa: S608
-        return [_job(r) for r in rows]
+        return [job_from(r, CODEC) for r in rows]
 
     async def hold(self, name: str, until: datetime) -> None:
         await self._db.execute(_HOLD, (name, ts(until)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -13,7 +12,6 @@ from typing import Any
 from storage.models.fiscal import FiscalChanges, FiscalState, FiscalTotals
 from storage.models.jobs import NewJob
 from storage.models.receipts import (
-    Channel,
     CurrencyTotal,
     EventSource,
     NewDraft,
@@ -24,7 +22,8 @@ from storage.models.receipts import (
     ReceiptEvent,
     ReceiptStatus,
 )
-from storage.sqlite.codec import dt, dt_or_none, ts, ts_or_none
+from storage.rows import event_from, receipt_from
+from storage.sqlite.codec import CODEC, ts, ts_or_none
 from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.jobs import insert_jobs, jobs_insert
 from storage.sqlite.transitions import (
@@ -41,64 +40,12 @@ _FISCAL_COLUMNS = frozenset(
 _GET_MANY_CHUNK = 500
 
 
-def _receipt(row: sqlite3.Row) -> Receipt:
-    return Receipt(
-        id=row["id"],
-        shop_id=row["shop_id"],
-        number=row["number"],
-        cashier_id=row["cashier_id"],
-        amount=row["amount"],
-        currency=row["currency"],
-        description=row["description"],
-        channel=Channel(row["channel"]),
-        contact=row["contact"],
-        order_id=row["order_id"],
-        public_key=row["public_key"],
-        link=row["link"],
-        invoice_token=row["invoice_token"],
-        status=ReceiptStatus(row["status"]),
-        liqpay_status=row["liqpay_status"],
-        flagged=row["flagged"],
-        expires_at=dt(row["expires_at"]),
-        created_at=dt(row["created_at"]),
-        paid_at=dt_or_none(row["paid_at"]),
-        payment_id=row["payment_id"],
-        card_mask=row["card_mask"],
-        card_chat_id=row["card_chat_id"],
-        card_message_id=row["card_message_id"],
-        mismatch=_mismatch(row),
-        issuing_until=dt_or_none(row["issuing_until"]),
-        payment_rrn=row["payment_rrn"],
-        payment_auth_code=row["payment_auth_code"],
-        payment_bank=row["payment_bank"],
-        payment_system=row["payment_system"],
-        fiscal_state=_fiscal_state(row["fiscal_state"]),
-        fiscal_code=row["fiscal_code"],
-        fiscal_date=dt_or_none(row["fiscal_date"]),
-        fiscal_url=row["fiscal_url"],
-        fiscal_error=row["fiscal_error"],
-        fiscal_attempt=row["fiscal_attempt"],
-        refunded_amount=row["refunded_amount"],
-    )
-
-
-def _fiscal_state(value: str | None) -> FiscalState | None:
-    return None if value is None else FiscalState(value)
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return ts(value)
     if isinstance(value, StrEnum):
         return value.value
     return value
-
-
-def _mismatch(row: sqlite3.Row) -> PaymentMismatch | None:
-    facts = (row["flag_amount"], row["flag_currency"], row["flag_payment_id"])
-    if row["flagged"] is None or facts == (None, None, None):
-        return None
-    return PaymentMismatch(*facts)
 
 
 def _marks(values: Sequence[Any]) -> str:
@@ -160,7 +107,7 @@ class SqliteReceipts:
         ]
         results = await self._db.batch(statements)
         created, [row] = bool(results[1]), results[-1]
-        return _receipt(row), created
+        return receipt_from(row, CODEC), created
 
     async def delete_draft(self, receipt_id: int, lease: datetime | None = None) -> bool:
         # A flagged draft has events and an owner alert: it stays for the owner to see.
@@ -172,7 +119,7 @@ class SqliteReceipts:
 
     async def by_idempotency_key(self, key: str) -> Receipt | None:
         row = await self._db.one("SELECT * FROM receipts WHERE idempotency_key = ?", (key,))
-        return _receipt(row) if row else None
+        return receipt_from(row, CODEC) if row else None
 
     async def take_issue_lease(self, receipt_id: int, now: datetime, until: datetime) -> bool:
         sql = (
@@ -207,11 +154,11 @@ class SqliteReceipts:
             params.append(cashier_id)
         sql += " ORDER BY issuing_until, id LIMIT ?"
         params.append(limit)
-        return [_receipt(r) for r in await self._db.all(sql, params)]
+        return [receipt_from(r, CODEC) for r in await self._db.all(sql, params)]
 
     async def get(self, receipt_id: int) -> Receipt | None:
         row = await self._db.one("SELECT * FROM receipts WHERE id = ?", (receipt_id,))
-        return _receipt(row) if row else None
+        return receipt_from(row, CODEC) if row else None
 
     async def get_many(self, receipt_ids: Sequence[int]) -> list[Receipt]:
         found: list[Receipt] = []
@@ -219,12 +166,12 @@ class SqliteReceipts:
         for start in range(0, len(ids), _GET_MANY_CHUNK):
             chunk = ids[start : start + _GET_MANY_CHUNK]
             sql = f"SELECT * FROM receipts WHERE id IN ({_marks(chunk)}) ORDER BY id"  # noqa: S608
-            found += [_receipt(r) for r in await self._db.all(sql, chunk)]
+            found += [receipt_from(r, CODEC) for r in await self._db.all(sql, chunk)]
         return found
 
     async def by_order_id(self, order_id: str) -> Receipt | None:
         row = await self._db.one_by_key(_BY_ORDER_IDS, order_id)
-        return _receipt(row) if row else None
+        return receipt_from(row, CODEC) if row else None
 
     async def transition(
         self,
@@ -261,7 +208,7 @@ class SqliteReceipts:
                 TRANSITION_OUTCOMES,
             )
         )
-        return _receipt(row) if row is not None else None
+        return receipt_from(row, CODEC) if row is not None else None
 
     async def flag(
         self,
@@ -318,7 +265,7 @@ class SqliteReceipts:
                 (*params, limit, offset),
             ),
         )
-        return [_receipt(r) for r in rows], int(total[0]) if total else 0
+        return [receipt_from(r, CODEC) for r in rows], int(total[0]) if total else 0
 
     async def totals(
         self,
@@ -360,20 +307,7 @@ class SqliteReceipts:
         rows = await self._db.all(
             "SELECT * FROM receipt_events WHERE receipt_id = ? ORDER BY id", (receipt_id,)
         )
-        return [
-            ReceiptEvent(
-                receipt_id=r["receipt_id"],
-                at=dt(r["at"]),
-                source=EventSource(r["source"]),
-                from_status=ReceiptStatus(r["from_status"]) if r["from_status"] else None,
-                to_status=ReceiptStatus(r["to_status"]),
-                liqpay_status=r["liqpay_status"],
-                detail=r["detail"],
-                fiscal_from=_fiscal_state(r["fiscal_from"]),
-                fiscal_to=_fiscal_state(r["fiscal_to"]),
-            )
-            for r in rows
-        ]
+        return [event_from(r, CODEC) for r in rows]
 
     async def fiscal_transition(
         self,
@@ -416,7 +350,7 @@ class SqliteReceipts:
             )
             assert row is not None
             await insert_jobs(tx, jobs, now, receipt_id)
-            return _receipt(row)
+            return receipt_from(row, CODEC)
 
         return await self._db.write(op)
 
@@ -440,7 +374,7 @@ class SqliteReceipts:
             f"SELECT * FROM receipts WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
             (*params, limit, offset),
         )
-        return [_receipt(r) for r in rows], int(total[0]) if total else 0
+        return [receipt_from(r, CODEC) for r in rows], int(total[0]) if total else 0
 
     async def fiscal_totals(self, shop_id: int, since: datetime, until: datetime) -> FiscalTotals:
         row = await self._db.one(

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
 
 from storage.models.jobs import NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus
 from storage.models.refunds import NewRefund, Refund, RefundState
-from storage.sqlite.codec import dt, ts
+from storage.rows import receipt_from, refund_from
+from storage.sqlite.codec import CODEC, ts
 from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.jobs import insert_jobs
-from storage.sqlite.receipts import _receipt
 from storage.sqlite.tx import Tx
 
 _IN_FLIGHT_SQL = "state IN ('reserved', 'sent', 'unknown')"
@@ -20,21 +19,6 @@ _IN_FLIGHT_SQL = "state IN ('reserved', 'sent', 'unknown')"
 
 class _Conflict(Exception):
     """A compare inside an operation failed after something was written: roll it back."""
-
-
-def _refund(row: sqlite3.Row) -> Refund:
-    return Refund(
-        id=row["id"],
-        receipt_id=row["receipt_id"],
-        amount=row["amount"],
-        state=RefundState(row["state"]),
-        idempotency_key=row["idempotency_key"],
-        requested_by=row["requested_by"],
-        refunded_before=row["refunded_before"],
-        error=row["error"],
-        created_at=dt(row["created_at"]),
-        updated_at=dt(row["updated_at"]),
-    )
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -53,7 +37,7 @@ class SqliteRefunds:
                 "SELECT * FROM refunds WHERE idempotency_key = ?", (refund.idempotency_key,)
             )
             if existing is not None:
-                return _refund(existing), False
+                return refund_from(existing, CODEC), False
             row = await tx.one(
                 "INSERT INTO refunds (receipt_id, amount, state, idempotency_key, requested_by, "
                 "refunded_before, created_at, updated_at) "
@@ -70,32 +54,32 @@ class SqliteRefunds:
             if row is None:
                 return None, False
             await insert_jobs(tx, jobs, now, refund.receipt_id)
-            return _refund(row), True
+            return refund_from(row, CODEC), True
 
         return await self._db.write(op)
 
     async def get(self, refund_id: int) -> Refund | None:
         row = await self._db.one("SELECT * FROM refunds WHERE id = ?", (refund_id,))
-        return _refund(row) if row else None
+        return refund_from(row, CODEC) if row else None
 
     async def by_key(self, idempotency_key: str) -> Refund | None:
         row = await self._db.one(
             "SELECT * FROM refunds WHERE idempotency_key = ?", (idempotency_key,)
         )
-        return _refund(row) if row else None
+        return refund_from(row, CODEC) if row else None
 
     async def in_flight(self, receipt_id: int) -> Refund | None:
         row = await self._db.one(
             f"SELECT * FROM refunds WHERE receipt_id = ? AND {_IN_FLIGHT_SQL}",  # noqa: S608
             (receipt_id,),
         )
-        return _refund(row) if row else None
+        return refund_from(row, CODEC) if row else None
 
     async def for_receipt(self, receipt_id: int) -> list[Refund]:
         rows = await self._db.all(
             "SELECT * FROM refunds WHERE receipt_id = ? ORDER BY id", (receipt_id,)
         )
-        return [_refund(r) for r in rows]
+        return [refund_from(r, CODEC) for r in rows]
 
     async def move(
         self,
@@ -120,7 +104,7 @@ class SqliteRefunds:
             if row is None:
                 return None
             await insert_jobs(tx, jobs, now, row["receipt_id"])
-            return _refund(row)
+            return refund_from(row, CODEC)
 
         return await self._db.write(op)
 
@@ -181,7 +165,7 @@ class SqliteRefunds:
                     raise _Conflict
             assert row is not None
             await insert_jobs(tx, jobs, now, receipt_id)
-            return _receipt(row)
+            return receipt_from(row, CODEC)
 
         try:
             return await self._db.write(op)
@@ -193,4 +177,4 @@ class SqliteRefunds:
             f"SELECT * FROM refunds WHERE {_IN_FLIGHT_SQL} ORDER BY id LIMIT ?",  # noqa: S608
             (limit,),
         )
-        return [_refund(r) for r in rows]
+        return [refund_from(r, CODEC) for r in rows]

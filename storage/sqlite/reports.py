@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from storage.models.receipts import Channel, ReceiptStatus
+from storage.models.receipts import ReceiptStatus
 from storage.models.reports import ExportRow, ReportRow
-from storage.sqlite.codec import dt, dt_or_none, ts
+from storage.rows import export_row_from, report_row_from
+from storage.sqlite.codec import CODEC, ts
 from storage.sqlite.engine import SqliteEngine
 
 # The fiscal receipt's number, whether it was registered, and the refunded sum: each is
@@ -37,38 +37,6 @@ _EXPORT = (
     "FROM receipts r LEFT JOIN members m ON m.shop_id = r.shop_id AND m.user_id = r.cashier_id "
     "WHERE r.shop_id = ? AND r.number > ? AND r.created_at >= ? AND r.created_at < ?"
 )
-
-
-def _report_row(row: sqlite3.Row) -> ReportRow:
-    return ReportRow(
-        status=ReceiptStatus(row["status"]),
-        amount=row["amount"],
-        refunded=row["refunded"],
-        currency=row["currency"],
-        channel=Channel(row["channel"]),
-        cashier_id=row["cashier_id"],
-        created_at=dt(row["created_at"]),
-        paid_at=dt_or_none(row["paid_at"]),
-        fiscal_registered=bool(row["fiscal_registered"]),
-    )
-
-
-def _export_row(row: sqlite3.Row) -> ExportRow:
-    return ExportRow(
-        number=row["number"],
-        created_at=dt(row["created_at"]),
-        paid_at=dt_or_none(row["paid_at"]),
-        cashier=row["cashier"],
-        amount=row["amount"],
-        currency=row["currency"],
-        description=row["description"],
-        channel=Channel(row["channel"]),
-        contact=row["contact"],
-        status=ReceiptStatus(row["status"]),
-        payment_id=row["payment_id"],
-        fiscal_number=row["fiscal_number"],
-        refunded=row["refunded"],
-    )
 
 
 def _check_batch(batch_size: int) -> None:
@@ -101,7 +69,7 @@ class SqliteReports:
         while True:
             rows = await self._db.all(sql, (shop_id, after, *_range(start, end) * 2, *tail))
             for row in rows:
-                yield _report_row(row)
+                yield report_row_from(row, CODEC)
             if len(rows) < batch_size:
                 return
             after = rows[-1]["id"]
@@ -133,7 +101,7 @@ class SqliteReports:
         while True:
             rows = await self._db.all(sql, (shop_id, after, *_range(start, end), *tail))
             for row in rows:
-                yield _export_row(row)
+                yield export_row_from(row, CODEC)
             if len(rows) < batch_size:
                 return
             after = rows[-1]["number"]

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from storage.models.jobs import NewJob
 from storage.models.settings import SettingsChanges, ShopSettings
+from storage.rows import shop_settings_from
 from storage.sqlite.codec import ts
 from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.jobs import jobs_insert
@@ -34,21 +35,7 @@ class SqliteSettings:
         row = await self._db.one("SELECT * FROM shop_settings WHERE shop_id = ?", (shop_id,))
         if row is None:
             raise LookupError(f"no settings for shop {shop_id}")
-        return ShopSettings(
-            shop_id=row["shop_id"],
-            public_key=row["public_key"],
-            private_key_enc=row["private_key_enc"],
-            api_version=row["api_version"],
-            invoice_lifetime=row["invoice_lifetime"],
-            currency=row["currency"],
-            sms_token_enc=row["sms_token_enc"],
-            sms_sender=row["sms_sender"],
-            remind_cashier=bool(row["remind_cashier"]),
-            remind_customer=bool(row["remind_customer"]),
-            remind_lead=row["remind_lead"],
-            digest=bool(row["digest"]),
-            digest_at=row["digest_at"],
-        )
+        return shop_settings_from(row)
 
     async def save_keys(
         self,

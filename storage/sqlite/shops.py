@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from storage.models.shops import InviteOutcome, Member, Role
+from storage.rows import member_from
 from storage.sqlite.codec import ts
 from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.tx import Tx
@@ -15,16 +15,6 @@ _MEMBER_SELECT = (
     "SELECT m.shop_id, s.name AS shop_name, m.user_id, m.role, m.name "
     "FROM members m JOIN shops s ON s.id = m.shop_id"
 )
-
-
-def _member(row: sqlite3.Row) -> Member:
-    return Member(
-        shop_id=row["shop_id"],
-        shop_name=row["shop_name"],
-        user_id=row["user_id"],
-        role=Role(row["role"]),
-        name=row["name"],
-    )
 
 
 class SqliteShops:
@@ -52,11 +42,11 @@ class SqliteShops:
 
     async def get_member(self, user_id: int) -> Member | None:
         row = await self._db.one(_MEMBER_SELECT + " WHERE m.user_id = ?", (user_id,))
-        return _member(row) if row else None
+        return member_from(row) if row else None
 
     async def list_members(self, shop_id: int) -> list[Member]:
         sql = _MEMBER_SELECT + " WHERE m.shop_id = ? ORDER BY m.role DESC, m.joined_at"
-        return [_member(r) for r in await self._db.all(sql, (shop_id,))]
+        return [member_from(r) for r in await self._db.all(sql, (shop_id,))]
 
     async def member_ids(self, shop_id: int, role: Role | None = None) -> list[int]:
         sql = "SELECT user_id FROM members WHERE shop_id = ?"
@@ -98,7 +88,7 @@ class SqliteShops:
                 return InviteOutcome.EXPIRED, None
             existing = await tx.one(_MEMBER_SELECT + " WHERE m.user_id = ?", (user_id,))
             if existing is not None:
-                return InviteOutcome.ALREADY_MEMBER, _member(existing)
+                return InviteOutcome.ALREADY_MEMBER, member_from(existing)
             spent = await tx.execute(
                 "UPDATE invites SET used_by = ?, used_at = ? WHERE token = ? AND used_by IS NULL",
                 (user_id, ts(now), token),
