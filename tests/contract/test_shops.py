@@ -10,7 +10,7 @@ import pytest
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import StorageKey
 
-from storage.fsm import StoreFsmStorage
+from bot.fsm_storage import StoreFsmStorage
 from storage.models.common import IntegrityViolation
 from storage.models.jobs import NewJob
 from storage.models.settings import SettingsChanges
