@@ -1,6 +1,6 @@
 """What services need from a store, one protocol per aggregate, the same on every engine.
 
-An engine (storage/sqlite/, later PostgreSQL) implements each protocol and the `Store`
+An engine (storage/sqlite/, storage/postgres/) implements each protocol and the `Store`
 container that holds them. Rules every implementation keeps:
 
 - Values are plain: datetimes are timezone-aware UTC (the store returns them in UTC and
