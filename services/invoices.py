@@ -19,6 +19,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from services.crypto import SecretKeyMismatch
+from services.duplicates import DuplicateCheck
 from services.leases import SHOW_LEASE, IssueLeases, Lease, LeaseLost
 from services.liqpay import (
     Credentials,
@@ -126,6 +127,7 @@ class InvoiceService:
         self.sms = sms
         self.default_description = default_description
         self.leases = IssueLeases(self.repo, self.liqpay, receipts.signal, receipts.clock)
+        self.duplicates = DuplicateCheck(self.repo, receipts.clock)  # before a second one
 
     async def issue(self, request: InvoiceRequest) -> IssueResult:
         """Make the invoice. The same idempotency key never makes a second receipt: a repeat

@@ -11,6 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.duplicate_views import earlier_invoice_keyboard, earlier_invoice_text
 from bot.i18n import DEFAULT_LOCALE, t, tn
 from bot.keyboards import (
     ChannelChoice,
@@ -32,6 +33,7 @@ from bot.routers.plan import RouterPlan
 from bot.routers.receipts import send_card
 from bot.texts import channel_name, escape
 from services.contacts import ContactError, normalize_email, normalize_phone
+from services.duplicates import EarlierInvoice
 from services.invoices import (
     MAX_DESCRIPTION,
     InvoiceService,
@@ -199,9 +201,12 @@ async def got_channel(
 
 
 @router.message(NewInvoice.contact, DIALOG_TEXT)
-async def got_contact(message: Message, state: FSMContext) -> None:
+async def got_contact(
+    message: Message, state: FSMContext, member: Member, invoices: InvoiceService
+) -> None:
     assert message.text is not None
-    channel = Channel(str((await state.get_data())["channel"]))
+    data = await state.get_data()
+    channel = Channel(str(data["channel"]))
     try:
         contact = (
             normalize_email(message.text)
@@ -219,10 +224,16 @@ async def got_contact(message: Message, state: FSMContext) -> None:
         await message.answer(texts[exc.reason])
         return
     await state.update_data(contact=contact)
-    await _ask_confirm(message, state)
+    amount, currency = int(data["amount"]), str(data["currency"])
+    earlier = await invoices.duplicates.earlier_unpaid(member, amount, currency, channel, contact)
+    await _ask_confirm(message, state, earlier)
 
 
-async def _ask_confirm(message: Message, state: FSMContext) -> None:
+async def _ask_confirm(
+    message: Message, state: FSMContext, earlier: EarlierInvoice | None = None
+) -> None:
+    """The summary, with Confirm; or, when an unpaid invoice for the same sale exists, told
+    first with «Show it» and «Issue another» (nothing is sent before the cashier chooses)."""
     data = await state.get_data()
     channel = Channel(str(data["channel"]))
     contact = f" · {escape(str(data['contact']))}" if data.get("contact") else ""
@@ -232,9 +243,11 @@ async def _ask_confirm(message: Message, state: FSMContext) -> None:
     key = uuid.uuid4().hex
     await state.update_data(idempotency_key=key)
     await state.set_state(NewInvoice.confirm)
+    warning = [earlier_invoice_text(earlier), ""] if earlier is not None else []
     await message.answer(
         "\n".join(
             [
+                *warning,
                 t("<b>Check the invoice</b>"),
                 t(
                     "Amount: <b>{amount}</b>",
@@ -244,7 +257,9 @@ async def _ask_confirm(message: Message, state: FSMContext) -> None:
                 t("Channel: {channel}", channel=channel_name(channel)) + contact,
             ]
         ),
-        reply_markup=confirm_keyboard(key),
+        reply_markup=(
+            confirm_keyboard(key) if earlier is None else earlier_invoice_keyboard(earlier, key)
+        ),
     )
 
 

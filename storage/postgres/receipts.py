@@ -317,6 +317,28 @@ class PostgresReceipts:
         )
         return [receipt_from(r, CODEC) for r in rows], int(total)
 
+    async def recent_with_amount(
+        self,
+        shop_id: int,
+        amount: int,
+        currency: str,
+        *,
+        statuses: Sequence[ReceiptStatus],
+        created_since: datetime,
+        expires_after: datetime,
+        limit: int = 50,
+    ) -> list[Receipt]:
+        if not statuses:
+            return []
+        rows = await self._db.all(
+            "SELECT * FROM receipts WHERE shop_id = $1 AND status = ANY($2::text[]) "
+            "AND amount = $3 AND currency = $4 AND created_at >= $5 AND expires_at > $6 "
+            "ORDER BY id DESC LIMIT $7",
+            shop_id, [s.value for s in statuses], amount, currency, created_since,
+            expires_after, limit,
+        )  # fmt: skip
+        return [receipt_from(r, CODEC) for r in rows]
+
     async def totals(
         self,
         shop_id: int,

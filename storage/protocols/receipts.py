@@ -133,6 +133,22 @@ class ReceiptRepository(Protocol):
         newest (highest id) first, and how many there are in all."""
         ...
 
+    async def recent_with_amount(
+        self,
+        shop_id: int,
+        amount: int,
+        currency: str,
+        *,
+        statuses: Sequence[ReceiptStatus],
+        created_since: datetime,
+        expires_after: datetime,
+        limit: int = 50,
+    ) -> list[Receipt]:
+        """The shop's receipts of exactly this amount and currency, in these statuses,
+        created at or after `created_since` and expiring after `expires_after`, newest
+        (highest id) first, at most `limit`: of every cashier and every contact."""
+        ...
+
     async def totals(
         self,
         shop_id: int,

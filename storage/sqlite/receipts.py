@@ -267,6 +267,30 @@ class SqliteReceipts:
         )
         return [receipt_from(r, CODEC) for r in rows], int(total[0]) if total else 0
 
+    async def recent_with_amount(
+        self,
+        shop_id: int,
+        amount: int,
+        currency: str,
+        *,
+        statuses: Sequence[ReceiptStatus],
+        created_since: datetime,
+        expires_after: datetime,
+        limit: int = 50,
+    ) -> list[Receipt]:
+        if not statuses:
+            return []
+        sql = (
+            f"SELECT * FROM receipts WHERE shop_id = ? AND status IN ({_marks(statuses)}) "  # noqa: S608
+            "AND amount = ? AND currency = ? AND created_at >= ? AND expires_at > ? "
+            "ORDER BY id DESC LIMIT ?"
+        )
+        params = (
+            shop_id, *(s.value for s in statuses), amount, currency, ts(created_since),
+            ts(expires_after), limit,
+        )  # fmt: skip
+        return [receipt_from(r, CODEC) for r in await self._db.all(sql, params)]
+
     async def totals(
         self,
         shop_id: int,
