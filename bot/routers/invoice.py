@@ -30,7 +30,7 @@ from bot.routers.base import (
 )
 from bot.routers.plan import RouterPlan
 from bot.routers.receipts import send_card
-from bot.texts import channel_name, escape
+from bot.texts import channel_name, escape, keys_unreadable_text
 from services.contacts import ContactError, normalize_email, normalize_phone
 from services.invoices import (
     MAX_DESCRIPTION,
@@ -38,7 +38,7 @@ from services.invoices import (
     description_fits,
 )
 from services.money import AmountError, format_amount, parse_amount
-from services.receipts import ReceiptService
+from services.receipts import KeysUnreadable, NoKeys, ReceiptService
 from services.settings import Settings
 from storage.models import Channel, Member
 from storage.protocols import Store
@@ -59,7 +59,11 @@ class NewInvoice(StatesGroup):
     confirm = State()
 
 
-def no_keys_text(member: Member) -> str:
+def no_keys_text(member: Member, problem: NoKeys | None = None) -> str:
+    """Why no invoice can be made. Keys that can't be read are there (SECRET_KEY changed):
+    they must be entered again, whoever reads this."""
+    if isinstance(problem, KeysUnreadable):
+        return keys_unreadable_text()
     if member.is_owner:
         return t("Set the shop's LiqPay keys first: /settings → LiqPay keys.")
     return t("The shop owner has not set the LiqPay keys yet. Ask them to do it in /settings.")
@@ -89,8 +93,10 @@ async def new_invoice(
     store: Store,
 ) -> None:
     await state.clear()
-    if await receipts.credentials(member.shop_id) is None:
-        await message.answer(no_keys_text(member))
+    try:
+        await receipts.require_credentials(member.shop_id)
+    except NoKeys as problem:
+        await message.answer(no_keys_text(member, problem))
         return
     for unsettled in await invoices.being_made(member):  # e.g. the bot restarted meanwhile
         await message.answer(
