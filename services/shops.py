@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import string
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -165,7 +166,7 @@ def parse_lifetime(text: str) -> int | None:
         "d": 86400, "д": 86400, "дн": 86400, "днів": 86400, "дні": 86400, "days": 86400,
     }  # fmt: skip
     number = ""
-    while cleaned and cleaned[0].isdigit():
+    while cleaned and cleaned[0] in string.digits:  # isdigit() takes "²", "١", "９" too
         number, cleaned = number + cleaned[0], cleaned[1:]
     if not number or len(number) > 6:
         return None
