@@ -21,6 +21,7 @@ from services.liqpay import (
     PaymentNotFound,
 )
 from services.money import CURRENCIES
+from services.names import clean_name
 from services.sms import TurboSmsClient
 from storage.models import InviteOutcome, Member, SettingsChanges
 from storage.protocols import SettingsRepository, ShopRepository
@@ -70,7 +71,7 @@ class ShopService:
         return not self.owner_ids or user_id in self.owner_ids
 
     async def create_shop(self, user_id: int, user_name: str, shop_name: str) -> Member:
-        name = " ".join(shop_name.split())[:MAX_SHOP_NAME]
+        name = clean_name(shop_name)[:MAX_SHOP_NAME]
         if not name:
             raise ValueError("empty shop name")
         if not self.may_create_shop(user_id):

@@ -38,6 +38,7 @@ from services.invoices import (
     description_fits,
 )
 from services.money import AmountError, format_amount, parse_amount
+from services.names import clean_name
 from services.receipts import KeysUnreadable, NoKeys, ReceiptService
 from services.settings import Settings
 from storage.models import Channel, Member
@@ -139,7 +140,7 @@ async def got_amount(message: Message, state: FSMContext, settings: Settings) ->
 @router.message(NewInvoice.description, DIALOG_TEXT)
 async def got_description(message: Message, state: FSMContext) -> None:
     assert message.text is not None
-    description = " ".join(message.text.split())
+    description = clean_name(message.text)  # customers read it on LiqPay's page
     if not description_fits(description):
         await message.answer(
             tn(
