@@ -1,12 +1,13 @@
 """gettext catalogs (Babel). Message ids are English; `locales/uk` holds the Ukrainian.
 
-The .po files are compiled at start into a temporary folder, so a clean clone needs no
-manual build step and no compiled file is kept in git.
+The .po files are compiled in memory at start, so a clean clone needs no manual build step,
+no compiled file is kept in git, and nothing is written to disk.
 """
 
 from __future__ import annotations
 
-import tempfile
+import gettext
+import io
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +21,25 @@ DEFAULT_LOCALE = "uk"
 LANGUAGES = ("uk", "en")
 
 
-def compile_catalogs(source: Path = LOCALES_DIR) -> Path:
-    target = Path(tempfile.mkdtemp(prefix="bot-locales-"))
+def load_catalogs(source: Path = LOCALES_DIR) -> dict[str, gettext.GNUTranslations]:
+    """Every `<locale>/LC_MESSAGES/messages.po` under `source`, compiled in memory."""
+    translations: dict[str, gettext.GNUTranslations] = {}
     for po_path in source.glob(f"*/LC_MESSAGES/{DOMAIN}.po"):
         locale = po_path.parent.parent.name
         with po_path.open("rb") as fh:
             catalog = read_po(fh, locale=locale)
-        mo_dir = target / locale / "LC_MESSAGES"
-        mo_dir.mkdir(parents=True)
-        with (mo_dir / f"{DOMAIN}.mo").open("wb") as fh:
-            write_mo(fh, catalog)
-    return target
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        compiled.seek(0)
+        translations[locale] = gettext.GNUTranslations(compiled)
+    return translations
+
+
+class SourceI18n(I18n):
+    """aiogram's I18n, reading the .po sources instead of compiled .mo files."""
+
+    def find_locales(self) -> dict[str, gettext.GNUTranslations]:
+        return load_catalogs(self.path)
 
 
 _i18n: I18n | None = None
@@ -39,7 +48,7 @@ _i18n: I18n | None = None
 def setup_i18n() -> I18n:
     global _i18n
     if _i18n is None:
-        _i18n = I18n(path=compile_catalogs(), default_locale=DEFAULT_LOCALE, domain=DOMAIN)
+        _i18n = SourceI18n(path=LOCALES_DIR, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
     I18n.set_current(_i18n)
     return _i18n
 

@@ -22,6 +22,8 @@ def normalize_email(text: str) -> str:
 def normalize_phone(text: str) -> str:
     """A Ukrainian mobile number as 380XXXXXXXXX; anything else raises ContactError."""
     cleaned = text.strip()
+    if any(ch.isdigit() and not ch.isascii() for ch in cleaned):
+        raise ContactError("phone")  # phonenumbers would read "０５０…" or "٠٥٠…" as digits
     if cleaned.startswith("380"):
         cleaned = "+" + cleaned
     try:

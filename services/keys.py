@@ -59,13 +59,6 @@ class ShopKeys:
         # saved anew are sealed anew, so if those fail too it is reported again
         self._alerted: set[tuple[int, bytes]] = set()
 
-    async def credentials(self, shop_id: int) -> Credentials | None:
-        """The shop's current key pair; None when it has none or they can't be read."""
-        try:
-            return await self.require_credentials(shop_id)
-        except NoKeys:
-            return None
-
     def private_key(self, encrypted: bytes) -> SecretStr:
         """Decrypt a stored private key, remembering it: callbacks need it on every request.
         Raises SecretKeyMismatch when SECRET_KEY changed since it was stored."""

@@ -7,9 +7,10 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CURRENCIES = ("UAH", "USD", "EUR")
 
-# "250", "250.50", "250,50", "1 250,50" (plain, no-break or narrow no-break spaces as groups)
-_AMOUNT_RE = re.compile(r"^(\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:[.,](\d{1,2}))?$")
-_TOO_MANY_DECIMALS_RE = re.compile(r"^[\d \u00a0\u202f]+[.,]\d{3,}$")
+# "250", "250.50", "250,50", "1 250,50" (plain, no-break or narrow no-break spaces as groups).
+# ASCII digits only: \d (like int() and str.isdigit()) takes "١٢٣", "１２３" or "𝟗𝟗" too.
+_AMOUNT_RE = re.compile(r"^([0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+|[0-9]+)(?:[.,]([0-9]{1,2}))?$")
+_TOO_MANY_DECIMALS_RE = re.compile(r"^[0-9 \u00a0\u202f]+[.,][0-9]{3,}$")
 
 
 class AmountError(ValueError):

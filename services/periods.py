@@ -158,7 +158,7 @@ def preset(kind: PeriodKind, now: datetime) -> Period:
     return make(now)
 
 
-_DATE = r"(\d{1,2})\.(\d{1,2})\.(\d{4})"
+_DATE = r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})"  # ASCII: \d takes other scripts' digits
 # hyphen-minus, hyphen, non-breaking hyphen, figure dash, en dash, em dash, minus sign
 _DASHES = "\\-\u2010\u2011\u2012\u2013\u2014\u2212"
 _RANGE_RE = re.compile(rf"{_DATE}(?:\s*[{_DASHES}]\s*{_DATE})?")

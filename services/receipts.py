@@ -124,9 +124,6 @@ class ReceiptService:
 
     # the shop's LiqPay keys (services/keys.py)
 
-    async def credentials(self, shop_id: int) -> Credentials | None:
-        return await self.keys.credentials(shop_id)
-
     def private_key(self, encrypted: bytes) -> SecretStr:
         return self.keys.private_key(encrypted)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import string
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -20,6 +21,7 @@ from services.liqpay import (
     PaymentNotFound,
 )
 from services.money import CURRENCIES
+from services.names import clean_name
 from services.sms import TurboSmsClient
 from storage.models.settings import SettingsChanges
 from storage.models.shops import InviteOutcome, Member
@@ -71,7 +73,7 @@ class ShopService:
         return not self.owner_ids or user_id in self.owner_ids
 
     async def create_shop(self, user_id: int, user_name: str, shop_name: str) -> Member:
-        name = " ".join(shop_name.split())[:MAX_SHOP_NAME]
+        name = clean_name(shop_name)[:MAX_SHOP_NAME]
         if not name:
             raise ValueError("empty shop name")
         if not self.may_create_shop(user_id):
@@ -167,7 +169,7 @@ def parse_lifetime(text: str) -> int | None:
         "d": 86400, "д": 86400, "дн": 86400, "днів": 86400, "дні": 86400, "days": 86400,
     }  # fmt: skip
     number = ""
-    while cleaned and cleaned[0].isdigit():
+    while cleaned and cleaned[0] in string.digits:  # isdigit() takes "²", "١", "９" too
         number, cleaned = number + cleaned[0], cleaned[1:]
     if not number or len(number) > 6:
         return None

@@ -9,9 +9,11 @@ from __future__ import annotations
 import ast
 import gettext
 import importlib.util
+import os
 import re
-import shutil
 import string
+import subprocess
+import sys
 import unicodedata
 from collections import Counter
 from pathlib import Path
@@ -21,7 +23,7 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from bot.i18n import LANGUAGES, compile_catalogs, t, tn
+from bot.i18n import LANGUAGES, load_catalogs, t, tn
 from bot.keyboards import menu_labels
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -237,17 +239,13 @@ def test_quoted_button_names_match_their_translation(translations: dict[str, str
 
 
 def test_catalog_compiles_and_loads(translations: dict[str, str]) -> None:
-    target = compile_catalogs()
-    try:
-        mo_path = target / "uk" / "LC_MESSAGES" / "messages.mo"
-        assert mo_path.is_file()
-        with mo_path.open("rb") as fh:
-            compiled = gettext.GNUTranslations(fh)
-        singular = {m: s for m, s in translations.items() if "\x00" not in m}
-        not_compiled = [m for m, s in singular.items() if compiled.gettext(m) != s]
-        assert not not_compiled, f"missing from the compiled catalog: {not_compiled}"
-    finally:
-        shutil.rmtree(target, ignore_errors=True)
+    catalogs = load_catalogs()  # compiled in memory: no .mo file anywhere
+    assert "uk" in catalogs
+    compiled = catalogs["uk"]
+    assert isinstance(compiled, gettext.GNUTranslations)
+    singular = {m: s for m, s in translations.items() if "\x00" not in m}
+    not_compiled = [m for m, s in singular.items() if compiled.gettext(m) != s]
+    assert not not_compiled, f"missing from the compiled catalog: {not_compiled}"
 
 
 def test_setup_i18n_translates_to_ukrainian(translations: dict[str, str]) -> None:
@@ -303,3 +301,22 @@ def test_menu_labels_are_distinct() -> None:
             assert not clash, f"menu labels {first!r} and {second!r} share {clash}"
     for key, labels in by_key.items():
         assert len(labels) == len(LANGUAGES), f"{key!r} is not translated: {labels}"
+
+
+def test_loading_the_catalogs_leaves_nothing_in_the_temp_folder(tmp_path: Path) -> None:
+    """Each start used to compile the catalogs into a new bot-locales-* folder, never removed."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    script = (
+        "from bot.i18n import setup_i18n, t, tn\n"
+        "setup_i18n()\n"
+        "assert t('⏳ Pending', 'uk') != '⏳ Pending'\n"
+        "print(tn('{n} receipt', '{n} receipts', 5, 'uk'))\n"
+    )  # plural forms work as they did from a compiled file
+    env = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "5 чеків"
+    assert list(temp.iterdir()) == []

@@ -31,7 +31,7 @@ from services.sms import TurboSmsClient
 from storage.models.receipts import Receipt, ReceiptStatus
 from storage.protocols.store import Store
 from storage.sqlite import SqliteStore
-from tests.bot_fixtures import OWNER, BotWorld, world
+from tests.bot_fixtures import CASHIER, OWNER, BotWorld, liqpay_answer, world
 from tests.conftest import FakeClock
 from tests.payment_fixtures import (
     API_URL,
@@ -46,7 +46,7 @@ from tests.payment_fixtures import (
     payment_payload,
     signed_form,
 )
-from tests.test_bot_flows import issue
+from tests.test_bot_flows import INVOICE_OK, issue, join_cashier
 from tests.test_bot_flows import make_shop as make_shop_by_bot
 
 __all__ = ["world"]
@@ -187,3 +187,58 @@ async def test_check_status_with_unreadable_keys_says_so_without_a_traceback(
     assert replies == ["Checking with LiqPay…", keys_unreadable_text("en")]
     assert troubles(caplog) == []
     assert await alerts(world.services.store) == [(OWNER.id, "keys_unreadable")]
+
+
+def forget_secret_key(world: BotWorld) -> None:
+    """As if SECRET_KEY had changed since the keys were saved (the process restarted)."""
+    keys = world.services.receipts.keys
+    keys.box = SecretBox(Fernet.generate_key())
+    keys._private_keys.clear()
+
+
+async def test_a_cashiers_confirm_with_unreadable_keys_says_enter_them_again(
+    world: BotWorld,
+) -> None:
+    await make_shop_by_bot(world)
+    await join_cashier(world)
+    await world.say(CASHIER, "/new")
+    await world.say(CASHIER, "250.50")
+    await world.press(CASHIER, "Skip")
+    await world.press(CASHIER, "Link")
+    forget_secret_key(world)
+
+    replies = await world.press(CASHIER, "Confirm")
+
+    assert keys_unreadable_text("en") in replies, replies
+    assert await world.services.store.receipts.get(1) is None  # nothing was made
+
+
+async def test_a_cashiers_retry_with_unreadable_keys_says_enter_them_again(
+    world: BotWorld,
+) -> None:
+    await make_shop_by_bot(world)
+    await join_cashier(world)
+    await issue(world, CASHIER, "E-mail", "a@example.com", {"status": 503, "body": "x"})
+    forget_secret_key(world)
+
+    replies = await world.press(CASHIER, "Retry")
+
+    assert keys_unreadable_text("en") in replies, replies
+    draft = await world.services.store.receipts.get(1)
+    assert draft is not None and draft.status is S.DRAFT
+
+
+async def test_a_cashiers_cancel_with_unreadable_keys_says_enter_them_again(
+    world: BotWorld,
+) -> None:
+    await make_shop_by_bot(world)
+    await join_cashier(world)
+    await issue(world, CASHIER, "E-mail", "a@example.com", liqpay_answer(INVOICE_OK))
+    forget_secret_key(world)
+
+    await world.press(CASHIER, "Cancel invoice")
+    replies = await world.press(CASHIER, "Yes, cancel")
+
+    assert keys_unreadable_text("en") in replies, replies
+    awaiting = await world.services.store.receipts.get(1)
+    assert awaiting is not None and awaiting.status is S.AWAITING

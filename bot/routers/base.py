@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Telegram
 from bot.i18n import LANGUAGES, t
 from bot.keyboards import menu_labels
 from services.liqpay import LiqPayRefused, LiqPayUnavailable
+from services.names import clean_name
 from storage.models.shops import Member
 
 log = logging.getLogger(__name__)
@@ -94,4 +95,4 @@ def display_name(message: Message | CallbackQuery) -> str:
     user = message.from_user
     if user is None:
         return ""
-    return user.full_name[:64]
+    return clean_name(user.full_name)[:64]

@@ -31,7 +31,7 @@ from bot.routers.base import (
 )
 from bot.routers.plan import RouterPlan
 from bot.routers.receipts import send_card
-from bot.texts import channel_name, escape
+from bot.texts import channel_name, escape, keys_unreadable_text
 from services.contacts import ContactError, normalize_email, normalize_phone
 from services.duplicates import EarlierInvoice
 from services.invoices import (
@@ -40,7 +40,8 @@ from services.invoices import (
     description_fits,
 )
 from services.money import AmountError, format_amount, parse_amount
-from services.receipts import ReceiptService
+from services.names import clean_name
+from services.receipts import KeysUnreadable, NoKeys, ReceiptService
 from services.settings import Settings
 from storage.models.receipts import Channel
 from storage.models.shops import Member
@@ -62,7 +63,11 @@ class NewInvoice(StatesGroup):
     confirm = State()
 
 
-def no_keys_text(member: Member) -> str:
+def no_keys_text(member: Member, problem: NoKeys | None = None) -> str:
+    """Why no invoice can be made. Keys that can't be read are there (SECRET_KEY changed):
+    they must be entered again, whoever reads this."""
+    if isinstance(problem, KeysUnreadable):
+        return keys_unreadable_text()
     if member.is_owner:
         return t("Set the shop's LiqPay keys first: /settings → LiqPay keys.")
     return t("The shop owner has not set the LiqPay keys yet. Ask them to do it in /settings.")
@@ -92,8 +97,10 @@ async def new_invoice(
     store: Store,
 ) -> None:
     await state.clear()
-    if await receipts.credentials(member.shop_id) is None:
-        await message.answer(no_keys_text(member))
+    try:
+        await receipts.require_credentials(member.shop_id)
+    except NoKeys as problem:
+        await message.answer(no_keys_text(member, problem))
         return
     for unsettled in await invoices.being_made(member):  # e.g. the bot restarted meanwhile
         await message.answer(
@@ -136,7 +143,7 @@ async def got_amount(message: Message, state: FSMContext, settings: Settings) ->
 @router.message(NewInvoice.description, DIALOG_TEXT)
 async def got_description(message: Message, state: FSMContext) -> None:
     assert message.text is not None
-    description = " ".join(message.text.split())
+    description = clean_name(message.text)  # customers read it on LiqPay's page
     if not description_fits(description):
         await message.answer(
             tn(

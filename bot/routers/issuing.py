@@ -138,7 +138,7 @@ def issue_failure_text(exc: Exception, member: Member) -> str:
             detail=detail,
         )
     if isinstance(exc, NoKeys):
-        return no_keys_text(member)
+        return no_keys_text(member, exc)
     if isinstance(exc, SmsNotConfigured):
         return t("SMS is not set up for this shop. Choose another channel: /new")
     if isinstance(exc, CurrencyChanged):

@@ -14,6 +14,7 @@ from bot.keyboards import main_menu
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, display_name
 from bot.routers.plan import RouterPlan
 from bot.texts import escape
+from services.names import clean_name
 from services.shops import ShopService
 from storage.models.shops import InviteOutcome, Member
 
@@ -97,7 +98,7 @@ async def shop_name(
 ) -> None:
     user = message.from_user
     assert user is not None and message.text is not None
-    name = " ".join(message.text.split())
+    name = clean_name(message.text)
     if not 1 <= len(name) <= 100:
         await message.answer(t("The name should be 1 to 100 characters. What is the shop called?"))
         return

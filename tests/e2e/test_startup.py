@@ -199,3 +199,15 @@ async def test_a_database_left_open_to_others_is_tightened_and_reported(
         assert "bot.sqlite3 was 0644" in log
     finally:
         await bot_process.stop()
+
+
+async def test_a_start_and_stop_leave_nothing_in_the_temp_folder(
+    bot_process: BotProcess, tmp_path: Path
+) -> None:
+    """Each start used to leave a bot-locales-* folder of compiled catalogs behind."""
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    bot_process.env["TMPDIR"] = str(temp)
+    await bot_process.start()
+    await bot_process.stop()
+    assert list(temp.iterdir()) == []
