@@ -39,7 +39,7 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 
-from services.settings import CALLBACK_PATH  # noqa: E402
+from services.config import CALLBACK_PATH  # noqa: E402
 
 PUBLIC_KEY = "sandbox_i123"
 PRIVATE_KEY = "priv-key"
@@ -58,7 +58,7 @@ async def prepare_db(
     db_path: Path, database_url: str | None, box_key: bytes, receipts: int
 ) -> list[str]:
     """One shop with a cashier and keys, `receipts` awaiting receipts; their order ids."""
-    from services.crypto import SecretBox
+    from services.core.crypto import SecretBox
     from services.polling import first_check
     from storage.models.receipts import Channel, EventSource, NewDraft, ReceiptStatus
     from storage.open import open_store
@@ -142,7 +142,7 @@ async def _serve_app(
     db_path: Path, database_url: str | None, box_key: bytes, conn: Connection
 ) -> None:
     from bot.web import build_web_app
-    from services.crypto import SecretBox
+    from services.core.crypto import SecretBox
     from services.liqpay import LiqPayClient
     from services.notifications import OutboxSignal
     from services.payments import CallbackService

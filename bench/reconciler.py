@@ -96,7 +96,7 @@ async def _serve_liqpay(conn: Connection, delay: float) -> None:
 
 
 async def prepare(db_path: Path, box_key: bytes, count: int, now: datetime) -> None:
-    from services.crypto import SecretBox
+    from services.core.crypto import SecretBox
     from services.polling import first_check
     from storage.models.receipts import Channel, EventSource, NewDraft, ReceiptStatus
     from storage.sqlite import SqliteStore
@@ -149,7 +149,7 @@ async def sweeps(
     db_path: Path, box_key: bytes, port: int, concurrency: int, clock: ShiftableClock
 ) -> tuple[float, SweepStats, float, int]:
     """The timed sweep, then a traced one; (seconds, stats, traced seconds, peak bytes)."""
-    from services.crypto import SecretBox
+    from services.core.crypto import SecretBox
     from services.liqpay import LiqPayClient
     from services.notifications import OutboxSignal
     from services.receipts import ReceiptService

@@ -32,7 +32,8 @@ from bot.routers.common import on_error
 from bot.telegram import telegram_session
 from bot.web import ReplicaState, build_web_app
 from services.checkbox import CheckboxClient
-from services.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
+from services.config import Settings
+from services.core.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
 from services.fiscal_returns import FiscalReturns
 from services.fiscal_setup import FiscalSetupService
 from services.fiscal_worker import FiscalWorker
@@ -50,7 +51,6 @@ from services.refunds import REFUND_RESOLVE, RefundService
 from services.reminder_worker import ReminderWorker
 from services.reminders import Reminders
 from services.reporting import ReportingService
-from services.settings import Settings
 from services.shops import ShopService
 from services.sms import TurboSmsClient
 from services.workers import Replica

@@ -28,7 +28,7 @@ from bot.keyboards import notice_keyboard, receipt_card_keyboard
 from bot.refund_views import REFUND_NOTICES, refund_notice
 from bot.reminder_texts import digest_text, reminder_message
 from bot.texts import notification, outcome_message, receipt_card
-from services.clock import Clock, utcnow
+from services.core.clock import Clock, utcnow
 from services.notifications import NOTIFY, SHOP_NOTICES, NotificationKind, OutboxSignal
 from services.reminders import worth_reminding
 from services.workers import new_worker_id

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from bot.i18n import t
 from bot.keyboards import button
-from services.periods import Period, PeriodKind
+from services.core.periods import Period, PeriodKind
 from services.reporting import ExportFormat
 
 Purpose = Literal["report", "export"]

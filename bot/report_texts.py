@@ -8,9 +8,9 @@ from collections.abc import Mapping
 from bot.i18n import t, tn
 from bot.texts import channel_name, escape
 from services.chart import ChartLabels
+from services.core.money import format_amount
+from services.core.periods import Period, PeriodErrorReason
 from services.export import ExportHeaders, ExportLabels
-from services.money import format_amount
-from services.periods import Period, PeriodErrorReason
 from services.report import Bucket, Report, Totals
 from storage.models.receipts import Channel, ReceiptStatus
 

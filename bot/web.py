@@ -9,9 +9,9 @@ from urllib.parse import unquote_plus
 
 from aiohttp import web
 
-from services.clock import utcnow
+from services.config import CALLBACK_PATH
+from services.core.clock import utcnow
 from services.payments import CallbackOutcome, CallbackService
-from services.settings import CALLBACK_PATH
 from services.workers import Replica
 from storage.protocols.exclusive import ExclusiveHold
 from storage.protocols.store import Store

@@ -50,7 +50,7 @@ class ChartLabels:
 
 def group_thousands(units: float, decimals: int = 0) -> str:
     """A y-axis amount: 1250 -> "1 250", (2.5, 2) -> "2,50"; a no-break space between
-    groups and a decimal comma, like services.money.format_amount."""
+    groups and a decimal comma, like services.core.money.format_amount."""
     text = f"{units:,.{decimals}f}".replace(",", "\u00a0")
     return text.replace(".", ",")
 

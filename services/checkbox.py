@@ -15,7 +15,7 @@ import aiohttp
 
 from services import checkbox_wire as wire
 from services.checkbox_http import CLIENT_NAME, CheckboxTransport, credentials_key, keyed_lock
-from services.clock import Clock, utcnow
+from services.core.clock import Clock, utcnow
 from services.fiscal import (
     FiscalCredentials,
     FiscalRefused,

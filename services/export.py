@@ -22,7 +22,7 @@ from xlsxwriter import Workbook
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from services.periods import KYIV
+from services.core.periods import KYIV
 from storage.models.receipts import Channel, ReceiptStatus
 from storage.models.reports import ExportRow
 

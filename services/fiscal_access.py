@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 from pydantic import SecretStr
 
 from services import fiscal_policy as policy
-from services.clock import Clock, utcnow
-from services.crypto import SecretBox, SecretKeyMismatch
+from services.core.clock import Clock, utcnow
+from services.core.crypto import SecretBox, SecretKeyMismatch
 from services.fiscal import FiscalCredentials, FiscalRegistrar
 from services.notifications import NotificationKind, OutboxSignal, notify_job, recipients
 from storage.models.fiscal import FiscalSettings

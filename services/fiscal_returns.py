@@ -14,7 +14,7 @@ import logging
 from dataclasses import replace
 from datetime import timedelta
 
-from services.crypto import SecretKeyMismatch
+from services.core.crypto import SecretKeyMismatch
 from services.fiscal import (
     FiscalError,
     FiscalRefused,

@@ -15,8 +15,8 @@ from enum import StrEnum
 from pydantic import SecretStr
 
 from services import fiscal_policy as policy
-from services.clock import Clock, utcnow
-from services.crypto import SecretBox, SecretKeyMismatch
+from services.core.clock import Clock, utcnow
+from services.core.crypto import SecretBox, SecretKeyMismatch
 from services.fiscal import (
     PAYMENT_LABELS,
     FiscalCredentials,

@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 
 from services import fiscal_policy as policy
-from services.crypto import SecretKeyMismatch
+from services.core.crypto import SecretKeyMismatch
 from services.fiscal import FiscalRefused, FiscalUnavailable, ShiftInfo
 from services.fiscal_access import DONE, FiscalAccess, Step, backoff
 from services.notifications import NotificationKind, notify_job

@@ -17,7 +17,7 @@ from datetime import timedelta
 from enum import StrEnum
 
 from services import fiscal_policy as policy
-from services.crypto import SecretKeyMismatch
+from services.core.crypto import SecretKeyMismatch
 from services.fiscal import (
     DEFAULT_PAYMENT_LABEL,
     PAYMENT_LABELS,

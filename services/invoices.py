@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from services.crypto import SecretKeyMismatch
+from services.config import Settings
+from services.core.crypto import SecretKeyMismatch
+from services.core.money import format_amount
 from services.leases import SHOW_LEASE, IssueLeases, Lease, LeaseLost
 from services.liqpay import (
     Credentials,
@@ -27,11 +29,9 @@ from services.liqpay import (
     LiqPayUnavailable,
     PaymentNotFound,
 )
-from services.money import format_amount
 from services.notifications import NotificationKind, notify_job
 from services.polling import first_check
 from services.receipts import LIQPAY_INVOICE_CHANNELS, NoKeys, ReceiptService, can_access
-from services.settings import Settings
 from services.sms import SmsError, SmsMaybeSent, SmsUnavailable, TurboSmsClient
 from storage.models.receipts import (
     Channel,

@@ -13,9 +13,9 @@ from datetime import datetime
 
 from pydantic import SecretStr
 
-from services.crypto import SecretBox, SecretKeyMismatch
+from services.core.crypto import SecretBox, SecretKeyMismatch
+from services.core.logthrottle import LogThrottle
 from services.liqpay import Credentials
-from services.logthrottle import LogThrottle
 from services.notifications import NotificationKind, OutboxSignal, notify_job
 from storage.models.receipts import Receipt
 from storage.models.shops import Role

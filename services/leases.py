@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.clock import Clock
+from services.core.clock import Clock
 from services.liqpay import LiqPayClient
 from services.notifications import OutboxSignal
 from storage.models.jobs import NewJob

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 import aiohttp
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
-from services.money import from_wire, to_wire
+from services.core.money import from_wire, to_wire
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
-from services.crypto import SecretKeyMismatch
+from services.core.crypto import SecretKeyMismatch
+from services.core.logthrottle import LogThrottle
 from services.liqpay import SignatureError, decode_data, verify
-from services.logthrottle import LogThrottle
 from services.receipts import PaymentReport, ReceiptService
 from storage.models.receipts import EventSource, ReceiptStatus
 

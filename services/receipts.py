@@ -20,8 +20,8 @@ from datetime import datetime
 from pydantic import SecretStr
 
 from services import fiscal_policy
-from services.clock import Clock, utcnow
-from services.crypto import SecretBox
+from services.core.clock import Clock, utcnow
+from services.core.crypto import SecretBox
 from services.keys import KeysUnreadable as KeysUnreadable  # re-exported
 from services.keys import NoKeys as NoKeys
 from services.keys import ShopKeys

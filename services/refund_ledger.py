@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from services import fiscal_policy
-from services.clock import Clock
+from services.core.clock import Clock
 from services.notifications import NotificationKind, OutboxSignal, notify_job
 from storage.models.jobs import NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from services.clock import Clock
+from services.core.clock import Clock
 from services.fiscal_access import Step
 from services.notifications import OutboxSignal
 from services.workers import new_worker_id, run_leased

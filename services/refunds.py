@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from services.clock import Clock
+from services.core.clock import Clock
+from services.core.money import AmountError, parse_amount
 from services.fiscal_access import Step
 from services.keys import KeysUnreadable, NoKeys
 from services.liqpay import (
@@ -26,7 +27,6 @@ from services.liqpay import (
     PaymentState,
     payment_state,
 )
-from services.money import AmountError, parse_amount
 from services.notifications import NotificationKind, OutboxSignal, notify_job
 from services.receipts import ReceiptService
 from services.refund_ledger import RefundLedger

@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from services.clock import Clock, utcnow
+from services.core.clock import Clock, utcnow
 from services.invoices import SMS_MAYBE_SENT, SMS_UNAVAILABLE, InvoiceService
 from services.notifications import NOTIFY, NotificationKind, OutboxSignal, chat_group
 from services.reminders import (

@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from services.clock import Clock, utcnow
-from services.periods import KYIV, kyiv_day
+from services.core.clock import Clock, utcnow
+from services.core.periods import KYIV, kyiv_day
 from storage.models.jobs import NewJob
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from storage.models.settings import SettingsChanges, ShopSettings

@@ -29,7 +29,7 @@ from collections.abc import AsyncIterable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 
-from services.periods import Period, kyiv_day
+from services.core.periods import Period, kyiv_day
 from storage.models.receipts import Channel, ReceiptStatus
 from storage.models.reports import ReportRow
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from services.core.periods import Period
 from services.export import ExportLabels, write_csv, write_xlsx
-from services.periods import Period
 from services.report import Report, stream_reports
 from storage.models.receipts import ReceiptStatus
 from storage.models.reports import ExportRow

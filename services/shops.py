@@ -10,8 +10,9 @@ from enum import StrEnum
 
 from pydantic import SecretStr
 
-from services.clock import Clock, utcnow
-from services.crypto import SecretBox
+from services.core.clock import Clock, utcnow
+from services.core.crypto import SecretBox
+from services.core.money import CURRENCIES
 from services.liqpay import (
     SUPPORTED_VERSIONS,
     Credentials,
@@ -19,7 +20,6 @@ from services.liqpay import (
     LiqPayRefused,
     PaymentNotFound,
 )
-from services.money import CURRENCIES
 from services.sms import TurboSmsClient
 from storage.models.settings import SettingsChanges
 from storage.models.shops import InviteOutcome, Member

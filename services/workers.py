@@ -12,7 +12,7 @@ from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TypeVar
 
-from services.clock import Clock
+from services.core.clock import Clock
 from storage.models.jobs import Job
 from storage.protocols.jobs import JobQueue
 

@@ -16,7 +16,7 @@ from aiogram.types import InlineKeyboardMarkup, Update, User
 from aioresponses import aioresponses
 
 from bot.app import Services, build_dispatcher, build_services
-from services.settings import Settings
+from services.config import Settings
 from tests.mocked_bot import RecordingSession, callback_update, make_bot, person, text_update
 
 LIQPAY_URL = "https://lp.test/api/"

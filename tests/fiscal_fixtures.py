@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 
 from services.checkbox import CheckboxClient
-from services.crypto import SecretBox
+from services.core.crypto import SecretBox
 from services.fiscal_worker import FiscalWorker
 from services.fiscalization import FiscalService
 from services.liqpay import LiqPayClient

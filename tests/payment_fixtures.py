@@ -14,8 +14,8 @@ from typing import Any
 import aiohttp
 from aioresponses import CallbackResult, aioresponses
 
-from services.clock import Clock
-from services.crypto import SecretBox
+from services.core.clock import Clock
+from services.core.crypto import SecretBox
 from services.liqpay import LiqPayClient, decode_data, encode_data, sign, verify
 from services.notifications import NOTIFY, OutboxSignal
 from services.polling import CHECK, first_check

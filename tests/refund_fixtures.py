@@ -9,7 +9,7 @@ from datetime import timedelta
 import aiohttp
 from pydantic import SecretStr
 
-from services.crypto import SecretBox
+from services.core.crypto import SecretBox
 from services.liqpay import Credentials, LiqPayClient, encode_data, sign
 from services.notifications import NOTIFY, NotificationKind, OutboxSignal
 from services.payments import CallbackService

@@ -12,8 +12,8 @@ from aiogram.methods import SendMessage
 
 from bot.i18n import setup_i18n
 from bot.reminder_texts import digest_text
-from services.crypto import SecretBox
-from services.money import format_amount
+from services.core.crypto import SecretBox
+from services.core.money import format_amount
 from services.notifications import NotificationKind
 from services.reminders import (
     DIGEST,

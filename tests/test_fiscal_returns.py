@@ -12,7 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from services.crypto import SecretBox
+from services.core.crypto import SecretBox
 from services.fiscal import receipt_uuid
 from services.fiscal_access import DONE, Step
 from services.fiscal_returns import FiscalReturns

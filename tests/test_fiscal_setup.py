@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from services.checkbox import CheckboxClient
-from services.crypto import SecretBox, fernet_key_from_setting
+from services.core.crypto import SecretBox, fernet_key_from_setting
 from services.fiscal import PAYMENT_LABELS, FiscalUnavailable, TaxRate
 from services.fiscal_policy import FISCAL_CLOSE_SHIFT
 from services.fiscal_setup import (

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from services.crypto import SecretBox
+from services.core.crypto import SecretBox
 from services.fiscal import receipt_uuid
 from services.fiscal_access import backoff
 from services.fiscal_policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE, UNAVAILABLE, next_close

@@ -10,7 +10,7 @@ import aiohttp
 import pytest
 from aioresponses import aioresponses
 
-from services.crypto import SecretBox
+from services.core.crypto import SecretBox
 from services.liqpay import LiqPayUnavailable
 from services.notifications import NotificationKind
 from services.receipts import ALLOWED, ReceiptService, sources_of

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 from aioresponses import aioresponses
 
-from services.crypto import SecretBox
+from services.core.crypto import SecretBox
 from services.polling import CHECK
 from services.receipts import ReceiptService
 from services.reconciler import CHECK_LEASE, Reconciler, SweepStats

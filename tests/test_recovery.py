@@ -13,7 +13,7 @@ import aiohttp
 import pytest
 from aioresponses import aioresponses
 
-from services.crypto import SecretBox
+from services.core.crypto import SecretBox
 from services.leases import IssueLeases
 from services.notifications import NotificationKind
 from services.receipts import ReceiptService

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from services.crypto import SecretBox
-from services.money import AmountError
+from services.core.crypto import SecretBox
+from services.core.money import AmountError
 from services.notifications import NOTIFY, NotificationKind
 from services.receipts import PaymentReport
 from services.refunds import REFUND_RESOLVE, RefundProblem, RefundRefused, resolve_job

@@ -14,9 +14,9 @@ from aiogram.methods import SendMessage
 from bot.i18n import DEFAULT_LOCALE, setup_i18n
 from bot.keyboards import ReceiptAction
 from bot.reminder_texts import customer_sms, reminder_message
-from services.crypto import SecretBox
+from services.core.crypto import SecretBox
+from services.core.money import format_amount
 from services.invoices import SMS_MAYBE_SENT, SMS_UNAVAILABLE
-from services.money import format_amount
 from services.notifications import NotificationKind
 from services.receipts import MISMATCH_FLAG
 from services.reminder_worker import MAYBE_SENT, ReminderWorker

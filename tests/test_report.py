@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.periods import Period, PeriodKind, last_month, today
+from services.core.periods import Period, PeriodKind, last_month, today
 from services.report import (
     Bucket,
     Report,

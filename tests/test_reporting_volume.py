@@ -19,7 +19,7 @@ import pytest
 
 from bot.i18n import setup_i18n
 from bot.report_texts import export_labels
-from services.periods import Period, PeriodKind
+from services.core.periods import Period, PeriodKind
 from services.reporting import ExportFormat, ReportingService
 from storage.models.shops import Role
 from storage.sqlite import SqliteStore

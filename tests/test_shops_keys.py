@@ -14,7 +14,7 @@ import pytest
 from aioresponses import aioresponses
 from yarl import URL
 
-from services.crypto import SecretBox
+from services.core.crypto import SecretBox
 from services.liqpay import LiqPayClient, LiqPayUnavailable, sign
 from services.shops import KeyCheck, ShopService
 from services.sms import TurboSmsClient

@@ -19,7 +19,7 @@ from bot.middlewares import Ack
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, report, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.texts import escape
-from services.crypto import SecretKeyMismatch
+from services.core.crypto import SecretKeyMismatch
 from services.fiscal import FiscalUnavailable
 from services.fiscal_setup import CredentialsCheck, FiscalSetupService, clean_license_key, clean_pin
 from storage.models.shops import Member

@@ -14,10 +14,10 @@ from bot.middlewares import Ack
 from bot.routers.base import IsMember, quietly, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.texts import receipt_card
-from services.crypto import SecretKeyMismatch
+from services.core.crypto import SecretKeyMismatch
+from services.core.money import format_amount
 from services.fiscal import FiscalError
 from services.fiscalization import FiscalService, RegisterOutcome
-from services.money import format_amount
 from services.receipts import ReceiptService
 from storage.models.receipts import Receipt
 from storage.models.shops import Member

@@ -31,15 +31,15 @@ from bot.routers.base import (
 from bot.routers.plan import RouterPlan
 from bot.routers.receipts import send_card
 from bot.texts import channel_name, escape
-from services.contacts import ContactError, normalize_email, normalize_phone
+from services.config import Settings
+from services.core.contacts import ContactError, normalize_email, normalize_phone
+from services.core.money import AmountError, format_amount, parse_amount
 from services.invoices import (
     MAX_DESCRIPTION,
     InvoiceService,
     description_fits,
 )
-from services.money import AmountError, format_amount, parse_amount
 from services.receipts import ReceiptService
-from services.settings import Settings
 from storage.models.receipts import Channel
 from storage.models.shops import Member
 from storage.protocols.store import Store

@@ -22,7 +22,8 @@ from bot.routers.base import IsMember, liqpay_problem, menu_text, quietly, safe_
 from bot.routers.fiscal_receipts import send_unregistered
 from bot.routers.plan import RouterPlan
 from bot.texts import escape, keys_unreadable_text, kyiv_time, receipt_card, receipt_line
-from services.clock import utcnow
+from services.core.clock import utcnow
+from services.core.qr import DataOverflowError, qr_png
 from services.fiscalization import FiscalService
 from services.invoices import (
     SMS_MAYBE_SENT,
@@ -32,7 +33,6 @@ from services.invoices import (
     InvoiceService,
 )
 from services.liqpay import LiqPayError
-from services.qr import DataOverflowError, qr_png
 from services.receipts import LIQPAY_INVOICE_CHANNELS, KeysUnreadable, NoKeys, ReceiptService
 from storage.models.receipts import Receipt, ReceiptStatus
 from storage.models.shops import Member

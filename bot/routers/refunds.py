@@ -23,8 +23,8 @@ from bot.refund_views import (
 )
 from bot.routers.base import DIALOG_TEXT, IsMember, liqpay_problem, quietly, report, safe_edit
 from bot.routers.plan import RouterPlan
+from services.core.money import AmountError
 from services.liqpay import LiqPayError
-from services.money import AmountError
 from services.receipts import KeysUnreadable, NoKeys
 from services.refunds import RefundProblem, RefundRefused, RefundService
 from storage.models.receipts import Receipt

@@ -40,8 +40,8 @@ from bot.report_texts import (
 from bot.routers.base import DIALOG_TEXT, IsMember, quietly, safe_edit
 from bot.routers.plan import RouterPlan
 from services.chart import render_paid_chart
-from services.clock import utcnow
-from services.periods import (
+from services.core.clock import utcnow
+from services.core.periods import (
     MAX_RANGE_DAYS,
     Period,
     PeriodError,

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 import pytest
 
-from services.periods import Period, PeriodKind
+from services.core.periods import Period, PeriodKind
 from services.report import stream_reports
 from storage.models.fiscal import FiscalChanges, FiscalState
 from storage.models.receipts import (
