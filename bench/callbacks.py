@@ -105,7 +105,7 @@ async def prepare_db(
 
 def callback_bodies(order_ids: list[str], count: int, seed: int = 7) -> list[bytes]:
     """Form bodies as LiqPay sends them: a genuine success per receipt, then repeats."""
-    from services.liqpay import encode_data, sign
+    from services.liqpay.client import encode_data, sign
 
     genuine = []
     for i, order_id in enumerate(order_ids):
@@ -143,7 +143,7 @@ async def _serve_app(
 ) -> None:
     from bot.web import build_web_app
     from services.core.crypto import SecretBox
-    from services.liqpay import LiqPayClient
+    from services.liqpay.client import LiqPayClient
     from services.notifications import OutboxSignal
     from services.payments import CallbackService
     from services.receipts import ReceiptService

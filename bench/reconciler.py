@@ -54,7 +54,7 @@ def serve_liqpay(conn: Connection, delay: float) -> None:
 
 
 async def _serve_liqpay(conn: Connection, delay: float) -> None:
-    from services.liqpay import decode_data, verify
+    from services.liqpay.client import decode_data, verify
 
     served = 0
 
@@ -150,7 +150,7 @@ async def sweeps(
 ) -> tuple[float, SweepStats, float, int]:
     """The timed sweep, then a traced one; (seconds, stats, traced seconds, peak bytes)."""
     from services.core.crypto import SecretBox
-    from services.liqpay import LiqPayClient
+    from services.liqpay.client import LiqPayClient
     from services.notifications import OutboxSignal
     from services.receipts import ReceiptService
     from services.reconciler import Reconciler

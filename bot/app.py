@@ -31,7 +31,7 @@ from bot.routers import build_routers
 from bot.routers.common import on_error
 from bot.telegram import telegram_session
 from bot.web import ReplicaState, build_web_app
-from services.checkbox import CheckboxClient
+from services.checkbox.client import CheckboxClient
 from services.config import Settings
 from services.core.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
 from services.fiscal_returns import FiscalReturns
@@ -39,7 +39,7 @@ from services.fiscal_setup import FiscalSetupService
 from services.fiscal_worker import FiscalWorker
 from services.fiscalization import FiscalService
 from services.invoices import InvoiceService
-from services.liqpay import LiqPayClient
+from services.liqpay.client import LiqPayClient
 from services.notifications import OutboxSignal
 from services.payments import CallbackService
 from services.receipts import ReceiptService
@@ -52,7 +52,7 @@ from services.reminder_worker import ReminderWorker
 from services.reminders import Reminders
 from services.reporting import ReportingService
 from services.shops import ShopService
-from services.sms import TurboSmsClient
+from services.turbosms import TurboSmsClient
 from services.workers import Replica
 from storage.open import open_store
 from storage.postgres.engine import describe_url

@@ -1,7 +1,7 @@
 """The fiscal registrar (PRRO) seen from the domain: what a paid receipt needs to become a
 fiscal receipt registered with the tax service, whichever cash register software does it.
 
-Nothing here knows a particular PRRO; services/checkbox.py is the first implementation.
+Nothing here knows a particular PRRO; services/checkbox/client.py is the first implementation.
 Money is integer kopecks.
 """
 

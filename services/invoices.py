@@ -22,7 +22,7 @@ from services.config import Settings
 from services.core.crypto import SecretKeyMismatch
 from services.core.money import format_amount
 from services.leases import SHOW_LEASE, IssueLeases, Lease, LeaseLost
-from services.liqpay import (
+from services.liqpay.client import (
     Credentials,
     LiqPayError,
     LiqPayRefused,
@@ -32,7 +32,7 @@ from services.liqpay import (
 from services.notifications import NotificationKind, notify_job
 from services.polling import first_check
 from services.receipts import LIQPAY_INVOICE_CHANNELS, NoKeys, ReceiptService, can_access
-from services.sms import SmsError, SmsMaybeSent, SmsUnavailable, TurboSmsClient
+from services.turbosms import SmsError, SmsMaybeSent, SmsUnavailable, TurboSmsClient
 from storage.models.receipts import (
     Channel,
     EventSource,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.core.clock import Clock
-from services.liqpay import LiqPayClient
+from services.liqpay.client import LiqPayClient
 from services.notifications import OutboxSignal
 from storage.models.jobs import NewJob
 from storage.protocols.receipts import ReceiptRepository

@@ -25,7 +25,8 @@ from services.core.crypto import SecretBox
 from services.keys import KeysUnreadable as KeysUnreadable  # re-exported
 from services.keys import NoKeys as NoKeys
 from services.keys import ShopKeys
-from services.liqpay import (
+from services.liqpay.answers import PaymentReport as PaymentReport  # re-exported: callers use it
+from services.liqpay.client import (
     Credentials,
     LiqPayClient,
     LiqPayRefused,
@@ -38,7 +39,6 @@ from services.liqpay import (
 from services.notifications import NotificationKind, OutboxSignal, recipients
 from services.refund_ledger import RefundLedger
 from services.reminders import reminder_jobs
-from services.reports import PaymentReport as PaymentReport  # re-exported: callers use it
 from storage.models.fiscal import FiscalState
 from storage.models.jobs import NewJob
 from storage.models.receipts import (

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.core.logthrottle import LogThrottle
-from services.liqpay import LiqPayError
+from services.liqpay.client import LiqPayError
 from services.polling import CHECK, needs_polling
 from services.receipts import KeysUnreadable, NoKeys, ReceiptService
 from services.workers import new_worker_id

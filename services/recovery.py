@@ -12,7 +12,7 @@ import asyncio
 import logging
 
 from services.leases import IssueLeases, Lease
-from services.liqpay import LiqPayError
+from services.liqpay.client import LiqPayError
 from services.notifications import NotificationKind, notify_job
 from services.receipts import NoKeys, ReceiptService
 from storage.models.receipts import Receipt, ReceiptStatus

@@ -20,7 +20,7 @@ from services.core.clock import Clock
 from services.core.money import AmountError, parse_amount
 from services.fiscal_access import Step
 from services.keys import KeysUnreadable, NoKeys
-from services.liqpay import (
+from services.liqpay.client import (
     LiqPayRefused,
     LiqPayUnavailable,
     PaymentNotFound,

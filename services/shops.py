@@ -13,14 +13,14 @@ from pydantic import SecretStr
 from services.core.clock import Clock, utcnow
 from services.core.crypto import SecretBox
 from services.core.money import CURRENCIES
-from services.liqpay import (
+from services.liqpay.client import (
     SUPPORTED_VERSIONS,
     Credentials,
     LiqPayClient,
     LiqPayRefused,
     PaymentNotFound,
 )
-from services.sms import TurboSmsClient
+from services.turbosms import TurboSmsClient
 from storage.models.settings import SettingsChanges
 from storage.models.shops import InviteOutcome, Member
 from storage.protocols.settings import SettingsRepository

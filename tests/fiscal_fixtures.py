@@ -9,11 +9,11 @@ from typing import Any
 
 import aiohttp
 
-from services.checkbox import CheckboxClient
+from services.checkbox.client import CheckboxClient
 from services.core.crypto import SecretBox
 from services.fiscal_worker import FiscalWorker
 from services.fiscalization import FiscalService
-from services.liqpay import LiqPayClient
+from services.liqpay.client import LiqPayClient
 from services.notifications import NOTIFY, OutboxSignal
 from services.receipts import PaymentReport, ReceiptService
 from storage.models.fiscal import FiscalMode, FiscalSettingsChanges

@@ -16,7 +16,7 @@ from aioresponses import CallbackResult, aioresponses
 
 from services.core.clock import Clock
 from services.core.crypto import SecretBox
-from services.liqpay import LiqPayClient, decode_data, encode_data, sign, verify
+from services.liqpay.client import LiqPayClient, decode_data, encode_data, sign, verify
 from services.notifications import NOTIFY, OutboxSignal
 from services.polling import CHECK, first_check
 from services.receipts import ReceiptService

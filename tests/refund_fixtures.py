@@ -10,7 +10,7 @@ import aiohttp
 from pydantic import SecretStr
 
 from services.core.crypto import SecretBox
-from services.liqpay import Credentials, LiqPayClient, encode_data, sign
+from services.liqpay.client import Credentials, LiqPayClient, encode_data, sign
 from services.notifications import NOTIFY, NotificationKind, OutboxSignal
 from services.payments import CallbackService
 from services.receipts import ReceiptService

@@ -26,7 +26,7 @@ from services.notifications import NOTIFY, OutboxSignal
 from services.receipts import ReceiptService
 from services.reminder_worker import ReminderWorker
 from services.reminders import Reminders
-from services.sms import TurboSmsClient
+from services.turbosms import TurboSmsClient
 from storage.models.jobs import Job
 from storage.models.receipts import (
     Channel,

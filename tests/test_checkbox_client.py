@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from services.checkbox import CheckboxClient
+from services.checkbox.client import CheckboxClient
 from services.fiscal import (
     DEFAULT_PAYMENT_LABEL,
     PAYMENT_LABELS,

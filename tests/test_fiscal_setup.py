@@ -11,7 +11,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from services.checkbox import CheckboxClient
+from services.checkbox.client import CheckboxClient
 from services.core.crypto import SecretBox, fernet_key_from_setting
 from services.fiscal import PAYMENT_LABELS, FiscalUnavailable, TaxRate
 from services.fiscal_policy import FISCAL_CLOSE_SHIFT

@@ -11,7 +11,7 @@ import pytest
 from aioresponses import aioresponses
 
 from services.core.crypto import SecretBox
-from services.liqpay import LiqPayUnavailable
+from services.liqpay.client import LiqPayUnavailable
 from services.notifications import NotificationKind
 from services.receipts import ALLOWED, ReceiptService, sources_of
 from storage.models.receipts import Channel, EventSource, Receipt, ReceiptStatus

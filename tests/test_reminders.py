@@ -21,7 +21,7 @@ from services.notifications import NotificationKind
 from services.receipts import MISMATCH_FLAG
 from services.reminder_worker import MAYBE_SENT, ReminderWorker
 from services.reminders import CASHIER, CUSTOMER, REMIND, reminder_key
-from services.sms import SmsMaybeSent, SmsUnavailable, TurboSmsClient
+from services.turbosms import SmsMaybeSent, SmsUnavailable, TurboSmsClient
 from storage.models.jobs import JobState, NewJob
 from storage.models.receipts import Channel, EventSource, ReceiptStatus
 from storage.models.settings import SettingsChanges

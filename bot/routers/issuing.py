@@ -32,7 +32,7 @@ from services.invoices import (
     Outcome,
     SmsNotConfigured,
 )
-from services.liqpay import LiqPayError
+from services.liqpay.client import LiqPayError
 from services.receipts import NoKeys, ReceiptService
 from storage.models.receipts import Channel, ReceiptStatus
 from storage.models.shops import Member

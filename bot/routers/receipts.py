@@ -32,7 +32,7 @@ from services.invoices import (
     SMS_UNAVAILABLE,
     InvoiceService,
 )
-from services.liqpay import LiqPayError
+from services.liqpay.client import LiqPayError
 from services.receipts import LIQPAY_INVOICE_CHANNELS, KeysUnreadable, NoKeys, ReceiptService
 from storage.models.receipts import Receipt, ReceiptStatus
 from storage.models.shops import Member

@@ -24,7 +24,7 @@ from bot.refund_views import (
 from bot.routers.base import DIALOG_TEXT, IsMember, liqpay_problem, quietly, report, safe_edit
 from bot.routers.plan import RouterPlan
 from services.core.money import AmountError
-from services.liqpay import LiqPayError
+from services.liqpay.client import LiqPayError
 from services.receipts import KeysUnreadable, NoKeys
 from services.refunds import RefundProblem, RefundRefused, RefundService
 from storage.models.receipts import Receipt

@@ -27,9 +27,9 @@ from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, menu_text, rep
 from bot.routers.plan import RouterPlan
 from bot.texts import escape
 from services.core.money import CURRENCIES
-from services.liqpay import LiqPayUnavailable
+from services.liqpay.client import LiqPayUnavailable
 from services.shops import KeyCheck, ShopService, parse_lifetime
-from services.sms import SmsError, SmsUnavailable
+from services.turbosms import SmsError, SmsUnavailable
 from storage.models.shops import Member
 from storage.protocols.store import Store
 

@@ -13,8 +13,8 @@ from typing import Any, TypeVar
 
 import aiohttp
 
-from services import checkbox_wire as wire
-from services.checkbox_http import CLIENT_NAME, CheckboxTransport, credentials_key, keyed_lock
+from services.checkbox import wire
+from services.checkbox.transport import CLIENT_NAME, CheckboxTransport, credentials_key, keyed_lock
 from services.core.clock import Clock, utcnow
 from services.fiscal import (
     FiscalCredentials,

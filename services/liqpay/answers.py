@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.core.money import from_wire
-from services.liqpay import StatusAnswer
+from services.liqpay.client import StatusAnswer
 
 MAX_REPORTED_KOPECKS = 10**15  # far above any payment, far below SQLite's 64-bit INTEGER
 MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31 23:59:59.999 UTC, datetime's limit

@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 
-from services import checkbox_wire as wire
+from services.checkbox import wire
 from services.fiscal import FiscalCredentials, FiscalRefused, FiscalUnavailable, RefusalReason
 
 log = logging.getLogger(__name__)
