@@ -59,7 +59,7 @@ async def prepare_db(
 ) -> list[str]:
     """One shop with a cashier and keys, `receipts` awaiting receipts; their order ids."""
     from services.core.crypto import SecretBox
-    from services.polling import first_check
+    from services.payments.polling import first_check
     from storage.models.receipts import Channel, EventSource, NewDraft, ReceiptStatus
     from storage.open import open_store
 
@@ -144,9 +144,9 @@ async def _serve_app(
     from bot.web import build_web_app
     from services.core.crypto import SecretBox
     from services.liqpay.client import LiqPayClient
-    from services.notifications import OutboxSignal
-    from services.payments import CallbackService
-    from services.receipts import ReceiptService
+    from services.notifications.jobs import OutboxSignal
+    from services.payments.callbacks import CallbackService
+    from services.receipts.state import ReceiptService
     from storage.open import open_store
 
     store = await open_store(db_path, database_url)

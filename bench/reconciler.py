@@ -36,7 +36,7 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 
-from services.reconciler import SweepStats  # noqa: E402
+from services.payments.reconciler import SweepStats  # noqa: E402
 
 PUBLIC_KEY = "sandbox_i123"
 PRIVATE_KEY = "priv-key"
@@ -97,7 +97,7 @@ async def _serve_liqpay(conn: Connection, delay: float) -> None:
 
 async def prepare(db_path: Path, box_key: bytes, count: int, now: datetime) -> None:
     from services.core.crypto import SecretBox
-    from services.polling import first_check
+    from services.payments.polling import first_check
     from storage.models.receipts import Channel, EventSource, NewDraft, ReceiptStatus
     from storage.sqlite import SqliteStore
 
@@ -151,9 +151,9 @@ async def sweeps(
     """The timed sweep, then a traced one; (seconds, stats, traced seconds, peak bytes)."""
     from services.core.crypto import SecretBox
     from services.liqpay.client import LiqPayClient
-    from services.notifications import OutboxSignal
-    from services.receipts import ReceiptService
-    from services.reconciler import Reconciler
+    from services.notifications.jobs import OutboxSignal
+    from services.payments.reconciler import Reconciler
+    from services.receipts.state import ReceiptService
     from storage.sqlite import SqliteStore
 
     store = await SqliteStore.open(db_path)

@@ -38,22 +38,22 @@ from services.fiscal_returns import FiscalReturns
 from services.fiscal_setup import FiscalSetupService
 from services.fiscal_worker import FiscalWorker
 from services.fiscalization import FiscalService
-from services.invoices import InvoiceService
+from services.invoices.issuing import InvoiceService
+from services.invoices.recovery import IssueRecovery
+from services.jobs.replica import Replica
 from services.liqpay.client import LiqPayClient
-from services.notifications import OutboxSignal
-from services.payments import CallbackService
-from services.receipts import ReceiptService
-from services.reconciler import Reconciler
-from services.recovery import IssueRecovery
+from services.notifications.jobs import OutboxSignal
+from services.payments.callbacks import CallbackService
+from services.payments.reconciler import Reconciler
+from services.receipts.state import ReceiptService
 from services.refund_ledger import FISCAL_RETURN, RefundLedger
 from services.refund_worker import JobWorker
 from services.refunds import REFUND_RESOLVE, RefundService
 from services.reminder_worker import ReminderWorker
 from services.reminders import Reminders
 from services.reporting import ReportingService
-from services.shops import ShopService
+from services.shops.service import ShopService
 from services.turbosms import TurboSmsClient
-from services.workers import Replica
 from storage.open import open_store
 from storage.postgres.engine import describe_url
 from storage.protocols.exclusive import ExclusiveHold

@@ -10,7 +10,7 @@ from typing import Any
 from bot.fiscal_errors import fiscal_error_text
 from bot.i18n import t, tn
 from services.core.money import AmountError, format_amount
-from services.notifications import NotificationKind as K
+from services.notifications.jobs import NotificationKind as K
 from services.refunds import RefundFailure, RefundProblem, failure_of
 from storage.models.receipts import Receipt
 from storage.models.refunds import Refund, RefundState

@@ -11,8 +11,8 @@ from aiohttp import web
 
 from services.config import CALLBACK_PATH
 from services.core.clock import utcnow
-from services.payments import CallbackOutcome, CallbackService
-from services.workers import Replica
+from services.jobs.replica import Replica
+from services.payments.callbacks import CallbackOutcome, CallbackService
 from storage.protocols.exclusive import ExclusiveHold
 from storage.protocols.store import Store
 

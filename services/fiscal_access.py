@@ -15,7 +15,7 @@ from services import fiscal_policy as policy
 from services.core.clock import Clock, utcnow
 from services.core.crypto import SecretBox, SecretKeyMismatch
 from services.fiscal import FiscalCredentials, FiscalRegistrar
-from services.notifications import NotificationKind, OutboxSignal, notify_job, recipients
+from services.notifications.jobs import NotificationKind, OutboxSignal, notify_job, recipients
 from storage.models.fiscal import FiscalSettings
 from storage.models.jobs import NewJob
 from storage.models.receipts import Receipt

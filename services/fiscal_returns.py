@@ -25,7 +25,7 @@ from services.fiscal import (
 )
 from services.fiscal_access import DONE, Step, backoff
 from services.fiscalization import FiscalService
-from services.notifications import NotificationKind
+from services.notifications.jobs import NotificationKind
 from services.refund_ledger import return_key
 from storage.models.fiscal import FiscalSettings, FiscalState
 from storage.models.jobs import Job, NewJob

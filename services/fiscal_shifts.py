@@ -10,7 +10,7 @@ from services import fiscal_policy as policy
 from services.core.crypto import SecretKeyMismatch
 from services.fiscal import FiscalRefused, FiscalUnavailable, ShiftInfo
 from services.fiscal_access import DONE, FiscalAccess, Step, backoff
-from services.notifications import NotificationKind, notify_job
+from services.notifications.jobs import NotificationKind, notify_job
 from storage.models.fiscal import FiscalSettings
 from storage.models.jobs import Job, NewJob
 from storage.models.shops import Role

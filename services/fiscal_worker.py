@@ -12,7 +12,7 @@ from datetime import timedelta
 from services.fiscal_access import Step
 from services.fiscal_policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE
 from services.fiscalization import FiscalService
-from services.workers import new_worker_id, run_leased
+from services.jobs.replica import new_worker_id, run_leased
 from storage.models.jobs import Job
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,7 @@ from services.fiscal import (
 )
 from services.fiscal_access import DONE, Step, backoff
 from services.fiscal_shifts import ShiftClosing
-from services.notifications import NotificationKind
+from services.notifications.jobs import NotificationKind
 from storage.models.fiscal import FiscalChanges, FiscalSettings, FiscalState
 from storage.models.jobs import Job, NewJob
 from storage.models.receipts import Channel, EventSource, Receipt, ReceiptStatus

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from services import fiscal_policy
 from services.core.clock import Clock
-from services.notifications import NotificationKind, OutboxSignal, notify_job
+from services.notifications.jobs import NotificationKind, OutboxSignal, notify_job
 from storage.models.jobs import NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus
 from storage.models.refunds import REFUNDS_IN_FLIGHT, Refund, RefundState

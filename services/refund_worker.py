@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from services.core.clock import Clock
 from services.fiscal_access import Step
-from services.notifications import OutboxSignal
-from services.workers import new_worker_id, run_leased
+from services.jobs.replica import new_worker_id, run_leased
+from services.notifications.jobs import OutboxSignal
 from storage.models.jobs import Job
 from storage.protocols.jobs import JobQueue
 

@@ -19,7 +19,6 @@ from enum import StrEnum
 from services.core.clock import Clock
 from services.core.money import AmountError, parse_amount
 from services.fiscal_access import Step
-from services.keys import KeysUnreadable, NoKeys
 from services.liqpay.client import (
     LiqPayRefused,
     LiqPayUnavailable,
@@ -27,9 +26,10 @@ from services.liqpay.client import (
     PaymentState,
     payment_state,
 )
-from services.notifications import NotificationKind, OutboxSignal, notify_job
-from services.receipts import ReceiptService
+from services.notifications.jobs import NotificationKind, OutboxSignal, notify_job
+from services.receipts.state import ReceiptService
 from services.refund_ledger import RefundLedger
+from services.settings.keys import KeysUnreadable, NoKeys
 from storage.models.jobs import Job, NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus
 from storage.models.refunds import NewRefund, Refund, RefundState

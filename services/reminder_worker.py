@@ -20,8 +20,9 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from services.core.clock import Clock, utcnow
-from services.invoices import SMS_MAYBE_SENT, SMS_UNAVAILABLE, InvoiceService
-from services.notifications import NOTIFY, NotificationKind, OutboxSignal, chat_group
+from services.invoices.issuing import SMS_MAYBE_SENT, SMS_UNAVAILABLE, InvoiceService
+from services.jobs.replica import new_worker_id
+from services.notifications.jobs import NOTIFY, NotificationKind, OutboxSignal, chat_group
 from services.reminders import (
     CASHIER,
     DIGEST,
@@ -33,7 +34,6 @@ from services.reminders import (
     next_digest_day,
     worth_reminding,
 )
-from services.workers import new_worker_id
 from storage.models.jobs import Job, NewJob
 from storage.models.receipts import CurrencyTotal, Receipt, ReceiptStatus
 from storage.protocols.jobs import JobQueue

@@ -17,9 +17,9 @@ from aioresponses import CallbackResult, aioresponses
 from services.core.clock import Clock
 from services.core.crypto import SecretBox
 from services.liqpay.client import LiqPayClient, decode_data, encode_data, sign, verify
-from services.notifications import NOTIFY, OutboxSignal
-from services.polling import CHECK, first_check
-from services.receipts import ReceiptService
+from services.notifications.jobs import NOTIFY, OutboxSignal
+from services.payments.polling import CHECK, first_check
+from services.receipts.state import ReceiptService
 from storage.models.jobs import JobState
 from storage.models.receipts import Channel, EventSource, NewDraft, Receipt, ReceiptStatus
 from storage.models.settings import SettingsChanges

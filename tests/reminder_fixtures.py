@@ -21,9 +21,9 @@ from bot.notifier import OutboxSender
 from bot.reminder_texts import customer_sms
 from services.config import Settings
 from services.core.crypto import SecretBox
-from services.invoices import InvoiceService
-from services.notifications import NOTIFY, OutboxSignal
-from services.receipts import ReceiptService
+from services.invoices.issuing import InvoiceService
+from services.notifications.jobs import NOTIFY, OutboxSignal
+from services.receipts.state import ReceiptService
 from services.reminder_worker import ReminderWorker
 from services.reminders import Reminders
 from services.turbosms import TurboSmsClient

@@ -22,8 +22,8 @@ from services.config import CALLBACK_PATH
 from services.core.crypto import SecretBox
 from services.core.money import from_wire
 from services.liqpay.client import encode_data, sign
-from services.payments import CallbackService
-from services.polling import CHECK
+from services.payments.callbacks import CallbackService
+from services.payments.polling import CHECK
 from storage.models.receipts import Channel, EventSource, PaymentMismatch, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
 from storage.sqlite.migrations import MIGRATIONS

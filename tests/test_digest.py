@@ -14,7 +14,7 @@ from bot.i18n import setup_i18n
 from bot.reminder_texts import digest_text
 from services.core.crypto import SecretBox
 from services.core.money import format_amount
-from services.notifications import NotificationKind
+from services.notifications.jobs import NotificationKind
 from services.reminders import (
     DIGEST,
     day_bounds,

@@ -17,7 +17,7 @@ from services.fiscal import receipt_uuid
 from services.fiscal_access import DONE, Step
 from services.fiscal_returns import FiscalReturns
 from services.fiscalization import RegisterOutcome
-from services.notifications import NotificationKind, OutboxSignal
+from services.notifications.jobs import NotificationKind, OutboxSignal
 from services.refund_ledger import FISCAL_RETURN, RefundLedger
 from services.refund_worker import JobWorker
 from storage.models.fiscal import FiscalMode, FiscalSettingsChanges, FiscalState

@@ -26,8 +26,8 @@ from bot.notifier import LEASE, OutboxSender
 from bot.texts import notification, receipt_card
 from services.core.clock import utcnow
 from services.core.crypto import SecretBox
-from services.notifications import NOTIFY, OutboxSignal, notify_job, recipients
-from services.receipts import PaymentReport
+from services.notifications.jobs import NOTIFY, OutboxSignal, notify_job, recipients
+from services.receipts.state import PaymentReport
 from storage.models.jobs import NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptChanges, ReceiptStatus
 from storage.models.shops import Role

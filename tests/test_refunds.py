@@ -13,8 +13,8 @@ import pytest
 
 from services.core.crypto import SecretBox
 from services.core.money import AmountError
-from services.notifications import NOTIFY, NotificationKind
-from services.receipts import PaymentReport
+from services.notifications.jobs import NOTIFY, NotificationKind
+from services.receipts.state import PaymentReport
 from services.refunds import REFUND_RESOLVE, RefundProblem, RefundRefused, resolve_job
 from storage.models.jobs import Job
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus

@@ -16,9 +16,9 @@ from bot.keyboards import ReceiptAction
 from bot.reminder_texts import customer_sms, reminder_message
 from services.core.crypto import SecretBox
 from services.core.money import format_amount
-from services.invoices import SMS_MAYBE_SENT, SMS_UNAVAILABLE
-from services.notifications import NotificationKind
-from services.receipts import MISMATCH_FLAG
+from services.invoices.issuing import SMS_MAYBE_SENT, SMS_UNAVAILABLE
+from services.notifications.jobs import NotificationKind
+from services.receipts.state import MISMATCH_FLAG
 from services.reminder_worker import MAYBE_SENT, ReminderWorker
 from services.reminders import CASHIER, CUSTOMER, REMIND, reminder_key
 from services.turbosms import SmsMaybeSent, SmsUnavailable, TurboSmsClient

@@ -16,7 +16,7 @@ from yarl import URL
 
 from services.core.crypto import SecretBox
 from services.liqpay.client import LiqPayClient, LiqPayUnavailable, sign
-from services.shops import KeyCheck, ShopService
+from services.shops.service import KeyCheck, ShopService
 from services.turbosms import TurboSmsClient
 from storage.models.shops import Member, Role
 from storage.sqlite import SqliteStore

@@ -24,9 +24,9 @@ from bot.web import build_web_app
 from services.config import CALLBACK_PATH
 from services.core.crypto import SecretBox
 from services.liqpay.client import LiqPayClient
-from services.payments import CallbackService
-from services.reconciler import Reconciler
-from services.shops import KeyCheck, ShopService
+from services.payments.callbacks import CallbackService
+from services.payments.reconciler import Reconciler
+from services.shops.service import KeyCheck, ShopService
 from services.turbosms import TurboSmsClient
 from storage.models.receipts import Receipt, ReceiptStatus
 from storage.protocols.store import Store

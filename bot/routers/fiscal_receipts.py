@@ -18,7 +18,7 @@ from services.core.crypto import SecretKeyMismatch
 from services.core.money import format_amount
 from services.fiscal import FiscalError
 from services.fiscalization import FiscalService, RegisterOutcome
-from services.receipts import ReceiptService
+from services.receipts.state import ReceiptService
 from storage.models.receipts import Receipt
 from storage.models.shops import Member
 

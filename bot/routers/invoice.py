@@ -34,12 +34,12 @@ from bot.texts import channel_name, escape
 from services.config import Settings
 from services.core.contacts import ContactError, normalize_email, normalize_phone
 from services.core.money import AmountError, format_amount, parse_amount
-from services.invoices import (
+from services.invoices.issuing import (
     MAX_DESCRIPTION,
     InvoiceService,
     description_fits,
 )
-from services.receipts import ReceiptService
+from services.receipts.state import ReceiptService
 from storage.models.receipts import Channel
 from storage.models.shops import Member
 from storage.protocols.store import Store

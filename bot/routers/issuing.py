@@ -23,7 +23,7 @@ from bot.routers.invoice import LEGACY_KEY_LENGTH, NewInvoice, no_keys_text
 from bot.routers.plan import RouterPlan
 from bot.routers.receipts import send_card, send_qr, sms_problem
 from bot.texts import escape, receipt_card
-from services.invoices import (
+from services.invoices.issuing import (
     CurrencyChanged,
     InvoiceRefused,
     InvoiceRequest,
@@ -33,7 +33,7 @@ from services.invoices import (
     SmsNotConfigured,
 )
 from services.liqpay.client import LiqPayError
-from services.receipts import NoKeys, ReceiptService
+from services.receipts.state import NoKeys, ReceiptService
 from storage.models.receipts import Channel, ReceiptStatus
 from storage.models.shops import Member
 from storage.protocols.store import Store

@@ -25,7 +25,7 @@ from bot.texts import escape, keys_unreadable_text, kyiv_time, receipt_card, rec
 from services.core.clock import utcnow
 from services.core.qr import DataOverflowError, qr_png
 from services.fiscalization import FiscalService
-from services.invoices import (
+from services.invoices.issuing import (
     SMS_MAYBE_SENT,
     SMS_NOT_CONFIGURED,
     SMS_TOKEN_UNREADABLE,
@@ -33,7 +33,7 @@ from services.invoices import (
     InvoiceService,
 )
 from services.liqpay.client import LiqPayError
-from services.receipts import LIQPAY_INVOICE_CHANNELS, KeysUnreadable, NoKeys, ReceiptService
+from services.receipts.state import LIQPAY_INVOICE_CHANNELS, KeysUnreadable, NoKeys, ReceiptService
 from storage.models.receipts import Receipt, ReceiptStatus
 from storage.models.shops import Member
 from storage.protocols.store import Store

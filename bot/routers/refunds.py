@@ -25,7 +25,7 @@ from bot.routers.base import DIALOG_TEXT, IsMember, liqpay_problem, quietly, rep
 from bot.routers.plan import RouterPlan
 from services.core.money import AmountError
 from services.liqpay.client import LiqPayError
-from services.receipts import KeysUnreadable, NoKeys
+from services.receipts.state import KeysUnreadable, NoKeys
 from services.refunds import RefundProblem, RefundRefused, RefundService
 from storage.models.receipts import Receipt
 from storage.models.refunds import RefundState

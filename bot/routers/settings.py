@@ -28,7 +28,7 @@ from bot.routers.plan import RouterPlan
 from bot.texts import escape
 from services.core.money import CURRENCIES
 from services.liqpay.client import LiqPayUnavailable
-from services.shops import KeyCheck, ShopService, parse_lifetime
+from services.shops.service import KeyCheck, ShopService, parse_lifetime
 from services.turbosms import SmsError, SmsUnavailable
 from storage.models.shops import Member
 from storage.protocols.store import Store

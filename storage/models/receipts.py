@@ -76,7 +76,7 @@ class Receipt:
     card_chat_id: int | None
     card_message_id: int | None
     mismatch: PaymentMismatch | None = None  # set with `flagged` when a payment differed
-    issuing_until: datetime | None = None  # the issuing lease (see services/leases.py)
+    issuing_until: datetime | None = None  # the issuing lease (see services/invoices/leases.py)
     # what LiqPay reported of the card payment besides its id and mask (none is a secret):
     # printed on the fiscal receipt
     payment_rrn: str | None = None

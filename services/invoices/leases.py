@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from services.core.clock import Clock
 from services.liqpay.client import LiqPayClient
-from services.notifications import OutboxSignal
+from services.notifications.jobs import OutboxSignal
 from storage.models.jobs import NewJob
 from storage.protocols.receipts import ReceiptRepository
 

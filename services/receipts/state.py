@@ -22,9 +22,6 @@ from pydantic import SecretStr
 from services import fiscal_policy
 from services.core.clock import Clock, utcnow
 from services.core.crypto import SecretBox
-from services.keys import KeysUnreadable as KeysUnreadable  # re-exported
-from services.keys import NoKeys as NoKeys
-from services.keys import ShopKeys
 from services.liqpay.answers import PaymentReport as PaymentReport  # re-exported: callers use it
 from services.liqpay.client import (
     Credentials,
@@ -36,9 +33,12 @@ from services.liqpay.client import (
     StatusAnswer,
     payment_state,
 )
-from services.notifications import NotificationKind, OutboxSignal, recipients
+from services.notifications.jobs import NotificationKind, OutboxSignal, recipients
 from services.refund_ledger import RefundLedger
 from services.reminders import reminder_jobs
+from services.settings.keys import KeysUnreadable as KeysUnreadable  # re-exported
+from services.settings.keys import NoKeys as NoKeys
+from services.settings.keys import ShopKeys
 from storage.models.fiscal import FiscalState
 from storage.models.jobs import NewJob
 from storage.models.receipts import (
@@ -122,7 +122,7 @@ class ReceiptService:
         # records refunded sums LiqPay reports (services/refund_ledger.py); set by the app
         self.ledger: RefundLedger | None = None
 
-    # the shop's LiqPay keys (services/keys.py)
+    # the shop's LiqPay keys (services/settings/keys.py)
 
     async def credentials(self, shop_id: int) -> Credentials | None:
         return await self.keys.credentials(shop_id)

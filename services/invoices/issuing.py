@@ -7,7 +7,7 @@ Whoever makes the invoice holds the receipt's issuing lease in the store, from t
 until the person who confirmed it has been shown what became of it. Confirm or Retry while
 the lease is live answers "being made"; a lease that expired means its holder died (a kill,
 a crash, a replica gone): the next Confirm or Retry takes it and asks LiqPay first, and
-services/recovery.py tells the cashier what became of the invoice if nobody asks.
+services/invoices/recovery.py tells the cashier what became of the invoice if nobody asks.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from enum import StrEnum
 from services.config import Settings
 from services.core.crypto import SecretKeyMismatch
 from services.core.money import format_amount
-from services.leases import SHOW_LEASE, IssueLeases, Lease, LeaseLost
+from services.invoices.leases import SHOW_LEASE, IssueLeases, Lease, LeaseLost
 from services.liqpay.client import (
     Credentials,
     LiqPayError,
@@ -29,9 +29,9 @@ from services.liqpay.client import (
     LiqPayUnavailable,
     PaymentNotFound,
 )
-from services.notifications import NotificationKind, notify_job
-from services.polling import first_check
-from services.receipts import LIQPAY_INVOICE_CHANNELS, NoKeys, ReceiptService, can_access
+from services.notifications.jobs import NotificationKind, notify_job
+from services.payments.polling import first_check
+from services.receipts.state import LIQPAY_INVOICE_CHANNELS, NoKeys, ReceiptService, can_access
 from services.turbosms import SmsError, SmsMaybeSent, SmsUnavailable, TurboSmsClient
 from storage.models.receipts import (
     Channel,

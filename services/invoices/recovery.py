@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from services.leases import IssueLeases, Lease
+from services.invoices.leases import IssueLeases, Lease
 from services.liqpay.client import LiqPayError
-from services.notifications import NotificationKind, notify_job
-from services.receipts import NoKeys, ReceiptService
+from services.notifications.jobs import NotificationKind, notify_job
+from services.receipts.state import NoKeys, ReceiptService
 from storage.models.receipts import Receipt, ReceiptStatus
 
 log = logging.getLogger(__name__)

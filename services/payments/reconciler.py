@@ -1,6 +1,6 @@
 """Background sweep: asks LiqPay about unpaid receipts and expires overdue ones.
 
-Each receipt that is polled has one status-check job (services/polling.py). A sweep claims
+Each receipt that is polled has one status-check job (services/payments/polling.py). A sweep claims
 the due ones with a lease, so two workers never check one receipt at once and a killed
 worker's checks are taken up again when its lease runs out; after a check the job is
 postponed to the next check time, or finished when the receipt needs no more polling.
@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.core.logthrottle import LogThrottle
+from services.jobs.replica import new_worker_id
 from services.liqpay.client import LiqPayError
-from services.polling import CHECK, needs_polling
-from services.receipts import KeysUnreadable, NoKeys, ReceiptService
-from services.workers import new_worker_id
+from services.payments.polling import CHECK, needs_polling
+from services.receipts.state import KeysUnreadable, NoKeys, ReceiptService
 from storage.models.jobs import Job
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus
 from storage.protocols.jobs import JobQueue
