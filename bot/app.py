@@ -34,10 +34,10 @@ from bot.web import ReplicaState, build_web_app
 from services.checkbox.client import CheckboxClient
 from services.config import Settings
 from services.core.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
-from services.fiscal_returns import FiscalReturns
-from services.fiscal_setup import FiscalSetupService
-from services.fiscal_worker import FiscalWorker
-from services.fiscalization import FiscalService
+from services.fiscal.returns import FiscalReturns
+from services.fiscal.sales import FiscalService
+from services.fiscal.setup import FiscalSetupService
+from services.fiscal.worker import FiscalWorker
 from services.invoices.issuing import InvoiceService
 from services.invoices.recovery import IssueRecovery
 from services.jobs.replica import Replica
@@ -46,9 +46,9 @@ from services.notifications.jobs import OutboxSignal
 from services.payments.callbacks import CallbackService
 from services.payments.reconciler import Reconciler
 from services.receipts.state import ReceiptService
-from services.refund_ledger import FISCAL_RETURN, RefundLedger
-from services.refund_worker import JobWorker
-from services.refunds import REFUND_RESOLVE, RefundService
+from services.refunds.ledger import FISCAL_RETURN, RefundLedger
+from services.refunds.service import REFUND_RESOLVE, RefundService
+from services.refunds.worker import JobWorker
 from services.reminder_worker import ReminderWorker
 from services.reminders import Reminders
 from services.reporting import ReportingService

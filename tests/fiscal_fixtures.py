@@ -11,8 +11,8 @@ import aiohttp
 
 from services.checkbox.client import CheckboxClient
 from services.core.crypto import SecretBox
-from services.fiscal_worker import FiscalWorker
-from services.fiscalization import FiscalService
+from services.fiscal.sales import FiscalService
+from services.fiscal.worker import FiscalWorker
 from services.liqpay.client import LiqPayClient
 from services.notifications.jobs import NOTIFY, OutboxSignal
 from services.receipts.state import PaymentReport, ReceiptService

@@ -16,7 +16,7 @@ import pytest
 from pydantic import SecretStr
 
 from services.checkbox.client import CheckboxClient
-from services.fiscal import (
+from services.fiscal.registrar import (
     DEFAULT_PAYMENT_LABEL,
     PAYMENT_LABELS,
     FiscalCredentials,

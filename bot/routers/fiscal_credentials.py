@@ -20,8 +20,8 @@ from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, report, safe_e
 from bot.routers.plan import RouterPlan
 from bot.texts import escape
 from services.core.crypto import SecretKeyMismatch
-from services.fiscal import FiscalUnavailable
-from services.fiscal_setup import CredentialsCheck, FiscalSetupService, clean_license_key, clean_pin
+from services.fiscal.registrar import FiscalUnavailable
+from services.fiscal.setup import CredentialsCheck, FiscalSetupService, clean_license_key, clean_pin
 from storage.models.shops import Member
 
 log = logging.getLogger(__name__)

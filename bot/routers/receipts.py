@@ -24,7 +24,7 @@ from bot.routers.plan import RouterPlan
 from bot.texts import escape, keys_unreadable_text, kyiv_time, receipt_card, receipt_line
 from services.core.clock import utcnow
 from services.core.qr import DataOverflowError, qr_png
-from services.fiscalization import FiscalService
+from services.fiscal.sales import FiscalService
 from services.invoices.issuing import (
     SMS_MAYBE_SENT,
     SMS_NOT_CONFIGURED,

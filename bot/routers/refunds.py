@@ -1,5 +1,5 @@
 """The owner's refund: Refund → full, or a typed amount → a confirmation naming the amount
-and the customer's card → LiqPay, exactly once (services/refunds.py)."""
+and the customer's card → LiqPay, exactly once (services/refunds/service.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from bot.routers.plan import RouterPlan
 from services.core.money import AmountError
 from services.liqpay.client import LiqPayError
 from services.receipts.state import KeysUnreadable, NoKeys
-from services.refunds import RefundProblem, RefundRefused, RefundService
+from services.refunds.service import RefundProblem, RefundRefused, RefundService
 from storage.models.receipts import Receipt
 from storage.models.refunds import RefundState
 from storage.models.shops import Member

@@ -16,7 +16,7 @@ import aiohttp
 from services.checkbox import wire
 from services.checkbox.transport import CLIENT_NAME, CheckboxTransport, credentials_key, keyed_lock
 from services.core.clock import Clock, utcnow
-from services.fiscal import (
+from services.fiscal.registrar import (
     FiscalCredentials,
     FiscalRefused,
     FiscalResult,

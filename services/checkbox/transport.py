@@ -19,7 +19,12 @@ from typing import Any
 import aiohttp
 
 from services.checkbox import wire
-from services.fiscal import FiscalCredentials, FiscalRefused, FiscalUnavailable, RefusalReason
+from services.fiscal.registrar import (
+    FiscalCredentials,
+    FiscalRefused,
+    FiscalUnavailable,
+    RefusalReason,
+)
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from services.fiscal import (
+from services.fiscal.registrar import (
     FiscalResult,
     FiscalStatus,
     FiscalUnavailable,

@@ -18,7 +18,7 @@ class NotificationKind:
     FAILED = "failed"
     EXPIRED = "expired"
     REFUNDED = "refunded"
-    # money given back (services/refund_ledger.py): payload {"amount": this refund's
+    # money given back (services/refunds/ledger.py): payload {"amount": this refund's
     # kopecks, "total": the refunded sum now}; to the issuing cashier and the owners
     REFUND = "refund"
     REFUND_FAILED = "refund_failed"  # {"amount", "problem"}: to the owner who asked, not refunded
@@ -32,7 +32,7 @@ class NotificationKind:
     # what became of an invoice the person confirmed, with its card, when they could not be
     # shown it at the time (Telegram refused, or the process died while making it)
     OUTCOME = "outcome"
-    # fiscal receipts (services/fiscalization.py), to owners
+    # fiscal receipts (services/fiscal/sales.py), to owners
     FISCAL_DONE = "fiscal_done"  # registered: the fiscal number and a link
     FISCAL_FAILED = "fiscal_failed"  # the tax service refused: the registrar's words, Retry
     FISCAL_DOWN = "fiscal_down"  # the registrar does not answer; retrying by itself, Retry

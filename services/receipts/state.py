@@ -3,7 +3,7 @@
     draft -> awaiting -> paid | failed | expired | cancelled;  paid -> refunded
 
 "Partly refunded" is not a status: it is a paid receipt whose refunded sum
-(`refunded_amount`, services/refund_ledger.py) is above 0; it becomes refunded when nothing
+(`refunded_amount`, services/refunds/ledger.py) is above 0; it becomes refunded when nothing
 is left.
 
 Money wins: a payment LiqPay reports for a failed, expired or cancelled receipt (the customer
@@ -19,9 +19,9 @@ from datetime import datetime
 
 from pydantic import SecretStr
 
-from services import fiscal_policy
 from services.core.clock import Clock, utcnow
 from services.core.crypto import SecretBox
+from services.fiscal import policy as fiscal_policy
 from services.liqpay.answers import PaymentReport as PaymentReport  # re-exported: callers use it
 from services.liqpay.client import (
     Credentials,
@@ -34,7 +34,7 @@ from services.liqpay.client import (
     payment_state,
 )
 from services.notifications.jobs import NotificationKind, OutboxSignal, recipients
-from services.refund_ledger import RefundLedger
+from services.refunds.ledger import RefundLedger
 from services.reminders import reminder_jobs
 from services.settings.keys import KeysUnreadable as KeysUnreadable  # re-exported
 from services.settings.keys import NoKeys as NoKeys
@@ -119,7 +119,7 @@ class ReceiptService:
         self.clock = clock
         self.keys = ShopKeys(shop_settings, shops, box, signal)
         self._audience: dict[int, tuple[float, list[int], set[int]]] = {}
-        # records refunded sums LiqPay reports (services/refund_ledger.py); set by the app
+        # records refunded sums LiqPay reports (services/refunds/ledger.py); set by the app
         self.ledger: RefundLedger | None = None
 
     # the shop's LiqPay keys (services/settings/keys.py)

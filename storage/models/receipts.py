@@ -89,7 +89,7 @@ class Receipt:
     fiscal_date: datetime | None = None
     fiscal_url: str | None = None
     fiscal_error: str | None = None  # the registrar's words when it failed
-    fiscal_attempt: int = 1  # -> services.fiscal.receipt_uuid(order_id, attempt)
+    fiscal_attempt: int = 1  # -> services.fiscal.registrar.receipt_uuid(order_id, attempt)
     refunded_amount: int = 0  # kopecks given back so far (partly refunded: PAID and > 0)
 
     @property

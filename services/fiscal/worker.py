@@ -1,5 +1,5 @@
 """The fiscal worker: claims `fiscal.sale` and `fiscal.close_shift` jobs with a lease and
-runs them through services/fiscalization.py; a killed worker's jobs are taken up by another
+runs them through services/fiscal/sales.py; a killed worker's jobs are taken up by another
 when the lease runs out (and the sale looks the receipt up before selling)."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from services.fiscal_access import Step
-from services.fiscal_policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE
-from services.fiscalization import FiscalService
+from services.fiscal.access import Step
+from services.fiscal.policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE
+from services.fiscal.sales import FiscalService
 from services.jobs.replica import new_worker_id, run_leased
 from storage.models.jobs import Job
 

@@ -11,10 +11,10 @@ from datetime import datetime, timedelta
 
 from pydantic import SecretStr
 
-from services import fiscal_policy as policy
 from services.core.clock import Clock, utcnow
 from services.core.crypto import SecretBox, SecretKeyMismatch
-from services.fiscal import FiscalCredentials, FiscalRegistrar
+from services.fiscal import policy
+from services.fiscal.registrar import FiscalCredentials, FiscalRegistrar
 from services.notifications.jobs import NotificationKind, OutboxSignal, notify_job, recipients
 from storage.models.fiscal import FiscalSettings
 from storage.models.jobs import NewJob

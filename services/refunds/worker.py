@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from services.core.clock import Clock
-from services.fiscal_access import Step
+from services.fiscal.access import Step
 from services.jobs.replica import new_worker_id, run_leased
 from services.notifications.jobs import OutboxSignal
 from storage.models.jobs import Job

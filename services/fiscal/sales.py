@@ -16,9 +16,10 @@ import logging
 from datetime import timedelta
 from enum import StrEnum
 
-from services import fiscal_policy as policy
 from services.core.crypto import SecretKeyMismatch
-from services.fiscal import (
+from services.fiscal import policy
+from services.fiscal.access import DONE, Step, backoff
+from services.fiscal.registrar import (
     DEFAULT_PAYMENT_LABEL,
     PAYMENT_LABELS,
     FiscalCredentials,
@@ -30,8 +31,7 @@ from services.fiscal import (
     Sale,
     receipt_uuid,
 )
-from services.fiscal_access import DONE, Step, backoff
-from services.fiscal_shifts import ShiftClosing
+from services.fiscal.shifts import ShiftClosing
 from services.notifications.jobs import NotificationKind
 from storage.models.fiscal import FiscalChanges, FiscalSettings, FiscalState
 from storage.models.jobs import Job, NewJob

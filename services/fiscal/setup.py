@@ -14,10 +14,10 @@ from enum import StrEnum
 
 from pydantic import SecretStr
 
-from services import fiscal_policy as policy
 from services.core.clock import Clock, utcnow
 from services.core.crypto import SecretBox, SecretKeyMismatch
-from services.fiscal import (
+from services.fiscal import policy
+from services.fiscal.registrar import (
     PAYMENT_LABELS,
     FiscalCredentials,
     FiscalError,

@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from services import fiscal_policy
 from services.core.clock import Clock
+from services.fiscal import policy as fiscal_policy
 from services.notifications.jobs import NotificationKind, OutboxSignal, notify_job
 from storage.models.jobs import NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus

@@ -2,7 +2,7 @@
 receipt through the PRRO (goods with is_return, related to the sale's receipt, the same
 payment label, the refunded amount), with the sales' exactly-once rules.
 
-The job is `fiscal.return` (services/refund_ledger.py), made in the transaction that
+The job is `fiscal.return` (services/refunds/ledger.py), made in the transaction that
 records the refund; its receipt id is uuid5 of the order and the refunded sum it rose to
 (SaleReturn.return_no), the same whoever runs it, and the registrar is asked for it before
 anything is sent: a restart or a lost answer never registers a second return.
@@ -15,7 +15,8 @@ from dataclasses import replace
 from datetime import timedelta
 
 from services.core.crypto import SecretKeyMismatch
-from services.fiscal import (
+from services.fiscal.access import DONE, Step, backoff
+from services.fiscal.registrar import (
     FiscalError,
     FiscalRefused,
     FiscalStatus,
@@ -23,10 +24,9 @@ from services.fiscal import (
     SaleReturn,
     receipt_uuid,
 )
-from services.fiscal_access import DONE, Step, backoff
-from services.fiscalization import FiscalService
+from services.fiscal.sales import FiscalService
 from services.notifications.jobs import NotificationKind
-from services.refund_ledger import return_key
+from services.refunds.ledger import return_key
 from storage.models.fiscal import FiscalSettings, FiscalState
 from storage.models.jobs import Job, NewJob
 from storage.models.receipts import Receipt

@@ -6,10 +6,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from services import fiscal_policy as policy
 from services.core.crypto import SecretKeyMismatch
-from services.fiscal import FiscalRefused, FiscalUnavailable, ShiftInfo
-from services.fiscal_access import DONE, FiscalAccess, Step, backoff
+from services.fiscal import policy
+from services.fiscal.access import DONE, FiscalAccess, Step, backoff
+from services.fiscal.registrar import FiscalRefused, FiscalUnavailable, ShiftInfo
 from services.notifications.jobs import NotificationKind, notify_job
 from storage.models.fiscal import FiscalSettings
 from storage.models.jobs import Job, NewJob

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from services.core.clock import Clock
 from services.core.money import AmountError, parse_amount
-from services.fiscal_access import Step
+from services.fiscal.access import Step
 from services.liqpay.client import (
     LiqPayRefused,
     LiqPayUnavailable,
@@ -28,7 +28,7 @@ from services.liqpay.client import (
 )
 from services.notifications.jobs import NotificationKind, OutboxSignal, notify_job
 from services.receipts.state import ReceiptService
-from services.refund_ledger import RefundLedger
+from services.refunds.ledger import RefundLedger
 from services.settings.keys import KeysUnreadable, NoKeys
 from storage.models.jobs import Job, NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus
