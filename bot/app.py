@@ -49,9 +49,9 @@ from services.receipts.state import ReceiptService
 from services.refunds.ledger import FISCAL_RETURN, RefundLedger
 from services.refunds.service import REFUND_RESOLVE, RefundService
 from services.refunds.worker import JobWorker
-from services.reminder_worker import ReminderWorker
-from services.reminders import Reminders
-from services.reporting import ReportingService
+from services.reminders.service import Reminders
+from services.reminders.worker import ReminderWorker
+from services.reports.service import ReportingService
 from services.shops.service import ShopService
 from services.turbosms import TurboSmsClient
 from storage.open import open_store

@@ -31,7 +31,7 @@ from bot.texts import notification, outcome_message, receipt_card
 from services.core.clock import Clock, utcnow
 from services.jobs.replica import new_worker_id
 from services.notifications.jobs import NOTIFY, SHOP_NOTICES, NotificationKind, OutboxSignal
-from services.reminders import worth_reminding
+from services.reminders.service import worth_reminding
 from storage.models.jobs import Job
 from storage.models.receipts import Receipt
 from storage.protocols.jobs import JobQueue

@@ -24,8 +24,8 @@ from services.core.crypto import SecretBox
 from services.invoices.issuing import InvoiceService
 from services.notifications.jobs import NOTIFY, OutboxSignal
 from services.receipts.state import ReceiptService
-from services.reminder_worker import ReminderWorker
-from services.reminders import Reminders
+from services.reminders.service import Reminders
+from services.reminders.worker import ReminderWorker
 from services.turbosms import TurboSmsClient
 from storage.models.jobs import Job
 from storage.models.receipts import (

@@ -15,7 +15,7 @@ from bot.reminder_texts import digest_text
 from services.core.crypto import SecretBox
 from services.core.money import format_amount
 from services.notifications.jobs import NotificationKind
-from services.reminders import (
+from services.reminders.service import (
     DIGEST,
     day_bounds,
     digest_moment,

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from services.core.periods import KYIV
-from services.export import (
+from services.reports.export import (
     COLUMN_COUNT,
     ExportHeaders,
     ExportLabels,

@@ -19,8 +19,8 @@ from services.core.money import format_amount
 from services.invoices.issuing import SMS_MAYBE_SENT, SMS_UNAVAILABLE
 from services.notifications.jobs import NotificationKind
 from services.receipts.state import MISMATCH_FLAG
-from services.reminder_worker import MAYBE_SENT, ReminderWorker
-from services.reminders import CASHIER, CUSTOMER, REMIND, reminder_key
+from services.reminders.service import CASHIER, CUSTOMER, REMIND, reminder_key
+from services.reminders.worker import MAYBE_SENT, ReminderWorker
 from services.turbosms import SmsMaybeSent, SmsUnavailable, TurboSmsClient
 from storage.models.jobs import JobState, NewJob
 from storage.models.receipts import Channel, EventSource, ReceiptStatus

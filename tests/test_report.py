@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from services.core.periods import Period, PeriodKind, last_month, today
-from services.report import (
+from services.reports.totals import (
     Bucket,
     Report,
     ReportRow,

@@ -35,7 +35,7 @@ from services.liqpay.client import (
 )
 from services.notifications.jobs import NotificationKind, OutboxSignal, recipients
 from services.refunds.ledger import RefundLedger
-from services.reminders import reminder_jobs
+from services.reminders.service import reminder_jobs
 from services.settings.keys import KeysUnreadable as KeysUnreadable  # re-exported
 from services.settings.keys import NoKeys as NoKeys
 from services.settings.keys import ShopKeys

@@ -1,6 +1,6 @@
 """Reminders: to the cashier and to the customer before an unpaid invoice expires, and the
 end-of-day digest. Each is a job in the store's queue with a dedupe key, so it survives a
-restart and is never made twice; services/reminder_worker.py fires them.
+restart and is never made twice; services/reminders/worker.py fires them.
 
 - A receipt's reminders are made in the transaction that makes it awaiting (when the switch
   is on then), and for the receipts already awaiting when a switch is turned on. Their

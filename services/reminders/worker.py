@@ -1,4 +1,4 @@
-"""Fires reminder and digest jobs (services/reminders.py) when they fall due.
+"""Fires reminder and digest jobs (services/reminders/service.py) when they fall due.
 
 A cashier's reminder and a digest become notification jobs (bot/notifier.py sends them,
 paced per chat) with dedupe keys derived from the reminder's: a worker killed after making
@@ -23,7 +23,7 @@ from services.core.clock import Clock, utcnow
 from services.invoices.issuing import SMS_MAYBE_SENT, SMS_UNAVAILABLE, InvoiceService
 from services.jobs.replica import new_worker_id
 from services.notifications.jobs import NOTIFY, NotificationKind, OutboxSignal, chat_group
-from services.reminders import (
+from services.reminders.service import (
     CASHIER,
     DIGEST,
     REMIND,

@@ -13,8 +13,8 @@ from enum import StrEnum
 from pathlib import Path
 
 from services.core.periods import Period
-from services.export import ExportLabels, write_csv, write_xlsx
-from services.report import Report, stream_reports
+from services.reports.export import ExportLabels, write_csv, write_xlsx
+from services.reports.totals import Report, stream_reports
 from storage.models.receipts import ReceiptStatus
 from storage.models.reports import ExportRow
 from storage.models.shops import Member
