@@ -39,7 +39,7 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 
-from services.settings import CALLBACK_PATH  # noqa: E402
+from services.config import CALLBACK_PATH  # noqa: E402
 
 PUBLIC_KEY = "sandbox_i123"
 PRIVATE_KEY = "priv-key"
@@ -58,8 +58,8 @@ async def prepare_db(
     db_path: Path, database_url: str | None, box_key: bytes, receipts: int
 ) -> list[str]:
     """One shop with a cashier and keys, `receipts` awaiting receipts; their order ids."""
-    from services.crypto import SecretBox
-    from services.polling import first_check
+    from services.core.crypto import SecretBox
+    from services.payments.polling import first_check
     from storage.models.receipts import Channel, EventSource, NewDraft, ReceiptStatus
     from storage.open import open_store
 
@@ -105,7 +105,7 @@ async def prepare_db(
 
 def callback_bodies(order_ids: list[str], count: int, seed: int = 7) -> list[bytes]:
     """Form bodies as LiqPay sends them: a genuine success per receipt, then repeats."""
-    from services.liqpay import encode_data, sign
+    from services.liqpay.client import encode_data, sign
 
     genuine = []
     for i, order_id in enumerate(order_ids):
@@ -142,11 +142,11 @@ async def _serve_app(
     db_path: Path, database_url: str | None, box_key: bytes, conn: Connection
 ) -> None:
     from bot.web import build_web_app
-    from services.crypto import SecretBox
-    from services.liqpay import LiqPayClient
-    from services.notifications import OutboxSignal
-    from services.payments import CallbackService
-    from services.receipts import ReceiptService
+    from services.core.crypto import SecretBox
+    from services.liqpay.client import LiqPayClient
+    from services.notifications.jobs import OutboxSignal
+    from services.payments.callbacks import CallbackService
+    from services.receipts.state import ReceiptService
     from storage.open import open_store
 
     store = await open_store(db_path, database_url)

@@ -36,7 +36,7 @@ import aiohttp  # noqa: E402
 from aiohttp import web  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 
-from services.reconciler import SweepStats  # noqa: E402
+from services.payments.reconciler import SweepStats  # noqa: E402
 
 PUBLIC_KEY = "sandbox_i123"
 PRIVATE_KEY = "priv-key"
@@ -54,7 +54,7 @@ def serve_liqpay(conn: Connection, delay: float) -> None:
 
 
 async def _serve_liqpay(conn: Connection, delay: float) -> None:
-    from services.liqpay import decode_data, verify
+    from services.liqpay.client import decode_data, verify
 
     served = 0
 
@@ -96,8 +96,8 @@ async def _serve_liqpay(conn: Connection, delay: float) -> None:
 
 
 async def prepare(db_path: Path, box_key: bytes, count: int, now: datetime) -> None:
-    from services.crypto import SecretBox
-    from services.polling import first_check
+    from services.core.crypto import SecretBox
+    from services.payments.polling import first_check
     from storage.models.receipts import Channel, EventSource, NewDraft, ReceiptStatus
     from storage.sqlite import SqliteStore
 
@@ -149,11 +149,11 @@ async def sweeps(
     db_path: Path, box_key: bytes, port: int, concurrency: int, clock: ShiftableClock
 ) -> tuple[float, SweepStats, float, int]:
     """The timed sweep, then a traced one; (seconds, stats, traced seconds, peak bytes)."""
-    from services.crypto import SecretBox
-    from services.liqpay import LiqPayClient
-    from services.notifications import OutboxSignal
-    from services.receipts import ReceiptService
-    from services.reconciler import Reconciler
+    from services.core.crypto import SecretBox
+    from services.liqpay.client import LiqPayClient
+    from services.notifications.jobs import OutboxSignal
+    from services.payments.reconciler import Reconciler
+    from services.receipts.state import ReceiptService
     from storage.sqlite import SqliteStore
 
     store = await SqliteStore.open(db_path)

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from services.receipts import PENDING  # noqa: E402  (what /pending lists)
+from services.receipts.state import PENDING  # noqa: E402  (what /pending lists)
 from storage.models.jobs import Job  # noqa: E402
 from storage.models.receipts import Channel, EventSource, NewDraft, ReceiptStatus  # noqa: E402
 from storage.open import open_store  # noqa: E402
@@ -57,7 +57,7 @@ PG_PAGE = "SELECT * FROM receipts WHERE shop_id = $1 AND status = ANY($2) ORDER 
 
 async def seed(store: Store, receipts: int, shops: int, now: datetime) -> list[int]:
     """The shops' ids; `receipts` awaiting receipts spread over them round-robin."""
-    from services.polling import first_check
+    from services.payments.polling import first_check
 
     shop_ids = []
     for s in range(shops):

@@ -90,7 +90,7 @@ def line(name: str, samples: list[float], seconds: float) -> str:
 
 async def run(args: argparse.Namespace, tmp: Path) -> tuple[list[float], float, list[float], float]:
     from bot.app import build_bot, build_dispatcher, build_services, open_secret_box
-    from services.settings import Settings
+    from services.config import Settings
 
     fake = await FakeTelegram(require_started=False).start()
     liqpay = await FakeLiqPay().start()

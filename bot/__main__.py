@@ -9,7 +9,7 @@ import sqlite3
 import sys
 from urllib.parse import unquote, urlsplit
 
-from services.settings import ConfigError, Settings, load_settings
+from services.config import ConfigError, Settings, load_settings
 
 # Everything this process creates holds customers' data or secrets: the data folder, the
 # database and the -wal/-shm files SQLite adds later, secret.key. The store and the key file

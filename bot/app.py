@@ -31,29 +31,29 @@ from bot.routers import build_routers
 from bot.routers.common import on_error
 from bot.telegram import telegram_session
 from bot.web import ReplicaState, build_web_app
-from services.checkbox import CheckboxClient
-from services.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
-from services.fiscal_returns import FiscalReturns
-from services.fiscal_setup import FiscalSetupService
-from services.fiscal_worker import FiscalWorker
-from services.fiscalization import FiscalService
-from services.invoices import InvoiceService
-from services.liqpay import LiqPayClient
-from services.notifications import OutboxSignal
-from services.payments import CallbackService
-from services.receipts import ReceiptService
-from services.reconciler import Reconciler
-from services.recovery import IssueRecovery
-from services.refund_ledger import FISCAL_RETURN, RefundLedger
-from services.refund_worker import JobWorker
-from services.refunds import REFUND_RESOLVE, RefundService
-from services.reminder_worker import ReminderWorker
-from services.reminders import Reminders
-from services.reporting import ReportingService
-from services.settings import Settings
-from services.shops import ShopService
-from services.sms import TurboSmsClient
-from services.workers import Replica
+from services.checkbox.client import CheckboxClient
+from services.config import Settings
+from services.core.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
+from services.fiscal.returns import FiscalReturns
+from services.fiscal.sales import FiscalService
+from services.fiscal.setup import FiscalSetupService
+from services.fiscal.worker import FiscalWorker
+from services.invoices.issuing import InvoiceService
+from services.invoices.recovery import IssueRecovery
+from services.jobs.replica import Replica
+from services.liqpay.client import LiqPayClient
+from services.notifications.jobs import OutboxSignal
+from services.payments.callbacks import CallbackService
+from services.payments.reconciler import Reconciler
+from services.receipts.state import ReceiptService
+from services.refunds.ledger import FISCAL_RETURN, RefundLedger
+from services.refunds.service import REFUND_RESOLVE, RefundService
+from services.refunds.worker import JobWorker
+from services.reminders.service import Reminders
+from services.reminders.worker import ReminderWorker
+from services.reports.service import ReportingService
+from services.shops.service import ShopService
+from services.turbosms import TurboSmsClient
 from storage.open import open_store
 from storage.postgres.engine import describe_url
 from storage.protocols.exclusive import ExclusiveHold

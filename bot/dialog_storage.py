@@ -30,7 +30,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from bot.fsm_storage import StoreFsmStorage
-from services.settings import Settings
+from services.config import Settings
 from storage.protocols.store import Store
 
 # A dialog nobody touched for a week is dropped from Redis (each step restarts the clock).

@@ -1,4 +1,4 @@
-"""The question before a second invoice for the same sale (services/duplicates.py): the
+"""The question before a second invoice for the same sale (services/invoices/duplicates.py): the
 earlier invoice, told, with «Show it» (when the person may see its card) and «Issue
 another», which is the summary's Confirm (the same key: a double tap makes one invoice)."""
 
@@ -9,8 +9,8 @@ from aiogram.types import InlineKeyboardMarkup
 from bot.i18n import t
 from bot.keyboards import DialogAction, ReceiptAction, button
 from bot.texts import KYIV, escape
-from services.duplicates import EarlierInvoice
-from services.money import format_amount
+from services.core.money import format_amount
+from services.invoices.duplicates import EarlierInvoice
 
 
 def earlier_invoice_text(earlier: EarlierInvoice, locale: str | None = None) -> str:

@@ -7,7 +7,7 @@ receipt's status code, which is shown here as a translated sentence, never as th
 from __future__ import annotations
 
 from bot.i18n import N_, t
-from services.fiscal import FiscalStatus, RefusalReason
+from services.fiscal.registrar import FiscalStatus, RefusalReason
 
 WHY: dict[str, str] = {
     RefusalReason.BAD_CREDENTIALS: N_("the license key or the PIN code is wrong"),

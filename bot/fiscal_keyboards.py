@@ -13,8 +13,8 @@ from pydantic import Field
 
 from bot.i18n import t
 from bot.keyboards import SettingsAction, button
-from services.fiscal import PAYMENT_LABELS, TaxRate
-from services.fiscal_setup import MINUTES_A_DAY, format_close_time, tax_rate_label
+from services.fiscal.registrar import PAYMENT_LABELS, TaxRate
+from services.fiscal.setup import MINUTES_A_DAY, format_close_time, tax_rate_label
 from storage.models.fiscal import FiscalMode, FiscalSettings
 
 NO_VAT = -1  # the "no VAT" button: the goods line carries no tax code

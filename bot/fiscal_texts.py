@@ -5,8 +5,8 @@ from __future__ import annotations
 from bot.fiscal_errors import refusal_text
 from bot.i18n import t
 from bot.texts import escape
-from services.fiscal import FiscalRefused
-from services.fiscal_setup import FiscalSetupService, format_close_time
+from services.fiscal.registrar import FiscalRefused
+from services.fiscal.setup import FiscalSetupService, format_close_time
 from storage.models.fiscal import FiscalMode, FiscalSettings
 
 

@@ -9,9 +9,9 @@ from typing import Any
 
 from bot.fiscal_errors import fiscal_error_text
 from bot.i18n import t, tn
-from services.fiscal_policy import KYIV, UNAVAILABLE, registrable
-from services.money import format_amount
-from services.notifications import NotificationKind as K
+from services.core.money import format_amount
+from services.fiscal.policy import KYIV, UNAVAILABLE, registrable
+from services.notifications.jobs import NotificationKind as K
 from storage.models.fiscal import FiscalState
 from storage.models.receipts import Receipt, ReceiptStatus
 

@@ -17,8 +17,8 @@ from pydantic import Field
 from bot.fiscal_views import picture_label, register_label
 from bot.i18n import LANGUAGES, N_, t
 from bot.texts import channel_name
-from services.money import format_amount
-from services.settings import MAX_INVOICE_AMOUNT_LIMIT
+from services.config import MAX_INVOICE_AMOUNT_LIMIT
+from services.core.money import format_amount
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from storage.models.shops import Member
 

@@ -28,10 +28,10 @@ from bot.keyboards import notice_keyboard, receipt_card_keyboard
 from bot.refund_views import REFUND_NOTICES, refund_notice
 from bot.reminder_texts import digest_text, reminder_message
 from bot.texts import notification, outcome_message, receipt_card
-from services.clock import Clock, utcnow
-from services.notifications import NOTIFY, SHOP_NOTICES, NotificationKind, OutboxSignal
-from services.reminders import worth_reminding
-from services.workers import new_worker_id
+from services.core.clock import Clock, utcnow
+from services.jobs.replica import new_worker_id
+from services.notifications.jobs import NOTIFY, SHOP_NOTICES, NotificationKind, OutboxSignal
+from services.reminders.service import worth_reminding
 from storage.models.jobs import Job
 from storage.models.receipts import Receipt
 from storage.protocols.jobs import JobQueue

@@ -9,9 +9,9 @@ from typing import Any
 
 from bot.fiscal_errors import fiscal_error_text
 from bot.i18n import t, tn
-from services.money import AmountError, format_amount
-from services.notifications import NotificationKind as K
-from services.refunds import RefundFailure, RefundProblem, failure_of
+from services.core.money import AmountError, format_amount
+from services.notifications.jobs import NotificationKind as K
+from services.refunds.service import RefundFailure, RefundProblem, failure_of
 from storage.models.receipts import Receipt
 from storage.models.refunds import Refund, RefundState
 
@@ -193,8 +193,8 @@ def refund_outcome_text(
 def refund_failed_text(
     receipt: Receipt, kopecks: int, error: str | None, locale: str | None = None
 ) -> str:
-    """A FAILED refund, by its stored problem code (services.refunds.RefundFailure); LiqPay's
-    own err_code appears only as a code inside a sentence in the reader's language."""
+    """A FAILED refund, by its stored problem code (services.refunds.service.RefundFailure);
+    LiqPay's own err_code appears only as a code inside a sentence in the reader's language."""
     failure, code = failure_of(error)
     facts: dict[str, Any] = {"amount": _money(receipt, kopecks), "number": receipt.number}
     if failure is RefundFailure.NO_KEYS:

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.i18n import DEFAULT_LOCALE, N_, t, tn
 from bot.texts import KYIV, receipt_card
-from services.money import format_amount
+from services.core.money import format_amount
 from storage.models.receipts import Receipt
 
 LEAD_LABELS = {

@@ -12,8 +12,8 @@ from pydantic import Field
 
 from bot.i18n import t
 from bot.keyboards import button
-from services.periods import Period, PeriodKind
-from services.reporting import ExportFormat
+from services.core.periods import Period, PeriodKind
+from services.reports.service import ExportFormat
 
 Purpose = Literal["report", "export"]
 # A day as YYYYMMDD: bounded like every other field a button carries back

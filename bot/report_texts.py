@@ -7,11 +7,11 @@ from collections.abc import Mapping
 
 from bot.i18n import t, tn
 from bot.texts import channel_name, escape
-from services.chart import ChartLabels
-from services.export import ExportHeaders, ExportLabels
-from services.money import format_amount
-from services.periods import Period, PeriodErrorReason
-from services.report import Bucket, Report, Totals
+from services.core.money import format_amount
+from services.core.periods import Period, PeriodErrorReason
+from services.reports.chart import ChartLabels
+from services.reports.export import ExportHeaders, ExportLabels
+from services.reports.totals import Bucket, Report, Totals
 from storage.models.receipts import Channel, ReceiptStatus
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from bot.fiscal_views import fiscal_line, fiscal_notice
 from bot.i18n import N_, t
 from bot.refund_views import refunded_line
-from services.money import format_amount
+from services.core.money import format_amount
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 
 KYIV = ZoneInfo("Europe/Kyiv")

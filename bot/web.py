@@ -9,10 +9,10 @@ from urllib.parse import unquote_plus
 
 from aiohttp import web
 
-from services.clock import utcnow
-from services.payments import CallbackOutcome, CallbackService
-from services.settings import CALLBACK_PATH
-from services.workers import Replica
+from services.config import CALLBACK_PATH
+from services.core.clock import utcnow
+from services.jobs.replica import Replica
+from services.payments.callbacks import CallbackOutcome, CallbackService
 from storage.protocols.exclusive import ExclusiveHold
 from storage.protocols.store import Store
 

@@ -16,7 +16,7 @@ from aiogram.types import InlineKeyboardMarkup, Update, User
 from aioresponses import aioresponses
 
 from bot.app import Services, build_dispatcher, build_services
-from services.settings import Settings
+from services.config import Settings
 from tests.mocked_bot import RecordingSession, callback_update, make_bot, person, text_update
 
 LIQPAY_URL = "https://lp.test/api/"
@@ -77,7 +77,7 @@ class BotWorld:
 
     def liqpay_requests(self) -> list[dict[str, Any]]:
         """Decoded `data` of every request sent to LiqPay, in order."""
-        from services.liqpay import decode_data
+        from services.liqpay.client import decode_data
 
         out = []
         for (_method, url), calls in self.liqpay.requests.items():

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from services.crypto import SecretBox
+from services.core.crypto import SecretBox
 from storage.sqlite import SqliteStore
 
 pytest_plugins = ("tests.servers",)  # real PostgreSQL and Redis: postgres_url, redis_url, ...

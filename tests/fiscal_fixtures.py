@@ -9,13 +9,13 @@ from typing import Any
 
 import aiohttp
 
-from services.checkbox import CheckboxClient
-from services.crypto import SecretBox
-from services.fiscal_worker import FiscalWorker
-from services.fiscalization import FiscalService
-from services.liqpay import LiqPayClient
-from services.notifications import NOTIFY, OutboxSignal
-from services.receipts import PaymentReport, ReceiptService
+from services.checkbox.client import CheckboxClient
+from services.core.crypto import SecretBox
+from services.fiscal.sales import FiscalService
+from services.fiscal.worker import FiscalWorker
+from services.liqpay.client import LiqPayClient
+from services.notifications.jobs import NOTIFY, OutboxSignal
+from services.receipts.state import PaymentReport, ReceiptService
 from storage.models.fiscal import FiscalMode, FiscalSettingsChanges
 from storage.models.receipts import Channel, EventSource, Receipt
 from storage.protocols.store import Store

@@ -14,12 +14,12 @@ from typing import Any
 import aiohttp
 from aioresponses import CallbackResult, aioresponses
 
-from services.clock import Clock
-from services.crypto import SecretBox
-from services.liqpay import LiqPayClient, decode_data, encode_data, sign, verify
-from services.notifications import NOTIFY, OutboxSignal
-from services.polling import CHECK, first_check
-from services.receipts import ReceiptService
+from services.core.clock import Clock
+from services.core.crypto import SecretBox
+from services.liqpay.client import LiqPayClient, decode_data, encode_data, sign, verify
+from services.notifications.jobs import NOTIFY, OutboxSignal
+from services.payments.polling import CHECK, first_check
+from services.receipts.state import ReceiptService
 from storage.models.jobs import JobState
 from storage.models.receipts import Channel, EventSource, NewDraft, Receipt, ReceiptStatus
 from storage.models.settings import SettingsChanges

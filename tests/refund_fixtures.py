@@ -9,13 +9,13 @@ from datetime import timedelta
 import aiohttp
 from pydantic import SecretStr
 
-from services.crypto import SecretBox
-from services.liqpay import Credentials, LiqPayClient, encode_data, sign
-from services.notifications import NOTIFY, NotificationKind, OutboxSignal
-from services.payments import CallbackService
-from services.receipts import ReceiptService
-from services.refund_ledger import RefundLedger
-from services.refunds import RefundService
+from services.core.crypto import SecretBox
+from services.liqpay.client import Credentials, LiqPayClient, encode_data, sign
+from services.notifications.jobs import NOTIFY, NotificationKind, OutboxSignal
+from services.payments.callbacks import CallbackService
+from services.receipts.state import ReceiptService
+from services.refunds.ledger import RefundLedger
+from services.refunds.service import RefundService
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from storage.models.shops import Member, Role
 from storage.protocols.store import Store

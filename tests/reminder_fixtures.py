@@ -19,14 +19,14 @@ from yarl import URL
 from bot.i18n import setup_i18n
 from bot.notifier import OutboxSender
 from bot.reminder_texts import customer_sms
-from services.crypto import SecretBox
-from services.invoices import InvoiceService
-from services.notifications import NOTIFY, OutboxSignal
-from services.receipts import ReceiptService
-from services.reminder_worker import ReminderWorker
-from services.reminders import Reminders
-from services.settings import Settings
-from services.sms import TurboSmsClient
+from services.config import Settings
+from services.core.crypto import SecretBox
+from services.invoices.issuing import InvoiceService
+from services.notifications.jobs import NOTIFY, OutboxSignal
+from services.receipts.state import ReceiptService
+from services.reminders.service import Reminders
+from services.reminders.worker import ReminderWorker
+from services.turbosms import TurboSmsClient
 from storage.models.jobs import Job
 from storage.models.receipts import (
     Channel,

@@ -11,8 +11,8 @@ import openpyxl
 from aiogram.methods import SendDocument, SendPhoto
 
 from bot.routers.reports import split_lines
-from services.clock import utcnow
-from services.periods import kyiv_day, kyiv_midnight
+from services.core.clock import utcnow
+from services.core.periods import kyiv_day, kyiv_midnight
 from storage.models.receipts import (
     Channel,
     EventSource,

@@ -18,12 +18,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.web import MAX_CALLBACK_BYTES, REPLICA_KEY, build_web_app
-from services.crypto import SecretBox
-from services.liqpay import encode_data, sign
-from services.money import from_wire
-from services.payments import CallbackService
-from services.polling import CHECK
-from services.settings import CALLBACK_PATH
+from services.config import CALLBACK_PATH
+from services.core.crypto import SecretBox
+from services.core.money import from_wire
+from services.liqpay.client import encode_data, sign
+from services.payments.callbacks import CallbackService
+from services.payments.polling import CHECK
 from storage.models.receipts import Channel, EventSource, PaymentMismatch, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
 from storage.sqlite.migrations import MIGRATIONS

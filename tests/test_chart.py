@@ -12,7 +12,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from PIL import Image
 
-from services.chart import (
+from services.reports.chart import (
     HEIGHT_PX,
     WIDTH_PX,
     ChartLabels,

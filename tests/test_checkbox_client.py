@@ -15,8 +15,8 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from services.checkbox import CheckboxClient
-from services.fiscal import (
+from services.checkbox.client import CheckboxClient
+from services.fiscal.registrar import (
     DEFAULT_PAYMENT_LABEL,
     PAYMENT_LABELS,
     FiscalCredentials,

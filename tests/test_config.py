@@ -13,8 +13,8 @@ import pytest
 from cryptography.fernet import Fernet
 from pydantic import ValidationError
 
-from services.crypto import KEY_FILE_NAME, SecretBox, SecretKeyMismatch, make_secret_box
-from services.settings import ConfigError, Settings, describe_settings_error, load_settings
+from services.config import ConfigError, Settings, describe_settings_error, load_settings
+from services.core.crypto import KEY_FILE_NAME, SecretBox, SecretKeyMismatch, make_secret_box
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.contacts import ContactError, normalize_email, normalize_phone
+from services.core.contacts import ContactError, normalize_email, normalize_phone
 
 
 @pytest.mark.parametrize(

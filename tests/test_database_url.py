@@ -10,7 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from pydantic import ValidationError
 
-from services.settings import Settings, describe_settings_error
+from services.config import Settings, describe_settings_error
 from storage.open import open_store
 from tests.test_config import GOOD_TOKEN, SETTINGS_ENV, run_bot, single_line
 

@@ -12,10 +12,10 @@ from aiogram.methods import SendMessage
 
 from bot.i18n import setup_i18n
 from bot.reminder_texts import digest_text
-from services.crypto import SecretBox
-from services.money import format_amount
-from services.notifications import NotificationKind
-from services.reminders import (
+from services.core.crypto import SecretBox
+from services.core.money import format_amount
+from services.notifications.jobs import NotificationKind
+from services.reminders.service import (
     DIGEST,
     day_bounds,
     digest_moment,

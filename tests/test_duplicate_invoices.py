@@ -1,4 +1,4 @@
-"""The rule about a second invoice for the same sale (services/duplicates.py), on a real
+"""The rule about a second invoice for the same sale (services/invoices/duplicates.py), on a real
 SQLite store: same shop, amount, currency and customer, unpaid, from the last half hour."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.duplicates import DuplicateCheck, customer_key
+from services.invoices.duplicates import DuplicateCheck, customer_key
 from storage.models.receipts import Channel, EventSource, NewDraft, Receipt, ReceiptStatus
 from storage.models.shops import Member, Role
 from storage.sqlite import SqliteStore

@@ -14,7 +14,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from services.export import (
+from services.core.periods import KYIV
+from services.reports.export import (
     COLUMN_COUNT,
     ExportHeaders,
     ExportLabels,
@@ -27,7 +28,6 @@ from services.export import (
     write_csv,
     write_xlsx,
 )
-from services.periods import KYIV
 from storage.models.receipts import Channel, ReceiptStatus
 
 S = ReceiptStatus

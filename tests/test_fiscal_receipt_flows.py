@@ -14,9 +14,9 @@ from aioresponses import aioresponses
 from bot.app import build_dispatcher, build_services
 from bot.keyboards import FiscalReceiptAction, notice_keyboard, receipt_card_keyboard
 from bot.texts import notification, receipt_card
-from services.fiscal_policy import FISCAL_SALE
-from services.notifications import NotificationKind as K
-from services.settings import Settings
+from services.config import Settings
+from services.fiscal.policy import FISCAL_SALE
+from services.notifications.jobs import NotificationKind as K
 from storage.models.fiscal import FiscalMode, FiscalSettingsChanges, FiscalState
 from storage.models.receipts import Receipt
 from tests.bot_fixtures import LIQPAY_REQUEST, LIQPAY_URL, OWNER, BotWorld, liqpay_answer

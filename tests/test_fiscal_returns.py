@@ -12,14 +12,14 @@ from typing import Any
 import aiohttp
 import pytest
 
-from services.crypto import SecretBox
-from services.fiscal import receipt_uuid
-from services.fiscal_access import DONE, Step
-from services.fiscal_returns import FiscalReturns
-from services.fiscalization import RegisterOutcome
-from services.notifications import NotificationKind, OutboxSignal
-from services.refund_ledger import FISCAL_RETURN, RefundLedger
-from services.refund_worker import JobWorker
+from services.core.crypto import SecretBox
+from services.fiscal.access import DONE, Step
+from services.fiscal.registrar import receipt_uuid
+from services.fiscal.returns import FiscalReturns
+from services.fiscal.sales import RegisterOutcome
+from services.notifications.jobs import NotificationKind, OutboxSignal
+from services.refunds.ledger import FISCAL_RETURN, RefundLedger
+from services.refunds.worker import JobWorker
 from storage.models.fiscal import FiscalMode, FiscalSettingsChanges, FiscalState
 from storage.models.jobs import Job, JobState, NewJob
 from storage.models.receipts import Receipt, ReceiptStatus

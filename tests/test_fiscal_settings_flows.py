@@ -13,8 +13,8 @@ from aiogram.types import PhotoSize
 from aioresponses import aioresponses
 
 from bot.app import build_dispatcher, build_services
-from services.fiscal import DEFAULT_PAYMENT_LABEL, PAYMENT_LABELS
-from services.settings import Settings
+from services.config import Settings
+from services.fiscal.registrar import DEFAULT_PAYMENT_LABEL, PAYMENT_LABELS
 from storage.models.fiscal import FiscalMode, FiscalSettings
 from tests.bot_fixtures import (
     CASHIER,

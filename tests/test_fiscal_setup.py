@@ -1,4 +1,4 @@
-"""services/fiscal_setup.py on a real SQLite store, with CheckboxClient against the stand-in
+"""services/fiscal/setup.py on a real SQLite store, with CheckboxClient against the stand-in
 Checkbox on 127.0.0.1."""
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from services.checkbox import CheckboxClient
-from services.crypto import SecretBox, fernet_key_from_setting
-from services.fiscal import PAYMENT_LABELS, FiscalUnavailable, TaxRate
-from services.fiscal_policy import FISCAL_CLOSE_SHIFT
-from services.fiscal_setup import (
+from services.checkbox.client import CheckboxClient
+from services.core.crypto import SecretBox, fernet_key_from_setting
+from services.fiscal.policy import FISCAL_CLOSE_SHIFT
+from services.fiscal.registrar import PAYMENT_LABELS, FiscalUnavailable, TaxRate
+from services.fiscal.setup import (
     CredentialsCheck,
     FiscalSetupService,
     NotSetUp,

@@ -11,12 +11,12 @@ from datetime import UTC, datetime, timedelta
 import aiohttp
 import pytest
 
-from services.crypto import SecretBox
-from services.fiscal import receipt_uuid
-from services.fiscal_access import backoff
-from services.fiscal_policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE, UNAVAILABLE, next_close
-from services.fiscalization import RegisterOutcome
-from services.notifications import NotificationKind as K
+from services.core.crypto import SecretBox
+from services.fiscal.access import backoff
+from services.fiscal.policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE, UNAVAILABLE, next_close
+from services.fiscal.registrar import receipt_uuid
+from services.fiscal.sales import RegisterOutcome
+from services.notifications.jobs import NotificationKind as K
 from storage.models.fiscal import FiscalMode, FiscalSettingsChanges, FiscalState
 from storage.models.jobs import JobState
 from storage.models.receipts import Channel, ReceiptStatus
@@ -473,7 +473,7 @@ async def test_fiscal_notices_are_sent_by_the_outbox_with_their_buttons_and_plur
 
     from bot.i18n import setup_i18n
     from bot.notifier import OutboxSender
-    from services.notifications import OutboxSignal, notify_job
+    from services.notifications.jobs import OutboxSignal, notify_job
     from tests.test_outbox import RecordingSession
 
     setup_i18n()
@@ -557,7 +557,7 @@ async def test_refusal_reasons_and_return_failures_read_in_ukrainian(
     from bot.fiscal_texts import refused_text
     from bot.i18n import setup_i18n
     from bot.refund_views import refund_notice
-    from services.fiscal import FiscalRefused, FiscalStatus, RefusalReason
+    from services.fiscal.registrar import FiscalRefused, FiscalStatus, RefusalReason
 
     i18n = setup_i18n()
     with i18n.use_locale("uk"):

@@ -18,7 +18,7 @@ from aioresponses import aioresponses
 from pydantic import SecretStr
 from yarl import URL
 
-from services.liqpay import (
+from services.liqpay.client import (
     CancelAnswer,
     Credentials,
     InvoiceAnswer,
@@ -533,7 +533,7 @@ REFUNDED = ["reversed"]
 def test_payment_state_of_listed_statuses(
     status: str, state: PaymentState, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="services.liqpay"):
+    with caplog.at_level(logging.WARNING, logger="services.liqpay.client"):
         assert payment_state(status) is state
     assert caplog.records == []  # listed statuses are not "unknown"
 
@@ -541,7 +541,7 @@ def test_payment_state_of_listed_statuses(
 def test_payment_state_of_unknown_status_is_awaiting_with_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="services.liqpay"):
+    with caplog.at_level(logging.WARNING, logger="services.liqpay.client"):
         assert payment_state("brand_new_status") is PaymentState.AWAITING
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1

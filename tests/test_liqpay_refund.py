@@ -16,7 +16,7 @@ from aioresponses import aioresponses
 from pydantic import SecretStr
 from yarl import URL
 
-from services.liqpay import (
+from services.liqpay.client import (
     Credentials,
     LiqPayClient,
     LiqPayRefused,
@@ -186,7 +186,7 @@ async def test_a_refund_under_way_is_returned_not_refused(
     client: LiqPayClient, mocked: aioresponses, caplog: pytest.LogCaptureFixture
 ) -> None:
     mocked.post(REQUEST_URL, payload={**REVERSED, "status": "wait_reserve"})
-    with caplog.at_level(logging.WARNING, logger="services.liqpay"):
+    with caplog.at_level(logging.WARNING, logger="services.liqpay.client"):
         answer = await client.refund(creds(), order_id="o", amount=100)
     assert not answer.refunded
     assert answer.status == "wait_reserve"

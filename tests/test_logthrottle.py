@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from services.logthrottle import LogThrottle
+from services.core.logthrottle import LogThrottle
 
 log = logging.getLogger("tests.throttle")
 

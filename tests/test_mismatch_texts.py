@@ -12,7 +12,7 @@ from aiogram.types import User
 
 from bot.keyboards import ChannelChoice
 from bot.notifier import OutboxSender
-from services.notifications import OutboxSignal
+from services.notifications.jobs import OutboxSignal
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from tests.bot_fixtures import LIQPAY_REQUEST, NOT_FOUND, BotWorld, liqpay_answer, world
 from tests.mocked_bot import person

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from services.money import AmountError, format_amount, from_wire, parse_amount, to_wire
+from services.core.money import AmountError, format_amount, from_wire, parse_amount, to_wire
 
 MAX = 100_000 * 100  # 100 000 UAH in kopecks, the default MAX_INVOICE_AMOUNT
 KOPECKS = st.integers(min_value=1, max_value=10**9)

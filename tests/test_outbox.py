@@ -24,10 +24,10 @@ from aiogram.methods.base import TelegramType
 from bot.i18n import DEFAULT_LOCALE, setup_i18n
 from bot.notifier import LEASE, OutboxSender
 from bot.texts import notification, receipt_card
-from services.clock import utcnow
-from services.crypto import SecretBox
-from services.notifications import NOTIFY, OutboxSignal, notify_job, recipients
-from services.receipts import PaymentReport
+from services.core.clock import utcnow
+from services.core.crypto import SecretBox
+from services.notifications.jobs import NOTIFY, OutboxSignal, notify_job, recipients
+from services.receipts.state import PaymentReport
 from storage.models.jobs import NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptChanges, ReceiptStatus
 from storage.models.shops import Role

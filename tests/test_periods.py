@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from services.periods import (
+from services.core.periods import (
     KYIV,
     MAX_RANGE_DAYS,
     Period,

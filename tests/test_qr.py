@@ -1,4 +1,4 @@
-"""The QR picture: written by services/qr.py itself, pixel for pixel what segno draws."""
+"""The QR picture: written by services/core/qr.py itself, pixel for pixel what segno draws."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 import segno
 from PIL import Image
 
-from services.qr import BORDER, SCALE, DataOverflowError, qr_png
+from services.core.qr import BORDER, SCALE, DataOverflowError, qr_png
 
 
 @pytest.mark.parametrize(

@@ -10,10 +10,10 @@ import aiohttp
 import pytest
 from aioresponses import aioresponses
 
-from services.crypto import SecretBox
-from services.liqpay import LiqPayUnavailable
-from services.notifications import NotificationKind
-from services.receipts import ALLOWED, ReceiptService, sources_of
+from services.core.crypto import SecretBox
+from services.liqpay.client import LiqPayUnavailable
+from services.notifications.jobs import NotificationKind
+from services.receipts.state import ALLOWED, ReceiptService, sources_of
 from storage.models.receipts import Channel, EventSource, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock

@@ -12,10 +12,10 @@ import aiohttp
 import pytest
 from aioresponses import aioresponses
 
-from services.crypto import SecretBox
-from services.polling import CHECK
-from services.receipts import ReceiptService
-from services.reconciler import CHECK_LEASE, Reconciler, SweepStats
+from services.core.crypto import SecretBox
+from services.payments.polling import CHECK
+from services.payments.reconciler import CHECK_LEASE, Reconciler, SweepStats
+from services.receipts.state import ReceiptService
 from storage.models.jobs import Job, JobState
 from storage.models.receipts import Channel, EventSource, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
@@ -546,5 +546,5 @@ async def test_a_liqpay_outage_met_by_every_receipt_writes_one_line_a_minute(
     stats = await env.sweep()
 
     assert stats.errors == len(receipts)
-    lines = [r.getMessage() for r in caplog.records if r.name == "services.reconciler"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "services.payments.reconciler"]
     assert len(lines) == 1 and "will retry" in lines[0], lines

@@ -13,12 +13,12 @@ import aiohttp
 import pytest
 from aioresponses import aioresponses
 
-from services.crypto import SecretBox
-from services.leases import IssueLeases
-from services.notifications import NotificationKind
-from services.receipts import ReceiptService
-from services.reconciler import Reconciler
-from services.recovery import IssueRecovery
+from services.core.crypto import SecretBox
+from services.invoices.leases import IssueLeases
+from services.invoices.recovery import IssueRecovery
+from services.notifications.jobs import NotificationKind
+from services.payments.reconciler import Reconciler
+from services.receipts.state import ReceiptService
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock

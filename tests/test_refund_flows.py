@@ -15,9 +15,9 @@ from pydantic import SecretStr
 
 from bot.app import build_dispatcher, build_services
 from bot.keyboards import RefundAction, notice_keyboard, receipt_card_keyboard
-from services.liqpay import Credentials
-from services.notifications import NOTIFY, NotificationKind
-from services.settings import Settings
+from services.config import Settings
+from services.liqpay.client import Credentials
+from services.notifications.jobs import NOTIFY, NotificationKind
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from storage.models.refunds import Refund, RefundState
 from tests.bot_fixtures import CASHIER, OWNER, BotWorld

@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 import aiohttp
 import pytest
 
-from services.crypto import SecretBox
-from services.money import AmountError
-from services.notifications import NOTIFY, NotificationKind
-from services.receipts import PaymentReport
-from services.refunds import REFUND_RESOLVE, RefundProblem, RefundRefused, resolve_job
+from services.core.crypto import SecretBox
+from services.core.money import AmountError
+from services.notifications.jobs import NOTIFY, NotificationKind
+from services.receipts.state import PaymentReport
+from services.refunds.service import REFUND_RESOLVE, RefundProblem, RefundRefused, resolve_job
 from storage.models.jobs import Job
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus
 from storage.models.refunds import NewRefund, RefundState
@@ -324,7 +324,7 @@ async def test_unreadable_keys_fail_a_restarted_refund_by_its_code_and_tell_why(
 async def test_a_restart_resolves_a_sent_refund_by_status(desk: RefundDesk) -> None:
     """The process died while LiqPay was asked: the job asks status, never sends again."""
     paid = await desk.paid_receipt()
-    from services.refunds import resolve_job
+    from services.refunds.service import resolve_job
 
     refund, _ = await desk.store.refunds.reserve(
         NewRefund(paid.id, 700, "crash", desk.shop.owner_id, 0), desk.clock(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.keyboards import ReminderSetting
-from services.reminders import DIGEST
+from services.reminders.service import DIGEST
 from tests.bot_fixtures import CASHIER, OWNER, BotWorld, world
 from tests.test_bot_flows import join_cashier, make_shop
 

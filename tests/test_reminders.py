@@ -14,14 +14,14 @@ from aiogram.methods import SendMessage
 from bot.i18n import DEFAULT_LOCALE, setup_i18n
 from bot.keyboards import ReceiptAction
 from bot.reminder_texts import customer_sms, reminder_message
-from services.crypto import SecretBox
-from services.invoices import SMS_MAYBE_SENT, SMS_UNAVAILABLE
-from services.money import format_amount
-from services.notifications import NotificationKind
-from services.receipts import MISMATCH_FLAG
-from services.reminder_worker import MAYBE_SENT, ReminderWorker
-from services.reminders import CASHIER, CUSTOMER, REMIND, reminder_key
-from services.sms import SmsMaybeSent, SmsUnavailable, TurboSmsClient
+from services.core.crypto import SecretBox
+from services.core.money import format_amount
+from services.invoices.issuing import SMS_MAYBE_SENT, SMS_UNAVAILABLE
+from services.notifications.jobs import NotificationKind
+from services.receipts.state import MISMATCH_FLAG
+from services.reminders.service import CASHIER, CUSTOMER, REMIND, reminder_key
+from services.reminders.worker import MAYBE_SENT, ReminderWorker
+from services.turbosms import SmsMaybeSent, SmsUnavailable, TurboSmsClient
 from storage.models.jobs import JobState, NewJob
 from storage.models.receipts import Channel, EventSource, ReceiptStatus
 from storage.models.settings import SettingsChanges

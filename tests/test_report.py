@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from services.periods import Period, PeriodKind, last_month, today
-from services.report import (
+from services.core.periods import Period, PeriodKind, last_month, today
+from services.reports.totals import (
     Bucket,
     Report,
     ReportRow,

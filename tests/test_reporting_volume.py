@@ -3,7 +3,7 @@ SQLite store in batches, with memory that does not grow with the period.
 
 Seeding 100,000 receipts through the store's API takes most of a minute on a loaded
 machine, so these rows are written with one bulk INSERT into the same schema; everything
-read afterwards goes through the public API (services.reporting over store.reports)."""
+read afterwards goes through the public API (services.reports.service over store.reports)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ import pytest
 
 from bot.i18n import setup_i18n
 from bot.report_texts import export_labels
-from services.periods import Period, PeriodKind
-from services.reporting import ExportFormat, ReportingService
+from services.core.periods import Period, PeriodKind
+from services.reports.service import ExportFormat, ReportingService
 from storage.models.shops import Role
 from storage.sqlite import SqliteStore
 

@@ -14,10 +14,10 @@ import pytest
 from aioresponses import aioresponses
 from yarl import URL
 
-from services.crypto import SecretBox
-from services.liqpay import LiqPayClient, LiqPayUnavailable, sign
-from services.shops import KeyCheck, ShopService
-from services.sms import TurboSmsClient
+from services.core.crypto import SecretBox
+from services.liqpay.client import LiqPayClient, LiqPayUnavailable, sign
+from services.shops.service import KeyCheck, ShopService
+from services.turbosms import TurboSmsClient
 from storage.models.shops import Member, Role
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock

@@ -11,7 +11,7 @@ from cryptography.fernet import Fernet
 
 from bot.i18n import t
 from bot.keyboards import ChannelChoice, DialogAction
-from services.crypto import SecretBox
+from services.core.crypto import SecretBox
 from storage.models.receipts import Channel
 from tests.bot_fixtures import LIQPAY_REQUEST, NOT_FOUND, BotWorld, liqpay_answer, world
 from tests.mocked_bot import person

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from services.crypto import SecretBox
+from services.core.crypto import SecretBox
 from storage.models.jobs import JobState, NewJob
 from storage.models.receipts import Channel, EventSource, NewDraft, ReceiptStatus
 from storage.sqlite import SqliteStore

@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.contacts import ContactError, normalize_phone
-from services.fiscal_setup import parse_close_time
-from services.money import AmountError, parse_amount
-from services.periods import PeriodError, PeriodErrorReason, parse_range
-from services.refunds import RefundService
-from services.shops import parse_lifetime
+from services.core.contacts import ContactError, normalize_phone
+from services.core.money import AmountError, parse_amount
+from services.core.periods import PeriodError, PeriodErrorReason, parse_range
+from services.fiscal.setup import parse_close_time
+from services.refunds.service import RefundService
+from services.shops.service import parse_lifetime
 from tests.bot_fixtures import OWNER, BotWorld, world
 from tests.test_bot_flows import make_shop
 from tests.test_reconciler import _receipt_stub

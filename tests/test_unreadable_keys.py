@@ -21,13 +21,13 @@ from cryptography.fernet import Fernet
 from bot.i18n import setup_i18n
 from bot.texts import keys_unreadable_text, notification
 from bot.web import build_web_app
-from services.crypto import SecretBox
-from services.liqpay import LiqPayClient
-from services.payments import CallbackService
-from services.reconciler import Reconciler
-from services.settings import CALLBACK_PATH
-from services.shops import KeyCheck, ShopService
-from services.sms import TurboSmsClient
+from services.config import CALLBACK_PATH
+from services.core.crypto import SecretBox
+from services.liqpay.client import LiqPayClient
+from services.payments.callbacks import CallbackService
+from services.payments.reconciler import Reconciler
+from services.shops.service import KeyCheck, ShopService
+from services.turbosms import TurboSmsClient
 from storage.models.receipts import Receipt, ReceiptStatus
 from storage.protocols.store import Store
 from storage.sqlite import SqliteStore

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.names import clean_name
+from services.core.names import clean_name
 from tests.bot_fixtures import (
     CASHIER,
     LIQPAY_REQUEST,

@@ -13,8 +13,8 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Telegram
 
 from bot.i18n import LANGUAGES, t
 from bot.keyboards import menu_labels
-from services.liqpay import LiqPayRefused, LiqPayUnavailable
-from services.names import clean_name
+from services.core.names import clean_name
+from services.liqpay.client import LiqPayRefused, LiqPayUnavailable
 from storage.models.shops import Member
 
 log = logging.getLogger(__name__)

@@ -19,9 +19,9 @@ from bot.middlewares import Ack
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, report, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.texts import escape
-from services.crypto import SecretKeyMismatch
-from services.fiscal import FiscalUnavailable
-from services.fiscal_setup import CredentialsCheck, FiscalSetupService, clean_license_key, clean_pin
+from services.core.crypto import SecretKeyMismatch
+from services.fiscal.registrar import FiscalUnavailable
+from services.fiscal.setup import CredentialsCheck, FiscalSetupService, clean_license_key, clean_pin
 from storage.models.shops import Member
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,11 @@ from bot.middlewares import Ack
 from bot.routers.base import IsMember, quietly, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.texts import receipt_card
-from services.crypto import SecretKeyMismatch
-from services.fiscal import FiscalError
-from services.fiscalization import FiscalService, RegisterOutcome
-from services.money import format_amount
-from services.receipts import ReceiptService
+from services.core.crypto import SecretKeyMismatch
+from services.core.money import format_amount
+from services.fiscal.registrar import FiscalError
+from services.fiscal.sales import FiscalService, RegisterOutcome
+from services.receipts.state import ReceiptService
 from storage.models.receipts import Receipt
 from storage.models.shops import Member
 

@@ -29,8 +29,8 @@ from bot.keyboards import SettingsAction
 from bot.middlewares import Ack
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, safe_edit
 from bot.routers.plan import RouterPlan
-from services.fiscal import FiscalRefused, FiscalUnavailable
-from services.fiscal_setup import (
+from services.fiscal.registrar import FiscalRefused, FiscalUnavailable
+from services.fiscal.setup import (
     DEFAULT_CLOSE_TIME,
     FiscalSetupService,
     NotSetUp,

@@ -32,17 +32,17 @@ from bot.routers.base import (
 from bot.routers.plan import RouterPlan
 from bot.routers.receipts import send_card
 from bot.texts import channel_name, escape, keys_unreadable_text
-from services.contacts import ContactError, normalize_email, normalize_phone
-from services.duplicates import EarlierInvoice
-from services.invoices import (
+from services.config import Settings
+from services.core.contacts import ContactError, normalize_email, normalize_phone
+from services.core.money import AmountError, format_amount, parse_amount
+from services.core.names import clean_name
+from services.invoices.duplicates import EarlierInvoice
+from services.invoices.issuing import (
     MAX_DESCRIPTION,
     InvoiceService,
     description_fits,
 )
-from services.money import AmountError, format_amount, parse_amount
-from services.names import clean_name
-from services.receipts import KeysUnreadable, NoKeys, ReceiptService
-from services.settings import Settings
+from services.receipts.state import KeysUnreadable, NoKeys, ReceiptService
 from storage.models.receipts import Channel
 from storage.models.shops import Member
 from storage.protocols.store import Store

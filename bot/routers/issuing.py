@@ -23,7 +23,7 @@ from bot.routers.invoice import LEGACY_KEY_LENGTH, NewInvoice, no_keys_text
 from bot.routers.plan import RouterPlan
 from bot.routers.receipts import send_card, send_qr, sms_problem
 from bot.texts import escape, receipt_card
-from services.invoices import (
+from services.invoices.issuing import (
     CurrencyChanged,
     InvoiceRefused,
     InvoiceRequest,
@@ -32,8 +32,8 @@ from services.invoices import (
     Outcome,
     SmsNotConfigured,
 )
-from services.liqpay import LiqPayError
-from services.receipts import NoKeys, ReceiptService
+from services.liqpay.client import LiqPayError
+from services.receipts.state import NoKeys, ReceiptService
 from storage.models.receipts import Channel, ReceiptStatus
 from storage.models.shops import Member
 from storage.protocols.store import Store

@@ -22,18 +22,18 @@ from bot.routers.base import IsMember, liqpay_problem, menu_text, quietly, safe_
 from bot.routers.fiscal_receipts import send_unregistered
 from bot.routers.plan import RouterPlan
 from bot.texts import escape, keys_unreadable_text, kyiv_time, receipt_card, receipt_line
-from services.clock import utcnow
-from services.fiscalization import FiscalService
-from services.invoices import (
+from services.core.clock import utcnow
+from services.core.qr import DataOverflowError, qr_png
+from services.fiscal.sales import FiscalService
+from services.invoices.issuing import (
     SMS_MAYBE_SENT,
     SMS_NOT_CONFIGURED,
     SMS_TOKEN_UNREADABLE,
     SMS_UNAVAILABLE,
     InvoiceService,
 )
-from services.liqpay import LiqPayError
-from services.qr import DataOverflowError, qr_png
-from services.receipts import LIQPAY_INVOICE_CHANNELS, KeysUnreadable, NoKeys, ReceiptService
+from services.liqpay.client import LiqPayError
+from services.receipts.state import LIQPAY_INVOICE_CHANNELS, KeysUnreadable, NoKeys, ReceiptService
 from storage.models.receipts import Receipt, ReceiptStatus
 from storage.models.shops import Member
 from storage.protocols.store import Store

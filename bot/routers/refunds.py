@@ -1,5 +1,5 @@
 """The owner's refund: Refund → full, or a typed amount → a confirmation naming the amount
-and the customer's card → LiqPay, exactly once (services/refunds.py)."""
+and the customer's card → LiqPay, exactly once (services/refunds/service.py)."""
 
 from __future__ import annotations
 
@@ -23,10 +23,10 @@ from bot.refund_views import (
 )
 from bot.routers.base import DIALOG_TEXT, IsMember, liqpay_problem, quietly, report, safe_edit
 from bot.routers.plan import RouterPlan
-from services.liqpay import LiqPayError
-from services.money import AmountError
-from services.receipts import KeysUnreadable, NoKeys
-from services.refunds import RefundProblem, RefundRefused, RefundService
+from services.core.money import AmountError
+from services.liqpay.client import LiqPayError
+from services.receipts.state import KeysUnreadable, NoKeys
+from services.refunds.service import RefundProblem, RefundRefused, RefundService
 from storage.models.receipts import Receipt
 from storage.models.refunds import RefundState
 from storage.models.shops import Member

@@ -11,7 +11,7 @@ from bot.middlewares import Ack
 from bot.reminder_texts import clock_text, lead_text, reminder_lines, reminders_menu_text
 from bot.routers.base import IsMember, safe_edit
 from bot.routers.plan import RouterPlan
-from services.reminders import DIGEST_CHOICES, LEAD_CHOICES, Reminders, ReminderSettings
+from services.reminders.service import DIGEST_CHOICES, LEAD_CHOICES, Reminders, ReminderSettings
 from storage.models.shops import Member
 
 router = RouterPlan("reminder_settings")

@@ -39,9 +39,8 @@ from bot.report_texts import (
 )
 from bot.routers.base import DIALOG_TEXT, IsMember, quietly, safe_edit
 from bot.routers.plan import RouterPlan
-from services.chart import render_paid_chart
-from services.clock import utcnow
-from services.periods import (
+from services.core.clock import utcnow
+from services.core.periods import (
     MAX_RANGE_DAYS,
     Period,
     PeriodError,
@@ -50,7 +49,8 @@ from services.periods import (
     parse_range,
     preset,
 )
-from services.reporting import ReportingService
+from services.reports.chart import render_paid_chart
+from services.reports.service import ReportingService
 from storage.models.shops import Member
 from storage.protocols.store import Store
 

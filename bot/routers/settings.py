@@ -26,10 +26,10 @@ from bot.reminder_texts import reminder_lines
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, menu_text, report, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.texts import escape
-from services.liqpay import LiqPayUnavailable
-from services.money import CURRENCIES
-from services.shops import KeyCheck, ShopService, parse_lifetime
-from services.sms import SmsError, SmsUnavailable
+from services.core.money import CURRENCIES
+from services.liqpay.client import LiqPayUnavailable
+from services.shops.service import KeyCheck, ShopService, parse_lifetime
+from services.turbosms import SmsError, SmsUnavailable
 from storage.models.shops import Member
 from storage.protocols.store import Store
 

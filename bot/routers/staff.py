@@ -13,7 +13,7 @@ from bot.middlewares import Ack
 from bot.routers.base import IsMember, menu_text, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.texts import escape
-from services.shops import ShopService
+from services.shops.service import ShopService
 from storage.models.shops import Member
 from storage.protocols.store import Store
 

@@ -14,8 +14,8 @@ from bot.keyboards import main_menu
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, display_name
 from bot.routers.plan import RouterPlan
 from bot.texts import escape
-from services.names import clean_name
-from services.shops import ShopService
+from services.core.names import clean_name
+from services.shops.service import ShopService
 from storage.models.shops import InviteOutcome, Member
 
 router = RouterPlan("start")

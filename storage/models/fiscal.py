@@ -22,7 +22,8 @@ class FiscalState(StrEnum):
     FAILED = "failed"
 
 
-DEFAULT_FISCAL_PAYMENT_LABEL = "Платіж через інтегратора LIQPAY"  # services.fiscal's default
+# services.fiscal.registrar's default
+DEFAULT_FISCAL_PAYMENT_LABEL = "Платіж через інтегратора LIQPAY"
 DEFAULT_CLOSE_SHIFT_AT = 23 * 60 + 45  # minutes after Kyiv midnight
 MINUTES_PER_DAY = 24 * 60
 
@@ -37,7 +38,7 @@ class FiscalSettings:
     license_key_enc: bytes | None
     pin_enc: bytes | None
     token_enc: bytes | None  # the cashier token, reused across restarts and replicas
-    payment_label: str  # one of services.fiscal.PAYMENT_LABELS
+    payment_label: str  # one of services.fiscal.registrar.PAYMENT_LABELS
     tax_code: int | None  # None: no VAT (the goods line carries no tax)
     tax_label: str | None  # what the register calls it, e.g. "ПДВ 20%"
     close_shift_at: int  # minutes after Kyiv midnight

@@ -76,7 +76,7 @@ class Receipt:
     card_chat_id: int | None
     card_message_id: int | None
     mismatch: PaymentMismatch | None = None  # set with `flagged` when a payment differed
-    issuing_until: datetime | None = None  # the issuing lease (see services/leases.py)
+    issuing_until: datetime | None = None  # the issuing lease (see services/invoices/leases.py)
     # what LiqPay reported of the card payment besides its id and mask (none is a secret):
     # printed on the fiscal receipt
     payment_rrn: str | None = None
@@ -89,7 +89,7 @@ class Receipt:
     fiscal_date: datetime | None = None
     fiscal_url: str | None = None
     fiscal_error: str | None = None  # the registrar's words when it failed
-    fiscal_attempt: int = 1  # -> services.fiscal.receipt_uuid(order_id, attempt)
+    fiscal_attempt: int = 1  # -> services.fiscal.registrar.receipt_uuid(order_id, attempt)
     refunded_amount: int = 0  # kopecks given back so far (partly refunded: PAID and > 0)
 
     @property

@@ -14,7 +14,7 @@ def _check_kopecks(**amounts: object) -> None:
 
 @dataclass(frozen=True)
 class ReportRow:
-    """One receipt as a period's report needs it (services/report.py counts it)."""
+    """One receipt as a period's report needs it (services/reports/totals.py counts it)."""
 
     status: ReceiptStatus
     amount: int  # kopecks
@@ -36,7 +36,7 @@ class ReportRow:
 
 @dataclass(frozen=True)
 class ExportRow:
-    """One receipt as the accountant's export shows it (services/export.py writes it)."""
+    """One receipt as the accountant's export shows it (services/reports/export.py writes it)."""
 
     number: int
     created_at: datetime

@@ -16,7 +16,7 @@ class ShopSettings:
     currency: str
     sms_token_enc: bytes | None
     sms_sender: str | None
-    # reminders (services/reminders.py), each off by default
+    # reminders (services/reminders/service.py), each off by default
     remind_cashier: bool = False
     remind_customer: bool = False
     remind_lead: int = 3600  # seconds before an invoice expires

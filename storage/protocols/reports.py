@@ -23,7 +23,7 @@ class ReportRepository(Protocol):
         batch_size: int = 1000,
     ) -> AsyncIterator[ReportRow]:
         """Every receipt created or paid in [start, end) (a superset of what a report
-        counts: services/report.py decides which day counts each), by id."""
+        counts: services/reports/totals.py decides which day counts each), by id."""
         ...
 
     def export_rows(

@@ -11,7 +11,7 @@ import pytest
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 
 from bot.dialog_storage import build_dialog_storage
-from services.settings import Settings
+from services.config import Settings
 from storage.sqlite import SqliteStore
 
 ENGINES = ("sqlite", "redis")

@@ -9,8 +9,8 @@ from typing import TypeVar
 
 import pytest
 
-from services.periods import Period, PeriodKind
-from services.report import stream_reports
+from services.core.periods import Period, PeriodKind
+from services.reports.totals import stream_reports
 from storage.models.fiscal import FiscalChanges, FiscalState
 from storage.models.receipts import (
     Channel,
@@ -254,7 +254,7 @@ async def test_empty_period_and_bad_batch_size(store: Store) -> None:
 
 async def test_report_over_the_store_across_kyiv_midnight_and_dst(store: Store) -> None:
     """Autumn 2026: Kyiv goes from UTC+3 to UTC+2 on Sunday 25 October, a 25-hour day.
-    The store's rows, summed by services/report.py, land on the Kyiv day they belong to."""
+    The store's rows, summed by services/reports/totals.py, land on the Kyiv day they belong to."""
     shop = await shop_with_cashier(store)
     day = datetime(2026, 10, 24, tzinfo=UTC).date()
     period = Period(PeriodKind.RANGE, day, day + timedelta(days=2))

@@ -2,7 +2,7 @@
 
 `POST {url}/api/request` with form fields `data` + `signature`, actions `status`,
 `invoice_send`, `invoice_cancel`, `refund`. Signatures are checked with the hash of the payload's
-`version` (3: SHA-1, 7: SHA3-256), with the project's own `services.liqpay` helpers.
+`version` (3: SHA-1, 7: SHA3-256), with the project's own `services.liqpay.client` helpers.
 Tests play the customer with `open_link` / `pay`, which also deliver a signed callback to
 the order's `server_url` like LiqPay does.
 
@@ -37,7 +37,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 from aiohttp import web
 
-from services.liqpay import SignatureError, decode_data, sign, verify
+from services.liqpay.client import SignatureError, decode_data, sign, verify
 
 CURRENCIES = ("UAH", "USD", "EUR")
 
@@ -133,7 +133,7 @@ def _float(value: Decimal) -> float:
 
 
 def encode(payload: dict[str, Any]) -> str:
-    """base64 JSON like services.liqpay.encode_data, but Decimals become JSON numbers."""
+    """base64 JSON like services.liqpay.client.encode_data, but Decimals become JSON numbers."""
     text = json.dumps(payload, ensure_ascii=False, default=_json_default)
     return base64.b64encode(text.encode()).decode()
 

@@ -20,7 +20,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 BOT_TOKEN = "123456:TEST-token-abcdefghijklmnop"
 SECRET_KEY = "e2e-fixed-secret-key-0123456789abcdef0123456789"
 
-# Every name services.settings.Settings reads. All are set explicitly for the child, so
+# Every name services.config.Settings reads. All are set explicitly for the child, so
 # neither the parent's environment nor a developer's .env in the repo root leaks in.
 SETTINGS_NAMES = (
     "BOT_TOKEN",

@@ -8,7 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.i18n import t
-from services.money import format_amount
+from services.core.money import format_amount
 from tests.e2e.fake_liqpay import FakeLiqPay
 from tests.e2e.fake_telegram import BotMessage, FakeTelegram
 from tests.e2e.harness import BotProcess

@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from services.liqpay import (
+from services.liqpay.client import (
     Credentials,
     LiqPayClient,
     LiqPayRefused,

@@ -25,7 +25,7 @@ from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboar
 from aiohttp import web
 from pydantic import SecretStr
 
-from services.liqpay import (
+from services.liqpay.client import (
     Credentials,
     LiqPayClient,
     LiqPayRefused,
@@ -33,7 +33,7 @@ from services.liqpay import (
     PaymentNotFound,
     verify,
 )
-from services.sms import SmsError, TurboSmsClient
+from services.turbosms import SmsError, TurboSmsClient
 from tests.e2e.fake_liqpay import FakeLiqPay
 from tests.e2e.fake_telegram import FakeTelegram, html_to_text
 from tests.e2e.fake_turbosms import FakeTurboSMS

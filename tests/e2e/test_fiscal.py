@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from services.crypto import SecretBox, fernet_key_from_setting
+from services.core.crypto import SecretBox, fernet_key_from_setting
 from storage.models.fiscal import FiscalSettingsChanges
 from storage.sqlite import SqliteStore
 from tests.e2e.fake_liqpay import FakeLiqPay
@@ -40,7 +40,7 @@ async def set_up_checkbox(bot: BotProcess, owner_id: int) -> None:
     try:
         member = await store.shops.get_member(owner_id)
         assert member is not None
-        from services.clock import utcnow
+        from services.core.clock import utcnow
 
         await store.fiscal.save_credentials(
             member.shop_id, box.encrypt(LICENSE), box.encrypt(PIN), None, utcnow()

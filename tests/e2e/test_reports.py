@@ -7,7 +7,7 @@ import csv
 import io
 from datetime import UTC, datetime
 
-from services.periods import kyiv_day
+from services.core.periods import kyiv_day
 from tests.e2e.fake_liqpay import FakeLiqPay
 from tests.e2e.fake_telegram import BotMessage, FakeTelegram
 from tests.e2e.harness import BotProcess

@@ -1,0 +1,1 @@
+"""Checkbox PRRO: the client, its HTTP transport and its JSON."""

@@ -1,0 +1,292 @@
+"""The Checkbox PRRO (../shared/reference/checkbox.md) as a FiscalRegistrar, over one shared
+aiohttp session: shifts opened on demand and never used past their age, sales registered
+once under their receipt id, receipts polled to the tax service's answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import aiohttp
+
+from services.checkbox import wire
+from services.checkbox.transport import CLIENT_NAME, CheckboxTransport, credentials_key, keyed_lock
+from services.core.clock import Clock, utcnow
+from services.fiscal.registrar import (
+    FiscalCredentials,
+    FiscalRefused,
+    FiscalResult,
+    FiscalUnavailable,
+    RefusalReason,
+    Sale,
+    SaleReturn,
+    ShiftInfo,
+    ShiftStatus,
+    TaxRate,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.checkbox.ua"
+# Checkbox allows 24 h; the margin keeps a sale from landing in a shift that runs out.
+MAX_SHIFT_AGE = timedelta(hours=23, minutes=30)
+_PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# Refusals that say nothing about whether the receipt exists (anything else may be
+# Checkbox's undocumented answer to an id it already has).
+_NOT_ABOUT_THE_RECEIPT = frozenset(
+    {RefusalReason.BAD_CREDENTIALS, RefusalReason.INVALID_TOKEN, RefusalReason.REGISTER_BUSY}
+)
+
+_T = TypeVar("_T")
+
+
+class CheckboxClient:
+    """One instance per process; credentials come per call."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        api_url: str = DEFAULT_API_URL,
+        *,
+        timeout: float = 15.0,
+        receipt_wait: float = 30.0,
+        shift_wait: float = 60.0,
+        poll_delay: float = 0.5,
+        poll_max_delay: float = 3.0,
+        max_shift_age: timedelta = MAX_SHIFT_AGE,
+        clock: Clock = utcnow,
+        client_name: str = CLIENT_NAME,
+        client_version: str | None = None,
+    ) -> None:
+        self._http = CheckboxTransport(
+            session,
+            api_url,
+            timeout=timeout,
+            client_name=client_name,
+            client_version=client_version,
+        )
+        self._receipt_wait = receipt_wait
+        self._shift_wait = shift_wait
+        self._poll_delay = poll_delay
+        self._poll_max_delay = poll_max_delay
+        self._max_shift_age = max_shift_age
+        self._clock = clock
+        self._shifts: dict[str, ShiftInfo] = {}
+        # When this process opened a shift whose answers carry no opening time.
+        self._opened_here: dict[str, datetime] = {}
+        self._shift_locks: dict[str, asyncio.Lock] = {}
+
+    async def check_credentials(self, creds: FiscalCredentials) -> None:
+        await self._http.sign_in_now(creds)
+
+    def session_token(self, creds: FiscalCredentials) -> str | None:
+        return self._http.token(creds)
+
+    def resume_session(self, creds: FiscalCredentials, token: str) -> None:
+        self._http.seed_token(creds, token)
+
+    # polling
+
+    async def _poll(
+        self, fetch: Callable[[], Awaitable[_T]], done: Callable[[_T], bool], budget: float
+    ) -> _T:
+        """fetch() until done(), with a growing pause; the last answer when time runs out."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + budget
+        delay = self._poll_delay
+        while True:
+            answer = await fetch()
+            if done(answer) or loop.time() + delay > deadline:
+                return answer
+            await asyncio.sleep(delay)
+            delay = min(delay * 1.5, self._poll_max_delay)
+
+    # shifts
+
+    async def current_shift(self, creds: FiscalCredentials) -> ShiftInfo | None:
+        answer = await self._http.authed("GET", "/api/v1/cashier/shift", creds)
+        return None if answer is None else wire.parse_shift(answer)
+
+    async def _shift(self, creds: FiscalCredentials, shift_id: str) -> ShiftInfo:
+        return wire.parse_shift(await self._http.authed("GET", f"/api/v1/shifts/{shift_id}", creds))
+
+    async def _wait_shift(
+        self, creds: FiscalCredentials, shift: ShiftInfo, *, until: ShiftStatus
+    ) -> ShiftInfo:
+        if shift.status in (until, ShiftStatus.CLOSED):
+            return shift
+        final = await self._poll(
+            lambda: self._shift(creds, shift.id),
+            lambda s: s.status in (until, ShiftStatus.CLOSED),
+            self._shift_wait,
+        )
+        if final.status not in (until, ShiftStatus.CLOSED):
+            raise FiscalUnavailable(f"shift still {final.status} after {self._shift_wait} s")
+        return final
+
+    def _stale(self, shift: ShiftInfo) -> bool:
+        """Too old to sell in. A shift of unknown age counts as too old (a day's shift must
+        not outlive its day), unless this process opened it and knows since when."""
+        opened_at = shift.opened_at or self._opened_here.get(shift.id)
+        return opened_at is None or self._clock() - opened_at > self._max_shift_age
+
+    async def _open(self, creds: FiscalCredentials) -> ShiftInfo:
+        asked_at: datetime | None = self._clock()
+        try:
+            shift = wire.parse_shift(await self._http.authed("POST", "/api/v1/shifts", creds))
+        except FiscalRefused as exc:
+            if exc.reason is not RefusalReason.SHIFT_ALREADY_OPENED:
+                raise
+            current = await self.current_shift(creds)
+            if current is None:
+                raise
+            shift = current
+            asked_at = None  # opened elsewhere, at a time only its answer can tell
+        log.info("Checkbox shift %s opening", shift.id)
+        opened = await self._wait_shift(creds, shift, until=ShiftStatus.OPENED)
+        if opened.status is not ShiftStatus.OPENED:
+            raise FiscalRefused(RefusalReason.SHIFT_FAILED, opened.error_message or "")
+        if opened.opened_at is None and asked_at is not None:
+            self._opened_here[opened.id] = asked_at
+        return opened
+
+    async def _close(self, creds: FiscalCredentials, shift: ShiftInfo) -> ShiftInfo:
+        answer = await self._http.authed("POST", "/api/v1/shifts/close", creds)
+        closing = wire.parse_shift(answer) if isinstance(answer, dict) else shift
+        closed = await self._wait_shift(creds, closing, until=ShiftStatus.CLOSED)
+        log.info("Checkbox shift %s closed", closed.id)
+        return closed
+
+    async def open_shift(self, creds: FiscalCredentials) -> ShiftInfo:
+        key = credentials_key(creds)
+        async with keyed_lock(self._shift_locks, key):
+            cached = self._shifts.get(key)
+            if cached is not None and not self._stale(cached):
+                return cached
+            shift = await self.current_shift(creds)
+            if shift is not None and shift.status is ShiftStatus.OPENING:
+                shift = await self._wait_shift(creds, shift, until=ShiftStatus.OPENED)
+            if shift is not None and shift.status is ShiftStatus.OPENED and self._stale(shift):
+                log.info(
+                    "Checkbox shift %s is older than %s: closing it", shift.id, self._max_shift_age
+                )
+                shift = await self._close(creds, shift)
+            if shift is not None and shift.status is ShiftStatus.CLOSING:
+                shift = await self._wait_shift(creds, shift, until=ShiftStatus.CLOSED)
+            if shift is None or shift.status is not ShiftStatus.OPENED:
+                shift = await self._open(creds)
+            self._shifts[key] = shift
+            return shift
+
+    async def close_shift(self, creds: FiscalCredentials) -> ShiftInfo | None:
+        key = credentials_key(creds)
+        async with keyed_lock(self._shift_locks, key):
+            self._shifts.pop(key, None)
+            shift = await self.current_shift(creds)
+            if shift is None or shift.status is ShiftStatus.CLOSED:
+                return None
+            try:
+                return await self._close(creds, shift)
+            except FiscalRefused as exc:
+                if exc.reason is RefusalReason.SHIFT_NOT_OPENED:
+                    return None
+                raise
+
+    # receipts
+
+    def receipt_url(self, receipt_id: str) -> str:
+        return f"{self._http.base}/api/v1/receipts/{receipt_id}/html"
+
+    async def find(self, creds: FiscalCredentials, receipt_id: str) -> FiscalResult | None:
+        try:
+            answer = await self._http.authed("GET", f"/api/v1/receipts/{receipt_id}", creds)
+        except FiscalRefused as exc:
+            if exc.reason is RefusalReason.NOT_FOUND:
+                return None
+            raise
+        return wire.parse_receipt(answer, self.receipt_url(receipt_id))
+
+    async def _get_receipt(self, creds: FiscalCredentials, receipt_id: str) -> FiscalResult:
+        found = await self.find(creds, receipt_id)
+        if found is None:
+            raise FiscalRefused(RefusalReason.NOT_FOUND, "", 404)
+        return found
+
+    async def wait_result(self, creds: FiscalCredentials, receipt_id: str) -> FiscalResult:
+        return await self._poll(
+            lambda: self._get_receipt(creds, receipt_id),
+            lambda r: r.finished,
+            self._receipt_wait,
+        )
+
+    async def register_sale(self, creds: FiscalCredentials, sale: Sale) -> FiscalResult:
+        return await self._register(creds, wire.sell_body(sale), sale.receipt_id)
+
+    async def register_return(
+        self, creds: FiscalCredentials, sale_return: SaleReturn
+    ) -> FiscalResult:
+        return await self._register(creds, wire.return_body(sale_return), sale_return.receipt_id)
+
+    async def _register(
+        self, creds: FiscalCredentials, body: dict[str, Any], receipt_id: str
+    ) -> FiscalResult:
+        key = credentials_key(creds)
+        for attempt in (1, 2):
+            await self.open_shift(creds)
+            try:
+                answer = await self._http.authed("POST", "/api/v1/receipts/sell", creds, body)
+            except FiscalRefused as exc:
+                if exc.reason is RefusalReason.SHIFT_NOT_OPENED and attempt == 1:
+                    log.info("Checkbox says no shift is open: opening one and selling again")
+                    self._shifts.pop(key, None)
+                    continue
+                if exc.reason in _NOT_ABOUT_THE_RECEIPT:
+                    raise
+                existing = await self.find(creds, receipt_id)
+                if existing is None:
+                    raise
+                log.info("Checkbox already has receipt %s: taking it", receipt_id)
+                return await self._settle(creds, existing)
+            except FiscalUnavailable:
+                # The sale may have gone through; never send it again before asking.
+                existing = await self.find(creds, receipt_id)
+                if existing is None:
+                    raise
+                log.info("Receipt %s reached Checkbox despite the failed answer", receipt_id)
+                return await self._settle(creds, existing)
+            result = wire.parse_receipt(answer, self.receipt_url(receipt_id))
+            if result.receipt_id != receipt_id:
+                raise FiscalUnavailable("Checkbox answered with another receipt")
+            return await self._settle(creds, result)
+        raise AssertionError("unreachable")
+
+    async def _settle(self, creds: FiscalCredentials, result: FiscalResult) -> FiscalResult:
+        if result.finished:
+            return result
+        return await self.wait_result(creds, result.receipt_id)
+
+    async def receipt_png(self, creds: FiscalCredentials, receipt_id: str) -> bytes:
+        content = await self._http.request(
+            "GET", f"/api/v1/receipts/{receipt_id}/png", creds, raw=True
+        )
+        if not isinstance(content, bytes) or not content.startswith(_PNG_MAGIC):
+            raise FiscalUnavailable("receipt picture is not a PNG")
+        return content
+
+    async def email_receipt(
+        self, creds: FiscalCredentials, receipt_id: str, emails: Sequence[str]
+    ) -> None:
+        answer = await self._http.authed(
+            "POST", f"/api/v1/receipts/{receipt_id}/email", creds, list(emails)
+        )
+        if not (isinstance(answer, dict) and answer.get("ok") is True):
+            raise FiscalRefused(RefusalReason.OTHER, wire.error_message(answer) or "")
+
+    # the register
+
+    async def tax_rates(self, creds: FiscalCredentials) -> list[TaxRate]:
+        return wire.parse_taxes(await self._http.authed("GET", "/api/v1/cashier/tax", creds))

@@ -1,0 +1,1 @@
+"""Small shared pieces: money, clock, encryption, contacts, Kyiv days, QR codes."""

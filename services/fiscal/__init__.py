@@ -1,0 +1,1 @@
+"""Fiscal receipts through a fiscal registrar (PRRO), exactly once."""

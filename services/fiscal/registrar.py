@@ -1,0 +1,247 @@
+"""The fiscal registrar (PRRO) seen from the domain: what a paid receipt needs to become a
+fiscal receipt registered with the tax service, whichever cash register software does it.
+
+Nothing here knows a particular PRRO; services/checkbox/client.py is the first implementation.
+Money is integer kopecks.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import SecretStr
+
+from storage.models.fiscal import DEFAULT_FISCAL_PAYMENT_LABEL
+
+# Never change it: every receipt id ever sent was derived under it.
+RECEIPT_NAMESPACE = uuid.UUID("e83d878a-c171-45ff-8d97-17b2cad14181")
+
+DEFAULT_PAYMENT_LABEL = DEFAULT_FISCAL_PAYMENT_LABEL  # what a new shop's receipts print
+
+# The Finance Ministry's approved names (order 601) that can describe a card payment taken
+# through LiqPay; the owner's accountant picks one. Names that need a brand filled in
+# (e-money, digital money, crypto) and substitutes (certificates, tokens, chips) never fit
+# a LiqPay card payment, so they are not offered.
+PAYMENT_LABELS: tuple[str, ...] = (
+    DEFAULT_PAYMENT_LABEL,
+    "Інтернет еквайринг",
+    "Картка",
+    "Інтернет банкінг",
+    "З поточного рахунку",
+    "Переказ через ПТКС банку",
+    "Переказ через ННПП",
+    "Переказ через ПТКС ННПП",
+)
+
+
+def receipt_uuid(order_id: str, attempt: int = 1) -> str:
+    """The fiscal receipt id of a paid order: the same order always gives the same id, so
+    the registrar itself refuses a second receipt for it.
+
+    `attempt` > 1 only after the registrar ended the previous receipt in an error (no fiscal
+    receipt exists), when a new one must carry a new id.
+    """
+    if attempt < 1:
+        raise ValueError("attempt starts at 1")
+    name = order_id if attempt == 1 else f"{order_id}#{attempt}"
+    return str(uuid.uuid5(RECEIPT_NAMESPACE, name))
+
+
+@dataclass(frozen=True)
+class FiscalCredentials:
+    """The cash register's license key and the cashier's PIN code."""
+
+    license_key: SecretStr = field(repr=False)
+    pin_code: SecretStr = field(repr=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sale:
+    """A paid invoice to register: one goods line and one cashless payment of its price."""
+
+    order_id: str
+    description: str
+    price: int  # kopecks, the paid amount
+    tax_code: int | None  # a code from tax_rates(); None: goods not taxed
+    payment_label: str = DEFAULT_PAYMENT_LABEL
+    card_mask: str | None = None
+    bank: str | None = None
+    payment_system: str | None = None  # visa, mastercard, ...
+    rrn: str | None = None
+    auth_code: str | None = None
+    payment_id: str | None = None  # the acquirer's (LiqPay's) payment id
+    customer_email: str | None = None  # e-mailed with email_receipt() once registered
+    attempt: int = 1
+
+    def __post_init__(self) -> None:
+        if isinstance(self.price, bool) or not isinstance(self.price, int) or self.price <= 0:
+            raise ValueError("price is a positive number of kopecks")
+        if self.payment_label not in PAYMENT_LABELS:
+            raise ValueError("payment_label is not an approved name")
+
+    @property
+    def receipt_id(self) -> str:
+        return receipt_uuid(self.order_id, self.attempt)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SaleReturn:
+    """Money given back for a registered sale: `sale` describes what is returned."""
+
+    sale: Sale
+    related_receipt_id: str  # the sale's fiscal receipt id
+    return_no: int = 1  # the n-th return of this order
+
+    @property
+    def receipt_id(self) -> str:
+        return receipt_uuid(f"{self.sale.order_id}#return{self.return_no}", self.sale.attempt)
+
+
+class FiscalStatus(StrEnum):
+    PENDING = "pending"  # accepted, the tax service has not answered yet
+    DONE = "done"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True)
+class FiscalResult:
+    receipt_id: str
+    status: FiscalStatus
+    fiscal_code: str | None = None
+    fiscal_date: datetime | None = None
+    tax_url: str | None = None  # the tax service's check page
+    receipt_url: str | None = None  # the registrar's own page of the receipt
+    error_message: str | None = None  # the registrar's words when status is ERROR
+    is_return: bool = False
+
+    @property
+    def finished(self) -> bool:
+        return self.status is not FiscalStatus.PENDING
+
+    @property
+    def link(self) -> str | None:
+        return self.tax_url or self.receipt_url
+
+
+class ShiftStatus(StrEnum):
+    OPENING = "opening"
+    OPENED = "opened"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class ShiftInfo:
+    id: str
+    status: ShiftStatus
+    serial: int | None = None
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    card_sales: int | None = None  # kopecks
+    card_returns: int | None = None  # kopecks
+    error_message: str | None = None  # why it closed instead of opening
+
+    def age(self, now: datetime) -> timedelta | None:
+        return None if self.opened_at is None else now - self.opened_at
+
+
+@dataclass(frozen=True)
+class TaxRate:
+    code: int
+    label: str
+    symbol: str = ""
+    rate: Decimal = Decimal(0)  # percent
+    included: bool = True
+    no_vat: bool = False
+
+
+class RefusalReason(StrEnum):
+    BAD_CREDENTIALS = "bad_credentials"  # wrong license key or PIN
+    INVALID_TOKEN = "invalid_token"  # noqa: S105 (a reason, not a secret)
+    SHIFT_NOT_OPENED = "shift_not_opened"
+    SHIFT_ALREADY_OPENED = "shift_already_opened"
+    REGISTER_BUSY = "register_busy"  # another cashier works with the register
+    SHIFT_FAILED = "shift_failed"  # the shift closed instead of opening
+    NOT_FOUND = "not_found"
+    VALIDATION = "validation"
+    OTHER = "other"
+
+
+class FiscalError(Exception):
+    """Base of every error a registrar raises."""
+
+
+class FiscalUnavailable(FiscalError):
+    """Timeout, connection error, 5xx or an answer that is not the registrar's JSON: the
+    outcome is unknown, ask again later (find() first before re-sending a sale)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"fiscal registrar unavailable: {reason}")
+        self.reason = reason
+
+
+class FiscalRefused(FiscalError):
+    """The registrar answered and said no; `message` is its own words."""
+
+    def __init__(self, reason: RefusalReason, message: str = "", http_status: int = 0) -> None:
+        super().__init__(f"fiscal registrar refused ({reason}): {message}")
+        self.reason = reason
+        self.message = message
+        self.http_status = http_status
+
+
+class FiscalRegistrar(Protocol):
+    """A PRRO. Credentials come per call (every shop has its own register); an
+    implementation signs in once per credentials and reuses the session."""
+
+    async def check_credentials(self, creds: FiscalCredentials) -> None:
+        """Sign in; FiscalRefused(BAD_CREDENTIALS) when the key or PIN is wrong."""
+
+    def session_token(self, creds: FiscalCredentials) -> str | None:
+        """The session token in use for these credentials, if the registrar has sessions,
+        so it can be kept (sealed) for restarts and other processes."""
+
+    def resume_session(self, creds: FiscalCredentials, token: str) -> None:
+        """Reuse a session token kept from before instead of signing in again."""
+
+    def receipt_url(self, receipt_id: str) -> str:
+        """The registrar's own page of a receipt (shown when the tax service gave none)."""
+
+    async def tax_rates(self, creds: FiscalCredentials) -> list[TaxRate]: ...
+
+    async def current_shift(self, creds: FiscalCredentials) -> ShiftInfo | None: ...
+
+    async def open_shift(self, creds: FiscalCredentials) -> ShiftInfo:
+        """The open shift sales go to, opened (and a stale one closed) when needed."""
+
+    async def close_shift(self, creds: FiscalCredentials) -> ShiftInfo | None:
+        """Close the open shift (Z report) and return it with the day's totals; None when
+        no shift was open."""
+
+    async def register_sale(self, creds: FiscalCredentials, sale: Sale) -> FiscalResult:
+        """Register once under sale.receipt_id and wait (bounded) for the tax service.
+        The result is DONE, ERROR, or PENDING when the wait ran out: then find() or
+        wait_result() later; never sell again without asking find() first."""
+
+    async def register_return(
+        self, creds: FiscalCredentials, sale_return: SaleReturn
+    ) -> FiscalResult: ...
+
+    async def find(self, creds: FiscalCredentials, receipt_id: str) -> FiscalResult | None:
+        """The receipt's state now, or None when the registrar has no such receipt."""
+
+    async def wait_result(self, creds: FiscalCredentials, receipt_id: str) -> FiscalResult:
+        """Poll (bounded) until DONE or ERROR; PENDING when the wait ran out."""
+
+    async def receipt_png(self, creds: FiscalCredentials, receipt_id: str) -> bytes: ...
+
+    async def email_receipt(
+        self, creds: FiscalCredentials, receipt_id: str, emails: Sequence[str]
+    ) -> None: ...

@@ -1,0 +1,130 @@
+"""Return receipts: each rise of a registered sale's refunded sum becomes one fiscal return
+receipt through the PRRO (goods with is_return, related to the sale's receipt, the same
+payment label, the refunded amount), with the sales' exactly-once rules.
+
+The job is `fiscal.return` (services/refunds/ledger.py), made in the transaction that
+records the refund; its receipt id is uuid5 of the order and the refunded sum it rose to
+(SaleReturn.return_no), the same whoever runs it, and the registrar is asked for it before
+anything is sent: a restart or a lost answer never registers a second return.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import timedelta
+
+from services.core.crypto import SecretKeyMismatch
+from services.fiscal.access import DONE, Step, backoff
+from services.fiscal.registrar import (
+    FiscalError,
+    FiscalRefused,
+    FiscalStatus,
+    FiscalUnavailable,
+    SaleReturn,
+    receipt_uuid,
+)
+from services.fiscal.sales import FiscalService
+from services.notifications.jobs import NotificationKind
+from services.refunds.ledger import return_key
+from storage.models.fiscal import FiscalSettings, FiscalState
+from storage.models.jobs import Job, NewJob
+from storage.models.receipts import Receipt
+
+log = logging.getLogger(__name__)
+
+# The sale itself is not registered yet (MANUAL mode before Register, an outage, a failed
+# attempt the owner may retry): the return waits for it, however long, never given up —
+# otherwise the sale is later registered in full and the refund has no return receipt.
+SALE_WAIT_FIRST = timedelta(minutes=1)
+SALE_WAIT_CAP = timedelta(minutes=10)  # a return follows its sale's registration by at most this
+PENDING_RETRY = timedelta(seconds=20)
+UNREADABLE_RETRY = timedelta(hours=1)
+
+
+def sale_wait(attempts: int) -> timedelta:
+    """Doubling from SALE_WAIT_FIRST, capped at SALE_WAIT_CAP."""
+    delay: timedelta = SALE_WAIT_FIRST * (1 << min(max(attempts - 1, 0), 10))
+    return min(SALE_WAIT_CAP, delay)
+
+
+class FiscalReturns:
+    def __init__(self, fiscal: FiscalService) -> None:
+        self.fiscal = fiscal
+
+    def sale_return(
+        self, receipt: Receipt, amount: int, total: int, settings: FiscalSettings
+    ) -> SaleReturn:
+        """The same goods and payment label as the sale, for the refunded amount."""
+        sale = replace(self.fiscal._sale(receipt, settings), price=amount, customer_email=None)
+        return SaleReturn(
+            sale=sale,
+            related_receipt_id=receipt_uuid(receipt.order_id, receipt.fiscal_attempt),
+            return_no=total,
+        )
+
+    async def run_return(self, job: Job) -> Step:
+        service = self.fiscal
+        receipt = await service.receipts.get(job.receipt_id) if job.receipt_id else None
+        amount, total = int(job.payload["amount"]), int(job.payload["total"])
+        if receipt is None or receipt.fiscal_state is None:
+            return DONE
+        if receipt.fiscal_state is not FiscalState.REGISTERED:
+            return Step(service.clock() + sale_wait(job.attempts), "sale not registered yet")
+        settings = await service.active_settings(receipt.shop_id)
+        if settings is None:
+            log.info("Receipt %s: fiscalization is off; no return receipt", receipt.id)
+            return DONE
+        try:
+            creds = service.credentials(settings)
+        except SecretKeyMismatch:
+            await service.tell_unreadable(settings)
+            return Step(service.clock() + UNREADABLE_RETRY, "credentials unreadable")
+        sale_return = self.sale_return(receipt, amount, total, settings)
+        try:
+            result = await service.registrar.find(creds, sale_return.receipt_id)
+            if result is not None and result.status is FiscalStatus.PENDING:
+                result = await service.registrar.wait_result(creds, result.receipt_id)
+            if result is None:
+                result = await service.registrar.register_return(creds, sale_return)
+        except FiscalUnavailable as exc:
+            log.warning("Receipt %s: return receipt not registered yet (%s)", receipt.id, exc)
+            return Step(service.clock() + backoff(job.attempts), f"unavailable: {exc.reason}")
+        except FiscalRefused as exc:
+            await self._tell(receipt, NotificationKind.FISCAL_RETURN_FAILED, amount, total,
+                             message=(exc.message or exc.reason.value)[:300])  # fmt: skip
+            return DONE
+        except FiscalError as exc:
+            return Step(service.clock() + backoff(job.attempts), type(exc).__name__)
+        finally:
+            try:
+                await service.keep_token(settings, creds)
+            except Exception:
+                log.exception("Shop %s: the registrar token was not kept", settings.shop_id)
+        if result.status is FiscalStatus.PENDING:
+            return Step(service.clock() + PENDING_RETRY, "pending")
+        if result.status is FiscalStatus.DONE:
+            log.info("Receipt %s: return receipt %s registered", receipt.id, result.fiscal_code)
+            await self._tell(receipt, NotificationKind.FISCAL_RETURN_DONE, amount, total,
+                             code=result.fiscal_code or "", link=result.link or "")  # fmt: skip
+            return DONE
+        await self._tell(receipt, NotificationKind.FISCAL_RETURN_FAILED, amount, total,
+                         message=(result.error_message or result.status.value)[:300])  # fmt: skip
+        return DONE
+
+    async def _tell(
+        self, receipt: Receipt, kind: str, amount: int, total: int, **facts: str
+    ) -> None:
+        service = self.fiscal
+        notices = await service.owner_notices(
+            receipt, kind, f"{return_key(receipt.id, total)}:{kind}"
+        )
+        jobs: list[NewJob] = []
+        for notice in notices:
+            if notice.payload["kind"] == kind:
+                payload = {**notice.payload, "amount": amount, "total": total, **facts}
+                notice = NewJob(notice.kind, payload, group_key=notice.group_key,
+                                dedupe_key=notice.dedupe_key, receipt_id=receipt.id)  # fmt: skip
+                jobs.append(notice)
+        if await service.jobs.enqueue(jobs, service.clock()):
+            service.outbox.notify()

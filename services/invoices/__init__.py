@@ -1,0 +1,1 @@
+"""Issuing invoices: the issuing lease and recovery after a dead maker."""

@@ -1,0 +1,1 @@
+"""LiqPay: the HTTP client and its payment answers read strictly."""

@@ -1,0 +1,1 @@
+"""Notifications: the outbox jobs a receipt's change causes."""

@@ -1,0 +1,1 @@
+"""Payments: LiqPay callbacks, the reconciler and its polling policy."""

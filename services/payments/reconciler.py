@@ -1,0 +1,187 @@
+"""Background sweep: asks LiqPay about unpaid receipts and expires overdue ones.
+
+Each receipt that is polled has one status-check job (services/payments/polling.py). A sweep claims
+the due ones with a lease, so two workers never check one receipt at once and a killed
+worker's checks are taken up again when its lease runs out; after a check the job is
+postponed to the next check time, or finished when the receipt needs no more polling.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.core.logthrottle import LogThrottle
+from services.jobs.replica import new_worker_id
+from services.liqpay.client import LiqPayError
+from services.payments.polling import CHECK, needs_polling
+from services.receipts.state import KeysUnreadable, NoKeys, ReceiptService
+from storage.models.jobs import Job
+from storage.models.receipts import EventSource, Receipt, ReceiptStatus
+from storage.protocols.jobs import JobQueue
+
+log = logging.getLogger(__name__)
+
+# Longer than a whole claimed batch takes in the worst case (batch / concurrency checks in a
+# row, each at most a few LiqPay timeouts), so no lease runs out while its check is pending.
+CHECK_LEASE = timedelta(minutes=5)
+
+
+@dataclass
+class SweepStats:
+    checked: int = 0
+    changed: int = 0
+    errors: int = 0
+
+
+class Reconciler:
+    def __init__(
+        self,
+        receipts: ReceiptService,
+        jobs: JobQueue,
+        interval: float,
+        *,
+        concurrency: int = 10,
+        batch: int = 50,
+        lease: timedelta = CHECK_LEASE,
+        worker_id: str | None = None,
+    ) -> None:
+        self.receipts = receipts
+        self.jobs = jobs
+        self.interval = interval
+        self.concurrency = concurrency
+        self.batch = max(1, batch)
+        self.lease = lease
+        self.worker_id = worker_id or new_worker_id("reconciler")
+        self.throttled = LogThrottle(log)  # an outage meets every receipt of a sweep
+
+    def next_check(self, receipt: Receipt, now: datetime) -> datetime:
+        """Young receipts every interval; older ones less often; never past the expiry."""
+        age = now - receipt.created_at
+        factor = 1 if age < timedelta(hours=1) else 5 if age < timedelta(days=1) else 20
+        if receipt.flagged:
+            factor = 20  # waiting for the owner, not for LiqPay
+        candidate = now + timedelta(seconds=self.interval * factor)
+        if receipt.expires_at > now:
+            return min(candidate, receipt.expires_at)
+        return now + timedelta(seconds=self.interval * (20 if receipt.flagged else 1))
+
+    async def sweep(self) -> SweepStats:
+        """Check every receipt due now, least recently checked first, with bounded
+        concurrency; claims are topped up while earlier checks run."""
+        stats = SweepStats()
+        semaphore = asyncio.Semaphore(self.concurrency)
+        running: set[asyncio.Task[None]] = set()
+        seen: set[int] = set()
+        exhausted = False
+
+        async def check(job: Job) -> None:
+            async with semaphore:
+                try:
+                    await self._check_job(job, stats)
+                except Exception:  # the store failed: the job's lease keeps it for later
+                    stats.errors += 1
+                    log.exception("Status check job %s failed", job.id)
+
+        try:
+            while True:
+                if not exhausted and len(running) <= self.batch // 2:
+                    limit = self.batch - len(running)
+                    claimed = await self.jobs.claim(
+                        CHECK, self.worker_id, limit=limit, lease=self.lease,
+                        now=self.receipts.clock(),
+                    )  # fmt: skip
+                    exhausted = len(claimed) < limit
+                    for job in claimed:
+                        if job.id in seen:  # due again within this sweep: for the next one
+                            exhausted = True
+                            await self.jobs.release(job.id, self.worker_id)
+                            continue
+                        seen.add(job.id)
+                        running.add(asyncio.create_task(check(job)))
+                if not running:
+                    return stats
+                _, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if running:  # the store failed mid-sweep: let the checks under way finish
+                await asyncio.gather(*running, return_exceptions=True)
+
+    async def _check_job(self, job: Job, stats: SweepStats) -> None:
+        now = self.receipts.clock()
+        receipt = await self.receipts.repo.get(job.receipt_id) if job.receipt_id else None
+        if receipt is None or not needs_polling(receipt, now):
+            await self._settle(job, None, now)
+            return
+        stats.checked += 1
+        after: Receipt | None = receipt
+        try:
+            after = await self._check_one(receipt, now)
+            if after is None or after.status is not receipt.status:
+                stats.changed += 1
+        except KeysUnreadable:
+            pass  # logged (throttled) and the owner told once, where it was found
+        except NoKeys:
+            self.throttled.log(
+                ("no_keys", receipt.shop_id),
+                "Shop %s has no LiqPay keys: receipt %s (and any others) not checked",
+                receipt.shop_id,
+                receipt.id,
+            )
+        except LiqPayError as exc:
+            stats.errors += 1
+            self.throttled.log(
+                ("liqpay", type(exc).__name__),
+                "Receipt %s not checked, will retry: %s",
+                receipt.id,
+                exc,
+            )
+        except Exception:
+            stats.errors += 1
+            log.exception("Receipt %s: unexpected error while checking", receipt.id)
+        finally:
+            await self._settle(job, after, now)
+
+    async def _check_one(self, receipt: Receipt, now: datetime) -> Receipt | None:
+        if receipt.status is ReceiptStatus.DRAFT:
+            if receipt.issuing_until is not None:  # its maker, or the recovery, has it
+                return receipt
+            return await self.receipts.settle_draft(receipt)
+        if receipt.status is not ReceiptStatus.AWAITING:
+            # failed or cancelled, but LiqPay may still take a payment until expiry
+            return await self.receipts.refresh(receipt, EventSource.POLL)
+        if receipt.expires_at <= now:
+            return await self.receipts.expire(receipt)
+        return await self.receipts.refresh(receipt, EventSource.POLL)
+
+    async def _settle(self, job: Job, after: Receipt | None, now: datetime) -> None:
+        """Schedule the next check, or end the job when the receipt needs none. If the store
+        can't record it, the lease keeps the receipt from being asked again until it ends."""
+        try:
+            if after is None or not needs_polling(after, now):
+                await self.jobs.finish(job.id, self.worker_id, now)
+            else:
+                until = self.next_check(after, now)
+                await self.jobs.postpone(job.id, self.worker_id, until=until, error=None)
+        except Exception:
+            log.exception("Receipt %s: the next check could not be scheduled", job.receipt_id)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Sweep every interval until `stop` is set; one failing sweep never ends the loop."""
+        while not stop.is_set():
+            try:
+                stats = await self.sweep()
+                if stats.changed or stats.errors:
+                    log.info(
+                        "Reconciler: %d checked, %d changed, %d errors",
+                        stats.checked,
+                        stats.changed,
+                        stats.errors,
+                    )
+            except Exception:
+                log.exception("Reconciler sweep failed; next one in %s s", self.interval)
+            try:
+                await asyncio.wait_for(stop.wait(), self.interval)
+            except TimeoutError:
+                pass

@@ -1,0 +1,1 @@
+"""The receipt state machine."""

@@ -1,0 +1,1 @@
+"""Refunds: the owner's refunds, the refunded-sum ledger and their worker."""

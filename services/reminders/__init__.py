@@ -1,0 +1,1 @@
+"""Reminders and the end-of-day digest, and their worker."""

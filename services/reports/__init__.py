@@ -1,0 +1,1 @@
+"""Reports and exports: totals, the chart, CSV/XLSX files, and the service."""

@@ -1,0 +1,1 @@
+"""A shop's settings: its LiqPay keys."""

@@ -1,0 +1,1 @@
+"""Shops, members, invites and their settings."""
