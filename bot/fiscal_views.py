@@ -35,12 +35,18 @@ def fiscal_link(receipt: Receipt, locale: str | None = None) -> str:
     return f'<a href="{url}">{label}</a>'
 
 
-def fiscal_line(receipt: Receipt, locale: str | None = None) -> str | None:
+def fiscal_line(
+    receipt: Receipt, locale: str | None = None, *, worker_tells: bool = False
+) -> str | None:
     """The fiscal receipt's state on a paid receipt's card and paid notice; None when the
-    receipt is not to be registered."""
+    receipt is not to be registered. `worker_tells`: an owner's paid notice while the fiscal
+    worker is registering it, which tells the owners its outcome (registered, refused,
+    Checkbox not answering) in a notice of its own: this one does not say it too."""
     state = receipt.fiscal_state
     if state is None or receipt.status not in (ReceiptStatus.PAID, ReceiptStatus.REFUNDED):
         return None
+    if worker_tells and state in (F.NOT_REGISTERED, F.REGISTERING):
+        return t("🧾 Fiscal receipt: being registered…", locale)
     if state is F.REGISTERED:
         line = t(
             "🧾 Fiscal receipt No <b>{code}</b>", locale, code=escape(receipt.fiscal_code or "—")

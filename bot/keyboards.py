@@ -136,10 +136,11 @@ def refund_button(
 
 
 def notice_keyboard(
-    receipt: Receipt, locale: str | None = None, *, owner: bool = False
+    receipt: Receipt, locale: str | None = None, *, owner: bool = False, fiscal: bool = True
 ) -> InlineKeyboardMarkup | None:
-    """The buttons a notification about a paid receipt carries (none for the others)."""
-    buttons = fiscal_buttons(receipt, locale)
+    """The buttons a notification about a paid receipt carries (none for the others);
+    `fiscal=False`: without Register / Retry (another notice carries it)."""
+    buttons = fiscal_buttons(receipt, locale) if fiscal else []
     refund = refund_button(receipt, locale, owner=owner)
     if refund is not None:
         buttons.append(refund)

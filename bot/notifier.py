@@ -29,10 +29,12 @@ from bot.refund_views import REFUND_NOTICES, refund_notice
 from bot.reminder_texts import digest_text, reminder_message
 from bot.texts import notification, outcome_message, receipt_card
 from services.core.clock import Clock, utcnow
+from services.fiscal.policy import FISCAL_SALE
 from services.jobs.replica import new_worker_id
 from services.notifications.jobs import NOTIFY, SHOP_NOTICES, NotificationKind, OutboxSignal
 from services.reminders.service import worth_reminding
-from storage.models.jobs import Job
+from storage.models.fiscal import FiscalState
+from storage.models.jobs import Job, JobState
 from storage.models.receipts import Receipt
 from storage.protocols.jobs import JobQueue
 from storage.protocols.receipts import ReceiptRepository
@@ -48,6 +50,7 @@ MAX_BACKOFF = 60.0  # a Telegram outage delays notifications by at most a minute
 MAX_SLOT_WAIT = 2.0  # longer than that (Telegram said wait): give the jobs back meanwhile
 BATCH = 10  # jobs claimed at a time: at 30/s a batch is out in a third of a second
 LEASE = timedelta(seconds=60)  # a killed sender's jobs are sent by another after this
+PAID_NOTICES = (NotificationKind.PAID, NotificationKind.PAID_LATE)
 
 
 class Outcome(Enum):
@@ -246,11 +249,23 @@ class OutboxSender:
                 chat_id, receipt, outcome_message(receipt, locale), locale, owner=owner
             )
             return
+        worker_tells = owner and kind in PAID_NOTICES and await self._registering(receipt)
         await self.bot.send_message(
             chat_id,
-            notification(kind, receipt, locale),
-            reply_markup=notice_keyboard(receipt, locale, owner=owner),
+            notification(kind, receipt, locale, worker_tells=worker_tells),
+            reply_markup=notice_keyboard(receipt, locale, owner=owner, fiscal=not worker_tells),
         )
+
+    async def _registering(self, receipt: Receipt) -> bool:
+        """Whether the fiscal worker has the receipt's registration in hand (its sale job
+        for the current attempt is live): it tells the owners the outcome itself, a
+        Checkbox outage included, with its own Retry button."""
+        if receipt.fiscal_state is FiscalState.REGISTERING:
+            return True
+        if receipt.fiscal_state is not FiscalState.NOT_REGISTERED:
+            return False
+        live = await self.jobs.find(kind=FISCAL_SALE, receipt_id=receipt.id, state=JobState.PENDING)
+        return any(int(job.payload.get("attempt", 0)) == receipt.fiscal_attempt for job in live)
 
     async def _send_card(
         self, chat_id: int, receipt: Receipt, text: str, locale: str, *, owner: bool

@@ -161,8 +161,11 @@ def keys_unreadable_text(locale: str | None = None) -> str:
     )
 
 
-def notification(kind: str, receipt: Receipt, locale: str | None = None) -> str:
-    """The message a cashier or owner gets when something happens to a receipt."""
+def notification(
+    kind: str, receipt: Receipt, locale: str | None = None, *, worker_tells: bool = False
+) -> str:
+    """The message a cashier or owner gets when something happens to a receipt
+    (`worker_tells`: see bot.fiscal_views.fiscal_line)."""
     fiscal = fiscal_notice(kind, receipt, locale)
     if fiscal is not None:
         return fiscal
@@ -207,7 +210,8 @@ def notification(kind: str, receipt: Receipt, locale: str | None = None) -> str:
         lines.append(t("Paid at: {when} (Kyiv)", locale, when=kyiv_time(receipt.paid_at)))
     if kind in ("paid", "paid_late") and receipt.card_mask:
         lines.append(t("Card: {mask}", locale, mask=escape(receipt.card_mask)))
-    fiscal = fiscal_line(receipt, locale) if kind in ("paid", "paid_late") else None
+    paid = kind in ("paid", "paid_late")
+    fiscal = fiscal_line(receipt, locale, worker_tells=worker_tells) if paid else None
     if fiscal is not None:
         lines.append(fiscal)
     if kind == "mismatch":

@@ -164,3 +164,25 @@ async def test_no_secret_reaches_a_message(world: BotWorld, fake: FakeCheckbox) 
     ]
     for secret in (LICENSE, PIN, token):
         assert not any(secret in text for text in texts)
+
+
+@pytest.mark.parametrize("locale", ["en", "uk"])
+async def test_checkbox_down_is_told_by_its_own_notice_not_by_the_paid_one(
+    world: BotWorld, fake: FakeCheckbox, locale: str
+) -> None:
+    fake.down = True
+    receipt = await paid_receipt(world, FiscalMode.AUTO)
+    await world.services.fiscal_worker.drain()
+    receipt = await world.services.store.receipts.get(receipt.id) or receipt
+    assert (receipt.fiscal_state, receipt.fiscal_error) == (F.NOT_REGISTERED, "unavailable")
+    outage = "Checkbox не відповідає" if locale == "uk" else "Checkbox is not answering"
+    retry = "🔁 Повторити фіскальний чек" if locale == "uk" else "🔁 Retry fiscal receipt"
+    # the owner's paid notice while the worker retries: neither the outage nor a button
+    paid = notification(K.PAID, receipt, locale, worker_tells=True)
+    assert outage not in paid and ("реєструється" if locale == "uk" else "being registered") in paid
+    assert retry not in buttons(notice_keyboard(receipt, locale, owner=True, fiscal=False))
+    # the outage notice says it, with the one Retry
+    assert outage in notification(K.FISCAL_DOWN, receipt, locale)
+    assert buttons(notice_keyboard(receipt, locale, owner=True)).count(retry) == 1
+    # the cashier, who gets no outage notice, reads it on the paid notice as before
+    assert outage in notification(K.PAID, receipt, locale)

@@ -269,3 +269,33 @@ def test_payload_refunded_kopecks_refuses_nonsense() -> None:
 )
 def test_payload_refunded_at(value: Any, moment: datetime | None) -> None:
     assert payload_refunded_at({"refund_date_last": value}) == moment
+
+
+@pytest.mark.parametrize(
+    ("answer", "total", "covers"),
+    [
+        ({"result": "ok", "status": "success", "refund_amount": 100}, 10000, True),
+        ({"result": "ok", "status": "success", "refund_amount": 150.5}, 10000, True),
+        ({"result": "ok", "status": "success", "refund_amount": 50}, 10000, False),
+        ({"result": "ok", "status": "success"}, 10000, False),
+        ({"result": "ok", "status": "success", "refund_amount": 0}, 100, False),
+        ({"result": "ok", "status": "wait_reserve", "refund_amount": 100}, 10000, False),
+        ({"result": "error", "status": "success", "refund_amount": 100}, 10000, False),
+        ({"status": "success", "refund_amount": 100}, 10000, False),
+    ],
+)
+def test_a_partial_refund_answered_success_covers_its_sum(
+    answer: dict[str, Any], total: int, covers: bool
+) -> None:
+    assert RefundAnswer.model_validate(answer).covers(total) is covers
+
+
+async def test_a_partial_refund_answered_success_is_returned(
+    client: LiqPayClient, mocked: aioresponses
+) -> None:
+    partial = {**REVERSED, "status": "success", "refund_amount": 100}
+    mocked.post(REQUEST_URL, payload=partial)
+    answer = await client.refund(creds(), order_id="o-1", amount=10000)
+    assert not answer.refunded
+    assert answer.covers(10000)
+    assert answer.refunded_kopecks == 10000

@@ -351,3 +351,33 @@ async def test_liqpay_refusal_fails_the_refund_and_changes_nothing(desk: RefundD
     receipt = await desk.store.receipts.get(paid.id)
     assert receipt is not None and receipt.refunded_amount == 0
     assert await desk.refund_notices() == []
+
+
+@pytest.mark.parametrize(("told", "statuses"), [("cumulative", 0), ("this", 1), ("none", 2)])
+async def test_a_partial_refund_answered_success_is_done_at_once_and_recorded_once(
+    desk: RefundDesk, told: str, statuses: int
+) -> None:
+    """LiqPay answers a partial refund `success` (+ `refund_amount`): done now, from the
+    answer when its sum covers the refund, else from one `status` asked at once."""
+    desk.fake.partial_refund_status = "success"
+    desk.fake.refund_answer_amount = told
+    paid = await desk.paid_receipt()
+    before = len(desk.fake.requests_for("status"))
+    first = await desk.refunds.refund(desk.owner, paid, 5050, "one", paid.refunded_amount)
+    assert first.refund.state is R.DONE
+    assert (first.receipt.status, first.receipt.refunded_amount) == (S.PAID, 5050)
+    second = await desk.refunds.refund(desk.owner, first.receipt, 1000, "two", 5050)
+    assert second.refund.state is R.DONE and second.receipt.refunded_amount == 6050
+    # "this" refund's sum covers only the first refund: the second asks `status`, once
+    assert len(desk.fake.requests_for("status")) - before == statuses
+    # LiqPay's callback and status afterwards, with the same refunds: nothing changes
+    assert await desk.callback(paid) == "unchanged"
+    again = await desk.receipts.refresh(second.receipt)
+    assert again.refunded_amount == 6050
+    assert await desk.refund_notices() == [
+        (CASHIER_ID, 5050, 5050),
+        (OWNER_ID, 5050, 5050),
+        (CASHIER_ID, 1000, 6050),
+        (OWNER_ID, 1000, 6050),
+    ]
+    assert len(desk.fake.requests_for("refund")) == 2

@@ -184,16 +184,34 @@ class StatusAnswer(_Answer):
 
 
 class RefundAnswer(_Answer):
-    """`status` "reversed": the money went back. Anything else that is not a refusal (e.g.
+    """`status` "reversed": the money went back. A partial refund may be answered `success`
+    with `refund_amount` instead (see `covers`). Anything else that is not a refusal (e.g.
     `wait_reserve`) is still under way: learn the outcome from `status` or the callback."""
 
     action: str | None = None
     payment_id: int | str | None = None
     wait_amount: bool | None = None  # paid out of the shop's future incoming payments
+    refund_amount: Decimal | None = None  # not documented here: read as the cumulative sum
 
     @property
     def refunded(self) -> bool:
         return self.status == "reversed"
+
+    def covers(self, total: int) -> bool:
+        """An `ok` answer of a settled payment whose `refund_amount` reaches `total` kopecks
+        (the refunded sum this refund makes): the refund is done. Read as the cumulative
+        sum, a `refund_amount` that is this refund's alone covers only a first refund; any
+        other answer leaves the outcome to `status`."""
+        if self.result != "ok" or payment_state(self.status) is not PaymentState.PAID:
+            return False
+        try:
+            return self.refunded_kopecks >= total > 0
+        except ValueError:
+            return False
+
+    @property
+    def refunded_kopecks(self) -> int:
+        return payload_refunded_kopecks({"refund_amount": self.refund_amount})
 
 
 def payload_refunded_kopecks(payload: Mapping[str, Any]) -> int:
@@ -411,7 +429,10 @@ class LiqPayClient:
             raise LiqPayRefused(
                 answer.err_code or answer.status or "unknown", answer.err_description or ""
             )
-        log.warning("LiqPay refund of %s answered %r: not final yet", order_id, answer.status)
+        if payment_state(answer.status) is PaymentState.PAID:  # a partial refund, maybe
+            log.info("LiqPay refund of %s answered %r", order_id, answer.status)
+        else:
+            log.warning("LiqPay refund of %s answered %r: not final yet", order_id, answer.status)
         return answer
 
     def checkout_url(

@@ -226,13 +226,18 @@ class RefundService:
             if unknown is None:  # settled meanwhile (LiqPay's callback came first)
                 return await self.refunds.get(sent.id) or sent
             return await self.resolve(unknown)
-        if answer.refunded:
-            total = sent.refunded_before + sent.amount
-            await self.ledger.record(
-                receipt, total, EventSource.USER, liqpay_status=answer.status, refund=sent
-            )
-        else:  # under way (e.g. wait_reserve): `status` or the callback tells the outcome
-            log.info("Receipt %s: refund under way (%s)", receipt.id, answer.status)
+        total = sent.refunded_before + sent.amount
+        if answer.covers(total):  # a partial refund answered `success` + `refund_amount`
+            total = answer.refunded_kopecks
+        elif not answer.refunded:
+            # Under way (e.g. wait_reserve), or a refund_amount that does not show this
+            # refund: `status` is asked once now; then the callback or the job tells.
+            log.info("Receipt %s: refund answered %s; asking status", receipt.id, answer.status)
+            now = await self.refunds.get(sent.id) or sent
+            return await self.resolve(now) if now.in_flight else now
+        await self.ledger.record(
+            receipt, total, EventSource.USER, liqpay_status=answer.status, refund=sent
+        )
         return await self.refunds.get(sent.id) or sent
 
     async def resolve(self, refund: Refund) -> Refund:

@@ -16,7 +16,11 @@ Choices where LiqPay's behaviour is not documented (change the attributes if nee
   and `refund_date_last`; the refund that leaves nothing turns it `reversed`; an amount
   above what is left is refused with `over_refund_err_code` (default "err_wrong_amount",
   a guess); a refund without an amount takes everything left; each refund made sends the
-  order's server_url a callback (`refund_callbacks`).
+  order's server_url a callback (`refund_callbacks`);
+- the answer to `refund` says `reversed` by default; with `partial_refund_status` set (e.g.
+  "success") a partial refund is answered with that status and `refund_amount`, as
+  `refund_answer_amount` says: "cumulative" (the payment's refunded sum), "this" (this
+  refund's amount) or "none" (no `refund_amount`).
 """
 
 from __future__ import annotations
@@ -171,6 +175,8 @@ class FakeLiqPay:
         self.refunds: list[Refund] = []
         self.over_refund_err_code = "err_wrong_amount"
         self.refund_callbacks = True
+        self.partial_refund_status = "reversed"
+        self.refund_answer_amount = "cumulative"
         self._refund_faults: list[RefundFault] = []
         self._closing = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -685,13 +691,20 @@ class FakeLiqPay:
         self._apply_refund(order, amount, "api")
         if self.refund_callbacks and order.server_url:
             self._spawn(self._refund_callback(order))
-        return {
+        answer: dict[str, Any] = {
             "result": "ok",
             "action": "refund",
             "payment_id": order.payment_id,
             "status": "reversed",
             "wait_amount": False,
         }
+        if self._refundable(order) > 0 and self.partial_refund_status != "reversed":
+            answer["status"] = self.partial_refund_status
+            if self.refund_answer_amount == "cumulative":
+                answer["refund_amount"] = _float(order.refunded)
+            elif self.refund_answer_amount == "this":
+                answer["refund_amount"] = _float(amount)
+        return answer
 
     async def _refund_callback(self, order: Order) -> None:
         assert order.server_url is not None

@@ -263,3 +263,16 @@ async def test_cabinet_partial_refund(fake_liqpay: FakeLiqPay, client: LiqPayCli
     assert (status.status, status.refunded_kopecks) == ("success", 50)
     with pytest.raises(AssertionError):
         await fake_liqpay.refund("o-1", amount=251)
+
+
+@pytest.mark.parametrize(("told", "kopecks"), [("cumulative", 15000), ("this", 5000)])
+async def test_a_partial_refund_may_be_answered_success(
+    fake_liqpay: FakeLiqPay, client: LiqPayClient, told: str, kopecks: int
+) -> None:
+    fake_liqpay.partial_refund_status = "success"
+    fake_liqpay.refund_answer_amount = told
+    await paid_order(fake_liqpay, client)
+    await client.refund(creds(), order_id="o-1", amount=10000)
+    answer = await client.refund(creds(), order_id="o-1", amount=5000)
+    assert (answer.result, answer.status, answer.refunded_kopecks) == ("ok", "success", kopecks)
+    assert (await client.refund(creds(), order_id="o-1", amount=10050)).refunded  # the rest

@@ -147,3 +147,81 @@ async def test_killed_between_the_sale_and_done_the_restart_sells_nothing_again(
     await owner.hears("is registered with the tax service", timeout=60)
     assert len(checkbox.sells()) == 1 and len(checkbox.receipts) == 1
     await bot_process.stop()
+
+
+OUTAGE = {"en": "Checkbox is not answering", "uk": "Checkbox не відповідає"}
+PAID = {"en": "Receipt No 1 is paid", "uk": "Чек № 1 оплачено"}
+REFUSED = {"en": "the tax service refused its fiscal", "uk": "податкова відмовила у фіскальному"}
+BEING_REGISTERED = {"en": "Fiscal receipt: being registered", "uk": "Фіскальний чек: реєструється"}
+FISCAL_BUTTONS = (
+    "Retry fiscal receipt",
+    "Register receipt",
+    "Повторити фіскальний",
+    "Зареєструвати",
+)
+
+
+def fiscal_button_count(message: object) -> int:
+    labels = [str(b.get("text", "")) for b in getattr(message, "inline_buttons", [])]
+    return sum(any(name in label for name in FISCAL_BUTTONS) for label in labels)
+
+
+@pytest.mark.parametrize(("language", "paid_notice_late"), [("en", False), ("uk", True)])
+async def test_one_checkbox_outage_is_told_once_with_one_retry(
+    fake_telegram: FakeTelegram,
+    fake_liqpay: FakeLiqPay,
+    bot_process: BotProcess,
+    checkbox: FakeCheckbox,
+    language: str,
+    paid_notice_late: bool,
+) -> None:
+    """Checkbox down when the receipt is paid: the owner reads it in one message with one
+    Retry (the paid notice does not say it again, whether it goes out before the first
+    attempt or after it, held by Telegram); the tax service's later refusal is told."""
+    owner = await start(bot_process, checkbox, fake_telegram)
+    await open_shop(owner, fake_liqpay)
+    await set_up_checkbox(bot_process, owner.user.id)
+    await owner.say("/new", "Amount in UAH")
+    asked = await owner.say("250,50", "What is it for")
+    channels = await owner.tap(asked, "Skip", "How does the customer get")
+    await owner.tap(channels, "E-mail", "?")
+    summary = await owner.say("buyer@example.com", "Check the invoice")
+    await owner.tap(summary, "Confirm", "Receipt No 1")
+    choice = await owner.say("/lang", "Choose the language")
+    await owner.tap(
+        choice,
+        "Українська" if language == "uk" else "English",
+        "Мова" if language == "uk" else "Language",
+    )
+    start_at = len(fake_telegram.messages(owner.user.id))
+    checkbox.down = True
+    if paid_notice_late:  # it goes out once the outage is known
+        fake_telegram.rate_limit_next(
+            "sendMessage", 4, when=lambda params: PAID[language] in str(params.get("text"))
+        )
+    order = fake_liqpay.requests_for("invoice_send")[-1].payload["order_id"]
+    assert await fake_liqpay.pay(order) == 200
+
+    down = await owner.hears(f"{OUTAGE[language]}: ", timeout=30)
+    paid = await fake_telegram.wait_for_message(
+        owner.user.id,
+        lambda m: PAID[language] in m.text and not m.is_edit,
+        since=start_at,
+        timeout=15,
+    )
+    assert BEING_REGISTERED[language] in paid.text  # the outage is told by `down` alone
+    await asyncio.sleep(3)  # the job retries meanwhile; nothing more is said
+    sent = [m for m in fake_telegram.messages(owner.user.id)[start_at:] if not m.is_edit]
+    outage = [m for m in sent if OUTAGE[language] in m.text]
+    assert outage == [down], [m.text for m in outage]
+    assert [fiscal_button_count(m) for m in sent if fiscal_button_count(m)] == [1]
+    assert fiscal_button_count(down) == 1
+    assert paid.has_button("Refund") or paid.has_button("Повернути")
+
+    # a distinct failure afterwards, the tax service's ERROR, is still told
+    checkbox.down = False
+    checkbox.receipt_error = "ПРРО не зареєстровано"
+    await fake_telegram.press(owner.user, down, "Retry" if language == "en" else "Повторити")
+    refused = await owner.hears(REFUSED[language], timeout=30)
+    assert fiscal_button_count(refused) == 1
+    await bot_process.stop()

@@ -62,3 +62,61 @@ async def test_owner_refunds_part_and_the_cashier_is_told(
     await cashier.hears("is refunded in full", timeout=15)
     await owner.hears("is refunded in full", timeout=15)
     await bot_process.stop()
+
+
+async def test_a_partial_refund_answered_success_is_done_at_once(
+    fake_telegram: FakeTelegram, fake_liqpay: FakeLiqPay, bot_process: BotProcess
+) -> None:
+    """LiqPay may answer a partial refund `success` + `refund_amount`, not `reversed`: the
+    owner reads it done at once, the sum is recorded once, and nothing is refunded twice."""
+    bot_process.env["STATUS_POLL_INTERVAL"] = "600"
+    await bot_process.start()
+    owner = Person(fake_telegram, fake_telegram.user(111, "Olena", "en"))
+    cashier = Person(fake_telegram, fake_telegram.user(222, "Ivan", "en"))
+    await open_shop(owner, fake_liqpay)
+    await invite(owner, cashier)
+    await new_invoice(cashier, "250,50", "Coffee beans", "E-mail", "buyer@example.com")
+    order = sent_data(fake_liqpay, "invoice_send")["order_id"]
+    assert await fake_liqpay.pay(order, card_mask="473118*97") == 200
+    await cashier.hears("Receipt No 1 is paid")
+    notice = await owner.hears("Receipt No 1 is paid")
+    fake_liqpay.partial_refund_status = "success"
+    fake_liqpay.refund_callbacks = False  # the answer alone settles it
+    statuses = len(fake_liqpay.requests_for("status"))
+
+    # the answer's refund_amount covers this refund: done, without asking status
+    await owner.tap(notice, "Refund", "Left to refund")
+    confirm = await owner.say("100", "473118*97")
+    await fake_telegram.press(owner.user, confirm, "✅ Refund")
+    done = await owner.hears("went back to the customer's card 473118*97", timeout=5)
+    assert "Partly refunded: 100,00\u00a0UAH of 250,50\u00a0UAH" in done.text
+    await cashier.hears("100,00\u00a0UAH of receipt No 1 went back", timeout=5)
+    assert len(fake_liqpay.requests_for("status")) == statuses
+    # LiqPay's callback of the same refund, late: nothing changes, nobody is told again
+    paid = fake_liqpay.order(order)
+    assert paid.server_url
+    fields = fake_liqpay.payment_fields(paid)
+    private = fake_liqpay.keys[paid.public_key]
+    assert await fake_liqpay.send_callback(fields, private, url=paid.server_url) == 200
+    await fake_telegram.assert_no_message(cashier.user.id, "went back", within=1.5)
+
+    # an answer whose refund_amount does not cover it: status once, at once, and done
+    fake_liqpay.refund_answer_amount = "this"  # 50, not the 150 refunded in all
+    await owner.tap(notice, "Refund", "Left to refund")
+    confirm = await owner.say("50", "473118*97")
+    await fake_telegram.press(owner.user, confirm, "✅ Refund")
+    done = await owner.hears("50,00\u00a0UAH of receipt No 1 went back", timeout=5)
+    assert "Partly refunded: 150,00\u00a0UAH" in done.text
+    assert len(fake_liqpay.requests_for("status")) == statuses + 1
+    await cashier.hears("50,00\u00a0UAH of receipt No 1 went back", timeout=5)
+
+    # a lost answer: only status is asked, never a second refund
+    fake_liqpay.hang_next_refund(15.0, applied=True)
+    await owner.tap(notice, "Refund", "Left to refund")
+    confirm = await owner.say("30", "473118*97")
+    await fake_telegram.press(owner.user, confirm, "✅ Refund")
+    await cashier.hears("30,00\u00a0UAH of receipt No 1 went back", timeout=30)
+    assert len(fake_liqpay.requests_for("refund")) == 3
+    assert [str(r.amount) for r in fake_liqpay.refunds] == ["100", "50", "30"]
+    await fake_telegram.assert_no_message(cashier.user.id, "went back", within=1.0)
+    await bot_process.stop()
