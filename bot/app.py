@@ -33,6 +33,7 @@ from bot.telegram import telegram_session
 from bot.web import ReplicaState, build_web_app
 from services.checkbox import CheckboxClient
 from services.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
+from services.failover import Heartbeat
 from services.fiscal_returns import FiscalReturns
 from services.fiscal_setup import FiscalSetupService
 from services.fiscal_worker import FiscalWorker
@@ -161,7 +162,11 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
     refund_worker.worker_id = replica.worker_id("refunds")  # its leases count as this replica's
     # Customers read the description on LiqPay's page: it is in Ukrainian, whoever issues.
     invoices = InvoiceService(
-        receipts, settings, sms, t("Payment for receipt No {number}", DEFAULT_LOCALE)
+        receipts,
+        settings,
+        sms,
+        t("Payment for receipt No {number}", DEFAULT_LOCALE),
+        replica_id=replica.id,
     )
     return Services(
         store=store,
@@ -209,6 +214,15 @@ async def hold_the_database(settings: Settings, store: Store) -> ExclusiveHold |
         "a SQLite database serves one process. Stop it first; to run several replicas, use "
         "DATABASE_URL (PostgreSQL) with WEBHOOK_URL."
     )
+
+
+def start_heartbeat(services: Services, *, sole: bool) -> Heartbeat:
+    """This replica's heartbeat; `sole`: SQLite, where this process is the only one."""
+    return Heartbeat(
+        services.store, services.replica.id, services.receipts.clock, sole=sole,
+        wake=[services.signal.notify, services.recovery.wake, services.fiscal.wake.notify,
+              services.refund_worker.wake.notify],
+    )  # fmt: skip
 
 
 def build_bot(settings: Settings, *, retry_after: bool = True) -> Bot:
@@ -380,6 +394,8 @@ async def run(settings: Settings) -> None:
         services = await build_services(settings, http)
         opened.push_async_callback(_quietly, services.store.close)  # releases its holds
         replica = ReplicaState(services.replica, await hold_the_database(settings, services.store))
+        heartbeat = start_heartbeat(services, sole=settings.database_url is None)
+        await heartbeat.start()  # before any work: a dead process's leases are freed first
         bot = build_bot(settings)
         opened.push_async_callback(_quietly, bot.session.close)
         dp = build_dispatcher(services, settings)
@@ -428,6 +444,7 @@ async def run(settings: Settings) -> None:
         log.info("PUBLIC_BASE_URL is not set: no server_url is sent; payments are found by polling")
 
     background = [
+        asyncio.create_task(heartbeat.run(stop), name="heartbeat"),
         asyncio.create_task(services.reconciler.run(stop), name="reconciler"),
         asyncio.create_task(sender.run(stop), name="outbox"),
         asyncio.create_task(services.recovery.run(stop), name="recovery"),

@@ -153,11 +153,13 @@ class ReceiptRepository(Protocol):
         jobs: Sequence[NewJob] = (),
         *,
         issuing_until: datetime | None = None,
+        issuing_replica: str | None = None,
     ) -> tuple[Receipt, bool]:
         """In one transaction: take the shop's next receipt number from its counter (one row
         per shop updated atomically, so concurrent drafts never share a number and a number
         is never reused), insert the draft (status DRAFT, created_at = now, description
-        `draft.description_for(number)`, holding the issuing lease until `issuing_until`)
+        `draft.description_for(number)`, holding the issuing lease until `issuing_until`,
+        held by the replica `issuing_replica`)
         and `jobs` (their receipt_id set to the draft's).
 
         A draft with an idempotency key already used returns (that receipt, False) and
@@ -174,16 +176,21 @@ class ReceiptRepository(Protocol):
     async def by_idempotency_key(self, key: str) -> Receipt | None: ...
 
     # The issuing lease (receipts.issuing_until): until when a process is making the
-    # invoice of a draft and showing its outcome. Every change is a compare-and-set.
+    # invoice of a draft and showing its outcome, and which replica holds it (the holder
+    # `None`: one that ReplicaRegistry never frees early). Every change is a compare-and-set.
 
-    async def take_issue_lease(self, receipt_id: int, now: datetime, until: datetime) -> bool:
+    async def take_issue_lease(
+        self, receipt_id: int, now: datetime, until: datetime, holder: str | None = None
+    ) -> bool:
         """Set the lease of a draft nobody holds (none, or one expired before `now`) to
-        `until`. False, and nothing written, otherwise."""
+        `until`, held by `holder`. False, and nothing written, otherwise."""
         ...
 
-    async def move_issue_lease(self, receipt_id: int, held: datetime, until: datetime) -> bool:
-        """Set the lease to `until` if it is still `held` (renew one's own, or take over one
-        seen expired). False, and nothing written, otherwise."""
+    async def move_issue_lease(
+        self, receipt_id: int, held: datetime, until: datetime, holder: str | None = None
+    ) -> bool:
+        """Set the lease to `until`, held by `holder`, if it is still `held` (renew one's
+        own, or take over one seen expired). False, and nothing written, otherwise."""
         ...
 
     async def release_issue_lease(
@@ -457,6 +464,35 @@ class JobQueue(Protocol):
         ...
 
 
+class ReplicaRegistry(Protocol):
+    """The processes working on this database (table replicas: id, seen_at), so that a dead
+    one's leases go to the living at once (services/failover.py). A replica's job leases are
+    those whose lease_owner is "<replica id>:<role>"; its issuing leases name it."""
+
+    async def beat(self, replica_id: str, now: datetime) -> bool:
+        """The replica is alive at `now` (registered if it is not); False when it was not
+        registered: new, or declared dead meanwhile (its leases were freed then)."""
+        ...
+
+    async def silent(self, alive: str, seen_before: datetime) -> list[str]:
+        """The replicas other than `alive` last seen before `seen_before`."""
+        ...
+
+    async def free_dead(
+        self, dead: Sequence[str], now: datetime, *, seen_before: datetime
+    ) -> list[str]:
+        """In one transaction: forget those of `dead` still last seen before `seen_before`,
+        clear their jobs' leases (due again at once) and end their issuing leases at `now`
+        (the recovery takes them over). The replicas forgotten."""
+        ...
+
+    async def free_all_but(self, alive: str, now: datetime) -> int:
+        """The database serves one process, `alive` (SQLite, under its flock): every other
+        replica is dead. Forget them, and free every lease not `alive`'s as free_dead does
+        (also those naming no replica); how many leases were freed."""
+        ...
+
+
 class FiscalSettingsRepository(Protocol):
     """A shop's fiscal registrar settings (one row per shop, none until first set up)."""
 
@@ -628,6 +664,9 @@ class Store(Protocol):
 
     @property
     def refunds(self) -> RefundRepository: ...
+
+    @property
+    def replicas(self) -> ReplicaRegistry: ...
 
     async def health(self, now: datetime | None = None) -> StoreHealth:
         """Engine name, schema version and how many pending jobs are due at `now` (not
