@@ -88,8 +88,9 @@ class Heartbeat:
                 return
             try:
                 await self.tick()
-            except Exception:
-                log.exception("Heartbeat failed; trying again")
+            except Exception as exc:  # the database away: our heartbeat stops meanwhile
+                log.warning("Heartbeat failed (%s); trying again", type(exc).__name__)
+                self._beating_since = None
 
     async def tick(self) -> list[str]:
         """Beat, and free the leases of replicas found dead; their ids."""
@@ -100,13 +101,13 @@ class Heartbeat:
             self._beating_since = None
             return []
         beat = time.monotonic()
-        if self._last_beat is None or beat - self._last_beat > 2 * self.period.total_seconds():
-            self._beating_since = beat  # a gap: others may have been kept from beating too
+        gap = self._last_beat is None or beat - self._last_beat > 2 * self.period.total_seconds()
+        if gap or self._beating_since is None:
+            self._beating_since = beat  # others may have been kept from beating too
         self._last_beat = beat
         if not registered:
             log.error("This replica was taken for dead (its heartbeat stopped); going on")
         await self._keep_hold()
-        assert self._beating_since is not None
         if beat - self._beating_since < self.dead_after.total_seconds():
             return []
         return await self.free_dead()

@@ -14,14 +14,22 @@ from tests.conftest import FakeClock
 from tests.contract.engines import Opener
 
 LEASE = timedelta(seconds=60)
-PERIOD = timedelta(seconds=0.5)
-DEAD_AFTER = timedelta(seconds=0.3)  # of this process's own heartbeats; the store's clock is fake
+# Of this process's own heartbeats (real time; the store's clock is fake): a beat more than
+# two periods after the last is a gap, after which it judges nobody for DEAD_AFTER.
+PERIOD = timedelta(seconds=5)
+DEAD_AFTER = timedelta(seconds=0.3)
 
 
-def heartbeat(store: Store, replica: str, clock: FakeClock, woken: list[str]) -> Heartbeat:
+def heartbeat(
+    store: Store,
+    replica: str,
+    clock: FakeClock,
+    woken: list[str],
+    period: timedelta = PERIOD,
+) -> Heartbeat:
     return Heartbeat(
         store, replica, clock, sole=False, wake=[lambda: woken.append(replica)],
-        period=PERIOD, dead_after=DEAD_AFTER,
+        period=period, dead_after=DEAD_AFTER,
     )  # fmt: skip
 
 
@@ -62,12 +70,14 @@ async def test_after_its_own_gap_a_replica_judges_nobody_at_once(
     """The database away for everyone: every heartbeat is late, the others' no more dead
     than ours. The survivor waits DEAD_AFTER of its own beats before judging."""
     store_a, store_b = await open_store(), await open_store()
-    a, b = heartbeat(store_a, "host:1:aa", clock, []), heartbeat(store_b, "host:2:bb", clock, [])
+    short = timedelta(seconds=0.5)
+    a = heartbeat(store_a, "host:1:aa", clock, [])
+    b = heartbeat(store_b, "host:2:bb", clock, [], period=short)
     try:
         await a.start()
         await b.start()
         await store_a.close()
-        await asyncio.sleep(1.1)  # longer than two periods: a gap in B's own heartbeat
+        await asyncio.sleep(1.5)  # longer than two periods: a gap in B's own heartbeat
         clock.advance(seconds=20)
         assert await b.tick() == []  # it has just come back itself
         await asyncio.sleep(0.35)
