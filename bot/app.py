@@ -40,6 +40,7 @@ from services.fiscal.setup import FiscalSetupService
 from services.fiscal.worker import FiscalWorker
 from services.invoices.issuing import InvoiceService
 from services.invoices.recovery import IssueRecovery
+from services.jobs.failover import Heartbeat
 from services.jobs.replica import Replica
 from services.liqpay.client import LiqPayClient
 from services.notifications.jobs import OutboxSignal
@@ -162,7 +163,11 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
     refund_worker.worker_id = replica.worker_id("refunds")  # its leases count as this replica's
     # Customers read the description on LiqPay's page: it is in Ukrainian, whoever issues.
     invoices = InvoiceService(
-        receipts, settings, sms, t("Payment for receipt No {number}", DEFAULT_LOCALE)
+        receipts,
+        settings,
+        sms,
+        t("Payment for receipt No {number}", DEFAULT_LOCALE),
+        replica_id=replica.id,
     )
     return Services(
         store=store,
@@ -210,6 +215,15 @@ async def hold_the_database(settings: Settings, store: Store) -> ExclusiveHold |
         "a SQLite database serves one process. Stop it first; to run several replicas, use "
         "DATABASE_URL (PostgreSQL) with WEBHOOK_URL."
     )
+
+
+def start_heartbeat(services: Services, *, sole: bool) -> Heartbeat:
+    """This replica's heartbeat; `sole`: SQLite, where this process is the only one."""
+    return Heartbeat(
+        services.store, services.replica.id, services.receipts.clock, sole=sole,
+        wake=[services.signal.notify, services.recovery.wake, services.fiscal.wake.notify,
+              services.refund_worker.wake.notify],
+    )  # fmt: skip
 
 
 def build_bot(settings: Settings, *, retry_after: bool = True) -> Bot:
@@ -381,6 +395,8 @@ async def run(settings: Settings) -> None:
         services = await build_services(settings, http)
         opened.push_async_callback(_quietly, services.store.close)  # releases its holds
         replica = ReplicaState(services.replica, await hold_the_database(settings, services.store))
+        heartbeat = start_heartbeat(services, sole=settings.database_url is None)
+        await heartbeat.start()  # before any work: a dead process's leases are freed first
         bot = build_bot(settings)
         opened.push_async_callback(_quietly, bot.session.close)
         dp = build_dispatcher(services, settings)
@@ -429,6 +445,7 @@ async def run(settings: Settings) -> None:
         log.info("PUBLIC_BASE_URL is not set: no server_url is sent; payments are found by polling")
 
     background = [
+        asyncio.create_task(heartbeat.run(stop), name="heartbeat"),
         asyncio.create_task(services.reconciler.run(stop), name="reconciler"),
         asyncio.create_task(sender.run(stop), name="outbox"),
         asyncio.create_task(services.recovery.run(stop), name="recovery"),

@@ -141,3 +141,32 @@ async def test_an_expired_orphan_unknown_to_liqpay_is_dropped_quietly(env: Env) 
     assert await env.store.receipts.get(orphan.id) is None
     assert await env.told() == []
     assert env.liqpay.actions() == ["status", "invoice_cancel"]
+
+
+async def test_a_dead_replicas_lease_is_recovered_as_soon_as_it_is_freed(env: Env) -> None:
+    """Its holder found dead (services/jobs/failover.py), a lease ends at once: the recovery,
+    woken, tells the cashier then, not when the lease would have run out."""
+    receipt = await make_receipt(env.store, env.shop, env.clock(), status=S.DRAFT)
+    until = env.clock() + timedelta(seconds=60)
+    dead = "host:1:aa"
+    await env.store.replicas.beat(dead, env.clock())
+    assert await env.store.receipts.take_issue_lease(receipt.id, env.clock(), until, dead)
+    recovery = env.recovery()
+    stop = asyncio.Event()
+    running = asyncio.create_task(recovery.run(stop))
+    try:
+        await asyncio.sleep(0.1)
+        assert await env.told() == []  # its holder's, for all the recovery knows
+        env.clock.advance(seconds=10)
+        seen_before = env.clock() - timedelta(seconds=8)
+        assert await env.store.replicas.free_dead([dead], env.clock(), seen_before=seen_before)
+        env.clock.advance(seconds=0.001)
+        recovery.wake()
+        for _ in range(50):
+            if await env.told():
+                break
+            await asyncio.sleep(0.05)
+        assert await env.told() == [(env.shop.cashier_id, NotificationKind.OUTCOME)]
+    finally:
+        stop.set()
+        await running

@@ -118,6 +118,8 @@ class InvoiceService:
         settings: Settings,
         sms: TurboSmsClient,
         default_description: str = "Payment for receipt No {number}",
+        *,
+        replica_id: str | None = None,
     ) -> None:
         self.receipts = receipts
         self.repo = receipts.repo
@@ -126,7 +128,9 @@ class InvoiceService:
         self.settings = settings
         self.sms = sms
         self.default_description = default_description
-        self.leases = IssueLeases(self.repo, self.liqpay, receipts.signal, receipts.clock)
+        self.leases = IssueLeases(
+            self.repo, self.liqpay, receipts.signal, receipts.clock, holder=replica_id
+        )
         self.duplicates = DuplicateCheck(self.repo, receipts.clock)  # before a second one
 
     async def issue(self, request: InvoiceRequest) -> IssueResult:
@@ -155,7 +159,11 @@ class InvoiceService:
             public_key=creds.public_key,
         )
         receipt, created = await self.repo.create_draft(
-            draft, now, [first_check()], issuing_until=lease_until
+            draft,
+            now,
+            [first_check()],
+            issuing_until=lease_until,
+            issuing_replica=self.leases.holder,
         )
         if not created:  # a second tap on the same Confirm, or Confirm again after a restart
             return await self.resume(receipt, request.language)

@@ -1,8 +1,9 @@
 """The issuing lease: who is making a receipt's invoice, and showing its outcome, until when.
 
 It lives in the store (receipts.issuing_until), so it outlives the process that took it: a
-lease that expired means its holder died, wherever it ran. The store only compares and sets;
-how long a lease lasts and when it is taken is decided here.
+lease that expired means its holder died, wherever it ran. It names its holder (this
+replica), so a holder found dead ends it at once (services/jobs/failover.py). The store only
+compares and sets; how long a lease lasts and when it is taken is decided here.
 """
 
 from __future__ import annotations
@@ -37,12 +38,18 @@ class LeaseLost(Exception):
 
 class IssueLeases:
     def __init__(
-        self, repo: ReceiptRepository, liqpay: LiqPayClient, signal: OutboxSignal, clock: Clock
+        self,
+        repo: ReceiptRepository,
+        liqpay: LiqPayClient,
+        signal: OutboxSignal,
+        clock: Clock,
+        holder: str | None = None,
     ) -> None:
         self.repo = repo
         self.liqpay = liqpay
         self.signal = signal
         self.clock = clock
+        self.holder = holder  # this replica's id
 
     def for_call(self, *, asks_status: bool) -> timedelta:
         """Long enough for the LiqPay call about to be made, `status` with its retries or one
@@ -53,14 +60,14 @@ class IssueLeases:
     async def take(self, receipt_id: int, length: timedelta) -> Lease | None:
         """The lease of a draft nobody holds (none, or its holder died); None if held."""
         now = self.clock()
-        if not await self.repo.take_issue_lease(receipt_id, now, now + length):
+        if not await self.repo.take_issue_lease(receipt_id, now, now + length, self.holder):
             return None
         return Lease(receipt_id, now + length)
 
     async def renew(self, lease: Lease, length: timedelta) -> bool:
         """Extend our lease (or take over one seen expired); False if it is someone else's."""
         until = self.clock() + length
-        if not await self.repo.move_issue_lease(lease.receipt_id, lease.until, until):
+        if not await self.repo.move_issue_lease(lease.receipt_id, lease.until, until, self.holder):
             return False
         lease.until = until
         return True

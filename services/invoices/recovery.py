@@ -36,6 +36,11 @@ class IssueRecovery:
         self.leases = leases
         self.idle_wait = idle_wait
         self.batch = batch
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        """Leases were freed (their holder died): look now, not when the next one is due."""
+        self._woken.set()
 
     async def recover(self, orphan: Receipt) -> None:
         """Find out from LiqPay what became of the invoice and tell the cashier, by the
@@ -78,12 +83,20 @@ class IssueRecovery:
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
+            self._woken.clear()  # woken during the sweep: it looks again at once
             try:
                 wait = await self.sweep()
             except Exception:
                 log.exception("Issue recovery sweep failed")
                 wait = self.idle_wait
-            try:
-                await asyncio.wait_for(stop.wait(), max(wait, 0.05))
-            except TimeoutError:
-                pass
+            await _first(stop, self._woken, within=wait)
+
+
+async def _first(*events: asyncio.Event, within: float) -> None:
+    """Until one of `events` is set, for at most `within` seconds."""
+    waits = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waits, timeout=max(within, 0.05), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()

@@ -289,6 +289,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE shop_settings ADD COLUMN digest_at INTEGER NOT NULL DEFAULT 1200
         CHECK (digest_at >= 0 AND digest_at < 1440);
     """,
+    # 9: failover. Every process writes a heartbeat (replicas.seen_at); an issuing lease
+    # names its holder, so a dead replica's leases are freed at once (services/jobs/failover.py).
+    """
+    CREATE TABLE replicas (
+        id TEXT PRIMARY KEY,
+        seen_at TIMESTAMPTZ NOT NULL
+    );
+    ALTER TABLE receipts ADD COLUMN issuing_replica TEXT;
+    """,
 )
 
 

@@ -64,8 +64,8 @@ _NEXT_NUMBER = (
 _INSERT_DRAFT = """
     INSERT INTO receipts (shop_id, number, cashier_id, amount, currency, description, channel,
                           contact, order_id, idempotency_key, status, expires_at, created_at,
-                          public_key, issuing_until)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12, $13, $14)
+                          public_key, issuing_until, issuing_replica)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12, $13, $14, $15)
     ON CONFLICT (idempotency_key) DO NOTHING
     RETURNING *
 """
@@ -127,6 +127,7 @@ class PostgresReceipts:
         jobs: Sequence[NewJob] = (),
         *,
         issuing_until: datetime | None = None,
+        issuing_replica: str | None = None,
     ) -> tuple[Receipt, bool]:
         by_key = "SELECT * FROM receipts WHERE idempotency_key = $1"
 
@@ -140,7 +141,7 @@ class PostgresReceipts:
                 draft.shop_id, number, draft.cashier_id, draft.amount, draft.currency,
                 draft.description_for(number), draft.channel.value, draft.contact,
                 draft.order_id, draft.idempotency_key, draft.expires_at, now, draft.public_key,
-                issuing_until,
+                issuing_until, issuing_replica,
             )  # fmt: skip
             if created is None:
                 raise _KeyTaken  # roll back, so the number we took is not used up
@@ -169,23 +170,30 @@ class PostgresReceipts:
         row = await self._db.one("SELECT * FROM receipts WHERE idempotency_key = $1", key)
         return receipt_from(row, CODEC) if row else None
 
-    async def take_issue_lease(self, receipt_id: int, now: datetime, until: datetime) -> bool:
+    async def take_issue_lease(
+        self, receipt_id: int, now: datetime, until: datetime, holder: str | None = None
+    ) -> bool:
         sql = (
-            "UPDATE receipts SET issuing_until = $2 WHERE id = $1 AND status = 'draft' "
-            "AND (issuing_until IS NULL OR issuing_until < $3)"
+            "UPDATE receipts SET issuing_until = $2, issuing_replica = $4 WHERE id = $1 "
+            "AND status = 'draft' AND (issuing_until IS NULL OR issuing_until < $3)"
         )
-        return await self._db.execute(sql, receipt_id, until, now) > 0
+        return await self._db.execute(sql, receipt_id, until, now, holder) > 0
 
-    async def move_issue_lease(self, receipt_id: int, held: datetime, until: datetime) -> bool:
-        sql = "UPDATE receipts SET issuing_until = $2 WHERE id = $1 AND issuing_until = $3"
-        return await self._db.execute(sql, receipt_id, until, held) > 0
+    async def move_issue_lease(
+        self, receipt_id: int, held: datetime, until: datetime, holder: str | None = None
+    ) -> bool:
+        sql = (
+            "UPDATE receipts SET issuing_until = $2, issuing_replica = $4 "
+            "WHERE id = $1 AND issuing_until = $3"
+        )
+        return await self._db.execute(sql, receipt_id, until, held, holder) > 0
 
     async def release_issue_lease(
         self, receipt_id: int, held: datetime, now: datetime, jobs: Sequence[NewJob] = ()
     ) -> bool:
         sql = (
-            "UPDATE receipts SET issuing_until = NULL WHERE id = $1 AND issuing_until = $2 "
-            "RETURNING id"
+            "UPDATE receipts SET issuing_until = NULL, issuing_replica = NULL "
+            "WHERE id = $1 AND issuing_until = $2 RETURNING id"
         )
         if not jobs:
             return await self._db.one(sql, receipt_id, held) is not None

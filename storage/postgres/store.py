@@ -13,6 +13,7 @@ from storage.postgres.jobs import PostgresJobs
 from storage.postgres.migrations import migrate, schema_version
 from storage.postgres.receipts import PostgresReceipts
 from storage.postgres.refunds import PostgresRefunds
+from storage.postgres.replicas import PostgresReplicas
 from storage.postgres.reports import PostgresReports
 from storage.postgres.settings import PostgresSettings
 from storage.postgres.shops import PostgresShops
@@ -34,6 +35,7 @@ class PostgresStore:
         self._dialogs = PostgresDialogs(engine)
         self._fiscal = PostgresFiscal(engine)
         self._refunds = PostgresRefunds(engine)
+        self._replicas = PostgresReplicas(engine)
         self._reports = PostgresReports(engine)
         self._holds: list[AdvisoryHold] = []
 
@@ -82,12 +84,17 @@ class PostgresStore:
         return self._refunds
 
     @property
+    def replicas(self) -> PostgresReplicas:
+        return self._replicas
+
+    @property
     def reports(self) -> PostgresReports:
         return self._reports
 
     async def hold_exclusive(self, name: str) -> AdvisoryHold | None:
         hold = await try_hold(await self.engine.dedicated_connection(), name)
         if hold is not None:
+            self._holds = [h for h in self._holds if h.held]  # (liveness checks let go)
             self._holds.append(hold)
         return hold
 

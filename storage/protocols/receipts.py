@@ -28,11 +28,13 @@ class ReceiptRepository(Protocol):
         jobs: Sequence[NewJob] = (),
         *,
         issuing_until: datetime | None = None,
+        issuing_replica: str | None = None,
     ) -> tuple[Receipt, bool]:
         """In one transaction: take the shop's next receipt number from its counter (one row
         per shop updated atomically, so concurrent drafts never share a number and a number
         is never reused), insert the draft (status DRAFT, created_at = now, description
-        `draft.description_for(number)`, holding the issuing lease until `issuing_until`)
+        `draft.description_for(number)`, holding the issuing lease until `issuing_until`,
+        held by the replica `issuing_replica`)
         and `jobs` (their receipt_id set to the draft's).
 
         A draft with an idempotency key already used returns (that receipt, False) and
@@ -49,16 +51,21 @@ class ReceiptRepository(Protocol):
     async def by_idempotency_key(self, key: str) -> Receipt | None: ...
 
     # The issuing lease (receipts.issuing_until): until when a process is making the
-    # invoice of a draft and showing its outcome. Every change is a compare-and-set.
+    # invoice of a draft and showing its outcome, and which replica holds it (the holder
+    # `None`: one that ReplicaRegistry never frees early). Every change is a compare-and-set.
 
-    async def take_issue_lease(self, receipt_id: int, now: datetime, until: datetime) -> bool:
+    async def take_issue_lease(
+        self, receipt_id: int, now: datetime, until: datetime, holder: str | None = None
+    ) -> bool:
         """Set the lease of a draft nobody holds (none, or one expired before `now`) to
-        `until`. False, and nothing written, otherwise."""
+        `until`, held by `holder`. False, and nothing written, otherwise."""
         ...
 
-    async def move_issue_lease(self, receipt_id: int, held: datetime, until: datetime) -> bool:
-        """Set the lease to `until` if it is still `held` (renew one's own, or take over one
-        seen expired). False, and nothing written, otherwise."""
+    async def move_issue_lease(
+        self, receipt_id: int, held: datetime, until: datetime, holder: str | None = None
+    ) -> bool:
+        """Set the lease to `until`, held by `holder`, if it is still `held` (renew one's
+        own, or take over one seen expired). False, and nothing written, otherwise."""
         ...
 
     async def release_issue_lease(

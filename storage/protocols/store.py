@@ -10,6 +10,7 @@ from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.jobs import JobQueue
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.refunds import RefundRepository
+from storage.protocols.replicas import ReplicaRegistry
 from storage.protocols.reports import ReportRepository
 from storage.protocols.settings import SettingsRepository
 from storage.protocols.shops import ShopRepository
@@ -45,6 +46,9 @@ class Store(Protocol):
 
     @property
     def refunds(self) -> RefundRepository: ...
+
+    @property
+    def replicas(self) -> ReplicaRegistry: ...
 
     async def health(self, now: datetime | None = None) -> StoreHealth:
         """Engine name, schema version and how many pending jobs are due at `now` (not

@@ -72,6 +72,7 @@ class SqliteReceipts:
         jobs: Sequence[NewJob] = (),
         *,
         issuing_until: datetime | None = None,
+        issuing_replica: str | None = None,
     ) -> tuple[Receipt, bool]:
         key = draft.idempotency_key
         if isinstance(draft.description, NumberedText):
@@ -81,7 +82,7 @@ class SqliteReceipts:
         values = (
             draft.cashier_id, draft.amount, draft.currency, template, description, description,
             draft.channel.value, draft.contact, draft.order_id, key, ts(draft.expires_at),
-            ts(now), draft.public_key, ts_or_none(issuing_until), draft.shop_id,
+            ts(now), draft.public_key, ts_or_none(issuing_until), issuing_replica, draft.shop_id,
         )  # fmt: skip
         statements = [
             # The shop's next number, unless this idempotency key made a receipt already.
@@ -94,10 +95,10 @@ class SqliteReceipts:
             Stmt(
                 "INSERT INTO receipts (shop_id, number, cashier_id, amount, currency, "
                 "description, channel, contact, order_id, idempotency_key, status, expires_at, "
-                "created_at, public_key, issuing_until) "
+                "created_at, public_key, issuing_until, issuing_replica) "
                 "SELECT shop_id, last_number, ?, ?, ?, "
                 "CASE WHEN ? THEN replace(?, '{number}', last_number) ELSE ? END, "
-                "?, ?, ?, ?, 'draft', ?, ?, ?, ? FROM receipt_counters "
+                "?, ?, ?, ?, 'draft', ?, ?, ?, ?, ? FROM receipt_counters "
                 "WHERE shop_id = ? AND changes() > 0 RETURNING id",
                 values,
                 rows=True,
@@ -121,16 +122,23 @@ class SqliteReceipts:
         row = await self._db.one("SELECT * FROM receipts WHERE idempotency_key = ?", (key,))
         return receipt_from(row, CODEC) if row else None
 
-    async def take_issue_lease(self, receipt_id: int, now: datetime, until: datetime) -> bool:
+    async def take_issue_lease(
+        self, receipt_id: int, now: datetime, until: datetime, holder: str | None = None
+    ) -> bool:
         sql = (
-            "UPDATE receipts SET issuing_until = ? WHERE id = ? AND status = 'draft' "
-            "AND (issuing_until IS NULL OR issuing_until < ?)"
+            "UPDATE receipts SET issuing_until = ?, issuing_replica = ? WHERE id = ? "
+            "AND status = 'draft' AND (issuing_until IS NULL OR issuing_until < ?)"
         )
-        return await self._db.execute(sql, (ts(until), receipt_id, ts(now))) > 0
+        return await self._db.execute(sql, (ts(until), holder, receipt_id, ts(now))) > 0
 
-    async def move_issue_lease(self, receipt_id: int, held: datetime, until: datetime) -> bool:
-        sql = "UPDATE receipts SET issuing_until = ? WHERE id = ? AND issuing_until = ?"
-        return await self._db.execute(sql, (ts(until), receipt_id, ts(held))) > 0
+    async def move_issue_lease(
+        self, receipt_id: int, held: datetime, until: datetime, holder: str | None = None
+    ) -> bool:
+        sql = (
+            "UPDATE receipts SET issuing_until = ?, issuing_replica = ? "
+            "WHERE id = ? AND issuing_until = ?"
+        )
+        return await self._db.execute(sql, (ts(until), holder, receipt_id, ts(held))) > 0
 
     async def release_issue_lease(
         self, receipt_id: int, held: datetime, now: datetime, jobs: Sequence[NewJob] = ()
@@ -138,7 +146,8 @@ class SqliteReceipts:
         released, *_ = await self._db.batch(
             [
                 Stmt(
-                    "UPDATE receipts SET issuing_until = NULL WHERE id = ? AND issuing_until = ?",
+                    "UPDATE receipts SET issuing_until = NULL, issuing_replica = NULL "
+                    "WHERE id = ? AND issuing_until = ?",
                     (receipt_id, ts(held)),
                 ),
                 *jobs_insert(jobs, now, receipt_id=receipt_id, guarded=True),

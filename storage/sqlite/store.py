@@ -15,6 +15,7 @@ from storage.sqlite.jobs import SqliteJobs
 from storage.sqlite.migrations import MIGRATIONS
 from storage.sqlite.receipts import SqliteReceipts
 from storage.sqlite.refunds import SqliteRefunds
+from storage.sqlite.replicas import SqliteReplicas
 from storage.sqlite.reports import SqliteReports
 from storage.sqlite.settings import SqliteSettings
 from storage.sqlite.shops import SqliteShops
@@ -41,6 +42,7 @@ class SqliteStore:
         self._dialogs = SqliteDialogs(engine)
         self._fiscal = SqliteFiscal(engine)
         self._refunds = SqliteRefunds(engine)
+        self._replicas = SqliteReplicas(engine)
         self._reports = SqliteReports(engine)
 
     @classmethod
@@ -87,6 +89,10 @@ class SqliteStore:
     @property
     def refunds(self) -> SqliteRefunds:
         return self._refunds
+
+    @property
+    def replicas(self) -> SqliteReplicas:
+        return self._replicas
 
     @property
     def reports(self) -> SqliteReports:

@@ -15,6 +15,9 @@ from tests.e2e.test_flows import Person, open_shop
 
 STUCK = "Tap one of the buttons above, or /cancel."  # what a stranded dialog used to answer
 WENT_WRONG = "Something went wrong"
+# A restarted process takes over the invoice its killed predecessor was making at once, not
+# when that one's lease runs out (15 s after Confirm: LiqPay's timeout and a margin).
+TOLD_WITHIN = 6
 
 
 async def summary(who: Person, amount: str, email: str) -> BotMessage:
@@ -56,11 +59,13 @@ async def test_killed_while_liqpay_makes_the_invoice_the_cashier_is_told_it_is_m
 
     restarted = fake_telegram.position(owner.user.id)
     await bot_process.start()
-    reply = await owner.say("hello")  # the dialog left mid-Confirm does not swallow input
-    assert reply.text != STUCK
+    started = time.monotonic()
     told = await fake_telegram.wait_for_message(
         owner.user.id, "The invoice of receipt No 1 is made", timeout=40, since=restarted
     )
+    assert time.monotonic() - started < TOLD_WITHIN, "told only when the dead lease ran out"
+    reply = await owner.say("hello")  # the dialog left mid-Confirm does not swallow input
+    assert reply.text != STUCK
     assert "Awaiting payment" in told.text and told.has_button("Check status")
     assert told.has_button("Cancel invoice")
     assert len(invoice_sends(fake_liqpay)) == 1
@@ -85,14 +90,19 @@ async def test_killed_before_liqpay_was_reached_confirm_again_makes_it_once(
     fake_liqpay.release_requests()  # the killed request is dropped: LiqPay never saw it
 
     restarted = fake_telegram.position(owner.user.id)
+    fake_liqpay.hang_requests()  # the restarted process asks LiqPay at once: held a moment
     await bot_process.start()
-    # at once: its maker's lease has not run out yet, so it is "being made", and no request
+    await until(lambda: fake_liqpay.hanging == 1, TOLD_WITHIN)
+    # while it asks (its lease now), Confirm is "being made", and makes no request
     await fake_telegram.press(owner.user, shown, "Confirm", latest=False)
     await owner.hears("being made already")
+    fake_liqpay.release_requests()
+    asked = time.monotonic()
     # the maker is dead: the cashier is told without asking, with Retry
     told = await fake_telegram.wait_for_message(
         owner.user.id, "was interrupted", timeout=40, since=restarted
     )
+    assert time.monotonic() - asked < TOLD_WITHIN
     assert told.has_button("Retry") and "Not confirmed by LiqPay yet" in told.text
     assert invoice_sends(fake_liqpay) == []
     # Confirm again no longer answers "being made": it asks LiqPay first, then makes it once

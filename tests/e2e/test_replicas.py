@@ -1,8 +1,8 @@
 """Two real `python -m bot` replicas of one bot on one PostgreSQL and one Redis, in webhook
 mode behind a round-robin "load balancer" (the fake Telegram posts each update to the next
 replica in turn). One is killed with SIGKILL while it sends notices; nothing is lost,
-nothing doubled, no receipt is checked by both at once, and a dialog started on both
-replicas is finished on the survivor."""
+nothing doubled, no receipt is checked by both at once, the survivor sends the killed one's
+notices within seconds, and a dialog started on both replicas is finished on the survivor."""
 
 from __future__ import annotations
 
@@ -16,9 +16,13 @@ from tests.e2e.fake_telegram import FakeTelegram
 from tests.e2e.fake_turbosms import FakeTurboSMS
 from tests.e2e.harness import BotProcess, free_port
 from tests.e2e.test_flows import Person, invite, new_invoice, open_shop
+from tests.e2e.test_interruptions import summary
 
 START_WITHIN = 90  # two interpreters, migrations and Redis at once on a loaded machine
-NOTICE_LEASE = 60  # bot/notifier.py LEASE: a killed sender's notices wait this long
+NOTICE_LEASE = 60  # bot/notifier.py LEASE: a killed sender's notices waited this long
+# ...and now the survivor finds the killed replica dead (its heartbeat stopped 8 s, its
+# session gone) and sends them: a cashier waiting for "paid" waits seconds.
+TAKEN_OVER_WITHIN = 20
 WEBHOOK_PATH = "/telegram/webhook"
 
 
@@ -122,6 +126,7 @@ async def test_two_replicas_serve_one_bot_through_a_sigkill(
             assert time.monotonic() < deadline, "replica A never took a notice"
             await asyncio.sleep(0.1)
         await a.kill()
+        killed = time.monotonic()
         tg.release_sends()  # what A had on the wire never arrived
 
         # The dialog goes on on B alone, from the step it reached.
@@ -134,7 +139,14 @@ async def test_two_replicas_serve_one_bot_through_a_sigkill(
         assert len(orders) == 5
         assert await fake_liqpay.pay(orders[4], callback_url=b.callback_url) == 200
 
-        # B sends A's notices once their lease runs out, and its own.
+        # B sends A's notices within seconds (not once their lease runs out), and its own.
+        for number in (3, 4):
+            for chat in (owner.user.id, cashier.user.id):
+                await wait_until(
+                    f"A's notice {number} in chat {chat}",
+                    lambda n=number, c=chat: paid_notices(tg, c, n) >= 1,  # type: ignore[misc]
+                    max(0.0, killed + TAKEN_OVER_WITHIN - time.monotonic()),
+                )
         for number in range(1, 6):
             for chat in (owner.user.id, cashier.user.id):
                 await wait_until(
@@ -164,5 +176,55 @@ async def test_two_replicas_serve_one_bot_through_a_sigkill(
         await b.stop()
         assert not tg.calls("deleteWebhook")
         assert tg.webhook_url == balancer
+    finally:
+        await b.kill()
+
+
+async def test_a_replica_killed_mid_confirm_the_survivor_tells_the_cashier_in_seconds(
+    fake_telegram: FakeTelegram,
+    fake_liqpay: FakeLiqPay,
+    fake_sms: FakeTurboSMS,
+    bot_process: BotProcess,
+    fresh_postgres_url: str,
+    fresh_redis_url: str,
+    tmp_path: Path,
+) -> None:
+    """A made the invoice and is killed while showing its card (its issuing lease runs a
+    minute then, for Telegram's waits): B finds A dead and tells the cashier, once."""
+    tg = fake_telegram
+    a, b = bot_process, make_replica(tg, fake_liqpay, fake_sms, tmp_path / "replica-b")
+    balancer = f"http://127.0.0.1:{free_port()}{WEBHOOK_PATH}"
+    for replica in (a, b):
+        replica.env.update(
+            DATABASE_URL=fresh_postgres_url,
+            REDIS_URL=fresh_redis_url,
+            WEBHOOK_URL=balancer,
+            STATUS_POLL_INTERVAL="600",  # told by the recovery, not the reconciler
+        )
+    tg.deliver_webhook([a.url + WEBHOOK_PATH])  # the cashier's taps reach A
+    try:
+        await asyncio.gather(a.start(START_WITHIN), b.start(START_WITHIN))
+        for replica in (a, b):
+            await replica.wait_for_log("Telegram webhook mode", timeout=START_WITHIN)
+        owner = Person(tg, tg.user(111, "Olena", "en"))
+        await open_shop(owner, fake_liqpay)
+        shown = await summary(owner, "42", "c@example.com")
+        fake_liqpay.answer_delay["invoice_send"] = 2
+        await tg.press(owner.user, shown, "Confirm")
+        await owner.hears("Making the invoice")
+        tg.hang_sends()  # the card A sends once LiqPay answers never arrives
+        await wait_until("A shows the card", lambda: tg.hanging >= 1, 30)
+        await a.kill()
+        killed = time.monotonic()
+        tg.release_sends()
+        told = await tg.wait_for_message(
+            owner.user.id, "The invoice of receipt No 1 is made", timeout=TAKEN_OVER_WITHIN
+        )
+        assert time.monotonic() - killed < TAKEN_OVER_WITHIN
+        assert told.has_button("Check status") and "Awaiting payment" in told.text
+        await asyncio.sleep(3)  # a second telling would come now
+        made = [m for m in tg.messages(owner.user.id) if "receipt No 1 is made" in m.text]
+        assert len(made) == 1
+        assert len(fake_liqpay.requests_for("invoice_send")) == 1
     finally:
         await b.kill()
