@@ -15,7 +15,8 @@ from aioresponses import aioresponses
 from yarl import URL
 
 from services.core.crypto import SecretBox
-from services.liqpay.client import LiqPayClient, LiqPayUnavailable, sign
+from services.liqpay.client import LiqPayClient, LiqPayUnavailable
+from services.liqpay.signing import sign
 from services.shops.service import KeyCheck, ShopService
 from services.turbosms import TurboSmsClient
 from storage.models.shops import Member, Role

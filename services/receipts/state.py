@@ -23,16 +23,10 @@ from services.core.clock import Clock, utcnow
 from services.core.crypto import SecretBox
 from services.fiscal import policy as fiscal_policy
 from services.liqpay.answers import PaymentReport as PaymentReport  # re-exported: callers use it
-from services.liqpay.client import (
-    Credentials,
-    LiqPayClient,
-    LiqPayRefused,
-    LiqPayUnavailable,
-    PaymentNotFound,
-    PaymentState,
-    StatusAnswer,
-    payment_state,
-)
+from services.liqpay.answers import StatusAnswer
+from services.liqpay.client import LiqPayClient, LiqPayRefused, LiqPayUnavailable, PaymentNotFound
+from services.liqpay.signing import Credentials
+from services.liqpay.statuses import PaymentState, payment_state
 from services.notifications.jobs import NotificationKind, OutboxSignal, recipients
 from services.refunds.ledger import RefundLedger
 from services.reminders.service import reminder_jobs

@@ -19,13 +19,8 @@ from enum import StrEnum
 from services.core.clock import Clock
 from services.core.money import AmountError, parse_amount
 from services.fiscal.access import Step
-from services.liqpay.client import (
-    LiqPayRefused,
-    LiqPayUnavailable,
-    PaymentNotFound,
-    PaymentState,
-    payment_state,
-)
+from services.liqpay.client import LiqPayRefused, LiqPayUnavailable, PaymentNotFound
+from services.liqpay.statuses import PaymentState, payment_state
 from services.notifications.jobs import NotificationKind, OutboxSignal, notify_job
 from services.receipts.state import ReceiptService
 from services.refunds.ledger import RefundLedger
