@@ -33,7 +33,8 @@ from services.invoices.issuing import (
     InvoiceService,
 )
 from services.liqpay.client import LiqPayError
-from services.receipts.state import LIQPAY_INVOICE_CHANNELS, KeysUnreadable, NoKeys, ReceiptService
+from services.receipts.state import KeysUnreadable, NoKeys, ReceiptService
+from services.receipts.transitions import LIQPAY_INVOICE_CHANNELS
 from storage.models.receipts import Receipt, ReceiptStatus
 from storage.models.shops import Member
 from storage.protocols.store import Store

@@ -27,7 +27,8 @@ from services.liqpay.client import LiqPayError, LiqPayRefused, LiqPayUnavailable
 from services.liqpay.signing import Credentials
 from services.notifications.jobs import NotificationKind, notify_job
 from services.payments.polling import first_check
-from services.receipts.state import LIQPAY_INVOICE_CHANNELS, NoKeys, ReceiptService, can_access
+from services.receipts.state import NoKeys, ReceiptService
+from services.receipts.transitions import LIQPAY_INVOICE_CHANNELS, can_access
 from services.turbosms import SmsError, SmsMaybeSent, SmsUnavailable, TurboSmsClient
 from storage.models.receipts import (
     Channel,
