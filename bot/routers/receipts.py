@@ -228,7 +228,3 @@ async def receipt_action(
         await quietly(ack(t("The shop has no LiqPay keys. The owner sets them in /settings.")))
     except LiqPayError as exc:
         await quietly(ack(liqpay_problem(exc)))
-
-
-def _message_id(callback: CallbackQuery) -> int:
-    return callback.message.message_id if callback.message is not None else 0
