@@ -105,7 +105,7 @@ async def prepare_db(
 
 def callback_bodies(order_ids: list[str], count: int, seed: int = 7) -> list[bytes]:
     """Form bodies as LiqPay sends them: a genuine success per receipt, then repeats."""
-    from services.liqpay.client import encode_data, sign
+    from services.liqpay.signing import encode_data, sign
 
     genuine = []
     for i, order_id in enumerate(order_ids):

@@ -54,7 +54,7 @@ def serve_liqpay(conn: Connection, delay: float) -> None:
 
 
 async def _serve_liqpay(conn: Connection, delay: float) -> None:
-    from services.liqpay.client import decode_data, verify
+    from services.liqpay.signing import decode_data, verify
 
     served = 0
 

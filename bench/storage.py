@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from services.receipts.state import PENDING  # noqa: E402  (what /pending lists)
+from services.receipts.transitions import PENDING  # noqa: E402  (what /pending lists)
 from storage.models.jobs import Job  # noqa: E402
 from storage.models.receipts import Channel, EventSource, NewDraft, ReceiptStatus  # noqa: E402
 from storage.open import open_store  # noqa: E402

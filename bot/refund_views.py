@@ -11,7 +11,7 @@ from bot.fiscal_errors import fiscal_error_text
 from bot.i18n import t, tn
 from services.core.money import AmountError, format_amount
 from services.notifications.jobs import NotificationKind as K
-from services.refunds.service import RefundFailure, RefundProblem, failure_of
+from services.refunds.problems import RefundFailure, RefundProblem, failure_of
 from storage.models.receipts import Receipt
 from storage.models.refunds import Refund, RefundState
 

@@ -77,7 +77,7 @@ class BotWorld:
 
     def liqpay_requests(self) -> list[dict[str, Any]]:
         """Decoded `data` of every request sent to LiqPay, in order."""
-        from services.liqpay.client import decode_data
+        from services.liqpay.signing import decode_data
 
         out = []
         for (_method, url), calls in self.liqpay.requests.items():

@@ -16,7 +16,8 @@ from aioresponses import CallbackResult, aioresponses
 
 from services.core.clock import Clock
 from services.core.crypto import SecretBox
-from services.liqpay.client import LiqPayClient, decode_data, encode_data, sign, verify
+from services.liqpay.client import LiqPayClient
+from services.liqpay.signing import decode_data, encode_data, sign, verify
 from services.notifications.jobs import NOTIFY, OutboxSignal
 from services.payments.polling import CHECK, first_check
 from services.receipts.state import ReceiptService

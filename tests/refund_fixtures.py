@@ -10,7 +10,8 @@ import aiohttp
 from pydantic import SecretStr
 
 from services.core.crypto import SecretBox
-from services.liqpay.client import Credentials, LiqPayClient, encode_data, sign
+from services.liqpay.client import LiqPayClient
+from services.liqpay.signing import Credentials, encode_data, sign
 from services.notifications.jobs import NOTIFY, NotificationKind, OutboxSignal
 from services.payments.callbacks import CallbackService
 from services.receipts.state import ReceiptService

@@ -21,7 +21,7 @@ from bot.web import MAX_CALLBACK_BYTES, REPLICA_KEY, build_web_app
 from services.config import CALLBACK_PATH
 from services.core.crypto import SecretBox
 from services.core.money import from_wire
-from services.liqpay.client import encode_data, sign
+from services.liqpay.signing import encode_data, sign
 from services.payments.callbacks import CallbackService
 from services.payments.polling import CHECK
 from storage.models.receipts import Channel, EventSource, PaymentMismatch, Receipt, ReceiptStatus

@@ -18,20 +18,10 @@ from aioresponses import aioresponses
 from pydantic import SecretStr
 from yarl import URL
 
-from services.liqpay.client import (
-    CancelAnswer,
-    Credentials,
-    InvoiceAnswer,
-    LiqPayClient,
-    LiqPayRefused,
-    LiqPayUnavailable,
-    PaymentNotFound,
-    PaymentState,
-    StatusAnswer,
-    payment_state,
-    sign,
-    verify,
-)
+from services.liqpay.answers import CancelAnswer, InvoiceAnswer, StatusAnswer
+from services.liqpay.client import LiqPayClient, LiqPayRefused, LiqPayUnavailable, PaymentNotFound
+from services.liqpay.signing import Credentials, sign, verify
+from services.liqpay.statuses import PaymentState, payment_state
 
 API = "https://lp.test/api/"
 REQUEST_URL = "https://lp.test/api/request"

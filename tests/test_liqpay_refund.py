@@ -16,17 +16,9 @@ from aioresponses import aioresponses
 from pydantic import SecretStr
 from yarl import URL
 
-from services.liqpay.client import (
-    Credentials,
-    LiqPayClient,
-    LiqPayRefused,
-    LiqPayUnavailable,
-    PaymentNotFound,
-    RefundAnswer,
-    payload_refunded_at,
-    payload_refunded_kopecks,
-    sign,
-)
+from services.liqpay.answers import RefundAnswer, payload_refunded_at, payload_refunded_kopecks
+from services.liqpay.client import LiqPayClient, LiqPayRefused, LiqPayUnavailable, PaymentNotFound
+from services.liqpay.signing import Credentials, sign
 
 API = "https://lp.test/api/"
 REQUEST_URL = "https://lp.test/api/request"

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import pytest
 
-from services.liqpay.client import SignatureError, decode_data, encode_data, sign, verify
+from services.liqpay.signing import SignatureError, decode_data, encode_data, sign, verify
 
 # The three test vectors from the reference.
 KEY = "a4825234f4bae72a0be04eafe9e8e2bada209255"

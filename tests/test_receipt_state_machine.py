@@ -13,7 +13,8 @@ from aioresponses import aioresponses
 from services.core.crypto import SecretBox
 from services.liqpay.client import LiqPayUnavailable
 from services.notifications.jobs import NotificationKind
-from services.receipts.state import ALLOWED, ReceiptService, sources_of
+from services.receipts.state import ReceiptService
+from services.receipts.transitions import ALLOWED, sources_of
 from storage.models.receipts import Channel, EventSource, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock

@@ -16,7 +16,7 @@ from pydantic import SecretStr
 from bot.app import build_dispatcher, build_services
 from bot.keyboards import RefundAction, notice_keyboard, receipt_card_keyboard
 from services.config import Settings
-from services.liqpay.client import Credentials
+from services.liqpay.signing import Credentials
 from services.notifications.jobs import NOTIFY, NotificationKind
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from storage.models.refunds import Refund, RefundState

@@ -15,7 +15,8 @@ from services.core.crypto import SecretBox
 from services.core.money import AmountError
 from services.notifications.jobs import NOTIFY, NotificationKind
 from services.receipts.state import PaymentReport
-from services.refunds.service import REFUND_RESOLVE, RefundProblem, RefundRefused, resolve_job
+from services.refunds.problems import RefundProblem, RefundRefused
+from services.refunds.service import REFUND_RESOLVE, resolve_job
 from storage.models.jobs import Job
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus
 from storage.models.refunds import NewRefund, RefundState

@@ -18,7 +18,7 @@ from services.core.crypto import SecretBox
 from services.core.money import format_amount
 from services.invoices.issuing import SMS_MAYBE_SENT, SMS_UNAVAILABLE
 from services.notifications.jobs import NotificationKind
-from services.receipts.state import MISMATCH_FLAG
+from services.receipts.transitions import MISMATCH_FLAG
 from services.reminders.service import CASHIER, CUSTOMER, REMIND, reminder_key
 from services.reminders.worker import MAYBE_SENT, ReminderWorker
 from services.turbosms import SmsMaybeSent, SmsUnavailable, TurboSmsClient

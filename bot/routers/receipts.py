@@ -33,7 +33,8 @@ from services.invoices.issuing import (
     InvoiceService,
 )
 from services.liqpay.client import LiqPayError
-from services.receipts.state import LIQPAY_INVOICE_CHANNELS, KeysUnreadable, NoKeys, ReceiptService
+from services.receipts.state import KeysUnreadable, NoKeys, ReceiptService
+from services.receipts.transitions import LIQPAY_INVOICE_CHANNELS
 from storage.models.receipts import Receipt, ReceiptStatus
 from storage.models.shops import Member
 from storage.protocols.store import Store
@@ -227,7 +228,3 @@ async def receipt_action(
         await quietly(ack(t("The shop has no LiqPay keys. The owner sets them in /settings.")))
     except LiqPayError as exc:
         await quietly(ack(liqpay_problem(exc)))
-
-
-def _message_id(callback: CallbackQuery) -> int:
-    return callback.message.message_id if callback.message is not None else 0

@@ -26,7 +26,8 @@ from bot.routers.plan import RouterPlan
 from services.core.money import AmountError
 from services.liqpay.client import LiqPayError
 from services.receipts.state import KeysUnreadable, NoKeys
-from services.refunds.service import RefundProblem, RefundRefused, RefundService
+from services.refunds.problems import RefundProblem, RefundRefused
+from services.refunds.service import RefundService
 from storage.models.receipts import Receipt
 from storage.models.refunds import RefundState
 from storage.models.shops import Member

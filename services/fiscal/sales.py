@@ -42,8 +42,6 @@ log = logging.getLogger(__name__)
 
 F = FiscalState
 MAX_DESCRIPTION = 255
-RETRY_FIRST = timedelta(seconds=15)
-RETRY_CAP = timedelta(minutes=15)  # an outage delays registration by at most this after it
 STILL_PENDING_RETRY = timedelta(seconds=20)  # the tax service has not answered yet
 UNREADABLE_RETRY = timedelta(hours=1)  # credentials sealed under another SECRET_KEY
 
@@ -110,15 +108,6 @@ class FiscalService(ShiftClosing):
         return await self.registrar.receipt_png(
             creds, receipt_uuid(receipt.order_id, receipt.fiscal_attempt)
         )
-
-    def receipt_link(self, receipt: Receipt) -> str | None:
-        if receipt.fiscal_url:
-            return receipt.fiscal_url
-        if receipt.fiscal_state is F.REGISTERED:
-            return self.registrar.receipt_url(
-                receipt_uuid(receipt.order_id, receipt.fiscal_attempt)
-            )
-        return None
 
     async def unregistered(
         self, member: Member, offset: int, limit: int

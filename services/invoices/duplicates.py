@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from services.core.clock import Clock
 from services.core.contacts import ContactError, normalize_email, normalize_phone
-from services.receipts.state import PENDING, can_access
+from services.receipts.transitions import PENDING, can_access
 from storage.models.receipts import Channel, Receipt
 from storage.models.shops import Member
 from storage.protocols.receipts import ReceiptRepository

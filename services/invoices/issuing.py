@@ -23,16 +23,12 @@ from services.core.crypto import SecretKeyMismatch
 from services.core.money import format_amount
 from services.invoices.duplicates import DuplicateCheck
 from services.invoices.leases import SHOW_LEASE, IssueLeases, Lease, LeaseLost
-from services.liqpay.client import (
-    Credentials,
-    LiqPayError,
-    LiqPayRefused,
-    LiqPayUnavailable,
-    PaymentNotFound,
-)
+from services.liqpay.client import LiqPayError, LiqPayRefused, LiqPayUnavailable, PaymentNotFound
+from services.liqpay.signing import Credentials
 from services.notifications.jobs import NotificationKind, notify_job
 from services.payments.polling import first_check
-from services.receipts.state import LIQPAY_INVOICE_CHANNELS, NoKeys, ReceiptService, can_access
+from services.receipts.state import NoKeys, ReceiptService
+from services.receipts.transitions import LIQPAY_INVOICE_CHANNELS, can_access
 from services.turbosms import SmsError, SmsMaybeSent, SmsUnavailable, TurboSmsClient
 from storage.models.receipts import (
     Channel,

@@ -4,17 +4,124 @@ sane range is a ValueError naming the field, never an exception from deeper down
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from services.core.money import from_wire
-from services.liqpay.client import StatusAnswer
+from services.liqpay.statuses import PaymentState, payment_state
 
 MAX_REPORTED_KOPECKS = 10**15  # far above any payment, far below SQLite's 64-bit INTEGER
 MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31 23:59:59.999 UTC, datetime's limit
 MAX_TEXT = 255
+
+
+class LiqPayAnswer(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    result: str | None = None
+    status: str | None = None
+    err_code: str | None = None
+    err_description: str | None = None
+
+
+class InvoiceAnswer(LiqPayAnswer):
+    href: str | None = None
+    id: int | str | None = None
+    token: str | None = None
+    order_id: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+
+
+class CancelAnswer(LiqPayAnswer):
+    invoice_id: int | str | None = None
+
+
+class StatusAnswer(LiqPayAnswer):
+    order_id: str | None = None
+    payment_id: int | str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+    sender_card_mask2: str | None = None
+    sender_card_bank: str | None = None
+    sender_card_type: str | None = None
+    rrn_debit: int | str | None = None
+    authcode_debit: int | str | None = None
+    paytype: str | None = None
+    create_date: int | None = None
+    end_date: int | None = None
+
+    refund_amount: Decimal | None = None  # cumulative refunded sum, after a refund
+    refund_date_last: int | str | None = None
+
+    @property
+    def paid_at(self) -> datetime | None:
+        stamp = self.end_date or self.create_date
+        return datetime.fromtimestamp(stamp / 1000, UTC) if stamp else None
+
+    @property
+    def refunded_kopecks(self) -> int:
+        return payload_refunded_kopecks({"refund_amount": self.refund_amount})
+
+    @property
+    def refunded_at(self) -> datetime | None:
+        return payload_refunded_at({"refund_date_last": self.refund_date_last})
+
+
+class RefundAnswer(LiqPayAnswer):
+    """`status` "reversed": the money went back. A partial refund may be answered `success`
+    with `refund_amount` instead (see `covers`). Anything else that is not a refusal (e.g.
+    `wait_reserve`) is still under way: learn the outcome from `status` or the callback."""
+
+    action: str | None = None
+    payment_id: int | str | None = None
+    wait_amount: bool | None = None  # paid out of the shop's future incoming payments
+    refund_amount: Decimal | None = None  # not documented here: read as the cumulative sum
+
+    @property
+    def refunded(self) -> bool:
+        return self.status == "reversed"
+
+    def covers(self, total: int) -> bool:
+        """An `ok` answer of a settled payment whose `refund_amount` reaches `total` kopecks
+        (the refunded sum this refund makes): the refund is done. Read as the cumulative
+        sum, a `refund_amount` that is this refund's alone covers only a first refund; any
+        other answer leaves the outcome to `status`."""
+        if self.result != "ok" or payment_state(self.status) is not PaymentState.PAID:
+            return False
+        try:
+            return self.refunded_kopecks >= total > 0
+        except ValueError:
+            return False
+
+    @property
+    def refunded_kopecks(self) -> int:
+        return payload_refunded_kopecks({"refund_amount": self.refund_amount})
+
+
+def payload_refunded_kopecks(payload: Mapping[str, Any]) -> int:
+    """The cumulative refunded sum a status answer or a callback carries (0 when none).
+    Raises ValueError for a `refund_amount` that is not an amount."""
+    value = payload.get("refund_amount")
+    return 0 if value is None or value == "" else from_wire(value)
+
+
+def payload_refunded_at(payload: Mapping[str, Any]) -> datetime | None:
+    """When the last refund was made, from `refund_date_last` in milliseconds (its format is
+    not documented: anything else gives None)."""
+    value = payload.get("refund_date_last")
+    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
+        return None
+    try:
+        stamp = int(str(value))
+    except ValueError:
+        return None
+    return datetime.fromtimestamp(stamp / 1000, UTC) if stamp > 0 else None
 
 
 class MalformedReport(ValueError):

@@ -1,35 +1,33 @@
-"""Async LiqPay client: signing, server calls, checkout links and the status map.
+"""Async LiqPay client: server calls and checkout links over one shared aiohttp session.
 
-See ../shared/reference/liqpay.md. The signature is base64(H(private + data + private)) over
-the base64 `data` string exactly as sent; H is SHA-1 for API version 3, SHA3-256 for 7.
+See ../shared/reference/liqpay.md; signing is in signing.py, the answers in answers.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import hashlib
-import hmac
 import json
 import logging
-from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import ValidationError
 
-from services.core.money import from_wire, to_wire
+from services.core.money import to_wire
+from services.liqpay.answers import (
+    CancelAnswer,
+    InvoiceAnswer,
+    LiqPayAnswer,
+    RefundAnswer,
+    StatusAnswer,
+)
+from services.liqpay.signing import Credentials, encode_data, sign
+from services.liqpay.statuses import FAILED_STATUSES, PaymentState, payment_state
 
 log = logging.getLogger(__name__)
-
-SUPPORTED_VERSIONS = (3, 7)
-DEFAULT_VERSION = 3
 
 
 class LiqPayError(Exception):
@@ -57,213 +55,11 @@ class PaymentNotFound(LiqPayRefused):
     """`status` for an order LiqPay has not seen (a link not opened yet)."""
 
 
-class SignatureError(ValueError):
-    """Callback data that is not signed by the key we hold, or is not base64 JSON."""
-
-
-@dataclass(frozen=True)
-class Credentials:
-    public_key: str
-    private_key: SecretStr = field(repr=False)
-    version: int = DEFAULT_VERSION
-
-    @property
-    def sandbox(self) -> bool:
-        return self.public_key.startswith("sandbox_")
-
-
-def _digest(version: int, payload: bytes) -> bytes:
-    if version == 7:
-        return hashlib.sha3_256(payload).digest()
-    if version == 3:
-        return hashlib.sha1(payload, usedforsecurity=False).digest()
-    raise ValueError(f"unsupported LiqPay API version {version}")
-
-
-def sign(private_key: str, data: str, version: int = DEFAULT_VERSION) -> str:
-    raw = (private_key + data + private_key).encode()
-    return base64.b64encode(_digest(version, raw)).decode()
-
-
-def encode_data(payload: dict[str, Any]) -> str:
-    return base64.b64encode(json.dumps(payload, ensure_ascii=False).encode()).decode()
-
-
-def decode_data(data: str) -> dict[str, Any]:
-    """base64 JSON object to dict, amounts kept exact as Decimal."""
-    try:
-        decoded = json.loads(base64.b64decode(data, validate=True), parse_float=Decimal)
-    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise SignatureError("data is not base64 JSON") from exc  # RecursionError: deep nesting
-    if not isinstance(decoded, dict):
-        raise SignatureError("data is not a JSON object")
-    return decoded
-
-
-def payload_version(payload: dict[str, Any]) -> int:
-    try:
-        version = int(str(payload.get("version", DEFAULT_VERSION)))
-    except ValueError as exc:
-        raise SignatureError("version is not a number") from exc
-    if version not in SUPPORTED_VERSIONS:
-        raise SignatureError(f"unsupported version {version}")
-    return version
-
-
-def verify(
-    private_key: str, data: str, signature: str, decoded: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """Check `signature` over `data` in constant time and return the decoded payload.
-
-    The hash is chosen by the payload's `version`; a signature made with another hash fails.
-    The payload is parsed only to learn the version (pass `decoded` if it already was);
-    nothing in it is trusted before the comparison succeeds.
-    """
-    payload = decode_data(data) if decoded is None else decoded
-    expected = sign(private_key, data, payload_version(payload))
-    if not hmac.compare_digest(expected.encode(), signature.strip().encode()):
-        raise SignatureError("signature mismatch")
-    return payload
-
-
 def expiry_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
-class _Answer(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    result: str | None = None
-    status: str | None = None
-    err_code: str | None = None
-    err_description: str | None = None
-
-
-class InvoiceAnswer(_Answer):
-    href: str | None = None
-    id: int | str | None = None
-    token: str | None = None
-    order_id: str | None = None
-    amount: Decimal | None = None
-    currency: str | None = None
-
-
-class CancelAnswer(_Answer):
-    invoice_id: int | str | None = None
-
-
-class StatusAnswer(_Answer):
-    order_id: str | None = None
-    payment_id: int | str | None = None
-    amount: Decimal | None = None
-    currency: str | None = None
-    sender_card_mask2: str | None = None
-    sender_card_bank: str | None = None
-    sender_card_type: str | None = None
-    rrn_debit: int | str | None = None
-    authcode_debit: int | str | None = None
-    paytype: str | None = None
-    create_date: int | None = None
-    end_date: int | None = None
-
-    refund_amount: Decimal | None = None  # cumulative refunded sum, after a refund
-    refund_date_last: int | str | None = None
-
-    @property
-    def paid_at(self) -> datetime | None:
-        stamp = self.end_date or self.create_date
-        return datetime.fromtimestamp(stamp / 1000, UTC) if stamp else None
-
-    @property
-    def refunded_kopecks(self) -> int:
-        return payload_refunded_kopecks({"refund_amount": self.refund_amount})
-
-    @property
-    def refunded_at(self) -> datetime | None:
-        return payload_refunded_at({"refund_date_last": self.refund_date_last})
-
-
-class RefundAnswer(_Answer):
-    """`status` "reversed": the money went back. A partial refund may be answered `success`
-    with `refund_amount` instead (see `covers`). Anything else that is not a refusal (e.g.
-    `wait_reserve`) is still under way: learn the outcome from `status` or the callback."""
-
-    action: str | None = None
-    payment_id: int | str | None = None
-    wait_amount: bool | None = None  # paid out of the shop's future incoming payments
-    refund_amount: Decimal | None = None  # not documented here: read as the cumulative sum
-
-    @property
-    def refunded(self) -> bool:
-        return self.status == "reversed"
-
-    def covers(self, total: int) -> bool:
-        """An `ok` answer of a settled payment whose `refund_amount` reaches `total` kopecks
-        (the refunded sum this refund makes): the refund is done. Read as the cumulative
-        sum, a `refund_amount` that is this refund's alone covers only a first refund; any
-        other answer leaves the outcome to `status`."""
-        if self.result != "ok" or payment_state(self.status) is not PaymentState.PAID:
-            return False
-        try:
-            return self.refunded_kopecks >= total > 0
-        except ValueError:
-            return False
-
-    @property
-    def refunded_kopecks(self) -> int:
-        return payload_refunded_kopecks({"refund_amount": self.refund_amount})
-
-
-def payload_refunded_kopecks(payload: Mapping[str, Any]) -> int:
-    """The cumulative refunded sum a status answer or a callback carries (0 when none).
-    Raises ValueError for a `refund_amount` that is not an amount."""
-    value = payload.get("refund_amount")
-    return 0 if value is None or value == "" else from_wire(value)
-
-
-def payload_refunded_at(payload: Mapping[str, Any]) -> datetime | None:
-    """When the last refund was made, from `refund_date_last` in milliseconds (its format is
-    not documented: anything else gives None)."""
-    value = payload.get("refund_date_last")
-    if isinstance(value, bool) or not isinstance(value, int | str | Decimal):
-        return None
-    try:
-        stamp = int(str(value))
-    except ValueError:
-        return None
-    return datetime.fromtimestamp(stamp / 1000, UTC) if stamp > 0 else None
-
-
-_AnswerT = TypeVar("_AnswerT", bound=_Answer)
-
-
-class PaymentState(StrEnum):
-    AWAITING = "awaiting"
-    PAID = "paid"
-    FAILED = "failed"
-    REFUNDED = "refunded"
-
-
-_PAID = {"success", "sandbox", "wait_compensation", "wait_accept"}
-_FAILED = {"failure", "error"}
-_REFUNDED = {"reversed"}
-_AWAITING = {
-    "invoice_wait", "processing", "prepared", "cash_wait", "hold_wait", "wait_secure",
-    "wait_reserve", "wait_lc", "wait_card", "wait_qr", "wait_sender", "try_again",
-}  # fmt: skip
-
-
-def payment_state(status: str | None) -> PaymentState:
-    """Map a LiqPay payment status to a receipt state; unknown ones count as awaiting."""
-    if status in _PAID:
-        return PaymentState.PAID
-    if status in _FAILED:
-        return PaymentState.FAILED
-    if status in _REFUNDED:
-        return PaymentState.REFUNDED
-    if status not in _AWAITING and not (status or "").endswith("_verify"):
-        log.warning("Unknown LiqPay status %r: treated as awaiting", status)
-    return PaymentState.AWAITING
+_AnswerT = TypeVar("_AnswerT", bound=LiqPayAnswer)
 
 
 def _is_refusal(answer: dict[str, Any]) -> bool:
@@ -425,7 +221,7 @@ class LiqPayClient:
         answer = _parse(RefundAnswer, await self._call(creds, payload))
         if answer.refunded:
             return answer  # whatever else it says, the money went back: never look again
-        if answer.result == "error" or answer.status in _FAILED:
+        if answer.result == "error" or answer.status in FAILED_STATUSES:
             raise LiqPayRefused(
                 answer.err_code or answer.status or "unknown", answer.err_description or ""
             )

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from services.core.crypto import SecretKeyMismatch
 from services.core.logthrottle import LogThrottle
-from services.liqpay.client import SignatureError, decode_data, verify
+from services.liqpay.signing import SignatureError, decode_data, verify
 from services.receipts.state import PaymentReport, ReceiptService
 from storage.models.receipts import EventSource, ReceiptStatus
 

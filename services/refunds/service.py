@@ -11,24 +11,23 @@ cumulative `refund_amount`) decides whether the money went back. Each refund has
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from enum import StrEnum
 
 from services.core.clock import Clock
 from services.core.money import AmountError, parse_amount
 from services.fiscal.access import Step
-from services.liqpay.client import (
-    LiqPayRefused,
-    LiqPayUnavailable,
-    PaymentNotFound,
-    PaymentState,
-    payment_state,
-)
+from services.liqpay.client import LiqPayRefused, LiqPayUnavailable, PaymentNotFound
+from services.liqpay.statuses import PaymentState, payment_state
 from services.notifications.jobs import NotificationKind, OutboxSignal, notify_job
 from services.receipts.state import ReceiptService
 from services.refunds.ledger import RefundLedger
+from services.refunds.problems import (
+    RefundFailure,
+    RefundProblem,
+    RefundRefused,
+    refused_error,
+)
 from services.settings.keys import KeysUnreadable, NoKeys
 from storage.models.jobs import Job, NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus
@@ -47,60 +46,6 @@ CHECK_CAP = timedelta(minutes=30)
 # Past this, LiqPay's `status` answering without the money back means not refunded; no
 # answer at all leaves it UNKNOWN and the owner is told to check the LiqPay cabinet.
 GIVE_UP_AFTER = timedelta(days=2)
-
-
-class RefundProblem(StrEnum):
-    NOT_OWNER = "not_owner"
-    NOT_PAID = "not_paid"  # not a paid receipt (or refunded in full already)
-    NOTHING_LEFT = "nothing_left"
-    TOO_MUCH = "too_much"  # more than is left unrefunded
-    IN_FLIGHT = "in_flight"  # another refund of this receipt is under way
-    CHANGED = "changed"  # refunded since the confirmation was made: it is stale
-    NO_KEYS = "no_keys"
-    KEYS_UNREADABLE = "keys_unreadable"
-
-
-class RefundFailure(StrEnum):
-    """Why a refund is FAILED (stored in refunds.error; texts are bot/refund_views.py's)."""
-
-    NO_KEYS = "no_keys"  # LiqPay was never asked
-    KEYS_UNREADABLE = "keys_unreadable"  # LiqPay was never asked
-    NOT_REFUNDED = "not_refunded"  # LiqPay's status, days later, shows the money not back
-    REFUSED = "liqpay_refused"  # LiqPay refused it; its err_code follows a colon
-
-
-_LEGACY_FAILURES = {  # what refunds.error held before these codes
-    "NoKeys": RefundFailure.NO_KEYS,
-    "KeysUnreadable": RefundFailure.KEYS_UNREADABLE,
-    "never confirmed": RefundFailure.NOT_REFUNDED,
-}
-_ERR_CODE = re.compile(r"[^A-Za-z0-9_.-]")
-
-
-def refused_error(err_code: str) -> str:
-    """The stored error of a refund LiqPay refused: the code and LiqPay's err_code, reduced
-    to the characters a code has (it is shown to people)."""
-    return f"{RefundFailure.REFUSED}:{_ERR_CODE.sub('', err_code)[:64]}"
-
-
-def failure_of(error: str | None) -> tuple[RefundFailure, str]:
-    """A FAILED refund's stored error as (why, LiqPay's err_code or "")."""
-    if not error:
-        return RefundFailure.NOT_REFUNDED, ""
-    head, _, code = error.partition(":")
-    try:
-        return RefundFailure(head), _ERR_CODE.sub("", code)[:64]
-    except ValueError:
-        pass
-    if error in _LEGACY_FAILURES:
-        return _LEGACY_FAILURES[error], ""
-    return RefundFailure.REFUSED, _ERR_CODE.sub("", error)[:64]  # a raw err_code, as before
-
-
-class RefundRefused(Exception):
-    def __init__(self, problem: RefundProblem) -> None:
-        super().__init__(problem.value)
-        self.problem = problem
 
 
 @dataclass(frozen=True)

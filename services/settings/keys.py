@@ -15,7 +15,7 @@ from pydantic import SecretStr
 
 from services.core.crypto import SecretBox, SecretKeyMismatch
 from services.core.logthrottle import LogThrottle
-from services.liqpay.client import Credentials
+from services.liqpay.signing import Credentials
 from services.notifications.jobs import NotificationKind, OutboxSignal, notify_job
 from storage.models.receipts import Receipt
 from storage.models.shops import Role

@@ -15,13 +15,8 @@ from services.core.clock import Clock, utcnow
 from services.core.crypto import SecretBox
 from services.core.money import CURRENCIES
 from services.core.names import clean_name
-from services.liqpay.client import (
-    SUPPORTED_VERSIONS,
-    Credentials,
-    LiqPayClient,
-    LiqPayRefused,
-    PaymentNotFound,
-)
+from services.liqpay.client import LiqPayClient, LiqPayRefused, PaymentNotFound
+from services.liqpay.signing import SUPPORTED_VERSIONS, Credentials
 from services.turbosms import TurboSmsClient
 from storage.models.settings import SettingsChanges
 from storage.models.shops import InviteOutcome, Member

@@ -24,10 +24,6 @@ class ShopSettings:
     digest_at: int = 20 * 60  # minutes after Kyiv midnight
 
     @property
-    def has_keys(self) -> bool:
-        return bool(self.public_key and self.private_key_enc)
-
-    @property
     def has_sms(self) -> bool:
         return bool(self.sms_token_enc and self.sms_sender)
 

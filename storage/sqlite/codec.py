@@ -20,8 +20,4 @@ def dt(value: float) -> datetime:
     return datetime.fromtimestamp(round(value, 6), UTC)
 
 
-def dt_or_none(value: float | None) -> datetime | None:
-    return None if value is None else dt(value)
-
-
 CODEC = Codec(moment=dt)

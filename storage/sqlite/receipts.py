@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from storage.models.fiscal import FiscalChanges, FiscalState, FiscalTotals
+from storage.models.fiscal import FiscalChanges, FiscalState
 from storage.models.jobs import NewJob
 from storage.models.receipts import (
-    CurrencyTotal,
     EventSource,
     NewDraft,
     NumberedText,
     PaymentMismatch,
     Receipt,
     ReceiptChanges,
-    ReceiptEvent,
     ReceiptStatus,
 )
-from storage.rows import event_from, receipt_from
+from storage.rows import receipt_from
 from storage.sqlite.codec import CODEC, ts, ts_or_none
-from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.jobs import insert_jobs, jobs_insert
+from storage.sqlite.receipt_queries import SqliteReceiptQueries, marks
 from storage.sqlite.transitions import (
     CHANGE_COLUMNS,
     TRANSITION_CALL,
@@ -48,10 +45,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _marks(values: Sequence[Any]) -> str:
-    return ", ".join("?" for _ in values)
-
-
 _BY_ORDER_IDS = "SELECT *, order_id AS key FROM receipts WHERE order_id IN ({keys})"
 
 _FLAG_EVENT = (
@@ -61,9 +54,8 @@ _FLAG_EVENT = (
 )
 
 
-class SqliteReceipts:
-    def __init__(self, engine: SqliteEngine) -> None:
-        self._db = engine
+class SqliteReceipts(SqliteReceiptQueries):
+    """Creates, reads and moves receipts; the lists and totals are SqliteReceiptQueries'."""
 
     async def create_draft(
         self,
@@ -174,7 +166,7 @@ class SqliteReceipts:
         ids = sorted(set(receipt_ids))
         for start in range(0, len(ids), _GET_MANY_CHUNK):
             chunk = ids[start : start + _GET_MANY_CHUNK]
-            sql = f"SELECT * FROM receipts WHERE id IN ({_marks(chunk)}) ORDER BY id"  # noqa: S608
+            sql = f"SELECT * FROM receipts WHERE id IN ({marks(chunk)}) ORDER BY id"  # noqa: S608
             found += [receipt_from(r, CODEC) for r in await self._db.all(sql, chunk)]
         return found
 
@@ -250,97 +242,11 @@ class SqliteReceipts:
         flagged, *_ = await self._db.batch(statements)
         return bool(flagged)
 
-    async def list_by_status(
-        self,
-        shop_id: int,
-        statuses: Sequence[ReceiptStatus],
-        *,
-        cashier_id: int | None = None,
-        offset: int = 0,
-        limit: int = 10,
-    ) -> tuple[list[Receipt], int]:
-        if not statuses:
-            return [], 0
-        where = f"shop_id = ? AND status IN ({_marks(statuses)})"
-        params: list[Any] = [shop_id, *(s.value for s in statuses)]
-        if cashier_id is not None:
-            where += " AND cashier_id = ?"
-            params.append(cashier_id)
-        # Both at once: one trip to the reader's thread and back, not two in turn.
-        total, rows = await asyncio.gather(
-            self._db.one(f"SELECT COUNT(*) FROM receipts WHERE {where}", params),  # noqa: S608
-            self._db.all(
-                f"SELECT * FROM receipts WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
-                (*params, limit, offset),
-            ),
-        )
-        return [receipt_from(r, CODEC) for r in rows], int(total[0]) if total else 0
-
-    async def recent_with_amount(
-        self,
-        shop_id: int,
-        amount: int,
-        currency: str,
-        *,
-        statuses: Sequence[ReceiptStatus],
-        created_since: datetime,
-        expires_after: datetime,
-        limit: int = 50,
-    ) -> list[Receipt]:
-        if not statuses:
-            return []
-        sql = (
-            f"SELECT * FROM receipts WHERE shop_id = ? AND status IN ({_marks(statuses)}) "  # noqa: S608
-            "AND amount = ? AND currency = ? AND created_at >= ? AND expires_at > ? "
-            "ORDER BY id DESC LIMIT ?"
-        )
-        params = (
-            shop_id, *(s.value for s in statuses), amount, currency, ts(created_since),
-            ts(expires_after), limit,
-        )  # fmt: skip
-        return [receipt_from(r, CODEC) for r in await self._db.all(sql, params)]
-
-    async def totals(
-        self,
-        shop_id: int,
-        statuses: Sequence[ReceiptStatus],
-        *,
-        cashier_id: int | None = None,
-        paid_from: datetime | None = None,
-        paid_until: datetime | None = None,
-        expires_after: datetime | None = None,
-    ) -> list[CurrencyTotal]:
-        if not statuses:
-            return []
-        where = f"shop_id = ? AND status IN ({_marks(statuses)})"
-        params: list[Any] = [shop_id, *(s.value for s in statuses)]
-        for condition, value in (
-            ("cashier_id = ?", cashier_id),
-            ("paid_at >= ?", ts_or_none(paid_from)),
-            ("paid_at < ?", ts_or_none(paid_until)),
-            ("expires_at > ?", ts_or_none(expires_after)),
-        ):
-            if value is not None:
-                where += f" AND {condition}"
-                params.append(value)
-        rows = await self._db.all(
-            f"SELECT currency, COUNT(*), SUM(amount) FROM receipts WHERE {where} "  # noqa: S608
-            "GROUP BY currency ORDER BY currency",
-            params,
-        )
-        return [CurrencyTotal(r[0], int(r[1]), int(r[2])) for r in rows]
-
     async def set_card_message(self, receipt_id: int, chat_id: int, message_id: int) -> None:
         await self._db.execute(
             "UPDATE receipts SET card_chat_id = ?, card_message_id = ? WHERE id = ?",
             (chat_id, message_id, receipt_id),
         )
-
-    async def events(self, receipt_id: int) -> list[ReceiptEvent]:
-        rows = await self._db.all(
-            "SELECT * FROM receipt_events WHERE receipt_id = ? ORDER BY id", (receipt_id,)
-        )
-        return [event_from(r, CODEC) for r in rows]
 
     async def fiscal_transition(
         self,
@@ -361,7 +267,7 @@ class SqliteReceipts:
         assignments = ", ".join(f"{name} = ?" for name in values)
         states = [s.value for s in expected if s is not None]
         match_none = any(s is None for s in expected)
-        compare = f"(fiscal_state IN ({_marks(states)}) OR (? AND fiscal_state IS NULL))"
+        compare = f"(fiscal_state IN ({marks(states)}) OR (? AND fiscal_state IS NULL))"
 
         event = (
             "INSERT INTO receipt_events (receipt_id, at, source, from_status, to_status, "  # noqa: S608
@@ -386,33 +292,3 @@ class SqliteReceipts:
             return receipt_from(row, CODEC)
 
         return await self._db.write(op)
-
-    async def list_by_fiscal_state(
-        self,
-        shop_id: int,
-        states: Sequence[FiscalState],
-        *,
-        statuses: Sequence[ReceiptStatus],
-        offset: int = 0,
-        limit: int = 10,
-    ) -> tuple[list[Receipt], int]:
-        if not states or not statuses:
-            return [], 0
-        where = (
-            f"shop_id = ? AND fiscal_state IN ({_marks(states)}) AND status IN ({_marks(statuses)})"
-        )
-        params: list[Any] = [shop_id, *(s.value for s in states), *(s.value for s in statuses)]
-        total = await self._db.one(f"SELECT COUNT(*) FROM receipts WHERE {where}", params)  # noqa: S608
-        rows = await self._db.all(
-            f"SELECT * FROM receipts WHERE {where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
-            (*params, limit, offset),
-        )
-        return [receipt_from(r, CODEC) for r in rows], int(total[0]) if total else 0
-
-    async def fiscal_totals(self, shop_id: int, since: datetime, until: datetime) -> FiscalTotals:
-        row = await self._db.one(
-            "SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM receipts WHERE shop_id = ? "
-            "AND fiscal_state = 'registered' AND fiscal_date >= ? AND fiscal_date < ?",
-            (shop_id, ts(since), ts(until)),
-        )
-        return FiscalTotals(int(row[0]), int(row[1])) if row else FiscalTotals(0, 0)

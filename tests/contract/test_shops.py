@@ -31,7 +31,7 @@ async def test_a_shop_starts_with_its_owner_and_defaults(store: Store, clock: Fa
     assert owner == Member(owner.shop_id, "Квіти", 1, Role.OWNER, "Olena")
     assert await store.shops.get_member(1) == owner
     settings = await store.settings.get(owner.shop_id)
-    assert (settings.public_key, settings.private_key_enc, settings.has_keys) == (None, None, False)
+    assert (settings.public_key, settings.private_key_enc) == (None, None)
     assert (settings.api_version, settings.invoice_lifetime, settings.currency) == (3, 86400, "UAH")
     assert not settings.has_sms
 
@@ -156,11 +156,7 @@ async def test_key_pairs_are_remembered(store: Store, clock: FakeClock) -> None:
     await store.settings.save_keys(shop.shop_id, "pub-1", b"enc-1", True, clock())
     await store.settings.save_keys(shop.shop_id, "pub-2", b"enc-2", False, clock())
     settings = await store.settings.get(shop.shop_id)
-    assert (settings.public_key, settings.private_key_enc, settings.has_keys) == (
-        "pub-2",
-        b"enc-2",
-        True,
-    )
+    assert (settings.public_key, settings.private_key_enc) == ("pub-2", b"enc-2")
     assert await store.settings.key_pair(shop.shop_id, "pub-1") == b"enc-1"
     assert await store.settings.key_pair(shop.shop_id, "pub-2") == b"enc-2"
     assert await store.settings.key_pair(shop.shop_id, "pub-3") is None

@@ -41,7 +41,7 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 from aiohttp import web
 
-from services.liqpay.client import SignatureError, decode_data, sign, verify
+from services.liqpay.signing import SignatureError, decode_data, sign, verify
 
 CURRENCIES = ("UAH", "USD", "EUR")
 

@@ -14,14 +14,8 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from services.liqpay.client import (
-    Credentials,
-    LiqPayClient,
-    LiqPayRefused,
-    LiqPayUnavailable,
-    PaymentNotFound,
-    verify,
-)
+from services.liqpay.client import LiqPayClient, LiqPayRefused, LiqPayUnavailable, PaymentNotFound
+from services.liqpay.signing import Credentials, verify
 from tests.e2e.fake_liqpay import FakeLiqPay
 
 PUBLIC, PRIVATE = "sandbox_pub", "sandbox_priv"

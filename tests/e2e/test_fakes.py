@@ -25,14 +25,8 @@ from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboar
 from aiohttp import web
 from pydantic import SecretStr
 
-from services.liqpay.client import (
-    Credentials,
-    LiqPayClient,
-    LiqPayRefused,
-    LiqPayUnavailable,
-    PaymentNotFound,
-    verify,
-)
+from services.liqpay.client import LiqPayClient, LiqPayRefused, LiqPayUnavailable, PaymentNotFound
+from services.liqpay.signing import Credentials, verify
 from services.turbosms import SmsError, TurboSmsClient
 from tests.e2e.fake_liqpay import FakeLiqPay
 from tests.e2e.fake_telegram import FakeTelegram, html_to_text

@@ -8,7 +8,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from bot.i18n import t
-from services.liqpay.client import decode_data
+from services.liqpay.signing import decode_data
 from tests.e2e.fake_liqpay import FakeLiqPay
 from tests.e2e.fake_telegram import BotMessage, FakeTelegram, TgUser
 from tests.e2e.fake_turbosms import FakeTurboSMS
