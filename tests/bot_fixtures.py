@@ -17,7 +17,7 @@ from aioresponses import aioresponses
 
 from bot.app import Services, build_dispatcher, build_services
 from services.settings import Settings
-from tests.mocked_bot import RecordingSession, callback_update, make_bot, person, text_update
+from tests.doubles.recording_bot import RecordingSession, callback_update, make_bot, person, text_update
 
 LIQPAY_URL = "https://lp.test/api/"
 LIQPAY_REQUEST = LIQPAY_URL + "request"

@@ -243,7 +243,7 @@ async def test_check_status_past_expiry_expires_and_cancels_the_invoice(world: B
 
 async def test_ukrainian_is_the_default_and_lang_switches(world: BotWorld) -> None:
     from bot.i18n import t
-    from tests.mocked_bot import person
+    from tests.doubles.recording_bot import person
 
     user = person(500, "uk", "Оксана")
     hello = "Hello! Let's set up your shop. What is the shop called?"

@@ -20,7 +20,7 @@ from tests.bot_fixtures import (
     liqpay_answer,
     world,
 )
-from tests.mocked_bot import callback_update, text_update
+from tests.doubles.recording_bot import callback_update, text_update
 from tests.test_bot_flows import INVOICE_OK, make_shop
 
 __all__ = ["world"]

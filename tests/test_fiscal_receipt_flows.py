@@ -20,9 +20,9 @@ from services.settings import Settings
 from storage.models.fiscal import FiscalMode, FiscalSettingsChanges, FiscalState
 from storage.models.receipts import Receipt
 from tests.bot_fixtures import LIQPAY_REQUEST, LIQPAY_URL, OWNER, BotWorld, liqpay_answer
-from tests.fake_checkbox import FakeCheckbox
+from tests.doubles.checkbox import FakeCheckbox
 from tests.fiscal_fixtures import LICENSE, PIN
-from tests.mocked_bot import make_bot
+from tests.doubles.recording_bot import make_bot
 from tests.test_bot_flows import INVOICE_OK, issue, make_shop
 
 F = FiscalState

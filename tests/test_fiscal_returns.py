@@ -26,7 +26,7 @@ from storage.models.receipts import Receipt, ReceiptStatus
 from storage.models.shops import Member, Role
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
-from tests.fake_checkbox import FakeCheckbox
+from tests.doubles.checkbox import FakeCheckbox
 from tests.fiscal_fixtures import Desk, awaiting_receipt, make_desk, notices, set_up_register
 from tests.payment_fixtures import OWNER_ID, Shop, make_shop
 

@@ -1,5 +1,5 @@
 """/settings → Fiscalization through the real dispatcher, a recording Bot, the SQLite store
-and the stand-in Checkbox served on 127.0.0.1 (tests/fake_checkbox.py)."""
+and the stand-in Checkbox served on 127.0.0.1 (tests/doubles/checkbox.py)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ from tests.bot_fixtures import (
     extract_start_token,
     liqpay_answer,
 )
-from tests.fake_checkbox import FakeCheckbox
-from tests.mocked_bot import make_bot, person, text_update
+from tests.doubles.checkbox import FakeCheckbox
+from tests.doubles.recording_bot import make_bot, person, text_update
 
 LICENSE = "test4f1b2c3d9e8a7KEY1"
 PIN = "7351902468"

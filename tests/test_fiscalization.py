@@ -23,7 +23,7 @@ from storage.models.receipts import Channel, ReceiptStatus
 from storage.models.shops import Member, Role
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
-from tests.fake_checkbox import FakeCheckbox
+from tests.doubles.checkbox import FakeCheckbox
 from tests.fiscal_fixtures import (
     LICENSE,
     Desk,

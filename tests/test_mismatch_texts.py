@@ -15,7 +15,7 @@ from bot.notifier import OutboxSender
 from services.notifications import OutboxSignal
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from tests.bot_fixtures import LIQPAY_REQUEST, NOT_FOUND, BotWorld, liqpay_answer, world
-from tests.mocked_bot import person
+from tests.doubles.recording_bot import person
 from tests.payment_fixtures import payment_payload, signed_form
 
 __all__ = ["world"]

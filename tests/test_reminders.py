@@ -27,7 +27,7 @@ from storage.models.receipts import Channel, EventSource, ReceiptStatus
 from storage.models.settings import SettingsChanges
 from storage.sqlite import SqliteStore
 from tests.conftest import FakeClock
-from tests.e2e.fake_turbosms import FakeTurboSMS
+from tests.doubles.turbosms import FakeTurboSMS
 from tests.reminder_fixtures import (
     LINK,
     SMS_SEND,

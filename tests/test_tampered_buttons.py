@@ -12,7 +12,7 @@ from bot.i18n import t
 from bot.keyboards import ChannelChoice, DialogAction
 from storage.models.receipts import Channel
 from tests.bot_fixtures import LIQPAY_REQUEST, NOT_FOUND, BotWorld, liqpay_answer, world
-from tests.mocked_bot import person
+from tests.doubles.recording_bot import person
 
 __all__ = ["world"]
 

@@ -16,7 +16,7 @@ from tests.bot_fixtures import (
     liqpay_answer,
     world,
 )
-from tests.mocked_bot import person
+from tests.doubles.recording_bot import person
 from tests.test_bot_flows import INVOICE_OK, make_shop
 
 __all__ = ["world"]

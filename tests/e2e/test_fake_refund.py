@@ -22,7 +22,7 @@ from services.liqpay import (
     PaymentNotFound,
     verify,
 )
-from tests.e2e.fake_liqpay import FakeLiqPay
+from tests.doubles.liqpay import FakeLiqPay
 
 PUBLIC, PRIVATE = "sandbox_pub", "sandbox_priv"
 

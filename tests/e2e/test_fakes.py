@@ -34,9 +34,9 @@ from services.liqpay import (
     verify,
 )
 from services.sms import SmsError, TurboSmsClient
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.e2e.fake_telegram import FakeTelegram, html_to_text
-from tests.e2e.fake_turbosms import FakeTurboSMS
+from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.telegram import FakeTelegram, html_to_text
+from tests.doubles.turbosms import FakeTurboSMS
 from tests.e2e.harness import BOT_TOKEN
 
 

@@ -31,13 +31,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 from aiohttp import web
 
 from services.liqpay import SignatureError, decode_data, sign, verify
+from tests.doubles.server import LocalServer
 
 CURRENCIES = ("UAH", "USD", "EUR")
 
@@ -144,14 +145,13 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-class FakeLiqPay:
+class FakeLiqPay(LocalServer[LiqPayRequest]):
     """LiqPay on 127.0.0.1. Give the bot `api_url` (= f"{url}/api/") as LIQPAY_API_URL."""
 
     def __init__(self) -> None:
-        self.url = ""
+        super().__init__()
         self.keys: dict[str, str] = {}  # public -> private
         self.orders: dict[tuple[str, str], Order] = {}
-        self.requests: list[LiqPayRequest] = []
         self.callbacks: list[CallbackDelivery] = []
         self.down = False
         self.delay = 0.0
@@ -165,7 +165,6 @@ class FakeLiqPay:
         self.default_callback_url: str | None = None  # for send_callback without url
         self._ids = itertools.count(1_000_001)
         self._payment_ids = itertools.count(2_000_000_001)
-        self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
         self._failures: list[tuple[int, Any]] = []
         self.refunds: list[Refund] = []
@@ -181,18 +180,18 @@ class FakeLiqPay:
     def api_url(self) -> str:
         return f"{self.url}/api/"
 
-    async def start(self) -> FakeLiqPay:
+    def make_app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/api/request", self._handle_request)
         app.router.add_get("/api/3/checkout", self._handle_checkout)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        return app
+
+    async def start(self) -> Self:
+        await super().start()
         self._http = aiohttp.ClientSession()
         return self
 
-    async def close(self) -> None:
+    async def stop(self) -> None:
         self._closing.set()  # hung refunds answer now
         self._released.set()
         for task in list(self._tasks):
@@ -201,15 +200,7 @@ class FakeLiqPay:
         if self._http is not None:
             await self._http.close()
             self._http = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeLiqPay:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+        await super().stop()
 
     # configuration
 
