@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,10 +16,17 @@ from aioresponses import aioresponses
 
 from bot.app import Services, build_dispatcher, build_services
 from services.settings import Settings
-from tests.doubles.recording_bot import RecordingSession, callback_update, make_bot, person, text_update
+from tests.doubles.liqpay_mock import API_URL, REQUEST_URL
+from tests.doubles.recording_bot import (
+    RecordingSession,
+    callback_update,
+    make_bot,
+    person,
+    text_update,
+)
 
-LIQPAY_URL = "https://lp.test/api/"
-LIQPAY_REQUEST = LIQPAY_URL + "request"
+LIQPAY_URL = API_URL
+LIQPAY_REQUEST = REQUEST_URL
 
 
 @dataclass
@@ -85,10 +91,6 @@ class BotWorld:
                 for call in calls:
                     out.append(decode_data(call.kwargs["data"]["data"]))
         return out
-
-
-def liqpay_answer(payload: dict[str, Any], status: int = 200) -> dict[str, Any]:
-    return {"status": status, "body": json.dumps(payload), "content_type": "application/json"}
 
 
 NOT_FOUND = {"result": "error", "status": "error", "err_code": "payment_not_found"}

@@ -19,9 +19,10 @@ from services.receipts import PaymentReport, ReceiptService
 from storage.models.fiscal import FiscalMode, FiscalSettingsChanges
 from storage.models.receipts import Channel, EventSource, Receipt
 from storage.protocols.store import Store
+from tests.builders import AMOUNT, Shop, make_receipt
 from tests.conftest import FakeClock
 from tests.doubles.checkbox import FakeCheckbox
-from tests.payment_fixtures import AMOUNT, API_URL, Shop, make_receipt
+from tests.doubles.liqpay_mock import API_URL
 
 LICENSE = "cbx-license-0123456789abcdef"
 PIN = "7391"

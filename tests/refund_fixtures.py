@@ -19,9 +19,9 @@ from services.refunds import RefundService
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from storage.models.shops import Member, Role
 from storage.protocols.store import Store
+from tests.builders import PRIVATE_KEY, PUBLIC_KEY, Shop, make_receipt, make_shop
 from tests.conftest import FakeClock
 from tests.doubles.liqpay import FakeLiqPay
-from tests.payment_fixtures import PRIVATE_KEY, PUBLIC_KEY, Shop, make_receipt, make_shop
 
 
 @dataclass

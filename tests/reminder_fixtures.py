@@ -38,8 +38,10 @@ from storage.models.receipts import (
 )
 from storage.models.shops import Member
 from storage.sqlite import SqliteStore
+from tests.builders import PUBLIC_KEY, Shop, make_shop
 from tests.conftest import FakeClock
-from tests.payment_fixtures import PUBLIC_KEY, Shop, answer, make_service, make_shop
+from tests.doubles.http_mock import answer
+from tests.payment_fixtures import make_service
 from tests.test_outbox import RecordingSession
 
 SMS_URL = "https://sms.test"

@@ -13,9 +13,9 @@ from tests.bot_fixtures import (
     STRANGER,
     BotWorld,
     extract_start_token,
-    liqpay_answer,
     world,
 )
+from tests.doubles.liqpay_mock import liqpay_answer
 
 __all__ = ["world"]
 

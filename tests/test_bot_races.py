@@ -12,14 +12,8 @@ import pytest
 from aiogram.methods import AnswerCallbackQuery
 from aioresponses import CallbackResult
 
-from tests.bot_fixtures import (
-    LIQPAY_REQUEST,
-    NOT_FOUND,
-    OWNER,
-    BotWorld,
-    liqpay_answer,
-    world,
-)
+from tests.bot_fixtures import LIQPAY_REQUEST, NOT_FOUND, OWNER, BotWorld, world
+from tests.doubles.liqpay_mock import liqpay_answer
 from tests.doubles.recording_bot import callback_update, text_update
 from tests.test_bot_flows import INVOICE_OK, make_shop
 

@@ -27,17 +27,9 @@ from services.settings import CALLBACK_PATH
 from storage.models.receipts import Channel, EventSource, PaymentMismatch, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
 from storage.sqlite.migrations import MIGRATIONS
+from tests.builders import PRIVATE_KEY, Shop, make_receipt, make_shop, payment_payload, signed_form
 from tests.conftest import FakeClock
-from tests.payment_fixtures import (
-    PRIVATE_KEY,
-    Shop,
-    make_receipt,
-    make_service,
-    make_shop,
-    outbox_rows,
-    payment_payload,
-    signed_form,
-)
+from tests.payment_fixtures import make_service, outbox_rows
 
 S = ReceiptStatus
 

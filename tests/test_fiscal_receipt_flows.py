@@ -19,10 +19,11 @@ from services.notifications import NotificationKind as K
 from services.settings import Settings
 from storage.models.fiscal import FiscalMode, FiscalSettingsChanges, FiscalState
 from storage.models.receipts import Receipt
-from tests.bot_fixtures import LIQPAY_REQUEST, LIQPAY_URL, OWNER, BotWorld, liqpay_answer
+from tests.bot_fixtures import LIQPAY_REQUEST, LIQPAY_URL, OWNER, BotWorld
 from tests.doubles.checkbox import FakeCheckbox
-from tests.fiscal_fixtures import LICENSE, PIN
+from tests.doubles.liqpay_mock import liqpay_answer
 from tests.doubles.recording_bot import make_bot
+from tests.fiscal_fixtures import LICENSE, PIN
 from tests.test_bot_flows import INVOICE_OK, issue, make_shop
 
 F = FiscalState

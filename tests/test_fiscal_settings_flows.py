@@ -25,9 +25,9 @@ from tests.bot_fixtures import (
     STRANGER,
     BotWorld,
     extract_start_token,
-    liqpay_answer,
 )
 from tests.doubles.checkbox import FakeCheckbox
+from tests.doubles.liqpay_mock import liqpay_answer
 from tests.doubles.recording_bot import make_bot, person, text_update
 
 LICENSE = "test4f1b2c3d9e8a7KEY1"

@@ -22,6 +22,7 @@ from storage.models.jobs import JobState
 from storage.models.receipts import Channel, ReceiptStatus
 from storage.models.shops import Member, Role
 from storage.sqlite import SqliteStore
+from tests.builders import OWNER_ID, Shop, make_shop
 from tests.conftest import FakeClock
 from tests.doubles.checkbox import FakeCheckbox
 from tests.fiscal_fixtures import (
@@ -33,7 +34,6 @@ from tests.fiscal_fixtures import (
     notices,
     set_up_register,
 )
-from tests.payment_fixtures import OWNER_ID, Shop, make_shop
 
 F = FiscalState
 SELL = "/api/v1/receipts/sell"

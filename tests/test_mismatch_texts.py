@@ -14,9 +14,10 @@ from bot.keyboards import ChannelChoice
 from bot.notifier import OutboxSender
 from services.notifications import OutboxSignal
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
-from tests.bot_fixtures import LIQPAY_REQUEST, NOT_FOUND, BotWorld, liqpay_answer, world
+from tests.bot_fixtures import LIQPAY_REQUEST, NOT_FOUND, BotWorld, world
+from tests.builders import payment_payload, signed_form
+from tests.doubles.liqpay_mock import liqpay_answer
 from tests.doubles.recording_bot import person
-from tests.payment_fixtures import payment_payload, signed_form
 
 __all__ = ["world"]
 

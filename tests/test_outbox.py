@@ -26,6 +26,7 @@ from storage.models.jobs import NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptChanges, ReceiptStatus
 from storage.models.shops import Role
 from storage.sqlite import SqliteStore
+from tests.builders import AMOUNT, Shop, make_receipt, make_shop
 from tests.conftest import FakeClock
 from tests.doubles.recording_bot import (
     RecordingSession,
@@ -33,14 +34,7 @@ from tests.doubles.recording_bot import (
     network_error,
     telegram_error,
 )
-from tests.payment_fixtures import (
-    AMOUNT,
-    Shop,
-    make_receipt,
-    make_service,
-    make_shop,
-    outbox_rows,
-)
+from tests.payment_fixtures import make_service, outbox_rows
 
 S = ReceiptStatus
 

@@ -19,16 +19,10 @@ from services.reconciler import CHECK_LEASE, Reconciler, SweepStats
 from storage.models.jobs import Job, JobState
 from storage.models.receipts import Channel, EventSource, Receipt, ReceiptStatus
 from storage.sqlite import SqliteStore
+from tests.builders import Shop, make_receipt, make_shop
 from tests.conftest import FakeClock
-from tests.payment_fixtures import (
-    FakeLiqPay,
-    Shop,
-    make_receipt,
-    make_service,
-    make_shop,
-    next_check_at,
-    outbox_rows,
-)
+from tests.doubles.liqpay_mock import MockedLiqPay
+from tests.payment_fixtures import make_service, next_check_at, outbox_rows
 
 S = ReceiptStatus
 INTERVAL = 60.0
@@ -38,7 +32,7 @@ INTERVAL = 60.0
 class Env:
     store: SqliteStore
     receipts: ReceiptService
-    liqpay: FakeLiqPay
+    liqpay: MockedLiqPay
     shop: Shop
     clock: FakeClock
     db_path: Path
@@ -74,7 +68,7 @@ async def env(
     with aioresponses() as mock:
         async with aiohttp.ClientSession() as session:
             receipts = make_service(store, session, box, clock)
-            yield Env(store, receipts, FakeLiqPay(mock), shop, clock, db_path)
+            yield Env(store, receipts, MockedLiqPay(mock), shop, clock, db_path)
 
 
 async def test_paid_at_liqpay_is_marked_paid_by_poll(env: Env) -> None:

@@ -16,7 +16,8 @@ from pydantic import ValidationError
 from bot.app import build_dispatcher, build_services
 from bot.dialog_storage import redis_location
 from services.settings import Settings, describe_settings_error
-from tests.bot_fixtures import LIQPAY_REQUEST, LIQPAY_URL, NOT_FOUND, OWNER, BotWorld, liqpay_answer
+from tests.bot_fixtures import LIQPAY_REQUEST, LIQPAY_URL, NOT_FOUND, OWNER, BotWorld
+from tests.doubles.liqpay_mock import liqpay_answer
 from tests.doubles.recording_bot import make_bot
 from tests.servers import start_redis
 from tests.test_config import GOOD_TOKEN, run_bot, single_line

@@ -20,9 +20,9 @@ from storage.models.jobs import Job
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus
 from storage.models.refunds import NewRefund, RefundState
 from storage.sqlite import SqliteStore
+from tests.builders import CASHIER_ID, OWNER_ID, PUBLIC_KEY
 from tests.conftest import FakeClock
 from tests.doubles.liqpay import FakeLiqPay
-from tests.payment_fixtures import CASHIER_ID, OWNER_ID, PUBLIC_KEY
 from tests.refund_fixtures import RefundDesk, make_refund_desk
 
 S = ReceiptStatus

@@ -13,7 +13,8 @@ from bot.i18n import t
 from bot.keyboards import ChannelChoice, DialogAction
 from services.crypto import SecretBox
 from storage.models.receipts import Channel
-from tests.bot_fixtures import LIQPAY_REQUEST, NOT_FOUND, BotWorld, liqpay_answer, world
+from tests.bot_fixtures import LIQPAY_REQUEST, NOT_FOUND, BotWorld, world
+from tests.doubles.liqpay_mock import liqpay_answer
 from tests.doubles.recording_bot import person
 
 __all__ = ["world"]

@@ -11,7 +11,8 @@ import pytest
 from bot.i18n import t
 from bot.keyboards import ChannelChoice, DialogAction
 from storage.models.receipts import Channel
-from tests.bot_fixtures import LIQPAY_REQUEST, NOT_FOUND, BotWorld, liqpay_answer, world
+from tests.bot_fixtures import LIQPAY_REQUEST, NOT_FOUND, BotWorld, world
+from tests.doubles.liqpay_mock import liqpay_answer
 from tests.doubles.recording_bot import person
 
 __all__ = ["world"]

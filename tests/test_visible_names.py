@@ -7,15 +7,8 @@ from __future__ import annotations
 import pytest
 
 from services.names import clean_name
-from tests.bot_fixtures import (
-    CASHIER,
-    LIQPAY_REQUEST,
-    OWNER,
-    BotWorld,
-    extract_start_token,
-    liqpay_answer,
-    world,
-)
+from tests.bot_fixtures import CASHIER, LIQPAY_REQUEST, OWNER, BotWorld, extract_start_token, world
+from tests.doubles.liqpay_mock import liqpay_answer
 from tests.doubles.recording_bot import person
 from tests.test_bot_flows import INVOICE_OK, make_shop
 

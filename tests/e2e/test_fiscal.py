@@ -13,11 +13,11 @@ import pytest
 from services.crypto import SecretBox, fernet_key_from_setting
 from storage.models.fiscal import FiscalSettingsChanges
 from storage.sqlite import SqliteStore
+from tests.doubles.checkbox import FakeCheckbox
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import SECRET_KEY, BotProcess
 from tests.e2e.test_flows import Person, open_shop
-from tests.doubles.checkbox import FakeCheckbox
 
 LICENSE = "e2e-license-key-0123456789"
 PIN = "2580"

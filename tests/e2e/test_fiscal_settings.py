@@ -10,11 +10,11 @@ import pytest
 
 from storage.models.fiscal import FiscalMode, FiscalSettings
 from storage.open import open_store
+from tests.doubles.checkbox import FakeCheckbox
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_flows import Person
-from tests.doubles.checkbox import FakeCheckbox
 
 LICENSE = "test9c0ffee5e2eLIC7"
 PIN = "5550123456"
