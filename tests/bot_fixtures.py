@@ -16,7 +16,7 @@ from aioresponses import aioresponses
 
 from bot.app import Services, build_dispatcher, build_services
 from services.settings import Settings
-from tests.doubles.liqpay_mock import API_URL, REQUEST_URL
+from tests.doubles.liqpay_mock import API_URL, REQUEST_URL, liqpay_answer
 from tests.doubles.recording_bot import (
     RecordingSession,
     callback_update,
@@ -124,3 +124,45 @@ def extract_start_token(text: str) -> str:
     match = re.search(r"start=([A-Za-z0-9_-]+)", text)
     assert match, text
     return match.group(1)
+
+
+async def make_shop_by_bot(world: BotWorld, owner: User = OWNER, *, keys: bool = True) -> None:
+    """The owner makes a shop through the bot ("Кав'ярня") and, with `keys`, gives it sandbox
+    LiqPay keys (owner in English: the buttons are pressed by their English text)."""
+    await world.say(owner, "/start")
+    await world.say(owner, "Кав'ярня")
+    if not keys:
+        return
+    await world.say(owner, "/settings")
+    await world.press(owner, "LiqPay")
+    await world.say(owner, "sandbox_i000000001")
+    world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(NOT_FOUND))
+    await world.say(owner, "sandbox_privatekey123")
+
+
+async def join_cashier(world: BotWorld) -> None:
+    replies = await world.say(OWNER, "/invite")
+    token = extract_start_token(replies[-1])
+    replies = await world.say(CASHIER, f"/start {token}")
+    assert any("cashier" in r for r in replies), replies
+
+
+INVOICE_OK = {
+    "result": "ok",
+    "status": "invoice_wait",
+    "href": "https://www.liqpay.ua/apipay/invoice/tok123",
+    "token": "tok123",
+    "id": 777,
+}
+
+
+async def issue(world: BotWorld, user, channel: str, contact: str | None, answer=None) -> list[str]:  # type: ignore[no-untyped-def]
+    await world.say(user, "/new")
+    await world.say(user, "250.50")
+    await world.press(user, "Skip")
+    await world.press(user, channel)
+    if contact is not None:
+        await world.say(user, contact)
+    if answer is not None:
+        world.liqpay.post(LIQPAY_REQUEST, **answer)
+    return await world.press(user, "Confirm")

@@ -160,3 +160,32 @@ def signed_form(
     data = encode_data(payload)
     hash_version = version if version is not None else int(payload.get("version", 3))
     return {"data": data, "signature": sign(private_key, data, hash_version)}
+
+
+def receipt_stub(*, created: object, expires: object) -> Receipt:
+    """A receipt made up in memory, for code that only reads its fields."""
+    return Receipt(
+        id=1,
+        shop_id=1,
+        number=1,
+        cashier_id=1,
+        amount=100,
+        currency="UAH",
+        description="x",
+        channel=Channel.LINK,
+        contact=None,
+        order_id="1-x",
+        public_key="sandbox_i123",
+        link=None,
+        invoice_token=None,
+        status=S.AWAITING,
+        liqpay_status=None,
+        flagged=None,
+        expires_at=expires,  # type: ignore[arg-type]
+        created_at=created,  # type: ignore[arg-type]
+        paid_at=None,
+        payment_id=None,
+        card_mask=None,
+        card_chat_id=None,
+        card_message_id=None,
+    )

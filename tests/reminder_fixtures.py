@@ -41,8 +41,8 @@ from storage.sqlite import SqliteStore
 from tests.builders import PUBLIC_KEY, Shop, make_shop
 from tests.conftest import FakeClock
 from tests.doubles.http_mock import answer
+from tests.doubles.recording_bot import RecordingSession
 from tests.payment_fixtures import make_service
-from tests.test_outbox import RecordingSession
 
 SMS_URL = "https://sms.test"
 SMS_SEND = SMS_URL + "/message/send.json"

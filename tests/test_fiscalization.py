@@ -474,7 +474,7 @@ async def test_fiscal_notices_are_sent_by_the_outbox_with_their_buttons_and_plur
     from bot.i18n import setup_i18n
     from bot.notifier import OutboxSender
     from services.notifications import OutboxSignal, notify_job
-    from tests.test_outbox import RecordingSession
+    from tests.doubles.recording_bot import RecordingSession
 
     setup_i18n()
     session = RecordingSession()

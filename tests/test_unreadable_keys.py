@@ -31,7 +31,16 @@ from services.sms import TurboSmsClient
 from storage.models.receipts import Receipt, ReceiptStatus
 from storage.protocols.store import Store
 from storage.sqlite import SqliteStore
-from tests.bot_fixtures import CASHIER, OWNER, BotWorld, world
+from tests.bot_fixtures import (
+    CASHIER,
+    INVOICE_OK,
+    OWNER,
+    BotWorld,
+    issue,
+    join_cashier,
+    make_shop_by_bot,
+    world,
+)
 from tests.builders import (
     OWNER_ID,
     PRIVATE_KEY,
@@ -44,8 +53,6 @@ from tests.builders import (
 from tests.conftest import FakeClock
 from tests.doubles.liqpay_mock import API_URL, MockedLiqPay, liqpay_answer
 from tests.payment_fixtures import make_service, outbox_rows
-from tests.test_bot_flows import INVOICE_OK, issue, join_cashier
-from tests.test_bot_flows import make_shop as make_shop_by_bot
 
 __all__ = ["world"]
 
@@ -163,9 +170,9 @@ async def test_changed_secret_key_loses_no_payment_and_tells_the_owner_once(
 
 def test_the_owner_is_told_what_to_do_in_ukrainian(clock: FakeClock) -> None:
     setup_i18n()
-    from tests.test_reconciler import _receipt_stub
+    from tests.builders import receipt_stub
 
-    text = notification("keys_unreadable", _receipt_stub(created=clock(), expires=clock()), "uk")
+    text = notification("keys_unreadable", receipt_stub(created=clock(), expires=clock()), "uk")
     assert "/settings" in text and "№ 1" in text
     assert set(re.findall(r"[A-Za-z]{2,}", text)) <= {"LiqPay", "settings"}
 
