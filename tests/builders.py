@@ -4,8 +4,9 @@ receipts in any state through real transitions, and what LiqPay sends about a pa
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.crypto import SecretBox
@@ -13,9 +14,11 @@ from services.liqpay import encode_data, sign
 from services.polling import first_check
 from storage.models.receipts import Channel, EventSource, NewDraft, Receipt, ReceiptStatus
 from storage.models.settings import SettingsChanges
+from storage.models.shops import Member
 from storage.protocols.store import Store
 
 S = ReceiptStatus
+SHOP_CREATED = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 OWNER_ID = 1001
 
@@ -37,6 +40,14 @@ class Shop:
     shop_id: int
     owner_id: int
     cashier_id: int
+
+
+async def make_owner(
+    store: Store, when: datetime | Callable[[], datetime] = SHOP_CREATED, owner_id: int = 1
+) -> Member:
+    """A shop with only its owner (no cashier, no keys): the owner's membership."""
+    now = when if isinstance(when, datetime) else when()
+    return await store.shops.create_shop(owner_id, f"Owner {owner_id}", f"Shop {owner_id}", now)
 
 
 async def make_shop(
