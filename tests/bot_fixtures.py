@@ -27,6 +27,9 @@ from tests.doubles.recording_bot import (
 
 LIQPAY_URL = API_URL
 LIQPAY_REQUEST = REQUEST_URL
+# the sandbox keys make_shop_by_bot types
+BOT_PUBLIC_KEY = "sandbox_i000000001"
+BOT_PRIVATE_KEY = "sandbox_privatekey123"
 
 
 @dataclass
@@ -135,9 +138,9 @@ async def make_shop_by_bot(world: BotWorld, owner: User = OWNER, *, keys: bool =
         return
     await world.say(owner, "/settings")
     await world.press(owner, "LiqPay")
-    await world.say(owner, "sandbox_i000000001")
+    await world.say(owner, BOT_PUBLIC_KEY)
     world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(NOT_FOUND))
-    await world.say(owner, "sandbox_privatekey123")
+    await world.say(owner, BOT_PRIVATE_KEY)
 
 
 async def join_cashier(world: BotWorld) -> None:

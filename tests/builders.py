@@ -21,17 +21,9 @@ S = ReceiptStatus
 SHOP_CREATED = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 OWNER_ID = 1001
-
-
 CASHIER_ID = 2002
-
-
 PUBLIC_KEY = "sandbox_i123"
-
-
 PRIVATE_KEY = "priv-key"
-
-
 AMOUNT = 25050  # kopecks: 250.50 UAH
 
 

@@ -24,11 +24,7 @@ from tests.builders import PRIVATE_KEY, payment_payload
 from tests.doubles.http_mock import answer
 
 API_URL = "https://lp.test/api/"
-
-
 REQUEST_URL = API_URL + "request"
-
-
 NOT_FOUND = {
     "result": "error",
     "status": "error",
@@ -91,16 +87,7 @@ def liqpay_answer(payload: dict[str, Any], status: int = 200) -> dict[str, Any]:
 # the LiqPay client's unit tests: import the fixtures as `<name>_fixture`; pytest knows them
 # by `<name>`
 
-API = "https://lp.test/api/"
-
-
-REQUEST_URL = "https://lp.test/api/request"
-
-
-# the keys of the client unit tests
 PUBLIC = "sandbox_i1234567890"
-
-
 PRIVATE = "sandbox_s3cr3tPrivateKeyValue"
 
 
