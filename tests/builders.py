@@ -1,5 +1,8 @@
-"""Builders shared by the tests: a shop with its owner, a cashier and sandbox LiqPay keys,
-receipts in any state through real transitions, and what LiqPay sends about a payment."""
+"""Builders shared by the tests, straight through the store: a shop with only its owner
+(`make_owner`) or with a cashier and sandbox LiqPay keys (`make_shop`), receipts in any state
+through real transitions (`make_receipt`) or made up in memory (`receipt_stub`), and what
+LiqPay sends about a payment (`payment_payload`, `signed_form`). A shop made through the
+bot's dialogs: `make_shop_by_bot` in tests/bot_fixtures.py."""
 
 from __future__ import annotations
 

@@ -36,8 +36,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 from aiohttp import web
+from pydantic import SecretStr
 
-from services.liqpay import SignatureError, decode_data, sign, verify
+from services.liqpay import Credentials, SignatureError, decode_data, sign, verify
 from tests.doubles.server import LocalServer
 
 CURRENCIES = ("UAH", "USD", "EUR")
@@ -137,6 +138,14 @@ def encode(payload: dict[str, Any]) -> str:
     """base64 JSON like services.liqpay.encode_data, but Decimals become JSON numbers."""
     text = json.dumps(payload, ensure_ascii=False, default=_json_default)
     return base64.b64encode(text.encode()).decode()
+
+
+# keys for tests that drive LiqPayClient against this stand-in (`add_keys` them first)
+SANDBOX_PUBLIC, SANDBOX_PRIVATE = "sandbox_pub", "sandbox_priv"
+
+
+def sandbox_creds(version: int = 3) -> Credentials:
+    return Credentials(SANDBOX_PUBLIC, SecretStr(SANDBOX_PRIVATE), version)
 
 
 def _json_default(value: Any) -> Any:
