@@ -283,7 +283,7 @@ def run_engine(engine: str, args: argparse.Namespace, tmp: Path) -> tuple[Result
     server = None
     database_url: str | None = None
     if engine == "postgresql":
-        from tests.servers import start_postgres
+        from tests.servers.postgres import start_postgres
 
         server = start_postgres()
         database_url = server.create_database()

@@ -99,7 +99,7 @@ async def prepare(db_path: Path, box_key: bytes, count: int, now: datetime) -> N
     from services.core.crypto import SecretBox
     from services.payments.polling import first_check
     from storage.models.receipts import Channel, EventSource, NewDraft, ReceiptStatus
-    from storage.sqlite import SqliteStore
+    from storage.sqlite.store import SqliteStore
 
     store = await SqliteStore.open(db_path)
     try:
@@ -154,7 +154,7 @@ async def sweeps(
     from services.notifications.jobs import OutboxSignal
     from services.payments.reconciler import Reconciler
     from services.receipts.state import ReceiptService
-    from storage.sqlite import SqliteStore
+    from storage.sqlite.store import SqliteStore
 
     store = await SqliteStore.open(db_path)
     try:

@@ -176,7 +176,7 @@ async def bench_engine(engine: str, args: argparse.Namespace, tmp: Path) -> bool
     server = None
     url: str | None = None
     if engine == "postgresql":
-        from tests.servers import start_postgres
+        from tests.servers.postgres import start_postgres
 
         server = start_postgres()
         url = server.create_database()

@@ -3,8 +3,8 @@
     .venv/bin/python bench/updates.py [--cashiers 20] [--rounds 3]
 
 Builds the real services and dispatcher (bot.app build_services / build_dispatcher) on a
-temporary SQLite store, against the stand-in Bot API (tests/e2e/fake_telegram.py) and LiqPay
-(tests/e2e/fake_liqpay.py), both served on 127.0.0.1 in this process. `cashiers` members of
+temporary SQLite store, against the stand-in Bot API (tests/doubles/telegram.py) and LiqPay
+(tests/doubles/liqpay.py), both served on 127.0.0.1 in this process. `cashiers` members of
 one shop each walk `rounds` whole /new dialogs (/new, amount, description, channel Link,
 Confirm) at the same time; each update is built by the stand-in and fed with
 dp.feed_update. Then the same dispatcher (build_dispatcher: dialog storage, isolation,
@@ -35,8 +35,8 @@ from aiogram.types import Message, Update  # noqa: E402
 from cryptography.fernet import Fernet  # noqa: E402
 
 from storage.models.receipts import ReceiptStatus  # noqa: E402
-from tests.e2e.fake_liqpay import FakeLiqPay  # noqa: E402
-from tests.e2e.fake_telegram import FakeTelegram, TgUser  # noqa: E402
+from tests.doubles.liqpay import FakeLiqPay  # noqa: E402
+from tests.doubles.telegram import FakeTelegram, TgUser  # noqa: E402
 
 TOKEN = "123456:bench-token-abcdefghijklmnopqrstuvwxyz"
 OWNER_ID = 5000

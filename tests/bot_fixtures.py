@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -17,10 +16,20 @@ from aioresponses import aioresponses
 
 from bot.app import Services, build_dispatcher, build_services
 from services.config import Settings
-from tests.mocked_bot import RecordingSession, callback_update, make_bot, person, text_update
+from tests.doubles.liqpay_mock import API_URL, REQUEST_URL, liqpay_answer
+from tests.doubles.recording_bot import (
+    RecordingSession,
+    callback_update,
+    make_bot,
+    person,
+    text_update,
+)
 
-LIQPAY_URL = "https://lp.test/api/"
-LIQPAY_REQUEST = LIQPAY_URL + "request"
+LIQPAY_URL = API_URL
+LIQPAY_REQUEST = REQUEST_URL
+# the sandbox keys make_shop_by_bot types
+BOT_PUBLIC_KEY = "sandbox_i000000001"
+BOT_PRIVATE_KEY = "sandbox_privatekey123"
 
 
 @dataclass
@@ -87,10 +96,6 @@ class BotWorld:
         return out
 
 
-def liqpay_answer(payload: dict[str, Any], status: int = 200) -> dict[str, Any]:
-    return {"status": status, "body": json.dumps(payload), "content_type": "application/json"}
-
-
 NOT_FOUND = {"result": "error", "status": "error", "err_code": "payment_not_found"}
 
 
@@ -122,3 +127,45 @@ def extract_start_token(text: str) -> str:
     match = re.search(r"start=([A-Za-z0-9_-]+)", text)
     assert match, text
     return match.group(1)
+
+
+async def make_shop_by_bot(world: BotWorld, owner: User = OWNER, *, keys: bool = True) -> None:
+    """The owner makes a shop through the bot ("Кав'ярня") and, with `keys`, gives it sandbox
+    LiqPay keys (owner in English: the buttons are pressed by their English text)."""
+    await world.say(owner, "/start")
+    await world.say(owner, "Кав'ярня")
+    if not keys:
+        return
+    await world.say(owner, "/settings")
+    await world.press(owner, "LiqPay")
+    await world.say(owner, BOT_PUBLIC_KEY)
+    world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(NOT_FOUND))
+    await world.say(owner, BOT_PRIVATE_KEY)
+
+
+async def join_cashier(world: BotWorld) -> None:
+    replies = await world.say(OWNER, "/invite")
+    token = extract_start_token(replies[-1])
+    replies = await world.say(CASHIER, f"/start {token}")
+    assert any("cashier" in r for r in replies), replies
+
+
+INVOICE_OK = {
+    "result": "ok",
+    "status": "invoice_wait",
+    "href": "https://www.liqpay.ua/apipay/invoice/tok123",
+    "token": "tok123",
+    "id": 777,
+}
+
+
+async def issue(world: BotWorld, user, channel: str, contact: str | None, answer=None) -> list[str]:  # type: ignore[no-untyped-def]
+    await world.say(user, "/new")
+    await world.say(user, "250.50")
+    await world.press(user, "Skip")
+    await world.press(user, channel)
+    if contact is not None:
+        await world.say(user, contact)
+    if answer is not None:
+        world.liqpay.post(LIQPAY_REQUEST, **answer)
+    return await world.press(user, "Confirm")

@@ -10,7 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from services.core.crypto import SecretBox
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 
 pytest_plugins = ("tests.servers",)  # real PostgreSQL and Redis: postgres_url, redis_url, ...
 

@@ -1,5 +1,5 @@
 """A shop with a Checkbox register set up, paid receipts, and the fiscal service and worker
-wired to the stand-in Checkbox (tests/fake_checkbox.py) over a real SQLite store."""
+wired to the stand-in Checkbox (tests/doubles/checkbox.py) over a real SQLite store."""
 
 from __future__ import annotations
 
@@ -19,9 +19,10 @@ from services.receipts.state import PaymentReport, ReceiptService
 from storage.models.fiscal import FiscalMode, FiscalSettingsChanges
 from storage.models.receipts import Channel, EventSource, Receipt
 from storage.protocols.store import Store
+from tests.builders import AMOUNT, Shop, make_receipt
 from tests.conftest import FakeClock
-from tests.fake_checkbox import FakeCheckbox
-from tests.payment_fixtures import AMOUNT, API_URL, Shop, make_receipt
+from tests.doubles.checkbox import FakeCheckbox
+from tests.doubles.liqpay_mock import API_URL
 
 LICENSE = "cbx-license-0123456789abcdef"
 PIN = "7391"

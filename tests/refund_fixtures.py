@@ -1,4 +1,4 @@
-"""A shop with paid receipts at the stand-in LiqPay (tests/e2e/fake_liqpay.py, on
+"""A shop with paid receipts at the stand-in LiqPay (tests/doubles/liqpay.py, on
 127.0.0.1) and the refund services over a real SQLite store."""
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from services.refunds.service import RefundService
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from storage.models.shops import Member, Role
 from storage.protocols.store import Store
+from tests.builders import PRIVATE_KEY, PUBLIC_KEY, Shop, make_receipt, make_shop
 from tests.conftest import FakeClock
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.payment_fixtures import PRIVATE_KEY, PUBLIC_KEY, Shop, make_receipt, make_shop
+from tests.doubles.liqpay import FakeLiqPay
 
 
 @dataclass

@@ -1,5 +1,5 @@
 """A shop with reminders, its services over a real SQLite store, a recording Telegram bot
-and TurboSMS over aioresponses, for the reminder tests."""
+and TurboSMS over aioresponses (tests/doubles/turbosms_mock.py), for the reminder tests."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from typing import Any
 import aiohttp
 from aiogram import Bot
 from aioresponses import aioresponses
-from yarl import URL
 
 from bot.i18n import setup_i18n
 from bot.notifier import OutboxSender
@@ -37,13 +36,13 @@ from storage.models.receipts import (
     ReceiptStatus,
 )
 from storage.models.shops import Member
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
+from tests.builders import PUBLIC_KEY, Shop, make_shop
 from tests.conftest import FakeClock
-from tests.payment_fixtures import PUBLIC_KEY, Shop, answer, make_service, make_shop
-from tests.test_outbox import RecordingSession
+from tests.doubles.recording_bot import RecordingSession
+from tests.doubles.turbosms_mock import SMS_URL, queue_sms, sent_sms
+from tests.payment_fixtures import make_service
 
-SMS_URL = "https://sms.test"
-SMS_SEND = SMS_URL + "/message/send.json"
 LINK = "https://www.liqpay.ua/api/3/checkout?data=abc"
 
 
@@ -138,20 +137,10 @@ class World:
         return [j for j in jobs if kind is None or j.payload.get("kind") == kind]
 
     def sms_sent(self) -> list[dict[str, Any]]:
-        calls = self.sms.requests.get(("POST", URL(SMS_SEND)), [])
-        return [dict(call.kwargs["json"]) for call in calls]
+        return sent_sms(self.sms)
 
     def queue_sms(self, status: int = 200, *, times: int = 1) -> None:
-        body = {
-            "response_code": 0,
-            "response_status": "OK",
-            "response_result": [{"message_id": str(uuid.uuid4()), "response_code": 0}],
-        }
-        for _ in range(times):
-            if status == 200:
-                self.sms.post(SMS_SEND, callback=lambda *a, **k: answer(200, body))
-            else:
-                self.sms.post(SMS_SEND, callback=lambda *a, **k: answer(status, body=""))
+        queue_sms(self.sms, status, times=times)
 
 
 @contextlib.asynccontextmanager

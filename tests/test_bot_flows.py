@@ -7,27 +7,20 @@ from datetime import UTC, datetime, timedelta
 from storage.models.settings import SettingsChanges
 from tests.bot_fixtures import (
     CASHIER,
+    INVOICE_OK,
     LIQPAY_REQUEST,
     NOT_FOUND,
     OWNER,
     STRANGER,
     BotWorld,
-    extract_start_token,
-    liqpay_answer,
+    issue,
+    join_cashier,
+    make_shop_by_bot,
     world,
 )
+from tests.doubles.liqpay_mock import liqpay_answer
 
 __all__ = ["world"]
-
-
-async def make_shop(world: BotWorld) -> None:
-    await world.say(OWNER, "/start")
-    await world.say(OWNER, "Кав'ярня")
-    await world.say(OWNER, "/settings")
-    await world.press(OWNER, "LiqPay")
-    await world.say(OWNER, "sandbox_i000000001")
-    world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(NOT_FOUND))
-    await world.say(OWNER, "sandbox_privatekey123")
 
 
 async def test_owner_creates_shop_and_sets_keys(world: BotWorld) -> None:
@@ -46,24 +39,8 @@ async def test_owner_creates_shop_and_sets_keys(world: BotWorld) -> None:
     print("\n".join(world.session.texts()))
 
 
-async def join_cashier(world: BotWorld) -> None:
-    replies = await world.say(OWNER, "/invite")
-    token = extract_start_token(replies[-1])
-    replies = await world.say(CASHIER, f"/start {token}")
-    assert any("cashier" in r for r in replies), replies
-
-
-INVOICE_OK = {
-    "result": "ok",
-    "status": "invoice_wait",
-    "href": "https://www.liqpay.ua/apipay/invoice/tok123",
-    "token": "tok123",
-    "id": 777,
-}
-
-
 async def test_cashier_issues_email_invoice(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await join_cashier(world)
     replies = await world.say(CASHIER, "/new")
     assert any("Amount" in r for r in replies), replies
@@ -96,20 +73,8 @@ async def test_cashier_issues_email_invoice(world: BotWorld) -> None:
     assert "members" in replies[-1]
 
 
-async def issue(world: BotWorld, user, channel: str, contact: str | None, answer=None) -> list[str]:  # type: ignore[no-untyped-def]
-    await world.say(user, "/new")
-    await world.say(user, "250.50")
-    await world.press(user, "Skip")
-    await world.press(user, channel)
-    if contact is not None:
-        await world.say(user, contact)
-    if answer is not None:
-        world.liqpay.post(LIQPAY_REQUEST, **answer)
-    return await world.press(user, "Confirm")
-
-
 async def test_privat24_invoice_normalises_phone(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await world.say(OWNER, "/new")
     await world.say(OWNER, "250.50")
     await world.press(OWNER, "Skip")
@@ -130,7 +95,7 @@ async def test_privat24_invoice_normalises_phone(world: BotWorld) -> None:
 async def test_link_invoice_sends_qr_and_makes_no_server_call(world: BotWorld) -> None:
     from aiogram.methods import SendPhoto
 
-    await make_shop(world)
+    await make_shop_by_bot(world)
     calls_before = len(world.liqpay_requests())
     replies = await issue(world, OWNER, "Link", None)
     assert len(world.liqpay_requests()) == calls_before
@@ -140,7 +105,7 @@ async def test_link_invoice_sends_qr_and_makes_no_server_call(world: BotWorld) -
 
 
 async def test_check_status_paid_and_cancel(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await issue(world, OWNER, "E-mail", "a@example.com", liqpay_answer(INVOICE_OK))
     paid = {
         "result": "ok", "status": "success", "payment_id": 55, "amount": 250.5,
@@ -165,7 +130,7 @@ async def test_check_status_paid_and_cancel(world: BotWorld) -> None:
 
 
 async def test_liqpay_down_keeps_draft_and_retry_makes_one_invoice(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     replies = await issue(world, OWNER, "E-mail", "a@example.com", {"status": 503, "body": "x"})
     assert any("not answering" in r for r in replies), replies
     assert any("Retry" in b.text for b in _buttons(world)), "retry button"
@@ -191,7 +156,7 @@ def _buttons(world: BotWorld):  # type: ignore[no-untyped-def]
 
 
 async def test_roles_and_isolation(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await join_cashier(world)
     replies = await world.say(CASHIER, "/settings")
     assert "owner" in replies[-1]
@@ -231,7 +196,7 @@ async def test_rejected_keys_are_not_saved(world: BotWorld) -> None:
 
 
 async def test_check_status_past_expiry_expires_and_cancels_the_invoice(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await issue(world, OWNER, "E-mail", "a@example.com", liqpay_answer(INVOICE_OK))
     world.services.receipts.clock = lambda: datetime.now(UTC) + timedelta(days=2)
     world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(NOT_FOUND))
@@ -243,7 +208,7 @@ async def test_check_status_past_expiry_expires_and_cancels_the_invoice(world: B
 
 async def test_ukrainian_is_the_default_and_lang_switches(world: BotWorld) -> None:
     from bot.i18n import t
-    from tests.mocked_bot import person
+    from tests.doubles.recording_bot import person
 
     user = person(500, "uk", "Оксана")
     hello = "Hello! Let's set up your shop. What is the shop called?"
@@ -267,7 +232,7 @@ def _all_button_data(world: BotWorld, text: str) -> list[str]:
 
 
 async def test_an_old_confirm_does_not_issue_the_newer_dialog(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     for amount in ("100", "5000"):
         await world.say(OWNER, "/new")
         await world.say(OWNER, amount)
@@ -283,7 +248,7 @@ async def test_an_old_confirm_does_not_issue_the_newer_dialog(world: BotWorld) -
 
 
 async def test_currency_changed_meanwhile_makes_nothing(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await world.say(OWNER, "/new")
     await world.say(OWNER, "100")
     await world.press(OWNER, "Skip")

@@ -13,15 +13,16 @@ from aiogram.methods import AnswerCallbackQuery
 from aioresponses import CallbackResult
 
 from tests.bot_fixtures import (
+    INVOICE_OK,
     LIQPAY_REQUEST,
     NOT_FOUND,
     OWNER,
     BotWorld,
-    liqpay_answer,
+    make_shop_by_bot,
     world,
 )
-from tests.mocked_bot import callback_update, text_update
-from tests.test_bot_flows import INVOICE_OK, make_shop
+from tests.doubles.liqpay_mock import liqpay_answer
+from tests.doubles.recording_bot import callback_update, text_update
 
 __all__ = ["world"]
 
@@ -61,7 +62,7 @@ class SlowLiqPay:
 
 @pytest.mark.parametrize("second", ["300", "Кава"])
 async def test_two_quick_messages_are_handled_in_turn(world: BotWorld, second: str) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await world.say(OWNER, "/new")
     await asyncio.gather(
         world.feed(text_update(OWNER, "250")), world.feed(text_update(OWNER, second))
@@ -72,7 +73,7 @@ async def test_two_quick_messages_are_handled_in_turn(world: BotWorld, second: s
 
 
 async def test_confirm_and_cancel_together_tell_what_happened(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await to_summary(world)
     confirm, cancel = world.find_button(OWNER.id, "Confirm"), world.find_button(OWNER.id, "Cancel")
     slow = SlowLiqPay(world, {**INVOICE_OK})
@@ -92,7 +93,7 @@ async def test_confirm_and_cancel_together_tell_what_happened(world: BotWorld) -
 
 
 async def test_cancel_first_then_confirm_makes_nothing(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await to_summary(world)
     confirm, cancel = world.find_button(OWNER.id, "Confirm"), world.find_button(OWNER.id, "Cancel")
     replies = await world.press_data(OWNER, cancel)
@@ -103,7 +104,7 @@ async def test_cancel_first_then_confirm_makes_nothing(world: BotWorld) -> None:
 
 
 async def test_new_during_a_slow_confirm_is_not_wiped(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await to_summary(world)
     confirm = world.find_button(OWNER.id, "Confirm")
     slow = SlowLiqPay(world, {**INVOICE_OK})
@@ -200,7 +201,7 @@ async def test_a_button_is_answered_before_liqpay_does(
     then: dict[str, Any] | None,
     outcome: str,
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await setup(world)
     meanwhile, after = await press_while_liqpay_hangs(world, button, answer, then)
     assert answered(meanwhile), meanwhile
@@ -208,7 +209,7 @@ async def test_a_button_is_answered_before_liqpay_does(
 
 
 async def test_check_status_when_liqpay_fails_says_so_in_the_chat(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await issued(world)
     world.liqpay.post(LIQPAY_REQUEST, status=503, body="down", repeat=True)
     before = len(world.session.requests)
@@ -221,7 +222,7 @@ async def test_check_status_when_liqpay_fails_says_so_in_the_chat(world: BotWorl
 
 
 async def test_confirm_again_on_a_made_invoice_shows_it(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await to_summary(world)
     confirm = world.find_button(OWNER.id, "Confirm")
     world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(INVOICE_OK))
@@ -237,7 +238,7 @@ async def test_new_warns_of_an_invoice_still_being_made(world: BotWorld) -> None
 
     from storage.models.receipts import Channel, NewDraft
 
-    await make_shop(world)
+    await make_shop_by_bot(world)
     now = world.services.receipts.clock()
     # an invoice this cashier confirmed whose maker died holding its lease
     draft = NewDraft(
@@ -255,7 +256,7 @@ async def test_new_warns_of_an_invoice_still_being_made(world: BotWorld) -> None
 
 async def test_typing_in_a_dialog_left_mid_confirm_shows_its_receipt(world: BotWorld) -> None:
     """A dialog an older version left in the confirm step after its Confirm was pressed."""
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await to_summary(world)
     key = world.find_button(OWNER.id, "Confirm").split(":")[-1]
     world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(INVOICE_OK))

@@ -21,8 +21,15 @@ from storage.models.receipts import (
     ReceiptChanges,
     ReceiptStatus,
 )
-from tests.bot_fixtures import CASHIER, OWNER, STRANGER, BotWorld, world
-from tests.test_bot_flows import join_cashier, make_shop
+from tests.bot_fixtures import (
+    CASHIER,
+    OWNER,
+    STRANGER,
+    BotWorld,
+    join_cashier,
+    make_shop_by_bot,
+    world,
+)
 
 __all__ = ["world"]
 S = ReceiptStatus
@@ -65,7 +72,7 @@ async def seed(
 
 
 async def shop_with_receipts(world: BotWorld) -> list[Receipt]:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await join_cashier(world)
     return [
         await seed(world, OWNER.id, 25050, S.PAID),
@@ -122,7 +129,7 @@ async def test_cashier_sees_only_own_receipts_in_ukrainian(world: BotWorld) -> N
 
 
 async def test_typed_range_refusals_and_a_hyphen(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     today = kyiv_day(utcnow())
     await seed(world, OWNER.id, 12345, S.PAID, kyiv_midnight(today - timedelta(days=2)))
     await world.say(OWNER, "/report")
@@ -149,7 +156,7 @@ async def test_typed_range_refusals_and_a_hyphen(world: BotWorld) -> None:
 
 
 async def test_empty_period_says_so_and_stranger_is_refused(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await seed(world, OWNER.id, 100, S.PAID, utcnow() - timedelta(days=40))
     await world.say(OWNER, "/report")
     replies = await world.press(OWNER, "Yesterday")
@@ -209,7 +216,7 @@ async def test_cashier_exports_own_xlsx_in_ukrainian(world: BotWorld) -> None:
 
 
 async def test_export_button_with_bad_dates_is_refused(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     replies = await world.press_data(OWNER, "ex:csv:20261301:20261130")
     answers = [r for r in world.session.requests if type(r).__name__ == "AnswerCallbackQuery"]
     assert answers and "no longer active" in (answers[-1].text or ""), replies

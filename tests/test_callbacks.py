@@ -25,19 +25,11 @@ from services.liqpay.signing import encode_data, sign
 from services.payments.callbacks import CallbackService
 from services.payments.polling import CHECK
 from storage.models.receipts import Channel, EventSource, PaymentMismatch, Receipt, ReceiptStatus
-from storage.sqlite import SqliteStore
 from storage.sqlite.migrations import MIGRATIONS
+from storage.sqlite.store import SqliteStore
+from tests.builders import PRIVATE_KEY, Shop, make_receipt, make_shop, payment_payload, signed_form
 from tests.conftest import FakeClock
-from tests.payment_fixtures import (
-    PRIVATE_KEY,
-    Shop,
-    make_receipt,
-    make_service,
-    make_shop,
-    outbox_rows,
-    payment_payload,
-    signed_form,
-)
+from tests.payment_fixtures import make_service, outbox_rows
 
 S = ReceiptStatus
 

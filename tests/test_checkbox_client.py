@@ -30,7 +30,7 @@ from services.fiscal.registrar import (
     ShiftStatus,
     receipt_uuid,
 )
-from tests.fake_checkbox import NO_SHIFT, FakeCheckbox, label_approved
+from tests.doubles.checkbox import NO_SHIFT, FakeCheckbox, label_approved
 
 LICENSE = "cbx-license-0123456789abcdef"
 PIN = "7391"

@@ -23,7 +23,7 @@ from services.reminders.service import (
 )
 from storage.models.jobs import JobState
 from storage.models.receipts import EventSource, ReceiptChanges, ReceiptStatus
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 from tests.conftest import FakeClock
 from tests.reminder_fixtures import World, make_world
 

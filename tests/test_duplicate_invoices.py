@@ -10,7 +10,7 @@ import pytest
 from services.invoices.duplicates import DuplicateCheck, customer_key
 from storage.models.receipts import Channel, EventSource, NewDraft, Receipt, ReceiptStatus
 from storage.models.shops import Member, Role
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 from tests.conftest import FakeClock
 
 S = ReceiptStatus

@@ -19,11 +19,19 @@ from services.fiscal.policy import FISCAL_SALE
 from services.notifications.jobs import NotificationKind as K
 from storage.models.fiscal import FiscalMode, FiscalSettingsChanges, FiscalState
 from storage.models.receipts import Receipt
-from tests.bot_fixtures import LIQPAY_REQUEST, LIQPAY_URL, OWNER, BotWorld, liqpay_answer
-from tests.fake_checkbox import FakeCheckbox
+from tests.bot_fixtures import (
+    INVOICE_OK,
+    LIQPAY_REQUEST,
+    LIQPAY_URL,
+    OWNER,
+    BotWorld,
+    issue,
+    make_shop_by_bot,
+)
+from tests.doubles.checkbox import FakeCheckbox
+from tests.doubles.liqpay_mock import liqpay_answer
+from tests.doubles.recording_bot import make_bot
 from tests.fiscal_fixtures import LICENSE, PIN
-from tests.mocked_bot import make_bot
-from tests.test_bot_flows import INVOICE_OK, issue, make_shop
 
 F = FiscalState
 PAID = {
@@ -62,7 +70,7 @@ async def world(tmp_path: Path, fake: FakeCheckbox) -> AsyncIterator[BotWorld]:
 
 async def paid_receipt(world: BotWorld, mode: FiscalMode = FiscalMode.MANUAL) -> Receipt:
     """A shop with Checkbox set up (seeded in the store) and one paid receipt."""
-    await make_shop(world)
+    await make_shop_by_bot(world)
     store, box = world.services.store, world.services.fiscal.box
     member = await store.shops.get_member(OWNER.id)
     assert member is not None

@@ -24,11 +24,11 @@ from storage.models.fiscal import FiscalMode, FiscalSettingsChanges, FiscalState
 from storage.models.jobs import Job, JobState, NewJob
 from storage.models.receipts import Receipt, ReceiptStatus
 from storage.models.shops import Member, Role
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
+from tests.builders import OWNER_ID, Shop, make_shop
 from tests.conftest import FakeClock
-from tests.fake_checkbox import FakeCheckbox
+from tests.doubles.checkbox import FakeCheckbox
 from tests.fiscal_fixtures import Desk, awaiting_receipt, make_desk, notices, set_up_register
-from tests.payment_fixtures import OWNER_ID, Shop, make_shop
 
 SELL = "/api/v1/receipts/sell"
 

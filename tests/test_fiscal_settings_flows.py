@@ -1,5 +1,5 @@
 """/settings → Fiscalization through the real dispatcher, a recording Bot, the SQLite store
-and the stand-in Checkbox served on 127.0.0.1 (tests/fake_checkbox.py)."""
+and the stand-in Checkbox served on 127.0.0.1 (tests/doubles/checkbox.py)."""
 
 from __future__ import annotations
 
@@ -25,10 +25,11 @@ from tests.bot_fixtures import (
     STRANGER,
     BotWorld,
     extract_start_token,
-    liqpay_answer,
+    make_shop_by_bot,
 )
-from tests.fake_checkbox import FakeCheckbox
-from tests.mocked_bot import make_bot, person, text_update
+from tests.doubles.checkbox import FakeCheckbox
+from tests.doubles.liqpay_mock import liqpay_answer
+from tests.doubles.recording_bot import make_bot, person, text_update
 
 LICENSE = "test4f1b2c3d9e8a7KEY1"
 PIN = "7351902468"
@@ -60,11 +61,6 @@ async def world(tmp_path: Path, checkbox: FakeCheckbox) -> AsyncIterator[BotWorl
         yield BotWorld(dp, bot, session, services, settings, mocked)
         await http.close()
         await services.store.close()
-
-
-async def make_shop(world: BotWorld, owner=OWNER) -> None:  # type: ignore[no-untyped-def]
-    await world.say(owner, "/start")
-    await world.say(owner, "Кав'ярня")
 
 
 async def open_fiscal(world: BotWorld, owner=OWNER) -> list[str]:  # type: ignore[no-untyped-def]
@@ -114,7 +110,7 @@ async def test_owner_sets_up_checkbox_and_both_secret_messages_are_deleted(
     world: BotWorld, checkbox: FakeCheckbox, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level("DEBUG")
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     replies = await open_fiscal(world)
     assert "Not set up" in replies[-1], replies
     replies = await world.press(OWNER, "License key and PIN")
@@ -148,7 +144,7 @@ async def test_owner_sets_up_checkbox_and_both_secret_messages_are_deleted(
 async def test_wrong_pin_is_refused_in_plain_words_and_nothing_is_saved(
     world: BotWorld, checkbox: FakeCheckbox, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await open_fiscal(world)
     await world.press(OWNER, "License key and PIN")
     await send_secret(world, OWNER, LICENSE)
@@ -167,7 +163,7 @@ async def test_wrong_pin_is_refused_in_plain_words_and_nothing_is_saved(
 
 
 async def test_a_wrong_license_key_is_refused_too(world: BotWorld, checkbox: FakeCheckbox) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await open_fiscal(world)
     await world.press(OWNER, "License key and PIN")
     await send_secret(world, OWNER, "test-another-register-key")
@@ -179,7 +175,7 @@ async def test_a_wrong_license_key_is_refused_too(world: BotWorld, checkbox: Fak
 async def test_checkbox_down_gets_its_own_message_and_nothing_is_saved(
     world: BotWorld, checkbox: FakeCheckbox
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await open_fiscal(world)
     await world.press(OWNER, "License key and PIN")
     await send_secret(world, OWNER, LICENSE)
@@ -194,7 +190,7 @@ async def test_checkbox_down_gets_its_own_message_and_nothing_is_saved(
 async def test_bad_shapes_are_asked_again_and_lose_nothing(
     world: BotWorld, checkbox: FakeCheckbox
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await open_fiscal(world)
     await world.press(OWNER, "License key and PIN")
     replies, deleted = await send_secret(world, OWNER, "short")
@@ -214,7 +210,7 @@ async def test_bad_shapes_are_asked_again_and_lose_nothing(
 async def test_a_cashier_and_a_stranger_are_refused_politely(
     world: BotWorld, checkbox: FakeCheckbox
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await set_up(world)
     link = await world.say(OWNER, "/invite")
     await world.say(CASHIER, f"/start {extract_start_token(link[-1])}")
@@ -231,7 +227,7 @@ async def test_a_cashier_and_a_stranger_are_refused_politely(
 async def test_payment_form_is_chosen_from_the_approved_names(
     world: BotWorld, checkbox: FakeCheckbox
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await set_up(world)
     await world.press(OWNER, "Payment form")
     buttons = [b for b in PAYMENT_LABELS if world.find_button(OWNER.id, b)]
@@ -249,7 +245,7 @@ async def test_payment_form_is_chosen_from_the_approved_names(
 async def test_tax_rate_comes_from_the_registers_list_or_none(
     world: BotWorld, checkbox: FakeCheckbox
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await set_up(world)
     await world.press(OWNER, "Tax rate")
     assert checkbox.requests_to("GET", "/api/v1/cashier/tax")
@@ -269,7 +265,7 @@ async def test_tax_rate_comes_from_the_registers_list_or_none(
 
 
 async def test_tax_rates_with_checkbox_down_say_so(world: BotWorld, checkbox: FakeCheckbox) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await set_up(world)
     checkbox.down = True
     replies = await world.press(OWNER, "Tax rate")
@@ -283,7 +279,7 @@ async def test_tax_rates_with_checkbox_down_say_so(world: BotWorld, checkbox: Fa
 
 
 async def test_mode_and_the_off_switch(world: BotWorld, checkbox: FakeCheckbox) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await set_up(world)
     replies = await world.press(OWNER, "Register only by the button")
     assert "Mode: only by the «Register receipt» button" in replies[-1], replies
@@ -301,7 +297,7 @@ async def test_mode_and_the_off_switch(world: BotWorld, checkbox: FakeCheckbox) 
 async def test_shift_closing_time_by_button_or_typed(
     world: BotWorld, checkbox: FakeCheckbox
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await set_up(world)
     await world.press(OWNER, "Shift closing time")
     replies = await world.press(OWNER, "23:00")
@@ -320,7 +316,7 @@ async def test_shift_closing_time_by_button_or_typed(
 async def test_before_set_up_only_the_credentials_are_offered(
     world: BotWorld, checkbox: FakeCheckbox
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await open_fiscal(world)
     with pytest.raises(AssertionError):
         world.find_button(OWNER.id, "Tax rate")
@@ -335,7 +331,7 @@ async def test_the_screen_is_in_ukrainian_for_a_ukrainian_owner(
     world: BotWorld, checkbox: FakeCheckbox
 ) -> None:
     owner = person(101, "uk", "Оксана")
-    await make_shop(world, owner)
+    await make_shop_by_bot(world, owner, keys=False)
     replies = await open_fiscal(world, owner)
     assert "Не налаштовано" in replies[-1], replies
     replies = await set_up(world, owner)
@@ -349,7 +345,7 @@ async def test_the_screen_is_in_ukrainian_for_a_ukrainian_owner(
 async def test_liqpay_settings_still_work_beside_it(
     world: BotWorld, checkbox: FakeCheckbox
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await world.say(OWNER, "/settings")
     await world.press(OWNER, "LiqPay")
     await world.say(OWNER, "sandbox_i000000001")
@@ -372,7 +368,7 @@ async def test_liqpay_settings_still_work_beside_it(
 async def test_a_secret_sent_as_a_caption_is_deleted_too(
     world: BotWorld, checkbox: FakeCheckbox
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await open_fiscal(world)
     await world.press(OWNER, "License key and PIN")
     update = text_update(OWNER, "x")
@@ -396,7 +392,7 @@ async def test_a_secret_sent_as_a_caption_is_deleted_too(
 async def test_forged_fiscal_buttons_are_refused_without_a_change(
     world: BotWorld, checkbox: FakeCheckbox, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await set_up(world)
     before = await fiscal(world)
     requests = len(checkbox.requests)
@@ -418,7 +414,7 @@ async def test_forged_fiscal_buttons_are_refused_without_a_change(
 async def test_new_credentials_keep_the_choices_and_warn_of_a_missing_tax_rate(
     world: BotWorld, checkbox: FakeCheckbox
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await set_up(world)
     await world.press(OWNER, "Tax rate")
     await world.press(OWNER, "ПДВ 20%")
@@ -441,7 +437,7 @@ async def test_new_credentials_keep_the_choices_and_warn_of_a_missing_tax_rate(
 async def test_the_owner_can_forget_the_credentials(
     world: BotWorld, checkbox: FakeCheckbox
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await set_up(world)
     await world.press(OWNER, "Shift closing time")
     await world.press(OWNER, "22:00")
@@ -460,7 +456,7 @@ async def test_the_owner_can_forget_the_credentials(
 
 
 async def test_cancel_in_the_middle_saves_nothing(world: BotWorld, checkbox: FakeCheckbox) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world, keys=False)
     await open_fiscal(world)
     await world.press(OWNER, "License key and PIN")
     await send_secret(world, OWNER, LICENSE)

@@ -30,8 +30,8 @@ from services.fiscal.setup import (
 from storage.models.fiscal import FiscalMode
 from storage.models.shops import Member, Role
 from storage.protocols.store import Store
-from storage.sqlite import SqliteStore
-from tests.fake_checkbox import FakeCheckbox
+from storage.sqlite.store import SqliteStore
+from tests.doubles.checkbox import FakeCheckbox
 
 LICENSE = "test0a1b2c3d4e5f6789"
 PIN = "4815162342"

@@ -21,9 +21,10 @@ from storage.models.fiscal import FiscalMode, FiscalSettingsChanges, FiscalState
 from storage.models.jobs import JobState
 from storage.models.receipts import Channel, ReceiptStatus
 from storage.models.shops import Member, Role
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
+from tests.builders import OWNER_ID, Shop, make_shop
 from tests.conftest import FakeClock
-from tests.fake_checkbox import FakeCheckbox
+from tests.doubles.checkbox import FakeCheckbox
 from tests.fiscal_fixtures import (
     LICENSE,
     Desk,
@@ -33,7 +34,6 @@ from tests.fiscal_fixtures import (
     notices,
     set_up_register,
 )
-from tests.payment_fixtures import OWNER_ID, Shop, make_shop
 
 F = FiscalState
 SELL = "/api/v1/receipts/sell"
@@ -474,7 +474,7 @@ async def test_fiscal_notices_are_sent_by_the_outbox_with_their_buttons_and_plur
     from bot.i18n import setup_i18n
     from bot.notifier import OutboxSender
     from services.notifications.jobs import OutboxSignal, notify_job
-    from tests.test_outbox import RecordingSession
+    from tests.doubles.recording_bot import RecordingSession
 
     setup_i18n()
     session = RecordingSession()

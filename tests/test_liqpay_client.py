@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,18 +12,24 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 from aioresponses import aioresponses
-from pydantic import SecretStr
-from yarl import URL
 
 from services.liqpay.answers import CancelAnswer, InvoiceAnswer, StatusAnswer
 from services.liqpay.client import LiqPayClient, LiqPayRefused, LiqPayUnavailable, PaymentNotFound
-from services.liqpay.signing import Credentials, sign, verify
+from services.liqpay.signing import verify
 from services.liqpay.statuses import PaymentState, payment_state
+from tests.doubles.liqpay_mock import (
+    API_URL,
+    PRIVATE,
+    PUBLIC,
+    REQUEST_URL,
+    client_fixture,  # noqa: F401 (a fixture)
+    creds,
+    decoded,
+    mocked_fixture,  # noqa: F401 (a fixture)
+    sent_forms,
+    session_fixture,  # noqa: F401 (a fixture)
+)
 
-API = "https://lp.test/api/"
-REQUEST_URL = "https://lp.test/api/request"
-PUBLIC = "sandbox_i1234567890"
-PRIVATE = "sandbox_s3cr3tPrivateKeyValue"
 KYIV = ZoneInfo("Europe/Kyiv")
 # 14:30 in Kyiv (UTC+2 in winter) is 12:30 UTC.
 EXPIRES_LOCAL = datetime(2026, 11, 28, 14, 30, 5, tzinfo=KYIV)
@@ -34,45 +37,10 @@ EXPIRES_UTC_TEXT = "2026-11-28 12:30:05"
 CALLBACK = "https://shop.example/liqpay/callback"
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
-@pytest.fixture
-def client(session: aiohttp.ClientSession) -> LiqPayClient:
-    return LiqPayClient(session, API, retry_delay=0)
-
-
-@pytest.fixture
-def mocked() -> Iterator[aioresponses]:
-    with aioresponses() as m:
-        yield m
-
-
-def creds(version: int = 3) -> Credentials:
-    return Credentials(PUBLIC, SecretStr(PRIVATE), version)
-
-
-def sent_forms(m: aioresponses) -> list[dict[str, str]]:
-    calls = m.requests.get(("POST", URL(REQUEST_URL)), [])
-    return [call.kwargs["data"] for call in calls]
-
-
 def only_form(m: aioresponses) -> dict[str, str]:
     forms = sent_forms(m)
     assert len(forms) == 1
     return forms[0]
-
-
-def decoded(form: dict[str, str], version: int) -> dict[str, Any]:
-    """Check the form's shape and signature; return the decoded request JSON."""
-    assert set(form) == {"data", "signature"}
-    assert form["signature"] == sign(PRIVATE, form["data"], version)
-    payload = json.loads(base64.b64decode(form["data"], validate=True))
-    assert isinstance(payload, dict)
-    return payload
 
 
 INVOICE_OK = {
@@ -314,7 +282,7 @@ async def test_status_retried_on_503_then_succeeds(
 async def test_status_gives_up_after_its_attempts(
     session: aiohttp.ClientSession, mocked: aioresponses
 ) -> None:
-    client = LiqPayClient(session, API, status_attempts=3, retry_delay=0)
+    client = LiqPayClient(session, API_URL, status_attempts=3, retry_delay=0)
     mocked.post(REQUEST_URL, status=503, body="busy", repeat=True)
     with pytest.raises(LiqPayUnavailable):
         await client.status(creds(), "shop1-42")
@@ -430,7 +398,7 @@ def _unavailable_cases() -> list[Any]:
 async def test_unavailable_answers(
     session: aiohttp.ClientSession, mocked: aioresponses, response: dict[str, Any]
 ) -> None:
-    client = LiqPayClient(session, API, status_attempts=1, retry_delay=0)
+    client = LiqPayClient(session, API_URL, status_attempts=1, retry_delay=0)
     mocked.post(REQUEST_URL, repeat=True, **response)
     with pytest.raises(LiqPayUnavailable):
         await client.status(creds(), "o")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,17 +10,20 @@ from typing import Any
 import aiohttp
 import pytest
 from aioresponses import aioresponses
-from pydantic import SecretStr
-from yarl import URL
 
 from services.liqpay.answers import RefundAnswer, payload_refunded_at, payload_refunded_kopecks
 from services.liqpay.client import LiqPayClient, LiqPayRefused, LiqPayUnavailable, PaymentNotFound
-from services.liqpay.signing import Credentials, sign
+from tests.doubles.liqpay_mock import (
+    PRIVATE,
+    PUBLIC,
+    REQUEST_URL,
+    client_fixture,  # noqa: F401 (a fixture)
+    creds,
+    mocked_fixture,  # noqa: F401 (a fixture)
+    sent,
+    session_fixture,  # noqa: F401 (a fixture)
+)
 
-API = "https://lp.test/api/"
-REQUEST_URL = "https://lp.test/api/request"
-PUBLIC = "sandbox_i1234567890"
-PRIVATE = "sandbox_s3cr3tPrivateKeyValue"
 REVERSED = {
     "result": "ok",
     "action": "refund",
@@ -31,38 +31,6 @@ REVERSED = {
     "status": "reversed",
     "wait_amount": False,
 }
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
-@pytest.fixture
-def client(session: aiohttp.ClientSession) -> LiqPayClient:
-    return LiqPayClient(session, API, retry_delay=0)
-
-
-@pytest.fixture
-def mocked() -> Iterator[aioresponses]:
-    with aioresponses() as m:
-        yield m
-
-
-def creds(version: int = 3) -> Credentials:
-    return Credentials(PUBLIC, SecretStr(PRIVATE), version)
-
-
-def sent(m: aioresponses, version: int = 3) -> list[dict[str, Any]]:
-    """Every request sent, signature checked, decoded."""
-    payloads = []
-    for call in m.requests.get(("POST", URL(REQUEST_URL)), []):
-        form = call.kwargs["data"]
-        assert set(form) == {"data", "signature"}
-        assert form["signature"] == sign(PRIVATE, form["data"], version)
-        payloads.append(json.loads(base64.b64decode(form["data"], validate=True)))
-    return payloads
 
 
 @pytest.mark.parametrize("version", [3, 7])

@@ -14,26 +14,24 @@ from bot.keyboards import ChannelChoice
 from bot.notifier import OutboxSender
 from services.notifications.jobs import OutboxSignal
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
-from tests.bot_fixtures import LIQPAY_REQUEST, NOT_FOUND, BotWorld, liqpay_answer, world
-from tests.mocked_bot import person
-from tests.payment_fixtures import payment_payload, signed_form
+from tests.bot_fixtures import (
+    BOT_PRIVATE_KEY,
+    BOT_PUBLIC_KEY,
+    BotWorld,
+    make_shop_by_bot,
+    world,
+)
+from tests.builders import payment_payload, signed_form
+from tests.doubles.recording_bot import person
 
 __all__ = ["world"]
 
-PUBLIC_KEY = "sandbox_i000000001"
-PRIVATE_KEY = "sandbox_privatekey123"
 NBSP = "\u00a0"
 
 
 async def shop_with_receipt(world: BotWorld, owner: User, amount: str) -> Receipt:
     """The owner opens a shop, sets keys and issues a link receipt for `amount`."""
-    await world.say(owner, "/start")
-    await world.say(owner, "Кав'ярня")
-    await world.say(owner, "/settings")
-    await world.press(owner, "LiqPay")
-    await world.say(owner, PUBLIC_KEY)
-    world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(NOT_FOUND))
-    await world.say(owner, PRIVATE_KEY)
+    await make_shop_by_bot(world, owner)
     await world.say(owner, "/new")
     await world.say(owner, amount)
     await world.say(owner, "Кава")
@@ -49,9 +47,9 @@ async def owner_reads(world: BotWorld, owner: User, paid: float, currency: str) 
     receipt = await world.services.store.receipts.get(1)
     assert receipt is not None
     payload = payment_payload(
-        receipt, amount=paid, currency=currency, public_key=PUBLIC_KEY, payment_id=900008
+        receipt, amount=paid, currency=currency, public_key=BOT_PUBLIC_KEY, payment_id=900008
     )
-    form = signed_form(payload, PRIVATE_KEY)
+    form = signed_form(payload, BOT_PRIVATE_KEY)
     outcome = await world.services.callbacks.handle(form["data"], form["signature"])
     assert outcome.value == "applied"
     before = len(world.session.requests)

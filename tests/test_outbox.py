@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 import time
-from collections import defaultdict, deque
-from collections.abc import AsyncGenerator, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,10 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiogram import Bot
-from aiogram.client.session.base import BaseSession
-from aiogram.exceptions import TelegramNetworkError
-from aiogram.methods import EditMessageText, SendMessage, TelegramMethod
-from aiogram.methods.base import TelegramType
+from aiogram.methods import EditMessageText, SendMessage
 
 from bot.i18n import DEFAULT_LOCALE, setup_i18n
 from bot.notifier import LEASE, OutboxSender
@@ -31,97 +25,18 @@ from services.receipts.state import PaymentReport
 from storage.models.jobs import NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptChanges, ReceiptStatus
 from storage.models.shops import Role
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
+from tests.builders import AMOUNT, Shop, make_receipt, make_shop
 from tests.conftest import FakeClock
-from tests.payment_fixtures import (
-    AMOUNT,
-    Shop,
-    make_receipt,
-    make_service,
-    make_shop,
-    outbox_rows,
+from tests.doubles.recording_bot import (
+    RecordingSession,
+    accepted,
+    network_error,
+    telegram_error,
 )
+from tests.payment_fixtures import make_service, outbox_rows
 
 S = ReceiptStatus
-Outcome = Callable[[TelegramMethod[Any]], Any]
-
-
-def telegram_error(code: int, description: str, **parameters: Any) -> Outcome:
-    """An error reply as Telegram sends it; aiogram's own check_response turns it into the
-    matching exception (429 -> TelegramRetryAfter, 403 -> TelegramForbiddenError, ...)."""
-
-    def reply(_method: TelegramMethod[Any]) -> dict[str, Any]:
-        body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
-        if parameters:
-            body["parameters"] = parameters
-        return body
-
-    return reply
-
-
-def accepted(_method: TelegramMethod[Any]) -> None:
-    """Queue filler: Telegram accepts this request (the session's default answer)."""
-    return None
-
-
-def network_error(method: TelegramMethod[Any]) -> Any:
-    raise TelegramNetworkError(method=method, message="Request timeout error")
-
-
-class RecordingSession(BaseSession):
-    """Modelled on aiogram's tests/mocked_bot.py: records every method and answers from a
-    per-chat queue of outcomes; with nothing queued, Telegram accepts the request."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[TelegramMethod[Any]] = []
-        self.outcomes: dict[int, deque[Outcome]] = defaultdict(deque)
-        self._message_id = 1000
-        self.arrived = asyncio.Event()  # set on every request
-
-    def queue(self, chat_id: int, *outcomes: Outcome) -> None:
-        self.outcomes[chat_id].extend(outcomes)
-
-    async def make_request(
-        self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
-    ) -> TelegramType:
-        self.requests.append(method)
-        self.arrived.set()
-        chat_id = int(getattr(method, "chat_id", 0) or 0)
-        queued = self.outcomes[chat_id]
-        reply = (queued.popleft()(method) if queued else None) or self._ok(method)
-        status = 200 if reply.get("ok") else int(reply["error_code"])
-        response = self.check_response(bot, method, status, json.dumps(reply))
-        return response.result  # type: ignore[return-value]
-
-    def _ok(self, method: TelegramMethod[Any]) -> dict[str, Any]:
-        if isinstance(method, SendMessage):
-            self._message_id += 1
-            message = {
-                "message_id": self._message_id,
-                "date": 1_795_000_000,
-                "chat": {"id": method.chat_id, "type": "private"},
-                "text": method.text,
-            }
-            return {"ok": True, "result": message}
-        return {"ok": True, "result": True}
-
-    async def close(self) -> None:
-        pass
-
-    async def stream_content(
-        self,
-        url: str,
-        headers: dict[str, Any] | None = None,
-        timeout: int = 30,
-        chunk_size: int = 65536,
-        raise_for_status: bool = True,
-    ) -> AsyncGenerator[bytes, None]:  # pragma: no cover
-        yield b""
-
-    def sent(self) -> list[tuple[int, str]]:
-        """(chat, text) of every send_message, successful or not."""
-        return [(int(m.chat_id), m.text) for m in self.requests if isinstance(m, SendMessage)]
 
 
 @pytest.fixture
@@ -190,7 +105,7 @@ async def test_sends_each_notification_once_in_order(
     await outbox.drain()
 
     text = notification("paid", receipt, DEFAULT_LOCALE)
-    assert session.sent() == [(shop.cashier_id, text), (shop.owner_id, text)]
+    assert session.chat_texts() == [(shop.cashier_id, text), (shop.owner_id, text)]
     assert await states(store) == [
         (shop.cashier_id, "paid", "done"),
         (shop.owner_id, "paid", "done"),
@@ -227,7 +142,7 @@ async def test_outbox_survives_a_crash_before_sending(
         await second.close()
 
     text = notification("paid", after, DEFAULT_LOCALE)
-    assert session.sent() == [(shop.cashier_id, text), (shop.owner_id, text)]
+    assert session.chat_texts() == [(shop.cashier_id, text), (shop.owner_id, text)]
 
 
 async def test_retry_after_postpones_until_telegram_allows(
@@ -261,7 +176,7 @@ async def test_retry_after_postpones_until_telegram_allows(
     clock.advance(seconds=0.6)
     await outbox.drain()
     await outbox.drain()
-    assert len(session.sent()) == 2
+    assert len(session.chat_texts()) == 2
     assert [state for _, _, state in await states(store)] == ["done"]
 
 
@@ -280,7 +195,7 @@ async def test_blocked_user_is_dropped_and_others_still_get_theirs(
 
     await sender(store, bot, clock).drain()
 
-    assert [chat for chat, _ in session.sent()] == [shop.cashier_id, shop.owner_id]
+    assert [chat for chat, _ in session.chat_texts()] == [shop.cashier_id, shop.owner_id]
     assert await states(store) == [
         (shop.cashier_id, "paid", "dead"),
         (shop.owner_id, "paid", "done"),
@@ -347,7 +262,7 @@ async def test_postponed_item_holds_back_later_ones_for_its_chat_only(
     await outbox.drain()
 
     # the cashier's first failed, so their second waits; the owner gets both
-    assert session.sent()[1:] == [
+    assert session.chat_texts()[1:] == [
         (shop.owner_id, notification("paid", first, DEFAULT_LOCALE)),
         (shop.owner_id, notification("paid", second, DEFAULT_LOCALE)),
     ]
@@ -358,7 +273,7 @@ async def test_postponed_item_holds_back_later_ones_for_its_chat_only(
 
     clock.advance(minutes=10)
     await outbox.drain()
-    assert session.sent()[3:] == [
+    assert session.chat_texts()[3:] == [
         (shop.cashier_id, notification("paid", first, DEFAULT_LOCALE)),
         (shop.cashier_id, notification("paid", second, DEFAULT_LOCALE)),
     ]
@@ -490,7 +405,7 @@ async def test_pacing_holds_a_second_message_to_the_same_chat(
     busy = await outbox.drain()
 
     assert busy is True
-    assert [chat for chat, _ in session.sent()] == [shop.cashier_id, shop.owner_id]
+    assert [chat for chat, _ in session.chat_texts()] == [shop.cashier_id, shop.owner_id]
     assert [state for _, _, state in await states(store)] == ["done", "done", "pending", "pending"]
 
 
@@ -549,7 +464,7 @@ async def test_a_failed_mark_does_not_send_the_message_again(
         await outbox.drain()
     monkeypatch.setattr(store.jobs, "finish", real_finish)
     await outbox.drain()
-    assert [chat for chat, _ in session.sent()] == [shop.cashier_id, shop.owner_id]
+    assert [chat for chat, _ in session.chat_texts()] == [shop.cashier_id, shop.owner_id]
     assert [state for _, _, state in await states(store)] == ["done", "done"]
 
 
@@ -570,7 +485,7 @@ async def test_a_killed_senders_jobs_are_sent_after_its_lease(
 
     clock.advance(seconds=LEASE.total_seconds())
     await survivor.drain()
-    assert [chat for chat, _ in session.sent()] == [shop.cashier_id, shop.owner_id]
+    assert [chat for chat, _ in session.chat_texts()] == [shop.cashier_id, shop.owner_id]
     assert [state for _, _, state in await states(store)] == ["done", "done"]
 
 
@@ -586,7 +501,7 @@ async def test_two_senders_send_every_notification_once(
 
     await asyncio.gather(a.drain(), b.drain())
 
-    sent = session.sent()
+    sent = session.chat_texts()
     assert len(sent) == len(set(sent)) == 4 * 3 * 2  # every notice once, none twice
     for one in shops:  # and each chat's in order
         expected = [notification("paid", r, DEFAULT_LOCALE) for r in made[one.shop_id]]
@@ -607,11 +522,11 @@ async def test_the_per_chat_pause_holds_for_another_sender_too(
 
     assert await a.drain() is True  # sent one; the chat's next waits a second
     await b.drain()
-    assert len(session.sent()) == 1  # the other sender waits too
+    assert len(session.chat_texts()) == 1  # the other sender waits too
 
     clock.advance(seconds=1)
     await b.drain()
-    assert len(session.sent()) == 2
+    assert len(session.chat_texts()) == 2
 
 
 async def test_the_global_rate_spaces_messages_for_all_senders(
@@ -639,7 +554,7 @@ async def test_the_global_rate_spaces_messages_for_all_senders(
     started = time.monotonic()
     await asyncio.gather(*(s.drain() for s in senders))
     elapsed = time.monotonic() - started
-    assert len(session.sent()) == 6
+    assert len(session.chat_texts()) == 6
     assert elapsed >= 5 * (1 / 20) * 0.9  # six messages at 20/s take five intervals at least
 
 
@@ -656,11 +571,11 @@ async def test_telegrams_pause_holds_for_another_sender(
     b = sender(store, bot, clock, worker_id="b")
 
     assert await b.drain() is True  # Telegram's pause is the whole bot's: b waits as well
-    assert [chat for chat, _ in session.sent()] == [400]
+    assert [chat for chat, _ in session.chat_texts()] == [400]
 
     clock.advance(seconds=30)
     await b.drain()
-    assert sorted(chat for chat, _ in session.sent()) == [400, 400, 401]
+    assert sorted(chat for chat, _ in session.chat_texts()) == [400, 400, 401]
 
 
 async def test_an_outcome_shows_the_card_as_a_new_message_and_keeps_it_current(

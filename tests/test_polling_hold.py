@@ -10,8 +10,8 @@ import asyncpg
 
 from bot.app import POLLING_HOLD, watch_polling_hold
 from bot.web import ReplicaState
-from storage.postgres import PostgresStore
 from storage.postgres.exclusive import hold_key
+from storage.postgres.store import PostgresStore
 
 
 async def wait_until(condition: Callable[[], bool], timeout: float = 20) -> None:

@@ -16,17 +16,11 @@ from services.notifications.jobs import NotificationKind
 from services.receipts.state import ReceiptService
 from services.receipts.transitions import ALLOWED, sources_of
 from storage.models.receipts import Channel, EventSource, Receipt, ReceiptStatus
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
+from tests.builders import PUBLIC_KEY, Shop, make_receipt, make_shop
 from tests.conftest import FakeClock
-from tests.payment_fixtures import (
-    PUBLIC_KEY,
-    FakeLiqPay,
-    Shop,
-    make_receipt,
-    make_service,
-    make_shop,
-    outbox_rows,
-)
+from tests.doubles.liqpay_mock import MockedLiqPay
+from tests.payment_fixtures import make_service, outbox_rows
 
 S = ReceiptStatus
 
@@ -35,7 +29,7 @@ S = ReceiptStatus
 class Env:
     store: SqliteStore
     receipts: ReceiptService
-    liqpay: FakeLiqPay
+    liqpay: MockedLiqPay
     shop: Shop
     clock: FakeClock
     db_path: Path
@@ -57,7 +51,7 @@ async def env(
     with aioresponses() as mock:
         async with aiohttp.ClientSession() as session:
             receipts = make_service(store, session, box, clock)
-            yield Env(store, receipts, FakeLiqPay(mock), shop, clock, db_path)
+            yield Env(store, receipts, MockedLiqPay(mock), shop, clock, db_path)
 
 
 # the design

@@ -18,17 +18,11 @@ from services.payments.reconciler import CHECK_LEASE, Reconciler, SweepStats
 from services.receipts.state import ReceiptService
 from storage.models.jobs import Job, JobState
 from storage.models.receipts import Channel, EventSource, Receipt, ReceiptStatus
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
+from tests.builders import Shop, make_receipt, make_shop, receipt_stub
 from tests.conftest import FakeClock
-from tests.payment_fixtures import (
-    FakeLiqPay,
-    Shop,
-    make_receipt,
-    make_service,
-    make_shop,
-    next_check_at,
-    outbox_rows,
-)
+from tests.doubles.liqpay_mock import MockedLiqPay
+from tests.payment_fixtures import make_service, next_check_at, outbox_rows
 
 S = ReceiptStatus
 INTERVAL = 60.0
@@ -38,7 +32,7 @@ INTERVAL = 60.0
 class Env:
     store: SqliteStore
     receipts: ReceiptService
-    liqpay: FakeLiqPay
+    liqpay: MockedLiqPay
     shop: Shop
     clock: FakeClock
     db_path: Path
@@ -74,7 +68,7 @@ async def env(
     with aioresponses() as mock:
         async with aiohttp.ClientSession() as session:
             receipts = make_service(store, session, box, clock)
-            yield Env(store, receipts, FakeLiqPay(mock), shop, clock, db_path)
+            yield Env(store, receipts, MockedLiqPay(mock), shop, clock, db_path)
 
 
 async def test_paid_at_liqpay_is_marked_paid_by_poll(env: Env) -> None:
@@ -343,9 +337,9 @@ async def test_older_receipts_are_checked_less_often(env: Env) -> None:
 def test_next_check_never_passes_expiry(env: Env) -> None:
     reconciler = env.reconciler()
     now = env.clock()
-    soon = _receipt_stub(created=now - timedelta(days=3), expires=now + timedelta(seconds=30))
+    soon = receipt_stub(created=now - timedelta(days=3), expires=now + timedelta(seconds=30))
     assert reconciler.next_check(soon, now) == now + timedelta(seconds=30)
-    overdue = _receipt_stub(created=now - timedelta(days=3), expires=now - timedelta(seconds=1))
+    overdue = receipt_stub(created=now - timedelta(days=3), expires=now - timedelta(seconds=1))
     assert reconciler.next_check(overdue, now) == now + timedelta(seconds=INTERVAL)
 
 
@@ -414,34 +408,6 @@ async def test_many_receipts_one_sweep_each_checked_once(env: Env) -> None:
     assert stats.changed == 4
     asked = sorted(r["order_id"] for r in env.liqpay.requests)
     assert asked == sorted(r.order_id for r in receipts)
-
-
-def _receipt_stub(*, created: object, expires: object) -> Receipt:
-    return Receipt(
-        id=1,
-        shop_id=1,
-        number=1,
-        cashier_id=1,
-        amount=100,
-        currency="UAH",
-        description="x",
-        channel=Channel.LINK,
-        contact=None,
-        order_id="1-x",
-        public_key="sandbox_i123",
-        link=None,
-        invoice_token=None,
-        status=S.AWAITING,
-        liqpay_status=None,
-        flagged=None,
-        expires_at=expires,  # type: ignore[arg-type]
-        created_at=created,  # type: ignore[arg-type]
-        paid_at=None,
-        payment_id=None,
-        card_mask=None,
-        card_chat_id=None,
-        card_message_id=None,
-    )
 
 
 async def test_a_failed_receipt_is_still_watched_until_expiry(env: Env) -> None:

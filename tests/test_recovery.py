@@ -20,16 +20,11 @@ from services.notifications.jobs import NotificationKind
 from services.payments.reconciler import Reconciler
 from services.receipts.state import ReceiptService
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
+from tests.builders import Shop, make_receipt, make_shop
 from tests.conftest import FakeClock
-from tests.payment_fixtures import (
-    FakeLiqPay,
-    Shop,
-    make_receipt,
-    make_service,
-    make_shop,
-    outbox_rows,
-)
+from tests.doubles.liqpay_mock import MockedLiqPay
+from tests.payment_fixtures import make_service, outbox_rows
 
 S = ReceiptStatus
 
@@ -38,7 +33,7 @@ S = ReceiptStatus
 class Env:
     store: SqliteStore
     receipts: ReceiptService
-    liqpay: FakeLiqPay
+    liqpay: MockedLiqPay
     shop: Shop
     clock: FakeClock
     db_path: Path
@@ -77,7 +72,7 @@ async def env(
     with aioresponses() as mock:
         async with aiohttp.ClientSession() as session:
             receipts = make_service(store, session, box, clock)
-            yield Env(store, receipts, FakeLiqPay(mock), shop, clock, db_path)
+            yield Env(store, receipts, MockedLiqPay(mock), shop, clock, db_path)
 
 
 async def test_an_orphan_known_to_liqpay_is_tracked_and_the_cashier_told(env: Env) -> None:

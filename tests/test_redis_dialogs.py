@@ -16,12 +16,20 @@ from pydantic import ValidationError
 from bot.app import build_dispatcher, build_services
 from bot.dialog_storage import redis_location
 from services.config import Settings, describe_settings_error
-from tests.bot_fixtures import LIQPAY_REQUEST, LIQPAY_URL, NOT_FOUND, OWNER, BotWorld, liqpay_answer
-from tests.mocked_bot import make_bot
-from tests.servers import start_redis
+from tests.bot_fixtures import (
+    BOT_PRIVATE_KEY,
+    BOT_PUBLIC_KEY,
+    LIQPAY_REQUEST,
+    LIQPAY_URL,
+    NOT_FOUND,
+    OWNER,
+    BotWorld,
+)
+from tests.doubles.liqpay_mock import liqpay_answer
+from tests.doubles.recording_bot import make_bot
+from tests.servers.redis_server import start_redis
 from tests.test_config import GOOD_TOKEN, run_bot, single_line
 
-PUBLIC_KEY, PRIVATE_KEY = "sandbox_i000000001", "sandbox_privatekey123"
 SMS_TOKEN = "TurboSmsToken0123456789abcdef"
 SORRY = "Something went wrong on our side. Nothing was lost; please try again."
 
@@ -90,15 +98,15 @@ async def test_secrets_waiting_in_a_redis_dialog_are_sealed(
     await redis_world.say(OWNER, "Кав'ярня")
     await redis_world.say(OWNER, "/settings")
     await redis_world.press(OWNER, "LiqPay")
-    await redis_world.say(OWNER, PUBLIC_KEY)
+    await redis_world.say(OWNER, BOT_PUBLIC_KEY)
     dump = redis_dump(fresh_redis_url)
     assert "KeysDialog:private" in dump and '"public_key"' in dump  # it is waiting there...
-    assert PUBLIC_KEY not in dump  # ...sealed
+    assert BOT_PUBLIC_KEY not in dump  # ...sealed
     redis_world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(NOT_FOUND))
-    await redis_world.say(OWNER, PRIVATE_KEY)
-    assert (await redis_world.services.store.settings.get(1)).public_key == PUBLIC_KEY
+    await redis_world.say(OWNER, BOT_PRIVATE_KEY)
+    assert (await redis_world.services.store.settings.get(1)).public_key == BOT_PUBLIC_KEY
     dump = redis_dump(fresh_redis_url)
-    assert PRIVATE_KEY not in dump and PUBLIC_KEY not in dump
+    assert BOT_PRIVATE_KEY not in dump and BOT_PUBLIC_KEY not in dump
 
     await redis_world.say(OWNER, "/settings")
     await redis_world.press(OWNER, "SMS gateway")

@@ -21,9 +21,9 @@ from services.notifications.jobs import NOTIFY, NotificationKind
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from storage.models.refunds import Refund, RefundState
 from tests.bot_fixtures import CASHIER, OWNER, BotWorld
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.mocked_bot import make_bot
-from tests.payment_fixtures import PRIVATE_KEY, PUBLIC_KEY, Shop, make_receipt
+from tests.builders import PRIVATE_KEY, PUBLIC_KEY, Shop, make_receipt
+from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.recording_bot import make_bot
 
 
 @pytest.fixture

@@ -20,10 +20,10 @@ from services.refunds.service import REFUND_RESOLVE, resolve_job
 from storage.models.jobs import Job
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus
 from storage.models.refunds import NewRefund, RefundState
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
+from tests.builders import CASHIER_ID, OWNER_ID, PUBLIC_KEY
 from tests.conftest import FakeClock
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.payment_fixtures import CASHIER_ID, OWNER_ID, PUBLIC_KEY
+from tests.doubles.liqpay import FakeLiqPay
 from tests.refund_fixtures import RefundDesk, make_refund_desk
 
 S = ReceiptStatus

@@ -6,8 +6,7 @@ from aiogram.types import InlineKeyboardMarkup
 
 from bot.keyboards import ReminderSetting
 from services.reminders.service import DIGEST
-from tests.bot_fixtures import CASHIER, OWNER, BotWorld, world
-from tests.test_bot_flows import join_cashier, make_shop
+from tests.bot_fixtures import CASHIER, OWNER, BotWorld, join_cashier, make_shop_by_bot, world
 
 __all__ = ["world"]
 
@@ -21,7 +20,7 @@ def latest_buttons(world: BotWorld) -> list[str]:
 
 
 async def test_owner_switches_reminders_on_the_settings_screen(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     store = world.services.store
     replies = await world.say(OWNER, "/settings")
     assert "Reminder to the cashier: off" in replies[-1]
@@ -53,7 +52,7 @@ async def test_owner_switches_reminders_on_the_settings_screen(world: BotWorld) 
 
 
 async def test_a_cashier_changes_no_reminder_setting(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await join_cashier(world)
     for data in (
         ReminderSetting(item="cashier", value="on"),
@@ -67,7 +66,7 @@ async def test_a_cashier_changes_no_reminder_setting(world: BotWorld) -> None:
 
 
 async def test_a_value_no_button_offers_is_refused(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     for data in (
         ReminderSetting(item="lead", value="420"),
         ReminderSetting(item="digest_at", value="1439"),

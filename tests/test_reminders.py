@@ -25,17 +25,11 @@ from services.turbosms import SmsMaybeSent, SmsUnavailable, TurboSmsClient
 from storage.models.jobs import JobState, NewJob
 from storage.models.receipts import Channel, EventSource, ReceiptStatus
 from storage.models.settings import SettingsChanges
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 from tests.conftest import FakeClock
-from tests.e2e.fake_turbosms import FakeTurboSMS
-from tests.reminder_fixtures import (
-    LINK,
-    SMS_SEND,
-    World,
-    make_world,
-    markup_data,
-    sms_text,
-)
+from tests.doubles.turbosms import FakeTurboSMS
+from tests.doubles.turbosms_mock import SMS_SEND
+from tests.reminder_fixtures import LINK, World, make_world, markup_data, sms_text
 
 S = ReceiptStatus
 PHONE = "380501234567"

@@ -22,7 +22,7 @@ from bot.report_texts import export_labels
 from services.core.periods import Period, PeriodKind
 from services.reports.service import ExportFormat, ReportingService
 from storage.models.shops import Role
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 
 COUNT = 100_000
 TRACED_COUNT = 20_000  # tracemalloc slows every allocation: the memory check uses fewer

@@ -13,7 +13,9 @@ import asyncpg
 import pytest
 import redis.asyncio
 
-from tests.servers import PostgresServer, ServerStartError, start_postgres, start_redis
+from tests.servers.postgres import PostgresServer, start_postgres
+from tests.servers.processes import ServerStartError
+from tests.servers.redis_server import start_redis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

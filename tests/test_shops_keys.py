@@ -6,13 +6,11 @@ import base64
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 from aioresponses import aioresponses
-from yarl import URL
 
 from services.core.crypto import SecretBox
 from services.liqpay.client import LiqPayClient, LiqPayUnavailable
@@ -20,33 +18,21 @@ from services.liqpay.signing import sign
 from services.shops.service import KeyCheck, ShopService
 from services.turbosms import TurboSmsClient
 from storage.models.shops import Member, Role
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 from tests.conftest import FakeClock
+from tests.doubles.liqpay_mock import (
+    API_URL,
+    NOT_FOUND,
+    REQUEST_URL,
+    mocked_fixture,  # noqa: F401 (a fixture)
+    sent_forms,
+    session_fixture,  # noqa: F401 (a fixture)
+)
 
-API = "https://lp.test/api/"
-REQUEST_URL = "https://lp.test/api/request"
 SANDBOX_PUBLIC = "sandbox_i00000000001"
 SANDBOX_PRIVATE = "sandbox_Zq8kXH3pR2vLw9TnYc4bD7fGm1sJ6aQe"
 LIVE_PUBLIC = "i12345678901"
 LIVE_PRIVATE = "Lv7PqR2sT9uW4xY1zA6bC3dE8fG5hJ0kMnOp"
-NOT_FOUND = {
-    "result": "error",
-    "status": "error",
-    "err_code": "payment_not_found",
-    "err_description": "payment not found",
-}
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as s:
-        yield s
-
-
-@pytest.fixture
-def mocked() -> Iterator[aioresponses]:
-    with aioresponses() as m:
-        yield m
 
 
 @pytest.fixture
@@ -56,7 +42,7 @@ def service(
     return ShopService(
         store.shops,
         store.settings,
-        LiqPayClient(session, API, retry_delay=0),
+        LiqPayClient(session, API_URL, retry_delay=0),
         TurboSmsClient(session, "https://sms.test"),
         box,
         frozenset(),
@@ -74,10 +60,6 @@ def sandbox_flag(db_path: Path, shop_id: int) -> int:
     with sqlite3.connect(db_path) as db:
         row = db.execute("SELECT sandbox FROM shop_settings WHERE shop_id = ?", (shop_id,))
         return int(row.fetchone()[0])
-
-
-def requests_sent(m: aioresponses) -> list[dict[str, str]]:
-    return [call.kwargs["data"] for call in m.requests.get(("POST", URL(REQUEST_URL)), [])]
 
 
 async def assert_nothing_saved(store: SqliteStore, shop_id: int) -> None:
@@ -108,7 +90,7 @@ async def test_payment_not_found_means_the_keys_work(
     assert sandbox_flag(db_path, owner.shop_id) == 1
 
     # The check was a `status` request signed with the pair being checked.
-    [form] = requests_sent(mocked)
+    [form] = sent_forms(mocked)
     assert set(form) == {"data", "signature"}
     assert form["signature"] == sign(SANDBOX_PRIVATE, form["data"], 3)
     payload = json.loads(base64.b64decode(form["data"]))
@@ -137,7 +119,7 @@ async def test_check_uses_the_shops_api_version(
     mocked.post(REQUEST_URL, payload=NOT_FOUND)
     result = await service.check_and_save_keys(owner, SANDBOX_PUBLIC, SANDBOX_PRIVATE)
     assert result.outcome is KeyCheck.OK
-    [form] = requests_sent(mocked)
+    [form] = sent_forms(mocked)
     assert json.loads(base64.b64decode(form["data"]))["version"] == 7
     assert form["signature"] == sign(SANDBOX_PRIVATE, form["data"], 7)
 
@@ -178,7 +160,7 @@ async def test_unavailable_raises_and_saves_nothing(
     mocked.post(REQUEST_URL, status=503, body="Service Unavailable", repeat=True)
     with pytest.raises(LiqPayUnavailable):
         await service.check_and_save_keys(owner, SANDBOX_PUBLIC, SANDBOX_PRIVATE)
-    assert len(requests_sent(mocked)) >= 1
+    assert len(sent_forms(mocked)) >= 1
     await assert_nothing_saved(store, owner.shop_id)
 
 

@@ -13,8 +13,8 @@ from bot.i18n import t
 from bot.keyboards import ChannelChoice, DialogAction
 from services.core.crypto import SecretBox
 from storage.models.receipts import Channel
-from tests.bot_fixtures import LIQPAY_REQUEST, NOT_FOUND, BotWorld, liqpay_answer, world
-from tests.mocked_bot import person
+from tests.bot_fixtures import BotWorld, make_shop_by_bot, world
+from tests.doubles.recording_bot import person
 
 __all__ = ["world"]
 
@@ -27,13 +27,7 @@ def latin_words(text: str) -> set[str]:
 
 async def sms_receipt(world: BotWorld) -> list[str]:
     """A shop with an SMS gateway whose TurboSMS does not answer; an SMS receipt issued."""
-    await world.say(OWNER, "/start")
-    await world.say(OWNER, "Кав'ярня")
-    await world.say(OWNER, "/settings")
-    await world.press(OWNER, "LiqPay")
-    await world.say(OWNER, "sandbox_i000000001")
-    world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(NOT_FOUND))
-    await world.say(OWNER, "sandbox_privatekey123")
+    await make_shop_by_bot(world, OWNER)
     box = world.services.receipts.box
     await world.services.store.settings.save_sms_gateway(1, box.encrypt("turbo-token"), "Shop")
     key = SimpleNamespace(host="api.turbosms.ua", port=443, ssl=True)

@@ -17,8 +17,8 @@ import pytest
 from services.core.crypto import SecretBox
 from storage.models.jobs import JobState, NewJob
 from storage.models.receipts import Channel, EventSource, NewDraft, ReceiptStatus
-from storage.sqlite import SqliteStore
 from storage.sqlite.migrations import MIGRATIONS
+from storage.sqlite.store import SqliteStore
 from storage.sqlite.tx import Tx
 from tests.conftest import FakeClock
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 
 
 def mode(path: Path) -> int:

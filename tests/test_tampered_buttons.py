@@ -11,8 +11,8 @@ import pytest
 from bot.i18n import t
 from bot.keyboards import ChannelChoice, DialogAction
 from storage.models.receipts import Channel
-from tests.bot_fixtures import LIQPAY_REQUEST, NOT_FOUND, BotWorld, liqpay_answer, world
-from tests.mocked_bot import person
+from tests.bot_fixtures import BotWorld, make_shop_by_bot, world
+from tests.doubles.recording_bot import person
 
 __all__ = ["world"]
 
@@ -63,13 +63,7 @@ TAMPERED = [
 
 
 async def shop_with_receipt(world: BotWorld) -> None:
-    await world.say(OWNER, "/start")
-    await world.say(OWNER, "Кав'ярня")
-    await world.say(OWNER, "/settings")
-    await world.press(OWNER, "LiqPay")
-    await world.say(OWNER, "sandbox_i000000001")
-    world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(NOT_FOUND))
-    await world.say(OWNER, "sandbox_privatekey123")
+    await make_shop_by_bot(world, OWNER)
     await world.say(OWNER, "/new")
     await world.say(OWNER, "100")
     await world.press_data(OWNER, DialogAction(action="skip").pack())

@@ -10,7 +10,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 
 from bot.telegram import RetryAfterMiddleware
-from tests.test_outbox import RecordingSession, telegram_error
+from tests.doubles.recording_bot import RecordingSession, telegram_error
 
 
 def retrying_bot(**bounds: Any) -> tuple[Bot, RecordingSession, list[float]]:

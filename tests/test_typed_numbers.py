@@ -15,9 +15,8 @@ from services.core.periods import PeriodError, PeriodErrorReason, parse_range
 from services.fiscal.setup import parse_close_time
 from services.refunds.service import RefundService
 from services.shops.service import parse_lifetime
-from tests.bot_fixtures import OWNER, BotWorld, world
-from tests.test_bot_flows import make_shop
-from tests.test_reconciler import _receipt_stub
+from tests.bot_fixtures import OWNER, BotWorld, make_shop_by_bot, world
+from tests.builders import receipt_stub
 
 __all__ = ["world"]
 
@@ -76,7 +75,7 @@ def test_phone_numbers_in_other_digits_are_refused(text: str) -> None:
 
 
 async def test_the_cashier_gets_the_usual_amount_message(world: BotWorld) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await world.say(OWNER, "/new")
     usual = (await world.say(OWNER, "abc"))[-1]
     assert "250" in usual
@@ -89,7 +88,7 @@ async def test_the_cashier_gets_the_usual_amount_message(world: BotWorld) -> Non
 @pytest.mark.parametrize("text", ["１００", "١٠٠", "𝟏𝟎𝟎"])
 def test_a_refund_amount_in_other_digits_is_refused_as_unreadable(text: str) -> None:
     now = datetime(2026, 12, 7, 12, tzinfo=UTC)
-    paid = replace(_receipt_stub(created=now, expires=now), amount=50_000)
+    paid = replace(receipt_stub(created=now, expires=now), amount=50_000)
     with pytest.raises(AmountError) as caught:
         RefundService.parse(text, paid)
     assert caught.value.reason == "format"

@@ -30,24 +30,29 @@ from services.shops.service import KeyCheck, ShopService
 from services.turbosms import TurboSmsClient
 from storage.models.receipts import Receipt, ReceiptStatus
 from storage.protocols.store import Store
-from storage.sqlite import SqliteStore
-from tests.bot_fixtures import CASHIER, OWNER, BotWorld, liqpay_answer, world
-from tests.conftest import FakeClock
-from tests.payment_fixtures import (
-    API_URL,
+from storage.sqlite.store import SqliteStore
+from tests.bot_fixtures import (
+    CASHIER,
+    INVOICE_OK,
+    OWNER,
+    BotWorld,
+    issue,
+    join_cashier,
+    make_shop_by_bot,
+    world,
+)
+from tests.builders import (
     OWNER_ID,
     PRIVATE_KEY,
     PUBLIC_KEY,
-    FakeLiqPay,
     make_receipt,
-    make_service,
     make_shop,
-    outbox_rows,
     payment_payload,
     signed_form,
 )
-from tests.test_bot_flows import INVOICE_OK, issue, join_cashier
-from tests.test_bot_flows import make_shop as make_shop_by_bot
+from tests.conftest import FakeClock
+from tests.doubles.liqpay_mock import API_URL, MockedLiqPay, liqpay_answer
+from tests.payment_fixtures import make_service, outbox_rows
 
 __all__ = ["world"]
 
@@ -107,7 +112,7 @@ async def test_changed_secret_key_loses_no_payment_and_tells_the_owner_once(
     shop = await make_shop(store, old_box, clock())  # keys sealed under the old SECRET_KEY
     receipt = await make_receipt(store, shop, clock())
     with aioresponses(passthrough=["http://127.0.0.1"]) as mock:
-        liqpay = FakeLiqPay(mock)
+        liqpay = MockedLiqPay(mock)
         liqpay.paid(receipt)  # the customer has paid
         async with aiohttp.ClientSession() as session:
             async for bot in start_bot(store, session, new_box, clock):
@@ -165,9 +170,9 @@ async def test_changed_secret_key_loses_no_payment_and_tells_the_owner_once(
 
 def test_the_owner_is_told_what_to_do_in_ukrainian(clock: FakeClock) -> None:
     setup_i18n()
-    from tests.test_reconciler import _receipt_stub
+    from tests.builders import receipt_stub
 
-    text = notification("keys_unreadable", _receipt_stub(created=clock(), expires=clock()), "uk")
+    text = notification("keys_unreadable", receipt_stub(created=clock(), expires=clock()), "uk")
     assert "/settings" in text and "№ 1" in text
     assert set(re.findall(r"[A-Za-z]{2,}", text)) <= {"LiqPay", "settings"}
 

@@ -9,15 +9,16 @@ import pytest
 from services.core.names import clean_name
 from tests.bot_fixtures import (
     CASHIER,
+    INVOICE_OK,
     LIQPAY_REQUEST,
     OWNER,
     BotWorld,
     extract_start_token,
-    liqpay_answer,
+    make_shop_by_bot,
     world,
 )
-from tests.mocked_bot import person
-from tests.test_bot_flows import INVOICE_OK, make_shop
+from tests.doubles.liqpay_mock import liqpay_answer
+from tests.doubles.recording_bot import person
 
 __all__ = ["world"]
 
@@ -62,7 +63,7 @@ async def test_the_service_cleans_a_shop_name_too(world: BotWorld) -> None:
 async def test_an_invoice_description_keeps_no_bidi_or_zero_width_characters(
     world: BotWorld,
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     await world.say(OWNER, "/new")
     await world.say(OWNER, "250")
     await world.say(OWNER, "Кава\u202e 052\u200b")
@@ -78,7 +79,7 @@ async def test_an_invoice_description_keeps_no_bidi_or_zero_width_characters(
 async def test_a_members_telegram_name_keeps_no_bidi_or_zero_width_characters(
     world: BotWorld,
 ) -> None:
-    await make_shop(world)
+    await make_shop_by_bot(world)
     token = extract_start_token((await world.say(OWNER, "/invite"))[-1])
     mallory = person(400, "en", "\u202eIvan\u200b")
     await world.say(mallory, f"/start {token}")

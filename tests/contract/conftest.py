@@ -11,7 +11,6 @@ import pytest
 
 from storage.models.jobs import NewJob
 from storage.models.receipts import Channel, NewDraft, Receipt
-from storage.models.shops import Member
 from storage.protocols.store import Store
 from tests.conftest import FakeClock
 from tests.contract.engines import ENGINES, Opener
@@ -27,12 +26,6 @@ async def store(open_store: Opener) -> AsyncIterator[Store]:
     opened = await open_store()
     yield opened
     await opened.close()
-
-
-async def make_shop(store: Store, clock: FakeClock, owner_id: int = 1) -> Member:
-    return await store.shops.create_shop(
-        owner_id, f"Owner {owner_id}", f"Shop of {owner_id}", clock()
-    )
 
 
 def new_draft(

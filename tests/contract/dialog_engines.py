@@ -12,7 +12,7 @@ from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 
 from bot.dialog_storage import build_dialog_storage
 from services.config import Settings
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 
 ENGINES = ("sqlite", "redis")
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from storage.postgres import PostgresStore
+from storage.postgres.store import PostgresStore
 from storage.protocols.store import Store
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 
 # Opens (again) one and the same database: a test may close a store and open it anew.
 Opener = Callable[[], Awaitable[Store]]

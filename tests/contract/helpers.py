@@ -14,7 +14,6 @@ from storage.models.receipts import (
     Receipt,
     ReceiptStatus,
 )
-from storage.models.shops import Member
 from storage.protocols.store import Store
 
 T0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -23,10 +22,6 @@ S = ReceiptStatus
 
 def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
-
-
-async def make_shop(store: Store, owner_id: int = 1, now: datetime = T0) -> Member:
-    return await store.shops.create_shop(owner_id, f"Owner {owner_id}", f"Shop {owner_id}", now)
 
 
 def new_draft(

@@ -20,7 +20,7 @@ from tests.contract.dialog_engines import (  # noqa: F401  (the fixture)
     DialogEngine,
     dialog_engine_fixture,
 )
-from tests.mocked_bot import make_bot, person, text_update
+from tests.doubles.recording_bot import make_bot, person, text_update
 
 STEP = 0.2  # how long a handler holds the dialog: long enough for the other to arrive
 on_redis = pytest.mark.parametrize("dialog_engine", ["redis"], indirect=True)

@@ -21,8 +21,9 @@ from storage.models.fiscal import (
 from storage.models.jobs import JobState, NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptChanges, ReceiptStatus
 from storage.protocols.store import Store
+from tests.builders import make_owner
 from tests.conftest import FakeClock
-from tests.contract.conftest import make_draft, make_shop, new_draft
+from tests.contract.conftest import make_draft, new_draft
 
 S = ReceiptStatus
 F = FiscalState
@@ -54,7 +55,7 @@ async def make_paid(
 
 
 async def test_a_shop_has_no_fiscal_settings_until_saved(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     assert await store.fiscal.get(shop.shop_id) is None
     assert await store.fiscal.update(shop.shop_id, FiscalSettingsChanges(enabled=False)) is None
     assert await store.fiscal.get(shop.shop_id) is None
@@ -62,7 +63,7 @@ async def test_a_shop_has_no_fiscal_settings_until_saved(store: Store, clock: Fa
 
 
 async def test_first_save_has_the_defaults(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     saved = await store.fiscal.save_credentials(shop.shop_id, b"key", b"pin", b"tok", clock())
     assert saved == await store.fiscal.get(shop.shop_id)
     assert (saved.license_key_enc, saved.pin_enc, saved.token_enc) == (b"key", b"pin", b"tok")
@@ -75,7 +76,7 @@ async def test_first_save_has_the_defaults(store: Store, clock: FakeClock) -> No
 async def test_changes_and_a_later_save_keep_the_other_fields(
     store: Store, clock: FakeClock
 ) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     await store.fiscal.save_credentials(shop.shop_id, b"key", b"pin", None, clock())
     changed = await store.fiscal.update(
         shop.shop_id,
@@ -103,7 +104,7 @@ async def test_changes_and_a_later_save_keep_the_other_fields(
 
 
 async def test_token_and_forgetting(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     await store.fiscal.save_credentials(shop.shop_id, b"key", b"pin", None, clock())
     await store.fiscal.save_token(shop.shop_id, b"sealed-token")
     got = await store.fiscal.get(shop.shop_id)
@@ -121,7 +122,7 @@ async def test_token_and_forgetting(store: Store, clock: FakeClock) -> None:
 async def test_configured_lists_enabled_shops_with_credentials(
     store: Store, clock: FakeClock
 ) -> None:
-    shops = [await make_shop(store, clock, owner_id=n) for n in (1, 2, 3, 4)]
+    shops = [await make_owner(store, clock, owner_id=n) for n in (1, 2, 3, 4)]
     for shop in shops[:3]:
         await store.fiscal.save_credentials(shop.shop_id, b"key", b"pin", None, clock())
     await store.fiscal.update(shops[1].shop_id, FiscalSettingsChanges(enabled=False))
@@ -137,7 +138,7 @@ async def test_configured_lists_enabled_shops_with_credentials(
 async def test_bad_fiscal_settings_are_refused(store: Store, clock: FakeClock) -> None:
     with pytest.raises(IntegrityViolation):
         await store.fiscal.save_credentials(999, b"key", b"pin", None, clock())
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     await store.fiscal.save_credentials(shop.shop_id, b"key", b"pin", None, clock())
     for minutes in (-1, 24 * 60):
         with pytest.raises(IntegrityViolation):
@@ -154,7 +155,7 @@ async def test_bad_fiscal_settings_are_refused(store: Store, clock: FakeClock) -
 async def test_the_paid_transition_sets_the_fiscal_state_and_its_job(
     store: Store, clock: FakeClock
 ) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     draft = await make_draft(store, clock, shop.shop_id)
     assert (draft.fiscal_state, draft.fiscal_attempt, draft.fiscal_code) == (None, 1, None)
     paid = await store.receipts.transition(
@@ -196,7 +197,7 @@ async def test_the_paid_transition_sets_the_fiscal_state_and_its_job(
 async def test_a_paid_transition_that_loses_writes_no_fiscal_job(
     store: Store, clock: FakeClock
 ) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     paid = await make_paid(store, clock, shop.shop_id)
     again = await store.receipts.transition(
         paid.id,
@@ -214,7 +215,7 @@ async def test_a_paid_transition_that_loses_writes_no_fiscal_job(
 async def test_fiscal_transition_is_a_compare_and_set_with_its_event(
     store: Store, clock: FakeClock
 ) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     paid = await make_paid(store, clock, shop.shop_id)
     clock.advance(seconds=1)
     registering = await store.receipts.fiscal_transition(
@@ -273,7 +274,7 @@ async def test_fiscal_transition_is_a_compare_and_set_with_its_event(
 async def test_a_failed_registration_keeps_the_message_and_a_retry_takes_a_new_attempt(
     store: Store, clock: FakeClock
 ) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     paid = await make_paid(store, clock, shop.shop_id)
     failed = await store.receipts.fiscal_transition(
         paid.id,
@@ -314,7 +315,7 @@ async def test_a_failed_registration_keeps_the_message_and_a_retry_takes_a_new_a
 async def test_a_receipt_without_a_fiscal_state_matches_none(
     store: Store, clock: FakeClock
 ) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     paid = await make_paid(store, clock, shop.shop_id, fiscal=None)
     assert paid.fiscal_state is None
     unmoved = await store.receipts.fiscal_transition(
@@ -338,7 +339,7 @@ async def test_a_receipt_without_a_fiscal_state_matches_none(
 
 
 async def test_concurrent_fiscal_transitions_let_one_win(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     paid = await make_paid(store, clock, shop.shop_id)
     results = await asyncio.gather(
         *(
@@ -359,8 +360,8 @@ async def test_concurrent_fiscal_transitions_let_one_win(store: Store, clock: Fa
 
 
 async def test_list_by_fiscal_state(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
-    other = await make_shop(store, clock, owner_id=2)
+    shop = await make_owner(store, clock)
+    other = await make_owner(store, clock, owner_id=2)
     waiting = await make_paid(store, clock, shop.shop_id)
     failed = await make_paid(store, clock, shop.shop_id)
     await store.receipts.fiscal_transition(
@@ -394,7 +395,7 @@ async def test_list_by_fiscal_state(store: Store, clock: FakeClock) -> None:
 async def test_fiscal_totals_count_registered_receipts_of_the_period(
     store: Store, clock: FakeClock
 ) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     start = clock()
     amounts = []
     for n, offset in enumerate((0, 10, 3600, 86400)):

@@ -11,8 +11,9 @@ import pytest
 from storage.models.common import IntegrityViolation
 from storage.models.jobs import JobState, NewJob
 from storage.protocols.store import Store
+from tests.builders import make_owner
 from tests.conftest import FakeClock
-from tests.contract.conftest import make_draft, make_shop
+from tests.contract.conftest import make_draft
 
 LEASE = timedelta(seconds=30)
 
@@ -223,7 +224,7 @@ async def test_postpone_reschedules_and_records_the_error(store: Store, clock: F
 
 
 async def test_find_filters_and_pending_counts(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     draft = await make_draft(store, clock, shop.shop_id, jobs=(NewJob("check"),))
     await store.jobs.enqueue(
         [NewJob("notify", {"n": 1}, receipt_id=draft.id), NewJob("notify", {"n": 2})], clock()

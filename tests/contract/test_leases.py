@@ -11,8 +11,9 @@ from datetime import timedelta
 from storage.models.jobs import NewJob
 from storage.models.receipts import EventSource, ReceiptStatus
 from storage.protocols.store import Store
+from tests.builders import make_owner
 from tests.conftest import FakeClock
-from tests.contract.conftest import make_draft, make_shop, new_draft
+from tests.contract.conftest import make_draft, new_draft
 
 S = ReceiptStatus
 
@@ -22,7 +23,7 @@ def note(chat_id: int, kind: str) -> NewJob:
 
 
 async def test_issue_lease_is_a_compare_and_set(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     draft = await make_draft(store, clock, shop.shop_id)
     assert draft.issuing_until is None
     until = clock() + timedelta(seconds=15)
@@ -45,7 +46,7 @@ async def test_issue_lease_is_a_compare_and_set(store: Store, clock: FakeClock) 
 
 
 async def test_issue_lease_is_taken_on_drafts_only(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     draft = await make_draft(store, clock, shop.shop_id)
     awaiting = await store.receipts.transition(
         draft.id, expected=[S.DRAFT], new=S.AWAITING, source=EventSource.USER, now=clock()
@@ -57,7 +58,7 @@ async def test_issue_lease_is_taken_on_drafts_only(store: Store, clock: FakeCloc
 
 async def test_a_lease_read_back_can_be_taken_over(store: Store, clock: FakeClock) -> None:
     """The recovery takes over a lease it read from the row: the value compares equal."""
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     clock.advance(microseconds=123_457)
     until = clock() + timedelta(seconds=15.000_001)
     draft, _ = await store.receipts.create_draft(
@@ -71,7 +72,7 @@ async def test_a_lease_read_back_can_be_taken_over(store: Store, clock: FakeCloc
 
 
 async def test_release_tells_with_notifications_once(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     draft = await make_draft(store, clock, shop.shop_id)
     until = clock() + timedelta(seconds=15)
     await store.receipts.take_issue_lease(draft.id, clock(), until)
@@ -85,7 +86,7 @@ async def test_release_tells_with_notifications_once(store: Store, clock: FakeCl
 
 
 async def test_leased_receipts_soonest_first(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     first = await make_draft(store, clock, shop.shop_id, cashier_id=1)
     second = await make_draft(store, clock, shop.shop_id, cashier_id=2)
     await make_draft(store, clock, shop.shop_id)  # not leased
@@ -98,7 +99,7 @@ async def test_leased_receipts_soonest_first(store: Store, clock: FakeClock) -> 
 
 
 async def test_a_leased_draft_is_deleted_only_by_its_holder(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     draft = await make_draft(store, clock, shop.shop_id)
     until = clock() + timedelta(seconds=15)
     await store.receipts.take_issue_lease(draft.id, clock(), until)
@@ -110,7 +111,7 @@ async def test_a_leased_draft_is_deleted_only_by_its_holder(store: Store, clock:
 
 
 async def test_receipt_by_idempotency_key(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     draft, _ = await store.receipts.create_draft(
         replace(new_draft(shop.shop_id, clock, key="7:abc"), order_id="o-7"), clock()
     )

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import pytest
 
-from storage.postgres import DatabaseUnavailable, PostgresStore
-from storage.postgres.engine import PostgresEngine, describe_url
+from storage.postgres.engine import DatabaseUnavailable, PostgresEngine, describe_url
 from storage.postgres.migrations import MIGRATIONS, migrate
+from storage.postgres.store import PostgresStore
 
 
 def with_parts(url: str, **parts: str) -> str:

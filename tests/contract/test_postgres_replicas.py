@@ -13,10 +13,11 @@ import pytest
 from storage.models.jobs import NewJob
 from storage.models.receipts import EventSource
 from storage.models.shops import InviteOutcome
-from storage.postgres import PostgresStore
 from storage.postgres.engine import Tx
 from storage.postgres.jobs import insert_jobs
-from tests.contract.helpers import T0, S, at, make_awaiting, make_shop, new_draft
+from storage.postgres.store import PostgresStore
+from tests.builders import make_owner
+from tests.contract.helpers import T0, S, at, make_awaiting, new_draft
 
 LEASE = timedelta(minutes=5)  # never runs out during a test: every claim is a real one
 
@@ -143,7 +144,7 @@ async def test_concurrent_drafts_of_one_shop_get_distinct_consecutive_numbers(
     replicas: tuple[PostgresStore, PostgresStore],
 ) -> None:
     first, second = replicas
-    shop = (await make_shop(first)).shop_id
+    shop = (await make_owner(first)).shop_id
     results = await asyncio.gather(
         *(
             (first if n % 2 else second).receipts.create_draft(new_draft(shop, f"k{n}"), T0)
@@ -159,7 +160,7 @@ async def test_the_same_idempotency_key_at_once_is_one_draft(
     replicas: tuple[PostgresStore, PostgresStore],
 ) -> None:
     first, second = replicas
-    shop = (await make_shop(first)).shop_id
+    shop = (await make_owner(first)).shop_id
     results = await asyncio.gather(
         *(
             (first if n % 2 else second).receipts.create_draft(new_draft(shop, "same"), T0)
@@ -177,7 +178,7 @@ async def test_an_invite_redeemed_at_once_is_spent_once(
     replicas: tuple[PostgresStore, PostgresStore],
 ) -> None:
     first, second = replicas
-    shop = (await make_shop(first)).shop_id
+    shop = (await make_owner(first)).shop_id
     await first.shops.create_invite(shop, "tok", 1, T0, at(3600))
     results = await asyncio.gather(
         *(
@@ -194,8 +195,8 @@ async def test_one_person_redeeming_two_invites_at_once_joins_once(
     replicas: tuple[PostgresStore, PostgresStore],
 ) -> None:
     first, second = replicas
-    one = (await make_shop(first, owner_id=1)).shop_id
-    two = (await make_shop(first, owner_id=2)).shop_id
+    one = (await make_owner(first, owner_id=1)).shop_id
+    two = (await make_owner(first, owner_id=2)).shop_id
     await first.shops.create_invite(one, "a", 1, T0, at(3600))
     await first.shops.create_invite(two, "b", 2, T0, at(3600))
     results = await asyncio.gather(
@@ -215,7 +216,7 @@ async def test_concurrent_transitions_one_wins_with_one_event(
     replicas: tuple[PostgresStore, PostgresStore],
 ) -> None:
     first, second = replicas
-    shop = (await make_shop(first)).shop_id
+    shop = (await make_owner(first)).shop_id
     receipt = await make_awaiting(first, shop, "a")
     results = await asyncio.gather(
         *(

@@ -20,8 +20,9 @@ from storage.models.receipts import (
     ReceiptStatus,
 )
 from storage.protocols.store import Store
+from tests.builders import make_owner
 from tests.conftest import FakeClock
-from tests.contract.conftest import make_draft, make_shop, new_draft
+from tests.contract.conftest import make_draft, new_draft
 
 S = ReceiptStatus
 
@@ -50,7 +51,7 @@ async def notes(store: Store, receipt_id: int | None = None) -> list[tuple[int, 
 
 
 async def test_create_draft_fields(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     draft = new_draft(shop.shop_id, clock, key="tap", cashier_id=7)
     receipt, created = await store.receipts.create_draft(draft, clock())
     assert created is True
@@ -74,7 +75,7 @@ async def test_create_draft_fields(store: Store, clock: FakeClock) -> None:
 async def test_a_numbered_description_gets_the_reserved_number(
     store: Store, clock: FakeClock
 ) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     await make_draft(store, clock, shop.shop_id)
     template = NumberedText("Payment for receipt No {number}")
     draft = replace(new_draft(shop.shop_id, clock, key="numbered"), description=template)
@@ -84,7 +85,7 @@ async def test_a_numbered_description_gets_the_reserved_number(
 
 
 async def test_create_draft_is_idempotent(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     first, created_first = await store.receipts.create_draft(
         new_draft(shop.shop_id, clock, key="tap-1"), clock(), [NewJob("check")]
     )
@@ -103,15 +104,15 @@ async def test_create_draft_is_idempotent(store: Store, clock: FakeClock) -> Non
 
 
 async def test_numbers_are_sequential_per_shop(store: Store, clock: FakeClock) -> None:
-    a = (await make_shop(store, clock, owner_id=1)).shop_id
-    b = (await make_shop(store, clock, owner_id=2)).shop_id
+    a = (await make_owner(store, clock, owner_id=1)).shop_id
+    b = (await make_owner(store, clock, owner_id=2)).shop_id
     numbers = [(shop, (await make_draft(store, clock, shop)).number) for shop in (a, b, a, a, b)]
     assert numbers == [(a, 1), (b, 1), (a, 2), (a, 3), (b, 2)]
 
 
 async def test_concurrent_drafts_never_share_a_number(store: Store, clock: FakeClock) -> None:
-    a = (await make_shop(store, clock, owner_id=1)).shop_id
-    b = (await make_shop(store, clock, owner_id=2)).shop_id
+    a = (await make_owner(store, clock, owner_id=1)).shop_id
+    b = (await make_owner(store, clock, owner_id=2)).shop_id
     made = await asyncio.gather(
         *(
             store.receipts.create_draft(new_draft(shop, clock, key=f"c{n}"), clock())
@@ -127,7 +128,7 @@ async def test_concurrent_drafts_never_share_a_number(store: Store, clock: FakeC
 
 
 async def test_a_number_is_never_reused(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     await make_draft(store, clock, shop.shop_id)
     dropped = await make_draft(store, clock, shop.shop_id)
     assert await store.receipts.delete_draft(dropped.id)
@@ -140,7 +141,7 @@ async def test_a_draft_for_an_unknown_shop_is_refused(store: Store, clock: FakeC
 
 
 async def test_an_order_id_is_used_once(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     first = new_draft(shop.shop_id, clock, key="one")
     await store.receipts.create_draft(first, clock())
     second = replace(first, idempotency_key="two")
@@ -151,7 +152,7 @@ async def test_an_order_id_is_used_once(store: Store, clock: FakeClock) -> None:
 
 
 async def test_delete_draft_removes_only_unflagged_drafts(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     draft = await make_draft(store, clock, shop.shop_id, jobs=(NewJob("check"),))
     awaiting = await make_awaiting(store, clock, shop.shop_id)
     flagged = await make_draft(store, clock, shop.shop_id)
@@ -169,7 +170,7 @@ async def test_delete_draft_removes_only_unflagged_drafts(store: Store, clock: F
 
 
 async def test_draft_jobs_belong_to_the_draft(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     draft = await make_draft(store, clock, shop.shop_id, jobs=(NewJob("check"),))
     [job] = await store.jobs.find(kind="check")
     assert (job.receipt_id, job.state, job.run_at, job.attempts) == (
@@ -184,7 +185,7 @@ async def test_draft_jobs_belong_to_the_draft(store: Store, clock: FakeClock) ->
 
 
 async def test_transition_moves_and_records(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     draft = await make_draft(store, clock, shop.shop_id)
     clock.advance(minutes=1)
     moved = await store.receipts.transition(
@@ -215,7 +216,7 @@ async def test_transition_moves_and_records(store: Store, clock: FakeClock) -> N
 
 
 async def test_changes_left_unset_keep_their_values(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     receipt = await make_awaiting(store, clock, shop.shop_id)
     linked = await store.receipts.transition(
         receipt.id, expected=[S.AWAITING], new=S.FAILED, source=EventSource.POLL, now=clock(),
@@ -234,7 +235,7 @@ async def test_changes_left_unset_keep_their_values(store: Store, clock: FakeClo
 
 
 async def test_transition_is_compare_and_set(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     draft = await make_draft(store, clock, shop.shop_id)
     result = await store.receipts.transition(
         draft.id, expected=[S.AWAITING], new=S.PAID, source=EventSource.CALLBACK, now=clock(),
@@ -251,7 +252,7 @@ async def test_transition_is_compare_and_set(store: Store, clock: FakeClock) -> 
 
 
 async def test_transition_second_racer_loses(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     receipt = await make_awaiting(store, clock, shop.shop_id)
     first = await store.receipts.transition(
         receipt.id, expected=[S.AWAITING], new=S.PAID, source=EventSource.CALLBACK, now=clock()
@@ -265,7 +266,7 @@ async def test_transition_second_racer_loses(store: Store, clock: FakeClock) -> 
 
 
 async def test_concurrent_transitions_one_wins(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     receipt = await make_awaiting(store, clock, shop.shop_id)
     targets = [S.PAID, S.CANCELLED, S.FAILED, S.EXPIRED] * 3
     results = await asyncio.gather(
@@ -289,7 +290,7 @@ async def test_concurrent_transitions_one_wins(store: Store, clock: FakeClock) -
 
 
 async def test_transition_is_one_transaction(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     receipt = await make_awaiting(store, clock, shop.shop_id)
     with pytest.raises(IntegrityViolation):  # the job is refused after the status changed
         await store.receipts.transition(
@@ -311,7 +312,7 @@ async def test_transition_is_one_transaction(store: Store, clock: FakeClock) -> 
 
 
 async def test_flag_once_per_reason(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     receipt = await make_awaiting(store, clock, shop.shop_id)
 
     async def flag(reason: str) -> bool:
@@ -338,8 +339,8 @@ async def test_flag_once_per_reason(store: Store, clock: FakeClock) -> None:
 
 
 async def test_list_by_status_scopes_and_orders(store: Store, clock: FakeClock) -> None:
-    a = (await make_shop(store, clock, owner_id=1)).shop_id
-    b = (await make_shop(store, clock, owner_id=2)).shop_id
+    a = (await make_owner(store, clock, owner_id=1)).shop_id
+    b = (await make_owner(store, clock, owner_id=2)).shop_id
     r1 = await make_awaiting(store, clock, a, cashier_id=10)
     r2 = await make_awaiting(store, clock, a, cashier_id=11)
     await make_awaiting(store, clock, b, cashier_id=10)  # other shop
@@ -369,7 +370,7 @@ async def test_list_by_status_scopes_and_orders(store: Store, clock: FakeClock) 
 
 
 async def test_get_many_and_card_message(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     first = await make_awaiting(store, clock, shop.shop_id)
     second = await make_awaiting(store, clock, shop.shop_id)
     await store.receipts.set_card_message(second.id, 42, 555)
@@ -382,7 +383,7 @@ async def test_get_many_and_card_message(store: Store, clock: FakeClock) -> None
 async def test_flag_keeps_the_reported_payment_and_is_written_once_per_payment(
     store: Store, clock: FakeClock
 ) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     receipt = await make_awaiting(store, clock, shop.shop_id)
     short = PaymentMismatch(444, "UAH", "900008")
 

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from storage.models.receipts import Channel, EventSource, Receipt, ReceiptStatus
 from storage.protocols.store import Store
+from tests.builders import make_owner
 from tests.conftest import FakeClock
-from tests.contract.conftest import make_shop, new_draft
+from tests.contract.conftest import new_draft
 
 S = ReceiptStatus
 PENDING = [S.AWAITING, S.DRAFT]
@@ -60,8 +61,8 @@ async def recent(store: Store, clock: FakeClock, shop_id: int, currency: str = "
 
 
 async def test_recent_receipts_of_one_amount_newest_first(store: Store, clock: FakeClock) -> None:
-    shop = (await make_shop(store, clock, owner_id=1)).shop_id
-    other_shop = (await make_shop(store, clock, owner_id=2)).shop_id
+    shop = (await make_owner(store, clock, owner_id=1)).shop_id
+    other_shop = (await make_owner(store, clock, owner_id=2)).shop_id
     old = await issue(store, clock, shop, "old")
     clock.advance(minutes=31)  # `old` is out of the window from here on
     elsewhere = await issue(store, clock, other_shop, "other-shop")
@@ -87,7 +88,7 @@ async def test_recent_receipts_of_one_amount_newest_first(store: Store, clock: F
 
 
 async def test_an_expired_unpaid_receipt_is_not_recent(store: Store, clock: FakeClock) -> None:
-    shop = (await make_shop(store, clock)).shop_id
+    shop = (await make_owner(store, clock)).shop_id
     receipt = await issue(store, clock, shop, "short")
     found = await store.receipts.recent_with_amount(
         shop,
@@ -101,7 +102,7 @@ async def test_an_expired_unpaid_receipt_is_not_recent(store: Store, clock: Fake
 
 
 async def test_the_limit_keeps_the_newest(store: Store, clock: FakeClock) -> None:
-    shop = (await make_shop(store, clock)).shop_id
+    shop = (await make_owner(store, clock)).shop_id
     made = [await issue(store, clock, shop, f"n{n}") for n in range(3)]
     found = await store.receipts.recent_with_amount(
         shop,

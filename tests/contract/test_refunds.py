@@ -12,8 +12,9 @@ from storage.models.jobs import JobState, NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptChanges, ReceiptStatus
 from storage.models.refunds import NewRefund, RefundState
 from storage.protocols.store import Store
+from tests.builders import make_owner
 from tests.conftest import FakeClock
-from tests.contract.conftest import make_draft, make_shop
+from tests.contract.conftest import make_draft
 
 S = ReceiptStatus
 R = RefundState
@@ -37,7 +38,7 @@ def new_refund(receipt: Receipt, amount: int, key: str, refunded_before: int = 0
 
 
 async def test_a_paid_receipt_has_nothing_refunded(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     paid = await make_paid(store, clock, shop.shop_id)
     assert paid.refunded_amount == 0
     assert paid.refundable == paid.amount
@@ -46,7 +47,7 @@ async def test_a_paid_receipt_has_nothing_refunded(store: Store, clock: FakeCloc
 async def test_reserve_makes_one_refund_per_key_with_its_jobs(
     store: Store, clock: FakeClock
 ) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     paid = await make_paid(store, clock, shop.shop_id)
     job = NewJob("refund.resolve", {"key": "tap-1"}, dedupe_key="refund:tap-1")
     refund, created = await store.refunds.reserve(new_refund(paid, 5000, "tap-1"), clock(), [job])
@@ -66,7 +67,7 @@ async def test_reserve_makes_one_refund_per_key_with_its_jobs(
 async def test_reserve_refuses_over_refund_unpaid_and_a_second_in_flight(
     store: Store, clock: FakeClock
 ) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     paid = await make_paid(store, clock, shop.shop_id)
     assert await store.refunds.reserve(new_refund(paid, paid.amount + 1, "a"), clock()) == (
         None,
@@ -86,7 +87,7 @@ async def test_reserve_refuses_a_confirmation_older_than_the_refunded_sum(
 ) -> None:
     """Two confirmations made while nothing was refunded: once one refund is done, the other
     (which saw 0 refunded) reserves nothing; one that saw the new sum may."""
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     paid = await make_paid(store, clock, shop.shop_id)
     first, _ = await store.refunds.reserve(new_refund(paid, 10000, "a"), clock())
     assert first is not None
@@ -107,7 +108,7 @@ async def test_reserve_refuses_a_confirmation_older_than_the_refunded_sum(
 
 
 async def test_concurrent_reserves_of_one_receipt_make_one(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     paid = await make_paid(store, clock, shop.shop_id)
     results = await asyncio.gather(
         *(store.refunds.reserve(new_refund(paid, 100, f"k{i}"), clock()) for i in range(6))
@@ -117,7 +118,7 @@ async def test_concurrent_reserves_of_one_receipt_make_one(store: Store, clock: 
 
 
 async def test_move_is_compare_and_set(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     paid = await make_paid(store, clock, shop.shop_id)
     refund, _ = await store.refunds.reserve(new_refund(paid, 100, "k"), clock())
     assert refund is not None
@@ -139,7 +140,7 @@ async def test_move_is_compare_and_set(store: Store, clock: FakeClock) -> None:
 
 
 async def test_record_refunded_partly_then_fully(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     paid = await make_paid(store, clock, shop.shop_id)
     refund, _ = await store.refunds.reserve(new_refund(paid, 5000, "k"), clock())
     assert refund is not None
@@ -179,7 +180,7 @@ async def test_record_refunded_partly_then_fully(store: Store, clock: FakeClock)
 async def test_record_refunded_with_a_refund_not_in_flight_writes_nothing(
     store: Store, clock: FakeClock
 ) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     paid = await make_paid(store, clock, shop.shop_id)
     refund, _ = await store.refunds.reserve(new_refund(paid, 5000, "k"), clock())
     assert refund is not None
@@ -196,7 +197,7 @@ async def test_record_refunded_with_a_refund_not_in_flight_writes_nothing(
 
 @pytest.mark.parametrize("amount", [0, -1])
 async def test_a_refund_is_a_positive_amount(store: Store, clock: FakeClock, amount: int) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     paid = await make_paid(store, clock, shop.shop_id)
     from storage.models.common import IntegrityViolation
 

@@ -9,8 +9,9 @@ from datetime import timedelta
 from storage.models.receipts import CurrencyTotal, EventSource, ReceiptChanges, ReceiptStatus
 from storage.models.settings import SettingsChanges
 from storage.protocols.store import Store
+from tests.builders import make_owner
 from tests.conftest import FakeClock
-from tests.contract.conftest import make_shop, new_draft
+from tests.contract.conftest import new_draft
 
 S = ReceiptStatus
 
@@ -18,7 +19,7 @@ S = ReceiptStatus
 async def test_reminder_settings_are_off_by_default_and_set_one_by_one(
     store: Store, clock: FakeClock
 ) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     settings = await store.settings.get(shop.shop_id)
     assert (settings.remind_cashier, settings.remind_customer, settings.digest) == (
         False,
@@ -38,7 +39,7 @@ async def test_reminder_settings_are_off_by_default_and_set_one_by_one(
 
 
 async def test_totals_by_currency_with_filters(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     start = clock()
     made = []
     for n, (cashier, amount, currency) in enumerate(

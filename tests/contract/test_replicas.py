@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from storage.models.jobs import NewJob
 from storage.protocols.store import Store
+from tests.builders import make_shop
 from tests.conftest import FakeClock
-from tests.contract.conftest import make_draft, make_shop
+from tests.contract.conftest import make_draft
 
 DEAD_AFTER = timedelta(seconds=8)
 

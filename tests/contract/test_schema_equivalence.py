@@ -16,12 +16,12 @@ from pathlib import Path
 
 import asyncpg
 
-from storage.postgres import PostgresStore
 from storage.postgres.engine import PostgresEngine
 from storage.postgres.migrations import MIGRATIONS as POSTGRES_MIGRATIONS
 from storage.postgres.migrations import migrate
-from storage.sqlite import SqliteStore
+from storage.postgres.store import PostgresStore
 from storage.sqlite.migrations import MIGRATIONS as SQLITE_MIGRATIONS
+from storage.sqlite.store import SqliteStore
 
 POSTGRES_TYPE_CLASS = {
     "smallint": "INTEGER",

@@ -16,8 +16,9 @@ from storage.models.jobs import NewJob
 from storage.models.settings import SettingsChanges
 from storage.models.shops import InviteOutcome, Member, Role
 from storage.protocols.store import Store
+from tests.builders import make_owner
 from tests.conftest import FakeClock
-from tests.contract.conftest import make_shop, new_draft
+from tests.contract.conftest import new_draft
 from tests.contract.engines import Opener
 
 DAY = timedelta(hours=24)
@@ -37,13 +38,13 @@ async def test_a_shop_starts_with_its_owner_and_defaults(store: Store, clock: Fa
 
 
 async def test_a_user_owns_at_most_one_shop(store: Store, clock: FakeClock) -> None:
-    await make_shop(store, clock, owner_id=1)
+    await make_owner(store, clock, owner_id=1)
     with pytest.raises(IntegrityViolation):
-        await make_shop(store, clock, owner_id=1)
+        await make_owner(store, clock, owner_id=1)
 
 
 async def test_members_and_removal(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock, owner_id=1)
+    shop = await make_owner(store, clock, owner_id=1)
     for user in (42, 43):
         token = f"tok-{user}"
         await store.shops.create_invite(shop.shop_id, token, 1, clock(), clock() + DAY)
@@ -66,7 +67,7 @@ async def test_members_and_removal(store: Store, clock: FakeClock) -> None:
 
 
 async def test_invite_joined(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     await store.shops.create_invite(shop.shop_id, "tok", 1, clock(), clock() + DAY)
     outcome, member = await store.shops.redeem_invite("tok", 42, "Olena", clock())
     assert outcome is InviteOutcome.JOINED
@@ -76,14 +77,14 @@ async def test_invite_joined(store: Store, clock: FakeClock) -> None:
 
 
 async def test_invite_unknown(store: Store, clock: FakeClock) -> None:
-    await make_shop(store, clock)
+    await make_owner(store, clock)
     outcome = await store.shops.redeem_invite("nope", 42, "Olena", clock())
     assert outcome == (InviteOutcome.UNKNOWN, None)
     assert await store.shops.get_member(42) is None
 
 
 async def test_invite_used(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     await store.shops.create_invite(shop.shop_id, "tok", 1, clock(), clock() + DAY)
     assert (await store.shops.redeem_invite("tok", 42, "Olena", clock()))[0] is InviteOutcome.JOINED
     assert await store.shops.redeem_invite("tok", 43, "Taras", clock()) == (
@@ -94,7 +95,7 @@ async def test_invite_used(store: Store, clock: FakeClock) -> None:
 
 
 async def test_invite_expired(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     await store.shops.create_invite(shop.shop_id, "tok", 1, clock(), clock() + DAY)
     clock.advance(hours=24)  # exactly at expiry: no longer valid
     outcome = await store.shops.redeem_invite("tok", 42, "Olena", clock())
@@ -103,15 +104,15 @@ async def test_invite_expired(store: Store, clock: FakeClock) -> None:
 
 
 async def test_invite_valid_just_before_expiry(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     await store.shops.create_invite(shop.shop_id, "tok", 1, clock(), clock() + DAY)
     clock.advance(hours=23, minutes=59)
     assert (await store.shops.redeem_invite("tok", 42, "Olena", clock()))[0] is InviteOutcome.JOINED
 
 
 async def test_invite_already_member(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock, owner_id=1)
-    other = await make_shop(store, clock, owner_id=2)
+    shop = await make_owner(store, clock, owner_id=1)
+    other = await make_owner(store, clock, owner_id=2)
     await store.shops.create_invite(shop.shop_id, "tok", 1, clock(), clock() + DAY)
     outcome, member = await store.shops.redeem_invite("tok", 2, "Owner 2", clock())
     assert outcome is InviteOutcome.ALREADY_MEMBER
@@ -122,7 +123,7 @@ async def test_invite_already_member(store: Store, clock: FakeClock) -> None:
 
 
 async def test_an_invite_is_redeemed_once_under_concurrency(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     await store.shops.create_invite(shop.shop_id, "tok", 1, clock(), clock() + DAY)
     results = await asyncio.gather(
         *(store.shops.redeem_invite("tok", 100 + n, f"U{n}", clock()) for n in range(12))
@@ -139,7 +140,7 @@ async def test_an_invite_is_redeemed_once_under_concurrency(store: Store, clock:
 
 
 async def test_settings_changes_set_only_what_is_given(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     await store.settings.update(shop.shop_id, SettingsChanges(currency="USD"))
     await store.settings.update(shop.shop_id, SettingsChanges(invoice_lifetime=3600, api_version=7))
     await store.settings.update(shop.shop_id, SettingsChanges())
@@ -152,7 +153,7 @@ async def test_settings_changes_set_only_what_is_given(store: Store, clock: Fake
 
 
 async def test_key_pairs_are_remembered(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     await store.settings.save_keys(shop.shop_id, "pub-1", b"enc-1", True, clock())
     await store.settings.save_keys(shop.shop_id, "pub-2", b"enc-2", False, clock())
     settings = await store.settings.get(shop.shop_id)
@@ -160,14 +161,14 @@ async def test_key_pairs_are_remembered(store: Store, clock: FakeClock) -> None:
     assert await store.settings.key_pair(shop.shop_id, "pub-1") == b"enc-1"
     assert await store.settings.key_pair(shop.shop_id, "pub-2") == b"enc-2"
     assert await store.settings.key_pair(shop.shop_id, "pub-3") is None
-    other = await make_shop(store, clock, owner_id=2)
+    other = await make_owner(store, clock, owner_id=2)
     assert await store.settings.key_pair(other.shop_id, "pub-1") is None  # per shop
     await store.settings.save_keys(shop.shop_id, "pub-1", b"enc-1b", True, clock())
     assert await store.settings.key_pair(shop.shop_id, "pub-1") == b"enc-1b"
 
 
 async def test_sms_gateway(store: Store, clock: FakeClock) -> None:
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     await store.settings.save_sms_gateway(shop.shop_id, b"token-enc", "Shop")
     settings = await store.settings.get(shop.shop_id)
     assert (settings.sms_token_enc, settings.sms_sender, settings.has_sms) == (
@@ -223,7 +224,7 @@ async def test_health(store: Store, clock: FakeClock) -> None:
 async def test_reopening_keeps_everything(open_store: Opener, clock: FakeClock) -> None:
     first = await open_store()
     try:
-        shop = await make_shop(first, clock)
+        shop = await make_owner(first, clock)
         await first.dialogs.set_data("k", {"a": 1})
         version = (await first.health()).schema_version
     finally:
@@ -243,7 +244,7 @@ async def test_unreadable_keys_are_alerted_once_until_keys_are_saved(
     alert = NewJob("notify", {"chat_id": 1, "kind": "keys_unreadable"}, group_key="chat:1")
     store = await open_store()
     try:
-        shop = await make_shop(store, clock)
+        shop = await make_owner(store, clock)
         draft = new_draft(shop.shop_id, clock, key="k")
         receipt, _ = await store.receipts.create_draft(draft, clock())
 

@@ -14,7 +14,8 @@ from storage.models.jobs import NewJob
 from storage.models.settings import SettingsChanges
 from storage.models.shops import InviteOutcome
 from storage.protocols.store import Store
-from tests.contract.helpers import T0, at, make_shop, new_draft
+from tests.builders import make_owner
+from tests.contract.helpers import T0, at, new_draft
 
 LEASE = timedelta(seconds=30)
 
@@ -26,7 +27,7 @@ async def claimed(store: Store, kind: str, now: float) -> list[int]:
 
 async def test_ids_and_amounts_beyond_32_bits(store: Store) -> None:
     user = 2**40 + 7  # Telegram ids outgrew 32 bits; chat ids of groups are negative
-    shop = (await make_shop(store, owner_id=user)).shop_id
+    shop = (await make_owner(store, owner_id=user)).shop_id
     draft = replace(new_draft(shop, "big", cashier_id=user), amount=2**40)
     receipt, _ = await store.receipts.create_draft(draft, T0)
     assert (receipt.amount, receipt.cashier_id) == (2**40, user)
@@ -42,7 +43,7 @@ async def test_ids_and_amounts_beyond_32_bits(store: Store) -> None:
 
 
 async def test_bytes_and_json_round_trip_exactly(store: Store) -> None:
-    shop = (await make_shop(store)).shop_id
+    shop = (await make_owner(store)).shop_id
     blob = bytes(range(256))
     await store.settings.save_keys(shop, "pub", blob, True, T0)
     assert await store.settings.key_pair(shop, "pub") == blob
@@ -66,7 +67,7 @@ async def test_bytes_and_json_round_trip_exactly(store: Store) -> None:
 async def test_settings_outside_the_schemas_rules_are_refused(
     store: Store, changes: SettingsChanges
 ) -> None:
-    shop = (await make_shop(store)).shop_id
+    shop = (await make_owner(store)).shop_id
     with pytest.raises(IntegrityViolation):
         await store.settings.update(shop, changes)
     settings = await store.settings.get(shop)
@@ -74,7 +75,7 @@ async def test_settings_outside_the_schemas_rules_are_refused(
 
 
 async def test_an_amount_must_be_positive_and_an_order_id_short(store: Store) -> None:
-    shop = (await make_shop(store)).shop_id
+    shop = (await make_owner(store)).shop_id
     with pytest.raises(IntegrityViolation):
         await store.receipts.create_draft(replace(new_draft(shop, "zero"), amount=0), T0)
     with pytest.raises(IntegrityViolation):
@@ -84,7 +85,7 @@ async def test_an_amount_must_be_positive_and_an_order_id_short(store: Store) ->
 
 
 async def test_members_by_joining_time_not_by_id(store: Store) -> None:
-    shop = (await make_shop(store, owner_id=50)).shop_id
+    shop = (await make_owner(store, owner_id=50)).shop_id
     for n, user in enumerate((30, 20, 40), start=1):
         await store.shops.create_invite(shop, f"t{user}", 50, T0, at(3600))
         outcome, _ = await store.shops.redeem_invite(f"t{user}", user, f"C{user}", at(n))

@@ -1,1 +1,1 @@
-"""End-to-end tests: the real bot process against local fakes of Telegram, LiqPay, TurboSMS."""
+"""End-to-end tests: the real bot process against the stand-ins in tests/doubles/."""

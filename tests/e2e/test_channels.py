@@ -5,9 +5,9 @@ from __future__ import annotations
 import aiohttp
 
 from bot.i18n import t
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.e2e.fake_telegram import FakeTelegram
-from tests.e2e.fake_turbosms import FakeTurboSMS
+from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.telegram import FakeTelegram
+from tests.doubles.turbosms import FakeTurboSMS
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_flows import Person, link_order, new_invoice, open_shop
 

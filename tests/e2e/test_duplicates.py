@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from bot.i18n import t
 from services.core.money import format_amount
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.e2e.fake_telegram import BotMessage, FakeTelegram
+from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.telegram import BotMessage, FakeTelegram
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_flows import Person, invite, new_invoice, open_shop, sent_data
 

@@ -28,9 +28,9 @@ from pydantic import SecretStr
 from services.liqpay.client import LiqPayClient, LiqPayRefused, LiqPayUnavailable, PaymentNotFound
 from services.liqpay.signing import Credentials, verify
 from services.turbosms import SmsError, TurboSmsClient
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.e2e.fake_telegram import FakeTelegram, html_to_text
-from tests.e2e.fake_turbosms import FakeTurboSMS
+from tests.doubles.liqpay import FakeLiqPay, sandbox_creds
+from tests.doubles.telegram import FakeTelegram, html_to_text
+from tests.doubles.turbosms import FakeTurboSMS
 from tests.e2e.harness import BOT_TOKEN
 
 
@@ -147,10 +147,6 @@ async def test_get_updates_long_poll(fake_telegram: FakeTelegram, bot: Bot) -> N
     assert empty == []
 
 
-def creds(version: int = 3) -> Credentials:
-    return Credentials("sandbox_pub", SecretStr("sandbox_priv"), version)
-
-
 @pytest.mark.parametrize("version", [3, 7])
 async def test_liqpay_invoice_status_cancel(
     fake_liqpay: FakeLiqPay, http: aiohttp.ClientSession, version: int
@@ -159,7 +155,7 @@ async def test_liqpay_invoice_status_cancel(
     client = LiqPayClient(http, fake_liqpay.api_url, retry_delay=0.01)
     expires = datetime.now(UTC) + timedelta(hours=1)
     answer = await client.invoice_send(
-        creds(version),
+        sandbox_creds(version),
         order_id="o-1",
         amount=12345,
         currency="UAH",
@@ -173,7 +169,7 @@ async def test_liqpay_invoice_status_cancel(
     assert fake_liqpay.requests[-1].signature_ok
     with pytest.raises(LiqPayRefused) as dup:
         await client.invoice_send(
-            creds(version),
+            sandbox_creds(version),
             order_id="o-1",
             amount=1,
             currency="UAH",
@@ -182,14 +178,14 @@ async def test_liqpay_invoice_status_cancel(
             email="a@example.com",
         )
     assert dup.value.err_code == "order_id_duplicate"
-    status = await client.status(creds(version), "o-1")
+    status = await client.status(sandbox_creds(version), "o-1")
     assert status.status == "invoice_wait"
     assert await fake_liqpay.pay("o-1") is None  # no server_url: no callback
-    status = await client.status(creds(version), "o-1")
+    status = await client.status(sandbox_creds(version), "o-1")
     assert status.status == "success"
     assert str(status.amount) == "123.45"
     with pytest.raises(PaymentNotFound):
-        await client.status(creds(version), "nope")
+        await client.status(sandbox_creds(version), "nope")
     wrong = Credentials("sandbox_pub", SecretStr("other"), version)
     with pytest.raises(LiqPayRefused) as bad:
         await client.status(wrong, "o-1")
@@ -220,7 +216,7 @@ async def test_liqpay_checkout_link_and_callback(
     cb_url = f"http://127.0.0.1:{runner.addresses[0][1]}/cb"
     try:
         link = client.checkout_url(
-            creds(7),
+            sandbox_creds(7),
             order_id="o-2",
             amount=100,
             currency="UAH",
@@ -229,7 +225,7 @@ async def test_liqpay_checkout_link_and_callback(
             server_url=cb_url,
         )
         with pytest.raises(PaymentNotFound):
-            await client.status(creds(7), "o-2")
+            await client.status(sandbox_creds(7), "o-2")
         fake_liqpay.open_link(link)
         assert await fake_liqpay.pay("o-2") == 200
         payload = verify("sandbox_priv", received[0]["data"], received[0]["signature"])
@@ -241,7 +237,7 @@ async def test_liqpay_checkout_link_and_callback(
 
     fake_liqpay.down = True
     with pytest.raises(LiqPayUnavailable):
-        await client.status(creds(7), "o-2")
+        await client.status(sandbox_creds(7), "o-2")
 
 
 async def test_turbosms(fake_sms: FakeTurboSMS, http: aiohttp.ClientSession) -> None:
@@ -296,7 +292,7 @@ async def test_liqpay_hanging_and_held_answers(
 
     async def send(order_id: str) -> None:
         await impatient.invoice_send(
-            creds(), order_id=order_id, amount=100, currency="UAH", description="x",
+            sandbox_creds(), order_id=order_id, amount=100, currency="UAH", description="x",
             expires_at=expires, email="a@example.com",
         )  # fmt: skip
 
@@ -309,7 +305,7 @@ async def test_liqpay_hanging_and_held_answers(
     await asyncio.sleep(0.2)
     assert fake_liqpay.requests == []  # the caller went away: it never reached "LiqPay"
     with pytest.raises(PaymentNotFound):
-        await impatient.status(creds(), "o-hung")
+        await impatient.status(sandbox_creds(), "o-hung")
 
     fake_liqpay.answer_delay["invoice_send"] = 2
     with pytest.raises(LiqPayUnavailable):

@@ -1,5 +1,5 @@
 """Fiscal receipts end to end: the real `python -m bot` against the stand-ins of Telegram,
-LiqPay and Checkbox (tests/fake_checkbox.py) on 127.0.0.1. A LiqPay callback pays an
+LiqPay and Checkbox (tests/doubles/checkbox.py) on 127.0.0.1. A LiqPay callback pays an
 invoice and its receipt gets exactly one fiscal receipt: with Checkbox answering, down at
 that moment and back later, and with the bot killed between the sale and DONE."""
 
@@ -12,12 +12,12 @@ import pytest
 
 from services.core.crypto import SecretBox, fernet_key_from_setting
 from storage.models.fiscal import FiscalSettingsChanges
-from storage.sqlite import SqliteStore
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.e2e.fake_telegram import FakeTelegram
+from storage.sqlite.store import SqliteStore
+from tests.doubles.checkbox import FakeCheckbox
+from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import SECRET_KEY, BotProcess
 from tests.e2e.test_flows import Person, open_shop
-from tests.fake_checkbox import FakeCheckbox
 
 LICENSE = "e2e-license-key-0123456789"
 PIN = "2580"

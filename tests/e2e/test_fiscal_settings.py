@@ -1,5 +1,5 @@
 """The owner sets Checkbox up through /settings in the real `python -m bot`, against the
-stand-in Checkbox (tests/fake_checkbox.py) on 127.0.0.1: the key and PIN messages are
+stand-in Checkbox (tests/doubles/checkbox.py) on 127.0.0.1: the key and PIN messages are
 deleted, the pair is tested by signing in, and the screen shows what is set."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import pytest
 
 from storage.models.fiscal import FiscalMode, FiscalSettings
 from storage.open import open_store
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.e2e.fake_telegram import FakeTelegram
+from tests.doubles.checkbox import FakeCheckbox
+from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_flows import Person
-from tests.fake_checkbox import FakeCheckbox
 
 LICENSE = "test9c0ffee5e2eLIC7"
 PIN = "5550123456"

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from bot.i18n import t
 from services.liqpay.signing import decode_data
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.e2e.fake_telegram import BotMessage, FakeTelegram, TgUser
-from tests.e2e.fake_turbosms import FakeTurboSMS
+from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.telegram import BotMessage, FakeTelegram, TgUser
+from tests.doubles.turbosms import FakeTurboSMS
 from tests.e2e.harness import BotProcess
 
 PUBLIC, PRIVATE = "sandbox_i0000000001", "sandbox_PRIVATE_key_0001"

@@ -8,8 +8,8 @@ import asyncio
 import time
 from typing import Any
 
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.e2e.fake_telegram import BotMessage, FakeTelegram
+from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.telegram import BotMessage, FakeTelegram
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_flows import Person, open_shop
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.e2e.fake_telegram import FakeTelegram
-from tests.e2e.fake_turbosms import FakeTurboSMS
+from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.telegram import FakeTelegram
+from tests.doubles.turbosms import FakeTurboSMS
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_flows import Person
 from tests.e2e.test_startup import refusal_line

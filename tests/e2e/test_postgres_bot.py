@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from storage.postgres.migrations import MIGRATIONS
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.e2e.fake_telegram import FakeTelegram
+from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_flows import Person, new_invoice, open_shop, sent_data
 

@@ -7,8 +7,8 @@ import sqlite3
 
 import redis
 
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.e2e.fake_telegram import FakeTelegram
+from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_flows import Person, link_order, open_shop
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.e2e.fake_telegram import FakeTelegram
+from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_flows import Person, invite, new_invoice, open_shop, sent_data
 

@@ -11,9 +11,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.e2e.fake_telegram import FakeTelegram
-from tests.e2e.fake_turbosms import FakeTurboSMS
+from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.telegram import FakeTelegram
+from tests.doubles.turbosms import FakeTurboSMS
 from tests.e2e.harness import BotProcess, free_port
 from tests.e2e.test_flows import Person, invite, new_invoice, open_shop
 from tests.e2e.test_interruptions import summary

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from storage.sqlite.migrations import MIGRATIONS
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.e2e.fake_telegram import FakeTelegram
+from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
 
 

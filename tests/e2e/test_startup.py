@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.sqlite import SqliteStore
+from storage.sqlite.store import SqliteStore
 from tests.e2e.harness import BOT_TOKEN, SECRET_KEY, BotProcess, Exited
 
 # A hang never ends; a refusal costs one interpreter start, slow on a shared, loaded machine.

@@ -8,8 +8,8 @@ import re
 
 from bot.i18n import t
 from bot.texts import keys_unreadable_text
-from tests.e2e.fake_liqpay import FakeLiqPay
-from tests.e2e.fake_telegram import FakeTelegram
+from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
 from tests.e2e.test_flows import Person, open_shop
 

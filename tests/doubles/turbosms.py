@@ -18,6 +18,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.doubles.server import LocalServer
+
 
 @dataclass
 class SentSms:
@@ -35,38 +37,21 @@ class _Account:
     senders: set[str] | None  # None: any alpha name is accepted
 
 
-class FakeTurboSMS:
+class FakeTurboSMS(LocalServer[tuple[str, str, Any]]):  # (path, token, body)
     def __init__(self) -> None:
-        self.url = ""
+        super().__init__()
         self.tokens: dict[str, _Account] = {}
         self.sent: list[SentSms] = []
-        self.requests: list[tuple[str, str, Any]] = []  # (path, token, body)
         self.down = False
         self.delay = 0.0
         self._failures: list[tuple[int, Any]] = []
-        self._runner: web.AppRunner | None = None
         self._seq = itertools.count(1)
 
-    async def start(self) -> FakeTurboSMS:
+    def make_app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/message/send.json", self._send)
         app.router.add_route("*", "/user/balance.json", self._balance)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
-        return self
-
-    async def close(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeTurboSMS:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+        return app
 
     def add_token(
         self, token: str, *, balance: Decimal | float = 100, senders: set[str] | None = None

@@ -1,10 +1,15 @@
 """A Bot whose session records every request and answers like Telegram would
-(after aiogram's own tests/mocked_bot.py), for handler tests through feed_update."""
+(after aiogram's own tests/mocked_bot.py), for handler tests through feed_update and for
+senders that call the Bot directly. Per chat, answers can be queued (`queue`): Telegram's
+errors as it sends them, or a network error."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import AsyncGenerator
+import json
+from collections import defaultdict, deque
+from collections.abc import AsyncGenerator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +17,7 @@ from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.base import BaseSession
 from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramNetworkError
 from aiogram.methods import (
     DeleteMessage,
     EditMessageReplyMarkup,
@@ -38,6 +44,10 @@ def _inline(markup: Any) -> InlineKeyboardMarkup | None:
     return markup if isinstance(markup, InlineKeyboardMarkup) else None
 
 
+Outcome = Callable[[TelegramMethod[Any]], Any]
+"""Given the request: Telegram's JSON answer (a dict), None for the usual success, or raises."""
+
+
 BOT_USER = User(id=42, is_bot=True, first_name="Invoice", username="invoice_test_bot")
 
 
@@ -48,6 +58,12 @@ class RecordingSession(BaseSession):
         self._ids = itertools.count(1000)
         # what was uploaded, read when it was sent (a temporary file is gone afterwards)
         self.uploads: list[tuple[str, str | None, bytes]] = []  # (method, file name, bytes)
+        self.outcomes: dict[int, deque[Outcome]] = defaultdict(deque)
+        self.arrived = asyncio.Event()  # set on every request
+
+    def queue(self, chat_id: int, *outcomes: Outcome) -> None:
+        """The next requests to `chat_id` are answered by `outcomes`, one each."""
+        self.outcomes[chat_id].extend(outcomes)
 
     async def close(self) -> None:
         pass
@@ -56,6 +72,13 @@ class RecordingSession(BaseSession):
         self, bot: Bot, method: TelegramMethod[TelegramType], timeout: int | None = None
     ) -> TelegramType:
         self.requests.append(method)
+        self.arrived.set()
+        queued = self.outcomes[int(getattr(method, "chat_id", 0) or 0)]
+        reply = queued.popleft()(method) if queued else None
+        if reply is not None:
+            status = 200 if reply.get("ok") else int(reply["error_code"])
+            response = self.check_response(bot, method, status, json.dumps(reply))
+            return response.result  # type: ignore[return-value]
         for value in (getattr(method, "photo", None), getattr(method, "document", None)):
             if isinstance(value, InputFile):
                 data = b"".join([chunk async for chunk in value.read(bot)])
@@ -97,6 +120,10 @@ class RecordingSession(BaseSession):
     def sent(self, kind: type[TelegramMethod[Any]] | None = None) -> list[Any]:
         return [r for r in self.requests if kind is None or isinstance(r, kind)]
 
+    def chat_texts(self) -> list[tuple[int, str]]:
+        """(chat, text) of every send_message, successful or not."""
+        return [(int(m.chat_id), m.text) for m in self.requests if isinstance(m, SendMessage)]
+
     def texts(self, chat_id: int | None = None) -> list[str]:
         out = []
         for r in self.requests:
@@ -104,6 +131,28 @@ class RecordingSession(BaseSession):
             if text and (chat_id is None or getattr(r, "chat_id", None) == chat_id):
                 out.append(str(text))
         return out
+
+
+def telegram_error(code: int, description: str, **parameters: Any) -> Outcome:
+    """An error reply as Telegram sends it; aiogram's own check_response turns it into the
+    matching exception (429 -> TelegramRetryAfter, 403 -> TelegramForbiddenError, ...)."""
+
+    def reply(_method: TelegramMethod[Any]) -> dict[str, Any]:
+        body: dict[str, Any] = {"ok": False, "error_code": code, "description": description}
+        if parameters:
+            body["parameters"] = parameters
+        return body
+
+    return reply
+
+
+def accepted(_method: TelegramMethod[Any]) -> None:
+    """Queue filler: Telegram accepts this request (the session's default answer)."""
+    return None
+
+
+def network_error(method: TelegramMethod[Any]) -> Any:
+    raise TelegramNetworkError(method=method, message="Request timeout error")
 
 
 def make_bot() -> tuple[Bot, RecordingSession]:

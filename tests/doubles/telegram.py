@@ -38,6 +38,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from tests.doubles.server import LocalServer
+
 log = logging.getLogger(__name__)
 
 BOT_ID = 123456
@@ -394,13 +396,13 @@ class _Chat:
         return mid
 
 
-class FakeTelegram:
-    """The Bot API on 127.0.0.1. `await start()`, give the bot `.url`, `await close()`."""
+class FakeTelegram(LocalServer[Call]):
+    """The Bot API on 127.0.0.1. `await start()`, give the bot `.url`, `await stop()`."""
 
     def __init__(self, token: str | None = None, *, require_started: bool = True) -> None:
+        super().__init__()
         self.token = token  # None: any token is accepted
         self.require_started = require_started
-        self.url = ""
         self.down = False
         self.down_mode = "json"  # json: 502 JSON body; html: 502 nginx page; close: reset
         self.delay = 0.0  # seconds added to every answer (except getUpdates' own waiting)
@@ -418,7 +420,6 @@ class FakeTelegram:
             "first_name": BOT_FIRST_NAME,
             "username": BOT_USERNAME,
         }
-        self._calls: list[Call] = []
         self._chats: dict[int, _Chat] = {}
         self._updates: list[dict[str, Any]] = []
         self._update_ids = itertools.count(100_001)
@@ -432,7 +433,6 @@ class FakeTelegram:
         self._changed = asyncio.Event()
         self._closed = asyncio.Event()
         self._closing = False
-        self._runner: web.AppRunner | None = None
         self._files: dict[str, bytes] = {}
         self._webhook_delivery: asyncio.Task[None] | None = None
         self.hanging = 0  # sends and edits held by hang_sends() now
@@ -441,18 +441,12 @@ class FakeTelegram:
 
     # lifecycle
 
-    async def start(self) -> FakeTelegram:
+    def make_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
+        return app
 
-    async def close(self) -> None:
+    async def stop(self) -> None:
         self._closing = True
         self._closed.set()
         self._notify()
@@ -460,15 +454,7 @@ class FakeTelegram:
             self._webhook_delivery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._webhook_delivery
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeTelegram:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+        await super().stop()
 
     # users and driving
 
@@ -595,9 +581,9 @@ class FakeTelegram:
 
     def calls(self, method: str | None = None) -> list[Call]:
         if method is None:
-            return list(self._calls)
+            return list(self.requests)
         low = method.lower()
-        return [c for c in self._calls if c.method.lower() == low]
+        return [c for c in self.requests if c.method.lower() == low]
 
     async def wait_for_call(
         self,
@@ -613,7 +599,7 @@ class FakeTelegram:
         deadline = time.monotonic() + timeout
         low = method.lower()
         while True:
-            for c in self._calls[after:]:
+            for c in self.requests[after:]:
                 if c.method.lower() != low:
                     continue
                 if ok is not None and c.ok != ok:
@@ -624,7 +610,7 @@ class FakeTelegram:
             if remaining <= 0:
                 raise AssertionError(
                     f"no {'successful ' if ok else ''}{method} call within {timeout} s; "
-                    f"calls so far: {[c.method for c in self._calls[-30:]]}" + self._extra_info()
+                    f"calls so far: {[c.method for c in self.requests[-30:]]}" + self._extra_info()
                 )
             await self._wait_change(remaining)
 
@@ -819,7 +805,7 @@ class FakeTelegram:
             )
         failed = [
             f"{c.method} -> {c.status} {c.response}"
-            for c in self._calls
+            for c in self.requests
             if not c.ok and (chat_id is None or _chat_of(c.params) == chat_id)
         ]
         if failed:
@@ -882,7 +868,7 @@ class FakeTelegram:
             if request.transport is None or request.transport.is_closing():
                 return web.Response(status=499, text="the caller went away")
         if self.down:
-            self._calls.append(Call(method, {}, 502, "down"))
+            self.requests.append(Call(method, {}, 502, "down"))
             self._notify()
             return await self._down_answer(request)
         try:
@@ -890,7 +876,7 @@ class FakeTelegram:
         except Exception as exc:  # a request the real server would also refuse
             return web.json_response(error_body(400, f"Bad Request: {exc}"), status=400)
         call = Call(method, params)
-        self._calls.append(call)
+        self.requests.append(call)
         try:
             if self.token is not None and request.match_info["token"] != self.token:
                 raise TelegramError(401, "Unauthorized")

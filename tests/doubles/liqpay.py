@@ -35,13 +35,15 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 from aiohttp import web
+from pydantic import SecretStr
 
-from services.liqpay.signing import SignatureError, decode_data, sign, verify
+from services.liqpay.signing import Credentials, SignatureError, decode_data, sign, verify
+from tests.doubles.server import LocalServer
 
 CURRENCIES = ("UAH", "USD", "EUR")
 
@@ -142,20 +144,27 @@ def encode(payload: dict[str, Any]) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
+# keys for tests that drive LiqPayClient against this stand-in (`add_keys` them first)
+SANDBOX_PUBLIC, SANDBOX_PRIVATE = "sandbox_pub", "sandbox_priv"
+
+
+def sandbox_creds(version: int = 3) -> Credentials:
+    return Credentials(SANDBOX_PUBLIC, SecretStr(SANDBOX_PRIVATE), version)
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, Decimal):
         return float(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
-class FakeLiqPay:
+class FakeLiqPay(LocalServer[LiqPayRequest]):
     """LiqPay on 127.0.0.1. Give the bot `api_url` (= f"{url}/api/") as LIQPAY_API_URL."""
 
     def __init__(self) -> None:
-        self.url = ""
+        super().__init__()
         self.keys: dict[str, str] = {}  # public -> private
         self.orders: dict[tuple[str, str], Order] = {}
-        self.requests: list[LiqPayRequest] = []
         self.callbacks: list[CallbackDelivery] = []
         self.down = False
         self.delay = 0.0
@@ -169,7 +178,6 @@ class FakeLiqPay:
         self.default_callback_url: str | None = None  # for send_callback without url
         self._ids = itertools.count(1_000_001)
         self._payment_ids = itertools.count(2_000_000_001)
-        self._runner: web.AppRunner | None = None
         self._http: aiohttp.ClientSession | None = None
         self._failures: list[tuple[int, Any]] = []
         self.refunds: list[Refund] = []
@@ -187,18 +195,18 @@ class FakeLiqPay:
     def api_url(self) -> str:
         return f"{self.url}/api/"
 
-    async def start(self) -> FakeLiqPay:
+    def make_app(self) -> web.Application:
         app = web.Application()
         app.router.add_post("/api/request", self._handle_request)
         app.router.add_get("/api/3/checkout", self._handle_checkout)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        return app
+
+    async def start(self) -> Self:
+        await super().start()
         self._http = aiohttp.ClientSession()
         return self
 
-    async def close(self) -> None:
+    async def stop(self) -> None:
         self._closing.set()  # hung refunds answer now
         self._released.set()
         for task in list(self._tasks):
@@ -207,15 +215,7 @@ class FakeLiqPay:
         if self._http is not None:
             await self._http.close()
             self._http = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeLiqPay:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+        await super().stop()
 
     # configuration
 

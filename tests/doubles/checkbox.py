@@ -32,10 +32,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 import segno
 from aiohttp import web
+
+from tests.doubles.server import LocalServer
 
 MAX_TOKENS = 10
 
@@ -194,14 +196,13 @@ class _Hang:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-class FakeCheckbox:
+class FakeCheckbox(LocalServer[CheckboxRequest]):
     def __init__(self) -> None:
-        self.url = ""
+        super().__init__()
         self.registers: dict[str, Register] = {}
         self.tokens: dict[str, Register] = {}
         self.shifts: dict[str, Shift] = {}
         self.receipts: dict[str, Receipt] = {}
-        self.requests: list[CheckboxRequest] = []
         self.emails: list[tuple[str, list[str]]] = []
         self.taxes: list[dict[str, Any]] = [dict(t) for t in DEFAULT_TAXES]
         self.down = False  # every request: 503 with an HTML page
@@ -218,10 +219,12 @@ class FakeCheckbox:
         self._failures: list[tuple[str | None, int, Any]] = []
         self._hangs: list[_Hang] = []
         self._released = asyncio.Event()
-        self._runner: web.AppRunner | None = None
 
-    async def start(self) -> FakeCheckbox:
+    async def start(self) -> Self:
         self._released = asyncio.Event()
+        return await super().start()
+
+    def make_app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware])
         r = app.router
         r.add_post("/api/v1/cashier/signinPinCode", self._sign_in)
@@ -236,23 +239,11 @@ class FakeCheckbox:
         r.add_get("/api/v1/receipts/{id}", self._get_receipt)
         r.add_get("/api/v1/receipts/{id}/png", self._png)
         r.add_post("/api/v1/receipts/{id}/email", self._email)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
-        return self
+        return app
 
-    async def close(self) -> None:
+    async def stop(self) -> None:
         self._released.set()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeCheckbox:
-        return await self.start()
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
+        await super().stop()
 
     # configuration
 
