@@ -11,12 +11,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.filters import IsMember
 from bot.fiscal_keyboards import FiscalAction, fiscal_keyboard, retry_keyboard
 from bot.fiscal_texts import fiscal_text, owner_only
 from bot.i18n import t
 from bot.keyboards import cancel_keyboard
 from bot.middlewares import Ack
-from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, report, safe_edit
+from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, report, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.texts import escape
 from services.crypto import SecretKeyMismatch

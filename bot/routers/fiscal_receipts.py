@@ -7,11 +7,12 @@ import logging
 from aiogram import Bot
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
+from bot.filters import IsMember
 from bot.fiscal_views import fiscal_line
 from bot.i18n import t
 from bot.keyboards import FiscalReceiptAction, receipt_card_keyboard, unregistered_keyboard
 from bot.middlewares import Ack
-from bot.routers.base import IsMember, quietly, safe_edit
+from bot.routers.base import quietly, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.texts import receipt_card
 from services.crypto import SecretKeyMismatch

@@ -11,6 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.filters import IsMember
 from bot.fiscal_keyboards import (
     NO_VAT,
     FiscalAction,
@@ -27,7 +28,7 @@ from bot.fiscal_texts import checkbox_down, fiscal_text, not_set_up, owner_only,
 from bot.i18n import t
 from bot.keyboards import SettingsAction
 from bot.middlewares import Ack
-from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, safe_edit
+from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, safe_edit
 from bot.routers.plan import RouterPlan
 from services.fiscal import FiscalRefused, FiscalUnavailable
 from services.fiscal_setup import (

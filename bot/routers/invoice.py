@@ -12,6 +12,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.duplicate_views import earlier_invoice_keyboard, earlier_invoice_text
+from bot.filters import IsMember
 from bot.i18n import DEFAULT_LOCALE, t, tn
 from bot.keyboards import (
     ChannelChoice,
@@ -25,7 +26,6 @@ from bot.middlewares import Ack
 from bot.routers.base import (
     DIALOG_INPUT,
     DIALOG_TEXT,
-    IsMember,
     menu_text,
     quietly,
 )

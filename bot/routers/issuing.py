@@ -9,6 +9,7 @@ from aiogram.exceptions import AiogramError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.filters import IsMember
 from bot.i18n import t
 from bot.keyboards import (
     DialogAction,
@@ -18,7 +19,7 @@ from bot.keyboards import (
     receipt_card_keyboard,
 )
 from bot.middlewares import Ack
-from bot.routers.base import IsMember, liqpay_problem, quietly, report, safe_edit
+from bot.routers.base import liqpay_problem, quietly, report, safe_edit
 from bot.routers.invoice import LEGACY_KEY_LENGTH, NewInvoice, no_keys_text
 from bot.routers.plan import RouterPlan
 from bot.routers.receipts import send_card, send_qr, sms_problem

@@ -9,6 +9,7 @@ from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
+from bot.filters import IsMember
 from bot.i18n import t
 from bot.keyboards import (
     PendingPage,
@@ -18,7 +19,7 @@ from bot.keyboards import (
     receipt_card_keyboard,
 )
 from bot.middlewares import Ack
-from bot.routers.base import IsMember, liqpay_problem, menu_text, quietly, safe_edit
+from bot.routers.base import liqpay_problem, menu_text, quietly, safe_edit
 from bot.routers.fiscal_receipts import send_unregistered
 from bot.routers.plan import RouterPlan
 from bot.texts import escape, keys_unreadable_text, kyiv_time, receipt_card, receipt_line

@@ -10,6 +10,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.filters import IsMember
 from bot.i18n import t
 from bot.keyboards import RefundAction, refund_confirm_keyboard, refund_start_keyboard
 from bot.middlewares import Ack
@@ -21,7 +22,7 @@ from bot.refund_views import (
     refund_problem_text,
     refund_start_text,
 )
-from bot.routers.base import DIALOG_TEXT, IsMember, liqpay_problem, quietly, report, safe_edit
+from bot.routers.base import DIALOG_TEXT, liqpay_problem, quietly, report, safe_edit
 from bot.routers.plan import RouterPlan
 from services.liqpay import LiqPayError
 from services.money import AmountError

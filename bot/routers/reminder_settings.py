@@ -5,11 +5,12 @@ from __future__ import annotations
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.filters import IsMember
 from bot.i18n import t
 from bot.keyboards import ReminderSetting, SettingsAction, button
 from bot.middlewares import Ack
 from bot.reminder_texts import clock_text, lead_text, reminder_lines, reminders_menu_text
-from bot.routers.base import IsMember, safe_edit
+from bot.routers.base import safe_edit
 from bot.routers.plan import RouterPlan
 from services.reminders import DIGEST_CHOICES, LEAD_CHOICES, Reminders, ReminderSettings
 from storage.models.shops import Member

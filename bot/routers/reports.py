@@ -16,6 +16,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, FSInputFile, Message
 
+from bot.filters import IsMember
 from bot.i18n import t
 from bot.middlewares import Ack
 from bot.report_keyboards import (
@@ -37,7 +38,7 @@ from bot.report_texts import (
     report_heading,
     report_text,
 )
-from bot.routers.base import DIALOG_TEXT, IsMember, quietly, safe_edit
+from bot.routers.base import DIALOG_TEXT, quietly, safe_edit
 from bot.routers.plan import RouterPlan
 from services.chart import render_paid_chart
 from services.clock import utcnow

@@ -13,6 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.filters import IsMember
 from bot.i18n import t
 from bot.keyboards import (
     LIFETIME_CHOICES,
@@ -23,7 +24,7 @@ from bot.keyboards import (
 )
 from bot.middlewares import Ack
 from bot.reminder_texts import reminder_lines
-from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, menu_text, report, safe_edit
+from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, menu_text, report, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.texts import escape
 from services.liqpay import LiqPayUnavailable

@@ -7,10 +7,11 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.commands import set_user_commands
+from bot.filters import IsMember
 from bot.i18n import DEFAULT_LOCALE, t
 from bot.keyboards import StaffAction, staff_confirm_keyboard, staff_keyboard
 from bot.middlewares import Ack
-from bot.routers.base import IsMember, menu_text, safe_edit
+from bot.routers.base import menu_text, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.texts import escape
 from services.shops import ShopService
