@@ -93,6 +93,19 @@ class ShopService:
     ) -> tuple[InviteOutcome, Member | None]:
         return await self.shops.redeem_invite(token, user_id, user_name, self.clock())
 
+    async def members(self, member: Member) -> list[Member]:
+        return await self.shops.list_members(member.shop_id)
+
+    async def cashier(self, owner: Member, user_id: int) -> Member | None:
+        """The owner's shop's cashier with this id, or None (not a member, or the owner)."""
+        found = next((m for m in await self.members(owner) if m.user_id == user_id), None)
+        return None if found is None or found.is_owner else found
+
+    async def remove_cashier(self, owner: Member, user_id: int) -> bool:
+        if not owner.is_owner:
+            raise PermissionError("only an owner removes a cashier")
+        return await self.shops.remove_cashier(owner.shop_id, user_id)
+
     async def check_and_save_keys(
         self, owner: Member, public_key: str, private_key: str
     ) -> KeyCheckResult:

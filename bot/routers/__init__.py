@@ -15,6 +15,7 @@ def build_routers() -> list[Router]:
         fiscal_settings,
         invoice,
         issuing,
+        owner_gate,
         receipts,
         refunds,
         reminder_settings,
@@ -33,6 +34,7 @@ def build_routers() -> list[Router]:
         settings.router,
         refunds.router,
         reminder_settings.router,
+        owner_gate.refusal,  # a cashier at an owner's command or button: after the owner's routers
         issuing.router,  # before the dialog's catch-all for spent buttons
         invoice.router,
         receipts.router,

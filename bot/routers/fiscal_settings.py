@@ -11,7 +11,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.filters import IsMember
+from bot.filters import IsOwner
 from bot.fiscal_keyboards import (
     NO_VAT,
     FiscalAction,
@@ -24,7 +24,7 @@ from bot.fiscal_keyboards import (
     label_keyboard,
     tax_keyboard,
 )
-from bot.fiscal_texts import checkbox_down, fiscal_text, not_set_up, owner_only, refused_text
+from bot.fiscal_texts import checkbox_down, fiscal_text, not_set_up, refused_text
 from bot.i18n import t
 from bot.keyboards import SettingsAction
 from bot.middlewares import Ack
@@ -45,8 +45,8 @@ from storage.models.shops import Member
 log = logging.getLogger(__name__)
 
 router = RouterPlan("fiscal_settings")
-router.message.filter(IsMember())
-router.callback_query.filter(IsMember())
+router.message.filter(IsOwner())
+router.callback_query.filter(IsOwner())
 
 
 class CloseTimeDialog(StatesGroup):
@@ -68,9 +68,6 @@ async def fiscal_menu(
     fiscal_setup: FiscalSetupService,
     state: FSMContext,
 ) -> None:
-    if not member.is_owner:
-        await ack(owner_only())
-        return
     await state.clear()
     await show_fiscal(_message(callback), fiscal_setup, member)
 
@@ -84,9 +81,6 @@ async def fiscal_action(
     fiscal_setup: FiscalSetupService,
     state: FSMContext,
 ) -> None:
-    if not member.is_owner:
-        await ack(owner_only())
-        return
     action, message = callback_data.action, _message(callback)
     await state.clear()
     settings = await fiscal_setup.settings(member.shop_id)
@@ -157,9 +151,6 @@ async def label_chosen(
     member: Member,
     fiscal_setup: FiscalSetupService,
 ) -> None:
-    if not member.is_owner:
-        await ack(owner_only())
-        return
     try:
         await fiscal_setup.set_payment_label(member, callback_data.index)
     except NotSetUp:
@@ -175,9 +166,6 @@ async def tax_chosen(
     member: Member,
     fiscal_setup: FiscalSetupService,
 ) -> None:
-    if not member.is_owner:
-        await ack(owner_only())
-        return
     code = None if callback_data.code == NO_VAT else callback_data.code
     if code is not None:
         await ack()  # the code is checked against the register's list: Checkbox is asked
@@ -208,9 +196,6 @@ async def close_time_chosen(
     fiscal_setup: FiscalSetupService,
     state: FSMContext,
 ) -> None:
-    if not member.is_owner:
-        await ack(owner_only())
-        return
     await state.clear()
     try:
         await fiscal_setup.set_close_time(member, callback_data.minutes)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.filters import IsMember
+from bot.filters import IsOwner
 from bot.i18n import t
 from bot.keyboards import ReminderSetting, SettingsAction, button
 from bot.middlewares import Ack
@@ -16,7 +16,7 @@ from services.reminders import DIGEST_CHOICES, LEAD_CHOICES, Reminders, Reminder
 from storage.models.shops import Member
 
 router = RouterPlan("reminder_settings")
-router.callback_query.filter(IsMember())
+router.callback_query.filter(IsOwner())
 
 
 def _mark(on: bool) -> str:
@@ -85,9 +85,6 @@ async def reminder_setting(
     member: Member,
     reminders: Reminders,
 ) -> None:
-    if not member.is_owner:
-        await ack(t("Only the shop owner can change the settings."))
-        return
     item, value = callback_data.item, callback_data.value
     if item == "lead" and not value:
         options = [(str(seconds), lead_text(seconds)) for seconds in LEAD_CHOICES]

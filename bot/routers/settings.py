@@ -13,7 +13,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.filters import IsMember
+from bot.filters import IsOwner
 from bot.i18n import t
 from bot.keyboards import (
     LIFETIME_CHOICES,
@@ -37,8 +37,8 @@ from storage.protocols.store import Store
 log = logging.getLogger(__name__)
 
 router = RouterPlan("settings")
-router.message.filter(IsMember())
-router.callback_query.filter(IsMember())
+router.message.filter(IsOwner())
+router.callback_query.filter(IsOwner())
 
 SENDER_RE = re.compile(r"^[A-Za-z0-9 ._-]{1,11}$")
 PUBLIC_KEY_RE = re.compile(r"^(sandbox_)?i\d+$")  # what LiqPay's public keys look like
@@ -116,9 +116,6 @@ async def _delete_secret_message(message: Message) -> bool:
 @router.message(Command("settings"))
 @router.message(F.text.in_(menu_text("settings")))
 async def settings_menu(message: Message, member: Member, store: Store, state: FSMContext) -> None:
-    if not member.is_owner:
-        await message.answer(t("Only the shop owner can change the settings."))
-        return
     await state.clear()
     await message.answer(await settings_text(store, member), reply_markup=settings_keyboard())
 
@@ -133,9 +130,6 @@ async def settings_action(
     shops: ShopService,
     state: FSMContext,
 ) -> None:
-    if not member.is_owner:
-        await ack(t("Only the shop owner can change the settings."))
-        return
     item, value = callback_data.item, callback_data.value
     if item == "keys":
         await state.set_state(KeysDialog.public)
