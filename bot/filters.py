@@ -5,7 +5,8 @@ refusal that fits (bot/routers/owner_gate.py for a cashier, common.fallback for 
 from __future__ import annotations
 
 from aiogram.filters import Filter
-from aiogram.types import TelegramObject
+from aiogram.filters.callback_data import CallbackQueryFilter
+from aiogram.types import ErrorEvent, TelegramObject
 
 from storage.models.shops import Member
 
@@ -22,3 +23,16 @@ class IsOwner(Filter):
 
     async def __call__(self, event: TelegramObject, member: Member | None = None) -> bool:
         return member is not None and member.is_owner
+
+
+class FromButton(Filter):
+    """For an error handler: passes when the failed update is a press of the buttons `buttons`
+    matches (e.g. `ReceiptAction.filter(F.action != "retry")`). Errors go through every
+    router's error handlers, so one that tells a router's own wording must keep to its buttons."""
+
+    def __init__(self, buttons: CallbackQueryFilter) -> None:
+        self.buttons = buttons
+
+    async def __call__(self, event: ErrorEvent) -> bool:
+        callback = event.update.callback_query
+        return callback is not None and bool(await self.buttons(callback))

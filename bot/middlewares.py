@@ -8,10 +8,10 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.exceptions import AiogramError
-from aiogram.types import CallbackQuery, TelegramObject, User
+from aiogram.types import CallbackQuery, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
-from bot.i18n import LANGUAGES, locale_for, t
+from bot.i18n import LANGUAGES, locale_for
 from storage.protocols.shops import ShopRepository
 from storage.protocols.users import UserRepository
 
@@ -79,27 +79,21 @@ class Ack:
 
 
 class AckMiddleware(BaseMiddleware):
+    """Gives a button press its `Ack` for the whole update: its handler and, when that handler
+    fails, the error handlers (bot/routers/errors.py) answer through the same one. An update's
+    outer middleware, so the error handlers, which run outside the handler, get it too."""
+
     async def __call__(
         self,
         handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        if not isinstance(event, CallbackQuery):
+        callback = event.callback_query if isinstance(event, Update) else None
+        if callback is None:
             return await handler(event, data)
-        ack = data["ack"] = Ack(event)
-        try:
-            result = await handler(event, data)
-        except Exception as exc:
-            # Answered early (before a slow call)? Then it is said in the chat, unless Telegram
-            # itself failed: a chat message would fail too.
-            if not ack.done or not isinstance(exc, AiogramError):
-                with contextlib.suppress(Exception):
-                    await ack(
-                        t("Something went wrong on our side. Nothing was lost; please try again."),
-                        alert=True,
-                    )
-            raise
+        ack = data["ack"] = Ack(callback)
+        result = await handler(event, data)
         if not ack.done:
             with contextlib.suppress(Exception):  # a late answer is not worth failing for
                 await ack()
