@@ -16,6 +16,7 @@ def build_routers() -> list[Router]:
         invoice,
         issuing,
         owner_gate,
+        receipt_card,
         receipts,
         refunds,
         reminder_settings,
@@ -38,6 +39,7 @@ def build_routers() -> list[Router]:
         issuing.router,  # before the dialog's catch-all for spent buttons
         invoice.router,
         receipts.router,
+        receipt_card.router,
         fiscal_receipts.router,
         reports.router,
         common.fallback,
