@@ -26,13 +26,16 @@ class IsOwner(Filter):
 
 
 class FromButton(Filter):
-    """For an error handler: passes when the failed update is a press of the buttons `buttons`
-    matches (e.g. `ReceiptAction.filter(F.action != "retry")`). Errors go through every
-    router's error handlers, so one that tells a router's own wording must keep to its buttons."""
+    """For an error handler: passes when the failed update is a press of a button one of
+    `buttons` matches (e.g. `ReceiptAction.filter(F.action != "retry")`). Errors go through
+    every router's error handlers, so one that tells a router's own wording keeps to its
+    buttons."""
 
-    def __init__(self, buttons: CallbackQueryFilter) -> None:
+    def __init__(self, *buttons: CallbackQueryFilter) -> None:
         self.buttons = buttons
 
     async def __call__(self, event: ErrorEvent) -> bool:
         callback = event.update.callback_query
-        return callback is not None and bool(await self.buttons(callback))
+        if callback is None:
+            return False
+        return any([bool(await matches(callback)) for matches in self.buttons])

@@ -10,6 +10,7 @@ def build_routers() -> list[Router]:
     declares its handlers on a plan (bot/routers/plan.py) that is built anew here."""
     from bot.routers import (
         common,
+        fiscal_actions,
         fiscal_credentials,
         fiscal_receipts,
         fiscal_settings,
@@ -32,6 +33,7 @@ def build_routers() -> list[Router]:
         staff.router,
         fiscal_credentials.router,  # before fiscal_settings, which takes its other buttons
         fiscal_settings.router,  # before settings: it takes the settings screen's button
+        fiscal_actions.router,
         settings.router,
         refunds.router,
         reminder_settings.router,

@@ -14,23 +14,17 @@ from aiogram.types import CallbackQuery, Message
 from bot.filters import IsOwner
 from bot.fiscal_keyboards import (
     NO_VAT,
-    FiscalAction,
     FiscalCloseChoice,
     FiscalLabelChoice,
     FiscalTaxChoice,
-    close_time_keyboard,
     fiscal_keyboard,
-    forget_keyboard,
-    label_keyboard,
-    tax_keyboard,
 )
-from bot.fiscal_texts import checkbox_down, fiscal_text, not_set_up, refused_text
+from bot.fiscal_texts import fiscal_text, not_set_up
 from bot.i18n import t
 from bot.keyboards import SettingsAction
 from bot.middlewares import Ack
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, safe_edit
 from bot.routers.plan import RouterPlan
-from services.fiscal import FiscalRefused, FiscalUnavailable
 from services.fiscal_setup import (
     DEFAULT_CLOSE_TIME,
     FiscalSetupService,
@@ -39,7 +33,6 @@ from services.fiscal_setup import (
     format_close_time,
     parse_close_time,
 )
-from storage.models.fiscal import FiscalMode
 from storage.models.shops import Member
 
 log = logging.getLogger(__name__)
@@ -69,78 +62,7 @@ async def fiscal_menu(
     state: FSMContext,
 ) -> None:
     await state.clear()
-    await show_fiscal(_message(callback), fiscal_setup, member)
-
-
-@router.callback_query(FiscalAction.filter())
-async def fiscal_action(
-    callback: CallbackQuery,
-    ack: Ack,
-    callback_data: FiscalAction,
-    member: Member,
-    fiscal_setup: FiscalSetupService,
-    state: FSMContext,
-) -> None:
-    action, message = callback_data.action, _message(callback)
-    await state.clear()
-    settings = await fiscal_setup.settings(member.shop_id)
-    if settings is None or not settings.configured:
-        await ack(not_set_up())
-        await show_fiscal(message, fiscal_setup, member)
-        return
-    try:
-        if action == "label":
-            await safe_edit(
-                message,
-                t("The name of the form of payment printed on the receipt (the approved list):"),
-                label_keyboard(settings.payment_label),
-            )
-            return
-        if action == "tax":
-            await ack()  # asking Checkbox may take a while
-            rates = await fiscal_setup.tax_rates(member)
-            await safe_edit(
-                message,
-                t("The tax rate of the goods line, from your register's list:"),
-                tax_keyboard(rates, settings.tax_code),
-            )
-            return
-        if action == "close_time":
-            await state.set_state(CloseTimeDialog.typed)
-            await safe_edit(
-                message,
-                t(
-                    "When is the shift closed each day (Kyiv time)? Pick one or type it as "
-                    "HH:MM, e.g. 23:30."
-                ),
-                close_time_keyboard(settings.close_shift_at),
-            )
-            return
-        if action == "forget":
-            await safe_edit(
-                message,
-                t(
-                    "Forget the license key and PIN code? Nothing is registered until they are "
-                    "entered again; the other choices are kept."
-                ),
-                forget_keyboard(),
-            )
-            return
-        if action == "forget_yes":
-            await fiscal_setup.forget_credentials(member)
-        elif action in ("auto", "manual"):
-            await fiscal_setup.set_mode(member, FiscalMode(action))
-        elif action in ("on", "off"):
-            await fiscal_setup.set_enabled(member, action == "on")
-    except NotSetUp:
-        await ack(not_set_up(), alert=True)
-    except FiscalUnavailable:
-        await ack(checkbox_down(), alert=True)
-        return
-    except FiscalRefused as exc:
-        await ack(refused_text(exc), alert=True)
-        return
-    await show_fiscal(message, fiscal_setup, member)
+    await show_fiscal(message_of(callback), fiscal_setup, member)
 
 
 @router.callback_query(FiscalLabelChoice.filter())
@@ -155,7 +77,7 @@ async def label_chosen(
         await fiscal_setup.set_payment_label(member, callback_data.index)
     except NotSetUp:
         await ack(not_set_up())
-    await show_fiscal(_message(callback), fiscal_setup, member)
+    await show_fiscal(message_of(callback), fiscal_setup, member)
 
 
 @router.callback_query(FiscalTaxChoice.filter())
@@ -178,13 +100,8 @@ async def tax_chosen(
             t("That rate is not in your register's list any more. Nothing changed."), alert=True
         )
         return
-    except FiscalUnavailable:
-        await ack(checkbox_down(), alert=True)
-        return
-    except FiscalRefused as exc:
-        await ack(refused_text(exc), alert=True)
-        return
-    await show_fiscal(_message(callback), fiscal_setup, member)
+    # Checkbox down or refusing: bot/routers/fiscal_actions.py's error handlers
+    await show_fiscal(message_of(callback), fiscal_setup, member)
 
 
 @router.callback_query(FiscalCloseChoice.filter())
@@ -201,7 +118,7 @@ async def close_time_chosen(
         await fiscal_setup.set_close_time(member, callback_data.minutes)
     except NotSetUp:
         await ack(not_set_up())
-    await show_fiscal(_message(callback), fiscal_setup, member)
+    await show_fiscal(message_of(callback), fiscal_setup, member)
 
 
 @router.message(CloseTimeDialog.typed, DIALOG_TEXT)
@@ -235,5 +152,5 @@ async def fiscal_needs_text(message: Message) -> None:
     await message.answer(t("Send it as a text message, or /cancel."))
 
 
-def _message(callback: CallbackQuery) -> Message | None:
+def message_of(callback: CallbackQuery) -> Message | None:
     return callback.message if isinstance(callback.message, Message) else None
