@@ -23,7 +23,7 @@ from services.liqpay import (
 from services.money import CURRENCIES
 from services.names import clean_name
 from services.sms import TurboSmsClient
-from storage.models.settings import SettingsChanges
+from storage.models.settings import SettingsChanges, ShopSettings
 from storage.models.shops import InviteOutcome, Member
 from storage.protocols.settings import SettingsRepository
 from storage.protocols.shops import ShopRepository
@@ -92,6 +92,9 @@ class ShopService:
         self, token: str, user_id: int, user_name: str
     ) -> tuple[InviteOutcome, Member | None]:
         return await self.shops.redeem_invite(token, user_id, user_name, self.clock())
+
+    async def settings(self, member: Member) -> ShopSettings:
+        return await self.shop_settings.get(member.shop_id)
 
     async def members(self, member: Member) -> list[Member]:
         return await self.shops.list_members(member.shop_id)

@@ -23,6 +23,7 @@ def build_routers() -> list[Router]:
         reminder_settings,
         reports,
         settings,
+        settings_buttons,
         staff,
         start,
     )
@@ -35,6 +36,7 @@ def build_routers() -> list[Router]:
         fiscal_settings.router,  # before settings: it takes the settings screen's button
         fiscal_actions.router,
         settings.router,
+        settings_buttons.router,
         refunds.router,
         reminder_settings.router,
         owner_gate.refusal,  # a cashier at an owner's command or button: after the owner's routers
