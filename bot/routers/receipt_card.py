@@ -21,7 +21,6 @@ from services.liqpay import LiqPayError
 from services.receipts import LIQPAY_INVOICE_CHANNELS, KeysUnreadable, NoKeys, ReceiptService
 from storage.models.receipts import Receipt, ReceiptStatus
 from storage.models.shops import Member
-from storage.protocols.store import Store
 
 router = RouterPlan("receipt_card")
 router.callback_query.filter(IsMember())
@@ -153,7 +152,6 @@ async def open_card(
     callback_data: ReceiptAction,
     member: Member,
     receipts: ReceiptService,
-    store: Store,
     bot: Bot,
 ) -> None:
     receipt = await _receipt(ack, callback_data, member, receipts)
@@ -161,7 +159,7 @@ async def open_card(
         return
     await ack(t("Checking with LiqPay…"))
     receipt = await receipts.check(receipt)
-    await quietly(send_card(bot, callback.from_user.id, receipt, store, owner=member.is_owner))
+    await quietly(send_card(bot, callback.from_user.id, receipt, receipts, owner=member.is_owner))
 
 
 @router.callback_query(ReceiptAction.filter(F.action == "sms"))

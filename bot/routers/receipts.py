@@ -32,7 +32,6 @@ from services.qr import DataOverflowError, qr_png
 from services.receipts import ReceiptService
 from storage.models.receipts import Receipt
 from storage.models.shops import Member
-from storage.protocols.store import Store
 
 router = RouterPlan("receipts")
 router.message.filter(IsMember())
@@ -43,15 +42,13 @@ GATEWAY_STATUS_RE = re.compile(r"[A-Z][A-Z0-9_]{1,63}")
 
 
 async def send_card(
-    bot: Bot, chat_id: int, receipt: Receipt, store: Store, *, owner: bool = False
+    bot: Bot, chat_id: int, receipt: Receipt, receipts: ReceiptService, *, owner: bool = False
 ) -> None:
     """Show a receipt card; the notifier edits it when the receipt changes."""
     sent = await bot.send_message(
         chat_id, receipt_card(receipt), reply_markup=receipt_card_keyboard(receipt, owner=owner)
     )
-    # The issuing cashier's copy is the one kept current; an owner's look does not take it over.
-    if receipt.card_message_id is None or chat_id == receipt.cashier_id:
-        await store.receipts.set_card_message(receipt.id, chat_id, sent.message_id)
+    await receipts.card_shown(receipt, chat_id, sent.message_id)
 
 
 def sms_problem(reason: str) -> str:

@@ -52,8 +52,8 @@ from services.periods import (
     preset,
 )
 from services.reporting import ReportingService
+from services.shops import ShopService
 from storage.models.shops import Member
-from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)
 router = RouterPlan("reports")
@@ -105,7 +105,7 @@ async def period_chosen(
     state: FSMContext,
     member: Member,
     reporting: ReportingService,
-    store: Store,
+    shops: ShopService,
     bot: Bot,
     locale: str,
 ) -> None:
@@ -122,7 +122,7 @@ async def period_chosen(
         await _offer_formats(bot, callback.from_user.id, period, message)
         return
     await ack(t("Counting…"))
-    await send_report(bot, callback.from_user.id, member, period, reporting, store, locale)
+    await send_report(bot, callback.from_user.id, member, period, reporting, shops, locale)
 
 
 @router.message(PeriodDialog.typing, DIALOG_TEXT)
@@ -131,7 +131,7 @@ async def period_typed(
     state: FSMContext,
     member: Member,
     reporting: ReportingService,
-    store: Store,
+    shops: ShopService,
     bot: Bot,
     locale: str,
 ) -> None:
@@ -146,7 +146,7 @@ async def period_typed(
     if purpose == "export":
         await _offer_formats(bot, message.chat.id, period, None)
         return
-    await send_report(bot, message.chat.id, member, period, reporting, store, locale)
+    await send_report(bot, message.chat.id, member, period, reporting, shops, locale)
 
 
 async def send_report(
@@ -155,7 +155,7 @@ async def send_report(
     member: Member,
     period: Period,
     reporting: ReportingService,
-    store: Store,
+    shops: ShopService,
     locale: str,
 ) -> None:
     reports = await reporting.report(member, period)
@@ -164,7 +164,7 @@ async def send_report(
         return
     names = None
     if member.is_owner:
-        names = {m.user_id: m.name for m in await store.shops.list_members(member.shop_id)}
+        names = {m.user_id: m.name for m in await shops.members(member)}
     heading = report_heading(period, member.shop_name, own=not member.is_owner, locale=locale)
     text = report_text(reports, heading=heading, cashier_names=names, locale=locale)
     for part in split_lines(text):
