@@ -9,7 +9,7 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from aiogram import Bot
+from aiogram import Bot, F
 from aiogram.exceptions import AiogramError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
@@ -97,8 +97,32 @@ async def _offer_formats(bot: Bot, chat_id: int, period: Period, edit: Message |
     await bot.send_message(chat_id, text, reply_markup=format_keyboard(period))
 
 
-@router.callback_query(PeriodChoice.filter())
-async def period_chosen(
+@router.callback_query(PeriodChoice.filter(F.kind == PeriodKind.RANGE))
+async def ask_range(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: PeriodChoice,
+    state: FSMContext,
+    bot: Bot,
+) -> None:
+    await state.set_state(PeriodDialog.typing)
+    await state.update_data(purpose=callback_data.purpose)
+    await ack()
+    await bot.send_message(callback.from_user.id, ask_range_text())
+
+
+@router.callback_query(PeriodChoice.filter(F.purpose == "export"))
+async def export_period_chosen(
+    callback: CallbackQuery, callback_data: PeriodChoice, state: FSMContext, bot: Bot
+) -> None:
+    await state.clear()
+    period = preset(callback_data.kind, utcnow())
+    message = callback.message if isinstance(callback.message, Message) else None
+    await _offer_formats(bot, callback.from_user.id, period, message)
+
+
+@router.callback_query(PeriodChoice.filter(F.purpose == "report"))
+async def report_period_chosen(
     callback: CallbackQuery,
     ack: Ack,
     callback_data: PeriodChoice,
@@ -109,18 +133,8 @@ async def period_chosen(
     bot: Bot,
     locale: str,
 ) -> None:
-    message = callback.message if isinstance(callback.message, Message) else None
-    if callback_data.kind is PeriodKind.RANGE:
-        await state.set_state(PeriodDialog.typing)
-        await state.update_data(purpose=callback_data.purpose)
-        await ack()
-        await bot.send_message(callback.from_user.id, ask_range_text())
-        return
     await state.clear()
     period = preset(callback_data.kind, utcnow())
-    if callback_data.purpose == "export":
-        await _offer_formats(bot, callback.from_user.id, period, message)
-        return
     await ack(t("Counting…"))
     await send_report(bot, callback.from_user.id, member, period, reporting, shops, locale)
 

@@ -116,10 +116,13 @@ async def ask_version(callback: CallbackQuery) -> None:
     )
 
 
+async def _not_allowed(ack: Ack) -> None:
+    """Not a number, or a value no button offers."""
+    await ack(t("That value is not allowed."))
+
+
 @router.callback_query(_setting("lifetime"))
-@router.callback_query(_setting("currency"))
-@router.callback_query(_setting("version"))
-async def set_option(
+async def set_lifetime(
     callback: CallbackQuery,
     ack: Ack,
     callback_data: SettingsAction,
@@ -128,15 +131,48 @@ async def set_option(
     fiscal_setup: FiscalSetupService,
     state: FSMContext,
 ) -> None:
-    item, value = callback_data.item, callback_data.value
+    value = callback_data.value
     try:
-        if item == "lifetime":
-            await shops.set_lifetime(member, int(value))
-        elif item == "currency":
-            await shops.set_currency(member, value)
-        else:
-            await shops.set_api_version(member, int(value))
+        await shops.set_lifetime(member, int(value))
     except ValueError:
-        await ack(t("That value is not allowed."))
+        await _not_allowed(ack)
+        return
+    await _show_settings(callback, member, shops, fiscal_setup, state)
+
+
+@router.callback_query(_setting("currency"))
+async def set_currency(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: SettingsAction,
+    member: Member,
+    shops: ShopService,
+    fiscal_setup: FiscalSetupService,
+    state: FSMContext,
+) -> None:
+    value = callback_data.value
+    try:
+        await shops.set_currency(member, value)
+    except ValueError:
+        await _not_allowed(ack)
+        return
+    await _show_settings(callback, member, shops, fiscal_setup, state)
+
+
+@router.callback_query(_setting("version"))
+async def set_version(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: SettingsAction,
+    member: Member,
+    shops: ShopService,
+    fiscal_setup: FiscalSetupService,
+    state: FSMContext,
+) -> None:
+    value = callback_data.value
+    try:
+        await shops.set_api_version(member, int(value))
+    except ValueError:
+        await _not_allowed(ack)
         return
     await _show_settings(callback, member, shops, fiscal_setup, state)
