@@ -5,7 +5,9 @@ refusals a cashier and a stranger get, and LiqPay's failures on a receipt card, 
 from __future__ import annotations
 
 import pytest
+from aiogram.types import User
 
+from bot.i18n import t
 from bot.keyboards import ChannelChoice, DialogAction
 from storage.models.receipts import Channel
 from tests.bot_fixtures import (
@@ -19,6 +21,7 @@ from tests.bot_fixtures import (
     liqpay_answer,
     world,
 )
+from tests.mocked_bot import person
 
 __all__ = ["world"]
 
@@ -26,21 +29,21 @@ OWNER_ONLY = "Only the shop owner can do this."
 SETTINGS_OWNER_ONLY = "Only the shop owner can change the settings."
 
 
-async def shop_with_cashier_and_receipt(world: BotWorld) -> None:
-    await world.say(OWNER, "/start")
-    await world.say(OWNER, "Cafe")
-    await world.say(OWNER, "/settings")
-    await world.press(OWNER, "LiqPay")
-    await world.say(OWNER, "sandbox_i000000001")
+async def shop_with_cashier_and_receipt(world: BotWorld, owner: User = OWNER) -> None:
+    await world.say(owner, "/start")
+    await world.say(owner, "Cafe")
+    await world.say(owner, "/settings")
+    await world.press(owner, "LiqPay")
+    await world.say(owner, "sandbox_i000000001")
     world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(NOT_FOUND))
-    await world.say(OWNER, "sandbox_privatekey123")
-    invite = await world.say(OWNER, "/invite")
+    await world.say(owner, "sandbox_privatekey123")
+    invite = await world.say(owner, "/invite")
     await world.say(CASHIER, f"/start {extract_start_token(invite[-1])}")
-    await world.say(OWNER, "/new")
-    await world.say(OWNER, "100")
-    await world.press_data(OWNER, DialogAction(action="skip").pack())
-    await world.press_data(OWNER, ChannelChoice(channel=Channel.LINK).pack())
-    await world.press(OWNER, "✅")
+    await world.say(owner, "/new")
+    await world.say(owner, "100")
+    await world.press_data(owner, DialogAction(action="skip").pack())
+    await world.press_data(owner, ChannelChoice(channel=Channel.LINK).pack())
+    await world.press(owner, "✅")
     assert await world.services.store.receipts.get(1) is not None
 
 
@@ -79,6 +82,20 @@ async def test_liqpay_down_on_a_card_button_is_told_as_before(world: BotWorld) -
         "Checking with LiqPay…",
         "LiqPay is not answering right now. Nothing changed; try again in a minute.",
     ]
+
+
+async def test_liqpay_down_is_told_in_the_persons_language(world: BotWorld) -> None:
+    owner = person(101, "uk", "Олена")
+    await shop_with_cashier_and_receipt(world, owner)
+    world.liqpay.post(LIQPAY_REQUEST, status=502, body="Bad Gateway")
+    replies = await world.press_data(owner, "rc:check:1")
+    assert replies == [
+        t("Checking with LiqPay…", "uk"),
+        t("LiqPay is not answering right now. Nothing changed; try again in a minute.", "uk"),
+    ]
+    assert (
+        replies[1] != "LiqPay is not answering right now. Nothing changed; try again in a minute."
+    )
 
 
 async def test_staff_buttons_as_packed_before(world: BotWorld) -> None:
