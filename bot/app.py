@@ -237,7 +237,7 @@ def build_dispatcher(
     dp = Dispatcher(storage=storage, events_isolation=events_isolation or isolation)
     # Receipts and secrets are a private matter: the bot works in private chats only.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
-    dp.update.outer_middleware(UserContextMiddleware(services.store.users, services.store.shops))
+    dp.update.outer_middleware(UserContextMiddleware(services.store.users))
     StoredLocaleMiddleware(setup_i18n()).setup(dp)
     dp.update.outer_middleware(AckMiddleware())
     dp.include_routers(*(build_routers() if routers is None else routers))

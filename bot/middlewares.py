@@ -1,4 +1,5 @@
-"""Who is talking: their shop membership and language, loaded once per update."""
+"""Who is talking: their shop membership and language, loaded once per update (one read),
+and the press's `Ack`."""
 
 from __future__ import annotations
 
@@ -12,16 +13,14 @@ from aiogram.types import CallbackQuery, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from bot.i18n import LANGUAGES, locale_for
-from storage.protocols.shops import ShopRepository
 from storage.protocols.users import UserRepository
 
 
 class UserContextMiddleware(BaseMiddleware):
     """Puts `member` (or None) and `locale` into handler data."""
 
-    def __init__(self, users: UserRepository, shops: ShopRepository) -> None:
+    def __init__(self, users: UserRepository) -> None:
         self.users = users
-        self.shops = shops
         self._seen_languages: dict[int, str] = {}
 
     async def __call__(
@@ -34,12 +33,11 @@ class UserContextMiddleware(BaseMiddleware):
         data["member"] = None
         data["locale"] = locale_for(None)
         if user is not None and not user.is_bot:
-            data["member"] = await self.shops.get_member(user.id)
+            data["member"], chosen = await self.users.member_and_language(user.id)
             reported = locale_for(user.language_code)
             if self._seen_languages.get(user.id) != reported:
                 await self.users.set_telegram_language(user.id, reported)
                 self._seen_languages[user.id] = reported
-            chosen = await self.users.chosen_language(user.id)
             data["locale"] = chosen if chosen in LANGUAGES else reported
         return await handler(event, data)
 

@@ -165,3 +165,28 @@ async def test_a_stranger_is_refused_in_the_words_of_before(world: BotWorld, wha
     else:
         replies = await world.press_data(STRANGER, what)
         assert replies == ["This is for shop members. Send /start to begin."]
+
+
+async def test_who_is_talking_is_read_once_per_update(
+    world: BotWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await shop_with_cashier_and_receipt(world)
+    reads: list[str] = []
+    store = world.services.store
+    for repo, name in [
+        (store.users, "member_and_language"),
+        (store.users, "chosen_language"),
+        (store.shops, "get_member"),
+    ]:
+        real = getattr(repo, name)
+
+        async def counted(*args: object, _real: object = real, _name: str = name) -> object:
+            reads.append(_name)
+            return await _real(*args)  # type: ignore[operator]
+
+        monkeypatch.setattr(repo, name, counted)
+    await world.say(CASHIER, "/help")
+    assert reads == ["member_and_language"]
+    reads.clear()
+    await world.press_data(OWNER, "rc:cancel:1")
+    assert reads == ["member_and_language"]
