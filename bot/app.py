@@ -28,7 +28,7 @@ from bot.middlewares import AckMiddleware, StoredLocaleMiddleware, UserContextMi
 from bot.notifier import OutboxSender
 from bot.reminder_texts import customer_sms
 from bot.routers import build_routers
-from bot.routers.common import on_error
+from bot.routers.errors import last_resort
 from bot.telegram import telegram_session
 from bot.web import ReplicaState, build_web_app
 from services.checkbox.client import CheckboxClient
@@ -251,11 +251,11 @@ def build_dispatcher(
     dp = Dispatcher(storage=storage, events_isolation=events_isolation or isolation)
     # Receipts and secrets are a private matter: the bot works in private chats only.
     dp.message.filter(F.chat.type == ChatType.PRIVATE)
-    dp.update.outer_middleware(UserContextMiddleware(services.store.users, services.store.shops))
+    dp.update.outer_middleware(UserContextMiddleware(services.store.users))
     StoredLocaleMiddleware(setup_i18n()).setup(dp)
-    dp.callback_query.middleware(AckMiddleware())
-    dp.errors.register(on_error)
+    dp.update.outer_middleware(AckMiddleware())
     dp.include_routers(*(build_routers() if routers is None else routers))
+    dp.include_router(last_resort.build())  # after the routers' own error handlers
     dp.workflow_data.update(
         store=services.store,
         receipts=services.receipts,

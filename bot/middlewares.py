@@ -1,4 +1,5 @@
-"""Who is talking: their shop membership and language, loaded once per update."""
+"""Who is talking: their shop membership and language, loaded once per update (one read),
+and the press's `Ack`."""
 
 from __future__ import annotations
 
@@ -8,20 +9,18 @@ from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.exceptions import AiogramError
-from aiogram.types import CallbackQuery, TelegramObject, User
+from aiogram.types import CallbackQuery, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
-from bot.i18n import LANGUAGES, locale_for, t
-from storage.protocols.shops import ShopRepository
+from bot.i18n import LANGUAGES, locale_for
 from storage.protocols.users import UserRepository
 
 
 class UserContextMiddleware(BaseMiddleware):
     """Puts `member` (or None) and `locale` into handler data."""
 
-    def __init__(self, users: UserRepository, shops: ShopRepository) -> None:
+    def __init__(self, users: UserRepository) -> None:
         self.users = users
-        self.shops = shops
         self._seen_languages: dict[int, str] = {}
 
     async def __call__(
@@ -34,12 +33,11 @@ class UserContextMiddleware(BaseMiddleware):
         data["member"] = None
         data["locale"] = locale_for(None)
         if user is not None and not user.is_bot:
-            data["member"] = await self.shops.get_member(user.id)
+            data["member"], chosen = await self.users.member_and_language(user.id)
             reported = locale_for(user.language_code)
             if self._seen_languages.get(user.id) != reported:
                 await self.users.set_telegram_language(user.id, reported)
                 self._seen_languages[user.id] = reported
-            chosen = await self.users.chosen_language(user.id)
             data["locale"] = chosen if chosen in LANGUAGES else reported
         return await handler(event, data)
 
@@ -79,27 +77,21 @@ class Ack:
 
 
 class AckMiddleware(BaseMiddleware):
+    """Gives a button press its `Ack` for the whole update: its handler and, when that handler
+    fails, the error handlers (bot/routers/errors.py) answer through the same one. An update's
+    outer middleware, so the error handlers, which run outside the handler, get it too."""
+
     async def __call__(
         self,
         handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
         event: TelegramObject,
         data: dict[str, Any],
     ) -> Any:
-        if not isinstance(event, CallbackQuery):
+        callback = event.callback_query if isinstance(event, Update) else None
+        if callback is None:
             return await handler(event, data)
-        ack = data["ack"] = Ack(event)
-        try:
-            result = await handler(event, data)
-        except Exception as exc:
-            # Answered early (before a slow call)? Then it is said in the chat, unless Telegram
-            # itself failed: a chat message would fail too.
-            if not ack.done or not isinstance(exc, AiogramError):
-                with contextlib.suppress(Exception):
-                    await ack(
-                        t("Something went wrong on our side. Nothing was lost; please try again."),
-                        alert=True,
-                    )
-            raise
+        ack = data["ack"] = Ack(callback)
+        result = await handler(event, data)
         if not ack.done:
             with contextlib.suppress(Exception):  # a late answer is not worth failing for
                 await ack()

@@ -8,23 +8,14 @@ from typing import Any
 
 from aiogram import F
 from aiogram.exceptions import AiogramError, TelegramBadRequest
-from aiogram.filters import Filter
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.i18n import LANGUAGES, t
 from bot.keyboards import menu_labels
 from services.core.names import clean_name
 from services.liqpay.client import LiqPayRefused, LiqPayUnavailable
-from storage.models.shops import Member
 
 log = logging.getLogger(__name__)
-
-
-class IsMember(Filter):
-    """Passes for a member of any shop; everyone else falls through to the refusal."""
-
-    async def __call__(self, event: TelegramObject, member: Member | None = None) -> bool:
-        return member is not None
 
 
 def menu_text(key: str) -> set[str]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from aiogram import Bot, F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, ErrorEvent, Message, ReplyKeyboardRemove
-from redis.exceptions import RedisError
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
 from bot.commands import set_user_commands
 from bot.i18n import t
@@ -131,21 +129,3 @@ async def anything_else(message: Message, member: Member | None) -> None:
             t("To issue an invoice, tap «New invoice» or send /new."),
             reply_markup=main_menu(member),
         )
-
-
-async def on_error(event: ErrorEvent) -> None:
-    """Log the failure; tell the person something went wrong, never show a traceback.
-    (A failed button press is answered by AckMiddleware.)"""
-    exc = event.exception
-    if "query is too old" in str(exc) or "message is not modified" in str(exc):
-        return
-    log.error("Update %s failed: %s", event.update.update_id, type(exc).__name__, exc_info=exc)
-    sorry = t("Something went wrong on our side. Nothing was lost; please try again.")
-    if event.update.message is not None:
-        with contextlib.suppress(Exception):
-            await event.update.message.answer(sorry)
-    elif event.update.callback_query is not None and isinstance(exc, RedisError):
-        # Most likely the dialog storage failed before any handler, so AckMiddleware never
-        # answered the press (had it, Telegram refuses this second answer).
-        with contextlib.suppress(Exception):
-            await event.update.callback_query.answer(sorry, show_alert=True)

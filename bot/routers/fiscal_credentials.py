@@ -11,12 +11,13 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.filters import IsOwner
 from bot.fiscal_keyboards import FiscalAction, fiscal_keyboard, retry_keyboard
-from bot.fiscal_texts import fiscal_text, owner_only
+from bot.fiscal_texts import fiscal_text
 from bot.i18n import t
 from bot.keyboards import cancel_keyboard
 from bot.middlewares import Ack
-from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, report, safe_edit
+from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, report, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.texts import escape
 from services.core.crypto import SecretKeyMismatch
@@ -27,8 +28,8 @@ from storage.models.shops import Member
 log = logging.getLogger(__name__)
 
 router = RouterPlan("fiscal_credentials")
-router.message.filter(IsMember())
-router.callback_query.filter(IsMember())
+router.message.filter(IsOwner())
+router.callback_query.filter(IsOwner())
 
 
 class CredentialsDialog(StatesGroup):
@@ -49,9 +50,6 @@ async def _delete_secret_message(message: Message) -> bool:
 async def credentials_start(
     callback: CallbackQuery, ack: Ack, member: Member, state: FSMContext
 ) -> None:
-    if not member.is_owner:
-        await ack(owner_only())
-        return
     await state.set_state(CredentialsDialog.license_key)
     await safe_edit(
         callback.message,

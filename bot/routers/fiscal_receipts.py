@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from aiogram import Bot
+from aiogram import Bot, F
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
+from bot.filters import IsMember
 from bot.fiscal_views import fiscal_line
 from bot.i18n import t
 from bot.keyboards import FiscalReceiptAction, receipt_card_keyboard, unregistered_keyboard
 from bot.middlewares import Ack
-from bot.routers.base import IsMember, quietly, safe_edit
+from bot.routers.base import quietly, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.texts import receipt_card
 from services.core.crypto import SecretKeyMismatch
@@ -40,8 +41,38 @@ def outcome_text(outcome: RegisterOutcome) -> str:
     }[outcome]
 
 
-@router.callback_query(FiscalReceiptAction.filter())
-async def fiscal_action(
+async def _receipt(
+    ack: Ack, data: FiscalReceiptAction, member: Member, receipts: ReceiptService
+) -> Receipt | None:
+    receipt = await receipts.for_member(member, data.id)
+    if receipt is None:
+        await ack(t("Receipt not found."))
+    return receipt
+
+
+@router.callback_query(FiscalReceiptAction.filter(F.action == "register"))
+async def register(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: FiscalReceiptAction,
+    member: Member,
+    receipts: ReceiptService,
+    fiscal: FiscalService,
+) -> None:
+    receipt = await _receipt(ack, callback_data, member, receipts)
+    if receipt is None:
+        return
+    outcome = await fiscal.request(member, receipt)
+    await ack(outcome_text(outcome), alert=outcome is not RegisterOutcome.QUEUED)
+    if outcome is RegisterOutcome.REGISTERED:
+        current = await receipts.repo.get(receipt.id) or receipt
+        await quietly(
+            safe_edit(callback.message, receipt_card(current), receipt_card_keyboard(current))
+        )
+
+
+@router.callback_query(FiscalReceiptAction.filter(F.action == "picture"))
+async def picture(
     callback: CallbackQuery,
     ack: Ack,
     callback_data: FiscalReceiptAction,
@@ -50,18 +81,8 @@ async def fiscal_action(
     fiscal: FiscalService,
     bot: Bot,
 ) -> None:
-    receipt = await receipts.for_member(member, callback_data.id)
+    receipt = await _receipt(ack, callback_data, member, receipts)
     if receipt is None:
-        await ack(t("Receipt not found."))
-        return
-    if callback_data.action == "register":
-        outcome = await fiscal.request(member, receipt)
-        await ack(outcome_text(outcome), alert=outcome is not RegisterOutcome.QUEUED)
-        if outcome is RegisterOutcome.REGISTERED:
-            current = await receipts.repo.get(receipt.id) or receipt
-            await quietly(
-                safe_edit(callback.message, receipt_card(current), receipt_card_keyboard(current))
-            )
         return
     await ack(t("Getting the fiscal receipt from Checkbox…"))
     try:

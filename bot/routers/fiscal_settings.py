@@ -11,25 +11,20 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
+from bot.filters import IsOwner
 from bot.fiscal_keyboards import (
     NO_VAT,
-    FiscalAction,
     FiscalCloseChoice,
     FiscalLabelChoice,
     FiscalTaxChoice,
-    close_time_keyboard,
     fiscal_keyboard,
-    forget_keyboard,
-    label_keyboard,
-    tax_keyboard,
 )
-from bot.fiscal_texts import checkbox_down, fiscal_text, not_set_up, owner_only, refused_text
+from bot.fiscal_texts import fiscal_text, not_set_up
 from bot.i18n import t
 from bot.keyboards import SettingsAction
 from bot.middlewares import Ack
-from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, safe_edit
+from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, safe_edit
 from bot.routers.plan import RouterPlan
-from services.fiscal.registrar import FiscalRefused, FiscalUnavailable
 from services.fiscal.setup import (
     DEFAULT_CLOSE_TIME,
     FiscalSetupService,
@@ -38,14 +33,13 @@ from services.fiscal.setup import (
     format_close_time,
     parse_close_time,
 )
-from storage.models.fiscal import FiscalMode
 from storage.models.shops import Member
 
 log = logging.getLogger(__name__)
 
 router = RouterPlan("fiscal_settings")
-router.message.filter(IsMember())
-router.callback_query.filter(IsMember())
+router.message.filter(IsOwner())
+router.callback_query.filter(IsOwner())
 
 
 class CloseTimeDialog(StatesGroup):
@@ -67,85 +61,8 @@ async def fiscal_menu(
     fiscal_setup: FiscalSetupService,
     state: FSMContext,
 ) -> None:
-    if not member.is_owner:
-        await ack(owner_only())
-        return
     await state.clear()
-    await show_fiscal(_message(callback), fiscal_setup, member)
-
-
-@router.callback_query(FiscalAction.filter())
-async def fiscal_action(
-    callback: CallbackQuery,
-    ack: Ack,
-    callback_data: FiscalAction,
-    member: Member,
-    fiscal_setup: FiscalSetupService,
-    state: FSMContext,
-) -> None:
-    if not member.is_owner:
-        await ack(owner_only())
-        return
-    action, message = callback_data.action, _message(callback)
-    await state.clear()
-    settings = await fiscal_setup.settings(member.shop_id)
-    if settings is None or not settings.configured:
-        await ack(not_set_up())
-        await show_fiscal(message, fiscal_setup, member)
-        return
-    try:
-        if action == "label":
-            await safe_edit(
-                message,
-                t("The name of the form of payment printed on the receipt (the approved list):"),
-                label_keyboard(settings.payment_label),
-            )
-            return
-        if action == "tax":
-            await ack()  # asking Checkbox may take a while
-            rates = await fiscal_setup.tax_rates(member)
-            await safe_edit(
-                message,
-                t("The tax rate of the goods line, from your register's list:"),
-                tax_keyboard(rates, settings.tax_code),
-            )
-            return
-        if action == "close_time":
-            await state.set_state(CloseTimeDialog.typed)
-            await safe_edit(
-                message,
-                t(
-                    "When is the shift closed each day (Kyiv time)? Pick one or type it as "
-                    "HH:MM, e.g. 23:30."
-                ),
-                close_time_keyboard(settings.close_shift_at),
-            )
-            return
-        if action == "forget":
-            await safe_edit(
-                message,
-                t(
-                    "Forget the license key and PIN code? Nothing is registered until they are "
-                    "entered again; the other choices are kept."
-                ),
-                forget_keyboard(),
-            )
-            return
-        if action == "forget_yes":
-            await fiscal_setup.forget_credentials(member)
-        elif action in ("auto", "manual"):
-            await fiscal_setup.set_mode(member, FiscalMode(action))
-        elif action in ("on", "off"):
-            await fiscal_setup.set_enabled(member, action == "on")
-    except NotSetUp:
-        await ack(not_set_up(), alert=True)
-    except FiscalUnavailable:
-        await ack(checkbox_down(), alert=True)
-        return
-    except FiscalRefused as exc:
-        await ack(refused_text(exc), alert=True)
-        return
-    await show_fiscal(message, fiscal_setup, member)
+    await show_fiscal(message_of(callback), fiscal_setup, member)
 
 
 @router.callback_query(FiscalLabelChoice.filter())
@@ -156,14 +73,11 @@ async def label_chosen(
     member: Member,
     fiscal_setup: FiscalSetupService,
 ) -> None:
-    if not member.is_owner:
-        await ack(owner_only())
-        return
     try:
         await fiscal_setup.set_payment_label(member, callback_data.index)
     except NotSetUp:
         await ack(not_set_up())
-    await show_fiscal(_message(callback), fiscal_setup, member)
+    await show_fiscal(message_of(callback), fiscal_setup, member)
 
 
 @router.callback_query(FiscalTaxChoice.filter())
@@ -174,9 +88,6 @@ async def tax_chosen(
     member: Member,
     fiscal_setup: FiscalSetupService,
 ) -> None:
-    if not member.is_owner:
-        await ack(owner_only())
-        return
     code = None if callback_data.code == NO_VAT else callback_data.code
     if code is not None:
         await ack()  # the code is checked against the register's list: Checkbox is asked
@@ -189,13 +100,8 @@ async def tax_chosen(
             t("That rate is not in your register's list any more. Nothing changed."), alert=True
         )
         return
-    except FiscalUnavailable:
-        await ack(checkbox_down(), alert=True)
-        return
-    except FiscalRefused as exc:
-        await ack(refused_text(exc), alert=True)
-        return
-    await show_fiscal(_message(callback), fiscal_setup, member)
+    # Checkbox down or refusing: bot/routers/fiscal_actions.py's error handlers
+    await show_fiscal(message_of(callback), fiscal_setup, member)
 
 
 @router.callback_query(FiscalCloseChoice.filter())
@@ -207,15 +113,12 @@ async def close_time_chosen(
     fiscal_setup: FiscalSetupService,
     state: FSMContext,
 ) -> None:
-    if not member.is_owner:
-        await ack(owner_only())
-        return
     await state.clear()
     try:
         await fiscal_setup.set_close_time(member, callback_data.minutes)
     except NotSetUp:
         await ack(not_set_up())
-    await show_fiscal(_message(callback), fiscal_setup, member)
+    await show_fiscal(message_of(callback), fiscal_setup, member)
 
 
 @router.message(CloseTimeDialog.typed, DIALOG_TEXT)
@@ -249,5 +152,5 @@ async def fiscal_needs_text(message: Message) -> None:
     await message.answer(t("Send it as a text message, or /cancel."))
 
 
-def _message(callback: CallbackQuery) -> Message | None:
+def message_of(callback: CallbackQuery) -> Message | None:
     return callback.message if isinstance(callback.message, Message) else None

@@ -12,6 +12,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.duplicate_views import earlier_invoice_keyboard, earlier_invoice_text
+from bot.filters import IsMember
 from bot.i18n import DEFAULT_LOCALE, t, tn
 from bot.keyboards import (
     ChannelChoice,
@@ -25,7 +26,6 @@ from bot.middlewares import Ack
 from bot.routers.base import (
     DIALOG_INPUT,
     DIALOG_TEXT,
-    IsMember,
     menu_text,
     quietly,
 )
@@ -43,9 +43,9 @@ from services.invoices.issuing import (
     description_fits,
 )
 from services.receipts.state import KeysUnreadable, NoKeys, ReceiptService
+from services.shops.service import ShopService
 from storage.models.receipts import Channel
 from storage.models.shops import Member
-from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)
 router = RouterPlan("invoice")
@@ -94,7 +94,7 @@ async def new_invoice(
     state: FSMContext,
     receipts: ReceiptService,
     invoices: InvoiceService,
-    store: Store,
+    shops: ShopService,
 ) -> None:
     await state.clear()
     try:
@@ -111,7 +111,7 @@ async def new_invoice(
                 amount=format_amount(unsettled.amount, unsettled.currency),
             )
         )
-    currency = (await store.settings.get(member.shop_id)).currency
+    currency = (await shops.settings(member)).currency
     await state.set_state(NewInvoice.amount)
     await state.update_data(currency=currency)
     await message.answer(
@@ -179,10 +179,10 @@ async def got_channel(
     ack: Ack,
     state: FSMContext,
     member: Member,
-    store: Store,
+    shops: ShopService,
 ) -> None:
     channel = callback_data.channel
-    if channel is Channel.SMS and not (await store.settings.get(member.shop_id)).has_sms:
+    if channel is Channel.SMS and not (await shops.settings(member)).has_sms:
         text = (
             t("SMS is not set up. Open /settings → SMS gateway to connect TurboSMS.")
             if member.is_owner
@@ -293,7 +293,7 @@ async def confirm_needs_button(
     state: FSMContext,
     member: Member,
     invoices: InvoiceService,
-    store: Store,
+    receipts: ReceiptService,
     bot: Bot,
 ) -> None:
     key = str((await state.get_data()).get("idempotency_key", ""))
@@ -304,4 +304,4 @@ async def confirm_needs_button(
     # Confirmed before (the bot stopped meanwhile): the receipt says what became of it.
     await state.clear()
     await message.answer(t("You confirmed this invoice already. Here is its card."))
-    await send_card(bot, member.user_id, made, store)
+    await send_card(bot, member.user_id, made, receipts)

@@ -9,6 +9,7 @@ from aiogram.exceptions import AiogramError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
+from bot.filters import IsMember
 from bot.i18n import t
 from bot.keyboards import (
     DialogAction,
@@ -18,7 +19,7 @@ from bot.keyboards import (
     receipt_card_keyboard,
 )
 from bot.middlewares import Ack
-from bot.routers.base import IsMember, liqpay_problem, quietly, report, safe_edit
+from bot.routers.base import liqpay_problem, quietly, report, safe_edit
 from bot.routers.invoice import LEGACY_KEY_LENGTH, NewInvoice, no_keys_text
 from bot.routers.plan import RouterPlan
 from bot.routers.receipts import send_card, send_qr, sms_problem
@@ -36,7 +37,6 @@ from services.liqpay.client import LiqPayError
 from services.receipts.state import NoKeys, ReceiptService
 from storage.models.receipts import Channel, ReceiptStatus
 from storage.models.shops import Member
-from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)
 router = RouterPlan("issuing")
@@ -52,14 +52,16 @@ async def confirm(
     state: FSMContext,
     member: Member,
     invoices: InvoiceService,
-    store: Store,
+    receipts: ReceiptService,
     bot: Bot,
 ) -> None:
     data = await state.get_data()
     key = str(data.get("idempotency_key", ""))
     in_dialog = await state.get_state() == NewInvoice.confirm.state
     if not (in_dialog and key and callback_data.key in (key, key[:LEGACY_KEY_LENGTH])):
-        await confirm_again(callback_data.key, ack, member, invoices, store, bot, stale=in_dialog)
+        await confirm_again(
+            callback_data.key, ack, member, invoices, receipts, bot, stale=in_dialog
+        )
         return
     request = InvoiceRequest(
         shop_id=member.shop_id,
@@ -93,7 +95,7 @@ async def confirm(
         if summary is not None:
             await quietly(safe_edit(summary, summary.html_text, confirm_keyboard(key)))
         raise
-    await show_outcome(bot, member, result, invoices, store, ack)
+    await show_outcome(bot, member, result, invoices, receipts, ack)
 
 
 async def confirm_again(
@@ -101,7 +103,7 @@ async def confirm_again(
     ack: Ack,
     member: Member,
     invoices: InvoiceService,
-    store: Store,
+    receipts: ReceiptService,
     bot: Bot,
     *,
     stale: bool,
@@ -125,7 +127,7 @@ async def confirm_again(
         failure = issue_failure_text(exc, member)
         await quietly(bot.send_message(member.user_id, failure, reply_markup=main_menu(member)))
         return
-    await show_outcome(bot, member, result, invoices, store, ack)
+    await show_outcome(bot, member, result, invoices, receipts, ack)
 
 
 def issue_failure_text(exc: Exception, member: Member) -> str:
@@ -151,7 +153,12 @@ def issue_failure_text(exc: Exception, member: Member) -> str:
 
 
 async def show_outcome(
-    bot: Bot, member: Member, result: IssueResult, invoices: InvoiceService, store: Store, ack: Ack
+    bot: Bot,
+    member: Member,
+    result: IssueResult,
+    invoices: InvoiceService,
+    receipts: ReceiptService,
+    ack: Ack,
 ) -> None:
     """Show what became of the invoice. The invoice is made (or saved) whatever Telegram does
     now: a card that can't be shown is shown later by the outbox, and a failure to show is
@@ -172,7 +179,7 @@ async def show_outcome(
             )
         elif result.outcome is Outcome.ALREADY_MADE:
             await bot.send_message(chat, t("This invoice is already made."))
-        await send_card(bot, chat, receipt, store)
+        await send_card(bot, chat, receipt, receipts)
     except AiogramError as exc:
         log.warning("Receipt %s: outcome not shown (%s); the outbox shows it", receipt.id, exc)
         await invoices.shown(result, chat, delivered=False)
@@ -195,7 +202,6 @@ async def retry(
     member: Member,
     receipts: ReceiptService,
     invoices: InvoiceService,
-    store: Store,
     bot: Bot,
 ) -> None:
     receipt = await receipts.for_member(member, callback_data.id)
@@ -220,7 +226,7 @@ async def retry(
         return
     if result.outcome is Outcome.MADE and card is not None:
         await quietly(safe_edit(card, t("✅ Done: the invoice is made.")))
-    await show_outcome(bot, member, result, invoices, store, ack)
+    await show_outcome(bot, member, result, invoices, receipts, ack)
 
 
 @router.callback_query(DialogAction.filter(F.action == "cancel"))
@@ -231,7 +237,7 @@ async def cancel_dialog(
     state: FSMContext,
     member: Member,
     invoices: InvoiceService,
-    store: Store,
+    receipts: ReceiptService,
     bot: Bot,
 ) -> None:
     made = await invoices.confirmed(member, callback_data.key) if callback_data.key else None
@@ -249,7 +255,7 @@ async def cancel_dialog(
                 number=made.number,
             )
         await ack(text, alert=True)
-        await quietly(send_card(bot, member.user_id, made, store))
+        await quietly(send_card(bot, member.user_id, made, receipts))
         return
     await state.clear()
     if isinstance(callback.message, Message):

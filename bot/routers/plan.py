@@ -3,8 +3,8 @@
 An aiogram Router belongs to one parent for good, so module-level routers could serve one
 dispatcher only; tests (and a process) build many. A feature module declares its handlers
 on a `RouterPlan` with the same decorators as a Router's (`@plan.message(...)`,
-`plan.callback_query.filter(...)`), and `plan.build()` makes a new Router with all of them,
-through aiogram's public `register` and `filter` calls.
+`plan.callback_query.filter(...)`, `@plan.errors(...)`), and `plan.build()` makes a new
+Router with all of them, through aiogram's public `register` and `filter` calls.
 """
 
 from __future__ import annotations
@@ -56,9 +56,11 @@ class RouterPlan:
         self.name = name
         self.message = ObserverPlan()
         self.callback_query = ObserverPlan()
+        self.errors = ObserverPlan()
 
     def build(self) -> Router:
         router = Router(name=self.name)
         self.message.apply(router.message)
         self.callback_query.apply(router.callback_query)
+        self.errors.apply(router.errors)
         return router

@@ -6,10 +6,12 @@ from __future__ import annotations
 import secrets
 
 from aiogram import F
+from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, ErrorEvent, Message
 
+from bot.filters import FromButton, IsMember
 from bot.i18n import t
 from bot.keyboards import RefundAction, refund_confirm_keyboard, refund_start_keyboard
 from bot.middlewares import Ack
@@ -21,7 +23,7 @@ from bot.refund_views import (
     refund_problem_text,
     refund_start_text,
 )
-from bot.routers.base import DIALOG_TEXT, IsMember, liqpay_problem, quietly, report, safe_edit
+from bot.routers.base import DIALOG_TEXT, liqpay_problem, quietly, report, safe_edit
 from bot.routers.plan import RouterPlan
 from services.core.money import AmountError
 from services.liqpay.client import LiqPayError
@@ -60,8 +62,29 @@ async def _confirm(target: Message, receipt: Receipt, amount: int, *, edit: bool
         await target.answer(text, reply_markup=markup)
 
 
-@router.callback_query(RefundAction.filter())
-async def refund_action(
+async def _button_receipt(
+    ack: Ack, data: RefundAction, member: Member, refunds: RefundService
+) -> Receipt | None:
+    receipt = await _receipt(refunds, member, data.id)
+    if receipt is None:
+        await ack(t("Receipt not found."))
+    return receipt
+
+
+async def _refundable(
+    ack: Ack, member: Member, refunds: RefundService, receipt: Receipt, state: FSMContext
+) -> bool:
+    try:
+        refunds.check(member, receipt)
+    except RefundRefused as exc:
+        await state.clear()
+        await ack(refund_problem_text(exc.problem, receipt), alert=True)
+        return False
+    return True
+
+
+@router.callback_query(RefundAction.filter(F.action == "no"))
+async def refund_cancelled(
     callback: CallbackQuery,
     ack: Ack,
     callback_data: RefundAction,
@@ -69,30 +92,42 @@ async def refund_action(
     refunds: RefundService,
     state: FSMContext,
 ) -> None:
-    receipt = await _receipt(refunds, member, callback_data.id)
-    if receipt is None:
-        await ack(t("Receipt not found."))
+    if await _button_receipt(ack, callback_data, member, refunds) is None:
         return
-    action = callback_data.action
-    if action == "no":
-        await state.clear()
-        await quietly(safe_edit(callback.message, t("Refund cancelled. Nothing was refunded.")))
+    await state.clear()
+    await quietly(safe_edit(callback.message, t("Refund cancelled. Nothing was refunded.")))
+
+
+@router.callback_query(RefundAction.filter(F.action == "full"))
+async def refund_full(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: RefundAction,
+    member: Member,
+    refunds: RefundService,
+    state: FSMContext,
+) -> None:
+    receipt = await _button_receipt(ack, callback_data, member, refunds)
+    if receipt is None or not await _refundable(ack, member, refunds, receipt, state):
         return
-    if action == "ok":
-        await _refund(callback, ack, callback_data, member, refunds, receipt)
+    await state.clear()
+    if isinstance(callback.message, Message):
+        await _confirm(callback.message, receipt, receipt.refundable, edit=True)
+
+
+@router.callback_query(RefundAction.filter(F.action == "start"))
+async def refund_start(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: RefundAction,
+    member: Member,
+    refunds: RefundService,
+    state: FSMContext,
+) -> None:
+    """Asks for the amount."""
+    receipt = await _button_receipt(ack, callback_data, member, refunds)
+    if receipt is None or not await _refundable(ack, member, refunds, receipt, state):
         return
-    try:
-        refunds.check(member, receipt)
-    except RefundRefused as exc:
-        await state.clear()
-        await ack(refund_problem_text(exc.problem, receipt), alert=True)
-        return
-    if action == "full":
-        await state.clear()
-        if isinstance(callback.message, Message):
-            await _confirm(callback.message, receipt, receipt.refundable, edit=True)
-        return
-    # start: ask for the amount
     done = sum(r.state is RefundState.DONE for r in await refunds.refunds.for_receipt(receipt.id))
     await state.set_state(RefundDialog.amount)
     await state.update_data({RECEIPT_KEY: receipt.id})
@@ -102,14 +137,18 @@ async def refund_action(
         )
 
 
-async def _refund(
+@router.callback_query(RefundAction.filter(F.action == "ok"))
+async def refund_confirmed(
     callback: CallbackQuery,
     ack: Ack,
-    data: RefundAction,
+    callback_data: RefundAction,
     member: Member,
     refunds: RefundService,
-    receipt: Receipt,
 ) -> None:
+    data = callback_data
+    receipt = await _button_receipt(ack, data, member, refunds)
+    if receipt is None:
+        return
     if not data.key or data.amount <= 0:
         await ack(t("This button is no longer valid."), alert=True)
         return
@@ -124,18 +163,28 @@ async def _refund(
             return
         await quietly(ack(refund_problem_text(exc.problem, receipt), alert=True))
         return
-    except KeysUnreadable:
-        await quietly(ack(refund_problem_text(RefundProblem.KEYS_UNREADABLE), alert=True))
-        return
-    except NoKeys:
-        await quietly(ack(refund_problem_text(RefundProblem.NO_KEYS), alert=True))
-        return
-    except LiqPayError as exc:
-        await quietly(ack(liqpay_problem(exc)))
-        return
     text = refund_outcome_text(result.refund, result.receipt, result.repeated)
     if isinstance(callback.message, Message):
         await report(callback.message, text, callback.message)
+
+
+# The keys and LiqPay failing a confirmed refund (the only button that calls LiqPay).
+CONFIRMATIONS = FromButton(RefundAction.filter(F.action == "ok"))
+
+
+@router.errors(ExceptionTypeFilter(KeysUnreadable), CONFIRMATIONS)
+async def keys_unreadable(event: ErrorEvent, ack: Ack) -> None:
+    await quietly(ack(refund_problem_text(RefundProblem.KEYS_UNREADABLE), alert=True))
+
+
+@router.errors(ExceptionTypeFilter(NoKeys), CONFIRMATIONS)
+async def no_keys(event: ErrorEvent, ack: Ack) -> None:
+    await quietly(ack(refund_problem_text(RefundProblem.NO_KEYS), alert=True))
+
+
+@router.errors(ExceptionTypeFilter(LiqPayError), CONFIRMATIONS)
+async def liqpay_failed(event: ErrorEvent, ack: Ack) -> None:
+    await quietly(ack(liqpay_problem(event.exception)))
 
 
 @router.message(RefundDialog.amount, DIALOG_TEXT)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+from aiogram import F
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from bot.filters import IsOwner
 from bot.i18n import t
 from bot.keyboards import ReminderSetting, SettingsAction, button
 from bot.middlewares import Ack
 from bot.reminder_texts import clock_text, lead_text, reminder_lines, reminders_menu_text
-from bot.routers.base import IsMember, safe_edit
+from bot.routers.base import safe_edit
 from bot.routers.plan import RouterPlan
 from services.reminders.service import DIGEST_CHOICES, LEAD_CHOICES, Reminders, ReminderSettings
 from storage.models.shops import Member
 
 router = RouterPlan("reminder_settings")
-router.callback_query.filter(IsMember())
+router.callback_query.filter(IsOwner())
 
 
 def _mark(on: bool) -> str:
@@ -76,47 +78,82 @@ async def show_menu(callback: CallbackQuery, reminders: Reminders, member: Membe
     await safe_edit(callback.message, reminders_menu_text(lines), reminders_keyboard(current))
 
 
-@router.callback_query(ReminderSetting.filter())
-async def reminder_setting(
+@router.callback_query(ReminderSetting.filter(F.item == "menu"))
+async def reminders_screen(callback: CallbackQuery, member: Member, reminders: Reminders) -> None:
+    await show_menu(callback, reminders, member)
+
+
+@router.callback_query(ReminderSetting.filter((F.item == "lead") & (F.value == "")))
+async def ask_lead(callback: CallbackQuery) -> None:
+    options = [(str(seconds), lead_text(seconds)) for seconds in LEAD_CHOICES]
+    await safe_edit(
+        callback.message,
+        t("How long before an unpaid invoice expires should the reminders go?"),
+        choices_keyboard("lead", options),
+    )
+
+
+@router.callback_query(ReminderSetting.filter((F.item == "digest_at") & (F.value == "")))
+async def ask_digest_time(callback: CallbackQuery) -> None:
+    options = [(str(minutes), clock_text(minutes)) for minutes in DIGEST_CHOICES]
+    await safe_edit(
+        callback.message,
+        t("At what time (Kyiv) should the end-of-day digest come?"),
+        choices_keyboard("digest_at", options),
+    )
+
+
+async def refuse_value(ack: Ack) -> None:
+    """A value no button offers."""
+    await ack(t("That value is not allowed."))
+
+
+@router.callback_query(ReminderSetting.filter(F.item.in_({"cashier", "customer", "digest"})))
+async def switch(
     callback: CallbackQuery,
     ack: Ack,
     callback_data: ReminderSetting,
     member: Member,
     reminders: Reminders,
 ) -> None:
-    if not member.is_owner:
-        await ack(t("Only the shop owner can change the settings."))
+    if callback_data.value not in ("on", "off"):
+        await refuse_value(ack)
         return
-    item, value = callback_data.item, callback_data.value
-    if item == "lead" and not value:
-        options = [(str(seconds), lead_text(seconds)) for seconds in LEAD_CHOICES]
-        await safe_edit(
-            callback.message,
-            t("How long before an unpaid invoice expires should the reminders go?"),
-            choices_keyboard("lead", options),
-        )
-        return
-    if item == "digest_at" and not value:
-        options = [(str(minutes), clock_text(minutes)) for minutes in DIGEST_CHOICES]
-        await safe_edit(
-            callback.message,
-            t("At what time (Kyiv) should the end-of-day digest come?"),
-            choices_keyboard("digest_at", options),
-        )
-        return
+    await reminders.set_switch(member, callback_data.item, callback_data.value == "on")
+    await show_menu(callback, reminders, member)
+
+
+@router.callback_query(ReminderSetting.filter((F.item == "lead") & (F.value != "")))
+async def set_lead(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: ReminderSetting,
+    member: Member,
+    reminders: Reminders,
+) -> None:
     try:
-        if item in ("cashier", "customer", "digest") and value in ("on", "off"):
-            await reminders.set_switch(member, item, value == "on")
-        elif item == "lead" and value.isdigit():
-            await reminders.set_lead(member, int(value))
-        elif item == "digest_at" and value.isdigit():
-            minutes = int(value)
-            if minutes not in DIGEST_CHOICES:
-                raise ValueError("time not offered")
-            await reminders.set_digest_time(member, minutes)
-        elif item != "menu":
-            raise ValueError("unknown setting")
-    except ValueError:
-        await ack(t("That value is not allowed."))
+        if not callback_data.value.isdigit():  # "+900" or " 900": no button of ours
+            raise ValueError("not a number")
+        await reminders.set_lead(member, int(callback_data.value))
+    except ValueError:  # not a number, or not one of LEAD_CHOICES
+        await refuse_value(ack)
+        return
+    await show_menu(callback, reminders, member)
+
+
+@router.callback_query(ReminderSetting.filter((F.item == "digest_at") & (F.value != "")))
+async def set_digest_time(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: ReminderSetting,
+    member: Member,
+    reminders: Reminders,
+) -> None:
+    try:
+        if not callback_data.value.isdigit():  # "+900" or " 900": no button of ours
+            raise ValueError("not a number")
+        await reminders.set_offered_digest_time(member, int(callback_data.value))
+    except ValueError:  # not a number, or not one of DIGEST_CHOICES
+        await refuse_value(ack)
         return
     await show_menu(callback, reminders, member)

@@ -9,13 +9,14 @@ import asyncio
 import logging
 from datetime import timedelta
 
-from aiogram import Bot
+from aiogram import Bot, F
 from aiogram.exceptions import AiogramError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, FSInputFile, Message
 
+from bot.filters import IsMember
 from bot.i18n import t
 from bot.middlewares import Ack
 from bot.report_keyboards import (
@@ -37,7 +38,7 @@ from bot.report_texts import (
     report_heading,
     report_text,
 )
-from bot.routers.base import DIALOG_TEXT, IsMember, quietly, safe_edit
+from bot.routers.base import DIALOG_TEXT, quietly, safe_edit
 from bot.routers.plan import RouterPlan
 from services.core.clock import utcnow
 from services.core.periods import (
@@ -51,8 +52,8 @@ from services.core.periods import (
 )
 from services.reports.chart import render_paid_chart
 from services.reports.service import ReportingService
+from services.shops.service import ShopService
 from storage.models.shops import Member
-from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)
 router = RouterPlan("reports")
@@ -96,32 +97,46 @@ async def _offer_formats(bot: Bot, chat_id: int, period: Period, edit: Message |
     await bot.send_message(chat_id, text, reply_markup=format_keyboard(period))
 
 
-@router.callback_query(PeriodChoice.filter())
-async def period_chosen(
+@router.callback_query(PeriodChoice.filter(F.kind == PeriodKind.RANGE))
+async def ask_range(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: PeriodChoice,
+    state: FSMContext,
+    bot: Bot,
+) -> None:
+    await state.set_state(PeriodDialog.typing)
+    await state.update_data(purpose=callback_data.purpose)
+    await ack()
+    await bot.send_message(callback.from_user.id, ask_range_text())
+
+
+@router.callback_query(PeriodChoice.filter(F.purpose == "export"))
+async def export_period_chosen(
+    callback: CallbackQuery, callback_data: PeriodChoice, state: FSMContext, bot: Bot
+) -> None:
+    await state.clear()
+    period = preset(callback_data.kind, utcnow())
+    message = callback.message if isinstance(callback.message, Message) else None
+    await _offer_formats(bot, callback.from_user.id, period, message)
+
+
+@router.callback_query(PeriodChoice.filter(F.purpose == "report"))
+async def report_period_chosen(
     callback: CallbackQuery,
     ack: Ack,
     callback_data: PeriodChoice,
     state: FSMContext,
     member: Member,
     reporting: ReportingService,
-    store: Store,
+    shops: ShopService,
     bot: Bot,
     locale: str,
 ) -> None:
-    message = callback.message if isinstance(callback.message, Message) else None
-    if callback_data.kind is PeriodKind.RANGE:
-        await state.set_state(PeriodDialog.typing)
-        await state.update_data(purpose=callback_data.purpose)
-        await ack()
-        await bot.send_message(callback.from_user.id, ask_range_text())
-        return
     await state.clear()
     period = preset(callback_data.kind, utcnow())
-    if callback_data.purpose == "export":
-        await _offer_formats(bot, callback.from_user.id, period, message)
-        return
     await ack(t("Counting…"))
-    await send_report(bot, callback.from_user.id, member, period, reporting, store, locale)
+    await send_report(bot, callback.from_user.id, member, period, reporting, shops, locale)
 
 
 @router.message(PeriodDialog.typing, DIALOG_TEXT)
@@ -130,7 +145,7 @@ async def period_typed(
     state: FSMContext,
     member: Member,
     reporting: ReportingService,
-    store: Store,
+    shops: ShopService,
     bot: Bot,
     locale: str,
 ) -> None:
@@ -145,7 +160,7 @@ async def period_typed(
     if purpose == "export":
         await _offer_formats(bot, message.chat.id, period, None)
         return
-    await send_report(bot, message.chat.id, member, period, reporting, store, locale)
+    await send_report(bot, message.chat.id, member, period, reporting, shops, locale)
 
 
 async def send_report(
@@ -154,7 +169,7 @@ async def send_report(
     member: Member,
     period: Period,
     reporting: ReportingService,
-    store: Store,
+    shops: ShopService,
     locale: str,
 ) -> None:
     reports = await reporting.report(member, period)
@@ -163,7 +178,7 @@ async def send_report(
         return
     names = None
     if member.is_owner:
-        names = {m.user_id: m.name for m in await store.shops.list_members(member.shop_id)}
+        names = {m.user_id: m.name for m in await shops.members(member)}
     heading = report_heading(period, member.shop_name, own=not member.is_owner, locale=locale)
     text = report_text(reports, heading=heading, cashier_names=names, locale=locale)
     for part in split_lines(text):

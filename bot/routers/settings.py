@@ -11,33 +11,29 @@ from aiogram.exceptions import AiogramError, TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import Message
 
+from bot.filters import IsOwner
 from bot.i18n import t
 from bot.keyboards import (
-    LIFETIME_CHOICES,
-    SettingsAction,
     cancel_keyboard,
-    options_keyboard,
     settings_keyboard,
 )
-from bot.middlewares import Ack
-from bot.reminder_texts import reminder_lines
-from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, IsMember, menu_text, report, safe_edit
+from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, menu_text, report
 from bot.routers.plan import RouterPlan
+from bot.settings_views import settings_text
 from bot.texts import escape
-from services.core.money import CURRENCIES
+from services.fiscal.setup import FiscalSetupService
 from services.liqpay.client import LiqPayUnavailable
 from services.shops.service import KeyCheck, ShopService, parse_lifetime
 from services.turbosms import SmsError, SmsUnavailable
 from storage.models.shops import Member
-from storage.protocols.store import Store
 
 log = logging.getLogger(__name__)
 
 router = RouterPlan("settings")
-router.message.filter(IsMember())
-router.callback_query.filter(IsMember())
+router.message.filter(IsOwner())
+router.callback_query.filter(IsOwner())
 
 SENDER_RE = re.compile(r"^[A-Za-z0-9 ._-]{1,11}$")
 PUBLIC_KEY_RE = re.compile(r"^(sandbox_)?i\d+$")  # what LiqPay's public keys look like
@@ -57,52 +53,6 @@ class SmsDialog(StatesGroup):
     sender = State()
 
 
-def lifetime_text(seconds: int) -> str:
-    for value, label in LIFETIME_CHOICES:
-        if value == seconds:
-            return t(label)
-    if seconds % 86400 == 0:
-        return t("{n} d", n=seconds // 86400)
-    if seconds % 3600 == 0:
-        return t("{n} h", n=seconds // 3600)
-    return t("{n} min", n=seconds // 60)
-
-
-async def settings_text(store: Store, member: Member) -> str:
-    s = await store.settings.get(member.shop_id)
-    if s.public_key:
-        mode = t("sandbox") if s.public_key.startswith("sandbox_") else t("live")
-        keys = t("set, {mode}; public key <code>{key}</code>", mode=mode, key=escape(s.public_key))
-    else:
-        keys = t("not set")
-    sms = (
-        t("TurboSMS, sender {sender}", sender=escape(s.sms_sender or ""))
-        if s.has_sms
-        else t("not set")
-    )
-    fiscal = await store.fiscal.get(member.shop_id)
-    if fiscal is None or not fiscal.configured:
-        fiscal_line = t("Fiscalization: not set up")
-    elif fiscal.enabled:
-        fiscal_line = t("Fiscalization: on")
-    else:
-        fiscal_line = t("Fiscalization: off (nothing is registered)")
-    return "\n".join(
-        [
-            t("⚙️ <b>Settings of {shop}</b>", shop=escape(member.shop_name)),
-            t("LiqPay keys: {keys}", keys=keys),
-            t("Invoice lifetime: {lifetime}", lifetime=lifetime_text(s.invoice_lifetime)),
-            t("Currency: {currency}", currency=s.currency),
-            t("LiqPay API version: {version}", version=s.api_version),
-            t("SMS gateway: {sms}", sms=sms),
-            *reminder_lines(
-                s.remind_cashier, s.remind_customer, s.remind_lead, s.digest, s.digest_at
-            ),
-            fiscal_line,
-        ]
-    )
-
-
 async def _delete_secret_message(message: Message) -> bool:
     try:
         await message.delete()
@@ -114,82 +64,17 @@ async def _delete_secret_message(message: Message) -> bool:
 
 @router.message(Command("settings"))
 @router.message(F.text.in_(menu_text("settings")))
-async def settings_menu(message: Message, member: Member, store: Store, state: FSMContext) -> None:
-    if not member.is_owner:
-        await message.answer(t("Only the shop owner can change the settings."))
-        return
-    await state.clear()
-    await message.answer(await settings_text(store, member), reply_markup=settings_keyboard())
-
-
-@router.callback_query(SettingsAction.filter())
-async def settings_action(
-    callback: CallbackQuery,
-    ack: Ack,
-    callback_data: SettingsAction,
+async def settings_menu(
+    message: Message,
     member: Member,
-    store: Store,
     shops: ShopService,
+    fiscal_setup: FiscalSetupService,
     state: FSMContext,
 ) -> None:
-    if not member.is_owner:
-        await ack(t("Only the shop owner can change the settings."))
-        return
-    item, value = callback_data.item, callback_data.value
-    if item == "keys":
-        await state.set_state(KeysDialog.public)
-        await safe_edit(
-            callback.message,
-            t("Send the LiqPay <b>public key</b> (LiqPay business cabinet → Settings → API keys)."),
-            cancel_keyboard(),
-        )
-        return
-    if item == "lifetime" and not value:
-        await state.set_state(LifetimeDialog.typed)
-        options = [(str(seconds), t(label)) for seconds, label in LIFETIME_CHOICES]
-        await safe_edit(
-            callback.message,
-            t("How long may an invoice be paid? Pick one or type it, e.g. 90m, 2h, 5d."),
-            options_keyboard("lifetime", options),
-        )
-        return
-    if item == "currency" and not value:
-        options = [(c, c) for c in CURRENCIES]
-        await safe_edit(
-            callback.message, t("Currency of new invoices:"), options_keyboard("currency", options)
-        )
-        return
-    if item == "version" and not value:
-        options = [("3", t("3 (SHA-1)")), ("7", t("7 (SHA3-256)"))]
-        await safe_edit(
-            callback.message,
-            t("LiqPay API version (the signature algorithm). Keep 3 unless LiqPay told you 7."),
-            options_keyboard("version", options),
-        )
-        return
-    if item == "sms":
-        await state.set_state(SmsDialog.token)
-        await safe_edit(
-            callback.message,
-            t(
-                "SMS goes through TurboSMS. Send the API token from the TurboSMS cabinet. "
-                "I delete that message at once and keep the token encrypted."
-            ),
-            cancel_keyboard(),
-        )
-        return
-    try:
-        if item == "lifetime":
-            await shops.set_lifetime(member, int(value))
-        elif item == "currency":
-            await shops.set_currency(member, value)
-        elif item == "version":
-            await shops.set_api_version(member, int(value))
-    except ValueError:
-        await ack(t("That value is not allowed."))
-        return
     await state.clear()
-    await safe_edit(callback.message, await settings_text(store, member), settings_keyboard())
+    await message.answer(
+        await settings_text(shops, fiscal_setup, member), reply_markup=settings_keyboard()
+    )
 
 
 @router.message(KeysDialog.public, DIALOG_TEXT)
@@ -222,7 +107,11 @@ async def keys_public(message: Message, state: FSMContext, shops: ShopService) -
 
 @router.message(KeysDialog.private, DIALOG_TEXT)
 async def keys_private(
-    message: Message, state: FSMContext, member: Member, shops: ShopService, store: Store
+    message: Message,
+    state: FSMContext,
+    member: Member,
+    shops: ShopService,
+    fiscal_setup: FiscalSetupService,
 ) -> None:
     assert message.text is not None
     private_key = message.text
@@ -255,7 +144,9 @@ async def keys_private(
     if result.outcome is KeyCheck.OK:
         mode = t("sandbox (test payments)") if result.sandbox else t("live (real payments)")
         await report(message, t("✅ LiqPay accepted the keys. Mode: {mode}.", mode=mode), checking)
-        await report(message, await settings_text(store, member), markup=settings_keyboard())
+        await report(
+            message, await settings_text(shops, fiscal_setup, member), markup=settings_keyboard()
+        )
     elif result.outcome is KeyCheck.MALFORMED:
         await report(
             message,
@@ -276,7 +167,11 @@ async def keys_private(
 
 @router.message(LifetimeDialog.typed, DIALOG_TEXT)
 async def lifetime_typed(
-    message: Message, state: FSMContext, member: Member, shops: ShopService, store: Store
+    message: Message,
+    state: FSMContext,
+    member: Member,
+    shops: ShopService,
+    fiscal_setup: FiscalSetupService,
 ) -> None:
     assert message.text is not None
     seconds = parse_lifetime(message.text)
@@ -290,7 +185,9 @@ async def lifetime_typed(
         )
         return
     await state.clear()
-    await message.answer(await settings_text(store, member), reply_markup=settings_keyboard())
+    await message.answer(
+        await settings_text(shops, fiscal_setup, member), reply_markup=settings_keyboard()
+    )
 
 
 @router.message(SmsDialog.token, DIALOG_TEXT)
@@ -318,7 +215,11 @@ async def sms_token(
 
 @router.message(SmsDialog.sender, DIALOG_TEXT)
 async def sms_sender(
-    message: Message, state: FSMContext, member: Member, shops: ShopService, store: Store
+    message: Message,
+    state: FSMContext,
+    member: Member,
+    shops: ShopService,
+    fiscal_setup: FiscalSetupService,
 ) -> None:
     assert message.text is not None
     sender = message.text.strip()
@@ -343,7 +244,9 @@ async def sms_sender(
         )
         return
     await report(message, t("✅ SMS gateway saved."))
-    await report(message, await settings_text(store, member), markup=settings_keyboard())
+    await report(
+        message, await settings_text(shops, fiscal_setup, member), markup=settings_keyboard()
+    )
 
 
 @router.message(KeysDialog.public, DIALOG_INPUT)

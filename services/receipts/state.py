@@ -34,6 +34,12 @@ class ReceiptService(ReceiptTransitions):
             return None
         return receipt
 
+    async def card_shown(self, receipt: Receipt, chat_id: int, message_id: int) -> None:
+        """A receipt's card was sent. The issuing cashier's copy is the one kept current (the
+        notifier edits it); an owner's look does not take it over."""
+        if receipt.card_message_id is None or chat_id == receipt.cashier_id:
+            await self.repo.set_card_message(receipt.id, chat_id, message_id)
+
     async def pending(self, member: Member, offset: int, limit: int) -> tuple[list[Receipt], int]:
         """A page of unpaid receipts, newest first: the shop's for an owner, a cashier's own."""
         cashier = None if member.is_owner else member.user_id

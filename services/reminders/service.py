@@ -176,6 +176,12 @@ class Reminders:
         await self._update(owner, SettingsChanges(digest_at=minutes))
         await self.schedule_digest(owner.shop_id)
 
+    async def set_offered_digest_time(self, owner: Member, minutes: int) -> None:
+        """A digest time from the buttons: one of DIGEST_CHOICES."""
+        if minutes not in DIGEST_CHOICES:
+            raise ValueError("time not offered")
+        await self.set_digest_time(owner, minutes)
+
     async def schedule_digest(self, shop_id: int) -> None:
         """The next digest at the shop's time (a job for another time finds it changed)."""
         shop = await self.shop_settings.get(shop_id)

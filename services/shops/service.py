@@ -18,7 +18,7 @@ from services.core.names import clean_name
 from services.liqpay.client import LiqPayClient, LiqPayRefused, PaymentNotFound
 from services.liqpay.signing import SUPPORTED_VERSIONS, Credentials
 from services.turbosms import TurboSmsClient
-from storage.models.settings import SettingsChanges
+from storage.models.settings import SettingsChanges, ShopSettings
 from storage.models.shops import InviteOutcome, Member
 from storage.protocols.settings import SettingsRepository
 from storage.protocols.shops import ShopRepository
@@ -87,6 +87,22 @@ class ShopService:
         self, token: str, user_id: int, user_name: str
     ) -> tuple[InviteOutcome, Member | None]:
         return await self.shops.redeem_invite(token, user_id, user_name, self.clock())
+
+    async def settings(self, member: Member) -> ShopSettings:
+        return await self.shop_settings.get(member.shop_id)
+
+    async def members(self, member: Member) -> list[Member]:
+        return await self.shops.list_members(member.shop_id)
+
+    async def cashier(self, owner: Member, user_id: int) -> Member | None:
+        """The owner's shop's cashier with this id, or None (not a member, or the owner)."""
+        found = next((m for m in await self.members(owner) if m.user_id == user_id), None)
+        return None if found is None or found.is_owner else found
+
+    async def remove_cashier(self, owner: Member, user_id: int) -> bool:
+        if not owner.is_owner:
+            raise PermissionError("only an owner removes a cashier")
+        return await self.shops.remove_cashier(owner.shop_id, user_id)
 
     async def check_and_save_keys(
         self, owner: Member, public_key: str, private_key: str

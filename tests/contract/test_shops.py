@@ -37,6 +37,18 @@ async def test_a_shop_starts_with_its_owner_and_defaults(store: Store, clock: Fa
     assert not settings.has_sms
 
 
+async def test_member_and_language_in_one_read(store: Store, clock: FakeClock) -> None:
+    assert await store.users.member_and_language(7) == (None, None)
+    await store.users.set_telegram_language(7, "en")
+    assert await store.users.member_and_language(7) == (None, None)  # only a /lang choice
+    await store.users.set_language(7, "uk")
+    assert await store.users.member_and_language(7) == (None, "uk")
+    owner = await store.shops.create_shop(1, "Olena", "Квіти", clock())
+    assert await store.users.member_and_language(1) == (owner, None)
+    await store.users.set_language(1, "en")
+    assert await store.users.member_and_language(1) == (owner, "en")
+
+
 async def test_a_user_owns_at_most_one_shop(store: Store, clock: FakeClock) -> None:
     await make_owner(store, clock, owner_id=1)
     with pytest.raises(IntegrityViolation):
