@@ -14,7 +14,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import InlineKeyboardMarkup, Update, User
 from aioresponses import aioresponses
 
-from bot.app import Services, build_dispatcher, build_services
+from bot.wiring import Services, build_dispatcher, build_services
 from services.config import Settings
 from tests.doubles.liqpay_mock import API_URL, REQUEST_URL, liqpay_answer
 from tests.doubles.recording_bot import (

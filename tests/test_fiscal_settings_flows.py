@@ -12,7 +12,7 @@ from aiogram.methods import DeleteMessage
 from aiogram.types import PhotoSize
 from aioresponses import aioresponses
 
-from bot.app import build_dispatcher, build_services
+from bot.wiring import build_dispatcher, build_services
 from services.config import Settings
 from services.fiscal.registrar import DEFAULT_PAYMENT_LABEL, PAYMENT_LABELS
 from storage.models.fiscal import FiscalMode, FiscalSettings

@@ -13,8 +13,8 @@ from aiogram.methods import AnswerCallbackQuery
 from aioresponses import aioresponses
 from pydantic import ValidationError
 
-from bot.app import build_dispatcher, build_services
 from bot.dialog_storage import redis_location
+from bot.wiring import build_dispatcher, build_services
 from services.config import Settings, describe_settings_error
 from tests.bot_fixtures import (
     BOT_PRIVATE_KEY,

@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from bot.app import build_dispatcher, build_services
 from bot.keyboards import RefundAction, notice_keyboard, receipt_card_keyboard
+from bot.wiring import build_dispatcher, build_services
 from services.config import Settings
 from services.liqpay.signing import Credentials
 from services.notifications.jobs import NOTIFY, NotificationKind

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from services.core.crypto import SecretKeyMismatch
-from services.fiscal.access import DONE, Step, backoff
+from services.fiscal.access import DONE, FiscalAccess, Step, backoff
 from services.fiscal.registrar import (
     FiscalError,
     FiscalRefused,
@@ -24,7 +24,7 @@ from services.fiscal.registrar import (
     SaleReturn,
     receipt_uuid,
 )
-from services.fiscal.sales import FiscalService
+from services.fiscal.sales import sale_of
 from services.notifications.jobs import NotificationKind
 from services.refunds.ledger import return_key
 from storage.models.fiscal import FiscalSettings, FiscalState
@@ -49,14 +49,14 @@ def sale_wait(attempts: int) -> timedelta:
 
 
 class FiscalReturns:
-    def __init__(self, fiscal: FiscalService) -> None:
-        self.fiscal = fiscal
+    def __init__(self, access: FiscalAccess) -> None:
+        self.access = access
 
     def sale_return(
         self, receipt: Receipt, amount: int, total: int, settings: FiscalSettings
     ) -> SaleReturn:
         """The same goods and payment label as the sale, for the refunded amount."""
-        sale = replace(self.fiscal._sale(receipt, settings), price=amount, customer_email=None)
+        sale = replace(sale_of(receipt, settings), price=amount, customer_email=None)
         return SaleReturn(
             sale=sale,
             related_receipt_id=receipt_uuid(receipt.order_id, receipt.fiscal_attempt),
@@ -64,7 +64,7 @@ class FiscalReturns:
         )
 
     async def run_return(self, job: Job) -> Step:
-        service = self.fiscal
+        service = self.access
         receipt = await service.receipts.get(job.receipt_id) if job.receipt_id else None
         amount, total = int(job.payload["amount"]), int(job.payload["total"])
         if receipt is None or receipt.fiscal_state is None:
@@ -115,7 +115,7 @@ class FiscalReturns:
     async def _tell(
         self, receipt: Receipt, kind: str, amount: int, total: int, **facts: str
     ) -> None:
-        service = self.fiscal
+        service = self.access
         notices = await service.owner_notices(
             receipt, kind, f"{return_key(receipt.id, total)}:{kind}"
         )

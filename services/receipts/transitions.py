@@ -24,8 +24,8 @@ from services.liqpay.answers import PaymentReport
 from services.liqpay.client import LiqPayClient
 from services.liqpay.signing import Credentials
 from services.liqpay.statuses import PaymentState, payment_state
-from services.notifications.jobs import NotificationKind, OutboxSignal, recipients
-from services.receipts.audience import Audience
+from services.notifications.jobs import NotificationKind, OutboxSignal
+from services.receipts.audience import Audience, ReceiptNotices
 from services.refunds.ledger import RefundLedger
 from services.reminders.service import reminder_jobs
 from services.settings.keys import ShopKeys
@@ -99,6 +99,8 @@ class ReceiptTransitions:
         *,
         fiscal: FiscalSettingsRepository | None = None,
         fiscal_signal: OutboxSignal | None = None,
+        ledger: RefundLedger | None = None,
+        notices: ReceiptNotices | None = None,
     ) -> None:
         self.repo = receipts
         self.fiscal = fiscal  # None: no fiscal registrar in this process
@@ -110,9 +112,9 @@ class ReceiptTransitions:
         self.signal = signal
         self.clock = clock
         self.keys = ShopKeys(shop_settings, shops, box, signal)
-        self.audience = Audience(shops)
-        # records refunded sums LiqPay reports (services/refunds/ledger.py); set by the app
-        self.ledger: RefundLedger | None = None
+        self.notices = notices or ReceiptNotices(Audience(shops))
+        self.audience = self.notices.audience
+        self.ledger = ledger  # records refunded sums LiqPay reports (services/refunds/ledger.py)
 
     # the shop's LiqPay keys (services/settings/keys.py)
 
@@ -136,8 +138,7 @@ class ReceiptTransitions:
     async def notifications_for(
         self, receipt: Receipt, kind: str, *, owners_only: bool = False
     ) -> list[NewJob]:
-        owners, members = await self.audience(receipt.shop_id)
-        return recipients(receipt, kind, owners, members, owners_only=owners_only)
+        return await self.notices(receipt, kind, owners_only=owners_only)
 
     async def move(
         self,
