@@ -22,6 +22,7 @@ from bot.routers.common import on_error
 from bot.telegram import telegram_session
 from services.checkbox.client import CheckboxClient
 from services.config import Settings
+from services.core.clock import Clock, utcnow
 from services.core.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
 from services.fiscal.setup import FiscalSetupService
 from services.fiscal.wiring import Fiscal, build_fiscal
@@ -96,18 +97,25 @@ def open_secret_box(settings: Settings) -> SecretBox:
         ) from None
 
 
-async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Services:
+async def build_services(
+    settings: Settings, http: aiohttp.ClientSession, clock: Clock = utcnow
+) -> Services:
+    """`clock`: the receipts' and refunds' time (the tests move it ahead)."""
     store = await open_database(settings)
     try:
         box = open_secret_box(settings)
     except BaseException:
         await store.close()
         raise
-    return wire_services(settings, http, store, box)
+    return wire_services(settings, http, store, box, clock)
 
 
 def wire_services(
-    settings: Settings, http: aiohttp.ClientSession, store: Store, box: SecretBox
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    store: Store,
+    box: SecretBox,
+    clock: Clock = utcnow,
 ) -> Services:
     replica = Replica()
     liqpay = LiqPayClient(http, settings.liqpay_api_url, timeout=10, status_attempts=2)
@@ -117,7 +125,7 @@ def wire_services(
     fiscal_signal = OutboxSignal()
     refund_signal = OutboxSignal()
     receipts, ledger = build_receipts(
-        store, liqpay, box, outbox_signal,
+        store, liqpay, box, outbox_signal, clock,
         fiscal_signal=fiscal_signal, refund_signal=refund_signal,
     )  # fmt: skip
     fiscal = build_fiscal(store, checkbox, box, outbox_signal, fiscal_signal)

@@ -25,6 +25,7 @@ from tests.bot_fixtures import (
     OWNER,
     BotWorld,
 )
+from tests.conftest import WallClock
 from tests.doubles.liqpay_mock import liqpay_answer
 from tests.doubles.recording_bot import make_bot
 from tests.servers.redis_server import start_redis
@@ -46,10 +47,11 @@ async def open_world(tmp_path: Path, redis_url: str) -> tuple[BotWorld, aiohttp.
     mocked = aioresponses(passthrough_unmatched=False)
     mocked.start()
     http = aiohttp.ClientSession()
-    services = await build_services(settings, http)
+    clock = WallClock()
+    services = await build_services(settings, http, clock)
     bot, session = make_bot()
     dp = build_dispatcher(services, settings)
-    return BotWorld(dp, bot, session, services, settings, mocked), http
+    return BotWorld(dp, bot, session, services, settings, mocked, clock), http
 
 
 async def close_world(world: BotWorld, http: aiohttp.ClientSession) -> None:
