@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/updates.py [--cashiers 20] [--rounds 3]
 
-Builds the real services and dispatcher (bot.app build_services / build_dispatcher) on a
+Builds the real services and dispatcher (bot.wiring build_services / build_dispatcher) on a
 temporary SQLite store, against the stand-in Bot API (tests/doubles/telegram.py) and LiqPay
 (tests/doubles/liqpay.py), both served on 127.0.0.1 in this process. `cashiers` members of
 one shop each walk `rounds` whole /new dialogs (/new, amount, description, channel Link,
@@ -89,7 +89,7 @@ def line(name: str, samples: list[float], seconds: float) -> str:
 
 
 async def run(args: argparse.Namespace, tmp: Path) -> tuple[list[float], float, list[float], float]:
-    from bot.app import build_bot, build_dispatcher, build_services, open_secret_box
+    from bot.wiring import build_bot, build_dispatcher, build_services, open_secret_box
     from services.config import Settings
 
     fake = await FakeTelegram(require_started=False).start()

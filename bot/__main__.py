@@ -60,7 +60,8 @@ def main() -> None:
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)
 
-    from bot.app import AlreadyRunning, StartupError, run
+    from bot.app import AlreadyRunning, run
+    from bot.wiring import StartupError
     from storage.open import DatabaseUnavailable
 
     try:

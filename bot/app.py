@@ -1,4 +1,5 @@
-"""Wiring and lifecycle: store, clients, services, dispatcher, HTTP server, background tasks."""
+"""Lifecycle: the database holds, the HTTP server, Telegram (polling or the webhook) and the
+background tasks, over the services and dispatcher bot/wiring.py builds."""
 
 from __future__ import annotations
 
@@ -7,55 +8,24 @@ import contextlib
 import hashlib
 import logging
 import signal
-import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlparse
 
 import aiohttp
-from aiogram import Bot, Dispatcher, F, Router
-from aiogram.client.default import DefaultBotProperties
-from aiogram.enums import ChatType, ParseMode
+from aiogram import Bot, Dispatcher
 from aiogram.exceptions import AiogramError
-from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 from aiohttp import web
 
 from bot.commands import set_default_commands
-from bot.dialog_storage import DialogStorageUnavailable, build_dialog_storage, check_dialog_storage
-from bot.i18n import DEFAULT_LOCALE, setup_i18n, t
-from bot.middlewares import AckMiddleware, StoredLocaleMiddleware, UserContextMiddleware
+from bot.dialog_storage import DialogStorageUnavailable, check_dialog_storage
 from bot.notifier import OutboxSender
 from bot.reminder_texts import customer_sms
-from bot.routers import build_routers
-from bot.routers.errors import last_resort
-from bot.telegram import telegram_session
 from bot.web import ReplicaState, build_web_app
-from services.checkbox.client import CheckboxClient
+from bot.wiring import Services, StartupError, build_bot, build_dispatcher, build_services
 from services.config import Settings
-from services.core.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
-from services.fiscal.returns import FiscalReturns
-from services.fiscal.sales import FiscalService
-from services.fiscal.setup import FiscalSetupService
-from services.fiscal.worker import FiscalWorker
-from services.invoices.issuing import InvoiceService
-from services.invoices.recovery import IssueRecovery
 from services.jobs.failover import Heartbeat
-from services.jobs.replica import Replica
-from services.liqpay.client import LiqPayClient
-from services.notifications.jobs import OutboxSignal
-from services.payments.callbacks import CallbackService
-from services.payments.reconciler import Reconciler
-from services.receipts.state import ReceiptService
-from services.refunds.ledger import FISCAL_RETURN, RefundLedger
-from services.refunds.service import REFUND_RESOLVE, RefundService
-from services.refunds.worker import JobWorker
-from services.reminders.service import Reminders
 from services.reminders.worker import ReminderWorker
-from services.reports.service import ReportingService
-from services.shops.service import ShopService
-from services.turbosms import TurboSmsClient
-from storage.open import open_store
 from storage.postgres.engine import describe_url
 from storage.protocols.exclusive import ExclusiveHold
 from storage.protocols.store import Store
@@ -70,128 +40,9 @@ HOLD_RETRY = 0.2  # seconds between tries of a hold another replica has for a mo
 HOLD_WATCH = 15.0  # seconds between checks that the polling hold is still ours
 
 
-class StartupError(Exception):
-    """A problem a person can fix, said in one line."""
-
-
 class AlreadyRunning(StartupError):
     """Another process already serves this bot where only one may (exit code 2, like a
     setting the bot can't use: the configuration asks for what cannot run)."""
-
-
-@dataclass
-class Services:
-    store: Store
-    receipts: ReceiptService
-    invoices: InvoiceService
-    shops: ShopService
-    callbacks: CallbackService
-    reconciler: Reconciler
-    recovery: IssueRecovery
-    signal: OutboxSignal
-    fiscal_setup: FiscalSetupService
-    fiscal: FiscalService
-    fiscal_worker: FiscalWorker
-    refunds: RefundService
-    refund_worker: JobWorker
-    reporting: ReportingService
-    reminders: Reminders
-    replica: Replica
-
-
-async def open_database(settings: Settings) -> Store:
-    """The store at DATABASE_URL (PostgreSQL) or DATABASE_PATH (SQLite); a SQLite file that
-    can't be used is one line (PostgreSQL says its own: DatabaseUnavailable)."""
-    database_url = settings.database_url.get_secret_value() if settings.database_url else None
-    try:
-        return await open_store(settings.database_path, database_url)
-    except (OSError, sqlite3.Error) as exc:
-        reason = (exc.strerror if isinstance(exc, OSError) else None) or exc
-        raise StartupError(
-            f"Cannot use DATABASE_PATH={settings.database_path}: {reason}. Point DATABASE_PATH "
-            "at the bot's database (restore a damaged one from a backup) or at a new file name."
-        ) from None
-
-
-def open_secret_box(settings: Settings) -> SecretBox:
-    secret = settings.secret_key.get_secret_value() if settings.secret_key else None
-    try:
-        return make_secret_box(secret, settings.database_path.parent)
-    except (OSError, ValueError) as exc:  # the key file: unreadable, a folder, not a key
-        reason = (exc.strerror if isinstance(exc, OSError) else None) or "not a key"
-        raise StartupError(
-            f"Cannot use the key file {settings.database_path.parent / KEY_FILE_NAME}: "
-            f"{reason}. Restore it from the backup made with the database, or set SECRET_KEY."
-        ) from None
-
-
-async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Services:
-    store = await open_database(settings)
-    try:
-        box = open_secret_box(settings)
-    except BaseException:
-        await store.close()
-        raise
-    replica = Replica()
-    liqpay = LiqPayClient(http, settings.liqpay_api_url, timeout=10, status_attempts=2)
-    sms = TurboSmsClient(http, settings.sms_api_url)
-    checkbox = CheckboxClient(http, settings.checkbox_api_url)
-    outbox_signal = OutboxSignal()
-    fiscal_signal = OutboxSignal()
-    receipts = ReceiptService(
-        store.receipts, store.settings, store.shops, liqpay, box, outbox_signal,
-        fiscal=store.fiscal, fiscal_signal=fiscal_signal,
-    )  # fmt: skip
-    fiscal = FiscalService(
-        store.receipts, store.fiscal, store.jobs, store.shops, checkbox, box, outbox_signal,
-        fiscal_signal,
-    )  # fmt: skip
-    refund_signal = OutboxSignal()
-    receipts.ledger = ledger = RefundLedger(
-        store.receipts, store.refunds, receipts.notifications_for, outbox_signal,
-        receipts.clock, fiscal=store.fiscal, fiscal_signal=refund_signal,
-    )  # fmt: skip
-    refunds = RefundService(
-        receipts, store.refunds, store.jobs, ledger, outbox_signal, receipts.clock
-    )
-    refund_worker = JobWorker(
-        store.jobs,
-        {REFUND_RESOLVE: refunds.run_job, FISCAL_RETURN: FiscalReturns(fiscal).run_return},
-        refund_signal,
-        receipts.clock,
-    )
-    refund_worker.worker_id = replica.worker_id("refunds")  # its leases count as this replica's
-    # Customers read the description on LiqPay's page: it is in Ukrainian, whoever issues.
-    invoices = InvoiceService(
-        receipts,
-        settings,
-        sms,
-        t("Payment for receipt No {number}", DEFAULT_LOCALE),
-        replica_id=replica.id,
-    )
-    return Services(
-        store=store,
-        receipts=receipts,
-        invoices=invoices,
-        shops=ShopService(store.shops, store.settings, liqpay, sms, box, settings.owner_id_set),
-        callbacks=CallbackService(receipts),
-        reconciler=Reconciler(
-            receipts,
-            store.jobs,
-            settings.status_poll_interval,
-            worker_id=replica.worker_id("reconciler"),
-        ),
-        recovery=IssueRecovery(receipts, invoices.leases),
-        signal=outbox_signal,
-        fiscal_setup=FiscalSetupService(checkbox, store.fiscal, box, store.jobs),
-        fiscal=fiscal,
-        fiscal_worker=FiscalWorker(fiscal, worker_id=replica.worker_id("fiscal")),
-        refunds=refunds,
-        refund_worker=refund_worker,
-        reporting=ReportingService(store.reports, store.settings),
-        reminders=Reminders(store.settings, store.receipts, store.jobs),
-        replica=replica,
-    )
 
 
 async def hold_the_database(settings: Settings, store: Store) -> ExclusiveHold | None:
@@ -221,54 +72,9 @@ def start_heartbeat(services: Services, *, sole: bool) -> Heartbeat:
     """This replica's heartbeat; `sole`: SQLite, where this process is the only one."""
     return Heartbeat(
         services.store, services.replica.id, services.receipts.clock, sole=sole,
-        wake=[services.signal.notify, services.recovery.wake, services.fiscal.wake.notify,
+        wake=[services.signal.notify, services.recovery.wake, services.fiscal.access.wake.notify,
               services.refund_worker.wake.notify],
     )  # fmt: skip
-
-
-def build_bot(settings: Settings, *, retry_after: bool = True) -> Bot:
-    """retry_after: repeat what Telegram asks to repeat later (bot/telegram.py). The outbox
-    sender's bot goes without: it postpones the row and paces every chat itself, where
-    waiting inline would hold all other chats' notifications behind one."""
-    return Bot(
-        token=settings.bot_token.get_secret_value(),
-        session=telegram_session(settings.telegram_api_url, retry_after=retry_after),
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
-    )
-
-
-def build_dispatcher(
-    services: Services,
-    settings: Settings,
-    events_isolation: BaseEventIsolation | None = None,
-    routers: Sequence[Router] | None = None,
-) -> Dispatcher:
-    """One person's updates are handled one at a time (polling and the webhook run handlers
-    concurrently): by the isolation that goes with the dialog storage (a lock per person in
-    this process, or in Redis for every replica with REDIS_URL) unless another is given.
-    `routers` replace the bot's own (bench/updates.py: an echo bot with the same setup)."""
-    storage, isolation = build_dialog_storage(settings, services.store)
-    dp = Dispatcher(storage=storage, events_isolation=events_isolation or isolation)
-    # Receipts and secrets are a private matter: the bot works in private chats only.
-    dp.message.filter(F.chat.type == ChatType.PRIVATE)
-    dp.update.outer_middleware(UserContextMiddleware(services.store.users))
-    StoredLocaleMiddleware(setup_i18n()).setup(dp)
-    dp.update.outer_middleware(AckMiddleware())
-    dp.include_routers(*(build_routers() if routers is None else routers))
-    dp.include_router(last_resort.build())  # after the routers' own error handlers
-    dp.workflow_data.update(
-        store=services.store,
-        receipts=services.receipts,
-        invoices=services.invoices,
-        shops=services.shops,
-        fiscal_setup=services.fiscal_setup,
-        fiscal=services.fiscal,
-        refunds=services.refunds,
-        reporting=services.reporting,
-        reminders=services.reminders,
-        settings=settings,
-    )
-    return dp
 
 
 def webhook_secret(settings: Settings) -> str:

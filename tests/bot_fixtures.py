@@ -14,8 +14,9 @@ from aiogram import Bot, Dispatcher
 from aiogram.types import InlineKeyboardMarkup, Update, User
 from aioresponses import aioresponses
 
-from bot.app import Services, build_dispatcher, build_services
+from bot.wiring import Services, build_dispatcher, build_services
 from services.config import Settings
+from tests.conftest import WallClock
 from tests.doubles.liqpay_mock import API_URL, REQUEST_URL, liqpay_answer
 from tests.doubles.recording_bot import (
     RecordingSession,
@@ -40,6 +41,7 @@ class BotWorld:
     services: Services
     settings: Settings
     liqpay: aioresponses
+    clock: WallClock  # the receipts' and refunds' time
 
     async def feed(self, update: Update) -> None:
         await self.dp.feed_update(self.bot, update)
@@ -110,10 +112,11 @@ async def world(tmp_path: Path) -> AsyncIterator[BotWorld]:
     )
     with aioresponses(passthrough_unmatched=False) as mocked:
         http = aiohttp.ClientSession()
-        services = await build_services(settings, http)
+        clock = WallClock()
+        services = await build_services(settings, http, clock)
         bot, session = make_bot()
         dp = build_dispatcher(services, settings)
-        yield BotWorld(dp, bot, session, services, settings, mocked)
+        yield BotWorld(dp, bot, session, services, settings, mocked, clock)
         await http.close()
         await services.store.close()
 

@@ -28,6 +28,19 @@ class FakeClock:
         self.now += timedelta(**kwargs)
 
 
+class WallClock:
+    """The real time, moved ahead by hand (for a process's services that keep running)."""
+
+    def __init__(self) -> None:
+        self.ahead = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.ahead
+
+    def advance(self, **kwargs: float) -> None:
+        self.ahead += timedelta(**kwargs)
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()

@@ -11,11 +11,14 @@ import aiohttp
 
 from services.checkbox.client import CheckboxClient
 from services.core.crypto import SecretBox
-from services.fiscal.sales import FiscalService
+from services.fiscal.sales import FiscalSales
+from services.fiscal.shifts import ShiftClosing
+from services.fiscal.wiring import Fiscal, build_fiscal
 from services.fiscal.worker import FiscalWorker
 from services.liqpay.client import LiqPayClient
 from services.notifications.jobs import NOTIFY, OutboxSignal
 from services.receipts.state import PaymentReport, ReceiptService
+from services.receipts.wiring import build_receipts
 from storage.models.fiscal import FiscalMode, FiscalSettingsChanges
 from storage.models.receipts import Channel, EventSource, Receipt
 from storage.protocols.store import Store
@@ -42,15 +45,23 @@ def make_checkbox(http: aiohttp.ClientSession, fake: FakeCheckbox, **kw: Any) ->
 
 @dataclass
 class Desk:
-    """One process's view: its receipt service, fiscal service and worker."""
+    """One process's view: its receipt service, fiscal services and worker."""
 
     store: Store
     receipts: ReceiptService
-    fiscal: FiscalService
+    parts: Fiscal
     worker: FiscalWorker
     checkbox: CheckboxClient
     clock: FakeClock
     outbox: OutboxSignal = field(default_factory=OutboxSignal)
+
+    @property
+    def fiscal(self) -> FiscalSales:
+        return self.parts.sales
+
+    @property
+    def shifts(self) -> ShiftClosing:
+        return self.parts.shifts
 
     async def run_jobs(self, rounds: int = 10) -> None:
         """Run due fiscal jobs until none is left due now."""
@@ -91,15 +102,11 @@ def make_desk(
     outbox = OutboxSignal()
     wake = OutboxSignal()
     client = make_checkbox(http, fake, **checkbox)
-    receipts = ReceiptService(
-        store.receipts, store.settings, store.shops, LiqPayClient(http, API_URL, retry_delay=0),
-        box, outbox, clock, fiscal=store.fiscal, fiscal_signal=wake,
-    )  # fmt: skip
-    service = FiscalService(
-        store.receipts, store.fiscal, store.jobs, store.shops, client, box, outbox, wake, clock
-    )
-    worker = FiscalWorker(service, lease=lease, worker_id=worker_id)
-    return Desk(store, receipts, service, worker, client, clock, outbox)
+    liqpay = LiqPayClient(http, API_URL, retry_delay=0)
+    receipts, _ = build_receipts(store, liqpay, box, outbox, clock, fiscal_signal=wake)
+    fiscal = build_fiscal(store, client, box, outbox, wake, clock)
+    worker = FiscalWorker(fiscal.sales, fiscal.shifts, lease=lease, worker_id=worker_id)
+    return Desk(store, receipts, fiscal, worker, client, clock, outbox)
 
 
 async def set_up_register(

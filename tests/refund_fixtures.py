@@ -15,7 +15,7 @@ from services.liqpay.signing import Credentials, encode_data, sign
 from services.notifications.jobs import NOTIFY, NotificationKind, OutboxSignal
 from services.payments.callbacks import CallbackService
 from services.receipts.state import ReceiptService
-from services.refunds.ledger import RefundLedger
+from services.receipts.wiring import build_receipts
 from services.refunds.service import RefundService
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from storage.models.shops import Member, Role
@@ -85,11 +85,6 @@ async def make_refund_desk(
     shop = await make_shop(store, box, clock())
     liqpay = LiqPayClient(http, fake.api_url, timeout=0.5, status_attempts=2, retry_delay=0.01)
     outbox = OutboxSignal()
-    receipts = ReceiptService(
-        store.receipts, store.settings, store.shops, liqpay, box, outbox, clock,
-        fiscal=store.fiscal,
-    )  # fmt: skip
-    ledger = RefundLedger(store.receipts, store.refunds, receipts.notifications_for, outbox, clock)
-    receipts.ledger = ledger
+    receipts, ledger = build_receipts(store, liqpay, box, outbox, clock)
     refunds = RefundService(receipts, store.refunds, store.jobs, ledger, outbox, clock)
     return RefundDesk(store, fake, receipts, refunds, CallbackService(receipts), shop, clock)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from storage.models.settings import SettingsChanges
 from tests.bot_fixtures import (
     CASHIER,
@@ -198,7 +196,7 @@ async def test_rejected_keys_are_not_saved(world: BotWorld) -> None:
 async def test_check_status_past_expiry_expires_and_cancels_the_invoice(world: BotWorld) -> None:
     await make_shop_by_bot(world)
     await issue(world, OWNER, "E-mail", "a@example.com", liqpay_answer(INVOICE_OK))
-    world.services.receipts.clock = lambda: datetime.now(UTC) + timedelta(days=2)
+    world.clock.advance(days=2)
     world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(NOT_FOUND))
     world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer({"result": "ok"}))
     replies = await world.press(OWNER, "Check status")

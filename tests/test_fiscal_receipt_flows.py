@@ -11,9 +11,9 @@ import pytest
 from aiogram.methods import SendMessage, SendPhoto
 from aioresponses import aioresponses
 
-from bot.app import build_dispatcher, build_services
 from bot.keyboards import FiscalReceiptAction, notice_keyboard, receipt_card_keyboard
 from bot.texts import notification, receipt_card
+from bot.wiring import build_dispatcher, build_services
 from services.config import Settings
 from services.fiscal.policy import FISCAL_SALE
 from services.notifications.jobs import NotificationKind as K
@@ -28,6 +28,7 @@ from tests.bot_fixtures import (
     issue,
     make_shop_by_bot,
 )
+from tests.conftest import WallClock
 from tests.doubles.checkbox import FakeCheckbox
 from tests.doubles.liqpay_mock import liqpay_answer
 from tests.doubles.recording_bot import make_bot
@@ -60,10 +61,11 @@ async def world(tmp_path: Path, fake: FakeCheckbox) -> AsyncIterator[BotWorld]:
     )
     with aioresponses(passthrough=[fake.url]) as mocked:
         http = aiohttp.ClientSession()
-        services = await build_services(settings, http)
+        clock = WallClock()
+        services = await build_services(settings, http, clock)
         bot, session = make_bot()
         dp = build_dispatcher(services, settings)
-        yield BotWorld(dp, bot, session, services, settings, mocked)
+        yield BotWorld(dp, bot, session, services, settings, mocked, clock)
         await http.close()
         await services.store.close()
 
@@ -71,11 +73,15 @@ async def world(tmp_path: Path, fake: FakeCheckbox) -> AsyncIterator[BotWorld]:
 async def paid_receipt(world: BotWorld, mode: FiscalMode = FiscalMode.MANUAL) -> Receipt:
     """A shop with Checkbox set up (seeded in the store) and one paid receipt."""
     await make_shop_by_bot(world)
-    store, box = world.services.store, world.services.fiscal.box
+    store, box = world.services.store, world.services.fiscal.access.box
     member = await store.shops.get_member(OWNER.id)
     assert member is not None
     await store.fiscal.save_credentials(
-        member.shop_id, box.encrypt(LICENSE), box.encrypt(PIN), None, world.services.fiscal.clock()
+        member.shop_id,
+        box.encrypt(LICENSE),
+        box.encrypt(PIN),
+        None,
+        world.services.fiscal.access.clock(),
     )
     await store.fiscal.update(member.shop_id, FiscalSettingsChanges(mode=mode))
     await issue(world, OWNER, "E-mail", "a@example.com", liqpay_answer(INVOICE_OK))
@@ -166,7 +172,7 @@ async def test_no_secret_reaches_a_message(world: BotWorld, fake: FakeCheckbox) 
     await world.services.fiscal_worker.drain()
     settings = await world.services.store.fiscal.get(receipt.shop_id)
     assert settings is not None and settings.token_enc is not None
-    token = world.services.fiscal.box.decrypt(settings.token_enc)
+    token = world.services.fiscal.access.box.decrypt(settings.token_enc)
     texts = [
         str(getattr(r, "text", "")) for r in world.session.requests if isinstance(r, SendMessage)
     ]

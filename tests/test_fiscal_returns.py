@@ -15,10 +15,9 @@ import pytest
 from services.core.crypto import SecretBox
 from services.fiscal.access import DONE, Step
 from services.fiscal.registrar import receipt_uuid
-from services.fiscal.returns import FiscalReturns
 from services.fiscal.sales import RegisterOutcome
 from services.notifications.jobs import NotificationKind, OutboxSignal
-from services.refunds.ledger import FISCAL_RETURN, RefundLedger
+from services.refunds.ledger import FISCAL_RETURN
 from services.refunds.worker import JobWorker
 from storage.models.fiscal import FiscalMode, FiscalSettingsChanges, FiscalState
 from storage.models.jobs import Job, JobState, NewJob
@@ -59,12 +58,8 @@ async def shop(store: SqliteStore, box: SecretBox, clock: FakeClock, fake: FakeC
 
 
 def returns_worker(desk: Desk, worker_id: str = "r1") -> JobWorker:
-    desk.receipts.ledger = RefundLedger(
-        desk.store.receipts, desk.store.refunds, desk.receipts.notifications_for, desk.outbox,
-        desk.clock, fiscal=desk.store.fiscal,
-    )  # fmt: skip
     worker = JobWorker(
-        desk.store.jobs, {FISCAL_RETURN: FiscalReturns(desk.fiscal).run_return}, OutboxSignal(),
+        desk.store.jobs, {FISCAL_RETURN: desk.parts.returns.run_return}, OutboxSignal(),
         desk.clock, role=worker_id,
     )  # fmt: skip
     return worker

@@ -12,7 +12,7 @@ from aiogram.methods import DeleteMessage
 from aiogram.types import PhotoSize
 from aioresponses import aioresponses
 
-from bot.app import build_dispatcher, build_services
+from bot.wiring import build_dispatcher, build_services
 from services.config import Settings
 from services.fiscal.registrar import DEFAULT_PAYMENT_LABEL, PAYMENT_LABELS
 from storage.models.fiscal import FiscalMode, FiscalSettings
@@ -27,6 +27,7 @@ from tests.bot_fixtures import (
     extract_start_token,
     make_shop_by_bot,
 )
+from tests.conftest import WallClock
 from tests.doubles.checkbox import FakeCheckbox
 from tests.doubles.liqpay_mock import liqpay_answer
 from tests.doubles.recording_bot import make_bot, person, text_update
@@ -55,10 +56,11 @@ async def world(tmp_path: Path, checkbox: FakeCheckbox) -> AsyncIterator[BotWorl
     )
     with aioresponses(passthrough=[checkbox.url]) as mocked:
         http = aiohttp.ClientSession()
-        services = await build_services(settings, http)
+        clock = WallClock()
+        services = await build_services(settings, http, clock)
         bot, session = make_bot()
         dp = build_dispatcher(services, settings)
-        yield BotWorld(dp, bot, session, services, settings, mocked)
+        yield BotWorld(dp, bot, session, services, settings, mocked, clock)
         await http.close()
         await services.store.close()
 

@@ -379,8 +379,8 @@ async def test_the_shift_is_closed_at_its_time_with_the_days_total(
     for _ in range(2):
         await paid(desk, shop)
     await desk.run_jobs()
-    assert await desk.fiscal.schedule_close_shifts() == 1
-    assert await desk.fiscal.schedule_close_shifts() == 0
+    assert await desk.shifts.schedule_close_shifts() == 1
+    assert await desk.shifts.schedule_close_shifts() == 0
     [job] = await store.jobs.find(kind=FISCAL_CLOSE_SHIFT)
     day, moment = next_close(23 * 60 + 45, clock())
     assert job.run_at == moment and job.payload["day"] == day.isoformat()

@@ -13,8 +13,8 @@ from aiogram.methods import AnswerCallbackQuery
 from aioresponses import aioresponses
 from pydantic import ValidationError
 
-from bot.app import build_dispatcher, build_services
 from bot.dialog_storage import redis_location
+from bot.wiring import build_dispatcher, build_services
 from services.config import Settings, describe_settings_error
 from tests.bot_fixtures import (
     BOT_PRIVATE_KEY,
@@ -25,6 +25,7 @@ from tests.bot_fixtures import (
     OWNER,
     BotWorld,
 )
+from tests.conftest import WallClock
 from tests.doubles.liqpay_mock import liqpay_answer
 from tests.doubles.recording_bot import make_bot
 from tests.servers.redis_server import start_redis
@@ -46,10 +47,11 @@ async def open_world(tmp_path: Path, redis_url: str) -> tuple[BotWorld, aiohttp.
     mocked = aioresponses(passthrough_unmatched=False)
     mocked.start()
     http = aiohttp.ClientSession()
-    services = await build_services(settings, http)
+    clock = WallClock()
+    services = await build_services(settings, http, clock)
     bot, session = make_bot()
     dp = build_dispatcher(services, settings)
-    return BotWorld(dp, bot, session, services, settings, mocked), http
+    return BotWorld(dp, bot, session, services, settings, mocked, clock), http
 
 
 async def close_world(world: BotWorld, http: aiohttp.ClientSession) -> None:

@@ -13,8 +13,8 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from bot.app import build_dispatcher, build_services
 from bot.keyboards import RefundAction, notice_keyboard, receipt_card_keyboard
+from bot.wiring import build_dispatcher, build_services
 from services.config import Settings
 from services.liqpay.signing import Credentials
 from services.notifications.jobs import NOTIFY, NotificationKind
@@ -22,6 +22,7 @@ from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from storage.models.refunds import Refund, RefundState
 from tests.bot_fixtures import CASHIER, OWNER, BotWorld
 from tests.builders import PRIVATE_KEY, PUBLIC_KEY, Shop, make_receipt
+from tests.conftest import WallClock
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.recording_bot import make_bot
 
@@ -43,10 +44,11 @@ async def world(tmp_path: Path, fake: FakeLiqPay) -> AsyncIterator[BotWorld]:
         _env_file=None,  # type: ignore[call-arg]
     )
     async with aiohttp.ClientSession() as http:
-        services = await build_services(settings, http)
+        clock = WallClock()
+        services = await build_services(settings, http, clock)
         bot, session = make_bot()
         dp = build_dispatcher(services, settings)
-        yield BotWorld(dp, bot, session, services, settings, None)  # type: ignore[arg-type]
+        yield BotWorld(dp, bot, session, services, settings, None, clock)  # type: ignore[arg-type]
         await services.store.close()
 
 

@@ -18,7 +18,7 @@ from bot.texts import receipt_card
 from services.core.crypto import SecretKeyMismatch
 from services.core.money import format_amount
 from services.fiscal.registrar import FiscalError
-from services.fiscal.sales import FiscalService, RegisterOutcome
+from services.fiscal.sales import FiscalSales, RegisterOutcome
 from services.receipts.state import ReceiptService
 from storage.models.receipts import Receipt
 from storage.models.shops import Member
@@ -57,7 +57,7 @@ async def register(
     callback_data: FiscalReceiptAction,
     member: Member,
     receipts: ReceiptService,
-    fiscal: FiscalService,
+    fiscal: FiscalSales,
 ) -> None:
     receipt = await _receipt(ack, callback_data, member, receipts)
     if receipt is None:
@@ -78,7 +78,7 @@ async def picture(
     callback_data: FiscalReceiptAction,
     member: Member,
     receipts: ReceiptService,
-    fiscal: FiscalService,
+    fiscal: FiscalSales,
     bot: Bot,
 ) -> None:
     receipt = await _receipt(ack, callback_data, member, receipts)
@@ -113,7 +113,7 @@ async def picture(
 UNREGISTERED_SHOWN = 10
 
 
-async def send_unregistered(message: Message, member: Member, fiscal: FiscalService) -> None:
+async def send_unregistered(message: Message, member: Member, fiscal: FiscalSales) -> None:
     """/pending's second section, for the owner: paid receipts with no fiscal receipt yet
     (failed or waiting), each with Retry. Nothing is said when there are none."""
     found, total = await fiscal.unregistered(member, 0, UNREGISTERED_SHOWN)

@@ -22,7 +22,7 @@ from bot.routers.fiscal_receipts import send_unregistered
 from bot.routers.plan import RouterPlan
 from bot.texts import escape, receipt_card, receipt_line
 from services.core.qr import DataOverflowError, qr_png
-from services.fiscal.sales import FiscalService
+from services.fiscal.sales import FiscalSales
 from services.invoices.issuing import (
     SMS_MAYBE_SENT,
     SMS_NOT_CONFIGURED,
@@ -110,7 +110,7 @@ async def pending(
     message: Message,
     member: Member,
     receipts: ReceiptService,
-    fiscal: FiscalService | None = None,
+    fiscal: FiscalSales | None = None,
 ) -> None:
     text, found, page, pages = await _pending_view(receipts, member, 0)
     await message.answer(text, reply_markup=pending_keyboard(found, page, pages))

@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from services.core.crypto import SecretKeyMismatch
-from services.fiscal.access import DONE, Step, backoff
+from services.fiscal.access import DONE, FiscalAccess, Step, backoff
 from services.fiscal.registrar import (
     FiscalError,
     FiscalRefused,
@@ -24,7 +24,7 @@ from services.fiscal.registrar import (
     SaleReturn,
     receipt_uuid,
 )
-from services.fiscal.sales import FiscalService
+from services.fiscal.sales import sale_of
 from services.notifications.jobs import NotificationKind
 from services.refunds.ledger import return_key
 from storage.models.fiscal import FiscalSettings, FiscalState
@@ -49,14 +49,14 @@ def sale_wait(attempts: int) -> timedelta:
 
 
 class FiscalReturns:
-    def __init__(self, fiscal: FiscalService) -> None:
-        self.fiscal = fiscal
+    def __init__(self, access: FiscalAccess) -> None:
+        self.access = access
 
     def sale_return(
         self, receipt: Receipt, amount: int, total: int, settings: FiscalSettings
     ) -> SaleReturn:
         """The same goods and payment label as the sale, for the refunded amount."""
-        sale = replace(self.fiscal._sale(receipt, settings), price=amount, customer_email=None)
+        sale = replace(sale_of(receipt, settings), price=amount, customer_email=None)
         return SaleReturn(
             sale=sale,
             related_receipt_id=receipt_uuid(receipt.order_id, receipt.fiscal_attempt),
@@ -64,45 +64,45 @@ class FiscalReturns:
         )
 
     async def run_return(self, job: Job) -> Step:
-        service = self.fiscal
-        receipt = await service.receipts.get(job.receipt_id) if job.receipt_id else None
+        access = self.access
+        receipt = await access.receipts.get(job.receipt_id) if job.receipt_id else None
         amount, total = int(job.payload["amount"]), int(job.payload["total"])
         if receipt is None or receipt.fiscal_state is None:
             return DONE
         if receipt.fiscal_state is not FiscalState.REGISTERED:
-            return Step(service.clock() + sale_wait(job.attempts), "sale not registered yet")
-        settings = await service.active_settings(receipt.shop_id)
+            return Step(access.clock() + sale_wait(job.attempts), "sale not registered yet")
+        settings = await access.active_settings(receipt.shop_id)
         if settings is None:
             log.info("Receipt %s: fiscalization is off; no return receipt", receipt.id)
             return DONE
         try:
-            creds = service.credentials(settings)
+            creds = access.credentials(settings)
         except SecretKeyMismatch:
-            await service.tell_unreadable(settings)
-            return Step(service.clock() + UNREADABLE_RETRY, "credentials unreadable")
+            await access.tell_unreadable(settings)
+            return Step(access.clock() + UNREADABLE_RETRY, "credentials unreadable")
         sale_return = self.sale_return(receipt, amount, total, settings)
         try:
-            result = await service.registrar.find(creds, sale_return.receipt_id)
+            result = await access.registrar.find(creds, sale_return.receipt_id)
             if result is not None and result.status is FiscalStatus.PENDING:
-                result = await service.registrar.wait_result(creds, result.receipt_id)
+                result = await access.registrar.wait_result(creds, result.receipt_id)
             if result is None:
-                result = await service.registrar.register_return(creds, sale_return)
+                result = await access.registrar.register_return(creds, sale_return)
         except FiscalUnavailable as exc:
             log.warning("Receipt %s: return receipt not registered yet (%s)", receipt.id, exc)
-            return Step(service.clock() + backoff(job.attempts), f"unavailable: {exc.reason}")
+            return Step(access.clock() + backoff(job.attempts), f"unavailable: {exc.reason}")
         except FiscalRefused as exc:
             await self._tell(receipt, NotificationKind.FISCAL_RETURN_FAILED, amount, total,
                              message=(exc.message or exc.reason.value)[:300])  # fmt: skip
             return DONE
         except FiscalError as exc:
-            return Step(service.clock() + backoff(job.attempts), type(exc).__name__)
+            return Step(access.clock() + backoff(job.attempts), type(exc).__name__)
         finally:
             try:
-                await service.keep_token(settings, creds)
+                await access.keep_token(settings, creds)
             except Exception:
                 log.exception("Shop %s: the registrar token was not kept", settings.shop_id)
         if result.status is FiscalStatus.PENDING:
-            return Step(service.clock() + PENDING_RETRY, "pending")
+            return Step(access.clock() + PENDING_RETRY, "pending")
         if result.status is FiscalStatus.DONE:
             log.info("Receipt %s: return receipt %s registered", receipt.id, result.fiscal_code)
             await self._tell(receipt, NotificationKind.FISCAL_RETURN_DONE, amount, total,
@@ -115,8 +115,8 @@ class FiscalReturns:
     async def _tell(
         self, receipt: Receipt, kind: str, amount: int, total: int, **facts: str
     ) -> None:
-        service = self.fiscal
-        notices = await service.owner_notices(
+        access = self.access
+        notices = await access.owner_notices(
             receipt, kind, f"{return_key(receipt.id, total)}:{kind}"
         )
         jobs: list[NewJob] = []
@@ -126,5 +126,5 @@ class FiscalReturns:
                 notice = NewJob(notice.kind, payload, group_key=notice.group_key,
                                 dedupe_key=notice.dedupe_key, receipt_id=receipt.id)  # fmt: skip
                 jobs.append(notice)
-        if await service.jobs.enqueue(jobs, service.clock()):
-            service.outbox.notify()
+        if await access.jobs.enqueue(jobs, access.clock()):
+            access.outbox.notify()

@@ -18,7 +18,7 @@ from enum import StrEnum
 
 from services.core.crypto import SecretKeyMismatch
 from services.fiscal import policy
-from services.fiscal.access import DONE, Step, backoff
+from services.fiscal.access import DONE, FiscalAccess, Step, backoff
 from services.fiscal.registrar import (
     DEFAULT_PAYMENT_LABEL,
     PAYMENT_LABELS,
@@ -31,7 +31,6 @@ from services.fiscal.registrar import (
     Sale,
     receipt_uuid,
 )
-from services.fiscal.shifts import ShiftClosing
 from services.notifications.jobs import NotificationKind
 from storage.models.fiscal import FiscalChanges, FiscalSettings, FiscalState
 from storage.models.jobs import Job, NewJob
@@ -54,8 +53,32 @@ class RegisterOutcome(StrEnum):
     NOT_UAH = "not_uah"
 
 
-class FiscalService(ShiftClosing):
+def sale_of(receipt: Receipt, settings: FiscalSettings) -> Sale:
+    """What the registrar sells for a paid receipt (a return sells the same goods back)."""
+    label = settings.payment_label
+    email = receipt.contact if receipt.channel is Channel.EMAIL else None
+    return Sale(
+        order_id=receipt.order_id,
+        description=receipt.description[:MAX_DESCRIPTION] or receipt.order_id,
+        price=receipt.amount,
+        tax_code=settings.tax_code,
+        payment_label=label if label in PAYMENT_LABELS else DEFAULT_PAYMENT_LABEL,
+        card_mask=receipt.card_mask,
+        bank=receipt.payment_bank,
+        payment_system=receipt.payment_system,
+        rrn=receipt.payment_rrn,
+        auth_code=receipt.payment_auth_code,
+        payment_id=receipt.payment_id,
+        customer_email=email,
+        attempt=receipt.fiscal_attempt,
+    )
+
+
+class FiscalSales:
     """Registering paid receipts: the buttons, and the sale job."""
+
+    def __init__(self, access: FiscalAccess) -> None:
+        self.access = access
 
     async def request(self, member: Member, receipt: Receipt) -> RegisterOutcome:
         """Register (or Retry): make the receipt's job due now. A double tap or a job
@@ -66,20 +89,20 @@ class FiscalService(ShiftClosing):
             return RegisterOutcome.REGISTERED
         if receipt.currency != policy.FISCAL_CURRENCY:
             return RegisterOutcome.NOT_UAH
-        if await self.active_settings(receipt.shop_id) is None:
+        if await self.access.active_settings(receipt.shop_id) is None:
             return RegisterOutcome.OFF
-        now = self.clock()
+        now = self.access.clock()
         source = EventSource.USER
         if receipt.fiscal_state is F.FAILED:
             attempt = receipt.fiscal_attempt + 1
-            moved = await self.receipts.fiscal_transition(
+            moved = await self.access.receipts.fiscal_transition(
                 receipt.id, expected=[F.FAILED], new=F.NOT_REGISTERED, source=source, now=now,
                 changes=FiscalChanges(fiscal_attempt=attempt, fiscal_error=None),
                 detail=f"retry by {member.user_id}: attempt {attempt}",
                 jobs=[policy.sale_job(receipt.id, attempt)],
             )  # fmt: skip
         elif receipt.fiscal_state is None:
-            moved = await self.receipts.fiscal_transition(
+            moved = await self.access.receipts.fiscal_transition(
                 receipt.id, expected=[None], new=F.NOT_REGISTERED, source=source, now=now,
                 detail=f"register by {member.user_id}",
                 jobs=[policy.sale_job(receipt.id, receipt.fiscal_attempt)],
@@ -87,13 +110,14 @@ class FiscalService(ShiftClosing):
         else:
             moved = None
         if moved is None:  # waiting or running already (or another tap moved it first)
-            current = await self.receipts.get(receipt.id) or receipt
+            current = await self.access.receipts.get(receipt.id) or receipt
             if current.fiscal_state is F.REGISTERED:
                 return RegisterOutcome.REGISTERED
             key = policy.sale_key(current.id, current.fiscal_attempt)
-            await self.jobs.enqueue([policy.sale_job(current.id, current.fiscal_attempt)], now)
-            await self.jobs.revive(key, now)
-        self.wake.notify()
+            job = policy.sale_job(current.id, current.fiscal_attempt)
+            await self.access.jobs.enqueue([job], now)
+            await self.access.jobs.revive(key, now)
+        self.access.wake.notify()
         return RegisterOutcome.QUEUED
 
     async def receipt_picture(self, receipt: Receipt) -> bytes | None:
@@ -101,11 +125,11 @@ class FiscalService(ShiftClosing):
         registrar is not set up. FiscalError when the registrar does not give it."""
         if receipt.fiscal_state is not F.REGISTERED:
             return None
-        settings = await self.fiscal.get(receipt.shop_id)
+        settings = await self.access.fiscal.get(receipt.shop_id)
         if settings is None or not settings.configured:
             return None
-        creds = self.credentials(settings)
-        return await self.registrar.receipt_png(
+        creds = self.access.credentials(settings)
+        return await self.access.registrar.receipt_png(
             creds, receipt_uuid(receipt.order_id, receipt.fiscal_attempt)
         )
 
@@ -115,7 +139,7 @@ class FiscalService(ShiftClosing):
         """For /pending: the shop's paid receipts not registered yet (an owner's view)."""
         if not member.is_owner:
             return [], 0
-        return await self.receipts.list_by_fiscal_state(
+        return await self.access.receipts.list_by_fiscal_state(
             member.shop_id, policy.UNREGISTERED, statuses=[ReceiptStatus.PAID],
             offset=offset, limit=limit,
         )  # fmt: skip
@@ -123,26 +147,26 @@ class FiscalService(ShiftClosing):
     # the sale job
 
     async def run_sale(self, job: Job) -> Step:
-        receipt = await self.receipts.get(job.receipt_id) if job.receipt_id else None
+        receipt = await self.access.receipts.get(job.receipt_id) if job.receipt_id else None
         attempt = int(job.payload.get("attempt", 1))
         if receipt is None or receipt.fiscal_attempt != attempt:
             return DONE  # gone, or a newer attempt has its own job
         if receipt.fiscal_state not in (F.NOT_REGISTERED, F.REGISTERING):
             return DONE  # registered or failed already
-        settings = await self.active_settings(receipt.shop_id)
+        settings = await self.access.active_settings(receipt.shop_id)
         if settings is None:
             log.info("Receipt %s: fiscalization is off; not registered", receipt.id)
             return DONE  # stays not registered: Register makes the job due again
         try:
-            creds = self.credentials(settings)
+            creds = self.access.credentials(settings)
         except SecretKeyMismatch:
-            await self.tell_unreadable(settings)
-            return Step(self.clock() + UNREADABLE_RETRY, "credentials unreadable")
+            await self.access.tell_unreadable(settings)
+            return Step(self.access.clock() + UNREADABLE_RETRY, "credentials unreadable")
         try:
             return await self._register(job, receipt, settings, creds)
         finally:
             try:
-                await self.keep_token(settings, creds)
+                await self.access.keep_token(settings, creds)
             except Exception:
                 log.exception("Shop %s: the registrar token was not kept", settings.shop_id)
 
@@ -159,14 +183,15 @@ class FiscalService(ShiftClosing):
         try:
             result = await self._existing(receipt, creds)
             if result is None:
-                result = await self.registrar.register_sale(creds, self._sale(receipt, settings))
+                sale = sale_of(receipt, settings)
+                result = await self.access.registrar.register_sale(creds, sale)
         except FiscalUnavailable as exc:
             return await self._unavailable(job, receipt, exc)
         except FiscalRefused as exc:
             return await self._failed(receipt, exc.message or exc.reason.value)
         if result.status is FiscalStatus.PENDING:
             log.info("Receipt %s: the tax service has not answered yet", receipt.id)
-            return Step(self.clock() + STILL_PENDING_RETRY, "pending")
+            return Step(self.access.clock() + STILL_PENDING_RETRY, "pending")
         if result.status is FiscalStatus.DONE:
             await self._registered(receipt, result, creds)
             return DONE
@@ -177,37 +202,18 @@ class FiscalService(ShiftClosing):
         any state, or an earlier attempt's that is done or still pending (one that ended
         in an error left no fiscal receipt). None: nothing, sell now."""
         for attempt in range(receipt.fiscal_attempt, 0, -1):
-            found = await self.registrar.find(creds, receipt_uuid(receipt.order_id, attempt))
+            found = await self.access.registrar.find(creds, receipt_uuid(receipt.order_id, attempt))
             if found is None:
                 continue
             log.info("Receipt %s: the registrar has it already (attempt %s)", receipt.id, attempt)
             if found.status is FiscalStatus.PENDING:
-                found = await self.registrar.wait_result(creds, found.receipt_id)
+                found = await self.access.registrar.wait_result(creds, found.receipt_id)
             if attempt == receipt.fiscal_attempt or found.status in (
                 FiscalStatus.DONE,
                 FiscalStatus.PENDING,
             ):
                 return found
         return None
-
-    def _sale(self, receipt: Receipt, settings: FiscalSettings) -> Sale:
-        label = settings.payment_label
-        email = receipt.contact if receipt.channel is Channel.EMAIL else None
-        return Sale(
-            order_id=receipt.order_id,
-            description=receipt.description[:MAX_DESCRIPTION] or receipt.order_id,
-            price=receipt.amount,
-            tax_code=settings.tax_code,
-            payment_label=label if label in PAYMENT_LABELS else DEFAULT_PAYMENT_LABEL,
-            card_mask=receipt.card_mask,
-            bank=receipt.payment_bank,
-            payment_system=receipt.payment_system,
-            rrn=receipt.payment_rrn,
-            auth_code=receipt.payment_auth_code,
-            payment_id=receipt.payment_id,
-            customer_email=email,
-            attempt=receipt.fiscal_attempt,
-        )
 
     async def _move(
         self,
@@ -219,25 +225,25 @@ class FiscalService(ShiftClosing):
         detail: str | None = None,
         jobs: list[NewJob] | None = None,
     ) -> Receipt | None:
-        moved = await self.receipts.fiscal_transition(
+        moved = await self.access.receipts.fiscal_transition(
             receipt.id, expected=expected, new=new, source=EventSource.POLL,
-            now=self.clock(), changes=changes, detail=detail, jobs=jobs or [],
+            now=self.access.clock(), changes=changes, detail=detail, jobs=jobs or [],
         )  # fmt: skip
         if moved is not None and jobs:
-            self.outbox.notify()
+            self.access.outbox.notify()
         return moved
 
     async def _registered(
         self, receipt: Receipt, result: FiscalResult, creds: FiscalCredentials
     ) -> None:
-        notices = await self.owner_notices(
+        notices = await self.access.owner_notices(
             receipt, NotificationKind.FISCAL_DONE, f"fiscal.done:{receipt.id}"
         )
         moved = await self._move(
             receipt, [F.REGISTERING, F.NOT_REGISTERED], F.REGISTERED,
             changes=FiscalChanges(
                 fiscal_code=result.fiscal_code,
-                fiscal_date=result.fiscal_date or self.clock(),
+                fiscal_date=result.fiscal_date or self.access.clock(),
                 fiscal_url=result.link,
                 fiscal_error=None,
             ),
@@ -254,20 +260,19 @@ class FiscalService(ShiftClosing):
     ) -> None:
         assert receipt.contact is not None
         try:
-            await self.registrar.email_receipt(creds, result.receipt_id, [receipt.contact])
+            await self.access.registrar.email_receipt(creds, result.receipt_id, [receipt.contact])
         except FiscalError as exc:
             log.warning("Receipt %s: the fiscal receipt was not e-mailed (%s)", receipt.id, exc)
-            notices = await self.owner_notices(
+            notices = await self.access.owner_notices(
                 receipt, NotificationKind.FISCAL_EMAIL_FAILED, f"fiscal.email:{receipt.id}"
             )
-            await self.jobs.enqueue(
-                [n for n in notices if n.payload["kind"] != NotificationKind.CARD], self.clock()
-            )
-            self.outbox.notify()
+            told = [n for n in notices if n.payload["kind"] != NotificationKind.CARD]
+            await self.access.jobs.enqueue(told, self.access.clock())
+            self.access.outbox.notify()
 
     async def _failed(self, receipt: Receipt, message: str) -> Step:
         log.warning("Receipt %s: the registrar refused it: %s", receipt.id, message)
-        notices = await self.owner_notices(
+        notices = await self.access.owner_notices(
             receipt,
             NotificationKind.FISCAL_FAILED,
             f"fiscal.failed:{receipt.id}:{receipt.fiscal_attempt}",
@@ -281,12 +286,12 @@ class FiscalService(ShiftClosing):
 
     async def _unavailable(self, job: Job, receipt: Receipt, exc: FiscalUnavailable) -> Step:
         """Not registered yet, retried by itself; the owners are told once per attempt."""
-        retry_at = self.clock() + backoff(job.attempts)
+        retry_at = self.access.clock() + backoff(job.attempts)
         log.warning(
             "Receipt %s: the registrar is unavailable (%s); retry at %s",
             receipt.id, exc.reason, retry_at.isoformat(timespec="seconds"),
         )  # fmt: skip
-        notices = await self.owner_notices(
+        notices = await self.access.owner_notices(
             receipt,
             NotificationKind.FISCAL_DOWN,
             f"fiscal.down:{receipt.id}:{receipt.fiscal_attempt}",

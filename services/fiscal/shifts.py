@@ -18,56 +18,61 @@ from storage.models.shops import Role
 log = logging.getLogger(__name__)
 
 
-class ShiftClosing(FiscalAccess):
+class ShiftClosing:
+    """The `fiscal.close_shift` jobs: scheduled per shop, each closes the day's shift."""
+
+    def __init__(self, access: FiscalAccess) -> None:
+        self.access = access
+
     async def schedule_close_shifts(self) -> int:
         """Make sure every shop with a registrar has its next shift close scheduled."""
-        now = self.clock()
-        jobs = [policy.close_shift_job(s, now) for s in await self.fiscal.configured()]
-        return await self.jobs.enqueue(jobs, now) if jobs else 0
+        now = self.access.clock()
+        jobs = [policy.close_shift_job(s, now) for s in await self.access.fiscal.configured()]
+        return await self.access.jobs.enqueue(jobs, now) if jobs else 0
 
     async def run_close_shift(self, job: Job) -> Step:
         shop_id = int(job.payload["shop_id"])
-        settings = await self.active_settings(shop_id)
+        settings = await self.access.active_settings(shop_id)
         if settings is None or settings.close_shift_at != int(job.payload["minutes"]):
             return DONE  # switched off, or the time changed (that time has its own job)
         try:
-            creds = self.credentials(settings)
+            creds = self.access.credentials(settings)
         except SecretKeyMismatch:
-            await self.tell_unreadable(settings)
+            await self.access.tell_unreadable(settings)
             return DONE
         try:
-            shift = await self.registrar.close_shift(creds)
+            shift = await self.access.registrar.close_shift(creds)
         except FiscalUnavailable as exc:
             log.warning("Shop %s: shift not closed, the registrar is unavailable", shop_id)
-            return Step(self.clock() + backoff(job.attempts), f"unavailable: {exc.reason}")
+            return Step(self.access.clock() + backoff(job.attempts), f"unavailable: {exc.reason}")
         except FiscalRefused as exc:
             log.warning("Shop %s: the registrar refused to close the shift: %s", shop_id, exc)
             if job.attempts < 5:
-                return Step(self.clock() + backoff(job.attempts + 2), exc.reason.value)
+                return Step(self.access.clock() + backoff(job.attempts + 2), exc.reason.value)
             shift = None
         finally:
-            await self.keep_token(settings, creds)
-        now = self.clock()
+            await self.access.keep_token(settings, creds)
+        now = self.access.clock()
         jobs = [policy.close_shift_job(settings, now + timedelta(minutes=1))]
         if shift is not None:
             jobs += await self._closed_notices(settings, shift, job)
-        await self.jobs.enqueue(jobs, now)
-        self.outbox.notify()
+        await self.access.jobs.enqueue(jobs, now)
+        self.access.outbox.notify()
         return DONE
 
     async def _closed_notices(
         self, settings: FiscalSettings, shift: ShiftInfo, job: Job
     ) -> list[NewJob]:
-        now = self.clock()
+        now = self.access.clock()
         since = shift.opened_at or policy.kyiv_midnight(now)
-        totals = await self.receipts.fiscal_totals(
+        totals = await self.access.receipts.fiscal_totals(
             settings.shop_id, since, (shift.closed_at or now) + timedelta(seconds=1)
         )
         log.info(
             "Shop %s: shift %s closed, %s receipts registered",
             settings.shop_id, shift.id, totals.count,
         )  # fmt: skip
-        owners = await self.shops.member_ids(settings.shop_id, Role.OWNER)
+        owners = await self.access.shops.member_ids(settings.shop_id, Role.OWNER)
         kind = NotificationKind.FISCAL_SHIFT_CLOSED
         return [
             notify_job(

@@ -1,6 +1,6 @@
 """The fiscal worker: claims `fiscal.sale` and `fiscal.close_shift` jobs with a lease and
-runs them through services/fiscal/sales.py; a killed worker's jobs are taken up by another
-when the lease runs out (and the sale looks the receipt up before selling)."""
+runs them through services/fiscal/sales.py and shifts.py; a killed worker's jobs are taken
+up by another when the lease runs out (and the sale looks the receipt up before selling)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from datetime import timedelta
 
 from services.fiscal.access import Step
 from services.fiscal.policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE
-from services.fiscal.sales import FiscalService
+from services.fiscal.sales import FiscalSales
+from services.fiscal.shifts import ShiftClosing
 from services.jobs.replica import new_worker_id, run_leased
 from storage.models.jobs import Job
 
@@ -28,15 +29,18 @@ IDLE_WAIT = 5.0
 class FiscalWorker:
     def __init__(
         self,
-        service: FiscalService,
+        sales: FiscalSales,
+        shifts: ShiftClosing,
         *,
         lease: timedelta = LEASE,
         concurrency: int = 4,
         worker_id: str | None = None,
         idle_wait: float = IDLE_WAIT,
     ) -> None:
-        self.service = service
-        self.jobs = service.jobs
+        self.sales = sales
+        self.shifts = shifts
+        self.access = sales.access
+        self.jobs = self.access.jobs
         self.lease = lease
         self.concurrency = concurrency
         self.worker_id = worker_id or new_worker_id("fiscal")
@@ -48,14 +52,14 @@ class FiscalWorker:
         while not stop.is_set():
             try:
                 if loop.time() - scheduled_at >= SCHEDULE_EVERY:
-                    await self.service.schedule_close_shifts()
+                    await self.shifts.schedule_close_shifts()
                     scheduled_at = loop.time()
                 busy = await self.drain()
             except Exception:
                 log.exception("Fiscal worker failed; retrying")
                 busy = False
             if not busy:
-                await self.service.wake.wait(self.idle_wait)
+                await self.access.wake.wait(self.idle_wait)
 
     async def drain(self) -> bool:
         """Run the due jobs of both kinds once; True when some were run."""
@@ -63,7 +67,7 @@ class FiscalWorker:
         for kind in (FISCAL_SALE, FISCAL_CLOSE_SHIFT):
             claimed = await self.jobs.claim(
                 kind, self.worker_id, limit=self.concurrency, lease=self.lease,
-                now=self.service.clock(),
+                now=self.access.clock(),
             )  # fmt: skip
             if claimed:
                 ran = True
@@ -72,11 +76,11 @@ class FiscalWorker:
 
     async def _work(self, job: Job) -> Step:
         if job.kind == FISCAL_SALE:
-            return await self.service.run_sale(job)
-        return await self.service.run_close_shift(job)
+            return await self.sales.run_sale(job)
+        return await self.shifts.run_close_shift(job)
 
     async def run_job(self, job: Job) -> None:
-        clock = self.service.clock
+        clock = self.access.clock
         try:
             step = await run_leased(
                 self.jobs, job, self.worker_id, self.lease, clock, self._work(job),

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 
+from services.notifications.jobs import recipients
+from storage.models.jobs import NewJob
+from storage.models.receipts import Receipt
 from storage.models.shops import Role
 from storage.protocols.shops import ShopRepository
 
@@ -25,3 +28,17 @@ class Audience:
             members = set(await self.shops.member_ids(shop_id))
             cached = self._audience[shop_id] = (now + AUDIENCE_TTL, owners, members)
         return cached[1], cached[2]
+
+
+class ReceiptNotices:
+    """The notices a receipt's change sends: to the issuing cashier and the owners (or the
+    owners only), plus the card redrawn. Given to the receipt service and the refund ledger."""
+
+    def __init__(self, audience: Audience) -> None:
+        self.audience = audience
+
+    async def __call__(
+        self, receipt: Receipt, kind: str, *, owners_only: bool = False
+    ) -> list[NewJob]:
+        owners, members = await self.audience(receipt.shop_id)
+        return recipients(receipt, kind, owners, members, owners_only=owners_only)

@@ -1,33 +1,131 @@
-"""The receipt service callers use: the transitions (transitions.py) plus a member's reads
-and what asks LiqPay first: a status check, cancel, expiry, a draft left by an outage."""
+"""The receipt service callers use: the transitions (ReceiptMoves, transitions.py), a
+member's reads, the shop's LiqPay keys, and what asks LiqPay first: a status check, cancel,
+expiry, a draft left by an outage."""
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
 
+from pydantic import SecretStr
+
+from services.core.clock import Clock, utcnow
+from services.core.crypto import SecretBox
 from services.liqpay.answers import PaymentReport as PaymentReport  # re-exported: callers use it
 from services.liqpay.answers import StatusAnswer
-from services.liqpay.client import LiqPayRefused, LiqPayUnavailable, PaymentNotFound
+from services.liqpay.client import LiqPayClient, LiqPayRefused, LiqPayUnavailable, PaymentNotFound
+from services.liqpay.signing import Credentials
 from services.liqpay.statuses import PaymentState, payment_state
-from services.notifications.jobs import NotificationKind
+from services.notifications.jobs import NotificationKind, OutboxSignal
+from services.receipts.audience import Audience, ReceiptNotices
 from services.receipts.transitions import (
     LIQPAY_INVOICE_CHANNELS,
     PENDING,
-    ReceiptTransitions,
+    Applied,
+    ReceiptMoves,
     can_access,
 )
+from services.refunds.ledger import RefundLedger
 from services.settings.keys import KeysUnreadable as KeysUnreadable  # re-exported
 from services.settings.keys import NoKeys as NoKeys
-from storage.models.receipts import EventSource, Receipt, ReceiptStatus
+from services.settings.keys import ShopKeys
+from storage.models.jobs import NewJob
+from storage.models.receipts import EventSource, Receipt, ReceiptChanges, ReceiptStatus
 from storage.models.shops import Member
+from storage.protocols.fiscal import FiscalSettingsRepository
+from storage.protocols.receipts import ReceiptRepository
+from storage.protocols.settings import SettingsRepository
+from storage.protocols.shops import ShopRepository
 
 log = logging.getLogger(__name__)
 
 S = ReceiptStatus
 
 
-class ReceiptService(ReceiptTransitions):
+class ReceiptService:
+    def __init__(
+        self,
+        receipts: ReceiptRepository,
+        shop_settings: SettingsRepository,
+        shops: ShopRepository,
+        liqpay: LiqPayClient,
+        box: SecretBox,
+        signal: OutboxSignal,
+        clock: Clock = utcnow,
+        *,
+        fiscal: FiscalSettingsRepository | None = None,
+        fiscal_signal: OutboxSignal | None = None,
+        ledger: RefundLedger | None = None,
+        notices: ReceiptNotices | None = None,
+    ) -> None:
+        self.repo = receipts
+        self.shop_settings = shop_settings
+        self.shops = shops
+        self.liqpay = liqpay
+        self.box = box
+        self.signal = signal
+        self.clock = clock
+        self.keys = ShopKeys(shop_settings, shops, box, signal)
+        self.notices = notices or ReceiptNotices(Audience(shops))
+        self.audience = self.notices.audience
+        self.moves = ReceiptMoves(
+            receipts, shop_settings, self.notices, signal, clock,
+            fiscal=fiscal, fiscal_signal=fiscal_signal, ledger=ledger,
+        )  # fmt: skip
+
+    # the transitions (transitions.py)
+
+    async def move(
+        self,
+        receipt: Receipt,
+        new: ReceiptStatus,
+        source: EventSource,
+        *,
+        notify: str | None = None,
+        changes: ReceiptChanges | None = None,
+        liqpay_status: str | None = None,
+        detail: str | None = None,
+        jobs: list[NewJob] | None = None,
+    ) -> Receipt | None:
+        return await self.moves.move(
+            receipt, new, source, notify=notify, changes=changes,
+            liqpay_status=liqpay_status, detail=detail, jobs=jobs,
+        )  # fmt: skip
+
+    async def apply(self, receipt: Receipt, report: PaymentReport, source: EventSource) -> Applied:
+        return await self.moves.apply(receipt, report, source)
+
+    async def apply_report(
+        self, receipt: Receipt, report: PaymentReport, source: EventSource
+    ) -> Receipt:
+        return await self.moves.apply_report(receipt, report, source)
+
+    async def notifications_for(
+        self, receipt: Receipt, kind: str, *, owners_only: bool = False
+    ) -> list[NewJob]:
+        return await self.notices(receipt, kind, owners_only=owners_only)
+
+    # the shop's LiqPay keys (services/settings/keys.py)
+
+    def private_key(self, encrypted: bytes) -> SecretStr:
+        return self.keys.private_key(encrypted)
+
+    async def require_credentials(self, shop_id: int) -> Credentials:
+        return await self.keys.require_credentials(shop_id)
+
+    async def credentials_for(self, receipt: Receipt) -> Credentials:
+        return await self.keys.credentials_for(receipt, self.clock())
+
+    async def signing_key(
+        self, receipt: Receipt, *, fresh: bool = False
+    ) -> tuple[str, bytes] | None:
+        return await self.keys.signing_key(receipt, fresh=fresh)
+
+    async def keys_unreadable(self, receipt: Receipt, encrypted: bytes) -> None:
+        await self.keys.keys_unreadable(receipt, encrypted, self.clock())
+
+    # a member's reads, and what asks LiqPay first
+
     async def for_member(self, member: Member, receipt_id: int) -> Receipt | None:
         receipt = await self.repo.get(receipt_id)
         if receipt is None or not can_access(member, receipt):

@@ -15,20 +15,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from pydantic import SecretStr
-
 from services.core.clock import Clock, utcnow
-from services.core.crypto import SecretBox
 from services.fiscal import policy as fiscal_policy
 from services.liqpay.answers import PaymentReport
-from services.liqpay.client import LiqPayClient
-from services.liqpay.signing import Credentials
 from services.liqpay.statuses import PaymentState, payment_state
-from services.notifications.jobs import NotificationKind, OutboxSignal, recipients
-from services.receipts.audience import Audience
+from services.notifications.jobs import NotificationKind, OutboxSignal
+from services.receipts.audience import ReceiptNotices
 from services.refunds.ledger import RefundLedger
 from services.reminders.service import reminder_jobs
-from services.settings.keys import ShopKeys
 from storage.models.fiscal import FiscalState
 from storage.models.jobs import NewJob
 from storage.models.receipts import (
@@ -43,7 +37,6 @@ from storage.models.shops import Member
 from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.settings import SettingsRepository
-from storage.protocols.shops import ShopRepository
 
 log = logging.getLogger(__name__)
 
@@ -83,61 +76,31 @@ class Applied:
     flagged: bool = False
 
 
-class ReceiptTransitions:
+class ReceiptMoves:
     """Moves a receipt: one allowed transition as one transaction, and what LiqPay reports
-    applied to it. ReceiptService (state.py) adds the reads and the LiqPay checks."""
+    applied to it. The receipt service (state.py) holds one and adds the reads and the
+    LiqPay checks."""
 
     def __init__(
         self,
         receipts: ReceiptRepository,
         shop_settings: SettingsRepository,
-        shops: ShopRepository,
-        liqpay: LiqPayClient,
-        box: SecretBox,
+        notices: ReceiptNotices,
         signal: OutboxSignal,
         clock: Clock = utcnow,
         *,
         fiscal: FiscalSettingsRepository | None = None,
         fiscal_signal: OutboxSignal | None = None,
+        ledger: RefundLedger | None = None,
     ) -> None:
         self.repo = receipts
-        self.fiscal = fiscal  # None: no fiscal registrar in this process
-        self.fiscal_signal = fiscal_signal  # wakes the fiscal worker
-        self.shop_settings = shop_settings
-        self.shops = shops
-        self.liqpay = liqpay
-        self.box = box
+        self.shop_settings = shop_settings  # a shop's reminder settings
+        self.notices = notices
         self.signal = signal
         self.clock = clock
-        self.keys = ShopKeys(shop_settings, shops, box, signal)
-        self.audience = Audience(shops)
-        # records refunded sums LiqPay reports (services/refunds/ledger.py); set by the app
-        self.ledger: RefundLedger | None = None
-
-    # the shop's LiqPay keys (services/settings/keys.py)
-
-    def private_key(self, encrypted: bytes) -> SecretStr:
-        return self.keys.private_key(encrypted)
-
-    async def require_credentials(self, shop_id: int) -> Credentials:
-        return await self.keys.require_credentials(shop_id)
-
-    async def credentials_for(self, receipt: Receipt) -> Credentials:
-        return await self.keys.credentials_for(receipt, self.clock())
-
-    async def signing_key(
-        self, receipt: Receipt, *, fresh: bool = False
-    ) -> tuple[str, bytes] | None:
-        return await self.keys.signing_key(receipt, fresh=fresh)
-
-    async def keys_unreadable(self, receipt: Receipt, encrypted: bytes) -> None:
-        await self.keys.keys_unreadable(receipt, encrypted, self.clock())
-
-    async def notifications_for(
-        self, receipt: Receipt, kind: str, *, owners_only: bool = False
-    ) -> list[NewJob]:
-        owners, members = await self.audience(receipt.shop_id)
-        return recipients(receipt, kind, owners, members, owners_only=owners_only)
+        self.fiscal = fiscal  # None: no fiscal registrar in this process
+        self.fiscal_signal = fiscal_signal  # wakes the fiscal worker
+        self.ledger = ledger  # records refunded sums LiqPay reports (services/refunds/ledger.py)
 
     async def move(
         self,
@@ -155,7 +118,7 @@ class ReceiptTransitions:
         `jobs`. None when the receipt is no longer in a state that may move to `new`."""
         if receipt.status not in sources_of(new):
             return None  # a repeat or a stale status: nothing to write (the store re-checks)
-        notifications = await self.notifications_for(receipt, notify) if notify else []
+        notifications = await self.notices(receipt, notify) if notify else []
         now = self.clock()
         caused = [*notifications, *(jobs or [])]
         if new is S.AWAITING:  # its reminders come with it, in the same transaction
@@ -246,9 +209,7 @@ class ReceiptTransitions:
     ) -> bool:
         """Keep what came in for the owner to see; True when this call flagged it."""
         mismatch = PaymentMismatch(report.amount, report.currency, report.payment_id)
-        notifications = await self.notifications_for(
-            receipt, NotificationKind.MISMATCH, owners_only=True
-        )
+        notifications = await self.notices(receipt, NotificationKind.MISMATCH, owners_only=True)
         flagged = await self.repo.flag(
             receipt.id,
             reason=MISMATCH_FLAG,
