@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from storage.models.jobs import NewJob
 from storage.protocols.store import Store
-from tests.builders import make_shop
+from tests.builders import make_owner
 from tests.conftest import FakeClock
 from tests.contract.conftest import make_draft
 
@@ -41,7 +41,7 @@ async def test_a_dead_replicas_leases_are_freed_and_only_its(
     )
     # an id that begins like the dead one's is another replica's
     [other] = await store.jobs.claim("notify", f"{dead}x:outbox", limit=1, lease=lease, now=clock())
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     drafts = [await make_draft(store, clock, shop.shop_id) for _ in range(3)]
     until = clock() + timedelta(seconds=30)
     for draft, holder in zip(drafts, (dead, alive, None), strict=True):
@@ -95,7 +95,7 @@ async def test_the_only_process_frees_every_lease_found(store: Store, clock: Fak
     lease = timedelta(seconds=60)
     for owner in ("host:1:aa:outbox", "unregistered:fiscal", f"{me}:outbox"):
         await store.jobs.claim("notify", owner, limit=1, lease=lease, now=clock())
-    shop = await make_shop(store, clock)
+    shop = await make_owner(store, clock)
     drafts = [await make_draft(store, clock, shop.shop_id) for _ in range(3)]
     until = clock() + timedelta(seconds=30)
     for draft, holder in zip(drafts, ("host:1:aa", None, me), strict=True):
