@@ -159,8 +159,8 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
         {REFUND_RESOLVE: refunds.run_job, FISCAL_RETURN: FiscalReturns(fiscal).run_return},
         refund_signal,
         receipts.clock,
+        replica=replica,
     )
-    refund_worker.worker_id = replica.worker_id("refunds")  # its leases count as this replica's
     # Customers read the description on LiqPay's page: it is in Ukrainian, whoever issues.
     invoices = InvoiceService(
         receipts,
@@ -179,13 +179,13 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
             receipts,
             store.jobs,
             settings.status_poll_interval,
-            worker_id=replica.worker_id("reconciler"),
+            replica=replica,
         ),
         recovery=IssueRecovery(receipts, invoices.leases),
         signal=outbox_signal,
         fiscal_setup=FiscalSetupService(checkbox, store.fiscal, box, store.jobs),
         fiscal=fiscal,
-        fiscal_worker=FiscalWorker(fiscal, worker_id=replica.worker_id("fiscal")),
+        fiscal_worker=FiscalWorker(fiscal, replica=replica),
         refunds=refunds,
         refund_worker=refund_worker,
         reporting=ReportingService(store.reports, store.settings),
