@@ -420,7 +420,7 @@ async def run(settings: Settings) -> None:
             services.invoices,
             services.signal,
             customer_sms,
-            worker_id=services.replica.worker_id("reminders"),
+            replica=services.replica,
         )
 
         web_app = build_web_app(services.store, services.callbacks, replica)
