@@ -9,7 +9,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from services.core.clock import Clock
-from services.jobs.kinds import Finish, JobKind, Kill, Outcome, Postpone, Release
+from services.jobs.kinds import Finish, JobKind, Keep, Kill, Outcome, Postpone, Release
 from services.jobs.replica import run_leased
 from storage.models.jobs import Job
 from storage.protocols.jobs import JobQueue
@@ -36,10 +36,11 @@ class JobRunner:
         await self.jobs.release(job.id, self.worker_id)
 
     async def run(self, kind: JobKind, job: Job) -> Outcome | None:
-        """Run the job's handler with its lease renewed, then record the outcome. The
-        outcome when it was recorded; None when the lease went to another worker (the
-        handler was stopped) or the store could not record it (the lease keeps the job
-        until it runs out)."""
+        """Run the job's handler with its lease renewed, then record the outcome. When the
+        store fails to record it, what the kind's policy says instead is recorded (Keep:
+        the failure is raised). The outcome recorded; None when the lease went to another
+        worker (the handler was stopped) or nothing could be recorded (the lease keeps the
+        job until it runs out)."""
         try:
             outcome = await run_leased(
                 self.jobs, job, self.worker_id, kind.lease, self.clock, kind.handler(job),
@@ -50,35 +51,51 @@ class JobRunner:
         if outcome is None:
             return None  # its lease went to another worker, which runs it now
         try:
-            await self.settle(job, outcome)
-        except Exception:
-            log.exception("Job %s (%s): its outcome was not recorded", job.id, kind.name)
-            return None
+            await self.settle(job.id, outcome)
+        except Exception as exc:  # the policy decides, as for a failing handler
+            instead = kind.on_error(job, exc, self.clock())
+            if isinstance(instead, Keep):
+                raise
+            try:
+                await self.settle(job.id, instead)
+            except Exception:
+                log.exception("Job %s (%s): nothing could be recorded", job.id, kind.name)
+                return None  # its lease runs out, and the next claim sees the attempt's trace
+            return instead
         return outcome
 
-    async def settle(self, job: Job, outcome: Outcome) -> bool:
+    async def settle(self, job_id: int, outcome: Outcome) -> bool:
         """Write the outcome; False when the job's lease is not ours any more."""
         match outcome:
             case Finish(hold_group_until=hold):
                 return await self.jobs.finish(
-                    job.id, self.worker_id, self.clock(), hold_group_until=hold
+                    job_id, self.worker_id, self.clock(), hold_group_until=hold
                 )
             case Postpone(until=until, error=error):
-                return await self.jobs.postpone(job.id, self.worker_id, until=until, error=error)
+                return await self.jobs.postpone(job_id, self.worker_id, until=until, error=error)
             case Kill(error=error):
                 return await self.jobs.give_up(
-                    job.id, self.worker_id, error=error, now=self.clock()
+                    job_id, self.worker_id, error=error, now=self.clock()
                 )
             case Release():
-                return await self.jobs.release(job.id, self.worker_id)
+                return await self.jobs.release(job_id, self.worker_id)
         return True  # Keep
 
     async def run_batch(self, kind: JobKind, claimed: Sequence[Job]) -> None:
-        if kind.concurrent:
-            await asyncio.gather(*(self.run(kind, job) for job in claimed))
+        """One after another, a failure to record an outcome ending the batch (the rest
+        wait for their leases); or together, each failure logged."""
+        if not kind.concurrent:
+            for job in claimed:
+                await self.run(kind, job)
             return
-        for job in claimed:
-            await self.run(kind, job)
+        results = await asyncio.gather(
+            *(self.run(kind, job) for job in claimed), return_exceptions=True
+        )
+        for job, result in zip(claimed, results, strict=True):
+            if isinstance(result, Exception):
+                log.error(
+                    "Job %s (%s): its outcome was not recorded (%r)", job.id, kind.name, result
+                )
 
     async def drain_kind(self, kind: JobKind) -> int:
         """Claim one batch of the kind and run it; how many jobs were run."""

@@ -100,7 +100,12 @@ class Reconciler:
 
         async def check(job: Job) -> None:
             async with semaphore:
-                await self.runner.run(kind, job)
+                try:
+                    await self.runner.run(kind, job)
+                except Exception:  # the lease keeps the receipt from being asked till it ends
+                    log.exception(
+                        "Receipt %s: the next check could not be scheduled", job.receipt_id
+                    )
 
         try:
             while True:
@@ -168,8 +173,7 @@ class Reconciler:
         return await self.receipts.refresh(receipt, EventSource.POLL)
 
     def _next(self, after: Receipt | None, now: datetime) -> Outcome:
-        """The next check, or the end of the job when the receipt needs none. If the store
-        can't record it, the lease keeps the receipt from being asked again until it ends."""
+        """The next check, or the end of the job when the receipt needs none."""
         if after is None or not needs_polling(after, now):
             return Finish()
         return Postpone(self.next_check(after, now), None)

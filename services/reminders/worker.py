@@ -124,7 +124,10 @@ class ReminderWorker:
         handled = 0
         for kind in self.runner.kinds:
             while True:
-                ran = await self.runner.drain_kind(kind)
+                try:
+                    ran = await self.runner.drain_kind(kind)
+                finally:  # its jobs ran one after another, and are recorded (or leased)
+                    self._sending.clear()
                 handled += ran
                 if ran < kind.batch:
                     break
@@ -134,22 +137,12 @@ class ReminderWorker:
         if job.id in self._sending:  # the SMS may have gone: never postponed to go again
             # (if even this is not recorded, the lease runs out: the next claim finds no
             # error of this attempt, and gives up)
-            self._sending.discard(job.id)
             log.exception("%s job %s failed after sending; not sent again", job.kind, job.id)
             return Kill(NOT_FINISHED)
         log.exception("%s job %s failed; retrying in a minute", job.kind, job.id)
         return _postpone(job, now + timedelta(minutes=1), type(exc).__name__)
 
     async def fire_reminder(self, job: Job) -> Outcome:
-        try:
-            outcome = await self._fire_reminder(job)
-        except asyncio.CancelledError:  # its lease went to another worker
-            self._sending.discard(job.id)
-            raise
-        self._sending.discard(job.id)
-        return outcome
-
-    async def _fire_reminder(self, job: Job) -> Outcome:
         now = self.clock()
         receipt = await self.receipts.get(job.receipt_id) if job.receipt_id else None
         if receipt is None:
@@ -201,7 +194,8 @@ class ReminderWorker:
             log.info("Reminder SMS for receipt %s sent", receipt.id)
             return Finish()
         if error == SMS_UNAVAILABLE and receipt.expires_at > now + timedelta(minutes=1):
-            return _postpone(job, now + timedelta(minutes=1), error)  # certainly not sent
+            self._sending.discard(job.id)  # certainly not sent: it may go again
+            return _postpone(job, now + timedelta(minutes=1), error)
         if error == SMS_MAYBE_SENT:
             log.warning("Reminder SMS for receipt %s: %s", receipt.id, MAYBE_SENT)
             return Kill(MAYBE_SENT)
