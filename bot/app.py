@@ -47,9 +47,9 @@ from services.notifications.jobs import OutboxSignal
 from services.payments.callbacks import CallbackService
 from services.payments.reconciler import Reconciler
 from services.receipts.state import ReceiptService
-from services.refunds.ledger import FISCAL_RETURN, RefundLedger
-from services.refunds.service import REFUND_RESOLVE, RefundService
-from services.refunds.worker import JobWorker
+from services.refunds.ledger import RefundLedger
+from services.refunds.service import RefundService
+from services.refunds.worker import JobWorker, refund_handlers
 from services.reminders.service import Reminders
 from services.reminders.worker import ReminderWorker
 from services.reports.service import ReportingService
@@ -156,7 +156,7 @@ async def build_services(settings: Settings, http: aiohttp.ClientSession) -> Ser
     )
     refund_worker = JobWorker(
         store.jobs,
-        {REFUND_RESOLVE: refunds.run_job, FISCAL_RETURN: FiscalReturns(fiscal).run_return},
+        refund_handlers(refunds, FiscalReturns(fiscal)),
         refund_signal,
         receipts.clock,
         replica=replica,

@@ -7,8 +7,8 @@ its kinds beside its handlers:
 
     fiscal.sale, fiscal.close_shift  services/fiscal/worker.py
     refund.resolve, fiscal.return    services/refunds/worker.py
-    status_check                     services/payments/reconciler.py
-    reminder, digest                 services/reminders/worker.py
+    check                            services/payments/reconciler.py
+    remind, digest                   services/reminders/worker.py
     notify                           bot/notifier.py
 """
 

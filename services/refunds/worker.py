@@ -10,11 +10,14 @@ from datetime import timedelta
 
 from services.core.clock import Clock
 from services.fiscal.access import Step
+from services.fiscal.returns import FiscalReturns
 from services.fiscal.worker import stepped
 from services.jobs.kinds import JobKind
 from services.jobs.replica import Replica, worker_name
 from services.jobs.runner import JobRunner
 from services.notifications.jobs import OutboxSignal
+from services.refunds.ledger import FISCAL_RETURN
+from services.refunds.service import REFUND_RESOLVE, RefundService
 from storage.models.jobs import Job
 from storage.protocols.jobs import JobQueue
 
@@ -25,6 +28,11 @@ HEARTBEAT = 30.0
 IDLE_WAIT = 5.0
 
 StepHandler = Callable[[Job], Awaitable[Step]]
+
+
+def refund_handlers(refunds: RefundService, returns: FiscalReturns) -> dict[str, StepHandler]:
+    """The refund worker's kinds: a refund a restart left in flight, and return receipts."""
+    return {REFUND_RESOLVE: refunds.run_job, FISCAL_RETURN: returns.run_return}
 
 
 class JobWorker:
