@@ -30,7 +30,7 @@ from bot.reminder_texts import digest_text, reminder_message
 from bot.texts import notification, outcome_message, receipt_card
 from services.core.clock import Clock, utcnow
 from services.fiscal.policy import FISCAL_SALE
-from services.jobs.kinds import Finish, JobKind, Keep, Kill, Outcome, Postpone
+from services.jobs.kinds import Finish, JobKind, Keep, Kill, Outcome, Postpone, doubling_backoff
 from services.jobs.replica import Replica, worker_name
 from services.jobs.runner import JobRunner, keep_draining
 from services.notifications.jobs import NOTIFY, SHOP_NOTICES, NotificationKind, OutboxSignal
@@ -48,7 +48,8 @@ log = logging.getLogger(__name__)
 GLOBAL_RATE = 30.0  # messages per second, all chats together
 GLOBAL_SLOT = "telegram:send"
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
-MAX_BACKOFF = 60.0  # a Telegram outage delays notifications by at most a minute after it
+# a Telegram outage delays notifications by at most a minute after it
+BACKOFF = doubling_backoff(timedelta(seconds=60))
 MAX_SLOT_WAIT = 2.0  # longer than that (Telegram said wait): give the jobs back meanwhile
 BATCH = 10  # jobs claimed at a time: at 30/s a batch is out in a third of a second
 LEASE = timedelta(seconds=60)  # a killed sender's jobs are sent by another after this
@@ -177,15 +178,16 @@ class OutboxSender:
         Sent, but not marked (the store failed): kept for the next drain to mark."""
         if job.id in self._sent_unmarked:
             return Keep()
-        delay = min(MAX_BACKOFF, 2.0 ** min(job.attempts, 10))
+        outcome = BACKOFF(job, exc, now)
+        wait = outcome.until - now if isinstance(outcome, Postpone) else timedelta()
         log.warning(
             "Notification %s to chat %s failed (%s); retry in %.0f s",
             job.id,
             _chat(job),
             type(exc).__name__,
-            delay,
+            wait.total_seconds(),
         )
-        return Postpone(now + timedelta(seconds=delay), type(exc).__name__)
+        return outcome
 
     def _chat_hold(self) -> datetime | None:
         """Until when the chat waits after a message (its pacing)."""
