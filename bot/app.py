@@ -216,7 +216,7 @@ async def run(settings: Settings) -> None:
         opened.push_async_callback(_quietly, outbox_bot.session.close)
         sender = OutboxSender(
             store.jobs, store.receipts, store.users, outbox_bot, services.signal,
-            shops=store.shops, worker_id=services.replica.worker_id("outbox"),
+            shops=store.shops, replica=services.replica,
         )  # fmt: skip
         reminder_worker = ReminderWorker(
             store.jobs,
@@ -226,7 +226,7 @@ async def run(settings: Settings) -> None:
             services.invoices,
             services.signal,
             customer_sms,
-            worker_id=services.replica.worker_id("reminders"),
+            replica=services.replica,
         )
 
         web_app = build_web_app(services.store, services.callbacks, replica)

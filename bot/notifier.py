@@ -30,7 +30,9 @@ from bot.reminder_texts import digest_text, reminder_message
 from bot.texts import notification, outcome_message, receipt_card
 from services.core.clock import Clock, utcnow
 from services.fiscal.policy import FISCAL_SALE
-from services.jobs.replica import new_worker_id
+from services.jobs.kinds import Finish, JobKind, Keep, Kill, Outcome, Postpone, doubling_backoff
+from services.jobs.replica import Replica, worker_name
+from services.jobs.runner import JobRunner, keep_draining
 from services.notifications.jobs import NOTIFY, SHOP_NOTICES, NotificationKind, OutboxSignal
 from services.reminders.service import worth_reminding
 from storage.models.fiscal import FiscalState
@@ -46,18 +48,20 @@ log = logging.getLogger(__name__)
 GLOBAL_RATE = 30.0  # messages per second, all chats together
 GLOBAL_SLOT = "telegram:send"
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
-MAX_BACKOFF = 60.0  # a Telegram outage delays notifications by at most a minute after it
+# a Telegram outage delays notifications by at most a minute after it
+BACKOFF = doubling_backoff(timedelta(seconds=60))
 MAX_SLOT_WAIT = 2.0  # longer than that (Telegram said wait): give the jobs back meanwhile
 BATCH = 10  # jobs claimed at a time: at 30/s a batch is out in a third of a second
 LEASE = timedelta(seconds=60)  # a killed sender's jobs are sent by another after this
 PAID_NOTICES = (NotificationKind.PAID, NotificationKind.PAID_LATE)
 
 
-class Outcome(Enum):
+class Delivery(Enum):
     SENT = "sent"  # delivered: the chat is held for the per-chat interval
     DONE = "done"  # finished or given up on without a new message
     RETRY = "retry"  # postponed
     PAUSED = "paused"  # Telegram asked the whole bot to wait
+    LOST = "lost"  # its lease went to another sender
 
 
 class OutboxSender:
@@ -72,6 +76,7 @@ class OutboxSender:
         *,
         per_chat_interval: float = PER_CHAT_INTERVAL,
         global_rate: float = GLOBAL_RATE,
+        replica: Replica | None = None,
         worker_id: str | None = None,
         lease: timedelta = LEASE,
         batch: int = BATCH,
@@ -85,35 +90,30 @@ class OutboxSender:
         self.clock = clock
         self.per_chat_interval = timedelta(seconds=per_chat_interval)
         self.global_interval = timedelta(seconds=1.0 / global_rate)
-        self.worker_id = worker_id or new_worker_id("outbox")
-        self.lease = lease
-        self.batch = batch
+        # one at a time: each waits for its slot of the bot's rate, and the batch stops
+        # when Telegram pauses the bot (or the process stops)
+        self.kind = JobKind(
+            NOTIFY, self._attempt, lease, batch, concurrent=False, on_error=self._failed
+        )
+        self.runner = JobRunner(jobs, [self.kind], worker_name("outbox", replica, worker_id), clock)
+        self.worker_id = self.runner.worker_id
         self.shops = shops  # to know an owner's chat (the Refund button is theirs only)
         self._held_until: datetime | None = None  # the last per-chat hold this sender set
         self._paused_until: datetime | None = None  # Telegram's bot-wide pause, as last seen
         self._sent_unmarked: set[int] = set()  # delivered, but the store missed the mark
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                busy = await self.drain(stop)
-            except Exception:
-                log.exception("Outbox drain failed; retrying")
-                busy = False
-            if not busy:
-                await self.signal.wait(1.0)
+        await keep_draining(stop, lambda: self.drain(stop), self.signal.wait, 1.0, "outbox")
 
     async def drain(self, stop: asyncio.Event | None = None) -> bool:
         """Send everything that may go now. True when something may be waiting for a chat's
         pacing or Telegram's pause (the caller comes back soon rather than on a signal)."""
         for job_id in list(self._sent_unmarked):  # sent already: only the mark is missing
-            await self.jobs.finish(job_id, self.worker_id, self.clock())
+            await self.runner.settle(job_id, Finish())
             self._sent_unmarked.discard(job_id)
         paused = self._paused_until is not None and self._paused_until > self.clock()
         while not paused:
-            claimed = await self.jobs.claim(
-                NOTIFY, self.worker_id, limit=self.batch, lease=self.lease, now=self.clock()
-            )
+            claimed = await self.runner.claim(self.kind)
             if not claimed:
                 break
             remaining = list(claimed)
@@ -121,66 +121,84 @@ class OutboxSender:
                 while remaining and not paused:
                     if stop is not None and stop.is_set():
                         return False  # between two sends, never in the middle of one
-                    outcome = await self.deliver(remaining.pop(0))
-                    paused = outcome is Outcome.PAUSED
+                    paused = await self.deliver(remaining.pop(0)) is Delivery.PAUSED
             finally:
                 for job in remaining:  # not tried: back to the queue for the next drain
                     with contextlib.suppress(Exception):
-                        await self.jobs.release(job.id, self.worker_id)
+                        await self.runner.release(job)
         busy = paused or (self._held_until is not None and self._held_until > self.clock())
         if busy:
             await asyncio.sleep(0.1)
         return busy
 
-    async def deliver(self, job: Job) -> Outcome:
+    async def deliver(self, job: Job) -> Delivery:
         """Send one job, after waiting for its slot in the bot's rate."""
         if job.id in self._sent_unmarked:
-            await self._finish(job)
-            return Outcome.DONE
+            await self._mark_sent(job.id, self._chat_hold())
+            return Delivery.DONE
         if not await self._take_slot():
-            await self.jobs.release(job.id, self.worker_id)
-            return Outcome.PAUSED
+            await self.runner.release(job)
+            return Delivery.PAUSED
+        outcome = await self.runner.run(self.kind, job)
+        match outcome:
+            case None:
+                return Delivery.LOST
+            case Finish(hold_group_until=hold) if job.id in self._sent_unmarked:
+                self._mark_recorded(job.id, hold)
+                return Delivery.SENT
+            case Postpone(error="retry_after"):
+                return Delivery.PAUSED
+            case Postpone():
+                return Delivery.RETRY
+        return Delivery.DONE
+
+    async def _attempt(self, job: Job) -> Outcome:
+        """One send; what becomes of the job (a passing failure: see `_failed`)."""
         try:
             await self._send(job)
         except TelegramRetryAfter as exc:
             log.warning("Telegram asks to wait %s s (chat %s)", exc.retry_after, _chat(job))
             until = self.clock() + timedelta(seconds=exc.retry_after)
             await self.jobs.hold(GLOBAL_SLOT, until)
-            await self.jobs.postpone(job.id, self.worker_id, until=until, error="retry_after")
             self._paused_until = until
-            return Outcome.PAUSED
+            return Postpone(until, "retry_after")
         except TelegramForbiddenError as exc:  # this user blocked the bot or left
             log.warning("Notification %s to chat %s dropped: %s", job.id, _chat(job), exc.message)
-            await self.jobs.give_up(job.id, self.worker_id, error=exc.message, now=self.clock())
-            return Outcome.DONE
+            return Kill(exc.message)
         except TelegramBadRequest as exc:
             if "message is not modified" in exc.message:
-                await self.jobs.finish(job.id, self.worker_id, self.clock())
-                return Outcome.DONE
+                return Finish()
             log.warning("Notification %s to chat %s refused: %s", job.id, _chat(job), exc.message)
-            await self.jobs.give_up(job.id, self.worker_id, error=exc.message, now=self.clock())
-            return Outcome.DONE
-        except Exception as exc:  # network, 5xx, or the whole bot refused (bad token): retry
-            delay = min(MAX_BACKOFF, 2.0 ** min(job.attempts, 10))
-            log.warning(
-                "Notification %s to chat %s failed (%s); retry in %.0f s",
-                job.id,
-                _chat(job),
-                type(exc).__name__,
-                delay,
-            )
-            until = self.clock() + timedelta(seconds=delay)
-            await self.jobs.postpone(job.id, self.worker_id, until=until, error=type(exc).__name__)
-            return Outcome.RETRY
+            return Kill(exc.message)
         self._sent_unmarked.add(job.id)
-        await self._finish(job)
-        return Outcome.SENT
+        return Finish(hold_group_until=self._chat_hold())
 
-    async def _finish(self, job: Job) -> None:
-        now = self.clock()
-        hold = now + self.per_chat_interval if self.per_chat_interval else None
-        await self.jobs.finish(job.id, self.worker_id, now, hold_group_until=hold)
-        self._sent_unmarked.discard(job.id)
+    def _failed(self, job: Job, exc: Exception, now: datetime) -> Outcome:
+        """Network, 5xx, or the whole bot refused (bad token): again after a doubling wait.
+        Sent, but not marked (the store failed): kept for the next drain to mark."""
+        if job.id in self._sent_unmarked:
+            return Keep()
+        outcome = BACKOFF(job, exc, now)
+        wait = outcome.until - now if isinstance(outcome, Postpone) else timedelta()
+        log.warning(
+            "Notification %s to chat %s failed (%s); retry in %.0f s",
+            job.id,
+            _chat(job),
+            type(exc).__name__,
+            wait.total_seconds(),
+        )
+        return outcome
+
+    def _chat_hold(self) -> datetime | None:
+        """Until when the chat waits after a message (its pacing)."""
+        return self.clock() + self.per_chat_interval if self.per_chat_interval else None
+
+    async def _mark_sent(self, job_id: int, hold: datetime | None) -> None:
+        await self.runner.settle(job_id, Finish(hold_group_until=hold))
+        self._mark_recorded(job_id, hold)
+
+    def _mark_recorded(self, job_id: int, hold: datetime | None) -> None:
+        self._sent_unmarked.discard(job_id)
         if hold is not None:
             self._held_until = hold
 

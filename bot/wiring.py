@@ -36,9 +36,8 @@ from services.payments.callbacks import CallbackService
 from services.payments.reconciler import Reconciler
 from services.receipts.state import ReceiptService
 from services.receipts.wiring import build_receipts
-from services.refunds.ledger import FISCAL_RETURN
-from services.refunds.service import REFUND_RESOLVE, RefundService
-from services.refunds.worker import JobWorker
+from services.refunds.service import RefundService
+from services.refunds.worker import JobWorker, refund_handlers
 from services.reminders.service import Reminders
 from services.reports.service import ReportingService
 from services.shops.service import ShopService
@@ -134,11 +133,11 @@ def wire_services(
     )
     refund_worker = JobWorker(
         store.jobs,
-        {REFUND_RESOLVE: refunds.run_job, FISCAL_RETURN: fiscal.returns.run_return},
+        refund_handlers(refunds, fiscal.returns),
         refund_signal,
         receipts.clock,
+        replica=replica,
     )
-    refund_worker.worker_id = replica.worker_id("refunds")  # its leases count as this replica's
     # Customers read the description on LiqPay's page: it is in Ukrainian, whoever issues.
     invoices = InvoiceService(
         receipts,
@@ -157,15 +156,13 @@ def wire_services(
             receipts,
             store.jobs,
             settings.status_poll_interval,
-            worker_id=replica.worker_id("reconciler"),
+            replica=replica,
         ),
         recovery=IssueRecovery(receipts, invoices.leases),
         signal=outbox_signal,
         fiscal_setup=FiscalSetupService(checkbox, store.fiscal, box, store.jobs),
         fiscal=fiscal,
-        fiscal_worker=FiscalWorker(
-            fiscal.sales, fiscal.shifts, worker_id=replica.worker_id("fiscal")
-        ),
+        fiscal_worker=FiscalWorker(fiscal.sales, fiscal.shifts, replica=replica),
         refunds=refunds,
         refund_worker=refund_worker,
         reporting=ReportingService(store.reports, store.settings),

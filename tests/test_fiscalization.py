@@ -450,7 +450,7 @@ async def test_a_sale_whose_lease_went_to_another_worker_is_stopped(
 
     fake.hang_next(SELL)  # the answer would come only after 3 s
     busy = make_desk(store, http, box, fake, clock, lease=timedelta(seconds=0.3))
-    busy.worker.jobs = LeaseTakenElsewhere(store.jobs)
+    busy.worker.runner.jobs = LeaseTakenElsewhere(store.jobs)
     receipt_id = await paid(busy, shop)
     loop = asyncio.get_running_loop()
     began = loop.time()

@@ -78,3 +78,11 @@ async def run_leased(
     finally:
         if not task.done():  # the worker itself is being stopped
             task.cancel()
+
+
+def worker_name(role: str, replica: Replica | None, worker_id: str | None = None) -> str:
+    """A worker's id: given (tests), or this replica's for the role (its leases then count
+    as the replica's on /healthz)."""
+    if worker_id is not None:
+        return worker_id
+    return replica.worker_id(role) if replica is not None else new_worker_id(role)

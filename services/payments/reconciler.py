@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.core.logthrottle import LogThrottle
-from services.jobs.replica import new_worker_id
+from services.jobs.kinds import Finish, JobKind, Keep, Outcome, Postpone
+from services.jobs.replica import Replica, worker_name
+from services.jobs.runner import JobRunner, keep_draining, stop_wait
 from services.liqpay.client import LiqPayError
 from services.payments.polling import CHECK, needs_polling
 from services.receipts.state import KeysUnreadable, NoKeys, ReceiptService
@@ -46,6 +48,7 @@ class Reconciler:
         concurrency: int = 10,
         batch: int = 50,
         lease: timedelta = CHECK_LEASE,
+        replica: Replica | None = None,
         worker_id: str | None = None,
     ) -> None:
         self.receipts = receipts
@@ -54,7 +57,10 @@ class Reconciler:
         self.concurrency = concurrency
         self.batch = max(1, batch)
         self.lease = lease
-        self.worker_id = worker_id or new_worker_id("reconciler")
+        self.runner = JobRunner(
+            jobs, [], worker_name("reconciler", replica, worker_id), receipts.clock
+        )
+        self.worker_id = self.runner.worker_id
         self.throttled = LogThrottle(log)  # an outage meets every receipt of a sweep
 
     def next_check(self, receipt: Receipt, now: datetime) -> datetime:
@@ -68,10 +74,25 @@ class Reconciler:
             return min(candidate, receipt.expires_at)
         return now + timedelta(seconds=self.interval * (20 if receipt.flagged else 1))
 
+    def check_kind(self, stats: SweepStats) -> JobKind:
+        """This sweep's status checks: a check that failed in the store counts as an error,
+        and the job's lease keeps it for later."""
+
+        def failed(job: Job, exc: Exception, now: datetime) -> Outcome:
+            stats.errors += 1
+            log.exception("Status check job %s failed", job.id)
+            return Keep()
+
+        async def check(job: Job) -> Outcome:
+            return await self._check_job(job, stats)
+
+        return JobKind(CHECK, check, self.lease, self.batch, on_error=failed)
+
     async def sweep(self) -> SweepStats:
         """Check every receipt due now, least recently checked first, with bounded
         concurrency; claims are topped up while earlier checks run."""
         stats = SweepStats()
+        kind = self.check_kind(stats)
         semaphore = asyncio.Semaphore(self.concurrency)
         running: set[asyncio.Task[None]] = set()
         seen: set[int] = set()
@@ -80,24 +101,22 @@ class Reconciler:
         async def check(job: Job) -> None:
             async with semaphore:
                 try:
-                    await self._check_job(job, stats)
-                except Exception:  # the store failed: the job's lease keeps it for later
-                    stats.errors += 1
-                    log.exception("Status check job %s failed", job.id)
+                    await self.runner.run(kind, job)
+                except Exception:  # the lease keeps the receipt from being asked till it ends
+                    log.exception(
+                        "Receipt %s: the next check could not be scheduled", job.receipt_id
+                    )
 
         try:
             while True:
                 if not exhausted and len(running) <= self.batch // 2:
                     limit = self.batch - len(running)
-                    claimed = await self.jobs.claim(
-                        CHECK, self.worker_id, limit=limit, lease=self.lease,
-                        now=self.receipts.clock(),
-                    )  # fmt: skip
+                    claimed = await self.runner.claim(kind, limit)
                     exhausted = len(claimed) < limit
                     for job in claimed:
                         if job.id in seen:  # due again within this sweep: for the next one
                             exhausted = True
-                            await self.jobs.release(job.id, self.worker_id)
+                            await self.runner.release(job)
                             continue
                         seen.add(job.id)
                         running.add(asyncio.create_task(check(job)))
@@ -108,12 +127,11 @@ class Reconciler:
             if running:  # the store failed mid-sweep: let the checks under way finish
                 await asyncio.gather(*running, return_exceptions=True)
 
-    async def _check_job(self, job: Job, stats: SweepStats) -> None:
+    async def _check_job(self, job: Job, stats: SweepStats) -> Outcome:
         now = self.receipts.clock()
         receipt = await self.receipts.repo.get(job.receipt_id) if job.receipt_id else None
         if receipt is None or not needs_polling(receipt, now):
-            await self._settle(job, None, now)
-            return
+            return self._next(None, now)
         stats.checked += 1
         after: Receipt | None = receipt
         try:
@@ -140,8 +158,7 @@ class Reconciler:
         except Exception:
             stats.errors += 1
             log.exception("Receipt %s: unexpected error while checking", receipt.id)
-        finally:
-            await self._settle(job, after, now)
+        return self._next(after, now)
 
     async def _check_one(self, receipt: Receipt, now: datetime) -> Receipt | None:
         if receipt.status is ReceiptStatus.DRAFT:
@@ -155,33 +172,23 @@ class Reconciler:
             return await self.receipts.expire(receipt)
         return await self.receipts.refresh(receipt, EventSource.POLL)
 
-    async def _settle(self, job: Job, after: Receipt | None, now: datetime) -> None:
-        """Schedule the next check, or end the job when the receipt needs none. If the store
-        can't record it, the lease keeps the receipt from being asked again until it ends."""
-        try:
-            if after is None or not needs_polling(after, now):
-                await self.jobs.finish(job.id, self.worker_id, now)
-            else:
-                until = self.next_check(after, now)
-                await self.jobs.postpone(job.id, self.worker_id, until=until, error=None)
-        except Exception:
-            log.exception("Receipt %s: the next check could not be scheduled", job.receipt_id)
+    def _next(self, after: Receipt | None, now: datetime) -> Outcome:
+        """The next check, or the end of the job when the receipt needs none."""
+        if after is None or not needs_polling(after, now):
+            return Finish()
+        return Postpone(self.next_check(after, now), None)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep every interval until `stop` is set; one failing sweep never ends the loop."""
-        while not stop.is_set():
-            try:
-                stats = await self.sweep()
-                if stats.changed or stats.errors:
-                    log.info(
-                        "Reconciler: %d checked, %d changed, %d errors",
-                        stats.checked,
-                        stats.changed,
-                        stats.errors,
-                    )
-            except Exception:
-                log.exception("Reconciler sweep failed; next one in %s s", self.interval)
-            try:
-                await asyncio.wait_for(stop.wait(), self.interval)
-            except TimeoutError:
-                pass
+        await keep_draining(stop, self._sweep_and_log, stop_wait(stop), self.interval, "reconciler")
+
+    async def _sweep_and_log(self) -> bool:
+        stats = await self.sweep()
+        if stats.changed or stats.errors:
+            log.info(
+                "Reconciler: %d checked, %d changed, %d errors",
+                stats.checked,
+                stats.changed,
+                stats.errors,
+            )
+        return False  # the next sweep after the interval, busy or not

@@ -1,22 +1,25 @@
-"""The refund worker: claims `refund.resolve` jobs (a refund a restart left in flight) and
-`fiscal.return` jobs (return receipts) with a lease, like the fiscal worker does sales."""
+"""The refund worker: runs `refund.resolve` jobs (a refund a restart left in flight) and
+`fiscal.return` jobs (return receipts) through the job runner, like the fiscal worker does
+sales."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from services.core.clock import Clock
 from services.fiscal.access import Step
-from services.jobs.replica import new_worker_id, run_leased
+from services.fiscal.returns import FiscalReturns
+from services.fiscal.worker import stepped
+from services.jobs.kinds import JobKind
+from services.jobs.replica import Replica, worker_name
+from services.jobs.runner import JobRunner
 from services.notifications.jobs import OutboxSignal
+from services.refunds.ledger import FISCAL_RETURN
+from services.refunds.service import REFUND_RESOLVE, RefundService
 from storage.models.jobs import Job
 from storage.protocols.jobs import JobQueue
-
-log = logging.getLogger(__name__)
 
 # A job's lease is renewed every HEARTBEAT while it runs (a return receipt's wait for the
 # tax service can outlast the lease), so a killed worker's job is taken up within LEASE.
@@ -24,70 +27,43 @@ LEASE = timedelta(seconds=120)
 HEARTBEAT = 30.0
 IDLE_WAIT = 5.0
 
-Handler = Callable[[Job], Awaitable[Step]]
+StepHandler = Callable[[Job], Awaitable[Step]]
+
+
+def refund_handlers(refunds: RefundService, returns: FiscalReturns) -> dict[str, StepHandler]:
+    """The refund worker's kinds: a refund a restart left in flight, and return receipts."""
+    return {REFUND_RESOLVE: refunds.run_job, FISCAL_RETURN: returns.run_return}
 
 
 class JobWorker:
+    """Runs the kinds given as {kind: handler}, each handler's answer a Step."""
+
     def __init__(
         self,
         jobs: JobQueue,
-        handlers: dict[str, Handler],
+        handlers: dict[str, StepHandler],
         wake: OutboxSignal,
         clock: Clock,
         *,
         role: str = "refunds",
+        replica: Replica | None = None,
         lease: timedelta = LEASE,
         concurrency: int = 4,
         idle_wait: float = IDLE_WAIT,
         heartbeat: float = HEARTBEAT,
     ) -> None:
-        self.jobs = jobs
-        self.handlers = handlers
         self.wake = wake
-        self.clock = clock
-        self.worker_id = new_worker_id(role)
-        self.lease = lease
-        self.concurrency = concurrency
         self.idle_wait = idle_wait
-        self.heartbeat = heartbeat
+        kinds = [
+            JobKind(kind, stepped(handler), lease, concurrency, heartbeat)
+            for kind, handler in handlers.items()
+        ]
+        self.runner = JobRunner(jobs, kinds, worker_name(role, replica), clock)
+        self.worker_id = self.runner.worker_id
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                busy = await self.drain()
-            except Exception:
-                log.exception("Job worker %s failed; retrying", self.worker_id)
-                busy = False
-            if not busy:
-                await self.wake.wait(self.idle_wait)
+        await self.runner.run_forever(stop, self.wake.wait, self.idle_wait)
 
     async def drain(self) -> bool:
         """Run the due jobs of every kind once; True when some were run."""
-        ran = False
-        for kind in self.handlers:
-            claimed = await self.jobs.claim(
-                kind, self.worker_id, limit=self.concurrency, lease=self.lease, now=self.clock()
-            )
-            if claimed:
-                ran = True
-                await asyncio.gather(*(self.run_job(job) for job in claimed))
-        return ran
-
-    async def run_job(self, job: Job) -> None:
-        try:
-            step = await run_leased(
-                self.jobs, job, self.worker_id, self.lease, self.clock,
-                self.handlers[job.kind](job), heartbeat=self.heartbeat,
-            )  # fmt: skip
-        except Exception as exc:
-            log.exception("Job %s (%s) failed", job.id, job.kind)
-            step = Step(self.clock() + timedelta(minutes=1), type(exc).__name__)
-        if step is None:
-            return  # its lease went to another worker, which runs it now
-        with contextlib.suppress(Exception):
-            if step.retry_at is None:
-                await self.jobs.finish(job.id, self.worker_id, self.clock())
-            else:
-                await self.jobs.postpone(
-                    job.id, self.worker_id, until=step.retry_at, error=step.error
-                )
+        return await self.runner.drain()

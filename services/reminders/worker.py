@@ -21,7 +21,9 @@ from datetime import date, datetime, timedelta
 
 from services.core.clock import Clock, utcnow
 from services.invoices.issuing import SMS_MAYBE_SENT, SMS_UNAVAILABLE, InvoiceService
-from services.jobs.replica import new_worker_id
+from services.jobs.kinds import Finish, JobKind, Kill, Outcome, Postpone
+from services.jobs.replica import Replica, worker_name
+from services.jobs.runner import JobRunner, keep_draining, stop_wait
 from services.notifications.jobs import NOTIFY, NotificationKind, OutboxSignal, chat_group
 from services.reminders.service import (
     CASHIER,
@@ -65,6 +67,10 @@ def attempt_error(reason: str, job: Job) -> str:
     return f"{reason} (attempt {job.attempts})"
 
 
+def _postpone(job: Job, until: datetime, reason: str) -> Outcome:
+    return Postpone(until, attempt_error(reason, job))
+
+
 def previous_attempt_recorded(job: Job) -> bool:
     """Did the attempt before this claim postpone the job, saying why (so it sent nothing)?
     An error left by an earlier attempt does not count: the one after may have sent."""
@@ -83,6 +89,7 @@ class ReminderWorker:
         customer_text: CustomerText,
         clock: Clock = utcnow,
         *,
+        replica: Replica | None = None,
         worker_id: str | None = None,
         lease: timedelta = LEASE,
         interval: float = INTERVAL,
@@ -95,69 +102,51 @@ class ReminderWorker:
         self.signal = signal
         self.customer_text = customer_text
         self.clock = clock
-        self.worker_id = worker_id or new_worker_id("reminders")
         self.lease = lease
         self.interval = interval
         self._sending: set[int] = set()  # jobs whose SMS has been handed to TurboSMS
+        kinds = [
+            JobKind(kind, fire, lease, BATCH, concurrent=False, on_error=self._failed)
+            for kind, fire in ((REMIND, self.fire_reminder), (DIGEST, self.fire_digest))
+        ]
+        self.runner = JobRunner(jobs, kinds, worker_name("reminders", replica, worker_id), clock)
+        self.worker_id = self.runner.worker_id
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.drain()
-            except Exception:
-                log.exception("Reminders failed; retrying")
-            try:
-                await asyncio.wait_for(stop.wait(), self.interval)
-            except TimeoutError:
-                pass
+        await keep_draining(stop, self._drain_all, stop_wait(stop), self.interval, "reminders")
+
+    async def _drain_all(self) -> bool:
+        await self.drain()
+        return False  # everything due was handled: the next look after the interval
 
     async def drain(self) -> int:
         """Fire every due reminder and digest; how many jobs were handled."""
         handled = 0
-        for kind, fire in ((REMIND, self.fire_reminder), (DIGEST, self.fire_digest)):
+        for kind in self.runner.kinds:
             while True:
-                claimed = await self.jobs.claim(
-                    kind, self.worker_id, limit=BATCH, lease=self.lease, now=self.clock()
-                )
-                for job in claimed:
-                    try:
-                        await fire(job)
-                    except Exception as exc:
-                        await self._failed(kind, job, exc)
-                    finally:
-                        self._sending.discard(job.id)
-                handled += len(claimed)
-                if len(claimed) < BATCH:
+                try:
+                    ran = await self.runner.drain_kind(kind)
+                finally:  # its jobs ran one after another, and are recorded (or leased)
+                    self._sending.clear()
+                handled += ran
+                if ran < kind.batch:
                     break
         return handled
 
-    async def _failed(self, kind: str, job: Job, exc: Exception) -> None:
+    def _failed(self, job: Job, exc: Exception, now: datetime) -> Outcome:
         if job.id in self._sending:  # the SMS may have gone: never postponed to go again
-            log.exception("%s job %s failed after sending; not sent again", kind, job.id)
-            try:
-                await self.jobs.give_up(
-                    job.id, self.worker_id, error=NOT_FINISHED, now=self.clock()
-                )
-            except Exception:  # the lease runs out: the next claim finds no error of this
-                log.exception("%s job %s: %s", kind, job.id, NOT_FINISHED)  # attempt, gives up
-            return
-        log.exception("%s job %s failed; retrying in a minute", kind, job.id)
-        await self._postpone(job, self.clock() + timedelta(minutes=1), type(exc).__name__)
+            # (if even this is not recorded, the lease runs out: the next claim finds no
+            # error of this attempt, and gives up)
+            log.exception("%s job %s failed after sending; not sent again", job.kind, job.id)
+            return Kill(NOT_FINISHED)
+        log.exception("%s job %s failed; retrying in a minute", job.kind, job.id)
+        return _postpone(job, now + timedelta(minutes=1), type(exc).__name__)
 
-    async def _postpone(self, job: Job, until: datetime, reason: str) -> None:
-        await self.jobs.postpone(
-            job.id, self.worker_id, until=until, error=attempt_error(reason, job)
-        )
-
-    async def _done(self, job: Job) -> None:
-        await self.jobs.finish(job.id, self.worker_id, self.clock())
-
-    async def fire_reminder(self, job: Job) -> None:
+    async def fire_reminder(self, job: Job) -> Outcome:
         now = self.clock()
         receipt = await self.receipts.get(job.receipt_id) if job.receipt_id else None
         if receipt is None:
-            await self._done(job)
-            return
+            return Finish()
         shop = await self.shop_settings.get(receipt.shop_id)
         to = job.payload.get("to")
         switched_on = shop.remind_cashier if to == CASHIER else shop.remind_customer
@@ -166,18 +155,15 @@ class ReminderWorker:
             or not worth_reminding(receipt, now)
             or not is_current(job.payload.get("expires_at"), receipt)
         ):
-            await self._done(job)  # paid, closed, flagged, its expiry moved, or off
-            return
+            return Finish()  # paid, closed, flagged, its expiry moved, or off
         due = receipt.expires_at - timedelta(seconds=shop.remind_lead)
         if due > now + EARLY:  # the owner shortened the lead since it was made
-            await self._postpone(job, due, "lead changed")
-            return
+            return _postpone(job, due, "lead changed")
         if to == CASHIER:
-            await self._remind_cashier(job, receipt)
-        else:
-            await self._remind_customer(job, receipt, customer_reachable(receipt, shop))
+            return await self._remind_cashier(job, receipt)
+        return await self._remind_customer(job, receipt, customer_reachable(receipt, shop))
 
-    async def _remind_cashier(self, job: Job, receipt: Receipt) -> None:
+    async def _remind_cashier(self, job: Job, receipt: Receipt) -> Outcome:
         member = await self.shops.get_member(receipt.cashier_id)
         if member is not None and member.shop_id == receipt.shop_id:
             chat = receipt.cashier_id
@@ -190,17 +176,14 @@ class ReminderWorker:
             )
             await self.jobs.enqueue([notice], self.clock())
             self.signal.notify()
-        await self._done(job)
+        return Finish()
 
-    async def _remind_customer(self, job: Job, receipt: Receipt, reachable: bool) -> None:
+    async def _remind_customer(self, job: Job, receipt: Receipt, reachable: bool) -> Outcome:
         if not reachable or not receipt.link:
-            await self._done(job)
-            return
-        now = self.clock()
+            return Finish()
         if job.attempts > 1 and not previous_attempt_recorded(job):
             log.warning("Reminder SMS for receipt %s: %s", receipt.id, INTERRUPTED)
-            await self.jobs.give_up(job.id, self.worker_id, error=INTERRUPTED, now=now)
-            return
+            return Kill(INTERRUPTED)
         members = await self.shops.list_members(receipt.shop_id)
         shop_name = members[0].shop_name if members else ""
         text = self.customer_text(receipt, shop_name)
@@ -209,17 +192,16 @@ class ReminderWorker:
         now = self.clock()
         if error is None:
             log.info("Reminder SMS for receipt %s sent", receipt.id)
-            await self._done(job)
-        elif error == SMS_UNAVAILABLE and receipt.expires_at > now + timedelta(minutes=1):
+            return Finish()
+        if error == SMS_UNAVAILABLE and receipt.expires_at > now + timedelta(minutes=1):
             self._sending.discard(job.id)  # certainly not sent: it may go again
-            await self._postpone(job, now + timedelta(minutes=1), error)
-        elif error == SMS_MAYBE_SENT:
+            return _postpone(job, now + timedelta(minutes=1), error)
+        if error == SMS_MAYBE_SENT:
             log.warning("Reminder SMS for receipt %s: %s", receipt.id, MAYBE_SENT)
-            await self.jobs.give_up(job.id, self.worker_id, error=MAYBE_SENT, now=now)
-        else:
-            await self.jobs.give_up(job.id, self.worker_id, error=error or "", now=now)
+            return Kill(MAYBE_SENT)
+        return Kill(error or "")
 
-    async def fire_digest(self, job: Job) -> None:
+    async def fire_digest(self, job: Job) -> Outcome:
         now = self.clock()
         shop_id, minutes = int(job.payload["shop_id"]), int(job.payload["at"])
         day = date.fromisoformat(str(job.payload["day"]))
@@ -228,15 +210,14 @@ class ReminderWorker:
         except LookupError:
             shop = None
         if shop is None or not shop.digest or shop.digest_at != minutes:
-            await self._done(job)  # off, or moved to another time (that job is scheduled)
-            return
+            return Finish()  # off, or moved to another time (that job is scheduled)
         notices = await self.digest_notices(shop_id, day, now)
         # the next day's digest goes in with today's notices, in one transaction
         next_day = max(day + timedelta(days=1), next_digest_day(now, minutes))
         await self.jobs.enqueue([*notices, digest_job(shop_id, next_day, minutes)], now)
-        await self._done(job)
         if notices:
             self.signal.notify()
+        return Finish()
 
     async def digest_notices(self, shop_id: int, day: date, now: datetime) -> list[NewJob]:
         """The owner's digest covers the shop; a cashier's their own receipts, and a cashier
