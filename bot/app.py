@@ -25,8 +25,8 @@ from bot.commands import set_default_commands
 from bot.dialog_storage import DialogStorageUnavailable, build_dialog_storage, check_dialog_storage
 from bot.i18n import DEFAULT_LOCALE, setup_i18n, t
 from bot.middlewares import AckMiddleware, StoredLocaleMiddleware, UserContextMiddleware
-from bot.notifier import OutboxSender
-from bot.reminder_texts import customer_sms
+from bot.outbox.sender import OutboxSender
+from bot.reminders.texts import customer_sms
 from bot.routers import build_routers
 from bot.routers.errors import last_resort
 from bot.telegram import telegram_session

@@ -14,7 +14,7 @@ from aiogram.types import (
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
-from bot.fiscal_views import picture_label, register_label
+from bot.fiscal.views import picture_label, register_label
 from bot.i18n import LANGUAGES, N_, t
 from bot.texts import channel_name
 from services.config import MAX_INVOICE_AMOUNT_LIMIT

@@ -6,9 +6,9 @@ import html
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.fiscal_views import fiscal_line, fiscal_notice
+from bot.fiscal.views import fiscal_line, fiscal_notice
 from bot.i18n import N_, t
-from bot.refund_views import refunded_line
+from bot.refunds.views import refunded_line
 from services.core.money import format_amount
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 
@@ -165,7 +165,7 @@ def notification(
     kind: str, receipt: Receipt, locale: str | None = None, *, worker_tells: bool = False
 ) -> str:
     """The message a cashier or owner gets when something happens to a receipt
-    (`worker_tells`: see bot.fiscal_views.fiscal_line)."""
+    (`worker_tells`: see bot.fiscal.views.fiscal_line)."""
     fiscal = fiscal_notice(kind, receipt, locale)
     if fiscal is not None:
         return fiscal

@@ -11,7 +11,7 @@ from aiogram.methods import EditMessageText, SendMessage
 from aiogram.types import User
 
 from bot.keyboards import ChannelChoice
-from bot.notifier import OutboxSender
+from bot.outbox.sender import OutboxSender
 from services.notifications.jobs import OutboxSignal
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from tests.bot_fixtures import (

@@ -16,7 +16,7 @@ from aiogram import Bot
 from aiogram.methods import EditMessageText, SendMessage
 
 from bot.i18n import DEFAULT_LOCALE, setup_i18n
-from bot.notifier import LEASE, OutboxSender
+from bot.outbox.sender import LEASE, OutboxSender
 from bot.texts import notification, receipt_card
 from services.core.clock import utcnow
 from services.core.crypto import SecretBox
@@ -189,7 +189,7 @@ async def test_blocked_user_is_dropped_and_others_still_get_theirs(
     session: RecordingSession,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.notifier")
+    caplog.set_level(logging.WARNING, logger="bot.outbox.sender")
     await paid(store, shop, clock)
     session.queue(shop.cashier_id, telegram_error(403, "Forbidden: bot was blocked by the user"))
 

@@ -12,8 +12,8 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.filters import IsOwner
-from bot.fiscal_keyboards import FiscalAction, fiscal_keyboard, retry_keyboard
-from bot.fiscal_texts import fiscal_text
+from bot.fiscal.keyboards import FiscalAction, fiscal_keyboard, retry_keyboard
+from bot.fiscal.texts import fiscal_text
 from bot.i18n import t
 from bot.keyboards import cancel_keyboard
 from bot.middlewares import Ack

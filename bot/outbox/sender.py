@@ -22,11 +22,11 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 
-from bot.fiscal_views import shop_notice
+from bot.fiscal.views import shop_notice
 from bot.i18n import DEFAULT_LOCALE
 from bot.keyboards import notice_keyboard, receipt_card_keyboard
-from bot.refund_views import REFUND_NOTICES, refund_notice
-from bot.reminder_texts import digest_text, reminder_message
+from bot.refunds.views import REFUND_NOTICES, refund_notice
+from bot.reminders.texts import digest_text, reminder_message
 from bot.texts import notification, outcome_message, receipt_card
 from services.core.clock import Clock, utcnow
 from services.fiscal.policy import FISCAL_SALE

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import t
 from bot.keyboards import LIFETIME_CHOICES
-from bot.reminder_texts import reminder_lines
+from bot.reminders.texts import reminder_lines
 from bot.texts import escape
 from services.fiscal.setup import FiscalSetupService
 from services.shops.service import ShopService

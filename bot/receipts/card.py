@@ -11,9 +11,9 @@ from bot.filters import FromButton, IsMember
 from bot.i18n import t
 from bot.keyboards import ReceiptAction, cancel_confirm_keyboard, receipt_card_keyboard
 from bot.middlewares import Ack
+from bot.receipts.pending import send_card, send_qr, sms_problem
 from bot.routers.base import liqpay_problem, quietly, safe_edit
 from bot.routers.plan import RouterPlan
-from bot.routers.receipts import send_card, send_qr, sms_problem
 from bot.texts import keys_unreadable_text, kyiv_time, receipt_card
 from services.core.clock import utcnow
 from services.invoices.issuing import InvoiceService

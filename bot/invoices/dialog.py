@@ -11,9 +11,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
-from bot.duplicate_views import earlier_invoice_keyboard, earlier_invoice_text
 from bot.filters import IsMember
 from bot.i18n import DEFAULT_LOCALE, t, tn
+from bot.invoices.duplicate_views import earlier_invoice_keyboard, earlier_invoice_text
 from bot.keyboards import (
     ChannelChoice,
     DialogAction,
@@ -23,6 +23,7 @@ from bot.keyboards import (
     skip_keyboard,
 )
 from bot.middlewares import Ack
+from bot.receipts.pending import send_card
 from bot.routers.base import (
     DIALOG_INPUT,
     DIALOG_TEXT,
@@ -30,7 +31,6 @@ from bot.routers.base import (
     quietly,
 )
 from bot.routers.plan import RouterPlan
-from bot.routers.receipts import send_card
 from bot.texts import channel_name, escape, keys_unreadable_text
 from services.config import Settings
 from services.core.contacts import ContactError, normalize_email, normalize_phone

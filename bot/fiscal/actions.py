@@ -12,7 +12,7 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, ErrorEvent
 
 from bot.filters import FromButton, IsOwner
-from bot.fiscal_keyboards import (
+from bot.fiscal.keyboards import (
     FiscalAction,
     FiscalTaxChoice,
     close_time_keyboard,
@@ -20,11 +20,11 @@ from bot.fiscal_keyboards import (
     label_keyboard,
     tax_keyboard,
 )
-from bot.fiscal_texts import checkbox_down, not_set_up, refused_text
+from bot.fiscal.settings import CloseTimeDialog, message_of, show_fiscal
+from bot.fiscal.texts import checkbox_down, not_set_up, refused_text
 from bot.i18n import t
 from bot.middlewares import Ack
 from bot.routers.base import quietly, safe_edit
-from bot.routers.fiscal_settings import CloseTimeDialog, message_of, show_fiscal
 from bot.routers.plan import RouterPlan
 from services.fiscal.registrar import FiscalRefused, FiscalUnavailable
 from services.fiscal.setup import FiscalSetupService, NotSetUp

@@ -8,7 +8,7 @@ from aiogram import Bot, F
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.filters import IsMember
-from bot.fiscal_views import fiscal_line
+from bot.fiscal.views import fiscal_line
 from bot.i18n import t
 from bot.keyboards import FiscalReceiptAction, receipt_card_keyboard, unregistered_keyboard
 from bot.middlewares import Ack

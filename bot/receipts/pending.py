@@ -10,6 +10,7 @@ from aiogram.filters import Command
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.filters import IsMember
+from bot.fiscal.receipts import send_unregistered
 from bot.i18n import t
 from bot.keyboards import (
     PendingPage,
@@ -18,7 +19,6 @@ from bot.keyboards import (
 )
 from bot.middlewares import Ack
 from bot.routers.base import menu_text, safe_edit
-from bot.routers.fiscal_receipts import send_unregistered
 from bot.routers.plan import RouterPlan
 from bot.texts import escape, receipt_card, receipt_line
 from services.core.qr import DataOverflowError, qr_png

@@ -21,8 +21,8 @@ from bot.keyboards import (
 from bot.middlewares import Ack
 from bot.routers.base import safe_edit
 from bot.routers.plan import RouterPlan
-from bot.routers.settings import KeysDialog, LifetimeDialog, SmsDialog
-from bot.settings_views import settings_text
+from bot.settings.handlers import KeysDialog, LifetimeDialog, SmsDialog
+from bot.settings.views import settings_text
 from services.core.money import CURRENCIES
 from services.fiscal.setup import FiscalSetupService
 from services.shops.service import ShopService

@@ -7,7 +7,7 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-from bot.fiscal_errors import fiscal_error_text
+from bot.fiscal.errors import fiscal_error_text
 from bot.i18n import t, tn
 from services.core.money import AmountError, format_amount
 from services.notifications.jobs import NotificationKind as K

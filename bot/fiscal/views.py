@@ -7,7 +7,7 @@ import html
 from datetime import datetime
 from typing import Any
 
-from bot.fiscal_errors import fiscal_error_text
+from bot.fiscal.errors import fiscal_error_text
 from bot.i18n import t, tn
 from services.core.money import format_amount
 from services.fiscal.policy import KYIV, UNAVAILABLE, registrable

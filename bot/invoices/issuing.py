@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.filters import IsMember
 from bot.i18n import t
+from bot.invoices.dialog import LEGACY_KEY_LENGTH, NewInvoice, no_keys_text
 from bot.keyboards import (
     DialogAction,
     ReceiptAction,
@@ -19,10 +20,9 @@ from bot.keyboards import (
     receipt_card_keyboard,
 )
 from bot.middlewares import Ack
+from bot.receipts.pending import send_card, send_qr, sms_problem
 from bot.routers.base import liqpay_problem, quietly, report, safe_edit
-from bot.routers.invoice import LEGACY_KEY_LENGTH, NewInvoice, no_keys_text
 from bot.routers.plan import RouterPlan
-from bot.routers.receipts import send_card, send_qr, sms_problem
 from bot.texts import escape, receipt_card
 from services.invoices.issuing import (
     CurrencyChanged,

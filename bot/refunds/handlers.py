@@ -15,7 +15,7 @@ from bot.filters import FromButton, IsMember
 from bot.i18n import t
 from bot.keyboards import RefundAction, refund_confirm_keyboard, refund_start_keyboard
 from bot.middlewares import Ack
-from bot.refund_views import (
+from bot.refunds.views import (
     amount_problem_text,
     refund_changed_text,
     refund_confirm_text,

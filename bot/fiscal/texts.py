@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.fiscal_errors import refusal_text
+from bot.fiscal.errors import refusal_text
 from bot.i18n import t
 from bot.texts import escape
 from services.fiscal.registrar import FiscalRefused

@@ -21,7 +21,7 @@ from bot.keyboards import (
 )
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, menu_text, report
 from bot.routers.plan import RouterPlan
-from bot.settings_views import settings_text
+from bot.settings.views import settings_text
 from bot.texts import escape
 from services.fiscal.setup import FiscalSetupService
 from services.liqpay.client import LiqPayUnavailable

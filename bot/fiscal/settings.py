@@ -12,14 +12,14 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 
 from bot.filters import IsOwner
-from bot.fiscal_keyboards import (
+from bot.fiscal.keyboards import (
     NO_VAT,
     FiscalCloseChoice,
     FiscalLabelChoice,
     FiscalTaxChoice,
     fiscal_keyboard,
 )
-from bot.fiscal_texts import fiscal_text, not_set_up
+from bot.fiscal.texts import fiscal_text, not_set_up
 from bot.i18n import t
 from bot.keyboards import SettingsAction
 from bot.middlewares import Ack

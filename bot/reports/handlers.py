@@ -19,7 +19,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, FSInputFile, Message
 from bot.filters import IsMember
 from bot.i18n import t
 from bot.middlewares import Ack
-from bot.report_keyboards import (
+from bot.reports.keyboards import (
     ExportChoice,
     PeriodChoice,
     Purpose,
@@ -27,7 +27,7 @@ from bot.report_keyboards import (
     number_day,
     period_keyboard,
 )
-from bot.report_texts import (
+from bot.reports.texts import (
     ask_range_text,
     chart_caption,
     chart_labels,
