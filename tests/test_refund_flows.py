@@ -14,7 +14,8 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import build_dispatcher, build_services
-from bot.keyboards import RefundAction, notice_keyboard, receipt_card_keyboard
+from bot.receipts.keyboards import notice_keyboard, receipt_card_keyboard
+from bot.ui.callbacks import RefundAction
 from services.config import Settings
 from services.liqpay.signing import Credentials
 from services.notifications.jobs import NOTIFY, NotificationKind

@@ -12,8 +12,8 @@ import pytest
 from aiogram.methods import SendMessage
 
 from bot.i18n import DEFAULT_LOCALE, setup_i18n
-from bot.keyboards import ReceiptAction
 from bot.reminders.texts import customer_sms, reminder_message
+from bot.ui.callbacks import ReceiptAction
 from services.core.crypto import SecretBox
 from services.core.money import format_amount
 from services.invoices.issuing import SMS_MAYBE_SENT, SMS_UNAVAILABLE

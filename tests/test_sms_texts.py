@@ -10,7 +10,7 @@ import aiohttp
 from cryptography.fernet import Fernet
 
 from bot.i18n import t
-from bot.keyboards import ChannelChoice, DialogAction
+from bot.ui.callbacks import ChannelChoice, DialogAction
 from services.core.crypto import SecretBox
 from storage.models.receipts import Channel
 from tests.bot_fixtures import BotWorld, make_shop_by_bot, world

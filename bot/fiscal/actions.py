@@ -1,6 +1,6 @@
 """The buttons of the Fiscalization screen (FiscalAction), one handler each; Checkbox down or
 refusing, told alike for these and the tax rate's buttons, by the error handlers at the end.
-The license key and PIN button is bot/routers/fiscal_credentials.py's."""
+The license key and PIN button is bot/fiscal/credentials.py's."""
 
 from __future__ import annotations
 

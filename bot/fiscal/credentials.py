@@ -15,11 +15,11 @@ from bot.filters import IsOwner
 from bot.fiscal.keyboards import FiscalAction, fiscal_keyboard, retry_keyboard
 from bot.fiscal.texts import fiscal_text
 from bot.i18n import t
-from bot.keyboards import cancel_keyboard
+from bot.invoices.keyboards import cancel_keyboard
 from bot.middlewares import Ack
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, report, safe_edit
 from bot.routers.plan import RouterPlan
-from bot.texts import escape
+from bot.ui.format import escape
 from services.core.crypto import SecretKeyMismatch
 from services.fiscal.registrar import FiscalUnavailable
 from services.fiscal.setup import CredentialsCheck, FiscalSetupService, clean_license_key, clean_pin

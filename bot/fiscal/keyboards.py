@@ -12,7 +12,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
 from bot.i18n import t
-from bot.keyboards import SettingsAction, button
+from bot.ui.callbacks import SettingsAction
+from bot.ui.keyboards import button
 from services.fiscal.registrar import PAYMENT_LABELS, TaxRate
 from services.fiscal.setup import MINUTES_A_DAY, format_close_time, tax_rate_label
 from storage.models.fiscal import FiscalMode, FiscalSettings

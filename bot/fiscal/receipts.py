@@ -8,13 +8,15 @@ from aiogram import Bot, F
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.filters import IsMember
+from bot.fiscal.receipt_keyboards import unregistered_keyboard
 from bot.fiscal.views import fiscal_line
 from bot.i18n import t
-from bot.keyboards import FiscalReceiptAction, receipt_card_keyboard, unregistered_keyboard
 from bot.middlewares import Ack
+from bot.receipts.keyboards import receipt_card_keyboard
+from bot.receipts.views import receipt_card
 from bot.routers.base import quietly, safe_edit
 from bot.routers.plan import RouterPlan
-from bot.texts import receipt_card
+from bot.ui.callbacks import FiscalReceiptAction
 from services.core.crypto import SecretKeyMismatch
 from services.core.money import format_amount
 from services.fiscal.registrar import FiscalError

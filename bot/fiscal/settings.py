@@ -1,6 +1,6 @@
 """/settings → Fiscalization (owner only): the screen of what is set, the payment-form name,
 the tax rate, the mode, the off switch and the time the shift is closed each day. The
-license key and PIN dialog is bot/routers/fiscal_credentials.py."""
+license key and PIN dialog is bot/fiscal/credentials.py."""
 
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from bot.fiscal.keyboards import (
 )
 from bot.fiscal.texts import fiscal_text, not_set_up
 from bot.i18n import t
-from bot.keyboards import SettingsAction
 from bot.middlewares import Ack
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, safe_edit
 from bot.routers.plan import RouterPlan
+from bot.ui.callbacks import SettingsAction
 from services.fiscal.setup import (
     DEFAULT_CLOSE_TIME,
     FiscalSetupService,
@@ -100,7 +100,7 @@ async def tax_chosen(
             t("That rate is not in your register's list any more. Nothing changed."), alert=True
         )
         return
-    # Checkbox down or refusing: bot/routers/fiscal_actions.py's error handlers
+    # Checkbox down or refusing: bot/fiscal/actions.py's error handlers
     await show_fiscal(message_of(callback), fiscal_setup, member)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.fiscal.errors import refusal_text
 from bot.i18n import t
-from bot.texts import escape
+from bot.ui.format import escape
 from services.fiscal.registrar import FiscalRefused
 from services.fiscal.setup import FiscalSetupService, format_close_time
 from storage.models.fiscal import FiscalMode, FiscalSettings

@@ -4,27 +4,19 @@ fiscal worker sends, and their buttons."""
 from __future__ import annotations
 
 import html
-from datetime import datetime
 from typing import Any
 
 from bot.fiscal.errors import fiscal_error_text
 from bot.i18n import t, tn
+from bot.ui.format import escape, kyiv_time
 from services.core.money import format_amount
-from services.fiscal.policy import KYIV, UNAVAILABLE, registrable
+from services.fiscal.policy import UNAVAILABLE, registrable
 from services.notifications.jobs import NotificationKind as K
 from storage.models.fiscal import FiscalState
 from storage.models.receipts import Receipt, ReceiptStatus
 
 F = FiscalState
 MAX_ERROR_SHOWN = 300
-
-
-def escape(text: str) -> str:  # as bot.texts.escape (which imports this module)
-    return html.escape(text, quote=False)
-
-
-def kyiv_time(moment: datetime) -> str:
-    return moment.astimezone(KYIV).strftime("%d.%m.%Y %H:%M")
 
 
 def fiscal_link(receipt: Receipt, locale: str | None = None) -> str:

@@ -14,9 +14,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.filters import IsMember
 from bot.i18n import DEFAULT_LOCALE, t, tn
 from bot.invoices.duplicate_views import earlier_invoice_keyboard, earlier_invoice_text
-from bot.keyboards import (
-    ChannelChoice,
-    DialogAction,
+from bot.invoices.keyboards import (
     cancel_keyboard,
     channel_keyboard,
     confirm_keyboard,
@@ -24,6 +22,7 @@ from bot.keyboards import (
 )
 from bot.middlewares import Ack
 from bot.receipts.pending import send_card
+from bot.receipts.views import channel_name, keys_unreadable_text
 from bot.routers.base import (
     DIALOG_INPUT,
     DIALOG_TEXT,
@@ -31,7 +30,8 @@ from bot.routers.base import (
     quietly,
 )
 from bot.routers.plan import RouterPlan
-from bot.texts import channel_name, escape, keys_unreadable_text
+from bot.ui.callbacks import ChannelChoice, DialogAction
+from bot.ui.format import escape
 from services.config import Settings
 from services.core.contacts import ContactError, normalize_email, normalize_phone
 from services.core.money import AmountError, format_amount, parse_amount

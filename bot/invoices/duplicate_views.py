@@ -7,9 +7,11 @@ from __future__ import annotations
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import t
-from bot.keyboards import DialogAction, ReceiptAction, button
-from bot.texts import KYIV, escape
+from bot.ui.callbacks import DialogAction, ReceiptAction
+from bot.ui.format import escape
+from bot.ui.keyboards import button
 from services.core.money import format_amount
+from services.core.periods import KYIV
 from services.invoices.duplicates import EarlierInvoice
 
 

@@ -12,18 +12,16 @@ from aiogram.types import CallbackQuery, Message
 from bot.filters import IsMember
 from bot.i18n import t
 from bot.invoices.dialog import LEGACY_KEY_LENGTH, NewInvoice, no_keys_text
-from bot.keyboards import (
-    DialogAction,
-    ReceiptAction,
-    confirm_keyboard,
-    main_menu,
-    receipt_card_keyboard,
-)
+from bot.invoices.keyboards import confirm_keyboard
 from bot.middlewares import Ack
+from bot.receipts.keyboards import receipt_card_keyboard
 from bot.receipts.pending import send_card, send_qr, sms_problem
+from bot.receipts.views import receipt_card
 from bot.routers.base import liqpay_problem, quietly, report, safe_edit
 from bot.routers.plan import RouterPlan
-from bot.texts import escape, receipt_card
+from bot.ui.callbacks import DialogAction, ReceiptAction
+from bot.ui.format import escape
+from bot.ui.keyboards import main_menu
 from services.invoices.issuing import (
     CurrencyChanged,
     InvoiceRefused,

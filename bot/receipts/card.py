@@ -1,4 +1,4 @@
-"""The buttons on a receipt card: check, open, QR, SMS, cancel (Retry is bot/routers/issuing.py),
+"""The buttons on a receipt card: check, open, QR, SMS, cancel (Retry is bot/invoices/issuing.py),
 one handler each; LiqPay's failures, told alike for all of them, by the error handlers below."""
 
 from __future__ import annotations
@@ -9,12 +9,14 @@ from aiogram.types import CallbackQuery, ErrorEvent
 
 from bot.filters import FromButton, IsMember
 from bot.i18n import t
-from bot.keyboards import ReceiptAction, cancel_confirm_keyboard, receipt_card_keyboard
 from bot.middlewares import Ack
+from bot.receipts.keyboards import cancel_confirm_keyboard, receipt_card_keyboard
 from bot.receipts.pending import send_card, send_qr, sms_problem
+from bot.receipts.views import keys_unreadable_text, receipt_card
 from bot.routers.base import liqpay_problem, quietly, safe_edit
 from bot.routers.plan import RouterPlan
-from bot.texts import keys_unreadable_text, kyiv_time, receipt_card
+from bot.ui.callbacks import ReceiptAction
+from bot.ui.format import kyiv_time
 from services.core.clock import utcnow
 from services.invoices.issuing import InvoiceService
 from services.liqpay.client import LiqPayError

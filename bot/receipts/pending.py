@@ -12,15 +12,13 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from bot.filters import IsMember
 from bot.fiscal.receipts import send_unregistered
 from bot.i18n import t
-from bot.keyboards import (
-    PendingPage,
-    pending_keyboard,
-    receipt_card_keyboard,
-)
 from bot.middlewares import Ack
+from bot.receipts.keyboards import pending_keyboard, receipt_card_keyboard
+from bot.receipts.views import receipt_card, receipt_line
 from bot.routers.base import menu_text, safe_edit
 from bot.routers.plan import RouterPlan
-from bot.texts import escape, receipt_card, receipt_line
+from bot.ui.callbacks import PendingPage
+from bot.ui.format import escape
 from services.core.qr import DataOverflowError, qr_png
 from services.fiscal.sales import FiscalService
 from services.invoices.issuing import (

@@ -13,8 +13,8 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message
 
 from bot.filters import FromButton, IsMember
 from bot.i18n import t
-from bot.keyboards import RefundAction, refund_confirm_keyboard, refund_start_keyboard
 from bot.middlewares import Ack
+from bot.refunds.keyboards import refund_confirm_keyboard, refund_start_keyboard
 from bot.refunds.views import (
     amount_problem_text,
     refund_changed_text,
@@ -25,6 +25,7 @@ from bot.refunds.views import (
 )
 from bot.routers.base import DIALOG_TEXT, liqpay_problem, quietly, report, safe_edit
 from bot.routers.plan import RouterPlan
+from bot.ui.callbacks import RefundAction
 from services.core.money import AmountError
 from services.liqpay.client import LiqPayError
 from services.receipts.state import KeysUnreadable, NoKeys

@@ -9,15 +9,12 @@ from typing import Any
 
 from bot.fiscal.errors import fiscal_error_text
 from bot.i18n import t, tn
+from bot.ui.format import escape
 from services.core.money import AmountError, format_amount
 from services.notifications.jobs import NotificationKind as K
 from services.refunds.problems import RefundFailure, RefundProblem, failure_of
 from storage.models.receipts import Receipt
 from storage.models.refunds import Refund, RefundState
-
-
-def escape(text: str) -> str:  # as bot.texts.escape (which imports this module)
-    return html.escape(text, quote=False)
 
 
 def _money(receipt: Receipt, kopecks: int) -> str:

@@ -8,11 +8,12 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.filters import IsOwner
 from bot.i18n import t
-from bot.keyboards import ReminderSetting, SettingsAction, button
 from bot.middlewares import Ack
 from bot.reminders.texts import clock_text, lead_text, reminder_lines, reminders_menu_text
 from bot.routers.base import safe_edit
 from bot.routers.plan import RouterPlan
+from bot.ui.callbacks import ReminderSetting, SettingsAction
+from bot.ui.keyboards import button
 from services.reminders.service import DIGEST_CHOICES, LEAD_CHOICES, Reminders, ReminderSettings
 from storage.models.shops import Member
 

@@ -9,8 +9,9 @@ from datetime import date
 from typing import Any
 
 from bot.i18n import DEFAULT_LOCALE, N_, t, tn
-from bot.texts import KYIV, receipt_card
+from bot.receipts.views import receipt_card
 from services.core.money import format_amount
+from services.core.periods import KYIV
 from storage.models.receipts import Receipt
 
 LEAD_LABELS = {

@@ -11,7 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
 from bot.i18n import t
-from bot.keyboards import button
+from bot.ui.keyboards import button
 from services.core.periods import Period, PeriodKind
 from services.reports.service import ExportFormat
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.i18n import t, tn
-from bot.texts import channel_name, escape
+from bot.receipts.views import channel_name
+from bot.ui.format import escape
 from services.core.money import format_amount
 from services.core.periods import Period, PeriodErrorReason
 from services.reports.chart import ChartLabels

@@ -1,6 +1,6 @@
 """The buttons of the owner's settings screen (SettingsAction), one handler each: a choice's
 button asks (a list, or a dialog), the option's button sets it. Fiscalization is
-bot/routers/fiscal_settings.py's."""
+bot/fiscal/settings.py's."""
 
 from __future__ import annotations
 
@@ -11,18 +11,14 @@ from aiogram.types import CallbackQuery
 
 from bot.filters import IsOwner
 from bot.i18n import t
-from bot.keyboards import (
-    LIFETIME_CHOICES,
-    SettingsAction,
-    cancel_keyboard,
-    options_keyboard,
-    settings_keyboard,
-)
+from bot.invoices.keyboards import cancel_keyboard
 from bot.middlewares import Ack
 from bot.routers.base import safe_edit
 from bot.routers.plan import RouterPlan
 from bot.settings.handlers import KeysDialog, LifetimeDialog, SmsDialog
+from bot.settings.keyboards import LIFETIME_CHOICES, options_keyboard, settings_keyboard
 from bot.settings.views import settings_text
+from bot.ui.callbacks import SettingsAction
 from services.core.money import CURRENCIES
 from services.fiscal.setup import FiscalSetupService
 from services.shops.service import ShopService

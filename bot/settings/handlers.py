@@ -1,5 +1,5 @@
 """/settings (owner only): LiqPay keys, invoice lifetime, currency, API version, SMS gateway;
-the Fiscalization button leads to bot/routers/fiscal_settings.py."""
+the Fiscalization button leads to bot/fiscal/settings.py."""
 
 from __future__ import annotations
 
@@ -15,14 +15,12 @@ from aiogram.types import Message
 
 from bot.filters import IsOwner
 from bot.i18n import t
-from bot.keyboards import (
-    cancel_keyboard,
-    settings_keyboard,
-)
+from bot.invoices.keyboards import cancel_keyboard
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, menu_text, report
 from bot.routers.plan import RouterPlan
+from bot.settings.keyboards import settings_keyboard
 from bot.settings.views import settings_text
-from bot.texts import escape
+from bot.ui.format import escape
 from services.fiscal.setup import FiscalSetupService
 from services.liqpay.client import LiqPayUnavailable
 from services.shops.service import KeyCheck, ShopService, parse_lifetime

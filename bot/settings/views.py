@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.i18n import t
-from bot.keyboards import LIFETIME_CHOICES
 from bot.reminders.texts import reminder_lines
-from bot.texts import escape
+from bot.settings.keyboards import LIFETIME_CHOICES
+from bot.ui.format import escape
 from services.fiscal.setup import FiscalSetupService
 from services.shops.service import ShopService
 from storage.models.shops import Member

@@ -9,11 +9,12 @@ from aiogram.types import CallbackQuery, Message
 from bot.commands import set_user_commands
 from bot.filters import IsOwner
 from bot.i18n import DEFAULT_LOCALE, t
-from bot.keyboards import StaffAction, staff_confirm_keyboard, staff_keyboard
 from bot.middlewares import Ack
 from bot.routers.base import menu_text, safe_edit
 from bot.routers.plan import RouterPlan
-from bot.texts import escape
+from bot.shops.keyboards import staff_confirm_keyboard, staff_keyboard
+from bot.ui.callbacks import StaffAction
+from bot.ui.format import escape
 from services.shops.service import ShopService
 from storage.models.shops import Member
 from storage.protocols.store import Store

@@ -10,10 +10,10 @@ from aiogram.types import Message
 
 from bot.commands import set_user_commands
 from bot.i18n import t
-from bot.keyboards import main_menu
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, display_name
 from bot.routers.plan import RouterPlan
-from bot.texts import escape
+from bot.ui.format import escape
+from bot.ui.keyboards import main_menu
 from services.core.names import clean_name
 from services.shops.service import ShopService
 from storage.models.shops import InviteOutcome, Member
