@@ -509,7 +509,7 @@ async def test_the_resend_button_says_a_timed_out_sms_may_have_gone(world: World
     "not sent" (which invites a second SMS) but that it may have gone."""
     from aiogram.utils.i18n import I18n
 
-    from bot.receipts.pending import sms_problem
+    from bot.receipts.show import sms_problem
 
     await switch_on(world, CUSTOMER, sms=True)
     receipt = await world.awaiting(channel=Channel.SMS, contact=PHONE)

@@ -81,7 +81,7 @@ def test_gateway_codes_are_quoted_and_other_reasons_are_not() -> None:
     from aiogram.utils.i18n import I18n
 
     from bot.i18n import setup_i18n
-    from bot.receipts.pending import sms_problem
+    from bot.receipts.show import sms_problem
 
     i18n: I18n = setup_i18n()
     with i18n.use_locale("uk"):

@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery
 
 from bot.filters import IsMember
-from bot.fiscal.receipt_keyboards import unregistered_keyboard
-from bot.fiscal.views import fiscal_line
 from bot.i18n import t
 from bot.middlewares import Ack
 from bot.receipts.keyboards import receipt_card_keyboard
@@ -18,7 +16,6 @@ from bot.routers.base import quietly, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.ui.callbacks import FiscalReceiptAction
 from services.core.crypto import SecretKeyMismatch
-from services.core.money import format_amount
 from services.fiscal.registrar import FiscalError
 from services.fiscal.sales import FiscalService, RegisterOutcome
 from services.receipts.state import ReceiptService
@@ -109,31 +106,4 @@ async def picture(
             code=receipt.fiscal_code or "—",
             number=receipt.number,
         ),
-    )
-
-
-UNREGISTERED_SHOWN = 10
-
-
-async def send_unregistered(message: Message, member: Member, fiscal: FiscalService) -> None:
-    """/pending's second section, for the owner: paid receipts with no fiscal receipt yet
-    (failed or waiting), each with Retry. Nothing is said when there are none."""
-    found, total = await fiscal.unregistered(member, 0, UNREGISTERED_SHOWN)
-    if not total:
-        return
-    lines = [t("🧾 <b>Paid but not registered: {total}</b>", total=total)]
-    lines += [unregistered_line(r) for r in found]
-    if total > len(found):
-        lines.append(t("…and {more} more.", more=total - len(found)))
-    lines.append(t("Tap a receipt to register its fiscal receipt now."))
-    await message.answer("\n".join(lines), reply_markup=unregistered_keyboard(found))
-
-
-def unregistered_line(receipt: Receipt) -> str:
-    state = fiscal_line(receipt) or ""
-    return t(
-        "No {number} · {amount} · {state}",
-        number=receipt.number,
-        amount=format_amount(receipt.amount, receipt.currency),
-        state=state.removeprefix("🧾 "),
     )

@@ -21,7 +21,7 @@ from bot.invoices.keyboards import (
     skip_keyboard,
 )
 from bot.middlewares import Ack
-from bot.receipts.pending import send_card
+from bot.receipts.show import send_card
 from bot.receipts.views import channel_name, keys_unreadable_text
 from bot.routers.base import (
     DIALOG_INPUT,

@@ -15,7 +15,7 @@ from bot.invoices.dialog import LEGACY_KEY_LENGTH, NewInvoice, no_keys_text
 from bot.invoices.keyboards import confirm_keyboard
 from bot.middlewares import Ack
 from bot.receipts.keyboards import receipt_card_keyboard
-from bot.receipts.pending import send_card, send_qr, sms_problem
+from bot.receipts.show import send_card, send_qr, sms_problem
 from bot.receipts.views import receipt_card
 from bot.routers.base import liqpay_problem, quietly, report, safe_edit
 from bot.routers.plan import RouterPlan

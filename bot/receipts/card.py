@@ -11,7 +11,7 @@ from bot.filters import FromButton, IsMember
 from bot.i18n import t
 from bot.middlewares import Ack
 from bot.receipts.keyboards import cancel_confirm_keyboard, receipt_card_keyboard
-from bot.receipts.pending import send_card, send_qr, sms_problem
+from bot.receipts.show import send_card, send_qr, sms_problem
 from bot.receipts.views import keys_unreadable_text, receipt_card
 from bot.routers.base import liqpay_problem, quietly, safe_edit
 from bot.routers.plan import RouterPlan
