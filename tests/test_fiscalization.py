@@ -556,7 +556,7 @@ async def test_refusal_reasons_and_return_failures_read_in_ukrainian(
 ) -> None:
     from bot.fiscal.texts import refused_text
     from bot.i18n import setup_i18n
-    from bot.refunds.views import refund_notice
+    from bot.refunds.notices import refund_notice
     from services.fiscal.registrar import FiscalRefused, FiscalStatus, RefusalReason
 
     i18n = setup_i18n()

@@ -208,7 +208,8 @@ async def test_a_failed_refund_is_told_by_its_problem_in_ukrainian(
     world: BotWorld, fake: FakeLiqPay, error: str, says: str
 ) -> None:
     from bot.i18n import setup_i18n
-    from bot.refunds.views import refund_notice, refund_outcome_text
+    from bot.refunds.notices import refund_notice
+    from bot.refunds.views import refund_outcome_text
 
     setup_i18n()
     paid = await paid_receipt(world, fake)
@@ -236,7 +237,7 @@ async def test_an_unknown_outcome_notice_sends_the_owner_to_the_liqpay_cabinet(
     world: BotWorld, fake: FakeLiqPay, days: int, uk_days: str
 ) -> None:
     from bot.i18n import setup_i18n
-    from bot.refunds.views import REFUND_NOTICES, refund_notice
+    from bot.refunds.notices import REFUND_NOTICES, refund_notice
 
     setup_i18n()
     paid = await paid_receipt(world, fake)

@@ -27,7 +27,7 @@ from bot.i18n import DEFAULT_LOCALE
 from bot.receipts.keyboards import notice_keyboard, receipt_card_keyboard
 from bot.receipts.notices import notification
 from bot.receipts.views import outcome_message, receipt_card
-from bot.refunds.views import REFUND_NOTICES, refund_notice
+from bot.refunds.notices import REFUND_NOTICES, refund_notice
 from bot.reminders.texts import digest_text, reminder_message
 from services.core.clock import Clock, utcnow
 from services.fiscal.policy import FISCAL_SALE

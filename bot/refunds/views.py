@@ -1,23 +1,19 @@
 """Refunds as people read them: the card's refunded line, the refund dialog's messages and
-the notices about money given back and return receipts."""
+the outcomes of a refund (its notices are bot/refunds/notices.py's)."""
 
 from __future__ import annotations
 
-import html
-from collections.abc import Mapping
 from typing import Any
 
-from bot.fiscal.errors import fiscal_error_text
 from bot.i18n import t, tn
 from bot.ui.format import escape
 from services.core.money import AmountError, format_amount
-from services.notifications.jobs import NotificationKind as K
 from services.refunds.problems import RefundFailure, RefundProblem, failure_of
 from storage.models.receipts import Receipt
 from storage.models.refunds import Refund, RefundState
 
 
-def _money(receipt: Receipt, kopecks: int) -> str:
+def refund_money(receipt: Receipt, kopecks: int) -> str:
     return format_amount(kopecks, receipt.currency)
 
 
@@ -35,14 +31,14 @@ def refunded_line(receipt: Receipt, locale: str | None = None) -> str | None:
         return t(
             "↩️ Refunded in full: {refunded}",
             locale,
-            refunded=_money(receipt, receipt.refunded_amount),
+            refunded=refund_money(receipt, receipt.refunded_amount),
         )
     return t(
         "↩️ Partly refunded: {refunded} of {amount}; left: {left}",
         locale,
-        refunded=_money(receipt, receipt.refunded_amount),
-        amount=_money(receipt, receipt.amount),
-        left=_money(receipt, receipt.refundable),
+        refunded=refund_money(receipt, receipt.refunded_amount),
+        amount=refund_money(receipt, receipt.amount),
+        left=refund_money(receipt, receipt.refundable),
     )
 
 
@@ -53,12 +49,12 @@ def refund_start_text(receipt: Receipt, done: int, locale: str | None = None) ->
         t(
             "Paid: {amount}, card {mask}",
             locale,
-            amount=_money(receipt, receipt.amount),
+            amount=refund_money(receipt, receipt.amount),
             mask=card_mask(receipt, locale),
         ),
     ]
     if receipt.refunded_amount > 0:
-        refunded = _money(receipt, receipt.refunded_amount)
+        refunded = refund_money(receipt, receipt.refunded_amount)
         if done > 0:
             lines.append(
                 tn(
@@ -72,7 +68,7 @@ def refund_start_text(receipt: Receipt, done: int, locale: str | None = None) ->
         else:
             lines.append(t("Refunded so far: {amount}.", locale, amount=refunded))
     lines.append(
-        t("Left to refund: <b>{left}</b>", locale, left=_money(receipt, receipt.refundable))
+        t("Left to refund: <b>{left}</b>", locale, left=refund_money(receipt, receipt.refundable))
     )
     lines.append(
         t(
@@ -88,7 +84,7 @@ def refund_confirm_text(receipt: Receipt, amount: int, locale: str | None = None
         "Refund <b>{amount}</b> of receipt No {number} to the customer's card {mask}?\n"
         "The money goes back at once and can't be taken back.",
         locale,
-        amount=_money(receipt, amount),
+        amount=refund_money(receipt, amount),
         number=receipt.number,
         mask=card_mask(receipt, locale),
     )
@@ -97,7 +93,7 @@ def refund_confirm_text(receipt: Receipt, amount: int, locale: str | None = None
 def refund_problem_text(
     problem: RefundProblem, receipt: Receipt | None = None, locale: str | None = None
 ) -> str:
-    left = _money(receipt, receipt.refundable) if receipt is not None else ""
+    left = refund_money(receipt, receipt.refundable) if receipt is not None else ""
     texts = {
         RefundProblem.NOT_OWNER: t("Only the shop's owner can refund.", locale),
         RefundProblem.NOT_PAID: t("Only a paid receipt can be refunded.", locale),
@@ -160,7 +156,7 @@ def amount_problem_text(exc: AmountError, locale: str | None = None) -> str:
 def refund_outcome_text(
     refund: Refund, receipt: Receipt, repeated: bool, locale: str | None = None
 ) -> str:
-    amount = _money(receipt, refund.amount)
+    amount = refund_money(receipt, refund.amount)
     if refund.state is RefundState.DONE:
         head = t(
             "↩️ {amount} of receipt No {number} went back to the customer's card {mask}.",
@@ -193,7 +189,7 @@ def refund_failed_text(
     """A FAILED refund, by its stored problem code (services.refunds.service.RefundFailure);
     LiqPay's own err_code appears only as a code inside a sentence in the reader's language."""
     failure, code = failure_of(error)
-    facts: dict[str, Any] = {"amount": _money(receipt, kopecks), "number": receipt.number}
+    facts: dict[str, Any] = {"amount": refund_money(receipt, kopecks), "number": receipt.number}
     if failure is RefundFailure.NO_KEYS:
         return t(
             "❌ The refund of {amount} of receipt No {number} was not made: the shop has no "
@@ -231,80 +227,3 @@ def refund_failed_text(
         locale,
         **facts,
     )
-
-
-def refund_notice(
-    kind: str, payload: Mapping[str, Any], receipt: Receipt, locale: str | None = None
-) -> str | None:
-    """The notices about money given back; None for any other kind."""
-    amount = _money(receipt, int(payload.get("amount", 0)))
-    total = int(payload.get("total", 0))
-    if kind == K.REFUND:
-        if total >= receipt.amount:
-            return t(
-                "↩️ Receipt No {number} is refunded in full: {total} went back to the "
-                "customer's card (this refund: {amount}).\nFor: {description}",
-                locale,
-                number=receipt.number,
-                total=_money(receipt, total),
-                amount=amount,
-                description=escape(receipt.description),
-            )
-        return t(
-            "↩️ {amount} of receipt No {number} went back to the customer's card. Refunded so "
-            "far: {total} of {paid}; left: {left}.\nFor: {description}",
-            locale,
-            amount=amount,
-            number=receipt.number,
-            total=_money(receipt, total),
-            paid=_money(receipt, receipt.amount),
-            left=_money(receipt, receipt.amount - total),
-            description=escape(receipt.description),
-        )
-    if kind == K.REFUND_FAILED:
-        problem = payload.get("problem")
-        error = str(problem) if problem else None
-        return refund_failed_text(receipt, int(payload.get("amount", 0)), error, locale)
-    if kind == K.REFUND_UNKNOWN:
-        return tn(
-            "❓ The outcome of the refund of {amount} of receipt No {number} is unknown: for "
-            "{n} day LiqPay has not shown whether the money went back. Check the payment in "
-            "the LiqPay cabinet and do not refund it again before you know. The bot keeps "
-            "checking and never refunds it twice.",
-            "❓ The outcome of the refund of {amount} of receipt No {number} is unknown: for "
-            "{n} days LiqPay has not shown whether the money went back. Check the payment in "
-            "the LiqPay cabinet and do not refund it again before you know. The bot keeps "
-            "checking and never refunds it twice.",
-            int(payload.get("days", 0)),
-            locale,
-            amount=amount,
-            number=receipt.number,
-        )
-    if kind == K.FISCAL_RETURN_DONE:
-        text = t(
-            "🧾 The return receipt of receipt No {number} ({amount}) is registered with the "
-            "tax service: fiscal number <b>{code}</b>.",
-            locale,
-            number=receipt.number,
-            amount=amount,
-            code=escape(str(payload.get("code") or "—")),
-        )
-        link = str(payload.get("link") or "")
-        if link:
-            label = t("receipt at the tax service", locale)
-            text += f'\n<a href="{html.escape(link, quote=True)}">{label}</a>'
-        return text
-    if kind == K.FISCAL_RETURN_FAILED:
-        return t(
-            "❗ The return receipt of receipt No {number} ({amount}) was not registered: {message}",
-            locale,
-            number=receipt.number,
-            amount=amount,
-            message=escape(fiscal_error_text(str(payload.get("message") or ""), locale)),
-        )
-    return None
-
-
-REFUND_NOTICES = frozenset(
-    {K.REFUND, K.REFUND_FAILED, K.REFUND_UNKNOWN, K.FISCAL_RETURN_DONE, K.FISCAL_RETURN_FAILED}
-)
