@@ -19,8 +19,8 @@ from aiohttp import web
 
 from bot.commands import set_default_commands
 from bot.dialog_storage import DialogStorageUnavailable, check_dialog_storage
-from bot.notifier import OutboxSender
-from bot.reminder_texts import customer_sms
+from bot.outbox.sender import OutboxSender
+from bot.reminders.texts import customer_sms
 from bot.web import ReplicaState, build_web_app
 from bot.wiring import Services, StartupError, build_bot, build_dispatcher, build_services
 from services.config import Settings

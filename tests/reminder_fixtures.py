@@ -16,8 +16,8 @@ from aiogram import Bot
 from aioresponses import aioresponses
 
 from bot.i18n import setup_i18n
-from bot.notifier import OutboxSender
-from bot.reminder_texts import customer_sms
+from bot.outbox.sender import OutboxSender
+from bot.reminders.texts import customer_sms
 from services.config import Settings
 from services.core.crypto import SecretBox
 from services.invoices.issuing import InvoiceService

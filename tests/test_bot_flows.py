@@ -163,7 +163,7 @@ async def test_roles_and_isolation(world: BotWorld) -> None:
     assert "members" in replies[-1]
     # the owner's receipt is not the cashier's, and another shop's owner sees neither
     await issue(world, OWNER, "Link", None)
-    from bot.keyboards import ReceiptAction
+    from bot.ui.callbacks import ReceiptAction
 
     replies = await world.press_data(CASHIER, ReceiptAction(action="check", id=1).pack())
     assert replies == ["Receipt not found."]

@@ -263,7 +263,7 @@ async def test_typing_in_a_dialog_left_mid_confirm_shows_its_receipt(world: BotW
     await world.press(OWNER, "Confirm")
     from aiogram.fsm.storage.base import StorageKey
 
-    from bot.routers.invoice import NewInvoice
+    from bot.invoices.dialog import NewInvoice
 
     storage_key = StorageKey(bot_id=world.bot.id, chat_id=OWNER.id, user_id=OWNER.id)
     await world.dp.storage.set_state(storage_key, NewInvoice.confirm)

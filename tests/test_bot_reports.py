@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 import openpyxl
 from aiogram.methods import SendDocument, SendPhoto
 
-from bot.routers.reports import split_lines
+from bot.reports.handlers import split_lines
 from services.core.clock import utcnow
 from services.core.periods import kyiv_day, kyiv_midnight
 from storage.models.receipts import (

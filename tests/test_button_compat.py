@@ -8,7 +8,7 @@ import pytest
 from aiogram.types import User
 
 from bot.i18n import t
-from bot.keyboards import ChannelChoice, DialogAction
+from bot.ui.callbacks import ChannelChoice, DialogAction
 from storage.models.receipts import Channel
 from tests.bot_fixtures import (
     CASHIER,

@@ -11,7 +11,7 @@ import pytest
 from aiogram.methods import SendMessage
 
 from bot.i18n import setup_i18n
-from bot.reminder_texts import digest_text
+from bot.reminders.texts import digest_text
 from services.core.crypto import SecretBox
 from services.core.money import format_amount
 from services.notifications.jobs import NotificationKind

@@ -11,8 +11,10 @@ import pytest
 from aiogram.methods import SendMessage, SendPhoto
 from aioresponses import aioresponses
 
-from bot.keyboards import FiscalReceiptAction, notice_keyboard, receipt_card_keyboard
-from bot.texts import notification, receipt_card
+from bot.receipts.keyboards import notice_keyboard, receipt_card_keyboard
+from bot.receipts.notices import notification
+from bot.receipts.views import receipt_card
+from bot.ui.callbacks import FiscalReceiptAction
 from bot.wiring import build_dispatcher, build_services
 from services.config import Settings
 from services.fiscal.policy import FISCAL_SALE

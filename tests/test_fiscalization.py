@@ -472,7 +472,7 @@ async def test_fiscal_notices_are_sent_by_the_outbox_with_their_buttons_and_plur
     from aiogram.methods import SendMessage
 
     from bot.i18n import setup_i18n
-    from bot.notifier import OutboxSender
+    from bot.outbox.sender import OutboxSender
     from services.notifications.jobs import OutboxSignal, notify_job
     from tests.doubles.recording_bot import RecordingSession
 
@@ -533,7 +533,7 @@ def latin_words(text: str) -> list[str]:
 async def test_a_refusal_without_words_is_shown_in_ukrainian(
     desk: Desk, shop: Shop, fake: FakeCheckbox, store: SqliteStore, setup: str, ukrainian: str
 ) -> None:
-    from bot.fiscal_views import fiscal_line, fiscal_notice
+    from bot.fiscal.views import fiscal_line, fiscal_notice
     from bot.i18n import setup_i18n
 
     setup_i18n()
@@ -554,9 +554,9 @@ async def test_a_refusal_without_words_is_shown_in_ukrainian(
 async def test_refusal_reasons_and_return_failures_read_in_ukrainian(
     desk: Desk, shop: Shop, store: SqliteStore
 ) -> None:
-    from bot.fiscal_texts import refused_text
+    from bot.fiscal.texts import refused_text
     from bot.i18n import setup_i18n
-    from bot.refund_views import refund_notice
+    from bot.refunds.notices import refund_notice
     from services.fiscal.registrar import FiscalRefused, FiscalStatus, RefusalReason
 
     i18n = setup_i18n()

@@ -24,7 +24,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from bot.i18n import LANGUAGES, load_catalogs, t, tn
-from bot.keyboards import menu_labels
+from bot.ui.keyboards import menu_labels
 
 ROOT = Path(__file__).resolve().parent.parent
 BOT_DIR = ROOT / "bot"

@@ -10,8 +10,8 @@ import pytest
 from aiogram.methods import EditMessageText, SendMessage
 from aiogram.types import User
 
-from bot.keyboards import ChannelChoice
-from bot.notifier import OutboxSender
+from bot.outbox.sender import OutboxSender
+from bot.ui.callbacks import ChannelChoice
 from services.notifications.jobs import OutboxSignal
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from tests.bot_fixtures import (

@@ -16,8 +16,9 @@ from aiogram import Bot
 from aiogram.methods import EditMessageText, SendMessage
 
 from bot.i18n import DEFAULT_LOCALE, setup_i18n
-from bot.notifier import LEASE, OutboxSender
-from bot.texts import notification, receipt_card
+from bot.outbox.sender import LEASE, OutboxSender
+from bot.receipts.notices import notification
+from bot.receipts.views import receipt_card
 from services.core.clock import utcnow
 from services.core.crypto import SecretBox
 from services.notifications.jobs import NOTIFY, OutboxSignal, notify_job, recipients
@@ -189,7 +190,7 @@ async def test_blocked_user_is_dropped_and_others_still_get_theirs(
     session: RecordingSession,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.WARNING, logger="bot.notifier")
+    caplog.set_level(logging.WARNING, logger="bot.outbox.sender")
     await paid(store, shop, clock)
     session.queue(shop.cashier_id, telegram_error(403, "Forbidden: bot was blocked by the user"))
 
@@ -587,7 +588,7 @@ async def test_an_outcome_shows_the_card_as_a_new_message_and_keeps_it_current(
 ) -> None:
     """Told later what became of an invoice (its card could not be shown, or the maker
     died): the card comes with its buttons, and later changes edit that copy."""
-    from bot.texts import outcome_message
+    from bot.receipts.views import outcome_message
 
     receipt = await make_receipt(store, shop, clock(), status=S.DRAFT)
     until = clock() + timedelta(seconds=5)

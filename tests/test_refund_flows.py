@@ -13,7 +13,8 @@ import aiohttp
 import pytest
 from pydantic import SecretStr
 
-from bot.keyboards import RefundAction, notice_keyboard, receipt_card_keyboard
+from bot.receipts.keyboards import notice_keyboard, receipt_card_keyboard
+from bot.ui.callbacks import RefundAction
 from bot.wiring import build_dispatcher, build_services
 from services.config import Settings
 from services.liqpay.signing import Credentials
@@ -176,7 +177,7 @@ async def test_a_cashier_is_refused_and_sees_no_refund_button(
 
 async def test_ukrainian_texts(world: BotWorld, fake: FakeLiqPay) -> None:
     from bot.i18n import setup_i18n
-    from bot.refund_views import refund_changed_text, refund_start_text, refunded_line
+    from bot.refunds.views import refund_changed_text, refund_start_text, refunded_line
 
     setup_i18n()
     paid = await paid_receipt(world, fake)
@@ -209,7 +210,8 @@ async def test_a_failed_refund_is_told_by_its_problem_in_ukrainian(
     world: BotWorld, fake: FakeLiqPay, error: str, says: str
 ) -> None:
     from bot.i18n import setup_i18n
-    from bot.refund_views import refund_notice, refund_outcome_text
+    from bot.refunds.notices import refund_notice
+    from bot.refunds.views import refund_outcome_text
 
     setup_i18n()
     paid = await paid_receipt(world, fake)
@@ -237,7 +239,7 @@ async def test_an_unknown_outcome_notice_sends_the_owner_to_the_liqpay_cabinet(
     world: BotWorld, fake: FakeLiqPay, days: int, uk_days: str
 ) -> None:
     from bot.i18n import setup_i18n
-    from bot.refund_views import REFUND_NOTICES, refund_notice
+    from bot.refunds.notices import REFUND_NOTICES, refund_notice
 
     setup_i18n()
     paid = await paid_receipt(world, fake)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.keyboards import ReminderSetting
+from bot.ui.callbacks import ReminderSetting
 from services.reminders.service import DIGEST
 from tests.bot_fixtures import CASHIER, OWNER, BotWorld, join_cashier, make_shop_by_bot, world
 

@@ -12,8 +12,8 @@ import pytest
 from aiogram.methods import SendMessage
 
 from bot.i18n import DEFAULT_LOCALE, setup_i18n
-from bot.keyboards import ReceiptAction
-from bot.reminder_texts import customer_sms, reminder_message
+from bot.reminders.texts import customer_sms, reminder_message
+from bot.ui.callbacks import ReceiptAction
 from services.core.crypto import SecretBox
 from services.core.money import format_amount
 from services.invoices.issuing import SMS_MAYBE_SENT, SMS_UNAVAILABLE
@@ -509,7 +509,7 @@ async def test_the_resend_button_says_a_timed_out_sms_may_have_gone(world: World
     "not sent" (which invites a second SMS) but that it may have gone."""
     from aiogram.utils.i18n import I18n
 
-    from bot.routers.receipts import sms_problem
+    from bot.receipts.show import sms_problem
 
     await switch_on(world, CUSTOMER, sms=True)
     receipt = await world.awaiting(channel=Channel.SMS, contact=PHONE)

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import setup_i18n
-from bot.report_texts import export_labels
+from bot.reports.texts import export_labels
 from services.core.periods import Period, PeriodKind
 from services.reports.service import ExportFormat, ReportingService
 from storage.models.shops import Role

@@ -10,7 +10,7 @@ import aiohttp
 from cryptography.fernet import Fernet
 
 from bot.i18n import t
-from bot.keyboards import ChannelChoice, DialogAction
+from bot.ui.callbacks import ChannelChoice, DialogAction
 from services.core.crypto import SecretBox
 from storage.models.receipts import Channel
 from tests.bot_fixtures import BotWorld, make_shop_by_bot, world
@@ -81,7 +81,7 @@ def test_gateway_codes_are_quoted_and_other_reasons_are_not() -> None:
     from aiogram.utils.i18n import I18n
 
     from bot.i18n import setup_i18n
-    from bot.routers.receipts import sms_problem
+    from bot.receipts.show import sms_problem
 
     i18n: I18n = setup_i18n()
     with i18n.use_locale("uk"):

@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from bot.i18n import t
-from bot.keyboards import ChannelChoice, DialogAction
+from bot.ui.callbacks import ChannelChoice, DialogAction
 from storage.models.receipts import Channel
 from tests.bot_fixtures import BotWorld, make_shop_by_bot, world
 from tests.doubles.recording_bot import person

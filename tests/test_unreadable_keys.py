@@ -19,7 +19,8 @@ from aioresponses import aioresponses
 from cryptography.fernet import Fernet
 
 from bot.i18n import setup_i18n
-from bot.texts import keys_unreadable_text, notification
+from bot.receipts.notices import notification
+from bot.receipts.views import keys_unreadable_text
 from bot.web import build_web_app
 from services.config import CALLBACK_PATH
 from services.core.crypto import SecretBox

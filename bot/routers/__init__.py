@@ -8,25 +8,21 @@ from aiogram import Router
 def build_routers() -> list[Router]:
     """New Routers for one dispatcher (a Router joins one parent only): each feature module
     declares its handlers on a plan (bot/routers/plan.py) that is built anew here."""
-    from bot.routers import (
-        common,
-        fiscal_actions,
-        fiscal_credentials,
-        fiscal_receipts,
-        fiscal_settings,
-        invoice,
-        issuing,
-        owner_gate,
-        receipt_card,
-        receipts,
-        refunds,
-        reminder_settings,
-        reports,
-        settings,
-        settings_buttons,
-        staff,
-        start,
-    )
+    from bot.fiscal import actions as fiscal_actions
+    from bot.fiscal import credentials as fiscal_credentials
+    from bot.fiscal import receipts as fiscal_receipts
+    from bot.fiscal import settings as fiscal_settings
+    from bot.invoices import dialog as invoice
+    from bot.invoices import issuing
+    from bot.receipts import card as receipt_card
+    from bot.receipts import pending as receipts
+    from bot.refunds import handlers as refunds
+    from bot.reminders import handlers as reminder_settings
+    from bot.reports import handlers as reports
+    from bot.routers import common, owner_gate
+    from bot.settings import buttons as settings_buttons
+    from bot.settings import handlers as settings
+    from bot.shops import staff, start
 
     plans = [
         common.router,

@@ -11,7 +11,7 @@ from aiogram.exceptions import AiogramError, TelegramBadRequest
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.i18n import LANGUAGES, t
-from bot.keyboards import menu_labels
+from bot.ui.keyboards import menu_labels
 from services.core.names import clean_name
 from services.liqpay.client import LiqPayRefused, LiqPayUnavailable
 

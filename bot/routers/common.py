@@ -11,9 +11,10 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 
 from bot.commands import set_user_commands
 from bot.i18n import t
-from bot.keyboards import LanguageChoice, language_keyboard, main_menu
 from bot.middlewares import Ack
 from bot.routers.plan import RouterPlan
+from bot.ui.callbacks import LanguageChoice
+from bot.ui.keyboards import language_keyboard, main_menu
 from storage.models.shops import Member
 from storage.protocols.store import Store
 

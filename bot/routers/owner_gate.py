@@ -10,13 +10,13 @@ from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
 
 from bot.filters import IsMember
-from bot.fiscal_keyboards import FiscalAction, FiscalCloseChoice, FiscalLabelChoice, FiscalTaxChoice
-from bot.fiscal_texts import owner_only
+from bot.fiscal.keyboards import FiscalAction, FiscalCloseChoice, FiscalLabelChoice, FiscalTaxChoice
+from bot.fiscal.texts import owner_only
 from bot.i18n import t
-from bot.keyboards import ReminderSetting, SettingsAction, StaffAction
 from bot.middlewares import Ack
 from bot.routers.base import menu_text
 from bot.routers.plan import RouterPlan
+from bot.ui.callbacks import ReminderSetting, SettingsAction, StaffAction
 
 refusal = RouterPlan("owner_refusal")
 refusal.message.filter(IsMember())

@@ -7,15 +7,14 @@ registered, which jobs do it, and when a shop's shift is closed.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
+from services.core.periods import KYIV
 from storage.models.fiscal import FiscalMode, FiscalSettings, FiscalState
 from storage.models.jobs import NewJob
 from storage.models.receipts import Receipt
 
 FISCAL_SALE = "fiscal.sale"  # payload {"attempt": int}; receipt_id set
 FISCAL_CLOSE_SHIFT = "fiscal.close_shift"  # payload {"shop_id", "day", "minutes"}
-KYIV = ZoneInfo("Europe/Kyiv")
 FISCAL_CURRENCY = "UAH"  # a Ukrainian fiscal receipt is in hryvnias
 # What /pending lists for the owner as "paid but not registered".
 UNREGISTERED = (FiscalState.NOT_REGISTERED, FiscalState.REGISTERING, FiscalState.FAILED)

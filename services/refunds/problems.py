@@ -18,7 +18,7 @@ class RefundProblem(StrEnum):
 
 
 class RefundFailure(StrEnum):
-    """Why a refund is FAILED (stored in refunds.error; texts are bot/refund_views.py's)."""
+    """Why a refund is FAILED (stored in refunds.error; texts are bot/refunds/views.py's)."""
 
     NO_KEYS = "no_keys"  # LiqPay was never asked
     KEYS_UNREADABLE = "keys_unreadable"  # LiqPay was never asked

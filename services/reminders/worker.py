@@ -1,6 +1,6 @@
 """Fires reminder and digest jobs (services/reminders/service.py) when they fall due.
 
-A cashier's reminder and a digest become notification jobs (bot/notifier.py sends them,
+A cashier's reminder and a digest become notification jobs (bot/outbox/sender.py sends them,
 paced per chat) with dedupe keys derived from the reminder's: a worker killed after making
 them and before finishing its job makes nothing new when the job is claimed again.
 

@@ -19,7 +19,7 @@ from tests.e2e.test_flows import Person, invite, new_invoice, open_shop
 from tests.e2e.test_interruptions import summary
 
 START_WITHIN = 90  # two interpreters, migrations and Redis at once on a loaded machine
-NOTICE_LEASE = 60  # bot/notifier.py LEASE: a killed sender's notices waited this long
+NOTICE_LEASE = 60  # bot/outbox/sender.py LEASE: a killed sender's notices waited this long
 # ...and now the survivor finds the killed replica dead (its heartbeat stopped 8 s, its
 # session gone) and sends them: a cashier waiting for "paid" waits seconds.
 TAKEN_OVER_WITHIN = 20

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from bot.i18n import t
-from bot.texts import keys_unreadable_text
+from bot.receipts.views import keys_unreadable_text
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess

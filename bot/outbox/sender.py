@@ -1,0 +1,305 @@
+"""Sends notification jobs to Telegram: in order per chat, within Telegram's limits,
+retrying what failed for a passing reason and never sending one job twice on purpose.
+
+The limits live in the store, so they hold for every replica that sends: a chat's jobs are
+one group (claimed one at a time, oldest first) that is held for PER_CHAT_INTERVAL after
+each message, and every message takes a slot of one shared timeline (GLOBAL_SLOT) spaced
+1/GLOBAL_RATE apart, which a `retry_after` from Telegram pushes back for everyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+from enum import Enum
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramRetryAfter,
+)
+
+from bot.fiscal.views import shop_notice
+from bot.i18n import DEFAULT_LOCALE
+from bot.receipts.keyboards import notice_keyboard, receipt_card_keyboard
+from bot.receipts.notices import notification
+from bot.receipts.views import outcome_message, receipt_card
+from bot.refunds.notices import REFUND_NOTICES, refund_notice
+from bot.reminders.texts import digest_text, reminder_message
+from services.core.clock import Clock, utcnow
+from services.fiscal.policy import FISCAL_SALE
+from services.jobs.kinds import Finish, JobKind, Keep, Kill, Outcome, Postpone, doubling_backoff
+from services.jobs.replica import Replica, worker_name
+from services.jobs.runner import JobRunner, keep_draining
+from services.notifications.jobs import NOTIFY, SHOP_NOTICES, NotificationKind, OutboxSignal
+from services.reminders.service import worth_reminding
+from storage.models.fiscal import FiscalState
+from storage.models.jobs import Job, JobState
+from storage.models.receipts import Receipt
+from storage.protocols.jobs import JobQueue
+from storage.protocols.receipts import ReceiptRepository
+from storage.protocols.shops import ShopRepository
+from storage.protocols.users import UserRepository
+
+log = logging.getLogger(__name__)
+
+GLOBAL_RATE = 30.0  # messages per second, all chats together
+GLOBAL_SLOT = "telegram:send"
+PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
+# a Telegram outage delays notifications by at most a minute after it
+BACKOFF = doubling_backoff(timedelta(seconds=60))
+MAX_SLOT_WAIT = 2.0  # longer than that (Telegram said wait): give the jobs back meanwhile
+BATCH = 10  # jobs claimed at a time: at 30/s a batch is out in a third of a second
+LEASE = timedelta(seconds=60)  # a killed sender's jobs are sent by another after this
+PAID_NOTICES = (NotificationKind.PAID, NotificationKind.PAID_LATE)
+
+
+class Delivery(Enum):
+    SENT = "sent"  # delivered: the chat is held for the per-chat interval
+    DONE = "done"  # finished or given up on without a new message
+    RETRY = "retry"  # postponed
+    PAUSED = "paused"  # Telegram asked the whole bot to wait
+    LOST = "lost"  # its lease went to another sender
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        jobs: JobQueue,
+        receipts: ReceiptRepository,
+        users: UserRepository,
+        bot: Bot,
+        signal: OutboxSignal,
+        clock: Clock = utcnow,
+        *,
+        per_chat_interval: float = PER_CHAT_INTERVAL,
+        global_rate: float = GLOBAL_RATE,
+        replica: Replica | None = None,
+        worker_id: str | None = None,
+        lease: timedelta = LEASE,
+        batch: int = BATCH,
+        shops: ShopRepository | None = None,
+    ) -> None:
+        self.jobs = jobs
+        self.receipts = receipts
+        self.users = users
+        self.bot = bot
+        self.signal = signal
+        self.clock = clock
+        self.per_chat_interval = timedelta(seconds=per_chat_interval)
+        self.global_interval = timedelta(seconds=1.0 / global_rate)
+        # one at a time: each waits for its slot of the bot's rate, and the batch stops
+        # when Telegram pauses the bot (or the process stops)
+        self.kind = JobKind(
+            NOTIFY, self._attempt, lease, batch, concurrent=False, on_error=self._failed
+        )
+        self.runner = JobRunner(jobs, [self.kind], worker_name("outbox", replica, worker_id), clock)
+        self.worker_id = self.runner.worker_id
+        self.shops = shops  # to know an owner's chat (the Refund button is theirs only)
+        self._held_until: datetime | None = None  # the last per-chat hold this sender set
+        self._paused_until: datetime | None = None  # Telegram's bot-wide pause, as last seen
+        self._sent_unmarked: set[int] = set()  # delivered, but the store missed the mark
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await keep_draining(stop, lambda: self.drain(stop), self.signal.wait, 1.0, "outbox")
+
+    async def drain(self, stop: asyncio.Event | None = None) -> bool:
+        """Send everything that may go now. True when something may be waiting for a chat's
+        pacing or Telegram's pause (the caller comes back soon rather than on a signal)."""
+        for job_id in list(self._sent_unmarked):  # sent already: only the mark is missing
+            await self.runner.settle(job_id, Finish())
+            self._sent_unmarked.discard(job_id)
+        paused = self._paused_until is not None and self._paused_until > self.clock()
+        while not paused:
+            claimed = await self.runner.claim(self.kind)
+            if not claimed:
+                break
+            remaining = list(claimed)
+            try:
+                while remaining and not paused:
+                    if stop is not None and stop.is_set():
+                        return False  # between two sends, never in the middle of one
+                    paused = await self.deliver(remaining.pop(0)) is Delivery.PAUSED
+            finally:
+                for job in remaining:  # not tried: back to the queue for the next drain
+                    with contextlib.suppress(Exception):
+                        await self.runner.release(job)
+        busy = paused or (self._held_until is not None and self._held_until > self.clock())
+        if busy:
+            await asyncio.sleep(0.1)
+        return busy
+
+    async def deliver(self, job: Job) -> Delivery:
+        """Send one job, after waiting for its slot in the bot's rate."""
+        if job.id in self._sent_unmarked:
+            await self._mark_sent(job.id, self._chat_hold())
+            return Delivery.DONE
+        if not await self._take_slot():
+            await self.runner.release(job)
+            return Delivery.PAUSED
+        outcome = await self.runner.run(self.kind, job)
+        match outcome:
+            case None:
+                return Delivery.LOST
+            case Finish(hold_group_until=hold) if job.id in self._sent_unmarked:
+                self._mark_recorded(job.id, hold)
+                return Delivery.SENT
+            case Postpone(error="retry_after"):
+                return Delivery.PAUSED
+            case Postpone():
+                return Delivery.RETRY
+        return Delivery.DONE
+
+    async def _attempt(self, job: Job) -> Outcome:
+        """One send; what becomes of the job (a passing failure: see `_failed`)."""
+        try:
+            await self._send(job)
+        except TelegramRetryAfter as exc:
+            log.warning("Telegram asks to wait %s s (chat %s)", exc.retry_after, _chat(job))
+            until = self.clock() + timedelta(seconds=exc.retry_after)
+            await self.jobs.hold(GLOBAL_SLOT, until)
+            self._paused_until = until
+            return Postpone(until, "retry_after")
+        except TelegramForbiddenError as exc:  # this user blocked the bot or left
+            log.warning("Notification %s to chat %s dropped: %s", job.id, _chat(job), exc.message)
+            return Kill(exc.message)
+        except TelegramBadRequest as exc:
+            if "message is not modified" in exc.message:
+                return Finish()
+            log.warning("Notification %s to chat %s refused: %s", job.id, _chat(job), exc.message)
+            return Kill(exc.message)
+        self._sent_unmarked.add(job.id)
+        return Finish(hold_group_until=self._chat_hold())
+
+    def _failed(self, job: Job, exc: Exception, now: datetime) -> Outcome:
+        """Network, 5xx, or the whole bot refused (bad token): again after a doubling wait.
+        Sent, but not marked (the store failed): kept for the next drain to mark."""
+        if job.id in self._sent_unmarked:
+            return Keep()
+        outcome = BACKOFF(job, exc, now)
+        wait = outcome.until - now if isinstance(outcome, Postpone) else timedelta()
+        log.warning(
+            "Notification %s to chat %s failed (%s); retry in %.0f s",
+            job.id,
+            _chat(job),
+            type(exc).__name__,
+            wait.total_seconds(),
+        )
+        return outcome
+
+    def _chat_hold(self) -> datetime | None:
+        """Until when the chat waits after a message (its pacing)."""
+        return self.clock() + self.per_chat_interval if self.per_chat_interval else None
+
+    async def _mark_sent(self, job_id: int, hold: datetime | None) -> None:
+        await self.runner.settle(job_id, Finish(hold_group_until=hold))
+        self._mark_recorded(job_id, hold)
+
+    def _mark_recorded(self, job_id: int, hold: datetime | None) -> None:
+        self._sent_unmarked.discard(job_id)
+        if hold is not None:
+            self._held_until = hold
+
+    async def _take_slot(self) -> bool:
+        """Wait for this message's slot of the bot-wide rate; False when Telegram's pause
+        makes it too far off (the slot is then left unused)."""
+        now = self.clock()
+        slot = await self.jobs.reserve_slot(GLOBAL_SLOT, self.global_interval, now)
+        wait = (slot - now).total_seconds()
+        if wait > MAX_SLOT_WAIT:
+            self._paused_until = slot  # no more slots are asked for until then
+            return False
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return True
+
+    async def _is_owner(self, chat_id: int, receipt: Receipt) -> bool:
+        if self.shops is None:
+            return False
+        member = await self.shops.get_member(chat_id)
+        return member is not None and member.is_owner and member.shop_id == receipt.shop_id
+
+    async def _send(self, job: Job) -> None:
+        chat_id, kind = _chat(job), str(job.payload.get("kind", ""))
+        if kind == NotificationKind.DIGEST:  # about the day, not one receipt
+            locale = await self.users.language(chat_id) or DEFAULT_LOCALE
+            await self.bot.send_message(chat_id, digest_text(job.payload, locale))
+            return
+        if kind in SHOP_NOTICES:
+            locale = await self.users.language(chat_id) or DEFAULT_LOCALE
+            text = shop_notice(kind, job.payload, locale)
+            if text is not None:
+                await self.bot.send_message(chat_id, text)
+            return
+        receipt = await self.receipts.get(job.receipt_id) if job.receipt_id else None
+        if receipt is None:
+            raise LookupError(f"receipt {job.receipt_id} is gone")
+        locale = await self.users.language(chat_id) or DEFAULT_LOCALE
+        if kind == NotificationKind.REMINDER:
+            if worth_reminding(receipt, self.clock()):  # else paid, closed or flagged since
+                owner = await self._is_owner(chat_id, receipt)
+                text = reminder_message(receipt, locale)
+                await self._send_card(chat_id, receipt, text, locale, owner=owner)
+            return
+        if kind == NotificationKind.CARD:
+            if receipt.card_chat_id is None or receipt.card_message_id is None:
+                return
+            owner = await self._is_owner(receipt.card_chat_id, receipt)
+            await self.bot.edit_message_text(
+                chat_id=receipt.card_chat_id,
+                message_id=receipt.card_message_id,
+                text=receipt_card(receipt, locale),
+                reply_markup=receipt_card_keyboard(receipt, locale, owner=owner),
+            )
+            return
+        owner = await self._is_owner(chat_id, receipt)
+        if kind in REFUND_NOTICES:
+            text = refund_notice(kind, job.payload, receipt, locale)
+            if text is not None:
+                await self.bot.send_message(
+                    chat_id, text, reply_markup=notice_keyboard(receipt, locale, owner=owner)
+                )
+            return
+        if kind == NotificationKind.OUTCOME:
+            await self._send_card(
+                chat_id, receipt, outcome_message(receipt, locale), locale, owner=owner
+            )
+            return
+        worker_tells = owner and kind in PAID_NOTICES and await self._registering(receipt)
+        await self.bot.send_message(
+            chat_id,
+            notification(kind, receipt, locale, worker_tells=worker_tells),
+            reply_markup=notice_keyboard(receipt, locale, owner=owner, fiscal=not worker_tells),
+        )
+
+    async def _registering(self, receipt: Receipt) -> bool:
+        """Whether the fiscal worker has the receipt's registration in hand (its sale job
+        for the current attempt is live): it tells the owners the outcome itself, a
+        Checkbox outage included, with its own Retry button."""
+        if receipt.fiscal_state is FiscalState.REGISTERING:
+            return True
+        if receipt.fiscal_state is not FiscalState.NOT_REGISTERED:
+            return False
+        live = await self.jobs.find(kind=FISCAL_SALE, receipt_id=receipt.id, state=JobState.PENDING)
+        return any(int(job.payload.get("attempt", 0)) == receipt.fiscal_attempt for job in live)
+
+    async def _send_card(
+        self, chat_id: int, receipt: Receipt, text: str, locale: str, *, owner: bool
+    ) -> None:
+        """A message with the receipt's card and its buttons, which becomes the card the
+        outbox keeps current when it goes to the issuing cashier."""
+        sent = await self.bot.send_message(
+            chat_id, text, reply_markup=receipt_card_keyboard(receipt, locale, owner=owner)
+        )
+        if receipt.card_message_id is None or chat_id == receipt.cashier_id:
+            try:  # it is sent: a failure here must not send it again
+                await self.receipts.set_card_message(receipt.id, chat_id, sent.message_id)
+            except Exception:
+                log.exception("Receipt %s: its new card was not recorded", receipt.id)
+
+
+def _chat(job: Job) -> int:
+    return int(job.payload["chat_id"])
