@@ -26,7 +26,7 @@ from babel.messages.pofile import read_po
 from bot.i18n import LANGUAGES, load_catalogs, t, tn
 from bot.ui.keyboards import menu_labels
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BOT_DIR = ROOT / "bot"
 PO_PATH = BOT_DIR / "locales" / "uk" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = ("t", "N_", "tn")

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from services.config import Settings, describe_settings_error
 from storage.open import open_store
-from tests.test_config import GOOD_TOKEN, SETTINGS_ENV, run_bot, single_line
+from tests.core.test_config import GOOD_TOKEN, SETTINGS_ENV, run_bot, single_line
 
 
 @pytest.fixture

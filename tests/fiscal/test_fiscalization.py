@@ -446,7 +446,7 @@ async def test_a_sale_whose_lease_went_to_another_worker_is_stopped(
     clock: FakeClock,
     shop: Shop,
 ) -> None:
-    from tests.test_fiscal_returns import LeaseTakenElsewhere
+    from tests.fiscal.test_fiscal_returns import LeaseTakenElsewhere
 
     fake.hang_next(SELL)  # the answer would come only after 3 s
     busy = make_desk(store, http, box, fake, clock, lease=timedelta(seconds=0.3))

@@ -14,7 +14,7 @@ from bot.web import CALLBACKS_KEY
 from storage.models.receipts import ReceiptStatus
 from tests.builders import payment_payload, signed_form
 from tests.payment_fixtures import outbox_rows
-from tests.test_callbacks import Env, assert_rejected, awaiting, env
+from tests.payments.test_callbacks import Env, assert_rejected, awaiting, env
 
 __all__ = ["env"]
 

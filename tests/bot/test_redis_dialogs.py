@@ -26,10 +26,10 @@ from tests.bot_fixtures import (
     BotWorld,
 )
 from tests.conftest import WallClock
+from tests.core.test_config import GOOD_TOKEN, run_bot, single_line
 from tests.doubles.liqpay_mock import liqpay_answer
 from tests.doubles.recording_bot import make_bot
 from tests.servers.redis_server import start_redis
-from tests.test_config import GOOD_TOKEN, run_bot, single_line
 
 SMS_TOKEN = "TurboSmsToken0123456789abcdef"
 SORRY = "Something went wrong on our side. Nothing was lost; please try again."

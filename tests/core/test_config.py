@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from services.config import ConfigError, Settings, describe_settings_error, load_settings
 from services.core.crypto import KEY_FILE_NAME, SecretBox, SecretKeyMismatch, make_secret_box
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 SETTINGS_ENV = [name.upper() for name in Settings.model_fields]
 

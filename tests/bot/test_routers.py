@@ -8,7 +8,7 @@ from aiogram import Dispatcher
 
 from bot.routers import build_routers
 
-BOT_DIR = Path(__file__).resolve().parents[1] / "bot"
+BOT_DIR = Path(__file__).resolve().parents[2] / "bot"
 
 
 def test_each_dispatcher_gets_routers_of_its_own() -> None:

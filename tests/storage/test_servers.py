@@ -17,7 +17,7 @@ from tests.servers.postgres import PostgresServer, start_postgres
 from tests.servers.processes import ServerStartError
 from tests.servers.redis_server import start_redis
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 async def test_postgres_is_a_real_server_with_a_password(postgres_url: str) -> None:
