@@ -37,11 +37,8 @@ from services.core.contacts import ContactError, normalize_email, normalize_phon
 from services.core.money import AmountError, format_amount, parse_amount
 from services.core.names import clean_name
 from services.invoices.duplicates import EarlierInvoice
-from services.invoices.issuing import (
-    MAX_DESCRIPTION,
-    InvoiceService,
-    description_fits,
-)
+from services.invoices.issuing import InvoiceService
+from services.invoices.requests import MAX_DESCRIPTION, description_fits
 from services.receipts.state import KeysUnreadable, NoKeys, ReceiptService
 from services.shops.service import ShopService
 from storage.models.receipts import Channel
