@@ -26,6 +26,7 @@ from tests.bot_fixtures import (
 from tests.conftest import WallClock
 from tests.doubles.liqpay_mock import liqpay_answer
 from tests.doubles.recording_bot import make_bot
+from tests.doubles.turbosms_mock import SMS_URL, queue_sms, sent_sms
 
 
 class CountingSettings:
@@ -61,6 +62,7 @@ async def counted(tmp_path: Path) -> AsyncIterator[tuple[BotWorld, CountingSetti
         database_path=tmp_path / "data" / "bot.sqlite3",
         liqpay_api_url=LIQPAY_URL,
         secret_key="test-secret-key-that-is-long-enough",  # type: ignore[arg-type]
+        sms_api_url=SMS_URL,
         _env_file=None,  # type: ignore[call-arg]
     )
     with aioresponses(passthrough_unmatched=False) as mocked:
@@ -90,4 +92,24 @@ async def test_one_confirm_reads_the_shop_settings_once(
     before = shop_settings.reads
     replies = await world.press(CASHIER, "Confirm")
     assert any("tok123" in r for r in replies), replies
+    assert shop_settings.reads - before == 1
+
+
+async def test_one_sms_confirm_reads_the_shop_settings_once(
+    counted: tuple[BotWorld, CountingSettings],
+) -> None:
+    world, shop_settings = counted
+    await make_shop_by_bot(world)
+    await join_cashier(world)
+    box = world.services.receipts.box
+    await world.services.store.settings.save_sms_gateway(1, box.encrypt("turbo-token"), "Shop")
+    await world.say(CASHIER, "/new")
+    await world.say(CASHIER, "250.50")
+    await world.press(CASHIER, "Skip")
+    await world.press(CASHIER, "SMS")
+    await world.say(CASHIER, "067 123 45 67")
+    queue_sms(world.liqpay)
+    before = shop_settings.reads
+    await world.press(CASHIER, "Confirm")
+    assert len(sent_sms(world.liqpay)) == 1  # the settings read once served the SMS too
     assert shop_settings.reads - before == 1
