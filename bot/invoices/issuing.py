@@ -22,11 +22,11 @@ from bot.routers.plan import RouterPlan
 from bot.ui.callbacks import DialogAction, ReceiptAction
 from bot.ui.format import escape
 from bot.ui.keyboards import main_menu
-from services.invoices.issuing import (
+from services.invoices.issuing import InvoiceService
+from services.invoices.requests import (
     CurrencyChanged,
     InvoiceRefused,
     InvoiceRequest,
-    InvoiceService,
     IssueResult,
     Outcome,
     SmsNotConfigured,

@@ -14,7 +14,7 @@ from bot.receipts.keyboards import receipt_card_keyboard
 from bot.receipts.views import receipt_card
 from bot.ui.format import escape
 from services.core.qr import DataOverflowError, qr_png
-from services.invoices.issuing import (
+from services.invoices.sms import (
     SMS_MAYBE_SENT,
     SMS_NOT_CONFIGURED,
     SMS_TOKEN_UNREADABLE,

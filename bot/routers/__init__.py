@@ -14,6 +14,7 @@ def build_routers() -> list[Router]:
     from bot.fiscal import settings as fiscal_settings
     from bot.invoices import dialog as invoice
     from bot.invoices import issuing
+    from bot.invoices import summary as invoice_summary
     from bot.receipts import card as receipt_card
     from bot.receipts import pending as receipts
     from bot.refunds import handlers as refunds
@@ -37,7 +38,8 @@ def build_routers() -> list[Router]:
         reminder_settings.router,
         owner_gate.refusal,  # a cashier at an owner's command or button: after the owner's routers
         issuing.router,  # before the dialog's catch-all for spent buttons
-        invoice.router,
+        invoice.router,  # the dialog's first steps, then
+        invoice_summary.router,  # its last steps and its catch-alls, in the order they had
         receipts.router,
         receipt_card.router,
         fiscal_receipts.router,

@@ -24,7 +24,7 @@ from services.fiscal.registrar import (
     SaleReturn,
     receipt_uuid,
 )
-from services.fiscal.sales import sale_of
+from services.fiscal.sale_job import sale_of
 from services.notifications.jobs import NotificationKind
 from services.refunds.ledger import return_key
 from storage.models.fiscal import FiscalSettings, FiscalState

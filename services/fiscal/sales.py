@@ -1,48 +1,21 @@
-"""Registering paid receipts with the fiscal registrar (PRRO), exactly once.
-
-A paid receipt's fiscal state: not_registered -> registering -> registered | failed, each
-change a compare-and-set with its event. A registration is the `fiscal.sale` job of the
-receipt's attempt (one per receipt and attempt, by its dedupe key), so a double tap, a
-repeated callback or two workers make one job, and the job's lease lets one worker at a
-time run it. Before anything is sold, every receipt id the order has used is looked up at
-the registrar: one that exists is taken, never sold again (a restart mid-sale, a lost
-answer). The id is receipt_uuid(order_id, attempt); a new attempt (a new id) is taken
-only after the registrar ended the previous one in an error.
-"""
+"""Registering paid receipts with the fiscal registrar (PRRO): Register and Retry, the
+registered receipt's picture, and /pending's unregistered ones. The `fiscal.sale` job that
+registers a receipt exactly once is services/fiscal/sale_job.py."""
 
 from __future__ import annotations
 
-import logging
-from datetime import timedelta
 from enum import StrEnum
 
-from services.core.crypto import SecretKeyMismatch
 from services.fiscal import policy
-from services.fiscal.access import DONE, FiscalAccess, Step, backoff
-from services.fiscal.registrar import (
-    DEFAULT_PAYMENT_LABEL,
-    PAYMENT_LABELS,
-    FiscalCredentials,
-    FiscalError,
-    FiscalRefused,
-    FiscalResult,
-    FiscalStatus,
-    FiscalUnavailable,
-    Sale,
-    receipt_uuid,
-)
-from services.notifications.jobs import NotificationKind
-from storage.models.fiscal import FiscalChanges, FiscalSettings, FiscalState
-from storage.models.jobs import Job, NewJob
-from storage.models.receipts import Channel, EventSource, Receipt, ReceiptStatus
+from services.fiscal.access import FiscalAccess, Step
+from services.fiscal.registrar import receipt_uuid
+from services.fiscal.sale_job import SaleJob
+from storage.models.fiscal import FiscalChanges, FiscalState
+from storage.models.jobs import Job
+from storage.models.receipts import EventSource, Receipt, ReceiptStatus
 from storage.models.shops import Member
 
-log = logging.getLogger(__name__)
-
 F = FiscalState
-MAX_DESCRIPTION = 255
-STILL_PENDING_RETRY = timedelta(seconds=20)  # the tax service has not answered yet
-UNREADABLE_RETRY = timedelta(hours=1)  # credentials sealed under another SECRET_KEY
 
 
 class RegisterOutcome(StrEnum):
@@ -53,32 +26,12 @@ class RegisterOutcome(StrEnum):
     NOT_UAH = "not_uah"
 
 
-def sale_of(receipt: Receipt, settings: FiscalSettings) -> Sale:
-    """What the registrar sells for a paid receipt (a return sells the same goods back)."""
-    label = settings.payment_label
-    email = receipt.contact if receipt.channel is Channel.EMAIL else None
-    return Sale(
-        order_id=receipt.order_id,
-        description=receipt.description[:MAX_DESCRIPTION] or receipt.order_id,
-        price=receipt.amount,
-        tax_code=settings.tax_code,
-        payment_label=label if label in PAYMENT_LABELS else DEFAULT_PAYMENT_LABEL,
-        card_mask=receipt.card_mask,
-        bank=receipt.payment_bank,
-        payment_system=receipt.payment_system,
-        rrn=receipt.payment_rrn,
-        auth_code=receipt.payment_auth_code,
-        payment_id=receipt.payment_id,
-        customer_email=email,
-        attempt=receipt.fiscal_attempt,
-    )
-
-
 class FiscalSales:
     """Registering paid receipts: the buttons, and the sale job."""
 
     def __init__(self, access: FiscalAccess) -> None:
         self.access = access
+        self.sale_job = SaleJob(access)
 
     async def request(self, member: Member, receipt: Receipt) -> RegisterOutcome:
         """Register (or Retry): make the receipt's job due now. A double tap or a job
@@ -144,161 +97,6 @@ class FiscalSales:
             offset=offset, limit=limit,
         )  # fmt: skip
 
-    # the sale job
-
     async def run_sale(self, job: Job) -> Step:
-        receipt = await self.access.receipts.get(job.receipt_id) if job.receipt_id else None
-        attempt = int(job.payload.get("attempt", 1))
-        if receipt is None or receipt.fiscal_attempt != attempt:
-            return DONE  # gone, or a newer attempt has its own job
-        if receipt.fiscal_state not in (F.NOT_REGISTERED, F.REGISTERING):
-            return DONE  # registered or failed already
-        settings = await self.access.active_settings(receipt.shop_id)
-        if settings is None:
-            log.info("Receipt %s: fiscalization is off; not registered", receipt.id)
-            return DONE  # stays not registered: Register makes the job due again
-        try:
-            creds = self.access.credentials(settings)
-        except SecretKeyMismatch:
-            await self.access.tell_unreadable(settings)
-            return Step(self.access.clock() + UNREADABLE_RETRY, "credentials unreadable")
-        try:
-            return await self._register(job, receipt, settings, creds)
-        finally:
-            try:
-                await self.access.keep_token(settings, creds)
-            except Exception:
-                log.exception("Shop %s: the registrar token was not kept", settings.shop_id)
-
-    async def _register(
-        self, job: Job, receipt: Receipt, settings: FiscalSettings, creds: FiscalCredentials
-    ) -> Step:
-        if receipt.fiscal_state is F.NOT_REGISTERED:
-            moved = await self._move(
-                receipt, [F.NOT_REGISTERED], F.REGISTERING, detail=f"attempt {job.attempts}"
-            )
-            if moved is None:
-                return DONE  # another change came first; its own job carries on
-            receipt = moved
-        try:
-            result = await self._existing(receipt, creds)
-            if result is None:
-                sale = sale_of(receipt, settings)
-                result = await self.access.registrar.register_sale(creds, sale)
-        except FiscalUnavailable as exc:
-            return await self._unavailable(job, receipt, exc)
-        except FiscalRefused as exc:
-            return await self._failed(receipt, exc.message or exc.reason.value)
-        if result.status is FiscalStatus.PENDING:
-            log.info("Receipt %s: the tax service has not answered yet", receipt.id)
-            return Step(self.access.clock() + STILL_PENDING_RETRY, "pending")
-        if result.status is FiscalStatus.DONE:
-            await self._registered(receipt, result, creds)
-            return DONE
-        return await self._failed(receipt, result.error_message or result.status.value)
-
-    async def _existing(self, receipt: Receipt, creds: FiscalCredentials) -> FiscalResult | None:
-        """What the registrar has under the ids this order used: this attempt's receipt in
-        any state, or an earlier attempt's that is done or still pending (one that ended
-        in an error left no fiscal receipt). None: nothing, sell now."""
-        for attempt in range(receipt.fiscal_attempt, 0, -1):
-            found = await self.access.registrar.find(creds, receipt_uuid(receipt.order_id, attempt))
-            if found is None:
-                continue
-            log.info("Receipt %s: the registrar has it already (attempt %s)", receipt.id, attempt)
-            if found.status is FiscalStatus.PENDING:
-                found = await self.access.registrar.wait_result(creds, found.receipt_id)
-            if attempt == receipt.fiscal_attempt or found.status in (
-                FiscalStatus.DONE,
-                FiscalStatus.PENDING,
-            ):
-                return found
-        return None
-
-    async def _move(
-        self,
-        receipt: Receipt,
-        expected: list[FiscalState | None],
-        new: FiscalState,
-        *,
-        changes: FiscalChanges | None = None,
-        detail: str | None = None,
-        jobs: list[NewJob] | None = None,
-    ) -> Receipt | None:
-        moved = await self.access.receipts.fiscal_transition(
-            receipt.id, expected=expected, new=new, source=EventSource.POLL,
-            now=self.access.clock(), changes=changes, detail=detail, jobs=jobs or [],
-        )  # fmt: skip
-        if moved is not None and jobs:
-            self.access.outbox.notify()
-        return moved
-
-    async def _registered(
-        self, receipt: Receipt, result: FiscalResult, creds: FiscalCredentials
-    ) -> None:
-        notices = await self.access.owner_notices(
-            receipt, NotificationKind.FISCAL_DONE, f"fiscal.done:{receipt.id}"
-        )
-        moved = await self._move(
-            receipt, [F.REGISTERING, F.NOT_REGISTERED], F.REGISTERED,
-            changes=FiscalChanges(
-                fiscal_code=result.fiscal_code,
-                fiscal_date=result.fiscal_date or self.access.clock(),
-                fiscal_url=result.link,
-                fiscal_error=None,
-            ),
-            detail=f"registered: {result.fiscal_code}", jobs=notices,
-        )  # fmt: skip
-        if moved is None:
-            return
-        log.info("Receipt %s registered: fiscal code %s", receipt.id, result.fiscal_code)
-        if moved.channel is Channel.EMAIL and moved.contact:
-            await self._email(moved, result, creds)
-
-    async def _email(
-        self, receipt: Receipt, result: FiscalResult, creds: FiscalCredentials
-    ) -> None:
-        assert receipt.contact is not None
-        try:
-            await self.access.registrar.email_receipt(creds, result.receipt_id, [receipt.contact])
-        except FiscalError as exc:
-            log.warning("Receipt %s: the fiscal receipt was not e-mailed (%s)", receipt.id, exc)
-            notices = await self.access.owner_notices(
-                receipt, NotificationKind.FISCAL_EMAIL_FAILED, f"fiscal.email:{receipt.id}"
-            )
-            told = [n for n in notices if n.payload["kind"] != NotificationKind.CARD]
-            await self.access.jobs.enqueue(told, self.access.clock())
-            self.access.outbox.notify()
-
-    async def _failed(self, receipt: Receipt, message: str) -> Step:
-        log.warning("Receipt %s: the registrar refused it: %s", receipt.id, message)
-        notices = await self.access.owner_notices(
-            receipt,
-            NotificationKind.FISCAL_FAILED,
-            f"fiscal.failed:{receipt.id}:{receipt.fiscal_attempt}",
-        )
-        await self._move(
-            receipt, [F.REGISTERING, F.NOT_REGISTERED], F.FAILED,
-            changes=FiscalChanges(fiscal_error=message[:1000]), detail=message[:1000],
-            jobs=notices,
-        )  # fmt: skip
-        return DONE
-
-    async def _unavailable(self, job: Job, receipt: Receipt, exc: FiscalUnavailable) -> Step:
-        """Not registered yet, retried by itself; the owners are told once per attempt."""
-        retry_at = self.access.clock() + backoff(job.attempts)
-        log.warning(
-            "Receipt %s: the registrar is unavailable (%s); retry at %s",
-            receipt.id, exc.reason, retry_at.isoformat(timespec="seconds"),
-        )  # fmt: skip
-        notices = await self.access.owner_notices(
-            receipt,
-            NotificationKind.FISCAL_DOWN,
-            f"fiscal.down:{receipt.id}:{receipt.fiscal_attempt}",
-        )
-        await self._move(
-            receipt, [F.REGISTERING], F.NOT_REGISTERED,
-            changes=FiscalChanges(fiscal_error=policy.UNAVAILABLE),
-            detail=f"registrar unavailable: {exc.reason}", jobs=notices,
-        )  # fmt: skip
-        return Step(retry_at, f"unavailable: {exc.reason}")
+        """The sale job (services/fiscal/sale_job.py)."""
+        return await self.sale_job.run(job)

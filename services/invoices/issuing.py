@@ -12,24 +12,28 @@ services/invoices/recovery.py tells the cashier what became of the invoice if no
 
 from __future__ import annotations
 
-import logging
-import secrets
-from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
 
 from services.config import Settings
-from services.core.crypto import SecretKeyMismatch
-from services.core.money import format_amount
 from services.invoices.duplicates import DuplicateCheck
 from services.invoices.leases import SHOW_LEASE, IssueLeases, Lease, LeaseLost
+from services.invoices.requests import (
+    CurrencyChanged,
+    InvoiceRefused,
+    InvoiceRequest,
+    IssueResult,
+    Outcome,
+    SmsNotConfigured,
+    make_order_id,
+)
+from services.invoices.sms import InvoiceSms
 from services.liqpay.client import LiqPayError, LiqPayRefused, LiqPayUnavailable, PaymentNotFound
 from services.liqpay.signing import Credentials
 from services.notifications.jobs import NotificationKind, notify_job
 from services.payments.polling import first_check
 from services.receipts.state import NoKeys, ReceiptService
 from services.receipts.transitions import LIQPAY_INVOICE_CHANNELS, can_access
-from services.turbosms import SmsError, SmsMaybeSent, SmsUnavailable, TurboSmsClient
+from services.turbosms import TurboSmsClient
 from storage.models.receipts import (
     Channel,
     EventSource,
@@ -39,72 +43,8 @@ from storage.models.receipts import (
     ReceiptChanges,
     ReceiptStatus,
 )
+from storage.models.settings import ShopSettings
 from storage.models.shops import Member
-
-log = logging.getLogger(__name__)
-
-# Why an SMS was not sent, besides a TurboSMS status code (bot/ says it in the reader's words)
-SMS_NOT_CONFIGURED = "not_configured"
-SMS_TOKEN_UNREADABLE = "token_unreadable"  # noqa: S105 (a reason code: SECRET_KEY changed)
-SMS_UNAVAILABLE = "unavailable"  # TurboSMS could not be reached or failed: not sent
-SMS_MAYBE_SENT = "maybe_sent"  # the request went out, no answer came: it may have been sent
-MAX_DESCRIPTION = 500  # characters; and at most twice that in UTF-8 bytes, so the link fits a QR
-
-
-def description_fits(text: str) -> bool:
-    return len(text) <= MAX_DESCRIPTION and len(text.encode()) <= 2 * MAX_DESCRIPTION
-
-
-def make_order_id(shop_id: int) -> str:
-    """Tied to the shop, random otherwise, so it tells nothing about the shop's volume."""
-    return f"{shop_id}-{secrets.token_hex(10)}"
-
-
-@dataclass(frozen=True)
-class InvoiceRequest:
-    shop_id: int
-    cashier_id: int
-    amount: int  # kopecks
-    description: str | None  # None: "Payment for receipt No N"
-    channel: Channel
-    contact: str | None
-    idempotency_key: str
-    currency: str | None = None  # as the cashier saw it; None: the shop's
-    language: str = "uk"  # of the customer's LiqPay page; Ukrainian, like the description
-
-
-class Outcome(StrEnum):
-    MADE = "made"
-    NOT_CONFIRMED = "not_confirmed"  # LiqPay did not answer: the draft waits for Retry
-    BUSY = "busy"  # someone else is making this very invoice right now
-    ALREADY_MADE = "already_made"  # made before this tap
-
-
-@dataclass(frozen=True)
-class IssueResult:
-    receipt: Receipt
-    outcome: Outcome = Outcome.MADE
-    sms_error: str | None = None
-    lease: Lease | None = None  # held until `InvoiceService.shown`
-
-
-class InvoiceRefused(Exception):
-    def __init__(self, err_code: str, err_description: str) -> None:
-        super().__init__(err_code)
-        self.err_code = err_code
-        self.err_description = err_description
-
-
-class SmsNotConfigured(Exception):
-    pass
-
-
-class CurrencyChanged(Exception):
-    """The owner changed the shop's currency while the cashier was filling in the invoice."""
-
-    def __init__(self, currency: str) -> None:
-        super().__init__(currency)
-        self.currency = currency
 
 
 class InvoiceService:
@@ -122,7 +62,7 @@ class InvoiceService:
         self.shop_settings = receipts.shop_settings
         self.liqpay = receipts.liqpay
         self.settings = settings
-        self.sms = sms
+        self.sms = InvoiceSms(self.shop_settings, receipts.box, sms)
         self.default_description = default_description
         self.leases = IssueLeases(
             self.repo, self.liqpay, receipts.signal, receipts.clock, holder=replica_id
@@ -133,8 +73,8 @@ class InvoiceService:
         """Make the invoice. The same idempotency key never makes a second receipt: a repeat
         resumes the first one. Raises NoKeys, SmsNotConfigured, CurrencyChanged,
         InvoiceRefused or LiqPayError (nothing is left being made then)."""
-        creds = await self.receipts.require_credentials(request.shop_id)
-        shop = await self.shop_settings.get(request.shop_id)
+        shop = await self.shop_settings.get(request.shop_id)  # the one read of this Confirm
+        creds = self.receipts.credentials(shop)
         if request.channel is Channel.SMS and not shop.has_sms:
             raise SmsNotConfigured
         if request.currency is not None and request.currency != shop.currency:
@@ -164,7 +104,9 @@ class InvoiceService:
         if not created:  # a second tap on the same Confirm, or Confirm again after a restart
             return await self.resume(receipt, request.language)
         lease = Lease(receipt.id, lease_until)
-        return await self._complete(lease, receipt, creds, request.language, ask_first=False)
+        return await self._complete(
+            lease, receipt, creds, request.language, ask_first=False, shop=shop
+        )
 
     async def resume(self, receipt: Receipt, language: str = "uk") -> IssueResult:
         """Confirm again or Retry: finish a draft with the same order id, asking LiqPay first
@@ -181,11 +123,19 @@ class InvoiceService:
         return await self._complete(lease, receipt, creds, language, ask_first=True)
 
     async def _complete(
-        self, lease: Lease, draft: Receipt, creds: Credentials, language: str, *, ask_first: bool
+        self,
+        lease: Lease,
+        draft: Receipt,
+        creds: Credentials,
+        language: str,
+        *,
+        ask_first: bool,
+        shop: ShopSettings | None = None,
     ) -> IssueResult:
+        """`shop`: the settings issue() read, for the move's reminders and the SMS."""
         try:
             if draft.channel in LIQPAY_INVOICE_CHANNELS:
-                receipt = await self._send_invoice(lease, draft, creds, language, ask_first)
+                receipt = await self._send_invoice(lease, draft, creds, language, ask_first, shop)
             else:
                 link = self.liqpay.checkout_url(
                     creds,
@@ -197,7 +147,7 @@ class InvoiceService:
                     server_url=self.settings.callback_url,
                     language=language,
                 )
-                receipt = await self._activate(draft, link=link, token=None)
+                receipt = await self._activate(draft, shop, link=link, token=None)
         except LiqPayUnavailable:
             await self.leases.renew(lease, SHOW_LEASE)
             return IssueResult(draft, Outcome.NOT_CONFIRMED, lease=lease)
@@ -207,16 +157,23 @@ class InvoiceService:
             await self.leases.release(lease)
             raise
         await self.leases.renew(lease, SHOW_LEASE)
-        sms_error = await self.send_sms(receipt) if draft.channel is Channel.SMS else None
+        is_sms = draft.channel is Channel.SMS
+        sms_error = await self.send_sms(receipt, shop=shop) if is_sms else None
         return IssueResult(receipt, Outcome.MADE, sms_error, lease)
 
     async def _send_invoice(
-        self, lease: Lease, draft: Receipt, creds: Credentials, language: str, ask_first: bool
+        self,
+        lease: Lease,
+        draft: Receipt,
+        creds: Credentials,
+        language: str,
+        ask_first: bool,
+        shop: ShopSettings | None,
     ) -> Receipt:
         if ask_first:
             await self.leases.hold(lease, self.leases.for_call(asks_status=True))
             if await self._known_to_liqpay(draft, creds):
-                return await self._activate(draft, link=None, token=None)
+                return await self._activate(draft, shop, link=None, token=None)
         await self.leases.hold(lease, self.leases.for_call(asks_status=False))
         try:
             answer = await self.liqpay.invoice_send(
@@ -233,10 +190,10 @@ class InvoiceService:
             )
         except LiqPayRefused as exc:
             if exc.err_code == "order_id_duplicate":
-                return await self._activate(draft, link=None, token=None)
+                return await self._activate(draft, shop, link=None, token=None)
             await self.repo.delete_draft(draft.id, lease.until)
             raise InvoiceRefused(exc.err_code, exc.err_description) from exc
-        return await self._activate(draft, link=answer.href, token=answer.token)
+        return await self._activate(draft, shop, link=answer.href, token=answer.token)
 
     async def _known_to_liqpay(self, draft: Receipt, creds: Credentials) -> bool:
         """After an outage or a kill: did the first attempt reach LiqPay after all?"""
@@ -246,12 +203,15 @@ class InvoiceService:
             return False
         return True
 
-    async def _activate(self, draft: Receipt, *, link: str | None, token: str | None) -> Receipt:
+    async def _activate(
+        self, draft: Receipt, shop: ShopSettings | None, *, link: str | None, token: str | None
+    ) -> Receipt:
         moved = await self.receipts.move(
             draft,
             ReceiptStatus.AWAITING,
             EventSource.USER,
             changes=ReceiptChanges(link=link, invoice_token=token),
+            shop=shop,
         )
         if moved is None:  # a callback got there first (it was paid meanwhile)
             current = await self.repo.get(draft.id)
@@ -278,41 +238,11 @@ class InvoiceService:
         leased = await self.repo.leased_receipts(5, cashier_id=member.user_id)
         return [r for r in leased if r.shop_id == member.shop_id]
 
-    async def send_sms(self, receipt: Receipt, text: str | None = None) -> str | None:
-        """Send the payment link by SMS (`text`, else the amount and the link); returns why
-        it failed (SMS_MAYBE_SENT: it may have gone after all), or None when sent."""
-        shop = await self.shop_settings.get(receipt.shop_id)
-        if not shop.sms_token_enc or not shop.sms_sender or not receipt.link or not receipt.contact:
-            return SMS_NOT_CONFIGURED
-        try:
-            token = self.receipts.box.decrypt(shop.sms_token_enc)
-        except SecretKeyMismatch:
-            log.warning("Shop %s: the stored SMS token can't be read", receipt.shop_id)
-            return SMS_TOKEN_UNREADABLE
-        text = text or f"{format_amount(receipt.amount, receipt.currency)}: {receipt.link}"
-        try:
-            await self.sms.send(token, shop.sms_sender, receipt.contact, text)
-        except SmsMaybeSent as exc:
-            log.warning(
-                "SMS for receipt %s may have been sent (%s): no answer came", receipt.id, exc.reason
-            )
-            return SMS_MAYBE_SENT
-        except SmsUnavailable as exc:
-            log.warning("SMS for receipt %s not sent: %s", receipt.id, exc.reason)
-            return SMS_UNAVAILABLE
-        except SmsError as exc:
-            log.warning("SMS for receipt %s not sent: %s", receipt.id, exc.reason)
-            return exc.reason
-        return None
+    async def send_sms(
+        self, receipt: Receipt, text: str | None = None, *, shop: ShopSettings | None = None
+    ) -> str | None:
+        """See InvoiceSms.send."""
+        return await self.sms.send(receipt, text, shop=shop)
 
 
-__all__ = [
-    "CurrencyChanged",
-    "InvoiceRefused",
-    "InvoiceRequest",
-    "InvoiceService",
-    "IssueResult",
-    "NoKeys",
-    "Outcome",
-    "SmsNotConfigured",
-]
+__all__ = ["InvoiceService", "NoKeys"]

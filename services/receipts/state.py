@@ -31,6 +31,7 @@ from services.settings.keys import NoKeys as NoKeys
 from services.settings.keys import ShopKeys
 from storage.models.jobs import NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptChanges, ReceiptStatus
+from storage.models.settings import ShopSettings
 from storage.models.shops import Member
 from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.receipts import ReceiptRepository
@@ -86,10 +87,11 @@ class ReceiptService:
         liqpay_status: str | None = None,
         detail: str | None = None,
         jobs: list[NewJob] | None = None,
+        shop: ShopSettings | None = None,
     ) -> Receipt | None:
         return await self.moves.move(
             receipt, new, source, notify=notify, changes=changes,
-            liqpay_status=liqpay_status, detail=detail, jobs=jobs,
+            liqpay_status=liqpay_status, detail=detail, jobs=jobs, shop=shop,
         )  # fmt: skip
 
     async def apply(self, receipt: Receipt, report: PaymentReport, source: EventSource) -> Applied:
@@ -112,6 +114,9 @@ class ReceiptService:
 
     async def require_credentials(self, shop_id: int) -> Credentials:
         return await self.keys.require_credentials(shop_id)
+
+    def credentials(self, shop: ShopSettings) -> Credentials:
+        return self.keys.credentials(shop)
 
     async def credentials_for(self, receipt: Receipt) -> Credentials:
         return await self.keys.credentials_for(receipt, self.clock())

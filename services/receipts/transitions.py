@@ -33,6 +33,7 @@ from storage.models.receipts import (
     ReceiptChanges,
     ReceiptStatus,
 )
+from storage.models.settings import ShopSettings
 from storage.models.shops import Member
 from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.receipts import ReceiptRepository
@@ -113,16 +114,19 @@ class ReceiptMoves:
         liqpay_status: str | None = None,
         detail: str | None = None,
         jobs: list[NewJob] | None = None,
+        shop: ShopSettings | None = None,
     ) -> Receipt | None:
         """One allowed transition as one transaction, with its event, notifications and
-        `jobs`. None when the receipt is no longer in a state that may move to `new`."""
+        `jobs`. None when the receipt is no longer in a state that may move to `new`.
+        `shop`: the shop's settings when the caller has just read them (else read here)."""
         if receipt.status not in sources_of(new):
             return None  # a repeat or a stale status: nothing to write (the store re-checks)
         notifications = await self.notices(receipt, notify) if notify else []
         now = self.clock()
         caused = [*notifications, *(jobs or [])]
         if new is S.AWAITING:  # its reminders come with it, in the same transaction
-            caused += reminder_jobs(receipt, await self.shop_settings.get(receipt.shop_id), now)
+            shop = shop or await self.shop_settings.get(receipt.shop_id)
+            caused += reminder_jobs(receipt, shop, now)
         moved = await self.repo.transition(
             receipt.id,
             expected=sources_of(new),

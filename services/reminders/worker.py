@@ -20,7 +20,8 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from services.core.clock import Clock, utcnow
-from services.invoices.issuing import SMS_MAYBE_SENT, SMS_UNAVAILABLE, InvoiceService
+from services.invoices.issuing import InvoiceService
+from services.invoices.sms import SMS_MAYBE_SENT, SMS_UNAVAILABLE
 from services.jobs.kinds import Finish, JobKind, Kill, Outcome, Postpone
 from services.jobs.replica import Replica, worker_name
 from services.jobs.runner import JobRunner, keep_draining, stop_wait

@@ -18,6 +18,7 @@ from services.core.logthrottle import LogThrottle
 from services.liqpay.signing import Credentials
 from services.notifications.jobs import NotificationKind, OutboxSignal, notify_job
 from storage.models.receipts import Receipt
+from storage.models.settings import ShopSettings
 from storage.models.shops import Role
 from storage.protocols.settings import SettingsRepository
 from storage.protocols.shops import ShopRepository
@@ -69,7 +70,12 @@ class ShopKeys:
 
     async def require_credentials(self, shop_id: int) -> Credentials:
         """Raises NoKeys, or KeysUnreadable when the stored ones can't be decrypted."""
-        settings = await self.shop_settings.get(shop_id)
+        return self.credentials(await self.shop_settings.get(shop_id))
+
+    def credentials(self, settings: ShopSettings) -> Credentials:
+        """The shop's current pair from settings already read. Raises NoKeys, or
+        KeysUnreadable when the stored ones can't be decrypted."""
+        shop_id = settings.shop_id
         if not settings.public_key or not settings.private_key_enc:
             raise NoKeys
         try:

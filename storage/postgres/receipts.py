@@ -19,7 +19,7 @@ from storage.models.receipts import (
     ReceiptStatus,
 )
 from storage.postgres.engine import CODEC, Tx
-from storage.postgres.jobs import insert_jobs, jobs_cte_args, jobs_ctes
+from storage.postgres.job_inserts import insert_jobs, jobs_cte_args, jobs_ctes
 from storage.postgres.receipt_queries import PostgresReceiptQueries
 from storage.postgres.transitions import (
     CHANGE_COLUMNS,

@@ -9,7 +9,7 @@ from storage.models.jobs import NewJob
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus
 from storage.models.refunds import NewRefund, Refund, RefundState
 from storage.postgres.engine import CODEC, PostgresEngine, Row, Tx
-from storage.postgres.jobs import insert_jobs
+from storage.postgres.job_inserts import insert_jobs
 from storage.rows import receipt_from, refund_from
 
 _IN_FLIGHT_SQL = "state IN ('reserved', 'sent', 'unknown')"

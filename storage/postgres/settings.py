@@ -8,7 +8,7 @@ from datetime import datetime
 from storage.models.jobs import NewJob
 from storage.models.settings import SettingsChanges, ShopSettings
 from storage.postgres.engine import PostgresEngine, Tx
-from storage.postgres.jobs import insert_jobs
+from storage.postgres.job_inserts import insert_jobs
 from storage.rows import shop_settings_from
 
 _COLUMNS = frozenset(

@@ -38,26 +38,19 @@ import aiosqlite
 
 from storage.database_file import prepare_database_file
 from storage.lookups import GroupedLookups
-from storage.sqlite.tx import Call, Params, Stmt, Tx, translated
+from storage.sqlite.batches import BatchRunner, Work
+from storage.sqlite.tx import Call, Params, Stmt, Tx
 
 T = TypeVar("T")
 MAX_BATCH = 256
 MEMORY = ":memory:"
 
 
-Fn = Callable[[Tx], Awaitable[Any]]
-Work = Fn | tuple[Stmt, ...] | Call  # a function, a statement list, or a call
-
-
-class _BatchFailed(Exception):
-    """Something in the fast path failed: run the batch again, one savepoint each."""
-
-
 class SqliteEngine:
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection | None) -> None:
         self._writer = writer
         self._reader = reader  # None for an in-memory database: the writer reads too
-        self._tx = Tx(writer)
+        self._runner = BatchRunner(writer)
         self._queue: list[tuple[Work, asyncio.Future[Any]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._last_write: asyncio.Future[Any] | None = None  # batches commit in order
@@ -170,12 +163,9 @@ class SqliteEngine:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             work = [w for w, _ in batch]
             try:
-                try:
-                    results = await self._fast(work)
-                except _BatchFailed:
-                    results = await self._one_by_one(work)
+                results = await self._runner.run(work)
             except BaseException as exc:  # cancelled, or an operation escaped with one
-                await self._abandon()
+                await self._runner.abandon()
                 cancelled = isinstance(exc, asyncio.CancelledError)
                 failed = batch + self._queue if cancelled else batch
                 if cancelled:  # nobody may wait forever
@@ -193,143 +183,6 @@ class SqliteEngine:
                     future.set_result(value)
                 else:
                     future.set_exception(value)
-
-    async def _begin(self) -> None:
-        if self._writer.in_transaction:  # never build on a transaction something left open
-            await self._writer.execute("ROLLBACK")
-        await self._writer.execute("BEGIN IMMEDIATE")
-
-    async def _fast(self, work: list[Work]) -> list[tuple[bool, Any]]:
-        """The whole batch without savepoints, statement lists queued together."""
-        results: list[tuple[bool, Any]] = []
-        queued: list[tuple[int, list[asyncio.Future[Any]], bool]] = []
-        try:
-            # Awaited on its own: a statement queued behind a BEGIN that failed (busy) would
-            # run in autocommit mode, outside any transaction.
-            await self._begin()
-            position = 0
-            while position < len(work):
-                item = work[position]
-                if isinstance(item, Call):
-                    calls = [item]
-                    while position + len(calls) < len(work):
-                        following = work[position + len(calls)]
-                        if not isinstance(following, Call) or following.sql != item.sql:
-                            break
-                        calls.append(following)
-                    queued.append((len(results), self._queue_calls(calls), True))
-                    results += [(True, None)] * len(calls)
-                    position += len(calls)
-                    continue
-                position += 1
-                if isinstance(item, tuple):
-                    # Tasks start in creation order, so the thread runs these statements in
-                    # this order, right after those queued before them.
-                    futures: list[asyncio.Future[Any]] = [
-                        asyncio.ensure_future(self._tx.run(stmt)) for stmt in item
-                    ]
-                    queued.append((len(results), futures, False))
-                    results.append((True, None))
-                    continue
-                await self._collect(queued, results)
-                results.append((True, await item(self._tx)))
-            await self._collect(queued, results)
-            await self._writer.execute("COMMIT")
-        except Exception as exc:
-            for _, futures, _ in queued:  # let the thread finish what was queued
-                await asyncio.gather(*futures, return_exceptions=True)
-            if not self._writer.in_transaction:
-                # SQLite rolled the transaction back itself (disk full, I/O error): what was
-                # queued after the failure may have run on its own, so running the batch
-                # again could do it twice. Everyone in it gets the error instead.
-                raise
-            await self._abandon()
-            raise _BatchFailed from exc
-        return results
-
-    def _queue_calls(self, calls: list[Call]) -> list[asyncio.Future[Any]]:
-        """The calls as one executemany, then their outcomes, then the clearing; the last
-        future resolves to the operations' results, by position."""
-        first = calls[0]
-        rows = [(number, *call.params) for number, call in enumerate(calls)]
-        sent = asyncio.ensure_future(self._writer.executemany(first.sql, rows))
-        read = asyncio.ensure_future(self._tx.all(first.results))
-
-        async def outcome() -> list[sqlite3.Row | None]:
-            done = await asyncio.gather(sent, read, return_exceptions=True)
-            for result in done:
-                if isinstance(result, BaseException):
-                    raise result
-            by_request = {row["request"]: row for row in done[1]}  # type: ignore[union-attr]
-            return [by_request.get(number) for number in range(len(calls))]
-
-        return [asyncio.ensure_future(outcome())]
-
-    @staticmethod
-    async def _collect(
-        queued: list[tuple[int, list[asyncio.Future[Any]], bool]],
-        results: list[tuple[bool, Any]],
-    ) -> None:
-        """Wait for the statement lists and calls queued so far; raise if any failed. A
-        statement list's result is its statements' results; calls' are their rows."""
-        if not queued:
-            return
-        outcomes = await asyncio.gather(
-            *(future for _, futures, _ in queued for future in futures), return_exceptions=True
-        )
-        position = 0
-        for index, futures, spread in queued:
-            mine = outcomes[position : position + len(futures)]
-            position += len(futures)
-            for outcome in mine:
-                if isinstance(outcome, BaseException):
-                    raise outcome
-            if spread:  # calls: one future with all their rows
-                rows: list[Any] = mine[0]  # type: ignore[assignment]
-                for offset, row in enumerate(rows):
-                    results[index + offset] = (True, row)
-            else:
-                results[index] = (True, list(mine))
-        queued.clear()
-
-    async def _one_by_one(self, work: list[Work]) -> list[tuple[bool, Any]]:
-        """After a failure: every operation in its own savepoint, so a failing one is
-        rolled back alone and the others still commit."""
-        conn = self._writer
-        results: list[tuple[bool, Any]] = []
-        try:
-            await self._begin()
-            for item in work:
-                await conn.execute("SAVEPOINT op")
-                try:
-                    if isinstance(item, Call):
-                        await self._tx.execute(item.sql, (0, *item.params))
-                        found = await self._tx.all(item.results)
-                        value: Any = found[0] if found else None
-                    elif isinstance(item, tuple):
-                        value = [await self._tx.run(stmt) for stmt in item]
-                    else:
-                        value = await item(self._tx)
-                except Exception as exc:
-                    await conn.execute("ROLLBACK TO op")
-                    await conn.execute("RELEASE op")
-                    results.append((False, translated(exc)))
-                else:
-                    await conn.execute("RELEASE op")
-                    results.append((True, value))
-            await conn.execute("COMMIT")
-        except Exception as exc:
-            await self._abandon()
-            return [(False, translated(exc))] * len(work)
-        return results
-
-    async def _abandon(self) -> None:
-        """Roll back whatever a failed batch left open, if the connection still answers."""
-        try:
-            if self._writer.in_transaction:
-                await self._writer.execute("ROLLBACK")
-        except Exception:  # noqa: S110 (the batch's own error is what its callers get)
-            pass
 
 
 async def _connect(path: Path | str) -> aiosqlite.Connection:

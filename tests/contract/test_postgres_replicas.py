@@ -14,7 +14,7 @@ from storage.models.jobs import NewJob
 from storage.models.receipts import EventSource
 from storage.models.shops import InviteOutcome
 from storage.postgres.engine import Tx
-from storage.postgres.jobs import insert_jobs
+from storage.postgres.job_inserts import insert_jobs
 from storage.postgres.store import PostgresStore
 from tests.builders import make_owner
 from tests.contract.helpers import T0, S, at, make_awaiting, new_draft

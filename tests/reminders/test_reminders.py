@@ -16,7 +16,7 @@ from bot.reminders.texts import customer_sms, reminder_message
 from bot.ui.callbacks import ReceiptAction
 from services.core.crypto import SecretBox
 from services.core.money import format_amount
-from services.invoices.issuing import SMS_MAYBE_SENT, SMS_UNAVAILABLE
+from services.invoices.sms import SMS_MAYBE_SENT, SMS_UNAVAILABLE
 from services.notifications.jobs import NotificationKind
 from services.receipts.transitions import MISMATCH_FLAG
 from services.reminders.service import CASHIER, CUSTOMER, REMIND, reminder_key
