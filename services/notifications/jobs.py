@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
+from enum import StrEnum
 
 from storage.models.jobs import NewJob
 from storage.models.receipts import Receipt
@@ -12,7 +13,9 @@ from storage.models.receipts import Receipt
 NOTIFY = "notify"  # the job kind; payload {"chat_id": int, "kind": NotificationKind}
 
 
-class NotificationKind:
+class NotificationKind(StrEnum):
+    """The values are stored in job payloads: never change one."""
+
     PAID = "paid"
     PAID_LATE = "paid_late"  # money arrived after the receipt was cancelled, expired or failed
     FAILED = "failed"
