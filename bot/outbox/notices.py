@@ -3,15 +3,20 @@ the feature that owns the kind (its `register_notices`), looked up by the sender
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup
 
 from services.notifications.jobs import NotificationKind
 from storage.models.receipts import Receipt
+from storage.protocols.receipts import ReceiptRepository
+
+log = logging.getLogger(__name__)
 
 
 class Lookups(Protocol):
@@ -91,11 +96,13 @@ class NoticeRegistry:
             raise ValueError("a renderer for unknown kinds is registered already")
         self._fallback = render
 
-    def shop_renderer(self, kind: NotificationKind) -> ShopRenderer | None:
-        return self._shop.get(kind)
-
-    def receipt_renderer(self, kind: NotificationKind) -> ReceiptRenderer | None:
-        return self._receipt.get(kind)
+    def renderers(
+        self, kind: NotificationKind | None
+    ) -> tuple[ShopRenderer | None, ReceiptRenderer | None]:
+        """The kind's renderer, about a shop or about a receipt (None, None: unknown)."""
+        if kind is None:
+            return None, None
+        return self._shop.get(kind), self._receipt.get(kind)
 
     @property
     def fallback(self) -> ReceiptRenderer | None:
@@ -107,6 +114,34 @@ class NoticeRegistry:
     def _check_new(self, kind: NotificationKind) -> None:
         if kind in self._shop or kind in self._receipt:
             raise ValueError(f"notification kind {kind} has a renderer already")
+
+
+async def send_notice(
+    bot: Bot,
+    receipts: ReceiptRepository,
+    chat_id: int,
+    notice: Notice,
+    receipt: Receipt | None,
+) -> None:
+    """Send the notice to the chat (or edit the message it names); a new card of the
+    receipt's is recorded as its card."""
+    if notice.edit is not None:
+        await bot.edit_message_text(
+            chat_id=notice.edit.chat_id,
+            message_id=notice.edit.message_id,
+            text=notice.text,
+            reply_markup=notice.keyboard,
+        )
+        return
+    sent = await bot.send_message(chat_id, notice.text, reply_markup=notice.keyboard)
+    if not notice.is_card or receipt is None:
+        return
+    # it becomes the card the outbox keeps current when it goes to the issuing cashier
+    if receipt.card_message_id is None or chat_id == receipt.cashier_id:
+        try:  # it is sent: a failure here must not send it again
+            await receipts.set_card_message(receipt.id, chat_id, sent.message_id)
+        except Exception:
+            log.exception("Receipt %s: its new card was not recorded", receipt.id)
 
 
 def known_kind(value: object) -> NotificationKind | None:

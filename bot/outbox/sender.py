@@ -23,23 +23,21 @@ from aiogram.exceptions import (
 )
 
 from bot.i18n import DEFAULT_LOCALE
+from bot.outbox.lookups import StoreLookups
 from bot.outbox.notices import (
-    Notice,
     NoticeRegistry,
     NoticeRequest,
     ReceiptNoticeRequest,
     known_kind,
+    send_notice,
 )
 from bot.outbox.registry import build_notices
 from services.core.clock import Clock, utcnow
-from services.fiscal.policy import FISCAL_SALE
 from services.jobs.kinds import Finish, JobKind, Keep, Kill, Outcome, Postpone, doubling_backoff
 from services.jobs.replica import Replica, worker_name
 from services.jobs.runner import JobRunner, keep_draining
 from services.notifications.jobs import NOTIFY, OutboxSignal
-from storage.models.fiscal import FiscalState
-from storage.models.jobs import Job, JobState
-from storage.models.receipts import Receipt
+from storage.models.jobs import Job
 from storage.protocols.jobs import JobQueue
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.shops import ShopRepository
@@ -99,7 +97,7 @@ class OutboxSender:
         )
         self.runner = JobRunner(jobs, [self.kind], worker_name("outbox", replica, worker_id), clock)
         self.worker_id = self.runner.worker_id
-        self.shops = shops  # to know an owner's chat (the Refund button is theirs only)
+        self.lookups = StoreLookups(jobs, shops)  # an owner's chat, a live fiscal sale
         self.notices = notices or build_notices()  # what each kind of notification says
         self._held_until: datetime | None = None  # the last per-chat hold this sender set
         self._paused_until: datetime | None = None  # Telegram's bot-wide pause, as last seen
@@ -220,72 +218,30 @@ class OutboxSender:
             await asyncio.sleep(wait)
         return True
 
-    async def is_owner(self, chat_id: int, receipt: Receipt) -> bool:
-        if self.shops is None:
-            return False
-        member = await self.shops.get_member(chat_id)
-        return member is not None and member.is_owner and member.shop_id == receipt.shop_id
-
     async def _send(self, job: Job) -> Kill | None:
         """Render the job by its kind's renderer and send what it says; Kill when no
         renderer can (an unknown kind without a receipt)."""
-        chat_id, raw_kind = _chat(job), str(job.payload.get("kind", ""))
-        kind = known_kind(raw_kind)
-        render_shop = self.notices.shop_renderer(kind) if kind else None
+        chat_id, kind = _chat(job), str(job.payload.get("kind", ""))
+        render_shop, render = self.notices.renderers(known_kind(kind))
         receipt = None
-        if render_shop is not None:  # about the shop: the job has no receipt
-            locale = await self.users.language(chat_id) or DEFAULT_LOCALE
-            request = NoticeRequest(raw_kind, chat_id, job.payload, locale, self.clock(), self)
-            notice = await render_shop(request)
-        else:
-            render = self.notices.receipt_renderer(kind) if kind else None
+        if render_shop is None and render is None:
+            log.warning("Notification %s: no renderer for kind %r", job.id, kind)
+            render = self.notices.fallback if job.receipt_id else None
             if render is None:
-                log.warning("Notification %s: no renderer for kind %r", job.id, raw_kind)
-                render = self.notices.fallback if job.receipt_id else None
-                if render is None:
-                    return Kill(f"no renderer for kind {raw_kind!r}")
+                return Kill(f"no renderer for kind {kind!r}")
+        if render is not None:  # about a receipt, as it is now
             receipt = await self.receipts.get(job.receipt_id) if job.receipt_id else None
             if receipt is None:
                 raise LookupError(f"receipt {job.receipt_id} is gone")
-            locale = await self.users.language(chat_id) or DEFAULT_LOCALE
-            notice = await render(
-                ReceiptNoticeRequest(
-                    raw_kind, chat_id, job.payload, locale, self.clock(), self, receipt
-                )
-            )
+        locale = await self.users.language(chat_id) or DEFAULT_LOCALE
+        facts = (kind, chat_id, job.payload, locale, self.clock(), self.lookups)
+        if render is not None and receipt is not None:
+            notice = await render(ReceiptNoticeRequest(*facts, receipt))
+        elif render_shop is not None:
+            notice = await render_shop(NoticeRequest(*facts))
         if notice is not None:
-            await self._deliver(chat_id, notice, receipt)
+            await send_notice(self.bot, self.receipts, chat_id, notice, receipt)
         return None
-
-    async def _deliver(self, chat_id: int, notice: Notice, receipt: Receipt | None) -> None:
-        if notice.edit is not None:
-            await self.bot.edit_message_text(
-                chat_id=notice.edit.chat_id,
-                message_id=notice.edit.message_id,
-                text=notice.text,
-                reply_markup=notice.keyboard,
-            )
-            return
-        sent = await self.bot.send_message(chat_id, notice.text, reply_markup=notice.keyboard)
-        if not notice.is_card or receipt is None:
-            return
-        # it becomes the card the outbox keeps current when it goes to the issuing cashier
-        if receipt.card_message_id is None or chat_id == receipt.cashier_id:
-            try:  # it is sent: a failure here must not send it again
-                await self.receipts.set_card_message(receipt.id, chat_id, sent.message_id)
-            except Exception:
-                log.exception("Receipt %s: its new card was not recorded", receipt.id)
-
-    async def registering(self, receipt: Receipt) -> bool:
-        """Whether the fiscal worker has the receipt's registration in hand (its sale job
-        for the current attempt is live): it tells the owners the outcome itself, a
-        Checkbox outage included, with its own Retry button."""
-        if receipt.fiscal_state is FiscalState.REGISTERING:
-            return True
-        if receipt.fiscal_state is not FiscalState.NOT_REGISTERED:
-            return False
-        live = await self.jobs.find(kind=FISCAL_SALE, receipt_id=receipt.id, state=JobState.PENDING)
-        return any(int(job.payload.get("attempt", 0)) == receipt.fiscal_attempt for job in live)
 
 
 def _chat(job: Job) -> int:
