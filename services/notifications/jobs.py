@@ -47,10 +47,6 @@ class NotificationKind(StrEnum):
     DIGEST = "digest"  # the end-of-day summary; no receipt, its figures are in the payload
 
 
-# Kinds that are about a shop, not a receipt: the job has no receipt_id.
-SHOP_NOTICES = frozenset({NotificationKind.FISCAL_SHIFT_CLOSED, NotificationKind.FISCAL_UNREADABLE})
-
-
 def chat_group(chat_id: int) -> str:
     """A chat's notifications go out one at a time and in order."""
     return f"chat:{chat_id}"
