@@ -22,23 +22,22 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
 )
 
-from bot.fiscal.views import shop_notice
 from bot.i18n import DEFAULT_LOCALE
-from bot.receipts.keyboards import notice_keyboard, receipt_card_keyboard
-from bot.receipts.notices import notification
-from bot.receipts.views import outcome_message, receipt_card
-from bot.refunds.notices import REFUND_NOTICES, refund_notice
-from bot.reminders.texts import digest_text, reminder_message
+from bot.outbox.lookups import StoreLookups
+from bot.outbox.notices import (
+    NoticeRegistry,
+    NoticeRequest,
+    ReceiptNoticeRequest,
+    known_kind,
+    send_notice,
+)
+from bot.outbox.registry import build_notices
 from services.core.clock import Clock, utcnow
-from services.fiscal.policy import FISCAL_SALE
 from services.jobs.kinds import Finish, JobKind, Keep, Kill, Outcome, Postpone, doubling_backoff
 from services.jobs.replica import Replica, worker_name
 from services.jobs.runner import JobRunner, keep_draining
-from services.notifications.jobs import NOTIFY, SHOP_NOTICES, NotificationKind, OutboxSignal
-from services.reminders.service import worth_reminding
-from storage.models.fiscal import FiscalState
-from storage.models.jobs import Job, JobState
-from storage.models.receipts import Receipt
+from services.notifications.jobs import NOTIFY, OutboxSignal
+from storage.models.jobs import Job
 from storage.protocols.jobs import JobQueue
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.shops import ShopRepository
@@ -54,7 +53,6 @@ BACKOFF = doubling_backoff(timedelta(seconds=60))
 MAX_SLOT_WAIT = 2.0  # longer than that (Telegram said wait): give the jobs back meanwhile
 BATCH = 10  # jobs claimed at a time: at 30/s a batch is out in a third of a second
 LEASE = timedelta(seconds=60)  # a killed sender's jobs are sent by another after this
-PAID_NOTICES = (NotificationKind.PAID, NotificationKind.PAID_LATE)
 
 
 class Delivery(Enum):
@@ -82,6 +80,7 @@ class OutboxSender:
         lease: timedelta = LEASE,
         batch: int = BATCH,
         shops: ShopRepository | None = None,
+        notices: NoticeRegistry | None = None,
     ) -> None:
         self.jobs = jobs
         self.receipts = receipts
@@ -98,7 +97,8 @@ class OutboxSender:
         )
         self.runner = JobRunner(jobs, [self.kind], worker_name("outbox", replica, worker_id), clock)
         self.worker_id = self.runner.worker_id
-        self.shops = shops  # to know an owner's chat (the Refund button is theirs only)
+        self.lookups = StoreLookups(jobs, shops)  # an owner's chat, a live fiscal sale
+        self.notices = notices or build_notices()  # what each kind of notification says
         self._held_until: datetime | None = None  # the last per-chat hold this sender set
         self._paused_until: datetime | None = None  # Telegram's bot-wide pause, as last seen
         self._sent_unmarked: set[int] = set()  # delivered, but the store missed the mark
@@ -156,7 +156,7 @@ class OutboxSender:
     async def _attempt(self, job: Job) -> Outcome:
         """One send; what becomes of the job (a passing failure: see `_failed`)."""
         try:
-            await self._send(job)
+            given_up = await self._send(job)
         except TelegramRetryAfter as exc:
             log.warning("Telegram asks to wait %s s (chat %s)", exc.retry_after, _chat(job))
             until = self.clock() + timedelta(seconds=exc.retry_after)
@@ -171,6 +171,8 @@ class OutboxSender:
                 return Finish()
             log.warning("Notification %s to chat %s refused: %s", job.id, _chat(job), exc.message)
             return Kill(exc.message)
+        if given_up is not None:
+            return given_up
         self._sent_unmarked.add(job.id)
         return Finish(hold_group_until=self._chat_hold())
 
@@ -216,89 +218,30 @@ class OutboxSender:
             await asyncio.sleep(wait)
         return True
 
-    async def _is_owner(self, chat_id: int, receipt: Receipt) -> bool:
-        if self.shops is None:
-            return False
-        member = await self.shops.get_member(chat_id)
-        return member is not None and member.is_owner and member.shop_id == receipt.shop_id
-
-    async def _send(self, job: Job) -> None:
+    async def _send(self, job: Job) -> Kill | None:
+        """Render the job by its kind's renderer and send what it says; Kill when no
+        renderer can (an unknown kind without a receipt)."""
         chat_id, kind = _chat(job), str(job.payload.get("kind", ""))
-        if kind == NotificationKind.DIGEST:  # about the day, not one receipt
-            locale = await self.users.language(chat_id) or DEFAULT_LOCALE
-            await self.bot.send_message(chat_id, digest_text(job.payload, locale))
-            return
-        if kind in SHOP_NOTICES:
-            locale = await self.users.language(chat_id) or DEFAULT_LOCALE
-            text = shop_notice(kind, job.payload, locale)
-            if text is not None:
-                await self.bot.send_message(chat_id, text)
-            return
-        receipt = await self.receipts.get(job.receipt_id) if job.receipt_id else None
-        if receipt is None:
-            raise LookupError(f"receipt {job.receipt_id} is gone")
+        render_shop, render = self.notices.renderers(known_kind(kind))
+        receipt = None
+        if render_shop is None and render is None:
+            log.warning("Notification %s: no renderer for kind %r", job.id, kind)
+            render = self.notices.fallback if job.receipt_id else None
+            if render is None:
+                return Kill(f"no renderer for kind {kind!r}")
+        if render is not None:  # about a receipt, as it is now
+            receipt = await self.receipts.get(job.receipt_id) if job.receipt_id else None
+            if receipt is None:
+                raise LookupError(f"receipt {job.receipt_id} is gone")
         locale = await self.users.language(chat_id) or DEFAULT_LOCALE
-        if kind == NotificationKind.REMINDER:
-            if worth_reminding(receipt, self.clock()):  # else paid, closed or flagged since
-                owner = await self._is_owner(chat_id, receipt)
-                text = reminder_message(receipt, locale)
-                await self._send_card(chat_id, receipt, text, locale, owner=owner)
-            return
-        if kind == NotificationKind.CARD:
-            if receipt.card_chat_id is None or receipt.card_message_id is None:
-                return
-            owner = await self._is_owner(receipt.card_chat_id, receipt)
-            await self.bot.edit_message_text(
-                chat_id=receipt.card_chat_id,
-                message_id=receipt.card_message_id,
-                text=receipt_card(receipt, locale),
-                reply_markup=receipt_card_keyboard(receipt, locale, owner=owner),
-            )
-            return
-        owner = await self._is_owner(chat_id, receipt)
-        if kind in REFUND_NOTICES:
-            text = refund_notice(kind, job.payload, receipt, locale)
-            if text is not None:
-                await self.bot.send_message(
-                    chat_id, text, reply_markup=notice_keyboard(receipt, locale, owner=owner)
-                )
-            return
-        if kind == NotificationKind.OUTCOME:
-            await self._send_card(
-                chat_id, receipt, outcome_message(receipt, locale), locale, owner=owner
-            )
-            return
-        worker_tells = owner and kind in PAID_NOTICES and await self._registering(receipt)
-        await self.bot.send_message(
-            chat_id,
-            notification(kind, receipt, locale, worker_tells=worker_tells),
-            reply_markup=notice_keyboard(receipt, locale, owner=owner, fiscal=not worker_tells),
-        )
-
-    async def _registering(self, receipt: Receipt) -> bool:
-        """Whether the fiscal worker has the receipt's registration in hand (its sale job
-        for the current attempt is live): it tells the owners the outcome itself, a
-        Checkbox outage included, with its own Retry button."""
-        if receipt.fiscal_state is FiscalState.REGISTERING:
-            return True
-        if receipt.fiscal_state is not FiscalState.NOT_REGISTERED:
-            return False
-        live = await self.jobs.find(kind=FISCAL_SALE, receipt_id=receipt.id, state=JobState.PENDING)
-        return any(int(job.payload.get("attempt", 0)) == receipt.fiscal_attempt for job in live)
-
-    async def _send_card(
-        self, chat_id: int, receipt: Receipt, text: str, locale: str, *, owner: bool
-    ) -> None:
-        """A message with the receipt's card and its buttons, which becomes the card the
-        outbox keeps current when it goes to the issuing cashier."""
-        sent = await self.bot.send_message(
-            chat_id, text, reply_markup=receipt_card_keyboard(receipt, locale, owner=owner)
-        )
-        if receipt.card_message_id is None or chat_id == receipt.cashier_id:
-            try:  # it is sent: a failure here must not send it again
-                await self.receipts.set_card_message(receipt.id, chat_id, sent.message_id)
-            except Exception:
-                log.exception("Receipt %s: its new card was not recorded", receipt.id)
+        facts = (kind, chat_id, job.payload, locale, self.clock(), self.lookups)
+        if render is not None and receipt is not None:
+            notice = await render(ReceiptNoticeRequest(*facts, receipt))
+        elif render_shop is not None:
+            notice = await render_shop(NoticeRequest(*facts))
+        if notice is not None:
+            await send_notice(self.bot, self.receipts, chat_id, notice, receipt)
+        return None
 
 
 def _chat(job: Job) -> int:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from bot.fiscal.views import fiscal_line, fiscal_notice
 from bot.i18n import N_, t
-from bot.receipts.views import came_in, what_to_do
+from bot.outbox.notices import MessageRef, Notice, NoticeRegistry, ReceiptNoticeRequest
+from bot.receipts.keyboards import notice_keyboard, receipt_card_keyboard
+from bot.receipts.views import came_in, outcome_message, receipt_card, what_to_do
 from bot.ui.format import escape, kyiv_time
 from services.core.money import format_amount
+from services.notifications.jobs import NotificationKind as K
 from storage.models.receipts import Receipt
 
 
@@ -77,3 +80,54 @@ def notification(
             )
         lines.append(what_to_do(locale))
     return "\n".join(lines)
+
+
+async def receipt_notice(request: ReceiptNoticeRequest) -> Notice:
+    """The notification about what happened to the receipt, with its buttons."""
+    receipt, locale = request.receipt, request.locale
+    owner = await request.lookups.is_owner(request.chat_id, receipt)
+    text = notification(request.kind, receipt, locale)
+    return Notice(text, notice_keyboard(receipt, locale, owner=owner))
+
+
+async def paid_notice(request: ReceiptNoticeRequest) -> Notice:
+    """Paid: the owners' notice leaves the fiscal line and its button to the fiscal worker
+    while it has the registration in hand (it tells the outcome itself)."""
+    receipt, locale = request.receipt, request.locale
+    owner = await request.lookups.is_owner(request.chat_id, receipt)
+    worker_tells = owner and await request.lookups.registering(receipt)
+    return Notice(
+        notification(request.kind, receipt, locale, worker_tells=worker_tells),
+        notice_keyboard(receipt, locale, owner=owner, fiscal=not worker_tells),
+    )
+
+
+async def card_update(request: ReceiptNoticeRequest) -> Notice | None:
+    """The receipt's card, edited where it was shown (nothing when it never was)."""
+    receipt, locale = request.receipt, request.locale
+    if receipt.card_chat_id is None or receipt.card_message_id is None:
+        return None
+    owner = await request.lookups.is_owner(receipt.card_chat_id, receipt)
+    return Notice(
+        receipt_card(receipt, locale),
+        receipt_card_keyboard(receipt, locale, owner=owner),
+        edit=MessageRef(receipt.card_chat_id, receipt.card_message_id),
+    )
+
+
+async def outcome_notice(request: ReceiptNoticeRequest) -> Notice:
+    """What became of an invoice the person confirmed, as a new card."""
+    receipt, locale = request.receipt, request.locale
+    owner = await request.lookups.is_owner(request.chat_id, receipt)
+    keyboard = receipt_card_keyboard(receipt, locale, owner=owner)
+    return Notice(outcome_message(receipt, locale), keyboard, is_card=True)
+
+
+def register_notices(registry: NoticeRegistry) -> None:
+    for kind in (K.PAID, K.PAID_LATE):
+        registry.about_receipt(kind, paid_notice)
+    for kind in (K.FAILED, K.EXPIRED, K.REFUNDED, K.MISMATCH):
+        registry.about_receipt(kind, receipt_notice)
+    registry.about_receipt(K.CARD, card_update)
+    registry.about_receipt(K.OUTCOME, outcome_notice)
+    registry.for_unknown_kinds(receipt_notice)

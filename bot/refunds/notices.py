@@ -8,6 +8,8 @@ from typing import Any
 
 from bot.fiscal.errors import fiscal_error_text
 from bot.i18n import t, tn
+from bot.outbox.notices import Notice, NoticeRegistry, ReceiptNoticeRequest
+from bot.receipts.keyboards import notice_keyboard
 from bot.refunds.views import refund_failed_text, refund_money
 from bot.ui.format import escape
 from services.notifications.jobs import NotificationKind as K
@@ -89,3 +91,17 @@ def refund_notice(
 REFUND_NOTICES = frozenset(
     {K.REFUND, K.REFUND_FAILED, K.REFUND_UNKNOWN, K.FISCAL_RETURN_DONE, K.FISCAL_RETURN_FAILED}
 )
+
+
+async def render_refund_notice(request: ReceiptNoticeRequest) -> Notice | None:
+    receipt, locale = request.receipt, request.locale
+    owner = await request.lookups.is_owner(request.chat_id, receipt)
+    text = refund_notice(request.kind, request.payload, receipt, locale)
+    if text is None:
+        return None
+    return Notice(text, notice_keyboard(receipt, locale, owner=owner))
+
+
+def register_notices(registry: NoticeRegistry) -> None:
+    for kind in sorted(REFUND_NOTICES):
+        registry.about_receipt(kind, render_refund_notice)

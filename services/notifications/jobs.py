@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
+from enum import StrEnum
 
 from storage.models.jobs import NewJob
 from storage.models.receipts import Receipt
@@ -12,7 +13,9 @@ from storage.models.receipts import Receipt
 NOTIFY = "notify"  # the job kind; payload {"chat_id": int, "kind": NotificationKind}
 
 
-class NotificationKind:
+class NotificationKind(StrEnum):
+    """The values are stored in job payloads: never change one."""
+
     PAID = "paid"
     PAID_LATE = "paid_late"  # money arrived after the receipt was cancelled, expired or failed
     FAILED = "failed"
@@ -42,10 +45,6 @@ class NotificationKind:
     FISCAL_UNREADABLE = "fiscal_unreadable"  # SECRET_KEY changed: enter the credentials again
     REMINDER = "reminder"  # to the cashier: the card of an invoice that expires soon
     DIGEST = "digest"  # the end-of-day summary; no receipt, its figures are in the payload
-
-
-# Kinds that are about a shop, not a receipt: the job has no receipt_id.
-SHOP_NOTICES = frozenset({NotificationKind.FISCAL_SHIFT_CLOSED, NotificationKind.FISCAL_UNREADABLE})
 
 
 def chat_group(chat_id: int) -> str:
