@@ -861,6 +861,9 @@ class FakeTelegram(LocalServer[Call]):
     def describe(self, request: web.Request, record: Any) -> str:
         method = request.match_info.get("method", request.path)
         chat = _chat_of(record.params) if isinstance(record, Call) else None
+        if chat is None and isinstance(record, Call) and method.lower() == "answercallbackquery":
+            query = self._callbacks.get(str(record.params.get("callback_query_id")))
+            chat = None if query is None else query.chat_id
         return method if chat is None else f"{method} chat={chat}"
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
