@@ -31,3 +31,5 @@ bench: $(STAMP)
 	$(BIN)/python bench/reconciler.py
 	$(BIN)/python bench/storage.py
 	$(BIN)/python bench/updates.py
+	$(BIN)/python bench/latency.py
+	$(BIN)/python bench/notices.py

@@ -500,6 +500,11 @@ class FakeLiqPay(LocalServer[LiqPayRequest]):
             content_type="text/html",
         )
 
+    def describe(self, request: web.Request, record: Any) -> str:
+        if not isinstance(record, LiqPayRequest):
+            return f"{request.method} {request.path}"
+        return f"{record.action} key={record.payload.get('public_key')}"
+
     async def _handle_request(self, request: web.Request) -> web.Response:
         if self.down:
             return web.Response(status=503, text="<html>503 Service Unavailable</html>")
@@ -517,6 +522,7 @@ class FakeLiqPay(LocalServer[LiqPayRequest]):
         data = str(form.get("data") or "")
         signature = str(form.get("signature") or "")
         record = LiqPayRequest(None, {}, data, signature, False)
+        request["record"] = record
         self.requests.append(record)
         if self._refund_faults and _action_of(data) == "refund":
             return await self._refund_with_fault(record, self._refund_faults.pop(0))

@@ -855,6 +855,17 @@ class FakeTelegram(LocalServer[Call]):
     def release_sends(self) -> None:
         self._sends_released.set()
 
+    def delays(self, request: web.Request) -> bool:
+        return request.match_info.get("method", "").lower() != "getupdates"  # a long poll
+
+    def describe(self, request: web.Request, record: Any) -> str:
+        method = request.match_info.get("method", request.path)
+        chat = _chat_of(record.params) if isinstance(record, Call) else None
+        if chat is None and isinstance(record, Call) and method.lower() == "answercallbackquery":
+            query = self._callbacks.get(str(record.params.get("callback_query_id")))
+            chat = None if query is None else query.chat_id
+        return method if chat is None else f"{method} chat={chat}"
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         low = method.lower()
@@ -868,7 +879,8 @@ class FakeTelegram(LocalServer[Call]):
             if request.transport is None or request.transport.is_closing():
                 return web.Response(status=499, text="the caller went away")
         if self.down:
-            self.requests.append(Call(method, {}, 502, "down"))
+            request["record"] = Call(method, {}, 502, "down")
+            self.requests.append(request["record"])
             self._notify()
             return await self._down_answer(request)
         try:
@@ -876,6 +888,7 @@ class FakeTelegram(LocalServer[Call]):
         except Exception as exc:  # a request the real server would also refuse
             return web.json_response(error_body(400, f"Bad Request: {exc}"), status=400)
         call = Call(method, params)
+        request["record"] = call
         self.requests.append(call)
         try:
             if self.token is not None and request.match_info["token"] != self.token:
