@@ -180,7 +180,7 @@ class CatalogueService:
             goods = await self.register.goods(creds)
         except FiscalError as exc:
             raise NoRegister from exc
-        return await self._preview(owner, [_good_row(n, g) for n, g in enumerate(goods, 1)])
+        return await self._preview(owner, [good_row(n, g) for n, g in enumerate(goods, 1)])
 
     async def _preview(self, owner: Member, rows: Sequence[CsvRow]) -> ImportPreview:
         existing = await self.items.all_items(owner.shop_id)
@@ -195,7 +195,7 @@ class CatalogueService:
         return applied
 
 
-def _good_row(number: int, good: RegisterGood) -> CsvRow:
+def good_row(number: int, good: RegisterGood) -> CsvRow:
     """A register's good as an import row; `number` its place in the register's list. A
     good with no price (0) is sold at a price set at sale."""
     price = "" if good.price <= 0 else f"{good.price // 100},{good.price % 100:02d}"
