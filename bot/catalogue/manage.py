@@ -193,7 +193,7 @@ async def _offer(message: Message, state: FSMContext, result: ImportPreview) -> 
     await message.answer(preview_text(result), reply_markup=import_keyboard(result.token))
 
 
-@router.message(StateFilter(Importing.file, None), F.document)
+@router.message(StateFilter(Importing.file, Importing.ready, None), F.document)
 async def file_sent(
     message: Message, state: FSMContext, member: Member, catalogue: CatalogueService, bot: Bot
 ) -> None:

@@ -27,6 +27,7 @@ from services.catalogue.rules import (
 )
 from services.core.clock import Clock
 from services.fiscal.registrar import FiscalCredentials, FiscalError, RegisterGood, TaxRate
+from services.fiscal.setup import NotSetUp
 from storage.models.catalogue import CatalogueItem, ItemFields, SearchPage
 from storage.models.common import IntegrityViolation
 from storage.models.shops import Member
@@ -46,7 +47,7 @@ class Register(Protocol):
 
 class RegisterAccess(Protocol):
     async def credentials(self, shop_id: int) -> FiscalCredentials:
-        """Raises when the shop has no fiscal registrar set up."""
+        """Raises NotSetUp when the shop has no fiscal registrar set up."""
         ...
 
 
@@ -78,7 +79,7 @@ class CatalogueService:
     async def _credentials(self, shop_id: int) -> FiscalCredentials | None:
         try:
             return await self.access.credentials(shop_id)
-        except Exception:  # not set up, or the key can't be read: the same to the catalogue
+        except NotSetUp:  # none, or they can't be read: the same to the catalogue
             return None
 
     async def has_register(self, shop_id: int) -> bool:
