@@ -14,7 +14,7 @@ from tests.bot_fixtures import (
     make_shop_by_bot,
     world,
 )
-from tests.doubles.recording_bot import document_update
+from tests.doubles.recording_bot import document_update, person
 
 __all__ = ["world"]
 
@@ -112,3 +112,16 @@ async def test_the_export_is_a_csv_with_bom(world: BotWorld) -> None:
     assert (
         data == b"\xef\xbb\xbfcode;name;price;unit;tax;barcode;uktzed\r\nT;Tea;10,00;piece;;;\r\n"
     )
+
+
+async def test_a_ukrainian_owner_reads_the_refusals_in_ukrainian(world: BotWorld) -> None:
+    owner = person(101, "uk", "Оксана")
+    await make_shop_by_bot(world, owner, keys=False)
+    before = len(world.session.requests)
+    broken = "Назва;Ціна;УКТЗЕД\nЧай;10;\nКава;0;\nВино;300;2204\n".encode("cp1251")
+    await world.feed(document_update(world.session, owner, broken))
+    [reply] = world.replies_since(before, owner.id)
+    assert reply.startswith("Імпорт: нових — 1, змінених — 0, 2 помилки.")
+    assert "Рядок 3: Ціна не може бути 0" in reply
+    assert "Рядок 4: Код УКТЗЕД — рівно 10 цифр." in reply
+    assert await world.services.store.catalogue.count(1) == 0
