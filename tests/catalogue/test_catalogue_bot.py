@@ -69,6 +69,7 @@ async def test_a_cashier_searches_read_only_and_cannot_manage(world: BotWorld) -
     assert refused[-1] == "Only the shop owner can do this."
     assert not (await world.services.store.catalogue.get(1, item.id)).archived  # type: ignore[union-attr]
     assert "Nothing found" in (await world.say(CASHIER, "чай"))[-1]
+    assert "/catalogue — the shop's goods" in (await world.say(CASHIER, "/help"))[-1]
     assert not any("Catalogue" in r for r in await world.say(STRANGER, "/catalogue"))
 
 
