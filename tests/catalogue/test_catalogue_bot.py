@@ -48,6 +48,12 @@ async def test_the_owner_adds_edits_and_archives_an_item(world: BotWorld) -> Non
     assert any("Archived" in r for r in replies), replies
     [item] = await world.services.store.catalogue.all_items(1)
     assert (item.archived, item.price, item.barcode) == (True, 2550, "4820000000001")
+    await world.say(OWNER, "/catalogue")
+    await world.press(OWNER, "Search")
+    assert (await world.say(OWNER, "4820000000001"))[-1].startswith("Found for")
+    card = await world.press(OWNER, "Кава")  # the owner finds archived items too
+    assert "Archived: not offered" in card[-1]
+    assert world.find_button(OWNER.id, "Unarchive").startswith("ci:unarchive:")
 
 
 async def test_a_cashier_searches_read_only_and_cannot_manage(world: BotWorld) -> None:
