@@ -490,7 +490,6 @@ class FakeTelegram(LocalServer[Call]):
     ) -> dict[str, Any]:
         """The user sends a file; the bot reads it by getFile, then downloads it from
         /file/bot<token>/<file_path>, as from Telegram."""
-        chat = self._chat(user.id)
         file_id = f"document-u{user.id}-{len(self._files)}"
         self._files[file_id] = content
         document = {
@@ -500,7 +499,6 @@ class FakeTelegram(LocalServer[Call]):
             "mime_type": mime_type,
             "file_size": len(content),
         }
-        del chat  # the chat exists now; the message goes to it
         msg = self._user_message(user, document=document)
         self.enqueue({"message": msg})
         return msg
