@@ -30,6 +30,7 @@ bench: $(STAMP)
 	-$(BIN)/python bench/callbacks.py --engine postgresql
 	-$(BIN)/python bench/reconciler.py
 	-$(BIN)/python bench/storage.py
+	-$(BIN)/python bench/catalogue.py
 	-$(BIN)/python bench/updates.py
 	-$(BIN)/python bench/latency.py
 	-$(BIN)/python bench/notices.py

@@ -19,16 +19,17 @@ CASHIER = (
     ("pending", N_("Awaiting payment")),
     ("report", N_("Takings for a period, with a chart")),
     ("export", N_("Receipts file for the accountant")),
+    ("catalogue", N_("Goods and services")),
     ("cancel", N_("Leave the current dialog")),
     ("help", N_("Help")),
     ("lang", N_("Language")),
 )
 OWNER = (
-    *CASHIER[:4],
+    *CASHIER[:5],
     ("settings", N_("LiqPay keys and invoice rules")),
     ("invite", N_("Invite a cashier")),
     ("staff", N_("Shop members")),
-    *CASHIER[4:],
+    *CASHIER[5:],
 )
 
 

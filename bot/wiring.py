@@ -20,6 +20,7 @@ from bot.middlewares import AckMiddleware, StoredLocaleMiddleware, UserContextMi
 from bot.routers import build_routers
 from bot.routers.errors import last_resort
 from bot.telegram import telegram_session
+from services.catalogue.service import CatalogueService
 from services.checkbox.client import CheckboxClient
 from services.config import Settings
 from services.core.clock import Clock, utcnow
@@ -68,6 +69,7 @@ class Services:
     reporting: ReportingService
     reminders: Reminders
     replica: Replica
+    catalogue: CatalogueService
 
 
 async def open_database(settings: Settings) -> Store:
@@ -146,6 +148,7 @@ def wire_services(
         t("Payment for receipt No {number}", DEFAULT_LOCALE),
         replica_id=replica.id,
     )
+    fiscal_setup = FiscalSetupService(checkbox, store.fiscal, box, store.jobs)
     return Services(
         store=store,
         receipts=receipts,
@@ -160,7 +163,7 @@ def wire_services(
         ),
         recovery=IssueRecovery(receipts, invoices.leases),
         signal=outbox_signal,
-        fiscal_setup=FiscalSetupService(checkbox, store.fiscal, box, store.jobs),
+        fiscal_setup=fiscal_setup,
         fiscal=fiscal,
         fiscal_worker=FiscalWorker(fiscal.sales, fiscal.shifts, replica=replica),
         refunds=refunds,
@@ -168,6 +171,7 @@ def wire_services(
         reporting=ReportingService(store.reports, store.settings),
         reminders=Reminders(store.settings, store.receipts, store.jobs),
         replica=replica,
+        catalogue=CatalogueService(store.catalogue, checkbox, fiscal_setup, receipts.clock),
     )
 
 
@@ -211,6 +215,7 @@ def build_dispatcher(
         refunds=services.refunds,
         reporting=services.reporting,
         reminders=services.reminders,
+        catalogue=services.catalogue,
         settings=settings,
     )
     return dp

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from storage.models.catalogue import CatalogueItem, tax_codes_from
 from storage.models.fiscal import FiscalMode, FiscalSettings, FiscalState
 from storage.models.jobs import Job, JobState
 from storage.models.receipts import (
@@ -221,4 +222,21 @@ def export_row_from(row: Row, codec: Codec) -> ExportRow:
         payment_id=row["payment_id"],
         fiscal_number=row["fiscal_number"],
         refunded=row["refunded"],
+    )
+
+
+def catalogue_item_from(row: Row, codec: Codec) -> CatalogueItem:
+    return CatalogueItem(
+        id=row["id"],
+        shop_id=row["shop_id"],
+        code=row["code"],
+        name=row["name"],
+        price=row["price"],
+        unit=row["unit"],
+        tax_codes=tax_codes_from(row["tax_codes"]),
+        barcode=row["barcode"],
+        uktzed=row["uktzed"],
+        archived=bool(row["archived"]),
+        created_at=codec.moment(row["created_at"]),
+        updated_at=codec.moment(row["updated_at"]),
     )

@@ -8,6 +8,8 @@ from aiogram import Router
 def build_routers() -> list[Router]:
     """New Routers for one dispatcher (a Router joins one parent only): each feature module
     declares its handlers on a plan (bot/routers/plan.py) that is built anew here."""
+    from bot.catalogue import browse as catalogue
+    from bot.catalogue import manage as catalogue_owner
     from bot.fiscal import actions as fiscal_actions
     from bot.fiscal import credentials as fiscal_credentials
     from bot.fiscal import receipts as fiscal_receipts
@@ -36,6 +38,7 @@ def build_routers() -> list[Router]:
         settings_buttons.router,
         refunds.router,
         reminder_settings.router,
+        catalogue_owner.router,
         owner_gate.refusal,  # a cashier at an owner's command or button: after the owner's routers
         issuing.router,  # before the dialog's catch-all for spent buttons
         invoice.router,  # the dialog's first steps, then
@@ -44,6 +47,7 @@ def build_routers() -> list[Router]:
         receipt_card.router,
         fiscal_receipts.router,
         reports.router,
+        catalogue.router,
         common.fallback,
     ]
     return [plan.build() for plan in plans]

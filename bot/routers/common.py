@@ -49,6 +49,12 @@ def help_text(member: Member | None, locale: str | None = None) -> str:
         "A cashier sees their own receipts, the owner the whole shop.",
         locale,
     )
+    text += "\n\n" + t(
+        "<b>Catalogue</b>\n"
+        "/catalogue — the shop's goods and services: search by a few letters or a barcode; "
+        "the owner adds, edits, archives, imports and exports them as CSV.",
+        locale,
+    )
     if member.is_owner:
         text += "\n\n" + t(
             "<b>Owner</b>\n"

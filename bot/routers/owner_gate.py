@@ -16,7 +16,14 @@ from bot.i18n import t
 from bot.middlewares import Ack
 from bot.routers.base import menu_text
 from bot.routers.plan import RouterPlan
-from bot.ui.callbacks import ReminderSetting, SettingsAction, StaffAction
+from bot.ui.callbacks import (
+    CatalogueImport,
+    CatalogueItemAction,
+    CatalogueMenu,
+    ReminderSetting,
+    SettingsAction,
+    StaffAction,
+)
 
 refusal = RouterPlan("owner_refusal")
 refusal.message.filter(IsMember())
@@ -53,3 +60,10 @@ async def settings_refused(message: Message) -> None:
 @refusal.callback_query(ReminderSetting.filter())
 async def settings_button_refused(callback: CallbackQuery, ack: Ack) -> None:
     await ack(owner_only())
+
+
+@refusal.callback_query(CatalogueMenu.filter(F.action.in_({"add", "csv", "register"})))
+@refusal.callback_query(CatalogueItemAction.filter(F.action != "open"))
+@refusal.callback_query(CatalogueImport.filter())
+async def catalogue_button_refused(callback: CallbackQuery, ack: Ack) -> None:
+    await ack(owners_only())

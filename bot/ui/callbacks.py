@@ -80,3 +80,30 @@ class StaffAction(CallbackData, prefix="sf"):
 
 class LanguageChoice(CallbackData, prefix="lg"):
     language: Literal["uk", "en"]
+
+
+class CatalogueMenu(CallbackData, prefix="cg"):
+    """The /catalogue screen's buttons; all but search and export are the owner's."""
+
+    action: Literal["add", "search", "csv", "register", "export"]
+
+
+class CataloguePage(CallbackData, prefix="cp"):
+    """A page of the last search's results (its text is in the dialog's data)."""
+
+    page: PageNumber
+
+
+class CatalogueItemAction(CallbackData, prefix="ci"):
+    """An item: open its card (anyone); edit a field, archive, unarchive (the owner)."""
+
+    action: Literal["open", "edit", "archive", "unarchive"]
+    id: RowId
+    field: Literal["", "name", "price", "unit", "tax", "barcode", "uktzed"] = ""
+
+
+class CatalogueImport(CallbackData, prefix="cm"):
+    """Confirm or cancel the import previewed under `token` (kept in the dialog's data)."""
+
+    action: Literal["apply", "cancel"]
+    token: Annotated[str, Field(max_length=16, pattern=r"^[A-Za-z0-9_-]*$")]

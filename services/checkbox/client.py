@@ -22,6 +22,7 @@ from services.fiscal.registrar import (
     FiscalResult,
     FiscalUnavailable,
     RefusalReason,
+    RegisterGood,
     Sale,
     SaleReturn,
     ShiftInfo,
@@ -35,6 +36,8 @@ DEFAULT_API_URL = "https://api.checkbox.ua"
 # Checkbox allows 24 h; the margin keeps a sale from landing in a shift that runs out.
 MAX_SHIFT_AGE = timedelta(hours=23, minutes=30)
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+GOODS_PAGE = 1000  # the most GET /api/v1/goods gives at once
+MAX_GOODS = 10_000  # what a shop's catalogue holds
 # Refusals that say nothing about whether the receipt exists (anything else may be
 # Checkbox's undocumented answer to an id it already has).
 _NOT_ABOUT_THE_RECEIPT = frozenset(
@@ -290,3 +293,15 @@ class CheckboxClient:
 
     async def tax_rates(self, creds: FiscalCredentials) -> list[TaxRate]:
         return wire.parse_taxes(await self._http.authed("GET", "/api/v1/cashier/tax", creds))
+
+    async def goods(self, creds: FiscalCredentials) -> list[RegisterGood]:
+        """Every one of the register's goods, page by page."""
+        goods: list[RegisterGood] = []
+        offset = 0
+        while True:
+            path = f"/api/v1/goods?limit={GOODS_PAGE}&offset={offset}"
+            page, count = wire.parse_goods(await self._http.authed("GET", path, creds))
+            goods.extend(page)
+            if count < GOODS_PAGE or len(goods) >= MAX_GOODS:
+                return goods[:MAX_GOODS]
+            offset += count

@@ -12,6 +12,7 @@ from services.fiscal.registrar import (
     FiscalStatus,
     FiscalUnavailable,
     RefusalReason,
+    RegisterGood,
     Sale,
     SaleReturn,
     ShiftInfo,
@@ -179,6 +180,40 @@ def parse_taxes(answer: Any) -> list[TaxRate]:
             )
         )
     return rates
+
+
+def parse_goods(answer: Any) -> tuple[list[RegisterGood], int]:
+    """One page of GET /api/v1/goods: its goods, and how many results the page held (a
+    page with fewer than asked for is the last)."""
+    results = _object(answer, "goods").get("results")
+    if not isinstance(results, list):
+        raise FiscalUnavailable("goods answer has no results")
+    goods: list[RegisterGood] = []
+    for item in results:
+        if not isinstance(item, dict):
+            continue
+        code, name = _text(item.get("code")), _text(item.get("name"))
+        if code is None or name is None:
+            continue
+        taxes = item.get("taxes")
+        if not isinstance(taxes, list):
+            taxes = []
+        goods.append(
+            RegisterGood(
+                code=code,
+                name=name,
+                price=_integer(item.get("price")) or 0,
+                tax_codes=tuple(
+                    c
+                    for t in taxes
+                    if isinstance(t, dict) and (c := _integer(t.get("code"))) is not None
+                ),
+                barcode=_text(item.get("barcode")),
+                uktzed=_text(item.get("uktzed")),
+                is_weight=item.get("is_weight") is True,
+            )
+        )
+    return goods, len(results)
 
 
 def parse_moment(value: Any) -> datetime | None:

@@ -162,6 +162,19 @@ class TaxRate:
     no_vat: bool = False
 
 
+@dataclass(frozen=True)
+class RegisterGood:
+    """One of the goods the register keeps (its catalogue), as it reads them."""
+
+    code: str
+    name: str
+    price: int  # kopecks; 0 when the register keeps none
+    tax_codes: tuple[int, ...] = ()
+    barcode: str | None = None
+    uktzed: str | None = None
+    is_weight: bool = False
+
+
 class RefusalReason(StrEnum):
     BAD_CREDENTIALS = "bad_credentials"  # wrong license key or PIN
     INVALID_TOKEN = "invalid_token"  # noqa: S105 (a reason, not a secret)

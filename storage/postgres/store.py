@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from storage.models.store import StoreHealth
+from storage.postgres.catalogue import PostgresCatalogue
 from storage.postgres.dialogs import PostgresDialogs
 from storage.postgres.engine import PostgresEngine
 from storage.postgres.exclusive import AdvisoryHold, try_hold
@@ -37,6 +38,7 @@ class PostgresStore:
         self._refunds = PostgresRefunds(engine)
         self._replicas = PostgresReplicas(engine)
         self._reports = PostgresReports(engine)
+        self._catalogue = PostgresCatalogue(engine)
         self._holds: list[AdvisoryHold] = []
 
     @classmethod
@@ -90,6 +92,10 @@ class PostgresStore:
     @property
     def reports(self) -> PostgresReports:
         return self._reports
+
+    @property
+    def catalogue(self) -> PostgresCatalogue:
+        return self._catalogue
 
     async def hold_exclusive(self, name: str) -> AdvisoryHold | None:
         hold = await try_hold(await self.engine.dedicated_connection(), name)

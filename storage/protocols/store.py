@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Protocol
 
 from storage.models.store import StoreHealth
+from storage.protocols.catalogue import CatalogueRepository
 from storage.protocols.dialogs import DialogRepository
 from storage.protocols.exclusive import ExclusiveHold
 from storage.protocols.fiscal import FiscalSettingsRepository
@@ -49,6 +50,9 @@ class Store(Protocol):
 
     @property
     def replicas(self) -> ReplicaRegistry: ...
+
+    @property
+    def catalogue(self) -> CatalogueRepository: ...
 
     async def health(self, now: datetime | None = None) -> StoreHealth:
         """Engine name, schema version and how many pending jobs are due at `now` (not

@@ -275,4 +275,33 @@ MIGRATIONS: tuple[str, ...] = (
     );
     ALTER TABLE receipts ADD COLUMN issuing_replica TEXT;
     """,
+    # 10: the shop's catalogue. search_key is the name case-folded (by the application: SQLite's
+    # lower() is ASCII only); a search by a few letters scans one shop's keys. An import
+    # records its token, so a second Confirm finds it applied.
+    """
+    CREATE TABLE catalogue_items (
+        id INTEGER PRIMARY KEY,
+        shop_id INTEGER NOT NULL REFERENCES shops(id) ON DELETE CASCADE,
+        code TEXT NOT NULL CHECK (length(code) BETWEEN 1 AND 256),
+        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 128),
+        search_key TEXT NOT NULL,
+        price INTEGER CHECK (price > 0),
+        unit TEXT NOT NULL,
+        tax_codes TEXT NOT NULL DEFAULT '',
+        barcode TEXT,
+        uktzed TEXT CHECK (length(uktzed) = 10),
+        archived INTEGER NOT NULL DEFAULT 0,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        UNIQUE (shop_id, code)
+    );
+    CREATE INDEX catalogue_by_name ON catalogue_items (shop_id, search_key);
+    CREATE INDEX catalogue_by_barcode ON catalogue_items (shop_id, barcode)
+        WHERE barcode IS NOT NULL;
+    CREATE TABLE catalogue_imports (
+        token TEXT PRIMARY KEY,
+        shop_id INTEGER NOT NULL REFERENCES shops(id) ON DELETE CASCADE,
+        applied_at REAL NOT NULL
+    );
+    """,
 )

@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from storage.models.store import StoreHealth
+from storage.sqlite.catalogue import SqliteCatalogue
 from storage.sqlite.dialogs import SqliteDialogs
 from storage.sqlite.engine import MEMORY, SqliteEngine
 from storage.sqlite.exclusive import FileHold, MemoryHold, try_hold
@@ -44,6 +45,7 @@ class SqliteStore:
         self._refunds = SqliteRefunds(engine)
         self._replicas = SqliteReplicas(engine)
         self._reports = SqliteReports(engine)
+        self._catalogue = SqliteCatalogue(engine)
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteStore:
@@ -97,6 +99,10 @@ class SqliteStore:
     @property
     def reports(self) -> SqliteReports:
         return self._reports
+
+    @property
+    def catalogue(self) -> SqliteCatalogue:
+        return self._catalogue
 
     async def hold_exclusive(self, name: str) -> FileHold | MemoryHold | None:
         hold: FileHold | MemoryHold | None

@@ -90,6 +90,7 @@ class CheckboxRequest:
     headers: dict[str, str]
     body: Any  # parsed JSON, or the raw text when it is not JSON, or None
     status: int = 0  # 0: not answered (yet)
+    query: dict[str, str] = field(default_factory=dict)  # the URL's query parameters
 
     @property
     def token(self) -> str | None:
@@ -205,6 +206,7 @@ class FakeCheckbox(LocalServer[CheckboxRequest]):
         self.receipts: dict[str, Receipt] = {}
         self.emails: list[tuple[str, list[str]]] = []
         self.taxes: list[dict[str, Any]] = [dict(t) for t in DEFAULT_TAXES]
+        self.goods: list[dict[str, Any]] = []  # the organisation's goods, GET /api/v1/goods
         self.down = False  # every request: 503 with an HTML page
         self.hanging = False  # every request waits `hang_seconds` before it is handled
         self.hang_seconds = 30.0
@@ -231,6 +233,7 @@ class FakeCheckbox(LocalServer[CheckboxRequest]):
         r.add_post("/api/v1/cashier/signout", self._sign_out)
         r.add_get("/api/v1/cashier/me", self._me)
         r.add_get("/api/v1/cashier/tax", self._tax)
+        r.add_get("/api/v1/goods", self._goods)
         r.add_get("/api/v1/cashier/shift", self._current_shift)
         r.add_post("/api/v1/shifts", self._open_shift)
         r.add_post("/api/v1/shifts/close", self._close_shift)
@@ -349,7 +352,9 @@ class FakeCheckbox(LocalServer[CheckboxRequest]):
                 body = json.loads(raw)
             except ValueError:
                 body = raw.decode(errors="replace")
-        record = CheckboxRequest(request.method, request.path, dict(request.headers), body)
+        record = CheckboxRequest(
+            request.method, request.path, dict(request.headers), body, query=dict(request.query)
+        )
         self.requests.append(record)
         request["record"] = record
         if self.down:
@@ -501,6 +506,33 @@ class FakeCheckbox(LocalServer[CheckboxRequest]):
         if isinstance(register, web.Response):
             return register
         return web.json_response(self.taxes)
+
+    def add_good(self, code: str, name: str, price: int, **more: Any) -> dict[str, Any]:
+        """One of the organisation's goods, as GET /api/v1/goods gives it (price in kopecks;
+        `taxes` a list of tax objects with their `code`)."""
+        good: dict[str, Any] = {
+            "id": str(uuid.uuid4()), "code": code, "name": name, "price": price,
+            "type": "PRODUCT", "taxes": [], "created_at": _iso(datetime.now(UTC)),
+        }  # fmt: skip
+        good.update(more)
+        self.goods.append(good)
+        return good
+
+    async def _goods(self, request: web.Request) -> web.Response:
+        """Paged as Checkbox pages: `limit` 1–1000 (25 by default), `offset` from 0."""
+        register = self._cashier(request)
+        if isinstance(register, web.Response):
+            return register
+        try:
+            limit = int(request.query.get("limit", "25"))
+            offset = int(request.query.get("offset", "0"))
+        except ValueError:
+            return _invalid(["query", "limit"], "value is not a valid integer")
+        if not 0 < limit <= 1000 or offset < 0:
+            return _invalid(["query", "limit"], "limit is 1–1000, offset at least 0")
+        page = self.goods[offset : offset + limit]
+        meta = {"limit": limit, "offset": offset}
+        return web.json_response({"meta": meta, "results": page, "use_leftovers": False})
 
     async def _current_shift(self, request: web.Request) -> web.Response:
         register = self._cashier(request)

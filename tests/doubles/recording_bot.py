@@ -22,6 +22,7 @@ from aiogram.methods import (
     DeleteMessage,
     EditMessageReplyMarkup,
     EditMessageText,
+    GetFile,
     GetMe,
     SendDocument,
     SendMessage,
@@ -32,6 +33,8 @@ from aiogram.methods.base import TelegramType
 from aiogram.types import (
     CallbackQuery,
     Chat,
+    Document,
+    File,
     InlineKeyboardMarkup,
     InputFile,
     Message,
@@ -60,6 +63,7 @@ class RecordingSession(BaseSession):
         self.uploads: list[tuple[str, str | None, bytes]] = []  # (method, file name, bytes)
         self.outcomes: dict[int, deque[Outcome]] = defaultdict(deque)
         self.arrived = asyncio.Event()  # set on every request
+        self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
 
     def queue(self, chat_id: int, *outcomes: Outcome) -> None:
         """The next requests to `chat_id` are answered by `outcomes`, one each."""
@@ -86,6 +90,14 @@ class RecordingSession(BaseSession):
         result: Any = True
         if isinstance(method, GetMe):
             result = BOT_USER
+        elif isinstance(method, GetFile):
+            content = self.files[method.file_id]
+            return File(  # type: ignore[return-value]
+                file_id=method.file_id,
+                file_unique_id=method.file_id,
+                file_size=len(content),
+                file_path=f"documents/{method.file_id}",
+            )
         elif isinstance(method, (SendMessage, SendPhoto, SendDocument)):
             result = Message(
                 message_id=next(self._ids),
@@ -115,7 +127,8 @@ class RecordingSession(BaseSession):
         self, url: str, headers: dict[str, Any] | None = None, timeout: int = 30,
         chunk_size: int = 65536, raise_for_status: bool = True,
     ) -> AsyncGenerator[bytes, None]:  # fmt: skip
-        yield b""
+        file_id = url.rsplit("/", 1)[-1]
+        yield self.files.get(file_id, b"")
 
     def sent(self, kind: type[TelegramMethod[Any]] | None = None) -> list[Any]:
         return [r for r in self.requests if kind is None or isinstance(r, kind)]
@@ -180,6 +193,24 @@ def text_update(user: User, text: str) -> Update:
         chat=Chat(id=user.id, type="private"),
         from_user=user,
         text=text,
+    )
+    return Update(update_id=next(_update_ids), message=message)
+
+
+def document_update(
+    session: RecordingSession, user: User, content: bytes, file_name: str = "goods.csv"
+) -> Update:
+    """A document `user` sends; its content is what getFile and the download then give."""
+    file_id = f"file{next(_message_ids)}"
+    session.files[file_id] = content
+    message = Message(
+        message_id=next(_message_ids),
+        date=datetime.now(UTC),
+        chat=Chat(id=user.id, type="private"),
+        from_user=user,
+        document=Document(
+            file_id=file_id, file_unique_id=file_id, file_name=file_name, file_size=len(content)
+        ),
     )
     return Update(update_id=next(_update_ids), message=message)
 

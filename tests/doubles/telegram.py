@@ -444,6 +444,7 @@ class FakeTelegram(LocalServer[Call]):
     def make_app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         return app
 
     async def stop(self) -> None:
@@ -483,6 +484,44 @@ class FakeTelegram(LocalServer[Call]):
             ]
         self.enqueue({"message": msg})
         return msg
+
+    async def send_document(
+        self, user: TgUser, content: bytes, file_name: str, mime_type: str = "text/csv"
+    ) -> dict[str, Any]:
+        """The user sends a file; the bot reads it by getFile, then downloads it from
+        /file/bot<token>/<file_path>, as from Telegram."""
+        file_id = f"document-u{user.id}-{len(self._files)}"
+        self._files[file_id] = content
+        document = {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": len(content),
+        }
+        msg = self._user_message(user, document=document)
+        self.enqueue({"message": msg})
+        return msg
+
+    async def _m_getfile(self, params: dict[str, Any]) -> Any:
+        file_id = str(params.get("file_id", ""))
+        if file_id not in self._files:
+            raise TelegramError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": file_id,
+            "file_unique_id": f"u{file_id}",
+            "file_size": len(self._files[file_id]),
+            "file_path": f"documents/{file_id}",
+        }
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        if self.token is not None and request.match_info["token"] != self.token:
+            return web.Response(status=401, text="Unauthorized")
+        file_id = request.match_info["path"].rsplit("/", 1)[-1]
+        self.requests.append(Call("download", {"file_path": request.match_info["path"]}))
+        if file_id not in self._files:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=self._files[file_id], content_type="application/octet-stream")
 
     async def send_contact(
         self, user: TgUser, phone_number: str, *, own: bool = True
