@@ -13,7 +13,7 @@ from bot.middlewares import Ack
 from bot.receipts.keyboards import cancel_confirm_keyboard, receipt_card_keyboard
 from bot.receipts.show import send_card, send_qr, sms_problem
 from bot.receipts.views import keys_unreadable_text, receipt_card
-from bot.routers.base import liqpay_problem, quietly, safe_edit
+from bot.routers.base import Alongside, liqpay_problem, quietly, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.ui.callbacks import ReceiptAction
 from bot.ui.format import kyiv_time
@@ -160,8 +160,9 @@ async def open_card(
     receipt = await _receipt(ack, callback_data, member, receipts)
     if receipt is None:
         return
-    await ack(t("Checking with LiqPay…"))
-    receipt = await receipts.check(receipt)
+    async with Alongside() as alongside:
+        alongside.start(ack(t("Checking with LiqPay…")))  # while LiqPay is asked
+        receipt = await receipts.check(receipt)
     await quietly(send_card(bot, callback.from_user.id, receipt, receipts, owner=member.is_owner))
 
 
@@ -193,8 +194,9 @@ async def check(
     receipt = await _receipt(ack, callback_data, member, receipts)
     if receipt is None:
         return
-    await ack(t("Checking with LiqPay…"))
-    receipt = await receipts.check(receipt)
+    async with Alongside() as alongside:
+        alongside.start(ack(t("Checking with LiqPay…")))  # while LiqPay is asked
+        receipt = await receipts.check(receipt)
     checked = t("🔄 Checked with LiqPay at {when} (Kyiv).", when=kyiv_time(utcnow()))
     card = receipt_card(receipt) + "\n" + checked
     await quietly(
