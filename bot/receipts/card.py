@@ -137,8 +137,9 @@ async def cancel(
     receipt = await _payable(callback, ack, callback_data, member, receipts)
     if receipt is None:
         return
-    await ack(t("Cancelling the invoice…"))
-    receipt = await receipts.cancel(receipt)  # the outbox redraws the card too
+    async with Alongside() as alongside:
+        alongside.start(ack(t("Cancelling the invoice…")))  # while LiqPay is asked
+        receipt = await receipts.cancel(receipt)  # the outbox redraws the card too
     await quietly(
         safe_edit(
             callback.message,
@@ -178,8 +179,9 @@ async def send_sms(
     receipt = await _payable(callback, ack, callback_data, member, receipts)
     if receipt is None:
         return
-    await ack(t("Sending the SMS…"))
-    error = await invoices.send_sms(receipt)
+    async with Alongside() as alongside:
+        alongside.start(ack(t("Sending the SMS…")))  # while TurboSMS is asked
+        error = await invoices.send_sms(receipt)
     await quietly(ack(t("SMS sent.") if error is None else sms_problem(error)))
 
 

@@ -25,6 +25,7 @@ from aioresponses import CallbackResult
 from tests.bot_fixtures import (
     INVOICE_OK,
     LIQPAY_REQUEST,
+    NOT_FOUND,
     OWNER,
     BotWorld,
     issue,
@@ -179,3 +180,32 @@ async def test_a_failed_confirm_gives_the_summary_back_after_its_progress_note(
     assert progress.finished <= given_back.started
     assert given_back.method.reply_markup is not None
     assert "Confirm" in str(given_back.method.reply_markup)
+
+
+async def test_cancel_answers_while_liqpay_withdraws_the_invoice(world: BotWorld) -> None:
+    await make_shop_by_bot(world)
+    await issue(world, OWNER, "E-mail", "a@example.com", liqpay_answer(INVOICE_OK))
+    await world.press(OWNER, "Cancel invoice")
+    status = slow(world, NOT_FOUND)
+    withdrawn = slow(world, {"result": "ok"})
+    slow_telegram(world)
+    replies = await world.press(OWNER, "Yes, cancel")
+    assert any("Cancelled" in r for r in replies), replies
+    ack = world.session.span(AnswerCallbackQuery, "Cancelling the invoice")
+    card = world.session.span(EditMessageText, "Cancelled")
+    assert ack.started < status.started[0] < ack.finished
+    assert card.started >= withdrawn.finished[0]
+
+
+async def test_retry_answers_while_liqpay_is_asked(world: BotWorld) -> None:
+    await make_shop_by_bot(world)
+    await issue(world, OWNER, "E-mail", "a@example.com", {"status": 503, "body": "x"})
+    status = slow(world, NOT_FOUND)
+    made = slow(world, INVOICE_OK)
+    slow_telegram(world)
+    replies = await world.press(OWNER, "Retry")
+    assert any("tok123" in r for r in replies), replies
+    ack = world.session.span(AnswerCallbackQuery, "Making the invoice")
+    card = world.session.span(SendMessage, "Receipt No 1")
+    assert ack.started < status.started[0] < ack.finished
+    assert card.started >= made.finished[0]
