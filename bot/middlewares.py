@@ -63,12 +63,20 @@ class Ack:
         self.callback = callback
         self.done = False
 
-    async def __call__(self, text: str | None = None, alert: bool = False) -> None:
+    def __call__(self, text: str | None = None, alert: bool = False) -> Awaitable[None]:
+        """The answer is taken when this is called, not when it is awaited: an answer started
+        alongside the work (bot/routers/base.py, Alongside) is the one, and a later text goes
+        to the chat."""
         if self.done:
-            if text and self.callback.message is not None:
-                await self.callback.message.answer(text)
-            return
+            return self._say(text)
         self.done = True
+        return self._answer(text, alert)
+
+    async def _say(self, text: str | None) -> None:
+        if text and self.callback.message is not None:
+            await self.callback.message.answer(text)
+
+    async def _answer(self, text: str | None, alert: bool) -> None:
         try:
             await self.callback.answer(text, show_alert=alert)
         except AiogramError:  # too old, or Telegram would not take it: say it in the chat

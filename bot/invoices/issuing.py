@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiogram import Bot, F
@@ -15,9 +16,9 @@ from bot.invoices.dialog import LEGACY_KEY_LENGTH, NewInvoice, no_keys_text
 from bot.invoices.keyboards import confirm_keyboard
 from bot.middlewares import Ack
 from bot.receipts.keyboards import receipt_card_keyboard
-from bot.receipts.show import send_card, send_qr, sms_problem
+from bot.receipts.show import draw_qr, send_card, send_qr, sms_problem
 from bot.receipts.views import receipt_card
-from bot.routers.base import liqpay_problem, quietly, report, safe_edit
+from bot.routers.base import Alongside, liqpay_problem, quietly, report, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.ui.callbacks import DialogAction, ReceiptAction
 from bot.ui.format import escape
@@ -74,26 +75,38 @@ async def confirm(
     # The dialog is over: from here the receipt is the truth, and this summary's buttons find
     # it by its key. Nothing is left in the dialog to strand the cashier.
     await state.clear()
-    await ack()  # at once: LiqPay may take longer than Telegram waits for an answer
     summary = callback.message if isinstance(callback.message, Message) else None
+    async with Alongside() as alongside:
+        # the answer (LiqPay may take longer than Telegram waits for it) and the progress
+        # note go while the invoice is made, not before
+        alongside.start(ack())
+        progress = alongside.start(show_progress(summary))
+        try:
+            result = await invoices.issue(request)
+        except (InvoiceRefused, NoKeys, SmsNotConfigured, CurrencyChanged, LiqPayError) as exc:
+            failure = issue_failure_text(exc, member)
+            await quietly(bot.send_message(member.user_id, failure, reply_markup=main_menu(member)))
+            return
+        except Exception:
+            # The dialog and its buttons come back, so it can go on or be cancelled; a receipt
+            # this made is found again by its key (and told by the recovery).
+            await state.set_state(NewInvoice.confirm)
+            await state.set_data(data)
+            if summary is not None:
+                await progress  # the summary's last edit is this one
+                await quietly(safe_edit(summary, summary.html_text, confirm_keyboard(key)))
+            raise
+        if result.receipt.channel is not Channel.LINK:
+            # LiqPay was asked: the note finished meanwhile, so this costs nothing and the
+            # note never lands after the card. A link is made at once: the card does not
+            # wait for the note, which is on another message and can't overwrite it.
+            await progress
+        await show_outcome(bot, member, result, invoices, receipts, ack)
+
+
+async def show_progress(summary: Message | None) -> None:
     if summary is not None:
-        progress = summary.html_text + "\n\n" + t("⏳ Making the invoice…")
-        await quietly(safe_edit(summary, progress))
-    try:
-        result = await invoices.issue(request)
-    except (InvoiceRefused, NoKeys, SmsNotConfigured, CurrencyChanged, LiqPayError) as exc:
-        failure = issue_failure_text(exc, member)
-        await quietly(bot.send_message(member.user_id, failure, reply_markup=main_menu(member)))
-        return
-    except Exception:
-        # The dialog and its buttons come back, so it can go on or be cancelled; a receipt
-        # this made is found again by its key (and told by the recovery).
-        await state.set_state(NewInvoice.confirm)
-        await state.set_data(data)
-        if summary is not None:
-            await quietly(safe_edit(summary, summary.html_text, confirm_keyboard(key)))
-        raise
-    await show_outcome(bot, member, result, invoices, receipts, ack)
+        await safe_edit(summary, summary.html_text + "\n\n" + t("⏳ Making the invoice…"))
 
 
 async def confirm_again(
@@ -118,14 +131,15 @@ async def confirm_again(
         )
         await ack(text, alert=True)
         return
-    await ack()
-    try:
-        result = await invoices.resume(receipt)
-    except (InvoiceRefused, NoKeys, SmsNotConfigured, LiqPayError) as exc:
-        failure = issue_failure_text(exc, member)
-        await quietly(bot.send_message(member.user_id, failure, reply_markup=main_menu(member)))
-        return
-    await show_outcome(bot, member, result, invoices, receipts, ack)
+    async with Alongside() as alongside:
+        alongside.start(ack())  # while LiqPay is asked what became of it
+        try:
+            result = await invoices.resume(receipt)
+        except (InvoiceRefused, NoKeys, SmsNotConfigured, LiqPayError) as exc:
+            failure = issue_failure_text(exc, member)
+            await quietly(bot.send_message(member.user_id, failure, reply_markup=main_menu(member)))
+            return
+        await show_outcome(bot, member, result, invoices, receipts, ack)
 
 
 def issue_failure_text(exc: Exception, member: Member) -> str:
@@ -166,27 +180,36 @@ async def show_outcome(
     if result.outcome is Outcome.BUSY:
         await quietly(ack(t("This invoice is being made already. What became of it is told here.")))
         return
-    try:
-        if result.outcome is Outcome.NOT_CONFIRMED:
-            await bot.send_message(
-                chat,
-                t(
-                    "LiqPay is not answering, so the invoice is not confirmed yet. It is saved; "
-                    "tap «Retry» in a minute — it will not make a second invoice."
-                ),
-            )
-        elif result.outcome is Outcome.ALREADY_MADE:
-            await bot.send_message(chat, t("This invoice is already made."))
-        await send_card(bot, chat, receipt, receipts)
-    except AiogramError as exc:
-        log.warning("Receipt %s: outcome not shown (%s); the outbox shows it", receipt.id, exc)
-        await invoices.shown(result, chat, delivered=False)
+    made = result.outcome is Outcome.MADE
+    link = receipt.link if made and receipt.status is ReceiptStatus.AWAITING else None
+    # the QR code follows the card in the chat; it is drawn while the card is being sent
+    picture = (
+        asyncio.ensure_future(draw_qr(link)) if link and receipt.channel is Channel.LINK else None
+    )
+    async with Alongside() as alongside:
+        try:
+            if result.outcome is Outcome.NOT_CONFIRMED:
+                await bot.send_message(
+                    chat,
+                    t(
+                        "LiqPay is not answering, so the invoice is not confirmed yet. It is "
+                        "saved; tap «Retry» in a minute — it will not make a second invoice."
+                    ),
+                )
+            elif result.outcome is Outcome.ALREADY_MADE:
+                await bot.send_message(chat, t("This invoice is already made."))
+            await send_card(bot, chat, receipt, receipts)
+        except AiogramError as exc:
+            log.warning("Receipt %s: outcome not shown (%s); the outbox shows it", receipt.id, exc)
+            if picture is not None:
+                picture.cancel()
+            await invoices.shown(result, chat, delivered=False)
+            return
+        await invoices.shown(result, chat, delivered=True)
+        if picture is not None:
+            alongside.start(send_qr(bot, chat, receipt, picture))
+    if not made:
         return
-    await invoices.shown(result, chat, delivered=True)
-    if result.outcome is not Outcome.MADE:
-        return
-    if receipt.status is ReceiptStatus.AWAITING and receipt.channel is Channel.LINK:
-        await quietly(send_qr(bot, chat, receipt))  # the card has the link too
     if result.sms_error:
         warning = t("Show the customer the QR code or the link, or tap «Resend SMS».")
         await quietly(bot.send_message(chat, "⚠️ " + sms_problem(result.sms_error) + " " + warning))
@@ -211,13 +234,15 @@ async def retry(
         await quietly(safe_edit(card, receipt_card(receipt), receipt_card_keyboard(receipt)))
         await ack(t("This invoice is already made."))
         return
-    await ack(t("⏳ Making the invoice…"))  # at once: LiqPay may take its time
-    try:
-        result = await invoices.resume(receipt)
-    except (InvoiceRefused, NoKeys, SmsNotConfigured, LiqPayError) as exc:
-        if card is not None:
-            await report(card, issue_failure_text(exc, member), edit=card)
-        return
+    async with Alongside() as alongside:
+        # at once, and while LiqPay takes its time
+        alongside.start(ack(t("⏳ Making the invoice…")))
+        try:
+            result = await invoices.resume(receipt)
+        except (InvoiceRefused, NoKeys, SmsNotConfigured, LiqPayError) as exc:
+            if card is not None:
+                await report(card, issue_failure_text(exc, member), edit=card)
+            return
     if result.outcome is Outcome.NOT_CONFIRMED:
         await invoices.shown(result, member.user_id, delivered=True)  # its card is on screen
         await quietly(ack(t("LiqPay is still not answering. Try again in a minute.")))

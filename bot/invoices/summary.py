@@ -18,7 +18,7 @@ from bot.invoices.keyboards import cancel_keyboard, confirm_keyboard
 from bot.middlewares import Ack
 from bot.receipts.show import send_card
 from bot.receipts.views import channel_name
-from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, quietly
+from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, Alongside
 from bot.routers.plan import RouterPlan
 from bot.ui.callbacks import ChannelChoice, DialogAction
 from bot.ui.format import escape
@@ -57,18 +57,24 @@ async def got_channel(
     await state.update_data(channel=channel.value)
     if not isinstance(callback.message, Message):
         return
-    await quietly(callback.message.edit_reply_markup(reply_markup=None))
-    if channel is Channel.LINK:
-        await state.update_data(contact=None)
-        await ask_confirm(callback.message, state)
-        return
-    await state.set_state(NewInvoice.contact)
-    prompts = {
-        Channel.EMAIL: t("Customer's e-mail?"),
-        Channel.PRIVAT24: t("Customer's phone number of the Privat24 account, e.g. 050 123 45 67?"),
-        Channel.SMS: t("Customer's phone number for the SMS, e.g. 050 123 45 67?"),
-    }
-    await callback.message.answer(prompts[channel], reply_markup=cancel_keyboard())
+    async with Alongside() as alongside:
+        # the spent buttons come off the question (another message) while the next step is
+        # asked, not before
+        alongside.start(callback.message.edit_reply_markup(reply_markup=None))
+        alongside.start(ack())
+        if channel is Channel.LINK:
+            await state.update_data(contact=None)
+            await ask_confirm(callback.message, state)
+            return
+        await state.set_state(NewInvoice.contact)
+        prompts = {
+            Channel.EMAIL: t("Customer's e-mail?"),
+            Channel.PRIVAT24: t(
+                "Customer's phone number of the Privat24 account, e.g. 050 123 45 67?"
+            ),
+            Channel.SMS: t("Customer's phone number for the SMS, e.g. 050 123 45 67?"),
+        }
+        await callback.message.answer(prompts[channel], reply_markup=cancel_keyboard())
 
 
 @router.message(NewInvoice.contact, DIALOG_TEXT)

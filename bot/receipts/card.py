@@ -13,7 +13,7 @@ from bot.middlewares import Ack
 from bot.receipts.keyboards import cancel_confirm_keyboard, receipt_card_keyboard
 from bot.receipts.show import send_card, send_qr, sms_problem
 from bot.receipts.views import keys_unreadable_text, receipt_card
-from bot.routers.base import liqpay_problem, quietly, safe_edit
+from bot.routers.base import Alongside, liqpay_problem, quietly, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.ui.callbacks import ReceiptAction
 from bot.ui.format import kyiv_time
@@ -137,8 +137,9 @@ async def cancel(
     receipt = await _payable(callback, ack, callback_data, member, receipts)
     if receipt is None:
         return
-    await ack(t("Cancelling the invoice…"))
-    receipt = await receipts.cancel(receipt)  # the outbox redraws the card too
+    async with Alongside() as alongside:
+        alongside.start(ack(t("Cancelling the invoice…")))  # while LiqPay is asked
+        receipt = await receipts.cancel(receipt)  # the outbox redraws the card too
     await quietly(
         safe_edit(
             callback.message,
@@ -160,8 +161,9 @@ async def open_card(
     receipt = await _receipt(ack, callback_data, member, receipts)
     if receipt is None:
         return
-    await ack(t("Checking with LiqPay…"))
-    receipt = await receipts.check(receipt)
+    async with Alongside() as alongside:
+        alongside.start(ack(t("Checking with LiqPay…")))  # while LiqPay is asked
+        receipt = await receipts.check(receipt)
     await quietly(send_card(bot, callback.from_user.id, receipt, receipts, owner=member.is_owner))
 
 
@@ -177,8 +179,9 @@ async def send_sms(
     receipt = await _payable(callback, ack, callback_data, member, receipts)
     if receipt is None:
         return
-    await ack(t("Sending the SMS…"))
-    error = await invoices.send_sms(receipt)
+    async with Alongside() as alongside:
+        alongside.start(ack(t("Sending the SMS…")))  # while TurboSMS is asked
+        error = await invoices.send_sms(receipt)
     await quietly(ack(t("SMS sent.") if error is None else sms_problem(error)))
 
 
@@ -193,8 +196,9 @@ async def check(
     receipt = await _receipt(ack, callback_data, member, receipts)
     if receipt is None:
         return
-    await ack(t("Checking with LiqPay…"))
-    receipt = await receipts.check(receipt)
+    async with Alongside() as alongside:
+        alongside.start(ack(t("Checking with LiqPay…")))  # while LiqPay is asked
+        receipt = await receipts.check(receipt)
     checked = t("🔄 Checked with LiqPay at {when} (Kyiv).", when=kyiv_time(utcnow()))
     card = receipt_card(receipt) + "\n" + checked
     await quietly(

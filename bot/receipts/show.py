@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable
 
 from aiogram import Bot
 from aiogram.types import BufferedInputFile
@@ -56,18 +57,29 @@ def sms_problem(reason: str) -> str:
     return t("TurboSMS did not send the SMS.")
 
 
-async def send_qr(bot: Bot, chat_id: int, receipt: Receipt) -> None:
+async def draw_qr(link: str) -> bytes | None:
+    """The payment link's QR code as a PNG; None when the link is too long for one.
+    CPU-bound (segno picks the best of 8 masks, ~10 ms): not on the event loop."""
+    try:
+        return await asyncio.to_thread(qr_png, link)
+    except DataOverflowError:
+        return None
+
+
+async def send_qr(
+    bot: Bot, chat_id: int, receipt: Receipt, picture: Awaitable[bytes | None] | None = None
+) -> None:
+    """Send the QR code, drawn by `picture` when given (started earlier, so the drawing
+    overlaps another call)."""
     if not receipt.link:
         return
-    try:
-        # CPU-bound (segno picks the best of 8 masks, ~10 ms): not on the event loop.
-        picture = await asyncio.to_thread(qr_png, receipt.link)
-    except DataOverflowError:
+    png = await (picture if picture is not None else draw_qr(receipt.link))
+    if png is None:
         await bot.send_message(chat_id, t("The link is too long for a QR code: send the link."))
         return
     await bot.send_photo(
         chat_id,
-        BufferedInputFile(picture, filename=f"receipt-{receipt.number}.png"),
+        BufferedInputFile(png, filename=f"receipt-{receipt.number}.png"),
         caption=t(
             "Receipt No {number}: the customer scans this code to pay.", number=receipt.number
         ),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable
+from types import TracebackType
 from typing import Any
 
 from aiogram import F
@@ -50,6 +52,34 @@ async def quietly(action: Awaitable[Any]) -> None:
         await action
     except AiogramError as exc:
         log.warning("Cosmetic Telegram call failed: %s", type(exc).__name__)
+
+
+class Alongside:
+    """Cosmetic calls (answering the button, a progress note, taking spent buttons off) started
+    at once, to run while the work they decorate goes on instead of before it; the cashier
+    waits for the work, not for them. Await one (`await alongside.start(...)`'s task) before
+    anything that must come after it, such as a later edit of the same message: it costs
+    nothing when it finished meanwhile. Leaving the block waits for all of them."""
+
+    def __init__(self) -> None:
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self, action: Awaitable[Any]) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(quietly(action))
+        self._tasks.append(task)
+        return task
+
+    async def __aenter__(self) -> Alongside:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        # when the work failed, its exception is the one to tell, not theirs
+        await asyncio.gather(*self._tasks, return_exceptions=exc is not None)
 
 
 async def report(

@@ -1,7 +1,8 @@
 """A Bot whose session records every request and answers like Telegram would
 (after aiogram's own tests/mocked_bot.py), for handler tests through feed_update and for
 senders that call the Bot directly. Per chat, answers can be queued (`queue`): Telegram's
-errors as it sends them, or a network error."""
+errors as it sends them, or a network error. With a `delay`, every call takes that long, and
+`spans` tells when each started and finished (which calls overlapped)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import itertools
 import json
 from collections import defaultdict, deque
 from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +56,15 @@ Outcome = Callable[[TelegramMethod[Any]], Any]
 BOT_USER = User(id=42, is_bot=True, first_name="Invoice", username="invoice_test_bot")
 
 
+@dataclass(frozen=True)
+class Span:
+    """One call: its request, and when (event-loop time) it started and was answered."""
+
+    method: TelegramMethod[Any]
+    started: float
+    finished: float
+
+
 class RecordingSession(BaseSession):
     def __init__(self) -> None:
         super().__init__()
@@ -64,6 +75,8 @@ class RecordingSession(BaseSession):
         self.outcomes: dict[int, deque[Outcome]] = defaultdict(deque)
         self.arrived = asyncio.Event()  # set on every request
         self.files: dict[str, bytes] = {}  # file_id -> content, for getFile and downloads
+        self.delay = 0.0  # seconds each call takes, as a round trip to Telegram would
+        self.spans: list[Span] = []
 
     def queue(self, chat_id: int, *outcomes: Outcome) -> None:
         """The next requests to `chat_id` are answered by `outcomes`, one each."""
@@ -77,6 +90,24 @@ class RecordingSession(BaseSession):
     ) -> TelegramType:
         self.requests.append(method)
         self.arrived.set()
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            return await self._answer(bot, method)
+        finally:
+            self.spans.append(Span(method, started, loop.time()))
+
+    def span(self, kind: type[TelegramMethod[Any]], text: str = "") -> Span:
+        """The first call of this kind (with `text` in its text or caption, if given)."""
+        for span in self.spans:
+            said = getattr(span.method, "text", None) or getattr(span.method, "caption", "")
+            if isinstance(span.method, kind) and text in str(said or ""):
+                return span
+        raise AssertionError(f"no {kind.__name__} {text!r} among {len(self.spans)} calls")
+
+    async def _answer(self, bot: Bot, method: TelegramMethod[TelegramType]) -> TelegramType:
         queued = self.outcomes[int(getattr(method, "chat_id", 0) or 0)]
         reply = queued.popleft()(method) if queued else None
         if reply is not None:
