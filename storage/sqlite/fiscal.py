@@ -94,7 +94,8 @@ class SqliteFiscal:
     async def forget_credentials(self, shop_id: int) -> None:
         await self._db.execute(
             "UPDATE fiscal_settings SET license_key_enc = NULL, pin_enc = NULL, "
-            "token_enc = NULL, certificate_end = NULL, certificate_checked_at = NULL WHERE shop_id = ?",
+            "token_enc = NULL, certificate_end = NULL, certificate_checked_at = NULL "
+            "WHERE shop_id = ?",
             (shop_id,),
         )
 
