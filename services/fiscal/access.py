@@ -120,12 +120,15 @@ class FiscalAccess:
         await self.key_expiry.read(settings, creds)
         await self.keep_token(settings, creds)
 
-    @staticmethod
-    def refusal_note(exc: FiscalRefused, settings: FiscalSettings) -> str:
-        """What a refused receipt keeps as its fiscal error."""
-        if exc.key_expired:
-            return expired_note(settings.certificate_end)
-        return exc.message or exc.reason.value
+    async def refusal_note(
+        self, exc: FiscalRefused, settings: FiscalSettings, creds: FiscalCredentials
+    ) -> str:
+        """What a refused receipt keeps as its fiscal error: for the expired key, the
+        key's end (read now, as it may not be known yet)."""
+        if not exc.key_expired:
+            return exc.message or exc.reason.value
+        end = await self.key_expiry.read(settings, creds)
+        return expired_note(end or settings.certificate_end)
 
     async def active_settings(self, shop_id: int) -> FiscalSettings | None:
         settings = await self.fiscal.get(shop_id)

@@ -84,17 +84,18 @@ class KeyExpiry:
         self.outbox = outbox
         self.clock = clock
 
-    async def read(self, settings: FiscalSettings, creds: FiscalCredentials) -> None:
-        """Ask the registrar for the key's end, keep it, and warn when one is due. A
-        registrar that does not answer or does not say changes nothing and fails nothing."""
+    async def read(self, settings: FiscalSettings, creds: FiscalCredentials) -> datetime | None:
+        """Ask the registrar for the key's end, keep it, and warn when one is due; the end.
+        A registrar that does not answer or does not say changes nothing and fails nothing."""
         try:
             profile = await self.registrar.me(creds)
         except FiscalError as exc:
             log.info("Shop %s: the cashier's profile was not read (%s)", settings.shop_id, exc)
-            return
+            return None
         end = profile.certificate_end
         await self.fiscal.save_certificate(settings.shop_id, end, self.clock())
         await self.warn(settings.shop_id, end)
+        return end
 
     def stale(self, settings: FiscalSettings) -> bool:
         checked = settings.certificate_checked_at
