@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 WARN_DAYS = (14, 3, 1)
 READ_EVERY = timedelta(days=1)
+READ_RETRY = timedelta(hours=1)  # after a read that got no answer
 # A receipt's fiscal_error when the registrar refused it for the expired key:
 # "key_expired" or "key_expired:<ISO end>".
 KEY_EXPIRED = "key_expired"
@@ -91,6 +92,10 @@ class KeyExpiry:
             profile = await self.registrar.me(creds)
         except FiscalError as exc:
             log.info("Shop %s: the cashier's profile was not read (%s)", settings.shop_id, exc)
+            # the end known so far stays; the daily look asks again in READ_RETRY, so a
+            # registrar that is down does not hold up every scheduling round
+            checked = self.clock() - READ_EVERY + READ_RETRY
+            await self.fiscal.save_certificate(settings.shop_id, settings.certificate_end, checked)
             return None
         end = profile.certificate_end
         await self.fiscal.save_certificate(settings.shop_id, end, self.clock())

@@ -29,7 +29,10 @@ class ShiftClosing:
         now = self.access.clock()
         configured = await self.access.fiscal.configured()
         for settings in configured:
-            await self.access.check_key_expiry(settings)
+            try:
+                await self.access.check_key_expiry(settings)
+            except Exception:  # the shift closes are scheduled whatever befell this
+                log.exception("Shop %s: the cashier's key was not checked", settings.shop_id)
         jobs = [policy.close_shift_job(s, now) for s in configured]
         return await self.access.jobs.enqueue(jobs, now) if jobs else 0
 

@@ -131,8 +131,11 @@ async def test_no_certificate_end_or_no_answer_warns_nothing_and_fails_nothing(
     got = await store.receipts.get(receipt.id)
     assert got is not None and got.fiscal_state is FiscalState.REGISTERED
     settings = await store.fiscal.get(shop.shop_id)
-    assert settings is not None and settings.certificate_checked_at is None
-    await desk.shifts.schedule_close_shifts()  # not read yet: read now; no end said
+    assert settings is not None and settings.certificate_end is None
+    await desk.shifts.schedule_close_shifts()  # no answer: asked again in an hour, not now
+    assert len(fake.requests_to("GET", "/api/v1/cashier/me")) == 1
+    clock.advance(hours=1)
+    await desk.shifts.schedule_close_shifts()  # asked now; no end said
     settings = await store.fiscal.get(shop.shop_id)
     assert settings is not None and settings.certificate_checked_at == clock()
     assert settings.certificate_end is None
