@@ -100,12 +100,16 @@ class FiscalAccess:
     async def keep_token(self, settings: FiscalSettings, creds: FiscalCredentials) -> None:
         """Store the session token (sealed) when it is new, so restarts and replicas reuse
         it: a cashier holds at most 10, and each sign-in takes one."""
+        if await self._store_token(settings, creds):  # a new token: a sign-in happened
+            await self.key_expiry.read(settings, creds)
+
+    async def _store_token(self, settings: FiscalSettings, creds: FiscalCredentials) -> bool:
         token = self.registrar.session_token(creds)
         if token is None or self._kept_tokens.get(settings.shop_id) == token:
-            return
+            return False
         await self.fiscal.save_token(settings.shop_id, self.box.encrypt(token))
         self._kept_tokens[settings.shop_id] = token
-        await self.key_expiry.read(settings, creds)  # a new token: a sign-in happened
+        return True
 
     async def check_key_expiry(self, settings: FiscalSettings) -> None:
         """The daily look at the cashier's key: read again when a day old, else warn from
@@ -118,7 +122,7 @@ class FiscalAccess:
         except SecretKeyMismatch:
             return  # told by the jobs that need them
         await self.key_expiry.read(settings, creds)
-        await self.keep_token(settings, creds)
+        await self._store_token(settings, creds)  # read just now: not again
 
     async def refusal_note(
         self, exc: FiscalRefused, settings: FiscalSettings, creds: FiscalCredentials
