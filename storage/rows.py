@@ -174,7 +174,7 @@ def shop_settings_from(row: Row) -> ShopSettings:
     )
 
 
-def fiscal_settings_from(row: Row) -> FiscalSettings:
+def fiscal_settings_from(row: Row, codec: Codec) -> FiscalSettings:
     return FiscalSettings(
         shop_id=row["shop_id"],
         enabled=bool(row["enabled"]),
@@ -186,6 +186,8 @@ def fiscal_settings_from(row: Row) -> FiscalSettings:
         tax_code=row["tax_code"],
         tax_label=row["tax_label"],
         close_shift_at=row["close_shift_at"],
+        certificate_end=codec.moment_or_none(row["certificate_end"]),
+        certificate_checked_at=codec.moment_or_none(row["certificate_checked_at"]),
     )
 
 

@@ -6,7 +6,11 @@ receipt's status code, which is shown here as a translated sentence, never as th
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.i18n import N_, t
+from services.core.periods import KYIV
+from services.fiscal.key_expiry import expired_end
 from services.fiscal.registrar import FiscalStatus, RefusalReason
 
 WHY: dict[str, str] = {
@@ -16,6 +20,9 @@ WHY: dict[str, str] = {
     RefusalReason.SHIFT_ALREADY_OPENED: N_("the Checkbox shift is already open elsewhere"),
     RefusalReason.REGISTER_BUSY: N_("another cashier is working with the cash register"),
     RefusalReason.SHIFT_FAILED: N_("the Checkbox shift closed instead of opening"),
+    RefusalReason.KEY_EXPIRED: N_(
+        "the cashier's key has expired: renew it in the Checkbox cabinet"
+    ),
     RefusalReason.NOT_FOUND: N_("Checkbox has no such receipt"),
     RefusalReason.VALIDATION: N_("Checkbox did not accept the receipt's data"),
     RefusalReason.OTHER: N_("Checkbox gave no reason"),
@@ -28,10 +35,28 @@ WHY: dict[str, str] = {
 def fiscal_error_text(stored: str | None, locale: str | None = None) -> str:
     """Checkbox's own words as they are; a kept reason or status code translated."""
     text = (stored or "").strip()
+    expired, end = expired_end(text)
+    if expired:
+        return key_expired_text(end, locale)
     if not text:
         return t("Checkbox gave no reason", locale)
     why = WHY.get(text.lower())  # "ERROR" as kept by earlier versions too
     return t(why, locale) if why is not None else text
+
+
+def kyiv_date(moment: datetime) -> str:
+    return moment.astimezone(KYIV).strftime("%d.%m.%Y")
+
+
+def key_expired_text(end: datetime | None, locale: str | None = None) -> str:
+    """A sale refused for the cashier's expired key, in plain words."""
+    if end is None:
+        return t(WHY[RefusalReason.KEY_EXPIRED], locale)
+    return t(
+        "the cashier's key expired on {date}: renew it in the Checkbox cabinet",
+        locale,
+        date=kyiv_date(end),
+    )
 
 
 def refusal_text(message: str, reason: RefusalReason, locale: str | None = None) -> str:

@@ -18,5 +18,5 @@ def register_notices(registry: NoticeRegistry) -> None:
     # about one receipt: its notice (bot.fiscal.views.fiscal_notice) with its buttons
     for kind in (K.FISCAL_DONE, K.FISCAL_FAILED, K.FISCAL_DOWN, K.FISCAL_EMAIL_FAILED):
         registry.about_receipt(kind, receipt_notice)
-    for kind in (K.FISCAL_SHIFT_CLOSED, K.FISCAL_UNREADABLE):
+    for kind in (K.FISCAL_SHIFT_CLOSED, K.FISCAL_UNREADABLE, K.FISCAL_KEY_EXPIRING):
         registry.about_shop(kind, render_shop_notice)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bot.fiscal.errors import refusal_text
+from bot.fiscal.errors import key_expired_text, kyiv_date, refusal_text
 from bot.i18n import t
 from bot.ui.format import escape
+from services.core.clock import utcnow
 from services.fiscal.registrar import FiscalRefused
 from services.fiscal.setup import FiscalSetupService, format_close_time
 from storage.models.fiscal import FiscalMode, FiscalSettings
@@ -58,7 +59,19 @@ def _settings_lines(fiscal_setup: FiscalSetupService, s: FiscalSettings) -> list
         t("Tax rate: {tax}", tax=tax),
         t("Mode: {mode}", mode=mode),
         t("The shift is closed at {time} (Kyiv time)", time=format_close_time(s.close_shift_at)),
+        *_key_line(s),
     ]
+
+
+def _key_line(s: FiscalSettings) -> list[str]:
+    """The cashier's key: until when, or that it has expired (nothing while unknown)."""
+    end = s.certificate_end
+    if end is None:
+        return []
+    if end <= utcnow():
+        text = key_expired_text(end)
+        return ["⚠️ " + text[:1].upper() + text[1:]]
+    return [t("Cashier's key: valid until {date}", date=kyiv_date(end))]
 
 
 def refused_text(exc: FiscalRefused) -> str:

@@ -4,9 +4,10 @@ fiscal worker sends, and their buttons."""
 from __future__ import annotations
 
 import html
+from datetime import datetime
 from typing import Any
 
-from bot.fiscal.errors import fiscal_error_text
+from bot.fiscal.errors import fiscal_error_text, kyiv_date
 from bot.i18n import t, tn
 from bot.ui.format import escape, kyiv_time
 from services.core.money import format_amount
@@ -118,6 +119,18 @@ def shop_notice(kind: str, payload: dict[str, Any], locale: str | None = None) -
             count,
             locale,
             amount=amount,
+        )
+    if kind == K.FISCAL_KEY_EXPIRING:
+        return tn(
+            "🔑 The Checkbox cashier's key expires in {n} day (on {date}). Renew the "
+            "cashier's KEP key in the Checkbox cabinet (Cashiers → the bot's cashier → "
+            "key); once it expires, no fiscal receipt can be registered.",
+            "🔑 The Checkbox cashier's key expires in {n} days (on {date}). Renew the "
+            "cashier's KEP key in the Checkbox cabinet (Cashiers → the bot's cashier → "
+            "key); once it expires, no fiscal receipt can be registered.",
+            int(payload.get("days", 1)),
+            locale,
+            date=kyiv_date(datetime.fromisoformat(str(payload["end"]))),
         )
     if kind == K.FISCAL_UNREADABLE:
         return t(

@@ -17,6 +17,7 @@ from services.checkbox import wire
 from services.checkbox.transport import CLIENT_NAME, CheckboxTransport, credentials_key, keyed_lock
 from services.core.clock import Clock, utcnow
 from services.fiscal.registrar import (
+    CashierProfile,
     FiscalCredentials,
     FiscalRefused,
     FiscalResult,
@@ -41,7 +42,12 @@ MAX_GOODS = 10_000  # what a shop's catalogue holds
 # Refusals that say nothing about whether the receipt exists (anything else may be
 # Checkbox's undocumented answer to an id it already has).
 _NOT_ABOUT_THE_RECEIPT = frozenset(
-    {RefusalReason.BAD_CREDENTIALS, RefusalReason.INVALID_TOKEN, RefusalReason.REGISTER_BUSY}
+    {
+        RefusalReason.BAD_CREDENTIALS,
+        RefusalReason.INVALID_TOKEN,
+        RefusalReason.REGISTER_BUSY,
+        RefusalReason.KEY_EXPIRED,
+    }
 )
 
 _T = TypeVar("_T")
@@ -85,6 +91,9 @@ class CheckboxClient:
 
     async def check_credentials(self, creds: FiscalCredentials) -> None:
         await self._http.sign_in_now(creds)
+
+    async def me(self, creds: FiscalCredentials) -> CashierProfile:
+        return wire.parse_cashier(await self._http.authed("GET", "/api/v1/cashier/me", creds))
 
     def session_token(self, creds: FiscalCredentials) -> str | None:
         return self._http.token(creds)
@@ -152,7 +161,10 @@ class CheckboxClient:
         log.info("Checkbox shift %s opening", shift.id)
         opened = await self._wait_shift(creds, shift, until=ShiftStatus.OPENED)
         if opened.status is not ShiftStatus.OPENED:
-            raise FiscalRefused(RefusalReason.SHIFT_FAILED, opened.error_message or "")
+            message = opened.error_message or ""
+            raise FiscalRefused(
+                RefusalReason.SHIFT_FAILED, message, key_expired=wire.names_expired_key(message)
+            )
         if opened.opened_at is None and asked_at is not None:
             self._opened_here[opened.id] = asked_at
         return opened

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from services.fiscal.registrar import (
+    CashierProfile,
     FiscalResult,
     FiscalStatus,
     FiscalUnavailable,
@@ -45,6 +46,18 @@ _MESSAGE_REASONS = (
     ("вже працює з даною касою", RefusalReason.SHIFT_ALREADY_OPENED),
     ("зайнята іншим касиром", RefusalReason.REGISTER_BUSY),
 )
+
+
+# The signing key's expiry is not documented as an error of its own: recognised only when
+# the words name both the key (or its certificate) and its expiry; anything else keeps the
+# generic refusal.
+_KEY_WORDS = ("сертифікат", "certificate", "ключ", "кеп")
+_EXPIRY_WORDS = ("закінчи", "сплив", "минув", "прострочен", "expired")
+
+
+def names_expired_key(message: str) -> bool:
+    lowered = message.lower()
+    return any(w in lowered for w in _KEY_WORDS) and any(w in lowered for w in _EXPIRY_WORDS)
 
 
 def sell_body(sale: Sale) -> dict[str, Any]:
@@ -88,6 +101,8 @@ def refusal_reason(status: int, message: str, *, signing_in: bool) -> RefusalRea
         return RefusalReason.NOT_FOUND
     if status == 422:
         return RefusalReason.VALIDATION
+    if names_expired_key(message):
+        return RefusalReason.KEY_EXPIRED
     lowered = message.lower()
     for fragment, reason in _MESSAGE_REASONS:
         if fragment in lowered:
@@ -132,6 +147,12 @@ def parse_receipt(answer: Any, receipt_url: str) -> FiscalResult:
         error_message=error,
         is_return=obj.get("type") == "RETURN",
     )
+
+
+def parse_cashier(answer: Any) -> CashierProfile:
+    """GET /api/v1/cashier/me; a missing or unreadable certificate_end is None."""
+    return CashierProfile(certificate_end=parse_moment(_object(answer, "cashier").get(
+        "certificate_end")))  # fmt: skip
 
 
 def parse_shift(answer: Any) -> ShiftInfo:

@@ -14,7 +14,8 @@ from pydantic import SecretStr
 from services.core.clock import Clock, utcnow
 from services.core.crypto import SecretBox, SecretKeyMismatch
 from services.fiscal import policy
-from services.fiscal.registrar import FiscalCredentials, FiscalRegistrar
+from services.fiscal.key_expiry import KeyExpiry, expired_note
+from services.fiscal.registrar import FiscalCredentials, FiscalRefused, FiscalRegistrar
 from services.notifications.jobs import NotificationKind, OutboxSignal, notify_job, recipients
 from storage.models.fiscal import FiscalSettings
 from storage.models.jobs import NewJob
@@ -76,6 +77,7 @@ class FiscalAccess:
         self.wake = wake or OutboxSignal()
         self.clock = clock
         self._kept_tokens: dict[int, str] = {}  # shop -> the token last stored for it
+        self.key_expiry = KeyExpiry(fiscal, jobs, shops, registrar, outbox, clock)
 
     # credentials and the kept session token
 
@@ -98,11 +100,39 @@ class FiscalAccess:
     async def keep_token(self, settings: FiscalSettings, creds: FiscalCredentials) -> None:
         """Store the session token (sealed) when it is new, so restarts and replicas reuse
         it: a cashier holds at most 10, and each sign-in takes one."""
+        if await self._store_token(settings, creds):  # a new token: a sign-in happened
+            await self.key_expiry.read(settings, creds)
+
+    async def _store_token(self, settings: FiscalSettings, creds: FiscalCredentials) -> bool:
         token = self.registrar.session_token(creds)
         if token is None or self._kept_tokens.get(settings.shop_id) == token:
-            return
+            return False
         await self.fiscal.save_token(settings.shop_id, self.box.encrypt(token))
         self._kept_tokens[settings.shop_id] = token
+        return True
+
+    async def check_key_expiry(self, settings: FiscalSettings) -> None:
+        """The daily look at the cashier's key: read again when a day old, else warn from
+        what is kept."""
+        if not self.key_expiry.stale(settings):
+            await self.key_expiry.warn(settings.shop_id, settings.certificate_end)
+            return
+        try:
+            creds = self.credentials(settings)
+        except SecretKeyMismatch:
+            return  # told by the jobs that need them
+        await self.key_expiry.read(settings, creds)
+        await self._store_token(settings, creds)  # read just now: not again
+
+    async def refusal_note(
+        self, exc: FiscalRefused, settings: FiscalSettings, creds: FiscalCredentials
+    ) -> str:
+        """What a refused receipt keeps as its fiscal error: for the expired key, the
+        key's end (read now, as it may not be known yet)."""
+        if not exc.key_expired:
+            return exc.message or exc.reason.value
+        end = await self.key_expiry.read(settings, creds)
+        return expired_note(end or settings.certificate_end)
 
     async def active_settings(self, shop_id: int) -> FiscalSettings | None:
         settings = await self.fiscal.get(shop_id)

@@ -7,6 +7,7 @@ registered, which jobs do it, and when a shop's shift is closed.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from enum import StrEnum
 
 from services.core.periods import KYIV
 from storage.models.fiscal import FiscalMode, FiscalSettings, FiscalState
@@ -21,6 +22,18 @@ UNREGISTERED = (FiscalState.NOT_REGISTERED, FiscalState.REGISTERING, FiscalState
 # A receipt that could not reach the registrar keeps this as its fiscal_error (while
 # NOT_REGISTERED): the card says "the registrar is not answering, retrying".
 UNAVAILABLE = "unavailable"
+
+
+class Route(StrEnum):
+    """How a paid receipt not registered yet will be registered."""
+
+    ONLINE = "online"  # sent to the tax service when the registrar takes it
+    DATED_AT_PAYMENT = "dated_at_payment"  # offline, dated at the payment (not yet made)
+
+
+def route(receipt: Receipt) -> Route:
+    """The one place that decides it: today every receipt is registered online."""
+    return Route.ONLINE
 
 
 def active(settings: FiscalSettings | None) -> bool:

@@ -175,6 +175,13 @@ class RegisterGood:
     is_weight: bool = False
 
 
+@dataclass(frozen=True)
+class CashierProfile:
+    """The cashier the registrar signs as."""
+
+    certificate_end: datetime | None = None  # when the signing key expires; None: not said
+
+
 class RefusalReason(StrEnum):
     BAD_CREDENTIALS = "bad_credentials"  # wrong license key or PIN
     INVALID_TOKEN = "invalid_token"  # noqa: S105 (a reason, not a secret)
@@ -182,6 +189,7 @@ class RefusalReason(StrEnum):
     SHIFT_ALREADY_OPENED = "shift_already_opened"
     REGISTER_BUSY = "register_busy"  # another cashier works with the register
     SHIFT_FAILED = "shift_failed"  # the shift closed instead of opening
+    KEY_EXPIRED = "key_expired"  # the cashier's signing key (certificate) has expired
     NOT_FOUND = "not_found"
     VALIDATION = "validation"
     OTHER = "other"
@@ -203,11 +211,21 @@ class FiscalUnavailable(FiscalError):
 class FiscalRefused(FiscalError):
     """The registrar answered and said no; `message` is its own words."""
 
-    def __init__(self, reason: RefusalReason, message: str = "", http_status: int = 0) -> None:
+    def __init__(
+        self,
+        reason: RefusalReason,
+        message: str = "",
+        http_status: int = 0,
+        *,
+        key_expired: bool = False,
+    ) -> None:
         super().__init__(f"fiscal registrar refused ({reason}): {message}")
         self.reason = reason
         self.message = message
         self.http_status = http_status
+        # the cashier's signing key has expired (the reason itself, or said in the words
+        # of a shift that closed instead of opening)
+        self.key_expired = key_expired or reason is RefusalReason.KEY_EXPIRED
 
 
 class FiscalRegistrar(Protocol):
@@ -223,6 +241,9 @@ class FiscalRegistrar(Protocol):
 
     def resume_session(self, creds: FiscalCredentials, token: str) -> None:
         """Reuse a session token kept from before instead of signing in again."""
+
+    async def me(self, creds: FiscalCredentials) -> CashierProfile:
+        """The cashier's profile (read after a sign-in, for the signing key's end)."""
 
     def receipt_url(self, receipt_id: str) -> str:
         """The registrar's own page of a receipt (shown when the tax service gave none)."""

@@ -112,7 +112,7 @@ class SaleJob:
         except FiscalUnavailable as exc:
             return await self._unavailable(job, receipt, exc)
         except FiscalRefused as exc:
-            return await self._failed(receipt, exc.message or exc.reason.value)
+            return await self._failed(receipt, await self.access.refusal_note(exc, settings, creds))
         if result.status is FiscalStatus.PENDING:
             log.info("Receipt %s: the tax service has not answered yet", receipt.id)
             return Step(self.access.clock() + STILL_PENDING_RETRY, "pending")

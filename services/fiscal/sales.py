@@ -4,6 +4,7 @@ registers a receipt exactly once is services/fiscal/sale_job.py."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from services.fiscal import policy
@@ -96,6 +97,25 @@ class FiscalSales:
             member.shop_id, policy.UNREGISTERED, statuses=[ReceiptStatus.PAID],
             offset=offset, limit=limit,
         )  # fmt: skip
+
+    async def unregistered_since(self, receipt: Receipt) -> datetime | None:
+        """Since when a paid receipt has been as /pending shows it: waiting since it was
+        paid; Checkbox not answering since the first attempt of the current outage; else
+        since the last attempt."""
+        if receipt.fiscal_state is F.NOT_REGISTERED and receipt.fiscal_error is None:
+            return receipt.paid_at
+        fiscal = [e for e in await self.access.receipts.events(receipt.id) if e.fiscal_to]
+        if not fiscal:
+            return receipt.paid_at
+        if receipt.fiscal_error != policy.UNAVAILABLE:
+            return fiscal[-1].at
+        since = fiscal[-1].at
+        for event in reversed(fiscal):
+            if (event.fiscal_from, event.fiscal_to) == (F.REGISTERING, F.NOT_REGISTERED):
+                since = event.at
+            elif (event.fiscal_from, event.fiscal_to) != (F.NOT_REGISTERED, F.REGISTERING):
+                break
+        return since
 
     async def run_sale(self, job: Job) -> Step:
         """The sale job (services/fiscal/sale_job.py)."""

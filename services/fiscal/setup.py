@@ -180,10 +180,20 @@ class FiscalSetupService:
             self.clock(),
         )
         log.info("Shop %s: fiscal registrar credentials saved", owner.shop_id)
+        await self._read_certificate(saved, creds)
         await self._schedule_close(saved)
         return CredentialsResult(
             CredentialsCheck.OK, tax_rate_missing=await self._tax_rate_missing(saved, creds)
         )
+
+    async def _read_certificate(self, settings: FiscalSettings, creds: FiscalCredentials) -> None:
+        """When the cashier's key expires (warned about by the fiscal worker); an
+        unanswered question changes nothing."""
+        try:
+            profile = await self.registrar.me(creds)
+        except FiscalError:
+            return
+        await self.fiscal.save_certificate(settings.shop_id, profile.certificate_end, self.clock())
 
     async def _tax_rate_missing(self, settings: FiscalSettings, creds: FiscalCredentials) -> bool:
         """Whether the rate chosen earlier (maybe on another register) is unknown here; an

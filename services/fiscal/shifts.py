@@ -27,7 +27,13 @@ class ShiftClosing:
     async def schedule_close_shifts(self) -> int:
         """Make sure every shop with a registrar has its next shift close scheduled."""
         now = self.access.clock()
-        jobs = [policy.close_shift_job(s, now) for s in await self.access.fiscal.configured()]
+        configured = await self.access.fiscal.configured()
+        for settings in configured:
+            try:
+                await self.access.check_key_expiry(settings)
+            except Exception:  # the shift closes are scheduled whatever befell this
+                log.exception("Shop %s: the cashier's key was not checked", settings.shop_id)
+        jobs = [policy.close_shift_job(s, now) for s in configured]
         return await self.access.jobs.enqueue(jobs, now) if jobs else 0
 
     async def run_close_shift(self, job: Job) -> Step:

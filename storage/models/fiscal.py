@@ -42,6 +42,10 @@ class FiscalSettings:
     tax_code: int | None  # None: no VAT (the goods line carries no tax)
     tax_label: str | None  # what the register calls it, e.g. "ПДВ 20%"
     close_shift_at: int  # minutes after Kyiv midnight
+    # the cashier's signing key (services/fiscal/key_expiry.py): when it expires, None
+    # while unknown; when the registrar was last asked
+    certificate_end: datetime | None = None
+    certificate_checked_at: datetime | None = None
 
     @property
     def configured(self) -> bool:

@@ -11,7 +11,7 @@ from storage.models.fiscal import (
     FiscalSettings,
     FiscalSettingsChanges,
 )
-from storage.postgres.engine import PostgresEngine
+from storage.postgres.engine import CODEC, PostgresEngine
 from storage.rows import fiscal_settings_from
 
 _COLUMNS = frozenset(
@@ -25,7 +25,7 @@ class PostgresFiscal:
 
     async def get(self, shop_id: int) -> FiscalSettings | None:
         row = await self._db.one("SELECT * FROM fiscal_settings WHERE shop_id = $1", shop_id)
-        return fiscal_settings_from(row) if row else None
+        return fiscal_settings_from(row, CODEC) if row else None
 
     async def save_credentials(
         self,
@@ -45,7 +45,7 @@ class PostgresFiscal:
             DEFAULT_FISCAL_PAYMENT_LABEL, DEFAULT_CLOSE_SHIFT_AT, now,
         )  # fmt: skip
         assert row is not None
-        return fiscal_settings_from(row)
+        return fiscal_settings_from(row, CODEC)
 
     async def update(self, shop_id: int, changes: FiscalSettingsChanges) -> FiscalSettings | None:
         fields = changes.assigned()
@@ -56,17 +56,27 @@ class PostgresFiscal:
         assignments = ", ".join(f"{name} = ${n}" for n, name in enumerate(fields, start=2))
         sql = f"UPDATE fiscal_settings SET {assignments} WHERE shop_id = $1 RETURNING *"  # noqa: S608
         row = await self._db.one(sql, shop_id, *values)
-        return fiscal_settings_from(row) if row else None
+        return fiscal_settings_from(row, CODEC) if row else None
 
     async def save_token(self, shop_id: int, token_enc: bytes | None) -> None:
         await self._db.execute(
             "UPDATE fiscal_settings SET token_enc = $2 WHERE shop_id = $1", shop_id, token_enc
         )
 
+    async def save_certificate(
+        self, shop_id: int, certificate_end: datetime | None, checked_at: datetime
+    ) -> None:
+        await self._db.execute(
+            "UPDATE fiscal_settings SET certificate_end = $2, certificate_checked_at = $3 "
+            "WHERE shop_id = $1",
+            shop_id, certificate_end, checked_at,
+        )  # fmt: skip
+
     async def forget_credentials(self, shop_id: int) -> None:
         await self._db.execute(
             "UPDATE fiscal_settings SET license_key_enc = NULL, pin_enc = NULL, "
-            "token_enc = NULL WHERE shop_id = $1",
+            "token_enc = NULL, certificate_end = NULL, certificate_checked_at = NULL "
+            "WHERE shop_id = $1",
             shop_id,
         )
 
@@ -75,4 +85,4 @@ class PostgresFiscal:
             "SELECT * FROM fiscal_settings WHERE enabled AND license_key_enc IS NOT NULL "
             "AND pin_enc IS NOT NULL ORDER BY shop_id"
         )
-        return [fiscal_settings_from(r) for r in rows]
+        return [fiscal_settings_from(r, CODEC) for r in rows]

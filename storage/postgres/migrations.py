@@ -327,6 +327,12 @@ MIGRATIONS: tuple[str, ...] = (
         applied_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 11: the cashier's signing key: when it expires (Checkbox's certificate_end, None when
+    # the registrar does not say) and when that was last read (read at most once a day).
+    """
+    ALTER TABLE fiscal_settings ADD COLUMN certificate_end TIMESTAMPTZ;
+    ALTER TABLE fiscal_settings ADD COLUMN certificate_checked_at TIMESTAMPTZ;
+    """,
 )
 
 

@@ -35,6 +35,13 @@ class FiscalSettingsRepository(Protocol):
         """Replace the stored cashier token (None forgets it)."""
         ...
 
+    async def save_certificate(
+        self, shop_id: int, certificate_end: datetime | None, checked_at: datetime
+    ) -> None:
+        """Record when the cashier's signing key expires (None: the registrar did not say)
+        and when it was read."""
+        ...
+
     async def forget_credentials(self, shop_id: int) -> None:
         """Drop the license key, PIN and token; the other settings stay."""
         ...

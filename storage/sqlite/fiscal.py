@@ -12,7 +12,7 @@ from storage.models.fiscal import (
     FiscalSettingsChanges,
 )
 from storage.rows import fiscal_settings_from
-from storage.sqlite.codec import ts
+from storage.sqlite.codec import CODEC, ts, ts_or_none
 from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.tx import Tx
 
@@ -35,7 +35,7 @@ class SqliteFiscal:
 
     async def get(self, shop_id: int) -> FiscalSettings | None:
         row = await self._db.one("SELECT * FROM fiscal_settings WHERE shop_id = ?", (shop_id,))
-        return fiscal_settings_from(row) if row else None
+        return fiscal_settings_from(row, CODEC) if row else None
 
     async def save_credentials(
         self,
@@ -58,7 +58,7 @@ class SqliteFiscal:
                 ),
             )  # fmt: skip
             assert row is not None
-            return fiscal_settings_from(row)
+            return fiscal_settings_from(row, CODEC)
 
         return await self._db.write(op)
 
@@ -73,7 +73,7 @@ class SqliteFiscal:
 
         async def op(tx: Tx) -> FiscalSettings | None:
             row = await tx.one(sql, (*values, shop_id))
-            return fiscal_settings_from(row) if row else None
+            return fiscal_settings_from(row, CODEC) if row else None
 
         return await self._db.write(op)
 
@@ -82,10 +82,20 @@ class SqliteFiscal:
             "UPDATE fiscal_settings SET token_enc = ? WHERE shop_id = ?", (token_enc, shop_id)
         )
 
+    async def save_certificate(
+        self, shop_id: int, certificate_end: datetime | None, checked_at: datetime
+    ) -> None:
+        await self._db.execute(
+            "UPDATE fiscal_settings SET certificate_end = ?, certificate_checked_at = ? "
+            "WHERE shop_id = ?",
+            (ts_or_none(certificate_end), ts(checked_at), shop_id),
+        )
+
     async def forget_credentials(self, shop_id: int) -> None:
         await self._db.execute(
             "UPDATE fiscal_settings SET license_key_enc = NULL, pin_enc = NULL, "
-            "token_enc = NULL WHERE shop_id = ?",
+            "token_enc = NULL, certificate_end = NULL, certificate_checked_at = NULL "
+            "WHERE shop_id = ?",
             (shop_id,),
         )
 
@@ -94,4 +104,4 @@ class SqliteFiscal:
             "SELECT * FROM fiscal_settings WHERE enabled AND license_key_enc IS NOT NULL "
             "AND pin_enc IS NOT NULL ORDER BY shop_id"
         )
-        return [fiscal_settings_from(r) for r in rows]
+        return [fiscal_settings_from(r, CODEC) for r in rows]

@@ -304,4 +304,10 @@ MIGRATIONS: tuple[str, ...] = (
         applied_at REAL NOT NULL
     );
     """,
+    # 11: the cashier's signing key: when it expires (Checkbox's certificate_end, None when
+    # the registrar does not say) and when that was last read (read at most once a day).
+    """
+    ALTER TABLE fiscal_settings ADD COLUMN certificate_end REAL;
+    ALTER TABLE fiscal_settings ADD COLUMN certificate_checked_at REAL;
+    """,
 )

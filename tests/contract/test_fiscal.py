@@ -119,6 +119,27 @@ async def test_token_and_forgetting(store: Store, clock: FakeClock) -> None:
     assert (got.license_key_enc, got.pin_enc, got.token_enc) == (None, None, None)
 
 
+async def test_the_certificate_end_is_kept_per_shop(store: Store, clock: FakeClock) -> None:
+    shop = await make_owner(store, clock)
+    await store.fiscal.save_credentials(shop.shop_id, b"key", b"pin", None, clock())
+    got = await store.fiscal.get(shop.shop_id)
+    assert got is not None and (got.certificate_end, got.certificate_checked_at) == (None, None)
+    end = clock() + timedelta(days=3, microseconds=250)
+    await store.fiscal.save_certificate(shop.shop_id, end, clock())
+    got = await store.fiscal.get(shop.shop_id)
+    assert got is not None and got.certificate_end == end
+    assert got.certificate_checked_at == clock()
+    clock.advance(days=1)
+    await store.fiscal.save_certificate(shop.shop_id, None, clock())
+    got = await store.fiscal.get(shop.shop_id)
+    assert got is not None and got.certificate_end is None
+    assert got.certificate_checked_at == clock()
+    await store.fiscal.save_certificate(shop.shop_id, end, clock())
+    await store.fiscal.forget_credentials(shop.shop_id)
+    got = await store.fiscal.get(shop.shop_id)
+    assert got is not None and (got.certificate_end, got.certificate_checked_at) == (None, None)
+
+
 async def test_configured_lists_enabled_shops_with_credentials(
     store: Store, clock: FakeClock
 ) -> None:

@@ -43,6 +43,8 @@ MAX_TOKENS = 10
 
 NO_SHIFT = "Зміну не відкрито"
 ALREADY_WORKING = "Касир вже працює з даною касою"
+# Not documented by Checkbox: worded like the tax service's signature errors.
+KEY_EXPIRED = "Помилка підпису: закінчився термін дії сертифіката ключа касира"
 BAD_CREDENTIALS = "Невірний ПІН-код або ліцензійний ключ"
 STALE_SHIFT = "Зміна триває понад 24 години: закрийте її"
 DUPLICATE_ID = "Чек з таким ідентифікатором вже існує"
@@ -145,6 +147,10 @@ class Register:
     tokens: list[str] = field(default_factory=list)
     shift: Shift | None = None  # the one not CLOSED, if any
     serials: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # the cashier's signing key: GET /cashier/me tells its end (left out while None);
+    # `key_expired` refuses shifts and sales the way a signature with it fails
+    certificate_end: datetime | None = None
+    key_expired: bool = False
 
 
 @dataclass
@@ -496,10 +502,13 @@ class FakeCheckbox(LocalServer[CheckboxRequest]):
         register = self._cashier(request)
         if isinstance(register, web.Response):
             return register
-        return web.json_response(
-            {"id": register.license_key, "full_name": "Тестовий касир",
-             "organization": {"title": "ФОП Тест", "is_test": True}}
-        )  # fmt: skip
+        cashier: dict[str, Any] = {
+            "id": register.license_key, "full_name": "Тестовий касир",
+            "organization": {"title": "ФОП Тест", "is_test": True},
+        }  # fmt: skip
+        if register.certificate_end is not None:
+            cashier["certificate_end"] = _iso(register.certificate_end)
+        return web.json_response(cashier)
 
     async def _tax(self, request: web.Request) -> web.Response:
         register = self._cashier(request)
@@ -549,6 +558,8 @@ class FakeCheckbox(LocalServer[CheckboxRequest]):
             return register
         if request.headers.get("X-License-Key") != register.license_key:
             return _message(403, "Невірний ліцензійний ключ каси")
+        if register.key_expired:
+            return _message(400, KEY_EXPIRED)
         if register.shift is not None:
             return _message(400, ALREADY_WORKING)
         return web.json_response(self._new_shift(register).to_json(), status=202)
@@ -586,6 +597,8 @@ class FakeCheckbox(LocalServer[CheckboxRequest]):
             receipt_id = str(uuid.UUID(str(receipt_id)))
         except ValueError:
             return _invalid(["body", "id"], "value is not a valid uuid")
+        if register.key_expired:
+            return _message(400, KEY_EXPIRED)
         existing = self.receipts.get(receipt_id)
         if existing is not None:
             if self.duplicate_answer == "existing":
