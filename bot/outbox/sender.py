@@ -136,8 +136,8 @@ class OutboxSender:
             _raise_first(sending)
         paused = self.pacing.paused()
         busy = paused or (self._held_until is not None and self._held_until > self.clock())
-        if busy:
-            await asyncio.sleep(POLL)
+        if busy:  # new jobs (a signal) end the wait sooner
+            await self.signal.wait(POLL)
         return busy
 
     async def deliver(self, job: Job, stop: asyncio.Event | None = None) -> Delivery:
@@ -176,7 +176,7 @@ class OutboxSender:
     async def _attempt(self, job: Job) -> Outcome:
         """One send; what becomes of the job (a passing failure: see `_failed`)."""
         try:
-            given_up = await self._send(job)
+            done = await self._send(job)
         except TelegramRetryAfter as exc:
             until, bot_wide = await self.pacing.told_to_wait(_chat(job), exc.retry_after)
             log.warning(
@@ -194,10 +194,10 @@ class OutboxSender:
                 return Finish()
             log.warning("Notification %s to chat %s refused: %s", job.id, _chat(job), exc.message)
             return Kill(exc.message)
-        if given_up is not None:
-            return given_up
+        if isinstance(done, Kill):
+            return done
         self._sent_unmarked.add(job.id)
-        return Finish(hold_group_until=self._chat_hold())
+        return done
 
     def _failed(self, job: Job, exc: Exception, now: datetime) -> Outcome:
         """Network, 5xx, or the whole bot refused (bad token): again after a doubling wait.
@@ -228,9 +228,10 @@ class OutboxSender:
         if hold is not None and (self._held_until is None or hold > self._held_until):
             self._held_until = hold
 
-    async def _send(self, job: Job) -> Kill | None:
+    async def _send(self, job: Job) -> Kill | Finish:
         """Render the job by its kind's renderer and send what it says; Kill when no
-        renderer can (an unknown kind without a receipt)."""
+        renderer can (an unknown kind without a receipt). A new message holds the chat
+        for its pacing; an edit or nothing sent does not."""
         chat_id, kind = _chat(job), str(job.payload.get("kind", ""))
         render_shop, render = self.notices.renderers(known_kind(kind))
         receipt = None
@@ -250,9 +251,11 @@ class OutboxSender:
         elif render_shop is not None:
             notice = await render_shop(NoticeRequest(*facts))
         await self._take_turn(job.id)
-        if notice is not None:
-            await send_notice(self.bot, self.receipts, chat_id, notice, receipt)
-        return None
+        if notice is not None and await send_notice(
+            self.bot, self.receipts, chat_id, notice, receipt
+        ):
+            return Finish(hold_group_until=self._chat_hold())
+        return Finish()
 
     async def _take_turn(self, job_id: int) -> None:
         previous, turn = self._turns.get(job_id, (None, None))
