@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -128,12 +129,10 @@ class OutboxSender:
                 )
                 _raise_first(done)  # a failure ends the drain, once the others are done
         except BaseException:
-            if sending:
-                await asyncio.wait(sending)
+            await asyncio.gather(*sending, return_exceptions=True)
             raise
-        if sending:  # each gives its job back before sending when the drain stops
-            await asyncio.wait(sending)
-            _raise_first(sending)
+        # each gives its job back before sending when the drain stops
+        _raise_first(await asyncio.gather(*sending, return_exceptions=True))
         paused = self.pacing.paused()
         busy = paused or (self._held_until is not None and self._held_until > self.clock())
         if busy:  # new jobs (a signal) end the wait sooner
@@ -265,10 +264,11 @@ class OutboxSender:
             turn.set_result(None)
 
 
-def _raise_first(tasks: set[asyncio.Task[Delivery]]) -> None:
-    failed = [task.exception() for task in tasks if task.exception() is not None]
-    if failed and failed[0] is not None:
-        raise failed[0]
+def _raise_first(results: Iterable[asyncio.Task[Delivery] | Delivery | BaseException]) -> None:
+    for result in results:
+        failed = result.exception() if isinstance(result, asyncio.Task) else result
+        if isinstance(failed, BaseException):
+            raise failed
 
 
 def _chat(job: Job) -> int:
