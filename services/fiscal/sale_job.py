@@ -6,8 +6,10 @@ receipt's attempt (one per receipt and attempt, by its dedupe key), so a double 
 repeated callback or two workers make one job, and the job's lease lets one worker at a
 time run it. Before anything is sold, every receipt id the order has used is looked up at
 the registrar: one that exists is taken, never sold again (a restart mid-sale, a lost
-answer). The id is receipt_uuid(order_id, attempt); a new attempt (a new id) is taken
-only after the registrar ended the previous one in an error.
+answer); only a job's first run on the order's first attempt, which never reached
+registering, sells at once: nothing can exist under its id. The id is
+receipt_uuid(order_id, attempt); a new attempt (a new id) is taken only after the registrar
+ended the previous one in an error.
 """
 
 from __future__ import annotations
