@@ -122,9 +122,9 @@ async def send_notice(
     chat_id: int,
     notice: Notice,
     receipt: Receipt | None,
-) -> None:
+) -> bool:
     """Send the notice to the chat (or edit the message it names); a new card of the
-    receipt's is recorded as its card."""
+    receipt's is recorded as its card. True when a new message was sent."""
     if notice.edit is not None:
         await bot.edit_message_text(
             chat_id=notice.edit.chat_id,
@@ -132,16 +132,17 @@ async def send_notice(
             text=notice.text,
             reply_markup=notice.keyboard,
         )
-        return
+        return False
     sent = await bot.send_message(chat_id, notice.text, reply_markup=notice.keyboard)
     if not notice.is_card or receipt is None:
-        return
+        return True
     # it becomes the card the outbox keeps current when it goes to the issuing cashier
     if receipt.card_message_id is None or chat_id == receipt.cashier_id:
         try:  # it is sent: a failure here must not send it again
             await receipts.set_card_message(receipt.id, chat_id, sent.message_id)
         except Exception:
             log.exception("Receipt %s: its new card was not recorded", receipt.id)
+    return True
 
 
 def known_kind(value: object) -> NotificationKind | None:

@@ -1,17 +1,19 @@
 """Sends notification jobs to Telegram: in order per chat, within Telegram's limits,
 retrying what failed for a passing reason and never sending one job twice on purpose.
 
-The limits live in the store, so they hold for every replica that sends: a chat's jobs are
-one group (claimed one at a time, oldest first) that is held for PER_CHAT_INTERVAL after
-each message, and every message takes a slot of one shared timeline (GLOBAL_SLOT) spaced
-1/GLOBAL_RATE apart, which a `retry_after` from Telegram pushes back for everyone.
+Different chats' notices are sent concurrently (at most MAX_IN_FLIGHT at a time), one
+chat's one at a time. The limits live in the store, so they hold for every replica that
+sends: a chat's jobs are one group (claimed one at a time, oldest first) that is held for
+PER_CHAT_INTERVAL after each message, and every message takes a slot of one shared
+timeline (bot/outbox/pacing.py) spaced just under Telegram's 30/s, which a bot-wide
+`retry_after` from Telegram pushes back for everyone.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from enum import Enum
 
@@ -31,6 +33,7 @@ from bot.outbox.notices import (
     known_kind,
     send_notice,
 )
+from bot.outbox.pacing import GLOBAL_RATE, Pacing
 from bot.outbox.registry import build_notices
 from services.core.clock import Clock, utcnow
 from services.jobs.kinds import Finish, JobKind, Keep, Kill, Outcome, Postpone, doubling_backoff
@@ -45,13 +48,11 @@ from storage.protocols.users import UserRepository
 
 log = logging.getLogger(__name__)
 
-GLOBAL_RATE = 30.0  # messages per second, all chats together
-GLOBAL_SLOT = "telegram:send"
 PER_CHAT_INTERVAL = 1.0  # seconds between two messages to one chat
 # a Telegram outage delays notifications by at most a minute after it
 BACKOFF = doubling_backoff(timedelta(seconds=60))
-MAX_SLOT_WAIT = 2.0  # longer than that (Telegram said wait): give the jobs back meanwhile
-BATCH = 10  # jobs claimed at a time: at 30/s a batch is out in a third of a second
+MAX_IN_FLIGHT = 10  # sends at a time: at 30/s, room for Telegram answering in 1/3 s
+POLL = 0.1  # seconds: how soon a held chat or a running send is looked at again
 LEASE = timedelta(seconds=60)  # a killed sender's jobs are sent by another after this
 
 
@@ -78,7 +79,7 @@ class OutboxSender:
         replica: Replica | None = None,
         worker_id: str | None = None,
         lease: timedelta = LEASE,
-        batch: int = BATCH,
+        batch: int = MAX_IN_FLIGHT,
         shops: ShopRepository | None = None,
         notices: NoticeRegistry | None = None,
     ) -> None:
@@ -89,55 +90,73 @@ class OutboxSender:
         self.signal = signal
         self.clock = clock
         self.per_chat_interval = timedelta(seconds=per_chat_interval)
-        self.global_interval = timedelta(seconds=1.0 / global_rate)
-        # one at a time: each waits for its slot of the bot's rate, and the batch stops
-        # when Telegram pauses the bot (or the process stops)
-        self.kind = JobKind(
-            NOTIFY, self._attempt, lease, batch, concurrent=False, on_error=self._failed
-        )
+        self.pacing = Pacing(jobs, clock, global_rate)
+        self.max_in_flight = batch
+        # the claim gives at most one job of a chat (its group), so the jobs of one claim
+        # are sent together, each after its slot of the bot's rate
+        self.kind = JobKind(NOTIFY, self._attempt, lease, batch, on_error=self._failed)
         self.runner = JobRunner(jobs, [self.kind], worker_name("outbox", replica, worker_id), clock)
         self.worker_id = self.runner.worker_id
         self.lookups = StoreLookups(jobs, shops)  # an owner's chat, a live fiscal sale
         self.notices = notices or build_notices()  # what each kind of notification says
         self._held_until: datetime | None = None  # the last per-chat hold this sender set
-        self._paused_until: datetime | None = None  # Telegram's bot-wide pause, as last seen
         self._sent_unmarked: set[int] = set()  # delivered, but the store missed the mark
+        # sends go out in the order their jobs were claimed: each job's turn comes after
+        # the one claimed before it has made its call (renders run meanwhile)
+        self._last_turn: asyncio.Future[None] | None = None
+        self._turns: dict[int, tuple[asyncio.Future[None] | None, asyncio.Future[None]]] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         await keep_draining(stop, lambda: self.drain(stop), self.signal.wait, 1.0, "outbox")
 
     async def drain(self, stop: asyncio.Event | None = None) -> bool:
-        """Send everything that may go now. True when something may be waiting for a chat's
-        pacing or Telegram's pause (the caller comes back soon rather than on a signal)."""
+        """Send everything that may go now, up to `max_in_flight` chats at a time. True
+        when something may be waiting for a chat's pacing or Telegram's pause (the caller
+        comes back soon rather than on a signal)."""
         for job_id in list(self._sent_unmarked):  # sent already: only the mark is missing
             await self.runner.settle(job_id, Finish())
             self._sent_unmarked.discard(job_id)
-        paused = self._paused_until is not None and self._paused_until > self.clock()
-        while not paused:
-            claimed = await self.runner.claim(self.kind)
-            if not claimed:
-                break
-            remaining = list(claimed)
-            try:
-                while remaining and not paused:
-                    if stop is not None and stop.is_set():
-                        return False  # between two sends, never in the middle of one
-                    paused = await self.deliver(remaining.pop(0)) is Delivery.PAUSED
-            finally:
-                for job in remaining:  # not tried: back to the queue for the next drain
-                    with contextlib.suppress(Exception):
-                        await self.runner.release(job)
+        sending: set[asyncio.Task[Delivery]] = set()
+        try:
+            while not self.pacing.paused() and not (stop is not None and stop.is_set()):
+                room = self.max_in_flight - len(sending)
+                claimed = await self.runner.claim(self.kind, room) if room > 0 else []
+                sending |= {asyncio.create_task(self.deliver(job, stop)) for job in claimed}
+                if not sending:
+                    break
+                done, sending = await asyncio.wait(
+                    sending, timeout=POLL, return_when=asyncio.FIRST_COMPLETED
+                )
+                _raise_first(done)  # a failure ends the drain, once the others are done
+        except BaseException:
+            await asyncio.gather(*sending, return_exceptions=True)
+            raise
+        # each gives its job back before sending when the drain stops
+        _raise_first(await asyncio.gather(*sending, return_exceptions=True))
+        paused = self.pacing.paused()
         busy = paused or (self._held_until is not None and self._held_until > self.clock())
-        if busy:
-            await asyncio.sleep(0.1)
+        if busy:  # new jobs (a signal) end the wait sooner
+            await self.signal.wait(POLL)
         return busy
 
-    async def deliver(self, job: Job) -> Delivery:
-        """Send one job, after waiting for its slot in the bot's rate."""
+    async def deliver(self, job: Job, stop: asyncio.Event | None = None) -> Delivery:
+        """Send one job, after waiting for its slot in the bot's rate; given back untried
+        when Telegram paused the bot or the sender stops meanwhile."""
         if job.id in self._sent_unmarked:
             await self._mark_sent(job.id, self._chat_hold())
             return Delivery.DONE
-        if not await self._take_slot():
+        turn = asyncio.get_running_loop().create_future()
+        self._turns[job.id], self._last_turn = (self._last_turn, turn), turn
+        try:
+            return await self._deliver(job, stop)
+        finally:
+            del self._turns[job.id]
+            if not turn.done():
+                turn.set_result(None)
+
+    async def _deliver(self, job: Job, stop: asyncio.Event | None) -> Delivery:
+        taken = await self.pacing.take_slot()
+        if not taken or self.pacing.paused() or (stop is not None and stop.is_set()):
             await self.runner.release(job)
             return Delivery.PAUSED
         outcome = await self.runner.run(self.kind, job)
@@ -147,7 +166,7 @@ class OutboxSender:
             case Finish(hold_group_until=hold) if job.id in self._sent_unmarked:
                 self._mark_recorded(job.id, hold)
                 return Delivery.SENT
-            case Postpone(error="retry_after"):
+            case Postpone(error="retry_after") if self.pacing.paused():
                 return Delivery.PAUSED
             case Postpone():
                 return Delivery.RETRY
@@ -156,12 +175,15 @@ class OutboxSender:
     async def _attempt(self, job: Job) -> Outcome:
         """One send; what becomes of the job (a passing failure: see `_failed`)."""
         try:
-            given_up = await self._send(job)
+            done = await self._send(job)
         except TelegramRetryAfter as exc:
-            log.warning("Telegram asks to wait %s s (chat %s)", exc.retry_after, _chat(job))
-            until = self.clock() + timedelta(seconds=exc.retry_after)
-            await self.jobs.hold(GLOBAL_SLOT, until)
-            self._paused_until = until
+            until, bot_wide = await self.pacing.told_to_wait(_chat(job), exc.retry_after)
+            log.warning(
+                "Telegram asks %s to wait %s s (chat %s)",
+                "the bot" if bot_wide else "the chat",
+                exc.retry_after,
+                _chat(job),
+            )
             return Postpone(until, "retry_after")
         except TelegramForbiddenError as exc:  # this user blocked the bot or left
             log.warning("Notification %s to chat %s dropped: %s", job.id, _chat(job), exc.message)
@@ -171,10 +193,10 @@ class OutboxSender:
                 return Finish()
             log.warning("Notification %s to chat %s refused: %s", job.id, _chat(job), exc.message)
             return Kill(exc.message)
-        if given_up is not None:
-            return given_up
+        if isinstance(done, Kill):
+            return done
         self._sent_unmarked.add(job.id)
-        return Finish(hold_group_until=self._chat_hold())
+        return done
 
     def _failed(self, job: Job, exc: Exception, now: datetime) -> Outcome:
         """Network, 5xx, or the whole bot refused (bad token): again after a doubling wait.
@@ -202,25 +224,13 @@ class OutboxSender:
 
     def _mark_recorded(self, job_id: int, hold: datetime | None) -> None:
         self._sent_unmarked.discard(job_id)
-        if hold is not None:
+        if hold is not None and (self._held_until is None or hold > self._held_until):
             self._held_until = hold
 
-    async def _take_slot(self) -> bool:
-        """Wait for this message's slot of the bot-wide rate; False when Telegram's pause
-        makes it too far off (the slot is then left unused)."""
-        now = self.clock()
-        slot = await self.jobs.reserve_slot(GLOBAL_SLOT, self.global_interval, now)
-        wait = (slot - now).total_seconds()
-        if wait > MAX_SLOT_WAIT:
-            self._paused_until = slot  # no more slots are asked for until then
-            return False
-        if wait > 0:
-            await asyncio.sleep(wait)
-        return True
-
-    async def _send(self, job: Job) -> Kill | None:
+    async def _send(self, job: Job) -> Kill | Finish:
         """Render the job by its kind's renderer and send what it says; Kill when no
-        renderer can (an unknown kind without a receipt)."""
+        renderer can (an unknown kind without a receipt). A new message holds the chat
+        for its pacing; an edit or nothing sent does not."""
         chat_id, kind = _chat(job), str(job.payload.get("kind", ""))
         render_shop, render = self.notices.renderers(known_kind(kind))
         receipt = None
@@ -239,9 +249,26 @@ class OutboxSender:
             notice = await render(ReceiptNoticeRequest(*facts, receipt))
         elif render_shop is not None:
             notice = await render_shop(NoticeRequest(*facts))
-        if notice is not None:
-            await send_notice(self.bot, self.receipts, chat_id, notice, receipt)
-        return None
+        await self._take_turn(job.id)
+        if notice is not None and await send_notice(
+            self.bot, self.receipts, chat_id, notice, receipt
+        ):
+            return Finish(hold_group_until=self._chat_hold())
+        return Finish()
+
+    async def _take_turn(self, job_id: int) -> None:
+        previous, turn = self._turns.get(job_id, (None, None))
+        if previous is not None and not previous.done():
+            await asyncio.wait([previous])
+        if turn is not None and not turn.done():
+            turn.set_result(None)
+
+
+def _raise_first(results: Iterable[asyncio.Task[Delivery] | Delivery | BaseException]) -> None:
+    for result in results:
+        failed = result.exception() if isinstance(result, asyncio.Task) else result
+        if isinstance(failed, BaseException):
+            raise failed
 
 
 def _chat(job: Job) -> int:

@@ -6,8 +6,10 @@ receipt's attempt (one per receipt and attempt, by its dedupe key), so a double 
 repeated callback or two workers make one job, and the job's lease lets one worker at a
 time run it. Before anything is sold, every receipt id the order has used is looked up at
 the registrar: one that exists is taken, never sold again (a restart mid-sale, a lost
-answer). The id is receipt_uuid(order_id, attempt); a new attempt (a new id) is taken
-only after the registrar ended the previous one in an error.
+answer); only a job's first run on the order's first attempt, which never reached
+registering, sells at once: nothing can exist under its id. The id is
+receipt_uuid(order_id, attempt); a new attempt (a new id) is taken only after the registrar
+ended the previous one in an error.
 """
 
 from __future__ import annotations
@@ -64,6 +66,17 @@ def sale_of(receipt: Receipt, settings: FiscalSettings) -> Sale:
     )
 
 
+def _never_sold(job: Job, receipt: Receipt) -> bool:
+    """Nothing can be at the registrar under this order's ids: the job's first run, on the
+    order's first attempt, before it ever moved to registering (a run that may have sold
+    moved it first; a crash or a lost answer makes another run, with more attempts)."""
+    return (
+        job.attempts == 1
+        and receipt.fiscal_attempt == 1
+        and (receipt.fiscal_state is F.NOT_REGISTERED)
+    )
+
+
 class SaleJob:
     """The `fiscal.sale` job of one receipt's attempt: registering it at the registrar."""
 
@@ -97,6 +110,7 @@ class SaleJob:
     async def _register(
         self, job: Job, receipt: Receipt, settings: FiscalSettings, creds: FiscalCredentials
     ) -> Step:
+        never_sold = _never_sold(job, receipt)
         if receipt.fiscal_state is F.NOT_REGISTERED:
             moved = await self._move(
                 receipt, [F.NOT_REGISTERED], F.REGISTERING, detail=f"attempt {job.attempts}"
@@ -105,7 +119,7 @@ class SaleJob:
                 return DONE  # another change came first; its own job carries on
             receipt = moved
         try:
-            result = await self._existing(receipt, creds)
+            result = None if never_sold else await self._existing(receipt, creds)
             if result is None:
                 sale = sale_of(receipt, settings)
                 result = await self.access.registrar.register_sale(creds, sale)

@@ -54,13 +54,20 @@ def chat_group(chat_id: int) -> str:
     return f"chat:{chat_id}"
 
 
+def card_group(chat_id: int) -> str:
+    """A chat's card edits go out one at a time and in order, but not behind its notices:
+    an edit adds no message to the chat, so the chat's 1 message/s does not hold it."""
+    return f"cards:{chat_id}"
+
+
 def notify_job(
     chat_id: int, kind: str, *, dedupe_key: str | None = None, **facts: object
 ) -> NewJob:
     """A notification to one chat (its receipt is the one whose change causes it);
     `dedupe_key`: said once, however often it is asked for; `facts` go in the payload."""
     payload = {"chat_id": chat_id, "kind": kind, **facts}
-    return NewJob(NOTIFY, payload, group_key=chat_group(chat_id), dedupe_key=dedupe_key)
+    group = card_group(chat_id) if kind == NotificationKind.CARD else chat_group(chat_id)
+    return NewJob(NOTIFY, payload, group_key=group, dedupe_key=dedupe_key)
 
 
 class OutboxSignal:

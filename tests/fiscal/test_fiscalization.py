@@ -572,3 +572,16 @@ async def test_refusal_reasons_and_return_failures_read_in_ukrainian(
         payload = {"amount": 5000, "total": 5000, "message": stored}
         notice = refund_notice(K.FISCAL_RETURN_FAILED, payload, receipt, "uk")
         assert notice is not None and latin_words(notice) == [], notice
+
+
+async def test_a_first_sale_is_sold_without_looking_for_it_first(
+    desk: Desk, shop: Shop, fake: FakeCheckbox
+) -> None:
+    """Nothing can exist under a never-tried order's id: the sale is not delayed by a look
+    (a retried or taken-over one looks first: the tests above)."""
+    receipt_id = await paid(desk, shop)
+    await desk.run_jobs()
+    assert await state(desk, receipt_id) is F.REGISTERED
+    calls = [(r.method, r.path) for r in fake.requests if r.path.startswith("/api/v1/receipts")]
+    assert calls[0] == ("POST", "/api/v1/receipts/sell")
+    assert len(fake.sells()) == 1
