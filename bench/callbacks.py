@@ -154,8 +154,9 @@ async def _serve_app(
         # callbacks never call LiqPay; the client points nowhere on purpose
         liqpay = LiqPayClient(session, "http://127.0.0.1:9/api/")
         receipts = ReceiptService(
-            store.receipts, store.settings, store.shops, liqpay, SecretBox(box_key), OutboxSignal()
-        )
+            store.receipts, store.receipt_queries, store.settings, store.shops, liqpay,
+            SecretBox(box_key), OutboxSignal(),
+        )  # fmt: skip
         app = build_web_app(store, CallbackService(receipts))
         await _serve(app, conn)
     await store.close()
@@ -270,7 +271,9 @@ async def check_db(db_path: Path, database_url: str | None, receipts: int) -> st
     try:
         shop = await store.shops.get_member(OWNER_ID)
         assert shop is not None
-        _, paid = await store.receipts.list_by_status(shop.shop_id, [ReceiptStatus.PAID], limit=1)
+        _, paid = await store.receipt_queries.list_by_status(
+            shop.shop_id, [ReceiptStatus.PAID], limit=1
+        )
         pending = await store.jobs.pending_count("notify")
     finally:
         await store.close()

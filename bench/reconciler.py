@@ -161,8 +161,8 @@ async def sweeps(
         async with aiohttp.ClientSession() as session:
             client = LiqPayClient(session, f"http://127.0.0.1:{port}/api/", retry_delay=0)
             receipts = ReceiptService(
-                store.receipts, store.settings, store.shops, client, SecretBox(box_key),
-                OutboxSignal(), clock,
+                store.receipts, store.receipt_queries, store.settings, store.shops, client,
+                SecretBox(box_key), OutboxSignal(), clock,
             )  # fmt: skip
             reconciler = Reconciler(receipts, store.jobs, INTERVAL, concurrency=concurrency)
 

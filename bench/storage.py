@@ -5,7 +5,7 @@
 
 Seeds `receipts` awaiting receipts (each with its first status-check job) over `shops` shops
 through the repositories' public methods (create_draft + transition, many in flight), then
-times, `runs` times each: the /pending page (receipts.list_by_status for one shop, first
+times, `runs` times each: the /pending page (receipt_queries.list_by_status for one shop, first
 page), the due-for-check claim (jobs.claim("check", limit 10); the releases after it are
 not timed), a
 day's report sums (the store has no aggregate method yet: the SQL is timed here), and a
@@ -203,11 +203,11 @@ async def measure(store: Store, engine: str, args: argparse.Namespace) -> bool:
         # As autovacuum would have by then (it vacuums after many inserts too): plans from
         # real statistics, and a visibility map, so counts can read the index alone.
         await store.engine.execute("VACUUM ANALYZE")
-    first_page, _ = await store.receipts.list_by_status(shop_id, PENDING)
+    first_page, _ = await store.receipt_queries.list_by_status(shop_id, PENDING)
     some_id = first_page[0].id
 
     async def page() -> None:
-        await store.receipts.list_by_status(shop_id, PENDING)
+        await store.receipt_queries.list_by_status(shop_id, PENDING)
 
     async def claim() -> list[Job]:
         return await store.jobs.claim(

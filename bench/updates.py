@@ -132,7 +132,7 @@ async def run(args: argparse.Namespace, tmp: Path) -> tuple[list[float], float, 
             for step, samples in feeder.by_step.items():
                 p50, p99 = pct(samples, 0.5), pct(samples, 0.99)
                 print(f"  step {step:<12} p50 {p50:6.1f} ms  p99 {p99:6.1f} ms")
-            _, awaiting = await store.receipts.list_by_status(
+            _, awaiting = await store.receipt_queries.list_by_status(
                 owner.shop_id, [ReceiptStatus.AWAITING], limit=1
             )
             expected = args.cashiers * args.rounds + 1

@@ -221,6 +221,7 @@ async def run(settings: Settings) -> None:
         reminder_worker = ReminderWorker(
             store.jobs,
             store.receipts,
+            store.receipt_queries,
             store.settings,
             store.shops,
             services.invoices,

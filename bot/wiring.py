@@ -169,7 +169,7 @@ def wire_services(
         refunds=refunds,
         refund_worker=refund_worker,
         reporting=ReportingService(store.reports, store.settings),
-        reminders=Reminders(store.settings, store.receipts, store.jobs),
+        reminders=Reminders(store.settings, store.receipt_queries, store.jobs),
         replica=replica,
         catalogue=CatalogueService(store.catalogue, checkbox, fiscal_setup, receipts.clock),
     )

@@ -29,8 +29,9 @@ def make_service(
 ) -> ReceiptService:
     client = LiqPayClient(session, API_URL, retry_delay=0)
     return ReceiptService(
-        store.receipts, store.settings, store.shops, client, box, signal or OutboxSignal(), clock
-    )
+        store.receipts, store.receipt_queries, store.settings, store.shops, client, box,
+        signal or OutboxSignal(), clock,
+    )  # fmt: skip
 
 
 async def outbox_rows(store: Store, receipt_id: int | None = None) -> list[dict[str, Any]]:

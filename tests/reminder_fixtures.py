@@ -65,6 +65,7 @@ class World:
         return ReminderWorker(
             self.store.jobs,
             self.store.receipts,
+            self.store.receipt_queries,
             self.store.settings,
             self.store.shops,
             self.invoices,
@@ -168,7 +169,7 @@ async def make_world(store: SqliteStore, box: SecretBox, clock: FakeClock) -> As
             shop,
             owner,
             receipts,
-            Reminders(store.settings, store.receipts, store.jobs, clock),
+            Reminders(store.settings, store.receipt_queries, store.jobs, clock),
             invoices,
             signal,
             session,

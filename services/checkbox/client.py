@@ -5,16 +5,17 @@ once under their receipt id, receipts polled to the tax service's answer.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
 
 import aiohttp
 
 from services.checkbox import wire
-from services.checkbox.transport import CLIENT_NAME, CheckboxTransport, credentials_key, keyed_lock
+from services.checkbox.polling import Polling
+from services.checkbox.shifts import MAX_SHIFT_AGE, CheckboxShifts
+from services.checkbox.transport import CLIENT_NAME, CheckboxTransport
 from services.core.clock import Clock, utcnow
 from services.fiscal.registrar import (
     CashierProfile,
@@ -27,15 +28,12 @@ from services.fiscal.registrar import (
     Sale,
     SaleReturn,
     ShiftInfo,
-    ShiftStatus,
     TaxRate,
 )
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://api.checkbox.ua"
-# Checkbox allows 24 h; the margin keeps a sale from landing in a shift that runs out.
-MAX_SHIFT_AGE = timedelta(hours=23, minutes=30)
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 GOODS_PAGE = 1000  # the most GET /api/v1/goods gives at once
 MAX_GOODS = 10_000  # what a shop's catalogue holds
@@ -49,8 +47,6 @@ _NOT_ABOUT_THE_RECEIPT = frozenset(
         RefusalReason.KEY_EXPIRED,
     }
 )
-
-_T = TypeVar("_T")
 
 
 class CheckboxClient:
@@ -79,15 +75,10 @@ class CheckboxClient:
             client_version=client_version,
         )
         self._receipt_wait = receipt_wait
-        self._shift_wait = shift_wait
-        self._poll_delay = poll_delay
-        self._poll_max_delay = poll_max_delay
-        self._max_shift_age = max_shift_age
-        self._clock = clock
-        self._shifts: dict[str, ShiftInfo] = {}
-        # When this process opened a shift whose answers carry no opening time.
-        self._opened_here: dict[str, datetime] = {}
-        self._shift_locks: dict[str, asyncio.Lock] = {}
+        self._polling = Polling(poll_delay, poll_max_delay)
+        self._shifts = CheckboxShifts(
+            self._http, self._polling, clock, wait=shift_wait, max_age=max_shift_age
+        )
 
     async def check_credentials(self, creds: FiscalCredentials) -> None:
         await self._http.sign_in_now(creds)
@@ -101,115 +92,16 @@ class CheckboxClient:
     def resume_session(self, creds: FiscalCredentials, token: str) -> None:
         self._http.seed_token(creds, token)
 
-    # polling
-
-    async def _poll(
-        self, fetch: Callable[[], Awaitable[_T]], done: Callable[[_T], bool], budget: float
-    ) -> _T:
-        """fetch() until done(), with a growing pause; the last answer when time runs out."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + budget
-        delay = self._poll_delay
-        while True:
-            answer = await fetch()
-            if done(answer) or loop.time() + delay > deadline:
-                return answer
-            await asyncio.sleep(delay)
-            delay = min(delay * 1.5, self._poll_max_delay)
-
     # shifts
 
     async def current_shift(self, creds: FiscalCredentials) -> ShiftInfo | None:
-        answer = await self._http.authed("GET", "/api/v1/cashier/shift", creds)
-        return None if answer is None else wire.parse_shift(answer)
-
-    async def _shift(self, creds: FiscalCredentials, shift_id: str) -> ShiftInfo:
-        return wire.parse_shift(await self._http.authed("GET", f"/api/v1/shifts/{shift_id}", creds))
-
-    async def _wait_shift(
-        self, creds: FiscalCredentials, shift: ShiftInfo, *, until: ShiftStatus
-    ) -> ShiftInfo:
-        if shift.status in (until, ShiftStatus.CLOSED):
-            return shift
-        final = await self._poll(
-            lambda: self._shift(creds, shift.id),
-            lambda s: s.status in (until, ShiftStatus.CLOSED),
-            self._shift_wait,
-        )
-        if final.status not in (until, ShiftStatus.CLOSED):
-            raise FiscalUnavailable(f"shift still {final.status} after {self._shift_wait} s")
-        return final
-
-    def _stale(self, shift: ShiftInfo) -> bool:
-        """Too old to sell in. A shift of unknown age counts as too old (a day's shift must
-        not outlive its day), unless this process opened it and knows since when."""
-        opened_at = shift.opened_at or self._opened_here.get(shift.id)
-        return opened_at is None or self._clock() - opened_at > self._max_shift_age
-
-    async def _open(self, creds: FiscalCredentials) -> ShiftInfo:
-        asked_at: datetime | None = self._clock()
-        try:
-            shift = wire.parse_shift(await self._http.authed("POST", "/api/v1/shifts", creds))
-        except FiscalRefused as exc:
-            if exc.reason is not RefusalReason.SHIFT_ALREADY_OPENED:
-                raise
-            current = await self.current_shift(creds)
-            if current is None:
-                raise
-            shift = current
-            asked_at = None  # opened elsewhere, at a time only its answer can tell
-        log.info("Checkbox shift %s opening", shift.id)
-        opened = await self._wait_shift(creds, shift, until=ShiftStatus.OPENED)
-        if opened.status is not ShiftStatus.OPENED:
-            message = opened.error_message or ""
-            raise FiscalRefused(
-                RefusalReason.SHIFT_FAILED, message, key_expired=wire.names_expired_key(message)
-            )
-        if opened.opened_at is None and asked_at is not None:
-            self._opened_here[opened.id] = asked_at
-        return opened
-
-    async def _close(self, creds: FiscalCredentials, shift: ShiftInfo) -> ShiftInfo:
-        answer = await self._http.authed("POST", "/api/v1/shifts/close", creds)
-        closing = wire.parse_shift(answer) if isinstance(answer, dict) else shift
-        closed = await self._wait_shift(creds, closing, until=ShiftStatus.CLOSED)
-        log.info("Checkbox shift %s closed", closed.id)
-        return closed
+        return await self._shifts.current(creds)
 
     async def open_shift(self, creds: FiscalCredentials) -> ShiftInfo:
-        key = credentials_key(creds)
-        async with keyed_lock(self._shift_locks, key):
-            cached = self._shifts.get(key)
-            if cached is not None and not self._stale(cached):
-                return cached
-            shift = await self.current_shift(creds)
-            if shift is not None and shift.status is ShiftStatus.OPENING:
-                shift = await self._wait_shift(creds, shift, until=ShiftStatus.OPENED)
-            if shift is not None and shift.status is ShiftStatus.OPENED and self._stale(shift):
-                log.info(
-                    "Checkbox shift %s is older than %s: closing it", shift.id, self._max_shift_age
-                )
-                shift = await self._close(creds, shift)
-            if shift is not None and shift.status is ShiftStatus.CLOSING:
-                shift = await self._wait_shift(creds, shift, until=ShiftStatus.CLOSED)
-            if shift is None or shift.status is not ShiftStatus.OPENED:
-                shift = await self._open(creds)
-            self._shifts[key] = shift
-            return shift
+        return await self._shifts.open(creds)
 
     async def close_shift(self, creds: FiscalCredentials) -> ShiftInfo | None:
-        key = credentials_key(creds)
-        async with keyed_lock(self._shift_locks, key):
-            self._shifts.pop(key, None)
-            shift = await self.current_shift(creds)
-            if shift is None or shift.status is ShiftStatus.CLOSED:
-                return None
-            try:
-                return await self._close(creds, shift)
-            except FiscalRefused as exc:
-                if exc.reason is RefusalReason.SHIFT_NOT_OPENED:
-                    return None
-                raise
+        return await self._shifts.close(creds)
 
     # receipts
 
@@ -232,7 +124,7 @@ class CheckboxClient:
         return found
 
     async def wait_result(self, creds: FiscalCredentials, receipt_id: str) -> FiscalResult:
-        return await self._poll(
+        return await self._polling.until(
             lambda: self._get_receipt(creds, receipt_id),
             lambda r: r.finished,
             self._receipt_wait,
@@ -249,15 +141,14 @@ class CheckboxClient:
     async def _register(
         self, creds: FiscalCredentials, body: dict[str, Any], receipt_id: str
     ) -> FiscalResult:
-        key = credentials_key(creds)
         for attempt in (1, 2):
-            await self.open_shift(creds)
+            await self._shifts.open(creds)
             try:
                 answer = await self._http.authed("POST", "/api/v1/receipts/sell", creds, body)
             except FiscalRefused as exc:
                 if exc.reason is RefusalReason.SHIFT_NOT_OPENED and attempt == 1:
                     log.info("Checkbox says no shift is open: opening one and selling again")
-                    self._shifts.pop(key, None)
+                    self._shifts.forget(creds)
                     continue
                 if exc.reason in _NOT_ABOUT_THE_RECEIPT:
                     raise

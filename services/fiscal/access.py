@@ -23,6 +23,7 @@ from storage.models.receipts import Receipt
 from storage.models.shops import Role
 from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.jobs import JobQueue
+from storage.protocols.receipt_queries import ReceiptQueries
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.shops import ShopRepository
 
@@ -58,6 +59,7 @@ class FiscalAccess:
     def __init__(
         self,
         receipts: ReceiptRepository,
+        queries: ReceiptQueries,
         fiscal: FiscalSettingsRepository,
         jobs: JobQueue,
         shops: ShopRepository,
@@ -68,6 +70,7 @@ class FiscalAccess:
         clock: Clock = utcnow,
     ) -> None:
         self.receipts = receipts
+        self.queries = queries
         self.fiscal = fiscal
         self.jobs = jobs
         self.shops = shops

@@ -93,7 +93,7 @@ class FiscalSales:
         """For /pending: the shop's paid receipts not registered yet (an owner's view)."""
         if not member.is_owner:
             return [], 0
-        return await self.access.receipts.list_by_fiscal_state(
+        return await self.access.queries.list_by_fiscal_state(
             member.shop_id, policy.UNREGISTERED, statuses=[ReceiptStatus.PAID],
             offset=offset, limit=limit,
         )  # fmt: skip
@@ -104,7 +104,7 @@ class FiscalSales:
         since the last attempt."""
         if receipt.fiscal_state is F.NOT_REGISTERED and receipt.fiscal_error is None:
             return receipt.paid_at
-        fiscal = [e for e in await self.access.receipts.events(receipt.id) if e.fiscal_to]
+        fiscal = [e for e in await self.access.queries.events(receipt.id) if e.fiscal_to]
         if not fiscal:
             return receipt.paid_at
         if receipt.fiscal_error != policy.UNAVAILABLE:

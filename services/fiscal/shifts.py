@@ -71,7 +71,7 @@ class ShiftClosing:
     ) -> list[NewJob]:
         now = self.access.clock()
         since = shift.opened_at or policy.kyiv_midnight(now)
-        totals = await self.access.receipts.fiscal_totals(
+        totals = await self.access.queries.fiscal_totals(
             settings.shop_id, since, (shift.closed_at or now) + timedelta(seconds=1)
         )
         log.info(

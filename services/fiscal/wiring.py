@@ -35,6 +35,15 @@ def build_fiscal(
 ) -> Fiscal:
     """`outbox` wakes the notices' sender, `wake` the fiscal worker."""
     access = FiscalAccess(
-        store.receipts, store.fiscal, store.jobs, store.shops, registrar, box, outbox, wake, clock
+        store.receipts,
+        store.receipt_queries,
+        store.fiscal,
+        store.jobs,
+        store.shops,
+        registrar,
+        box,
+        outbox,
+        wake,
+        clock,
     )
     return Fiscal(access, FiscalSales(access), ShiftClosing(access), FiscalReturns(access))

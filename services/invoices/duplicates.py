@@ -17,7 +17,7 @@ from services.core.contacts import ContactError, normalize_email, normalize_phon
 from services.receipts.transitions import PENDING, can_access
 from storage.models.receipts import Channel, Receipt
 from storage.models.shops import Member
-from storage.protocols.receipts import ReceiptRepository
+from storage.protocols.receipt_queries import ReceiptQueries
 
 DUPLICATE_WINDOW = timedelta(minutes=30)
 CANDIDATES = 50  # same amount, same half hour, any contact: more than a shop ever has
@@ -47,8 +47,8 @@ def customer_key(channel: Channel, contact: str | None) -> str | None:
 
 
 class DuplicateCheck:
-    def __init__(self, repo: ReceiptRepository, clock: Clock) -> None:
-        self.repo = repo
+    def __init__(self, queries: ReceiptQueries, clock: Clock) -> None:
+        self.queries = queries
         self.clock = clock
 
     async def earlier_unpaid(
@@ -60,7 +60,7 @@ class DuplicateCheck:
         if key is None:
             return None
         now = self.clock()
-        recent = await self.repo.recent_with_amount(
+        recent = await self.queries.recent_with_amount(
             member.shop_id,
             amount,
             currency,

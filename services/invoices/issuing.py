@@ -67,7 +67,7 @@ class InvoiceService:
         self.leases = IssueLeases(
             self.repo, self.liqpay, receipts.signal, receipts.clock, holder=replica_id
         )
-        self.duplicates = DuplicateCheck(self.repo, receipts.clock)  # before a second one
+        self.duplicates = DuplicateCheck(receipts.queries, receipts.clock)  # before a second one
 
     async def issue(self, request: InvoiceRequest) -> IssueResult:
         """Make the invoice. The same idempotency key never makes a second receipt: a repeat

@@ -34,6 +34,7 @@ from storage.models.receipts import EventSource, Receipt, ReceiptChanges, Receip
 from storage.models.settings import ShopSettings
 from storage.models.shops import Member
 from storage.protocols.fiscal import FiscalSettingsRepository
+from storage.protocols.receipt_queries import ReceiptQueries
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.settings import SettingsRepository
 from storage.protocols.shops import ShopRepository
@@ -47,6 +48,7 @@ class ReceiptService:
     def __init__(
         self,
         receipts: ReceiptRepository,
+        queries: ReceiptQueries,
         shop_settings: SettingsRepository,
         shops: ShopRepository,
         liqpay: LiqPayClient,
@@ -60,6 +62,7 @@ class ReceiptService:
         notices: ReceiptNotices | None = None,
     ) -> None:
         self.repo = receipts
+        self.queries = queries
         self.shop_settings = shop_settings
         self.shops = shops
         self.liqpay = liqpay
@@ -146,7 +149,7 @@ class ReceiptService:
     async def pending(self, member: Member, offset: int, limit: int) -> tuple[list[Receipt], int]:
         """A page of unpaid receipts, newest first: the shop's for an owner, a cashier's own."""
         cashier = None if member.is_owner else member.user_id
-        return await self.repo.list_by_status(
+        return await self.queries.list_by_status(
             member.shop_id, PENDING, cashier_id=cashier, offset=offset, limit=limit
         )
 

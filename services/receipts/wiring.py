@@ -32,7 +32,8 @@ def build_receipts(
         fiscal=store.fiscal, fiscal_signal=refund_signal,
     )  # fmt: skip
     receipts = ReceiptService(
-        store.receipts, store.settings, store.shops, liqpay, box, outbox, clock,
-        fiscal=store.fiscal, fiscal_signal=fiscal_signal, ledger=ledger, notices=notices,
+        store.receipts, store.receipt_queries, store.settings, store.shops, liqpay, box,
+        outbox, clock, fiscal=store.fiscal, fiscal_signal=fiscal_signal, ledger=ledger,
+        notices=notices,
     )  # fmt: skip
     return receipts, ledger

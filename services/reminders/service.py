@@ -24,7 +24,7 @@ from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from storage.models.settings import SettingsChanges, ShopSettings
 from storage.models.shops import Member
 from storage.protocols.jobs import JobQueue
-from storage.protocols.receipts import ReceiptRepository
+from storage.protocols.receipt_queries import ReceiptQueries
 from storage.protocols.settings import SettingsRepository
 
 REMIND = "remind"  # job kind; payload {"to": CASHIER | CUSTOMER, "expires_at": epoch seconds}
@@ -138,12 +138,12 @@ class Reminders:
     def __init__(
         self,
         shop_settings: SettingsRepository,
-        receipts: ReceiptRepository,
+        queries: ReceiptQueries,
         jobs: JobQueue,
         clock: Clock = utcnow,
     ) -> None:
         self.shop_settings = shop_settings
-        self.receipts = receipts
+        self.queries = queries
         self.jobs = jobs
         self.clock = clock
 
@@ -198,7 +198,7 @@ class Reminders:
             return 0
         made, offset = 0, 0
         while offset < MAX_SCHEDULED:
-            page, total = await self.receipts.list_by_status(
+            page, total = await self.queries.list_by_status(
                 shop_id, [ReceiptStatus.AWAITING], offset=offset, limit=SCHEDULE_PAGE
             )
             now = self.clock()

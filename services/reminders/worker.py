@@ -40,6 +40,7 @@ from services.reminders.service import (
 from storage.models.jobs import Job, NewJob
 from storage.models.receipts import CurrencyTotal, Receipt, ReceiptStatus
 from storage.protocols.jobs import JobQueue
+from storage.protocols.receipt_queries import ReceiptQueries
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.settings import SettingsRepository
 from storage.protocols.shops import ShopRepository
@@ -83,6 +84,7 @@ class ReminderWorker:
         self,
         jobs: JobQueue,
         receipts: ReceiptRepository,
+        queries: ReceiptQueries,
         shop_settings: SettingsRepository,
         shops: ShopRepository,
         invoices: InvoiceService,
@@ -97,6 +99,7 @@ class ReminderWorker:
     ) -> None:
         self.jobs = jobs
         self.receipts = receipts
+        self.queries = queries
         self.shop_settings = shop_settings
         self.shops = shops
         self.invoices = invoices
@@ -227,10 +230,10 @@ class ReminderWorker:
         notices = []
         for member in await self.shops.list_members(shop_id):
             cashier = None if member.is_owner else member.user_id
-            paid = await self.receipts.totals(
+            paid = await self.queries.totals(
                 shop_id, CAME_IN, cashier_id=cashier, paid_from=start, paid_until=end
             )
-            unpaid = await self.receipts.totals(
+            unpaid = await self.queries.totals(
                 shop_id, UNPAID, cashier_id=cashier, expires_after=now
             )
             if cashier is not None and not paid and not unpaid:

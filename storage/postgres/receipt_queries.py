@@ -1,4 +1,4 @@
-"""Receipts read in lists, pages and totals (no writes): the read side of PostgresReceipts."""
+"""Receipts read in lists, pages and totals (no writes): beside PostgresReceipts, which writes."""
 
 from __future__ import annotations
 

@@ -18,9 +18,8 @@ from storage.models.receipts import (
     ReceiptChanges,
     ReceiptStatus,
 )
-from storage.postgres.engine import CODEC, Tx
+from storage.postgres.engine import CODEC, PostgresEngine, Tx
 from storage.postgres.job_inserts import insert_jobs, jobs_cte_args, jobs_ctes
-from storage.postgres.receipt_queries import PostgresReceiptQueries
 from storage.postgres.transitions import (
     CHANGE_COLUMNS,
     FISCAL_COLUMNS,
@@ -72,8 +71,11 @@ class _KeyTaken(Exception):
     """A concurrent draft with the same idempotency key committed first."""
 
 
-class PostgresReceipts(PostgresReceiptQueries):
+class PostgresReceipts:
     """Creates, reads and moves receipts; the lists and totals are PostgresReceiptQueries'."""
+
+    def __init__(self, engine: PostgresEngine) -> None:
+        self._db = engine
 
     async def create_draft(
         self,

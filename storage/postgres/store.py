@@ -12,6 +12,7 @@ from storage.postgres.exclusive import AdvisoryHold, try_hold
 from storage.postgres.fiscal import PostgresFiscal
 from storage.postgres.jobs import PostgresJobs
 from storage.postgres.migrations import migrate, schema_version
+from storage.postgres.receipt_queries import PostgresReceiptQueries
 from storage.postgres.receipts import PostgresReceipts
 from storage.postgres.refunds import PostgresRefunds
 from storage.postgres.replicas import PostgresReplicas
@@ -32,6 +33,7 @@ class PostgresStore:
         self._shops = PostgresShops(engine)
         self._settings = PostgresSettings(engine)
         self._receipts = PostgresReceipts(engine)
+        self._receipt_queries = PostgresReceiptQueries(engine)
         self._jobs = PostgresJobs(engine)
         self._dialogs = PostgresDialogs(engine)
         self._fiscal = PostgresFiscal(engine)
@@ -68,6 +70,10 @@ class PostgresStore:
     @property
     def receipts(self) -> PostgresReceipts:
         return self._receipts
+
+    @property
+    def receipt_queries(self) -> PostgresReceiptQueries:
+        return self._receipt_queries
 
     @property
     def jobs(self) -> PostgresJobs:

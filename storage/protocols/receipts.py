@@ -4,16 +4,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from storage.models.fiscal import FiscalChanges, FiscalState, FiscalTotals
+from storage.models.fiscal import FiscalChanges, FiscalState
 from storage.models.jobs import NewJob
 from storage.models.receipts import (
-    CurrencyTotal,
     EventSource,
     NewDraft,
     PaymentMismatch,
     Receipt,
     ReceiptChanges,
-    ReceiptEvent,
     ReceiptStatus,
 )
 
@@ -127,56 +125,8 @@ class ReceiptRepository(Protocol):
         very reason and those very facts."""
         ...
 
-    async def list_by_status(
-        self,
-        shop_id: int,
-        statuses: Sequence[ReceiptStatus],
-        *,
-        cashier_id: int | None = None,
-        offset: int = 0,
-        limit: int = 10,
-    ) -> tuple[list[Receipt], int]:
-        """A page of the shop's receipts in these statuses (of one cashier when given),
-        newest (highest id) first, and how many there are in all."""
-        ...
-
-    async def recent_with_amount(
-        self,
-        shop_id: int,
-        amount: int,
-        currency: str,
-        *,
-        statuses: Sequence[ReceiptStatus],
-        created_since: datetime,
-        expires_after: datetime,
-        limit: int = 50,
-    ) -> list[Receipt]:
-        """The shop's receipts of exactly this amount and currency, in these statuses,
-        created at or after `created_since` and expiring after `expires_after`, newest
-        (highest id) first, at most `limit`: of every cashier and every contact."""
-        ...
-
-    async def totals(
-        self,
-        shop_id: int,
-        statuses: Sequence[ReceiptStatus],
-        *,
-        cashier_id: int | None = None,
-        paid_from: datetime | None = None,
-        paid_until: datetime | None = None,
-        expires_after: datetime | None = None,
-    ) -> list[CurrencyTotal]:
-        """How many of the shop's receipts are in these statuses and their sum, one total per
-        currency (by currency name; none for a currency without receipts). Only those of one
-        cashier, paid in [paid_from, paid_until), expiring after `expires_after`, when given."""
-        ...
-
     async def set_card_message(self, receipt_id: int, chat_id: int, message_id: int) -> None:
         """Where the receipt's card is shown, so notifications can redraw it."""
-        ...
-
-    async def events(self, receipt_id: int) -> list[ReceiptEvent]:
-        """Oldest first."""
         ...
 
     # The fiscal dimension of a paid receipt (fiscal_state and the fiscal_* fields).
@@ -198,21 +148,4 @@ class ReceiptRepository(Protocol):
         unchanged, fiscal_from/fiscal_to set, at `now`) and insert `jobs` (their receipt_id
         set), in one transaction; the receipt as it now is. None, and nothing written,
         otherwise (or when there is no such receipt)."""
-        ...
-
-    async def list_by_fiscal_state(
-        self,
-        shop_id: int,
-        states: Sequence[FiscalState],
-        *,
-        statuses: Sequence[ReceiptStatus],
-        offset: int = 0,
-        limit: int = 10,
-    ) -> tuple[list[Receipt], int]:
-        """A page of the shop's receipts in one of these payment `statuses` whose fiscal
-        state is one of `states`, newest first, and how many there are in all."""
-        ...
-
-    async def fiscal_totals(self, shop_id: int, since: datetime, until: datetime) -> FiscalTotals:
-        """The shop's receipts REGISTERED with a fiscal date in [since, until)."""
         ...

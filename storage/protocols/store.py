@@ -9,6 +9,7 @@ from storage.protocols.dialogs import DialogRepository
 from storage.protocols.exclusive import ExclusiveHold
 from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.jobs import JobQueue
+from storage.protocols.receipt_queries import ReceiptQueries
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.refunds import RefundRepository
 from storage.protocols.replicas import ReplicaRegistry
@@ -32,6 +33,9 @@ class Store(Protocol):
 
     @property
     def receipts(self) -> ReceiptRepository: ...
+
+    @property
+    def receipt_queries(self) -> ReceiptQueries: ...
 
     @property
     def jobs(self) -> JobQueue: ...

@@ -1,4 +1,4 @@
-"""Receipts read in lists, pages and totals (no writes): the read side of SqliteReceipts."""
+"""Receipts read in lists, pages and totals (no writes): beside SqliteReceipts, which writes."""
 
 from __future__ import annotations
 

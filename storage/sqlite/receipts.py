@@ -21,8 +21,9 @@ from storage.models.receipts import (
 )
 from storage.rows import receipt_from
 from storage.sqlite.codec import CODEC, ts, ts_or_none
+from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.jobs import insert_jobs, jobs_insert
-from storage.sqlite.receipt_queries import SqliteReceiptQueries, marks
+from storage.sqlite.receipt_queries import marks
 from storage.sqlite.transitions import (
     CHANGE_COLUMNS,
     TRANSITION_CALL,
@@ -54,8 +55,11 @@ _FLAG_EVENT = (
 )
 
 
-class SqliteReceipts(SqliteReceiptQueries):
+class SqliteReceipts:
     """Creates, reads and moves receipts; the lists and totals are SqliteReceiptQueries'."""
+
+    def __init__(self, engine: SqliteEngine) -> None:
+        self._db = engine
 
     async def create_draft(
         self,

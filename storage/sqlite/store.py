@@ -14,6 +14,7 @@ from storage.sqlite.exclusive import FileHold, MemoryHold, try_hold
 from storage.sqlite.fiscal import SqliteFiscal
 from storage.sqlite.jobs import SqliteJobs
 from storage.sqlite.migrations import MIGRATIONS
+from storage.sqlite.receipt_queries import SqliteReceiptQueries
 from storage.sqlite.receipts import SqliteReceipts
 from storage.sqlite.refunds import SqliteRefunds
 from storage.sqlite.replicas import SqliteReplicas
@@ -39,6 +40,7 @@ class SqliteStore:
         self._shops = SqliteShops(engine)
         self._settings = SqliteSettings(engine)
         self._receipts = SqliteReceipts(engine)
+        self._receipt_queries = SqliteReceiptQueries(engine)
         self._jobs = SqliteJobs(engine)
         self._dialogs = SqliteDialogs(engine)
         self._fiscal = SqliteFiscal(engine)
@@ -75,6 +77,10 @@ class SqliteStore:
     @property
     def receipts(self) -> SqliteReceipts:
         return self._receipts
+
+    @property
+    def receipt_queries(self) -> SqliteReceiptQueries:
+        return self._receipt_queries
 
     @property
     def jobs(self) -> SqliteJobs:

@@ -282,7 +282,7 @@ async def test_fiscal_transition_is_a_compare_and_set_with_its_event(
     assert done.fiscal_url is not None and done.fiscal_url.endswith("TEST-iA5fmb")
     [note] = await store.jobs.find(kind="notify")
     assert note.receipt_id == paid.id
-    events = await store.receipts.events(paid.id)
+    events = await store.receipt_queries.events(paid.id)
     fiscal = [(e.fiscal_from, e.fiscal_to, e.from_status, e.to_status) for e in events[1:]]
     assert fiscal == [
         (F.NOT_REGISTERED, F.REGISTERING, S.PAID, S.PAID),
@@ -377,7 +377,7 @@ async def test_concurrent_fiscal_transitions_let_one_win(store: Store, clock: Fa
     )
     assert sum(r is not None for r in results) == 1
     assert len(await store.jobs.find(kind="notify")) == 1
-    assert len(await store.receipts.events(paid.id)) == 2
+    assert len(await store.receipt_queries.events(paid.id)) == 2
 
 
 async def test_list_by_fiscal_state(store: Store, clock: FakeClock) -> None:
@@ -398,16 +398,20 @@ async def test_list_by_fiscal_state(store: Store, clock: FakeClock) -> None:
     await make_paid(store, clock, other.shop_id)
     await make_draft(store, clock, shop.shop_id)
     states = [F.NOT_REGISTERED, F.REGISTERING, F.FAILED]
-    page, total = await store.receipts.list_by_fiscal_state(shop.shop_id, states, statuses=[S.PAID])
+    page, total = await store.receipt_queries.list_by_fiscal_state(
+        shop.shop_id, states, statuses=[S.PAID]
+    )
     assert ([r.id for r in page], total) == ([failed.id, waiting.id], 2)
-    page, total = await store.receipts.list_by_fiscal_state(
+    page, total = await store.receipt_queries.list_by_fiscal_state(
         shop.shop_id, states, statuses=[S.PAID], offset=1, limit=1
     )
     assert ([r.id for r in page], total) == ([waiting.id], 2)
-    assert await store.receipts.list_by_fiscal_state(
+    assert await store.receipt_queries.list_by_fiscal_state(
         shop.shop_id, states, statuses=[S.REFUNDED]
     ) == ([], 0)
-    assert await store.receipts.list_by_fiscal_state(shop.shop_id, [], statuses=[S.PAID]) == (
+    assert await store.receipt_queries.list_by_fiscal_state(
+        shop.shop_id, [], statuses=[S.PAID]
+    ) == (
         [],
         0,
     )
@@ -434,13 +438,15 @@ async def test_fiscal_totals_count_registered_receipts_of_the_period(
         amounts.append(1000 + n)
     await make_paid(store, clock, shop.shop_id)  # not registered: not counted
     day = start + timedelta(days=1)
-    assert await store.receipts.fiscal_totals(shop.shop_id, start, day) == FiscalTotals(
+    assert await store.receipt_queries.fiscal_totals(shop.shop_id, start, day) == FiscalTotals(
         3, sum(amounts[:3])
     )
-    assert await store.receipts.fiscal_totals(
+    assert await store.receipt_queries.fiscal_totals(
         shop.shop_id, start + timedelta(seconds=1), day + timedelta(seconds=1)
     ) == FiscalTotals(3, sum(amounts[1:]))
-    assert await store.receipts.fiscal_totals(shop.shop_id + 1, start, day) == FiscalTotals(0, 0)
+    assert await store.receipt_queries.fiscal_totals(shop.shop_id + 1, start, day) == FiscalTotals(
+        0, 0
+    )
 
 
 # jobs: reviving one by its dedupe key (the Register and Retry buttons)

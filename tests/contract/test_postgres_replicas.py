@@ -232,7 +232,7 @@ async def test_concurrent_transitions_one_wins_with_one_event(
         )
     )
     assert sum(r is not None for r in results) == 1
-    events = await first.receipts.events(receipt.id)
+    events = await first.receipt_queries.events(receipt.id)
     assert [(e.from_status, e.to_status) for e in events] == [
         (S.DRAFT, S.AWAITING),
         (S.AWAITING, S.PAID),

@@ -205,7 +205,7 @@ async def test_transition_moves_and_records(store: Store, clock: FakeClock) -> N
     assert moved.invoice_token == "t"
     assert moved.liqpay_status == "invoice_wait"
     assert await store.receipts.get(draft.id) == moved
-    [event] = await store.receipts.events(draft.id)
+    [event] = await store.receipt_queries.events(draft.id)
     assert (event.from_status, event.to_status, event.source) == (
         S.DRAFT,
         S.AWAITING,
@@ -243,7 +243,7 @@ async def test_transition_is_compare_and_set(store: Store, clock: FakeClock) -> 
     )  # fmt: skip
     assert result is None
     assert await store.receipts.get(draft.id) == draft
-    assert await store.receipts.events(draft.id) == []
+    assert await store.receipt_queries.events(draft.id) == []
     assert await notes(store) == []
     missing = await store.receipts.transition(
         12345, expected=[S.DRAFT], new=S.AWAITING, source=EventSource.USER, now=clock()
@@ -262,7 +262,10 @@ async def test_transition_second_racer_loses(store: Store, clock: FakeClock) -> 
     )
     assert first is not None and first.status is S.PAID
     assert second is None
-    assert [e.to_status for e in await store.receipts.events(receipt.id)] == [S.AWAITING, S.PAID]
+    assert [e.to_status for e in await store.receipt_queries.events(receipt.id)] == [
+        S.AWAITING,
+        S.PAID,
+    ]
 
 
 async def test_concurrent_transitions_one_wins(store: Store, clock: FakeClock) -> None:
@@ -284,7 +287,7 @@ async def test_concurrent_transitions_one_wins(store: Store, clock: FakeClock) -
     )
     winners = [r for r in results if r is not None]
     assert len(winners) == 1
-    events = await store.receipts.events(receipt.id)
+    events = await store.receipt_queries.events(receipt.id)
     assert [e.to_status for e in events] == [S.AWAITING, winners[0].status]
     assert len(await notes(store)) == 1  # only the winner's notification
 
@@ -300,7 +303,7 @@ async def test_transition_is_one_transaction(store: Store, clock: FakeClock) -> 
         )  # fmt: skip
     # ...and all of it was rolled back.
     assert await store.receipts.get(receipt.id) == receipt
-    assert [e.to_status for e in await store.receipts.events(receipt.id)] == [S.AWAITING]
+    assert [e.to_status for e in await store.receipt_queries.events(receipt.id)] == [S.AWAITING]
     assert await notes(store) == []
     moved = await store.receipts.transition(
         receipt.id, expected=[S.AWAITING], new=S.PAID, source=EventSource.CALLBACK, now=clock()
@@ -327,7 +330,7 @@ async def test_flag_once_per_reason(store: Store, clock: FakeClock) -> None:
     flagged = await store.receipts.get(receipt.id)
     assert flagged is not None
     assert (flagged.flagged, flagged.status) == ("paid 2.00 UAH", S.AWAITING)
-    events = (await store.receipts.events(receipt.id))[1:]
+    events = (await store.receipt_queries.events(receipt.id))[1:]
     assert [(e.from_status, e.to_status, e.detail) for e in events] == [
         (S.AWAITING, S.AWAITING, "flagged: paid 1.00 UAH"),
         (S.AWAITING, S.AWAITING, "flagged: paid 2.00 UAH"),
@@ -354,18 +357,18 @@ async def test_list_by_status_scopes_and_orders(store: Store, clock: FakeClock) 
     r4 = await make_awaiting(store, clock, a, cashier_id=10)
     pending = [S.AWAITING, S.DRAFT]
 
-    listed, total = await store.receipts.list_by_status(a, pending)
+    listed, total = await store.receipt_queries.list_by_status(a, pending)
     assert [r.id for r in listed] == [r4.id, draft.id, r2.id, r1.id]
     assert total == 4
 
-    mine, mine_total = await store.receipts.list_by_status(a, pending, cashier_id=10)
+    mine, mine_total = await store.receipt_queries.list_by_status(a, pending, cashier_id=10)
     assert ([r.id for r in mine], mine_total) == ([r4.id, draft.id, r1.id], 3)
 
-    page, page_total = await store.receipts.list_by_status(a, pending, offset=1, limit=2)
+    page, page_total = await store.receipt_queries.list_by_status(a, pending, offset=1, limit=2)
     assert ([r.id for r in page], page_total) == ([draft.id, r2.id], 4)
 
-    assert await store.receipts.list_by_status(b, pending, cashier_id=11) == ([], 0)
-    paid, paid_total = await store.receipts.list_by_status(a, [S.PAID])
+    assert await store.receipt_queries.list_by_status(b, pending, cashier_id=11) == ([], 0)
+    paid, paid_total = await store.receipt_queries.list_by_status(a, [S.PAID])
     assert paid_total == 1 and paid[0].status is S.PAID
 
 
@@ -403,5 +406,5 @@ async def test_flag_keeps_the_reported_payment_and_is_written_once_per_payment(
     assert await flag(other) is True  # another payment that does not match: told again
     assert (await store.receipts.get(receipt.id)).mismatch == other  # type: ignore[union-attr]
     assert len(await notes(store, receipt.id)) == 2
-    details = [e.detail for e in await store.receipts.events(receipt.id) if e.detail]
+    details = [e.detail for e in await store.receipt_queries.events(receipt.id) if e.detail]
     assert len(details) == 2 and all("900008" in d or "900009" in d for d in details)

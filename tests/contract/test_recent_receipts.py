@@ -49,7 +49,7 @@ async def issue(
 
 
 async def recent(store: Store, clock: FakeClock, shop_id: int, currency: str = "UAH") -> list[int]:
-    found = await store.receipts.recent_with_amount(
+    found = await store.receipt_queries.recent_with_amount(
         shop_id,
         12345,
         currency,
@@ -90,7 +90,7 @@ async def test_recent_receipts_of_one_amount_newest_first(store: Store, clock: F
 async def test_an_expired_unpaid_receipt_is_not_recent(store: Store, clock: FakeClock) -> None:
     shop = (await make_owner(store, clock)).shop_id
     receipt = await issue(store, clock, shop, "short")
-    found = await store.receipts.recent_with_amount(
+    found = await store.receipt_queries.recent_with_amount(
         shop,
         12345,
         "UAH",
@@ -104,7 +104,7 @@ async def test_an_expired_unpaid_receipt_is_not_recent(store: Store, clock: Fake
 async def test_the_limit_keeps_the_newest(store: Store, clock: FakeClock) -> None:
     shop = (await make_owner(store, clock)).shop_id
     made = [await issue(store, clock, shop, f"n{n}") for n in range(3)]
-    found = await store.receipts.recent_with_amount(
+    found = await store.receipt_queries.recent_with_amount(
         shop,
         12345,
         "UAH",
@@ -115,7 +115,7 @@ async def test_the_limit_keeps_the_newest(store: Store, clock: FakeClock) -> Non
     )
     assert [r.id for r in found] == [made[2].id, made[1].id]
     assert (
-        await store.receipts.recent_with_amount(
+        await store.receipt_queries.recent_with_amount(
             shop, 12345, "UAH", statuses=[], created_since=clock(), expires_after=clock()
         )
         == []

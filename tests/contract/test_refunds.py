@@ -169,7 +169,7 @@ async def test_record_refunded_partly_then_fully(store: Store, clock: FakeClock)
         source=EventSource.CALLBACK, now=clock(), detail="cabinet",
     )  # fmt: skip
     assert full is not None and full.status is S.REFUNDED and full.refundable == 0
-    events = await store.receipts.events(paid.id)
+    events = await store.receipt_queries.events(paid.id)
     assert [(e.from_status, e.to_status, e.detail) for e in events[-2:]] == [
         (S.PAID, S.PAID, "refunded 5000"),
         (S.PAID, S.REFUNDED, "cabinet"),

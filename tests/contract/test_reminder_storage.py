@@ -61,7 +61,7 @@ async def test_totals_by_currency_with_filters(store: Store, clock: FakeClock) -
             now=clock(),
             changes=ReceiptChanges(paid_at=start + timedelta(hours=n)),
         )
-    totals = store.receipts.totals
+    totals = store.receipt_queries.totals
     assert await totals(shop.shop_id, [S.PAID]) == [
         CurrencyTotal("UAH", 3, 1290),
         CurrencyTotal("USD", 1, 7),

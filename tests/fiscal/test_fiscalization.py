@@ -107,7 +107,7 @@ async def test_paying_in_auto_mode_makes_the_job_in_the_same_transaction(
     await desk.pay(moved)
     [job] = await desk.store.jobs.find(kind=FISCAL_SALE)
     assert (job.receipt_id, job.payload) == (receipt.id, {"attempt": 1})
-    paid_event = (await desk.store.receipts.events(receipt.id))[-1]
+    paid_event = (await desk.store.receipt_queries.events(receipt.id))[-1]
     assert paid_event.to_status is ReceiptStatus.PAID
 
 
@@ -173,7 +173,9 @@ async def test_a_paid_receipt_is_registered_once_with_what_liqpay_reported(
     assert fake.emails == [(uuid, ["buyer@example.com"])]
     assert await notices(store, K.FISCAL_DONE) == [(OWNER_ID, K.FISCAL_DONE)]
     fiscal_events = [
-        (e.fiscal_from, e.fiscal_to) for e in await store.receipts.events(receipt_id) if e.fiscal_to
+        (e.fiscal_from, e.fiscal_to)
+        for e in await store.receipt_queries.events(receipt_id)
+        if e.fiscal_to
     ]
     assert fiscal_events == [(F.NOT_REGISTERED, F.REGISTERING), (F.REGISTERING, F.REGISTERED)]
     [job] = await store.jobs.find(kind=FISCAL_SALE)

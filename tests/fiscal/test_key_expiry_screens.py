@@ -40,7 +40,7 @@ async def test_pending_says_why_since_when_and_online(world: BotWorld, fake: Fak
     fake.down = True
     await world.press(OWNER, "Register receipt")
     await world.services.fiscal_worker.drain()
-    events = await world.services.store.receipts.events(receipt.id)
+    events = await world.services.store.receipt_queries.events(receipt.id)
     first_try = [e.at for e in events if e.fiscal_to is F.NOT_REGISTERED][-1]
     text = section(await world.say(OWNER, "/pending"))
     assert f"Checkbox not answering since {kyiv_time(first_try)}" in text, text
@@ -51,7 +51,7 @@ async def test_pending_says_why_since_when_and_online(world: BotWorld, fake: Fak
     await world.services.fiscal_worker.drain()
     got = await world.services.store.receipts.get(receipt.id)
     assert got is not None and got.fiscal_state is F.FAILED
-    events = await world.services.store.receipts.events(receipt.id)
+    events = await world.services.store.receipt_queries.events(receipt.id)
     text = section(await world.say(OWNER, "/pending"))
     assert f"refused {kyiv_time(events[-1].at)}: Помилка ДПС" in text, text
     assert "will be registered online" in text

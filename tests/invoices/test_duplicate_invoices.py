@@ -70,7 +70,7 @@ async def earlier(
     contact: str | None = "crash@example.com",
     amount: int = 12345,
 ) -> Receipt | None:
-    check = DuplicateCheck(store.receipts, clock)
+    check = DuplicateCheck(store.receipt_queries, clock)
     found = await check.earlier_unpaid(member(shop_id, user_id), amount, "UAH", channel, contact)
     return None if found is None else found.receipt
 
@@ -127,7 +127,7 @@ async def test_another_cashiers_invoice_counts_but_stays_theirs(
     store: SqliteStore, clock: FakeClock, shop: int
 ) -> None:
     theirs = await issue(store, clock, shop, cashier_id=OTHER_CASHIER_ID)
-    check = DuplicateCheck(store.receipts, clock)
+    check = DuplicateCheck(store.receipt_queries, clock)
     found = await check.earlier_unpaid(
         member(shop, CASHIER_ID), 12345, "UAH", Channel.EMAIL, "crash@example.com"
     )

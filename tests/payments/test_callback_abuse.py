@@ -93,7 +93,9 @@ async def test_fifty_concurrent_copies_of_a_genuine_callback_apply_and_log_once(
     assert bodies.count({"result": "unchanged"}) == 49
     transitions = [m for m in records(caplog, logging.INFO) if "by callback" in m]
     assert transitions == [f"Receipt {receipt.id}: awaiting -> paid by callback (success)"]
-    paid_events = [e for e in await env.store.receipts.events(receipt.id) if e.to_status is S.PAID]
+    paid_events = [
+        e for e in await env.store.receipt_queries.events(receipt.id) if e.to_status is S.PAID
+    ]
     assert len(paid_events) == 1
     assert len(await outbox_rows(env.store, receipt.id)) == 2
 

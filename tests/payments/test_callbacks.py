@@ -55,7 +55,7 @@ class Env:
         """Everything a callback could change about a receipt."""
         return (
             await self.receipt(receipt_id),
-            await self.store.receipts.events(receipt_id),
+            await self.store.receipt_queries.events(receipt_id),
             await outbox_rows(self.store),
         )
 
@@ -110,7 +110,7 @@ async def assert_paid_by_callback(env: Env, receipt: Receipt, version: int) -> N
     assert paid.payment_id == "987654321"
     assert paid.card_mask == "424242*42"
     assert paid.liqpay_status == "success"
-    last = (await env.store.receipts.events(receipt.id))[-1]
+    last = (await env.store.receipt_queries.events(receipt.id))[-1]
     assert (last.source, last.from_status, last.to_status) == (
         EventSource.CALLBACK,
         S.AWAITING,
@@ -316,7 +316,9 @@ async def test_concurrent_duplicates_apply_once(env: Env) -> None:
     form = signed_form(payment_payload(receipt))
     results = await asyncio.gather(*(env.post(form) for _ in range(5)))
     assert [status for status, _ in results] == [200] * 5
-    paid_events = [e for e in await env.store.receipts.events(receipt.id) if e.to_status is S.PAID]
+    paid_events = [
+        e for e in await env.store.receipt_queries.events(receipt.id) if e.to_status is S.PAID
+    ]
     assert len(paid_events) == 1
     assert len(await outbox_rows(env.store, receipt.id)) == 2
 
@@ -351,7 +353,7 @@ async def test_reversed_after_paid_is_refunded(env: Env) -> None:
     assert (status, body) == (200, {"result": "applied"})
     refunded = await env.receipt(receipt.id)
     assert refunded.status is S.REFUNDED
-    last = (await env.store.receipts.events(receipt.id))[-1]
+    last = (await env.store.receipt_queries.events(receipt.id))[-1]
     assert (last.from_status, last.to_status, last.source) == (
         S.PAID,
         S.REFUNDED,

@@ -83,7 +83,7 @@ async def test_paid_at_liqpay_is_marked_paid_by_poll(env: Env) -> None:
     assert paid.status is S.PAID
     assert paid.payment_id == "987654321"
     assert paid.card_mask == "424242*42"
-    last = (await env.store.receipts.events(receipt.id))[-1]
+    last = (await env.store.receipt_queries.events(receipt.id))[-1]
     assert (last.source, last.to_status, last.liqpay_status) == (
         EventSource.POLL,
         S.PAID,
@@ -99,7 +99,7 @@ async def test_paid_at_liqpay_is_marked_paid_by_poll(env: Env) -> None:
 async def test_still_waiting_is_rescheduled_not_rechecked(env: Env) -> None:
     receipt = await env.receipt(channel=Channel.EMAIL)
     env.liqpay.waiting(receipt)
-    events = await env.store.receipts.events(receipt.id)
+    events = await env.store.receipt_queries.events(receipt.id)
 
     stats = await env.sweep(env.reconciler(batch=1))
 
@@ -109,7 +109,7 @@ async def test_still_waiting_is_rescheduled_not_rechecked(env: Env) -> None:
     assert checked is not None
     assert checked.status is S.AWAITING
     assert (await env.check_job(receipt)).claimed_at == env.clock()
-    assert await env.store.receipts.events(receipt.id) == events
+    assert await env.store.receipt_queries.events(receipt.id) == events
     assert await outbox_rows(env.store) == []
     now = env.clock()
     assert await next_check_at(env.store, receipt.id) == now + timedelta(seconds=INTERVAL)
@@ -148,7 +148,7 @@ async def test_expired_invoice_is_withdrawn_and_expired(env: Env, channel: Chann
     expired = await env.reload(receipt)
     assert expired is not None
     assert expired.status is S.EXPIRED
-    last = (await env.store.receipts.events(receipt.id))[-1]
+    last = (await env.store.receipt_queries.events(receipt.id))[-1]
     assert (last.source, last.from_status, last.to_status) == (
         EventSource.POLL,
         S.AWAITING,
@@ -184,7 +184,9 @@ async def test_expired_but_paid_is_paid_not_expired(env: Env) -> None:
     assert paid is not None
     assert paid.status is S.PAID
     assert env.liqpay.actions() == ["status"]  # no invoice_cancel for a paid invoice
-    assert S.EXPIRED not in [e.to_status for e in await env.store.receipts.events(receipt.id)]
+    assert S.EXPIRED not in [
+        e.to_status for e in await env.store.receipt_queries.events(receipt.id)
+    ]
     kinds = {r["kind"] for r in await outbox_rows(env.store, receipt.id)}
     assert kinds == {"paid"}
 
@@ -192,7 +194,7 @@ async def test_expired_but_paid_is_paid_not_expired(env: Env) -> None:
 async def test_liqpay_unavailable_leaves_receipt_and_counts_error(env: Env) -> None:
     receipt = await env.receipt(channel=Channel.EMAIL)
     env.liqpay.unavailable.add("status")
-    events = await env.store.receipts.events(receipt.id)
+    events = await env.store.receipt_queries.events(receipt.id)
 
     stats = await env.sweep()
 
@@ -201,7 +203,7 @@ async def test_liqpay_unavailable_leaves_receipt_and_counts_error(env: Env) -> N
     unchanged = await env.reload(receipt)
     assert unchanged is not None
     assert unchanged.status is S.AWAITING
-    assert await env.store.receipts.events(receipt.id) == events
+    assert await env.store.receipt_queries.events(receipt.id) == events
     assert await outbox_rows(env.store) == []
     # tried again on a later sweep, not hammered within this one
     assert await env.due(env.clock()) == []
@@ -354,7 +356,7 @@ async def test_stale_draft_known_to_liqpay_becomes_awaiting(env: Env) -> None:
     assert tracked is not None
     assert tracked.status is S.AWAITING
     assert tracked.liqpay_status == "invoice_wait"
-    last = (await env.store.receipts.events(draft.id))[-1]
+    last = (await env.store.receipt_queries.events(draft.id))[-1]
     assert (last.source, last.from_status, last.to_status) == (
         EventSource.POLL,
         S.DRAFT,

@@ -85,7 +85,7 @@ async def test_allowed_move_writes_event_and_notifications(env: Env) -> None:
     assert moved is not None
     assert moved.status is S.FAILED
     assert moved.liqpay_status == "failure"
-    last = (await env.store.receipts.events(receipt.id))[-1]
+    last = (await env.store.receipt_queries.events(receipt.id))[-1]
     assert (last.from_status, last.to_status, last.source, last.liqpay_status) == (
         S.AWAITING,
         S.FAILED,
@@ -119,14 +119,14 @@ async def test_disallowed_move_returns_none_and_writes_nothing(
     env: Env, start: ReceiptStatus, target: ReceiptStatus
 ) -> None:
     receipt = await env.receipt(status=start)
-    events = await env.store.receipts.events(receipt.id)
+    events = await env.store.receipt_queries.events(receipt.id)
     outbox = await outbox_rows(env.store)
 
     moved = await env.receipts.move(receipt, target, EventSource.USER, notify=NotificationKind.PAID)
 
     assert moved is None
     assert (await env.reload(receipt)).status is start
-    assert await env.store.receipts.events(receipt.id) == events
+    assert await env.store.receipt_queries.events(receipt.id) == events
     assert await outbox_rows(env.store) == outbox
 
 
@@ -136,7 +136,7 @@ async def test_stale_receipt_object_cannot_move_twice(env: Env) -> None:
     assert await env.receipts.move(receipt, S.CANCELLED, EventSource.USER) is not None
     assert await env.receipts.move(receipt, S.EXPIRED, EventSource.POLL) is None
     assert (await env.reload(receipt)).status is S.CANCELLED
-    assert [e.to_status for e in await env.store.receipts.events(receipt.id)] == [
+    assert [e.to_status for e in await env.store.receipt_queries.events(receipt.id)] == [
         S.AWAITING,
         S.CANCELLED,
     ]
@@ -154,7 +154,9 @@ async def test_cancel_asks_status_first_and_keeps_a_paid_receipt(env: Env) -> No
     assert result.status is S.PAID
     assert (await env.reload(receipt)).status is S.PAID
     assert env.liqpay.actions() == ["status"]
-    assert S.CANCELLED not in [e.to_status for e in await env.store.receipts.events(receipt.id)]
+    assert S.CANCELLED not in [
+        e.to_status for e in await env.store.receipt_queries.events(receipt.id)
+    ]
 
 
 @pytest.mark.parametrize("channel", [Channel.EMAIL, Channel.PRIVAT24])
@@ -174,7 +176,7 @@ async def test_cancel_withdraws_a_liqpay_invoice(env: Env, channel: Channel) -> 
         "action": "invoice_cancel",
         "order_id": receipt.order_id,
     }
-    last = (await env.store.receipts.events(receipt.id))[-1]
+    last = (await env.store.receipt_queries.events(receipt.id))[-1]
     assert (last.from_status, last.to_status, last.source) == (
         S.AWAITING,
         S.CANCELLED,
@@ -195,13 +197,13 @@ async def test_cancel_of_a_link_receipt_sends_no_invoice_cancel(env: Env, channe
 async def test_cancel_when_liqpay_is_unavailable_changes_nothing(env: Env) -> None:
     receipt = await env.receipt(channel=Channel.EMAIL)
     env.liqpay.unavailable.add("status")
-    events = await env.store.receipts.events(receipt.id)
+    events = await env.store.receipt_queries.events(receipt.id)
 
     with pytest.raises(LiqPayUnavailable):
         await env.receipts.cancel(receipt)
 
     assert (await env.reload(receipt)).status is S.AWAITING
-    assert await env.store.receipts.events(receipt.id) == events
+    assert await env.store.receipt_queries.events(receipt.id) == events
     assert "invoice_cancel" not in env.liqpay.actions()
     assert env.liqpay.actions() == ["status"] * 3  # status is retried, then given up
 
@@ -210,13 +212,13 @@ async def test_cancel_when_invoice_cancel_is_unavailable_changes_nothing(env: En
     receipt = await env.receipt(channel=Channel.PRIVAT24)
     env.liqpay.waiting(receipt)
     env.liqpay.unavailable.add("invoice_cancel")
-    events = await env.store.receipts.events(receipt.id)
+    events = await env.store.receipt_queries.events(receipt.id)
 
     with pytest.raises(LiqPayUnavailable):
         await env.receipts.cancel(receipt)
 
     assert (await env.reload(receipt)).status is S.AWAITING
-    assert await env.store.receipts.events(receipt.id) == events
+    assert await env.store.receipt_queries.events(receipt.id) == events
     assert env.liqpay.actions() == ["status", "invoice_cancel"]  # never retried blindly
 
 

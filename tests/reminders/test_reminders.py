@@ -395,6 +395,7 @@ def worker_over(world: World, jobs: Any, worker_id: str = "worker-1") -> Reminde
     return ReminderWorker(
         jobs,
         world.store.receipts,
+        world.store.receipt_queries,
         world.store.settings,
         world.store.shops,
         world.invoices,

@@ -109,7 +109,7 @@ async def test_receipt_events_are_append_only(
     for sql in ("UPDATE receipt_events SET to_status = 'paid'", "DELETE FROM receipt_events"):
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             raw(db_path, sql)
-    assert [e.to_status for e in await store.receipts.events(receipt_id)] == [S.AWAITING]
+    assert [e.to_status for e in await store.receipt_queries.events(receipt_id)] == [S.AWAITING]
 
 
 # group commit: operations batched into one transaction stay independent
