@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 
@@ -23,6 +24,7 @@ from services.fiscal.registrar import (
     FiscalRefused,
     FiscalResult,
     FiscalUnavailable,
+    ListedReceipt,
     RefusalReason,
     RegisterGood,
     Sale,
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://api.checkbox.ua"
 _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 GOODS_PAGE = 1000  # the most GET /api/v1/goods gives at once
+RECEIPTS_PAGE = 100  # the most GET /api/v1/receipts/search gives at once
+MAX_LISTED = 10_000  # far above a register's day
 MAX_GOODS = 10_000  # what a shop's catalogue holds
 # Refusals that say nothing about whether the receipt exists (anything else may be
 # Checkbox's undocumented answer to an id it already has).
@@ -191,6 +195,27 @@ class CheckboxClient:
         )
         if not (isinstance(answer, dict) and answer.get("ok") is True):
             raise FiscalRefused(RefusalReason.OTHER, wire.error_message(answer) or "")
+
+    async def receipts_between(
+        self, creds: FiscalCredentials, since: datetime, until: datetime
+    ) -> list[ListedReceipt]:
+        """The register's receipts made in [since, until], page by page (the cashier's
+        X-License-Key names the register)."""
+        listed: list[ListedReceipt] = []
+        while True:
+            query = urlencode(
+                {
+                    "from_date": since.astimezone(UTC).isoformat(),
+                    "to_date": until.astimezone(UTC).isoformat(),
+                    "limit": RECEIPTS_PAGE,
+                    "offset": len(listed),
+                }
+            )
+            answer = await self._http.authed("GET", f"/api/v1/receipts/search?{query}", creds)
+            page, count = wire.parse_receipt_page(answer)
+            listed.extend(page)
+            if count < RECEIPTS_PAGE or len(listed) >= MAX_LISTED:
+                return listed[:MAX_LISTED]
 
     # the register
 

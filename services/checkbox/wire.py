@@ -12,6 +12,7 @@ from services.fiscal.registrar import (
     FiscalResult,
     FiscalStatus,
     FiscalUnavailable,
+    ListedReceipt,
     RefusalReason,
     RegisterGood,
     Sale,
@@ -147,6 +148,32 @@ def parse_receipt(answer: Any, receipt_url: str) -> FiscalResult:
         error_message=error,
         is_return=obj.get("type") == "RETURN",
     )
+
+
+def parse_receipt_page(answer: Any) -> tuple[list[ListedReceipt], int]:
+    """A page of GET /api/v1/receipts/search: the receipts, and how many the page held."""
+    results = _object(answer, "receipts").get("results")
+    if not isinstance(results, list):
+        raise FiscalUnavailable("receipts answer without results")
+    listed = []
+    for item in results:
+        obj = _object(item, "receipt")
+        receipt_id = _text(obj.get("id"))
+        status = _RECEIPT_STATUS.get(str(obj.get("status")))
+        total = obj.get("total_sum")
+        if receipt_id is None or status is None or type(total) is not int:
+            raise FiscalUnavailable("listed receipt without id, known status or total")
+        listed.append(
+            ListedReceipt(
+                receipt_id=receipt_id,
+                status=status,
+                total=total,
+                is_return=obj.get("type") == "RETURN",
+                fiscal_code=_text(obj.get("fiscal_code")),
+                created_at=parse_moment(obj.get("created_at")),
+            )
+        )
+    return listed, len(results)
 
 
 def parse_cashier(answer: Any) -> CashierProfile:

@@ -130,6 +130,18 @@ class FiscalResult:
         return self.tax_url or self.receipt_url
 
 
+@dataclass(frozen=True)
+class ListedReceipt:
+    """A receipt as the registrar lists a period's (the daily reconciliation reads them)."""
+
+    receipt_id: str
+    status: FiscalStatus
+    total: int  # kopecks
+    is_return: bool = False
+    fiscal_code: str | None = None
+    created_at: datetime | None = None
+
+
 class ShiftStatus(StrEnum):
     OPENING = "opening"
     OPENED = "opened"

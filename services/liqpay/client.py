@@ -24,6 +24,7 @@ from services.liqpay.answers import (
     RefundAnswer,
     StatusAnswer,
 )
+from services.liqpay.reports import ArchiveRow, ms, parse_archive
 from services.liqpay.signing import Credentials, encode_data, sign
 from services.liqpay.statuses import FAILED_STATUSES, PaymentState, payment_state
 
@@ -205,6 +206,26 @@ class LiqPayClient:
                 await asyncio.sleep(self._retry_delay * attempt)
             else:
                 return _parse(StatusAnswer, answer)
+        raise AssertionError("unreachable")
+
+    async def reports(
+        self, creds: Credentials, *, since: datetime, until: datetime
+    ) -> list[ArchiveRow]:
+        """The payments archive over [since, until] (services/liqpay/reports.py); read-only,
+        so retried like `status`. LiqPayUnavailable also for an answer that is not sane."""
+        payload = self._payload(creds, "reports", date_from=ms(since), date_to=ms(until))
+        for attempt in range(1, self._status_attempts + 1):
+            try:
+                answer = await self._call(creds, payload)
+            except LiqPayUnavailable:
+                if attempt == self._status_attempts:
+                    raise
+                await asyncio.sleep(self._retry_delay * attempt)
+            else:
+                try:
+                    return parse_archive(answer)
+                except ValueError as exc:
+                    raise LiqPayUnavailable(str(exc)) from None
         raise AssertionError("unreachable")
 
     async def refund(self, creds: Credentials, *, order_id: str, amount: int) -> RefundAnswer:

@@ -47,6 +47,8 @@ class NotificationKind(StrEnum):
     FISCAL_UNREADABLE = "fiscal_unreadable"  # SECRET_KEY changed: enter the credentials again
     REMINDER = "reminder"  # to the cashier: the card of an invoice that expires soon
     DIGEST = "digest"  # the end-of-day summary; no receipt, its figures are in the payload
+    # {"result"}: to owners, the day's reconciliation when something was off or fixed
+    RECONCILE = "reconcile"
 
 
 def chat_group(chat_id: int) -> str:

@@ -333,6 +333,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE fiscal_settings ADD COLUMN certificate_end TIMESTAMPTZ;
     ALTER TABLE fiscal_settings ADD COLUMN certificate_checked_at TIMESTAMPTZ;
     """,
+    # the daily reconciliation with LiqPay and the registrar (services/reconcile/): each
+    # shop's Kyiv day's last result (a JSON object), for the owner's digest
+    """
+    CREATE TABLE reconciliations (
+        shop_id BIGINT NOT NULL REFERENCES shops(id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        result TEXT NOT NULL,
+        checked_at TIMESTAMPTZ NOT NULL,
+        PRIMARY KEY (shop_id, day)
+    );
+    """,
 )
 
 

@@ -14,6 +14,7 @@ from storage.postgres.jobs import PostgresJobs
 from storage.postgres.migrations import migrate, schema_version
 from storage.postgres.receipt_queries import PostgresReceiptQueries
 from storage.postgres.receipts import PostgresReceipts
+from storage.postgres.reconcile import PostgresReconcile
 from storage.postgres.refunds import PostgresRefunds
 from storage.postgres.replicas import PostgresReplicas
 from storage.postgres.reports import PostgresReports
@@ -41,6 +42,7 @@ class PostgresStore:
         self._replicas = PostgresReplicas(engine)
         self._reports = PostgresReports(engine)
         self._catalogue = PostgresCatalogue(engine)
+        self._reconcile = PostgresReconcile(engine)
         self._holds: list[AdvisoryHold] = []
 
     @classmethod
@@ -102,6 +104,10 @@ class PostgresStore:
     @property
     def catalogue(self) -> PostgresCatalogue:
         return self._catalogue
+
+    @property
+    def reconcile(self) -> PostgresReconcile:
+        return self._reconcile
 
     async def hold_exclusive(self, name: str) -> AdvisoryHold | None:
         hold = await try_hold(await self.engine.dedicated_connection(), name)

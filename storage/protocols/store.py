@@ -11,6 +11,7 @@ from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.jobs import JobQueue
 from storage.protocols.receipt_queries import ReceiptQueries
 from storage.protocols.receipts import ReceiptRepository
+from storage.protocols.reconcile import ReconcileRepository
 from storage.protocols.refunds import RefundRepository
 from storage.protocols.replicas import ReplicaRegistry
 from storage.protocols.reports import ReportRepository
@@ -57,6 +58,9 @@ class Store(Protocol):
 
     @property
     def catalogue(self) -> CatalogueRepository: ...
+
+    @property
+    def reconcile(self) -> ReconcileRepository: ...
 
     async def health(self, now: datetime | None = None) -> StoreHealth:
         """Engine name, schema version and how many pending jobs are due at `now` (not

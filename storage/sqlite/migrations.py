@@ -310,4 +310,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE fiscal_settings ADD COLUMN certificate_end REAL;
     ALTER TABLE fiscal_settings ADD COLUMN certificate_checked_at REAL;
     """,
+    # the daily reconciliation with LiqPay and the registrar (services/reconcile/): each
+    # shop's Kyiv day's last result (a JSON object), for the owner's digest
+    """
+    CREATE TABLE reconciliations (
+        shop_id INTEGER NOT NULL REFERENCES shops(id) ON DELETE CASCADE,
+        day TEXT NOT NULL,
+        result TEXT NOT NULL,
+        checked_at REAL NOT NULL,
+        PRIMARY KEY (shop_id, day)
+    );
+    """,
 )

@@ -16,6 +16,7 @@ from storage.sqlite.jobs import SqliteJobs
 from storage.sqlite.migrations import MIGRATIONS
 from storage.sqlite.receipt_queries import SqliteReceiptQueries
 from storage.sqlite.receipts import SqliteReceipts
+from storage.sqlite.reconcile import SqliteReconcile
 from storage.sqlite.refunds import SqliteRefunds
 from storage.sqlite.replicas import SqliteReplicas
 from storage.sqlite.reports import SqliteReports
@@ -48,6 +49,7 @@ class SqliteStore:
         self._replicas = SqliteReplicas(engine)
         self._reports = SqliteReports(engine)
         self._catalogue = SqliteCatalogue(engine)
+        self._reconcile = SqliteReconcile(engine)
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteStore:
@@ -109,6 +111,10 @@ class SqliteStore:
     @property
     def catalogue(self) -> SqliteCatalogue:
         return self._catalogue
+
+    @property
+    def reconcile(self) -> SqliteReconcile:
+        return self._reconcile
 
     async def hold_exclusive(self, name: str) -> FileHold | MemoryHold | None:
         hold: FileHold | MemoryHold | None

@@ -16,7 +16,9 @@ Choices where Checkbox's behaviour is not documented (change the attributes if n
   with the existing receipt; "error" answers 400 with a message;
 - a sell in a shift older than 24 h is refused with 400 (the message is a guess);
 - a bearer token for a receipt of another register answers 404, like an unknown receipt;
-- missing token: 403; a token Checkbox no longer knows: 401.
+- missing token: 403; a token Checkbox no longer knows: 401;
+- `GET /api/v1/receipts/search?from_date=&to_date=&limit=&offset=` lists the register's
+  receipts created in [from_date, to_date] (ISO date-times), oldest first, `limit` 1–100.
 """
 
 from __future__ import annotations
@@ -245,6 +247,7 @@ class FakeCheckbox(LocalServer[CheckboxRequest]):
         r.add_post("/api/v1/shifts/close", self._close_shift)
         r.add_get("/api/v1/shifts/{id}", self._get_shift)
         r.add_post("/api/v1/receipts/sell", self._sell)
+        r.add_get("/api/v1/receipts/search", self._search_receipts)  # before {id}
         r.add_get("/api/v1/receipts/{id}", self._get_receipt)
         r.add_get("/api/v1/receipts/{id}/png", self._png)
         r.add_post("/api/v1/receipts/{id}/email", self._email)
@@ -673,6 +676,44 @@ class FakeCheckbox(LocalServer[CheckboxRequest]):
         if paid != total:
             return _message(400, f"Сума оплат {paid} не дорівнює сумі чеку {total}")
         return total, returns == {True}
+
+    def foreign_receipt(self, license_key: str, total: int) -> Receipt:
+        """A sale registered on the register outside the bot (at a till, by hand): DONE."""
+        register = self.registers[license_key]
+        shift = register.shift or self._new_shift(register)
+        body = {
+            "goods": [{"good": {"code": "X", "name": "Товар", "price": total}, "quantity": 1000}],
+            "payments": [{"type": "CASHLESS", "value": total}],
+        }
+        receipt = Receipt(str(uuid.uuid4()), license_key, shift.id, body, False, total)
+        self.receipts[receipt.id] = receipt
+        receipt.reads = max(0, self.receipt_done_polls - 1)
+        self._advance_receipt(receipt)
+        return receipt
+
+    async def _search_receipts(self, request: web.Request) -> web.Response:
+        register = self._cashier(request)
+        if isinstance(register, web.Response):
+            return register
+        query = request.query
+        try:
+            limit = int(query.get("limit", "25"))
+            offset = int(query.get("offset", "0"))
+            since = datetime.fromisoformat(query["from_date"]) if "from_date" in query else None
+            until = datetime.fromisoformat(query["to_date"]) if "to_date" in query else None
+        except ValueError:
+            return _invalid(["query"], "limit, offset or a date is not valid")
+        if not 0 < limit <= 100 or offset < 0:
+            return _invalid(["query", "limit"], "limit is 1–100, offset at least 0")
+        found = [
+            r
+            for r in sorted(self.receipts.values(), key=lambda r: r.created_at)
+            if r.license_key == register.license_key
+            and (since is None or r.created_at >= since)
+            and (until is None or r.created_at <= until)
+        ]
+        page = [r.to_json() for r in found[offset : offset + limit]]
+        return web.json_response({"meta": {"limit": limit, "offset": offset}, "results": page})
 
     def _visible_receipt(self, request: web.Request) -> Receipt | web.Response:
         register = self._cashier(request)

@@ -1,10 +1,10 @@
 """A local stand-in for LiqPay's server API (/work/shared/reference/liqpay.md).
 
 `POST {url}/api/request` with form fields `data` + `signature`, actions `status`,
-`invoice_send`, `invoice_cancel`, `refund`. Signatures are checked with the hash of the payload's
-`version` (3: SHA-1, 7: SHA3-256), with the project's own `services.liqpay.client` helpers.
-Tests play the customer with `open_link` / `pay`, which also deliver a signed callback to
-the order's `server_url` like LiqPay does.
+`invoice_send`, `invoice_cancel`, `refund`, `reports`. Signatures are checked with the hash of
+the payload's `version` (3: SHA-1, 7: SHA3-256), with the project's own
+`services.liqpay.client` helpers. Tests play the customer with `open_link` / `pay`, which
+also deliver a signed callback to the order's `server_url` like LiqPay does.
 
 Choices where LiqPay's behaviour is not documented (change the attributes if needed):
 - errors are answered with HTTP 200 and the error JSON;
@@ -21,6 +21,13 @@ Choices where LiqPay's behaviour is not documented (change the attributes if nee
   "success") a partial refund is answered with that status and `refund_amount`, as
   `refund_answer_amount` says: "cumulative" (the payment's refunded sum), "this" (this
   refund's amount) or "none" (no `refund_amount`).
+- `reports` (the payments archive, `date_from`/`date_to` in ms, both included) answers
+  `{"result": "success", "data": [...]}`: one row per payment of the key whose `end_date`
+  (else `create_date`) falls in the range, as `status` shows it (a refunded one with
+  `refund_amount`, `reversed` when nothing is left), and one row per refund made in the
+  range (by the API or the cabinet) with `action` "refund", `status` "reversed" and the
+  refund's own `amount`. LiqPay documents the rows' fields, not whether refunds get rows of
+  their own; a client that asks `status` for any order with refund activity copes either way.
 """
 
 from __future__ import annotations
@@ -118,6 +125,8 @@ class Refund:
     order_id: str
     amount: Decimal
     source: str  # "api" or "cabinet"
+    public_key: str = ""
+    made_at: int = field(default_factory=lambda: int(time.time() * 1000))  # ms
 
 
 @dataclass
@@ -340,10 +349,11 @@ class FakeLiqPay(LocalServer[LiqPayRequest]):
         public_key: str | None = None,
         force: bool = False,
         err_code: str | None = None,
+        callback: bool = True,
     ) -> int | None:
         """The customer pays (or fails: status="failure"). Sends the signed callback to
         `callback_url` or the order's server_url; returns the bot's HTTP status (None when
-        there was nowhere to send it)."""
+        there was nowhere to send it). `callback=False`: the callback is lost."""
         order = self.order(order_id, public_key)
         if not force:
             if order.cancelled:
@@ -358,7 +368,7 @@ class FakeLiqPay(LocalServer[LiqPayRequest]):
         order.end_date = int(time.time() * 1000)
         order.err_code = err_code or ("limit" if status == "failure" else None)
         url = callback_url or order.server_url
-        if not url:
+        if not url or not callback:
             return None
         private = self.keys[order.public_key]
         return await self.send_callback(self.payment_fields(order), private, order.version, url)
@@ -369,9 +379,11 @@ class FakeLiqPay(LocalServer[LiqPayRequest]):
         callback_url: str | None = None,
         *,
         amount: Decimal | float | str | None = None,
+        callback: bool = True,
     ) -> int | None:
         """The shop refunds a paid order in LiqPay's cabinet (all that is left, or `amount`),
-        with a callback to `callback_url` or the order's server_url."""
+        with a callback to `callback_url` or the order's server_url (`callback=False`: the
+        callback is lost)."""
         order = self.order(order_id)
         left = self._refundable(order)
         refund = left if amount is None else Decimal(str(amount))
@@ -379,7 +391,7 @@ class FakeLiqPay(LocalServer[LiqPayRequest]):
             raise AssertionError(f"order {order_id}: can't refund {refund} of {left} left")
         self._apply_refund(order, refund, "cabinet")
         url = callback_url or order.server_url
-        if not url:
+        if not url or not callback:
             return None
         return await self.send_callback(
             self.payment_fields(order), self.keys[order.public_key], order.version, url
@@ -397,7 +409,22 @@ class FakeLiqPay(LocalServer[LiqPayRequest]):
         order.refund_date_last = int(time.time() * 1000)
         if self._refundable(order) == 0:
             order.status = "reversed"
-        self.refunds.append(Refund(order.order_id, amount, source))
+        self.refunds.append(Refund(order.order_id, amount, source, order.public_key))
+
+    def foreign_payment(
+        self, public_key: str, order_id: str, amount: Decimal | float | str, currency: str = "UAH"
+    ) -> Order:
+        """A payment the shop took outside the bot (a LiqPay button on a site, the cabinet):
+        an order the bot never made, paid, with no callback to the bot."""
+        now = int(time.time() * 1000)
+        order = Order(
+            order_id=order_id, public_key=public_key, version=3, amount=Decimal(str(amount)),
+            currency=currency, description="outside the bot", kind="checkout", request={},
+            status="success", payment_id=next(self._payment_ids), card_mask="424242******4242",
+            create_date=now, end_date=now,
+        )  # fmt: skip
+        self.orders[(public_key, order_id)] = order
+        return order
 
     def payment_fields(self, order: Order) -> dict[str, Any]:
         """The payment as LiqPay reports it (status answers and callbacks)."""
@@ -605,6 +632,39 @@ class FakeLiqPay(LocalServer[LiqPayRequest]):
             fields["status"] = self.cancelled_status
         fields["result"] = "ok"
         return fields
+
+    def _a_reports(self, public_key: str, payload: dict[str, Any]) -> dict[str, Any]:
+        date_from, date_to = payload.get("date_from"), payload.get("date_to")
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (date_from, date_to)):
+            return _error("err_missing", "date_from and date_to (ms) are required")
+        assert isinstance(date_from, int) and isinstance(date_to, int)
+        rows = [
+            self.payment_fields(order)
+            for (key, _), order in self.orders.items()
+            if key == public_key
+            and order.payment_id is not None
+            and date_from <= (order.end_date or order.create_date) <= date_to
+        ]
+        for refund in self.refunds:
+            if refund.public_key != public_key or not date_from <= refund.made_at <= date_to:
+                continue
+            order = self.orders[(public_key, refund.order_id)]
+            rows.append(
+                {
+                    "version": order.version,
+                    "public_key": public_key,
+                    "action": "refund",
+                    "type": "buy",
+                    "order_id": order.order_id,
+                    "payment_id": order.payment_id,
+                    "status": "reversed",
+                    "amount": _float(refund.amount),
+                    "currency": order.paid_currency or order.currency,
+                    "create_date": refund.made_at,
+                    "end_date": refund.made_at,
+                }
+            )
+        return {"result": "success", "data": rows}
 
     def _a_invoice_send(self, public_key: str, payload: dict[str, Any]) -> dict[str, Any]:
         order_id = str(payload.get("order_id") or "")

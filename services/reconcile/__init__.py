@@ -1,0 +1,1 @@
+"""The daily reconciliation of LiqPay's money, the bot's receipts and the registrar's."""
