@@ -228,6 +228,7 @@ async def run(settings: Settings) -> None:
             services.signal,
             customer_sms,
             replica=services.replica,
+            reconciled=store.reconcile,
         )
 
         web_app = build_web_app(services.store, services.callbacks, replica)
@@ -259,6 +260,7 @@ async def run(settings: Settings) -> None:
         asyncio.create_task(services.fiscal_worker.run(stop), name="fiscal"),
         asyncio.create_task(services.refund_worker.run(stop), name="refunds"),
         asyncio.create_task(reminder_worker.run(stop), name="reminders"),
+        asyncio.create_task(services.reconcile_worker.run(stop), name="reconcile"),
     ]
     if replica.polling is not None:
         background.append(

@@ -29,6 +29,7 @@ OWNER = (
     ("settings", N_("LiqPay keys and invoice rules")),
     ("invite", N_("Invite a cashier")),
     ("staff", N_("Shop members")),
+    ("reconcile", N_("Check LiqPay's payments against the receipts")),
     *CASHIER[5:],
 )
 

@@ -37,6 +37,8 @@ from services.payments.callbacks import CallbackService
 from services.payments.reconciler import Reconciler
 from services.receipts.state import ReceiptService
 from services.receipts.wiring import build_receipts
+from services.reconcile.daily import ReconcileWorker
+from services.reconcile.wiring import Reconcile, build_reconcile
 from services.refunds.service import RefundService
 from services.refunds.worker import JobWorker, refund_handlers
 from services.reminders.service import Reminders
@@ -70,6 +72,8 @@ class Services:
     reminders: Reminders
     replica: Replica
     catalogue: CatalogueService
+    reconcile: Reconcile
+    reconcile_worker: ReconcileWorker
 
 
 async def open_database(settings: Settings) -> Store:
@@ -149,6 +153,7 @@ def wire_services(
         replica_id=replica.id,
     )
     fiscal_setup = FiscalSetupService(checkbox, store.fiscal, box, store.jobs)
+    reconcile = build_reconcile(store, receipts, fiscal, checkbox, outbox_signal)
     return Services(
         store=store,
         receipts=receipts,
@@ -172,6 +177,8 @@ def wire_services(
         reminders=Reminders(store.settings, store.receipt_queries, store.jobs),
         replica=replica,
         catalogue=CatalogueService(store.catalogue, checkbox, fiscal_setup, receipts.clock),
+        reconcile=reconcile,
+        reconcile_worker=ReconcileWorker(reconcile.daily, replica=replica),
     )
 
 
@@ -216,6 +223,7 @@ def build_dispatcher(
         reporting=services.reporting,
         reminders=services.reminders,
         catalogue=services.catalogue,
+        reconciliation=services.reconcile.reconciliation,
         settings=settings,
     )
     return dp

@@ -10,8 +10,10 @@ from typing import Any
 
 from bot.i18n import DEFAULT_LOCALE, N_, t, tn
 from bot.receipts.views import receipt_card
+from bot.reconcile.texts import digest_line
 from services.core.money import format_amount
 from services.core.periods import KYIV
+from services.reconcile.model import Result
 from storage.models.receipts import Receipt
 
 LEAD_LABELS = {
@@ -68,8 +70,11 @@ def digest_text(payload: Mapping[str, Any], locale: str | None = None) -> str:
     if payload.get("own"):
         lines.append(t("Your receipts.", locale))
     paid, unpaid = _totals(payload.get("paid", [])), _totals(payload.get("unpaid", []))
+    reconciled = payload.get("reconcile")
     if not paid and not unpaid:
         lines.append(t("Nothing came in today, and nothing is awaiting payment.", locale))
+        if isinstance(reconciled, dict):
+            lines.append(digest_line(Result.from_payload(reconciled), locale))
         return "\n".join(lines)
     if not paid:
         lines.append(t("Nothing came in today.", locale))
@@ -95,6 +100,8 @@ def digest_text(payload: Mapping[str, Any], locale: str | None = None) -> str:
                 amount=amount,
             )
         )
+    if isinstance(reconciled, dict):
+        lines.append(digest_line(Result.from_payload(reconciled), locale))
     return "\n".join(lines)
 
 

@@ -19,6 +19,7 @@ def build_routers() -> list[Router]:
     from bot.invoices import summary as invoice_summary
     from bot.receipts import card as receipt_card
     from bot.receipts import pending as receipts
+    from bot.reconcile import handlers as reconcile
     from bot.refunds import handlers as refunds
     from bot.reminders import handlers as reminder_settings
     from bot.reports import handlers as reports
@@ -39,6 +40,7 @@ def build_routers() -> list[Router]:
         refunds.router,
         reminder_settings.router,
         catalogue_owner.router,
+        reconcile.router,
         owner_gate.refusal,  # a cashier at an owner's command or button: after the owner's routers
         issuing.router,  # before the dialog's catch-all for spent buttons
         invoice.router,  # the dialog's first steps, then

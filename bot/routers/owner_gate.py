@@ -20,6 +20,7 @@ from bot.ui.callbacks import (
     CatalogueImport,
     CatalogueItemAction,
     CatalogueMenu,
+    ReconcileChoice,
     ReminderSetting,
     SettingsAction,
     StaffAction,
@@ -66,4 +67,14 @@ async def settings_button_refused(callback: CallbackQuery, ack: Ack) -> None:
 @refusal.callback_query(CatalogueItemAction.filter(F.action != "open"))
 @refusal.callback_query(CatalogueImport.filter())
 async def catalogue_button_refused(callback: CallbackQuery, ack: Ack) -> None:
+    await ack(owners_only())
+
+
+@refusal.message(Command("reconcile"))
+async def reconcile_refused(message: Message) -> None:
+    await message.answer(owners_only())
+
+
+@refusal.callback_query(ReconcileChoice.filter())
+async def reconcile_button_refused(callback: CallbackQuery, ack: Ack) -> None:
     await ack(owners_only())

@@ -107,3 +107,9 @@ class CatalogueImport(CallbackData, prefix="cm"):
 
     action: Literal["apply", "cancel"]
     token: Annotated[str, Field(max_length=16, pattern=r"^[A-Za-z0-9_-]*$")]
+
+
+class ReconcileChoice(CallbackData, prefix="rq"):
+    """/reconcile's day: today, yesterday, or a date the owner types."""
+
+    day: Literal["today", "yesterday", "date"]

@@ -42,6 +42,7 @@ from storage.models.receipts import CurrencyTotal, Receipt, ReceiptStatus
 from storage.protocols.jobs import JobQueue
 from storage.protocols.receipt_queries import ReceiptQueries
 from storage.protocols.receipts import ReceiptRepository
+from storage.protocols.reconcile import ReconcileRepository
 from storage.protocols.settings import SettingsRepository
 from storage.protocols.shops import ShopRepository
 
@@ -96,8 +97,10 @@ class ReminderWorker:
         worker_id: str | None = None,
         lease: timedelta = LEASE,
         interval: float = INTERVAL,
+        reconciled: ReconcileRepository | None = None,
     ) -> None:
         self.jobs = jobs
+        self.reconciled = reconciled  # the owner's digest carries the last reconciliation
         self.receipts = receipts
         self.queries = queries
         self.shop_settings = shop_settings
@@ -239,7 +242,7 @@ class ReminderWorker:
             if cashier is not None and not paid and not unpaid:
                 continue
             chat = member.user_id
-            payload = {
+            payload: dict[str, object] = {
                 "chat_id": chat,
                 "kind": NotificationKind.DIGEST,
                 "day": day.isoformat(),
@@ -247,6 +250,10 @@ class ReminderWorker:
                 "paid": totals_payload(paid),
                 "unpaid": totals_payload(unpaid),
             }
+            if cashier is None:
+                reconciled = await self._last_reconciliation(shop_id, day)
+                if reconciled is not None:
+                    payload["reconcile"] = reconciled
             notices.append(
                 NewJob(
                     NOTIFY,
@@ -256,3 +263,14 @@ class ReminderWorker:
                 )
             )
         return notices
+
+    async def _last_reconciliation(self, shop_id: int, day: date) -> dict[str, object] | None:
+        """The day's reconciliation when the owner ran one, else the day before's (the
+        daily one runs after the shift closes, past the digest's hour)."""
+        if self.reconciled is None:
+            return None
+        for which in (day, day - timedelta(days=1)):
+            record = await self.reconciled.get(shop_id, which)
+            if record is not None:
+                return record.result
+        return None

@@ -1,0 +1,1 @@
+"""/reconcile and the daily reconciliation's message (services/reconcile/)."""
