@@ -70,7 +70,7 @@ class Reconciliation:
         except (NoKeys, KeysUnreadable):
             result.liqpay = Side.NO_KEYS
             return result
-        until = min(end, self.clock()) - timedelta(milliseconds=1)
+        until = min(end - timedelta(milliseconds=1), self.clock())  # date_to is included
         try:
             rows = await self.receipts.liqpay.reports(creds, since=start, until=until)
         except LiqPayError as exc:
