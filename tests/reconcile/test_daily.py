@@ -101,3 +101,31 @@ async def test_liqpay_down_postpones_the_day(desk: ReconcileDesk) -> None:
 
     assert isinstance(outcome, Postpone)
     assert await desk.notices(K.RECONCILE) == []
+
+
+async def test_the_owners_digest_carries_the_last_reconciliation(desk: ReconcileDesk) -> None:
+    from datetime import timedelta
+
+    from services.notifications.jobs import OutboxSignal
+    from services.reminders.worker import ReminderWorker
+
+    store = desk.store
+    worker = ReminderWorker(
+        store.jobs, store.receipts, store.receipt_queries, store.settings, store.shops,
+        None, OutboxSignal(), None, desk.clock, worker_id="reminders-1",  # type: ignore[arg-type]
+        reconciled=store.reconcile,
+    )  # fmt: skip
+    await desk.paid(25050)
+    yesterday = desk.today - timedelta(days=1)
+    await desk.run(yesterday)  # the daily run after last night's shift close
+
+    notices = await worker.digest_notices(desk.shop.shop_id, desk.today, desk.clock())
+
+    by_chat = {n.payload["chat_id"]: n.payload for n in notices}
+    owner = Result.from_payload(by_chat[desk.shop.owner_id]["reconcile"])
+    assert owner.day == yesterday and owner.all_well and owner.payments == 0
+    assert "reconcile" not in by_chat[desk.shop.cashier_id]
+    await desk.run()  # the owner's /reconcile today: the digest tells that one
+    notices = await worker.digest_notices(desk.shop.shop_id, desk.today, desk.clock())
+    owner_today = next(n.payload for n in notices if n.payload["chat_id"] == desk.shop.owner_id)
+    assert Result.from_payload(owner_today["reconcile"]).payments == 1
