@@ -1,0 +1,79 @@
+"""The listings the reconciliation reads, against the stand-ins: LiqPay's `reports` archive
+(signed like every call, read strictly, retried like `status`) and Checkbox's receipts of a
+period (page by page)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+import pytest
+from pydantic import SecretStr
+
+from services.fiscal.registrar import FiscalCredentials, FiscalStatus
+from services.liqpay.client import LiqPayClient, LiqPayUnavailable
+from tests.doubles.checkbox import FakeCheckbox
+from tests.doubles.liqpay import SANDBOX_PRIVATE, SANDBOX_PUBLIC, FakeLiqPay, sandbox_creds
+from tests.fiscal_fixtures import make_checkbox
+
+
+async def test_liqpays_archive_lists_payments_and_refunds_of_the_range(
+    liqpay: FakeLiqPay, http: aiohttp.ClientSession
+) -> None:
+    liqpay.add_keys(SANDBOX_PUBLIC, SANDBOX_PRIVATE)
+    client = LiqPayClient(http, liqpay.api_url, retry_delay=0)
+    liqpay.foreign_payment(SANDBOX_PUBLIC, "o-1", "250.50")
+    await liqpay.refund("o-1", amount="50.00", callback=False)
+    since = datetime.now(UTC) - timedelta(hours=1)
+
+    rows = await client.reports(sandbox_creds(), since=since, until=datetime.now(UTC))
+
+    [request] = liqpay.requests_for("reports")
+    assert request.signature_ok
+    assert request.payload["date_from"] == int(since.timestamp() * 1000)
+    payment, refund = rows
+    assert (payment.order_id, payment.amount, payment.refund_amount) == ("o-1", 25050, 5000)
+    assert payment.money_taken and payment.is_refund
+    assert (refund.action, refund.amount, refund.money_taken, refund.is_refund) == (
+        "refund", 5000, False, True,
+    )  # fmt: skip
+    earlier = await client.reports(
+        sandbox_creds(), since=since - timedelta(days=2), until=since - timedelta(days=1)
+    )
+    assert earlier == []
+
+
+async def test_liqpays_archive_down_or_malformed_is_unavailable(
+    liqpay: FakeLiqPay, http: aiohttp.ClientSession
+) -> None:
+    liqpay.add_keys(SANDBOX_PUBLIC, SANDBOX_PRIVATE)
+    client = LiqPayClient(http, liqpay.api_url, retry_delay=0, status_attempts=2)
+    now = datetime.now(UTC)
+    liqpay.fail_next(502)  # once: asked again
+    assert await client.reports(sandbox_creds(), since=now - timedelta(hours=1), until=now) == []
+    liqpay.fail_next(200, {"result": "success", "data": [{"order_id": "x", "amount": "lots"}]})
+    with pytest.raises(LiqPayUnavailable):
+        await client.reports(sandbox_creds(), since=now - timedelta(hours=1), until=now)
+    liqpay.down = True
+    with pytest.raises(LiqPayUnavailable):
+        await client.reports(sandbox_creds(), since=now - timedelta(hours=1), until=now)
+
+
+async def test_checkbox_lists_a_periods_receipts_page_by_page(
+    checkbox: FakeCheckbox, http: aiohttp.ClientSession
+) -> None:
+    checkbox.add_register("LIC-1", "1111")
+    for total in range(1, 106):
+        checkbox.foreign_receipt("LIC-1", total * 100)
+    client = make_checkbox(http, checkbox)
+    creds = FiscalCredentials(SecretStr("LIC-1"), SecretStr("1111"))
+    now = datetime.now(UTC)
+
+    listed = await client.receipts_between(creds, now - timedelta(hours=1), now)
+
+    assert len(listed) == 105
+    assert [r.total for r in listed[:3]] == [100, 200, 300]
+    assert all(r.status is FiscalStatus.DONE and r.fiscal_code for r in listed)
+    assert len(checkbox.requests_to("GET", "/api/v1/receipts/search")) == 2
+    earlier = await client.receipts_between(creds, now - timedelta(days=2), now - timedelta(days=1))
+    assert earlier == []
