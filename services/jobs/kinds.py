@@ -9,6 +9,7 @@ its kinds beside its handlers:
     refund.resolve, fiscal.return    services/refunds/worker.py
     check                            services/payments/reconciler.py
     remind, digest                   services/reminders/worker.py
+    reconcile.daily                  services/reconcile/daily.py
     notify                           bot/notifier.py
 """
 
