@@ -17,6 +17,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from services.core.clock import Clock, utcnow
+from services.liqpay.answers import PaymentReport
 from services.liqpay.client import LiqPayError, PaymentNotFound
 from services.liqpay.reports import ArchiveRow
 from services.liqpay.statuses import PaymentState, payment_state
@@ -128,19 +129,26 @@ class Reconciliation:
     async def _ask(
         self, receipt: Receipt, missed: bool, result: Result, fixed: set[int]
     ) -> Receipt:
-        """LiqPay's `status` for the order, applied the way the poller applies it."""
+        """LiqPay's `status` for the order, applied the way the poller applies it. A fix is
+        this run's only when this run's write made it (a concurrent one may have)."""
         try:
-            after = await self.receipts.refresh(receipt, EventSource.POLL)
-        except (LiqPayError, NoKeys, KeysUnreadable) as exc:
+            creds = await self.receipts.credentials_for(receipt)
+            answer = await self.receipts.liqpay.status(creds, receipt.order_id)
+            report = PaymentReport.from_status(answer)
+        except (LiqPayError, NoKeys, KeysUnreadable, ValueError) as exc:
             log.warning("Receipt %s: not confirmed with LiqPay: %s", receipt.id, exc)
             if missed:
                 result.problems.append(_about(ProblemKind.NOT_CONFIRMED, receipt))
             return receipt
+        applied = await self.receipts.apply(receipt, report, EventSource.POLL)
+        after = applied.receipt
+        if missed and after.status not in PAID:
+            result.problems.append(_about(ProblemKind.NOT_CONFIRMED, after))
+        if not applied.applied:
+            return after  # nothing new, or another call (a callback, a replica) wrote it
         if missed and after.status in PAID:
             result.fixes.append(_about(FixKind.MARKED_PAID, after))
             fixed.add(after.id)
-        elif missed:
-            result.problems.append(_about(ProblemKind.NOT_CONFIRMED, after))
         if after.refunded_amount > receipt.refunded_amount:
             delta = after.refunded_amount - receipt.refunded_amount
             result.fixes.append(

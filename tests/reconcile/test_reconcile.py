@@ -150,3 +150,19 @@ async def test_checkbox_down_still_reconciles_liqpay(desk: ReconcileDesk) -> Non
 
     assert result.liqpay is Side.OK and result.fiscal is Side.UNAVAILABLE
     assert result.payments == 1 and not result.all_well
+
+
+async def test_two_runs_at_once_fix_a_lost_payment_once(desk: ReconcileDesk) -> None:
+    import asyncio
+
+    receipt = await desk.invoice(25050)
+    await desk.liqpay.pay(receipt.order_id, callback=False)
+
+    first, second = await asyncio.gather(desk.run(), desk.run())
+
+    assert len(first.fixes) + len(second.fixes) == 1
+    assert first.problems == second.problems == []
+    assert sorted(chat for chat, _ in await desk.notices(K.PAID)) == [
+        desk.shop.owner_id, desk.shop.cashier_id,
+    ]  # fmt: skip
+    assert len(await desk.store.jobs.find(kind=FISCAL_SALE, receipt_id=receipt.id)) == 1
