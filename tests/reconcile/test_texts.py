@@ -95,3 +95,20 @@ def test_the_digest_carries_the_result_line() -> None:
     assert digest_line(Result(DAY, liqpay=Side.UNAVAILABLE), "en").endswith(
         "LiqPay was not answering."
     )
+
+
+async def test_the_daily_notice_renders_the_kept_result_in_the_owners_language() -> None:
+    from datetime import UTC, datetime
+
+    from bot.outbox.notices import NoticeRequest
+    from bot.outbox.registry import build_notices
+    from services.notifications.jobs import NotificationKind
+
+    render, about_receipt = build_notices().renderers(NotificationKind.RECONCILE)
+    assert render is not None and about_receipt is None
+    payload = {"kind": "reconcile", "chat_id": 1, "result": off().to_payload()}
+    request = NoticeRequest("reconcile", 1, payload, "uk", datetime.now(UTC), None)  # type: ignore[arg-type]
+
+    notice = await render(request)
+
+    assert notice.text == reconcile_text(off(), "uk")
