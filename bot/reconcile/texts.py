@@ -110,6 +110,14 @@ def reconcile_text(result: Result, locale: str | None = None) -> str:
         lines.append(t("⚠️ LiqPay is not answering, so nothing was checked and nothing was "
                        "changed. Try /reconcile again later.", locale))  # fmt: skip
         return "\n".join(lines)
+    if result.liqpay is Side.REFUSED:
+        refused = t(
+            "⚠️ LiqPay refused to give the list of payments ({code}), so nothing was checked "
+            "and nothing was changed.",
+            locale, code=result.refusal or "—",
+        )  # fmt: skip
+        lines.append(refused)
+        return "\n".join(lines)
     summary = summary_line(result, locale)
     if summary is not None:
         lines.append(summary)
@@ -153,6 +161,8 @@ def digest_line(result: Result, locale: str | None = None) -> str:
     summary = summary_line(result, locale)
     if summary is not None:
         return f"{head} {summary}"
+    if result.liqpay is Side.REFUSED:
+        return f"{head} " + t("LiqPay refused the list of payments.", locale)
     if not result.checked:
         return f"{head} " + t("LiqPay was not answering.", locale)
     parts = []

@@ -14,6 +14,7 @@ class Side(StrEnum):
 
     OK = "ok"
     UNAVAILABLE = "unavailable"  # not answering: nothing was changed on its account
+    REFUSED = "refused"  # answered with an error (e.g. the keys may not read the archive)
     NO_KEYS = "no_keys"  # LiqPay keys not set, or not readable (SECRET_KEY changed)
     OFF = "off"  # fiscalisation is not on: nothing to compare
 
@@ -66,6 +67,7 @@ class Result:
     registered_sum: int = 0  # kopecks (a fiscal receipt is in hryvnias)
     fixes: list[Entry] = field(default_factory=list)
     problems: list[Entry] = field(default_factory=list)
+    refusal: str | None = None  # LiqPay's err_code when it refused the archive
 
     def payment(self, currency: str, kopecks: int) -> None:
         self.payments += 1
@@ -115,4 +117,5 @@ class Result:
             registered_sum=int(payload.get("registered_sum", 0)),
             fixes=entries("fixes"),
             problems=entries("problems"),
+            refusal=payload.get("refusal"),
         )

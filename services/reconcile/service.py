@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 
 from services.core.clock import Clock, utcnow
 from services.liqpay.answers import PaymentReport
-from services.liqpay.client import LiqPayError, PaymentNotFound
+from services.liqpay.client import LiqPayError, LiqPayRefused, PaymentNotFound
 from services.liqpay.reports import ArchiveRow
 from services.liqpay.statuses import PaymentState, payment_state
 from services.receipts.state import KeysUnreadable, NoKeys, ReceiptService
@@ -74,6 +74,10 @@ class Reconciliation:
         until = min(end - timedelta(milliseconds=1), self.clock())  # date_to is included
         try:
             rows = await self.receipts.liqpay.reports(creds, since=start, until=until)
+        except LiqPayRefused as exc:
+            log.warning("Shop %s: LiqPay refused its archive: %s", shop_id, exc.err_code)
+            result.liqpay, result.refusal = Side.REFUSED, exc.err_code[:64]
+            return result
         except LiqPayError as exc:
             log.warning("Shop %s: LiqPay's archive not read: %s", shop_id, exc)
             result.liqpay = Side.UNAVAILABLE

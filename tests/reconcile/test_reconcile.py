@@ -166,3 +166,17 @@ async def test_two_runs_at_once_fix_a_lost_payment_once(desk: ReconcileDesk) -> 
         desk.shop.owner_id, desk.shop.cashier_id,
     ]  # fmt: skip
     assert len(await desk.store.jobs.find(kind=FISCAL_SALE, receipt_id=receipt.id)) == 1
+
+
+async def test_liqpay_refusing_its_archive_changes_nothing_and_names_the_code(
+    desk: ReconcileDesk,
+) -> None:
+    receipt = await desk.invoice(25050)
+    await desk.liqpay.pay(receipt.order_id, callback=False)
+    desk.liqpay.fail_next(200, {"result": "error", "err_code": "err_access"})
+
+    result = await desk.run()
+
+    assert (result.liqpay, result.refusal) == (Side.REFUSED, "err_access")
+    unchanged = await desk.store.receipts.get(receipt.id)
+    assert unchanged is not None and unchanged.status is S.AWAITING

@@ -112,3 +112,11 @@ async def test_the_daily_notice_renders_the_kept_result_in_the_owners_language()
     notice = await render(request)
 
     assert notice.text == reconcile_text(off(), "uk")
+
+
+def test_a_refused_archive_is_said_with_liqpays_code() -> None:
+    refused = Result(DAY, liqpay=Side.REFUSED, refusal="err_access")
+    assert "LiqPay refused to give the list of payments (err_access)" in reconcile_text(
+        refused, "en"
+    )
+    assert "LiqPay відмовився дати перелік платежів (err_access)" in reconcile_text(refused, "uk")
