@@ -30,6 +30,7 @@ from services.fiscal.wiring import Fiscal, build_fiscal
 from services.fiscal.worker import FiscalWorker
 from services.invoices.issuing import InvoiceService
 from services.invoices.recovery import IssueRecovery
+from services.invoices.shelf import BasketShelf
 from services.jobs.replica import Replica
 from services.liqpay.client import LiqPayClient
 from services.notifications.jobs import OutboxSignal
@@ -70,6 +71,7 @@ class Services:
     reminders: Reminders
     replica: Replica
     catalogue: CatalogueService
+    shelf: BasketShelf
 
 
 async def open_database(settings: Settings) -> Store:
@@ -172,6 +174,7 @@ def wire_services(
         reminders=Reminders(store.settings, store.receipt_queries, store.jobs),
         replica=replica,
         catalogue=CatalogueService(store.catalogue, checkbox, fiscal_setup, receipts.clock),
+        shelf=BasketShelf(store.catalogue),
     )
 
 
@@ -216,6 +219,7 @@ def build_dispatcher(
         reporting=services.reporting,
         reminders=services.reminders,
         catalogue=services.catalogue,
+        shelf=services.shelf,
         settings=settings,
     )
     return dp

@@ -14,6 +14,7 @@ def build_routers() -> list[Router]:
     from bot.fiscal import credentials as fiscal_credentials
     from bot.fiscal import receipts as fiscal_receipts
     from bot.fiscal import settings as fiscal_settings
+    from bot.invoices import basket as invoice_basket
     from bot.invoices import dialog as invoice
     from bot.invoices import issuing
     from bot.invoices import summary as invoice_summary
@@ -42,6 +43,7 @@ def build_routers() -> list[Router]:
         owner_gate.refusal,  # a cashier at an owner's command or button: after the owner's routers
         issuing.router,  # before the dialog's catch-all for spent buttons
         invoice.router,  # the dialog's first steps, then
+        invoice_basket.router,  # the basket (a shop with a catalogue), then
         invoice_summary.router,  # its last steps and its catch-alls, in the order they had
         receipts.router,
         receipt_card.router,

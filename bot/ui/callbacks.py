@@ -107,3 +107,17 @@ class CatalogueImport(CallbackData, prefix="cm"):
 
     action: Literal["apply", "cancel"]
     token: Annotated[str, Field(max_length=16, pattern=r"^[A-Za-z0-9_-]*$")]
+
+
+class BasketItem(CallbackData, prefix="bi"):
+    """/new with a catalogue: put this item in the basket (a found or a recent item)."""
+
+    id: RowId
+
+
+class BasketAction(CallbackData, prefix="bk"):
+    """/new with a catalogue: the basket's buttons. `n` is a line's 0-based position
+    (line, qty, remove), a page of found items (page) or a quick quantity (one)."""
+
+    action: Literal["amount", "checkout", "line", "qty", "remove", "back", "page", "one"]
+    n: Annotated[int, Field(ge=0, le=100_000)] = 0

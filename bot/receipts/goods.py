@@ -1,0 +1,44 @@
+"""A receipt's goods in a short form, for the summary, the card, the paid notice and
+/pending: the first lines "name × qty unit = sum", then "+N more". A receipt without stored
+lines shows none of this (it reads as before)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.catalogue.views import unit_name
+from bot.i18n import t, tn
+from bot.ui.format import escape
+from services.core.money import format_amount
+from services.invoices.basket import format_quantity
+from storage.models.lines import SaleLine
+
+SHOWN = 3  # lines shown before "+N more"
+
+
+def goods_line(line: SaleLine, currency: str, locale: str | None = None) -> str:
+    """ "Кава зернова × 0,25 кг = 112,50 UAH" """
+    return t(
+        "{name} × {quantity} {unit} = {total}",
+        locale,
+        name=escape(line.name),
+        quantity=format_quantity(line.quantity),
+        unit=unit_name(line.unit, locale),
+        total=format_amount(line.total, currency),
+    )
+
+
+def more_lines(n: int, locale: str | None = None) -> str:
+    return tn("+{n} more line", "+{n} more lines", n, locale)
+
+
+def goods_short(
+    lines: Sequence[SaleLine], currency: str, locale: str | None = None, shown: int = SHOWN
+) -> list[str]:
+    """The text lines to add; [] for a receipt without stored lines."""
+    if not lines:
+        return []
+    out = [f"• {goods_line(line, currency, locale)}" for line in lines[:shown]]
+    if len(lines) > shown:
+        out.append(more_lines(len(lines) - shown, locale))
+    return out
