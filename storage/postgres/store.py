@@ -6,6 +6,7 @@ from datetime import datetime
 
 from storage.models.store import StoreHealth
 from storage.postgres.catalogue import PostgresCatalogue
+from storage.postgres.lines import PostgresReceiptLines
 from storage.postgres.dialogs import PostgresDialogs
 from storage.postgres.engine import PostgresEngine
 from storage.postgres.exclusive import AdvisoryHold, try_hold
@@ -34,6 +35,7 @@ class PostgresStore:
         self._settings = PostgresSettings(engine)
         self._receipts = PostgresReceipts(engine)
         self._receipt_queries = PostgresReceiptQueries(engine)
+        self._receipt_lines = PostgresReceiptLines(engine)
         self._jobs = PostgresJobs(engine)
         self._dialogs = PostgresDialogs(engine)
         self._fiscal = PostgresFiscal(engine)
@@ -74,6 +76,10 @@ class PostgresStore:
     @property
     def receipt_queries(self) -> PostgresReceiptQueries:
         return self._receipt_queries
+
+    @property
+    def receipt_lines(self) -> PostgresReceiptLines:
+        return self._receipt_lines
 
     @property
     def jobs(self) -> PostgresJobs:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from storage.models.store import StoreHealth
 from storage.sqlite.catalogue import SqliteCatalogue
+from storage.sqlite.lines import SqliteReceiptLines
 from storage.sqlite.dialogs import SqliteDialogs
 from storage.sqlite.engine import MEMORY, SqliteEngine
 from storage.sqlite.exclusive import FileHold, MemoryHold, try_hold
@@ -41,6 +42,7 @@ class SqliteStore:
         self._settings = SqliteSettings(engine)
         self._receipts = SqliteReceipts(engine)
         self._receipt_queries = SqliteReceiptQueries(engine)
+        self._receipt_lines = SqliteReceiptLines(engine)
         self._jobs = SqliteJobs(engine)
         self._dialogs = SqliteDialogs(engine)
         self._fiscal = SqliteFiscal(engine)
@@ -81,6 +83,10 @@ class SqliteStore:
     @property
     def receipt_queries(self) -> SqliteReceiptQueries:
         return self._receipt_queries
+
+    @property
+    def receipt_lines(self) -> SqliteReceiptLines:
+        return self._receipt_lines
 
     @property
     def jobs(self) -> SqliteJobs:
