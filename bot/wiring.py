@@ -174,7 +174,7 @@ def wire_services(
         reminders=Reminders(store.settings, store.receipt_queries, store.jobs),
         replica=replica,
         catalogue=CatalogueService(store.catalogue, checkbox, fiscal_setup, receipts.clock),
-        shelf=BasketShelf(store.catalogue),
+        shelf=BasketShelf(store.catalogue, store.reports),
     )
 
 

@@ -27,7 +27,7 @@ from storage.models.receipts import (
     ReceiptStatus,
 )
 from storage.models.refunds import Refund, RefundState
-from storage.models.reports import ExportRow, ReportRow
+from storage.models.reports import ExportRow, LineExportRow, ReportRow, TopItem
 from storage.models.settings import ShopSettings
 from storage.models.shops import Member, Role
 
@@ -277,3 +277,27 @@ def line_values(receipt_id: object, position: int, line: SaleLine) -> tuple[obje
         receipt_id, position, line.item_id, line.code, line.name, line.unit, line.quantity,
         line.price, ",".join(str(c) for c in line.tax_codes), line.barcode, line.uktzed,
     )  # fmt: skip
+
+
+def top_item_from(row: Row) -> TopItem:
+    return TopItem(
+        code=row["code"],
+        name=row["name"],
+        unit=row["unit"],
+        quantity=int(row["quantity"]),
+        total=int(row["total"]),
+    )
+
+
+def line_export_row_from(row: Row, codec: Codec) -> LineExportRow:
+    return LineExportRow(
+        number=row["number"],
+        created_at=codec.moment(row["created_at"]),
+        position=row["position"],
+        code=row["code"],
+        name=row["name"],
+        unit=row["unit"],
+        quantity=row["quantity"],
+        price=row["price"],
+        total=int(row["total"]),
+    )
