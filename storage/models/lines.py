@@ -4,6 +4,7 @@ counts them; prices are kopecks per whole unit (per 1000 of quantity)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 QUANTITY_SCALE = 1000  # a quantity of 1 (piece, kg, l, …)
@@ -38,7 +39,7 @@ class SaleLine:
         return line_sum(self.price, self.quantity)
 
 
-def basket_total(lines: tuple[SaleLine, ...] | list[SaleLine]) -> int:
+def basket_total(lines: Iterable[SaleLine]) -> int:
     """The receipt's amount: the sum of its lines' sums."""
     return sum(line.total for line in lines)
 

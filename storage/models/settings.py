@@ -45,7 +45,7 @@ class SettingsChanges:
     remind_lead: int | Unset = UNSET  # seconds
     digest: bool | Unset = UNSET
     digest_at: int | Unset = UNSET  # minutes after Kyiv midnight
-    default_goods_name: str | None | Unset = UNSET
+    default_goods_name: str | Unset | None = UNSET
     goods_name_from_purpose: bool | Unset = UNSET
 
     def assigned(self) -> dict[str, Any]:

@@ -6,12 +6,12 @@ from datetime import datetime
 
 from storage.models.store import StoreHealth
 from storage.postgres.catalogue import PostgresCatalogue
-from storage.postgres.lines import PostgresReceiptLines
 from storage.postgres.dialogs import PostgresDialogs
 from storage.postgres.engine import PostgresEngine
 from storage.postgres.exclusive import AdvisoryHold, try_hold
 from storage.postgres.fiscal import PostgresFiscal
 from storage.postgres.jobs import PostgresJobs
+from storage.postgres.lines import PostgresReceiptLines
 from storage.postgres.migrations import migrate, schema_version
 from storage.postgres.receipt_queries import PostgresReceiptQueries
 from storage.postgres.receipts import PostgresReceipts

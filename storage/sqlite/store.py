@@ -8,12 +8,12 @@ from pathlib import Path
 
 from storage.models.store import StoreHealth
 from storage.sqlite.catalogue import SqliteCatalogue
-from storage.sqlite.lines import SqliteReceiptLines
 from storage.sqlite.dialogs import SqliteDialogs
 from storage.sqlite.engine import MEMORY, SqliteEngine
 from storage.sqlite.exclusive import FileHold, MemoryHold, try_hold
 from storage.sqlite.fiscal import SqliteFiscal
 from storage.sqlite.jobs import SqliteJobs
+from storage.sqlite.lines import SqliteReceiptLines
 from storage.sqlite.migrations import MIGRATIONS
 from storage.sqlite.receipt_queries import SqliteReceiptQueries
 from storage.sqlite.receipts import SqliteReceipts
