@@ -23,6 +23,7 @@ from bot.routers.plan import RouterPlan
 from bot.ui.callbacks import DialogAction, ReceiptAction
 from bot.ui.format import escape
 from bot.ui.keyboards import main_menu
+from services.invoices.basket import from_data
 from services.invoices.issuing import InvoiceService
 from services.invoices.requests import (
     CurrencyChanged,
@@ -71,6 +72,7 @@ async def confirm(
         contact=data.get("contact"),
         idempotency_key=f"{member.user_id}:{key}",
         currency=str(data["currency"]),
+        lines=from_data(data.get("lines")),  # the basket's; none: amount only
     )
     # The dialog is over: from here the receipt is the truth, and this summary's buttons find
     # it by its key. Nothing is left in the dialog to strand the cashier.

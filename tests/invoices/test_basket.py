@@ -16,7 +16,9 @@ from storage.models.lines import SaleLine, basket_total
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def item(item_id: int = 1, price: int | None = 4500, unit: str = "piece", **kw: object) -> CatalogueItem:
+def item(
+    item_id: int = 1, price: int | None = 4500, unit: str = "piece", **kw: object
+) -> CatalogueItem:
     fields: dict[str, object] = {
         "id": item_id,
         "shop_id": 1,
@@ -76,8 +78,13 @@ def test_bad_quantities_are_refused(text: str, unit: str, reason: str) -> None:
 
 def test_price_at_sale_refuses_zero_and_garbage() -> None:
     assert rules.parse_price("45,50", 10_000_00) == 4550
-    for text, reason in [("0", "p_zero"), ("-3", "p_negative"), ("x", "p_format"),
-                         ("1,234", "p_decimals"), ("20000", "p_too_big")]:
+    for text, reason in [
+        ("0", "p_zero"),
+        ("-3", "p_negative"),
+        ("x", "p_format"),
+        ("1,234", "p_decimals"),
+        ("20000", "p_too_big"),
+    ]:
         with pytest.raises(BasketError) as caught:
             rules.parse_price(text, 10_000_00)
         assert caught.value.reason == reason
@@ -101,7 +108,12 @@ def test_barcodes_are_8_12_13_or_14_digits() -> None:
 def test_sale_line_needs_a_live_item_and_a_price() -> None:
     line = rules.sale_line(item(price=4500), 2000)
     assert (line.code, line.price, line.quantity, line.item_id, line.tax_codes) == (
-        "K1", 4500, 2000, 1, (1,))
+        "K1",
+        4500,
+        2000,
+        1,
+        (1,),
+    )
     assert rules.sale_line(item(price=None), 1000, 15000).price == 15000
     for bad, reason in [(item(archived=True), "archived"), (item(price=None), "no_price")]:
         with pytest.raises(BasketError) as caught:
@@ -157,8 +169,16 @@ def test_too_many_lines_are_refused() -> None:
 )
 def test_the_dialogs_data_keeps_every_line(rows: list[tuple[int, int, str, str]]) -> None:
     lines = tuple(
-        SaleLine(code=f"C{n}", name=name, unit=unit, quantity=q, price=p, tax_codes=(1, 2),
-                 barcode="48200000" if n % 2 else None, item_id=n or None)
+        SaleLine(
+            code=f"C{n}",
+            name=name,
+            unit=unit,
+            quantity=q,
+            price=p,
+            tax_codes=(1, 2),
+            barcode="48200000" if n % 2 else None,
+            item_id=n or None,
+        )
         for n, (p, q, unit, name) in enumerate(rows)
     )
     data = rules.to_data(lines)
