@@ -11,7 +11,9 @@ from bot.i18n import t, tn
 from bot.ui.format import escape
 from services.core.money import format_amount
 from services.invoices.basket import format_quantity
-from storage.models.lines import SaleLine
+from services.receipts.state import ReceiptService
+from storage.models.lines import ReceiptLine, SaleLine
+from storage.models.receipts import Receipt
 
 SHOWN = 3  # lines shown before "+N more"
 
@@ -42,3 +44,29 @@ def goods_short(
     if len(lines) > shown:
         out.append(more_lines(len(lines) - shown, locale))
     return out
+
+
+def shown(stored: Sequence[ReceiptLine]) -> list[SaleLine]:
+    """The lines a receipt shows: none for a receipt without stored lines or with only the
+    one line an amount-only invoice gets (the shop's default goods name): it reads as
+    before."""
+    lines = [row.line for row in stored]
+    if len(lines) == 1 and lines[0].item_id is None:
+        return []
+    return lines
+
+
+async def goods_of(receipts: ReceiptService, receipt: Receipt) -> list[SaleLine]:
+    if receipts.lines is None:
+        return []
+    return shown(await receipts.lines.of_receipt(receipt.id))
+
+
+async def goods_of_many(
+    receipts: ReceiptService, found: Sequence[Receipt]
+) -> dict[int, list[SaleLine]]:
+    """Lines of a list's receipts in one read."""
+    if receipts.lines is None or not found:
+        return {}
+    stored = await receipts.lines.of_receipts([r.id for r in found])
+    return {receipt_id: shown(rows) for receipt_id, rows in stored.items()}

@@ -12,6 +12,7 @@ from bot.i18n import DEFAULT_LOCALE, N_, t, tn
 from bot.receipts.views import receipt_card
 from services.core.money import format_amount
 from services.core.periods import KYIV
+from storage.models.lines import SaleLine
 from storage.models.receipts import Receipt
 
 LEAD_LABELS = {
@@ -34,7 +35,9 @@ def clock_text(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def reminder_message(receipt: Receipt, locale: str | None = None) -> str:
+def reminder_message(
+    receipt: Receipt, locale: str | None = None, goods: Sequence[SaleLine] = ()
+) -> str:
     until = receipt.expires_at.astimezone(KYIV).strftime("%H:%M")
     head = t(
         "⏰ Receipt No {number} is still unpaid: the invoice expires at {time} (Kyiv).",
@@ -42,7 +45,7 @@ def reminder_message(receipt: Receipt, locale: str | None = None) -> str:
         number=receipt.number,
         time=until,
     )
-    return head + "\n\n" + receipt_card(receipt, locale)
+    return head + "\n\n" + receipt_card(receipt, locale, goods)
 
 
 def customer_sms(receipt: Receipt, shop_name: str) -> str:

@@ -76,7 +76,11 @@ async def test_cashier_sells_from_the_basket(world: BotWorld) -> None:
     replies = await world.say(CASHIER, "buyer@example.com")
     assert "Кава американо × 3 pcs = 135,00" in replies[-1], replies
     world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(INVOICE_OK))
-    await world.press(CASHIER, "Confirm")
+    replies = await world.press(CASHIER, "Confirm")
+    card = next(r for r in replies if "Receipt No 1" in r)
+    assert "• Кава американо × 3 pcs = 135,00" in card and "Кава зернова × 0,25 kg" in card
+    replies = await world.say(CASHIER, "/pending")
+    assert "   • Кава американо × 3 pcs = 135,00" in replies[-1], replies
     sent = world.liqpay_requests()[-1]
     assert sent["action"] == "invoice_send" and sent["amount"] == "247.5"
     stored = await world.services.store.receipt_lines.of_receipts([1])
