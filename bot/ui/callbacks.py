@@ -121,3 +121,12 @@ class BasketAction(CallbackData, prefix="bk"):
 
     action: Literal["amount", "checkout", "line", "qty", "remove", "back", "page", "one"]
     n: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
+class LineExportChoice(CallbackData, prefix="el"):
+    """/export by goods: a row per receipt line, in this format, for these days (YYYYMMDD,
+    as the per-receipt ExportChoice carries them)."""
+
+    fmt: Literal["csv", "xlsx"]
+    first: Annotated[int, Field(ge=1_01_01, le=9999_12_31)]
+    last: Annotated[int, Field(ge=1_01_01, le=9999_12_31)]

@@ -47,13 +47,14 @@ _EXPORT = f"""
 """  # noqa: S608 (constants only)
 
 # Goods lines (receipt_lines): a line's sum is price × quantity / 1000 rounded half up, as
-# storage.models.lines.line_sum; a top item counts what refunds did not give back.
+# storage.models.lines.line_sum; a top item is a catalogue item (an amount-only line is not),
+# counting what refunds did not give back.
 _TOP_ITEMS = """
     SELECT l.code, l.name, l.unit, SUM(l.quantity - l.returned) AS quantity,
            SUM((l.price * (l.quantity - l.returned) + 500) / 1000) AS total
     FROM receipts r JOIN receipt_lines l ON l.receipt_id = r.id
     WHERE r.shop_id = $1 AND r.status = 'paid' AND r.paid_at >= $2 AND r.paid_at < $3
-      AND l.quantity > l.returned
+      AND l.quantity > l.returned AND l.item_id IS NOT NULL
       AND ($4::bigint IS NULL OR r.cashier_id = $4)
     GROUP BY l.code, l.name, l.unit
     ORDER BY total DESC, quantity DESC, l.name

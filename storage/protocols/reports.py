@@ -49,8 +49,9 @@ class ReportRepository(Protocol):
         cashier_id: int | None = None,
         limit: int = 10,
     ) -> list[TopItem]:
-        """The items most sold in receipts paid in [start, end) and not refunded in full:
-        the goods lines under one code, name and unit, less what refunds gave back; by
+        """The catalogue items most sold in receipts paid in [start, end) and not refunded
+        in full: the goods lines of an item (not amount-only lines) under one code, name and
+        unit, less what refunds gave back; by
         their sum, then quantity, then name; at most `limit`."""
         ...
 

@@ -26,7 +26,7 @@ _keys = iter(range(1, 10**9))
 
 
 def line(
-    code: str, quantity: int, price: int, unit: str = "piece", item_id: int | None = None
+    code: str, quantity: int, price: int, unit: str = "piece", item_id: int | None = 1
 ) -> SaleLine:
     return SaleLine(
         code=code,
@@ -90,6 +90,7 @@ async def test_top_items_sum_the_paid_lines_by_item(store: Store) -> None:
     await sale(store, shop, (line("A", 2000, 4500), line("B", 250, 45001, "kg")))
     await sale(store, shop, (line("A", 1000, 4500),), cashier_id=CASHIER)
     await sale(store, shop, (line("C", 1000, 100),))
+    await sale(store, shop, (line("G", 1000, 10**6, item_id=None),))  # amount only: no item
     await sale(store, shop, (line("A", 9000, 4500),), paid=False)  # awaiting: not sold
     await sale(store, shop, (line("B", 9000, 45001, "kg"),), refunded=True)
     await sale(store, shop, (line("A", 5000, 4500),), when=END)  # after the period
