@@ -28,6 +28,7 @@ from services.core.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
 from services.fiscal.setup import FiscalSetupService
 from services.fiscal.wiring import Fiscal, build_fiscal
 from services.fiscal.worker import FiscalWorker
+from services.goods.settings import GoodsNames
 from services.invoices.issuing import InvoiceService
 from services.invoices.recovery import IssueRecovery
 from services.jobs.replica import Replica
@@ -70,6 +71,7 @@ class Services:
     reminders: Reminders
     replica: Replica
     catalogue: CatalogueService
+    goods_names: GoodsNames
 
 
 async def open_database(settings: Settings) -> Store:
@@ -172,6 +174,7 @@ def wire_services(
         reminders=Reminders(store.settings, store.receipt_queries, store.jobs),
         replica=replica,
         catalogue=CatalogueService(store.catalogue, checkbox, fiscal_setup, receipts.clock),
+        goods_names=GoodsNames(store.settings),
     )
 
 
@@ -216,6 +219,7 @@ def build_dispatcher(
         reporting=services.reporting,
         reminders=services.reminders,
         catalogue=services.catalogue,
+        goods_names=services.goods_names,
         settings=settings,
     )
     return dp
