@@ -4,6 +4,7 @@ counts them; prices are kopecks per whole unit (per 1000 of quantity)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,6 +38,12 @@ class SaleLine:
     @property
     def total(self) -> int:
         return line_sum(self.price, self.quantity)
+
+
+def name_code(name: str) -> str:
+    """The goods code of a line without a catalogue item (the shop's default goods name): the
+    same for the same name on every receipt, derived from the name, never from the order."""
+    return "N" + hashlib.sha256(name.encode()).hexdigest()[:12].upper()
 
 
 def basket_total(lines: Iterable[SaleLine]) -> int:
