@@ -59,3 +59,13 @@ class ReceiptLine:
     position: int  # 1-based, in the basket's order
     line: SaleLine
     returned: int = 0  # thousandths returned by refunds so far (never more than quantity)
+
+
+@dataclass(frozen=True)
+class ReturnedLine:
+    """What one refund gives back of one line: a quantity and the kopecks it is worth."""
+
+    position: int
+    quantity: int  # thousandths, at most what is not returned yet
+    amount: int  # kopecks
+    returned_before: int = 0  # the line's returned quantity the owner saw (a compare-and-set)
