@@ -106,6 +106,23 @@ class FiscalAccess:
         lines = [line.line for line in stored]
         return sale_goods(lines, receipt.amount, settings.tax_code, default_name)
 
+    async def returned_goods(
+        self, refund_id: object, sold: int, amount: int
+    ) -> list[tuple[int, int, int]]:
+        """What the refund `refund_id` (a return job's) gives back, as (position, quantity,
+        amount), when it is goods adding up to `amount` within the `sold` lines; [] for an
+        amount (then the return is of the sale's goods for the amount)."""
+        if not isinstance(refund_id, int) or self.lines is None:
+            return []
+        picks = [
+            (line.position, line.quantity, line.amount)
+            for line in await self.lines.returned_by(refund_id)
+        ]
+        fits = all(1 <= position <= sold for position, _, _ in picks)
+        if not fits or sum(part for _, _, part in picks) != amount:
+            return []
+        return picks
+
     # credentials and the kept session token
 
     def credentials(self, settings: FiscalSettings) -> FiscalCredentials:

@@ -94,7 +94,8 @@ class FiscalReturns:
             await access.tell_unreadable(settings)
             return Step(access.clock() + UNREADABLE_RETRY, "credentials unreadable")
         sold = await access.goods_of(receipt, settings)
-        sale_return = self.sale_return(receipt, amount, total, settings, sold)
+        picks = await access.returned_goods(job.payload.get("refund"), len(sold), amount)
+        sale_return = self.sale_return(receipt, amount, total, settings, sold, picks)
         try:
             result = await access.registrar.find(creds, sale_return.receipt_id)
             if result is not None and result.status is FiscalStatus.PENDING:

@@ -13,9 +13,15 @@ import aiohttp
 import pytest
 
 from services.core.crypto import SecretBox
+from services.fiscal.registrar import receipt_uuid
 from services.goods.names import goods_code
-from storage.models.lines import SaleLine, basket_total
+from services.notifications.jobs import OutboxSignal
+from services.refunds.ledger import FISCAL_RETURN
+from services.refunds.lines import pick
+from services.refunds.worker import JobWorker
+from storage.models.lines import ReturnedLine, SaleLine, basket_total
 from storage.models.receipts import Channel, ReceiptStatus
+from storage.models.refunds import NewRefund
 from storage.models.settings import SettingsChanges
 from storage.sqlite.store import SqliteStore
 from tests.builders import Shop, make_receipt, make_shop
@@ -106,3 +112,64 @@ async def test_a_receipt_without_lines_names_the_shops_default_goods_name(
     assert line["good"]["code"] == goods_code("Квіти та рослини")
     assert receipt.order_id not in line["good"]["code"]
     assert "Coffee beans" not in str(sell.body)  # the description is not the goods name
+
+
+# returns by goods
+
+
+def returns_worker(desk: Desk) -> JobWorker:
+    return JobWorker(
+        desk.store.jobs, {FISCAL_RETURN: desk.parts.returns.run_return}, OutboxSignal(),
+        desk.clock, role="r1",
+    )  # fmt: skip
+
+
+async def test_a_refund_of_some_goods_returns_exactly_those_lines(
+    desk: Desk, shop: Shop, fake: FakeCheckbox
+) -> None:
+    store = desk.store
+    lines = (COFFEE, BOUQUET)
+    receipt = await make_receipt(
+        store, shop, desk.clock(), channel=Channel.LINK, amount=basket_total(lines), lines=lines
+    )
+    sale = await desk.pay(receipt)
+    await desk.run_jobs()
+    worker = returns_worker(desk)
+    stored = await store.receipt_lines.of_receipt(sale.id)
+    one_bouquet = pick(stored[1], 1000)
+    assert one_bouquet == ReturnedLine(2, 1000, 50000, 0)
+    refund, _ = await store.refunds.reserve(
+        NewRefund(sale.id, 50000, "k1", shop.owner_id, 0, (one_bouquet,)), desk.clock()
+    )
+    assert refund is not None
+    await desk.pay(sale, refunded=50000)  # LiqPay tells the refund went back
+    assert await worker.drain()
+    [first] = [r.body for r in fake.sells() if r.body.get("related_receipt_id")]
+    assert first["related_receipt_id"] == receipt_uuid(sale.order_id)
+    assert first["goods"] == [
+        {"good": {"code": "B1", "name": "Букет", "price": 50000}, "quantity": 1000,
+         "is_return": True}
+    ]  # fmt: skip
+    assert [p["value"] for p in first["payments"]] == [50000]
+    # a second refund: a part of the weighed line (0,1 of 0,25 kg)
+    stored = await store.receipt_lines.of_receipt(sale.id)
+    coffee = pick(stored[0], 100)
+    assert coffee.amount == 4500
+    paid = await store.receipts.get(sale.id)
+    assert paid is not None
+    refund, _ = await store.refunds.reserve(
+        NewRefund(sale.id, 4500, "k2", shop.owner_id, 50000, (coffee,)), desk.clock()
+    )
+    assert refund is not None
+    await desk.pay(paid, refunded=54500)
+    assert await worker.drain()
+    second = [r.body for r in fake.sells() if r.body.get("related_receipt_id")][-1]
+    assert second["goods"] == [
+        {"good": {"code": "K1", "name": "Кава зернова", "price": 45000, "tax": [1],
+                  "barcode": "4820000000001", "uktzed": "0901210000"},
+         "quantity": 100, "is_return": True}
+    ]  # fmt: skip
+    assert [line.returned for line in await store.receipt_lines.of_receipt(sale.id)] == [
+        100,
+        1000,
+    ]
