@@ -28,6 +28,7 @@ from services.core.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
 from services.fiscal.setup import FiscalSetupService
 from services.fiscal.wiring import Fiscal, build_fiscal
 from services.fiscal.worker import FiscalWorker
+from services.goods.settings import GoodsNames
 from services.invoices.issuing import InvoiceService
 from services.invoices.recovery import IssueRecovery
 from services.invoices.shelf import BasketShelf
@@ -72,6 +73,7 @@ class Services:
     replica: Replica
     catalogue: CatalogueService
     shelf: BasketShelf
+    goods_names: GoodsNames
 
 
 async def open_database(settings: Settings) -> Store:
@@ -175,6 +177,7 @@ def wire_services(
         replica=replica,
         catalogue=CatalogueService(store.catalogue, checkbox, fiscal_setup, receipts.clock),
         shelf=BasketShelf(store.catalogue, store.reports),
+        goods_names=GoodsNames(store.settings),
     )
 
 
@@ -220,6 +223,7 @@ def build_dispatcher(
         reminders=services.reminders,
         catalogue=services.catalogue,
         shelf=services.shelf,
+        goods_names=services.goods_names,
         settings=settings,
     )
     return dp

@@ -14,6 +14,7 @@ def build_routers() -> list[Router]:
     from bot.fiscal import credentials as fiscal_credentials
     from bot.fiscal import receipts as fiscal_receipts
     from bot.fiscal import settings as fiscal_settings
+    from bot.goods import handlers as goods_name
     from bot.invoices import basket as invoice_basket
     from bot.invoices import dialog as invoice
     from bot.invoices import issuing
@@ -39,6 +40,7 @@ def build_routers() -> list[Router]:
         settings_buttons.router,
         refunds.router,
         reminder_settings.router,
+        goods_name.router,
         catalogue_owner.router,
         owner_gate.refusal,  # a cashier at an owner's command or button: after the owner's routers
         issuing.router,  # before the dialog's catch-all for spent buttons

@@ -20,6 +20,7 @@ from bot.ui.callbacks import (
     CatalogueImport,
     CatalogueItemAction,
     CatalogueMenu,
+    GoodsNameSetting,
     ReminderSetting,
     SettingsAction,
     StaffAction,
@@ -58,6 +59,7 @@ async def settings_refused(message: Message) -> None:
 @refusal.callback_query(FiscalTaxChoice.filter())
 @refusal.callback_query(FiscalCloseChoice.filter())
 @refusal.callback_query(ReminderSetting.filter())
+@refusal.callback_query(GoodsNameSetting.filter())
 async def settings_button_refused(callback: CallbackQuery, ack: Ack) -> None:
     await ack(owner_only())
 

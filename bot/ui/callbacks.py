@@ -53,6 +53,11 @@ class ReminderSetting(CallbackData, prefix="rm"):
     value: ShortText = ""
 
 
+class GoodsNameSetting(CallbackData, prefix="gn"):
+    item: Literal["menu", "group", "own", "purpose"]
+    value: ShortText = ""
+
+
 class PendingPage(CallbackData, prefix="pg"):
     page: PageNumber
 

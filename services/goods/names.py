@@ -7,12 +7,10 @@ always Ukrainian, whoever reads the bot in English; never an order id, never emp
 
 from __future__ import annotations
 
-import hashlib
-
 from services.catalogue.rules import MAX_NAME, check_name
 from services.catalogue.units import Unit
 from services.core.names import clean_name
-from storage.models.lines import QUANTITY_SCALE, SaleLine
+from storage.models.lines import QUANTITY_SCALE, SaleLine, name_code
 from storage.models.settings import ShopSettings
 
 FALLBACK_GOODS_NAME = "Товари та послуги"
@@ -39,7 +37,7 @@ def check_goods_name(text: str) -> str:
 def goods_code(name: str) -> str:
     """The goods code of a default-name line: the same for the same name on every receipt
     (Checkbox sums a code's sales), derived from the name, never from the order."""
-    return "N" + hashlib.sha256(name.encode()).hexdigest()[:12].upper()
+    return name_code(name)
 
 
 def goods_name_for(shop: ShopSettings, description: str | None) -> str:

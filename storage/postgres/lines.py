@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storage.models.lines import ReceiptLine, SaleLine
+from storage.models.lines import ReceiptLine, ReturnedLine, SaleLine
 from storage.postgres.engine import PostgresEngine, Tx
 from storage.rows import LINE_COLUMNS, line_values, receipt_line_from
 
@@ -43,3 +43,11 @@ class PostgresReceiptLines:
             line = receipt_line_from(row)
             found.setdefault(line.receipt_id, []).append(line)
         return found
+
+    async def returned_by(self, refund_id: int) -> list[ReturnedLine]:
+        rows = await self._db.all(
+            "SELECT position, quantity, amount FROM refund_lines WHERE refund_id = $1 "
+            "ORDER BY position",
+            refund_id,
+        )
+        return [ReturnedLine(r["position"], r["quantity"], r["amount"]) for r in rows]

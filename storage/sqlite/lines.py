@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from storage.models.lines import ReceiptLine, SaleLine
+from storage.models.lines import ReceiptLine, ReturnedLine, SaleLine
 from storage.rows import LINE_COLUMNS, line_values, receipt_line_from
 from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.tx import Stmt
@@ -58,3 +58,11 @@ class SqliteReceiptLines:
                 line = receipt_line_from(row)
                 found.setdefault(line.receipt_id, []).append(line)
         return found
+
+    async def returned_by(self, refund_id: int) -> list[ReturnedLine]:
+        rows = await self._db.all(
+            "SELECT position, quantity, amount FROM refund_lines WHERE refund_id = ? "
+            "ORDER BY position",
+            (refund_id,),
+        )
+        return [ReturnedLine(r["position"], r["quantity"], r["amount"]) for r in rows]
