@@ -19,9 +19,10 @@ BUTTON_TEXT = 60  # characters of an item's name on a button
 
 
 def start_text(currency: str) -> str:
+    # it begins as the dialog without a catalogue does: an amount is still welcome
     return t(
-        "New invoice. Type a few letters of an item or its barcode, tap an item below, or "
-        "send an amount in {currency} (e.g. 250,50).",
+        "New invoice. Amount in {currency}? For example 250 or 250,50. Or sell from the "
+        "catalogue: type a few letters of an item or its barcode, or tap an item below.",
         currency=currency,
     )
 
@@ -49,7 +50,8 @@ def found_text(query: str) -> str:
 def nothing_found_text(query: str, empty_basket: bool) -> str:
     if empty_basket:
         return t(
-            "Nothing found for «{query}». Try other letters, a barcode or an amount.",
+            "Nothing found for «{query}». Try other letters or a barcode, or send an amount "
+            "like 250 or 250,50.",
             query=escape(query),
         )
     return t("Nothing found for «{query}». Try other letters or a barcode.", query=escape(query))

@@ -34,7 +34,7 @@ async def test_a_cashier_sells_from_the_basket(
     preview = await owner.hears("Import: 3 new, 0 changed, 0 errors.")
     await owner.tap(preview, "Confirm", "Imported: 3 items")
 
-    start = await cashier.say("/new", "Type a few letters")
+    start = await cashier.say("/new", "sell from the catalogue")
     assert start.has_button("💰 Amount only")
     found = await cashier.say("капу", "Found for «капу»")
     await cashier.tap(found, "Капучино", "how many")

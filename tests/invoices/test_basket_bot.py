@@ -38,7 +38,7 @@ async def test_cashier_sells_from_the_basket(world: BotWorld) -> None:
     await join_cashier(world)
     await stock(world)
     replies = await world.say(CASHIER, "/new")
-    assert "Type a few letters" in replies[-1], replies
+    assert "sell from the catalogue" in replies[-1], replies
     world.find_button(CASHIER.id, "Amount only")
     world.find_button(CASHIER.id, "Букет")  # a small catalogue is offered whole
     replies = await world.say(CASHIER, "амер")
@@ -113,3 +113,18 @@ async def test_a_shop_without_a_catalogue_asks_the_amount(world: BotWorld) -> No
     await join_cashier(world)
     replies = await world.say(CASHIER, "/new")
     assert replies[-1] == "New invoice. Amount in UAH? For example 250 or 250,50.", replies
+
+
+async def test_the_amount_steps_read_as_without_a_catalogue(world: BotWorld) -> None:
+    """What a cashier used to the amount sees in a shop with a catalogue: the same question
+    first, the same refusals of a bad amount (letters search, and say how to send one)."""
+    await make_shop_by_bot(world)
+    await join_cashier(world)
+    await stock(world)
+    replies = await world.say(CASHIER, "/new")
+    assert replies[-1].startswith("New invoice. Amount in UAH? For example 250 or 250,50.")
+    for bad in ["abc", "0", "-5", "1.234", "100000.01"]:
+        replies = await world.say(CASHIER, bad)
+        assert replies and "250" in replies[-1], (bad, replies)
+    replies = await world.say(CASHIER, "1 250,50")
+    assert replies[-1].startswith("1\u00a0250,50"), replies
