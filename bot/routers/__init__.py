@@ -16,6 +16,7 @@ def build_routers() -> list[Router]:
     from bot.fiscal import settings as fiscal_settings
     from bot.goods import handlers as goods_name
     from bot.invoices import basket as invoice_basket
+    from bot.invoices import basket_lines as invoice_basket_lines
     from bot.invoices import dialog as invoice
     from bot.invoices import issuing
     from bot.invoices import summary as invoice_summary
@@ -45,7 +46,8 @@ def build_routers() -> list[Router]:
         owner_gate.refusal,  # a cashier at an owner's command or button: after the owner's routers
         issuing.router,  # before the dialog's catch-all for spent buttons
         invoice.router,  # the dialog's first steps, then
-        invoice_basket.router,  # the basket (a shop with a catalogue), then
+        invoice_basket.router,  # the basket (a shop with a catalogue): its items, then
+        invoice_basket_lines.router,  # its lines, Checkout and its catch-alls, then
         invoice_summary.router,  # its last steps and its catch-alls, in the order they had
         receipts.router,
         receipt_card.router,

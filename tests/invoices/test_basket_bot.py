@@ -128,3 +128,31 @@ async def test_the_amount_steps_read_as_without_a_catalogue(world: BotWorld) -> 
         assert replies and "250" in replies[-1], (bad, replies)
     replies = await world.say(CASHIER, "1 250,50")
     assert replies[-1].startswith("1\u00a0250,50"), replies
+
+
+async def test_a_line_is_removed_and_an_emptied_basket_starts_again(world: BotWorld) -> None:
+    await make_shop_by_bot(world)
+    await join_cashier(world)
+    await stock(world)
+    await world.say(CASHIER, "/new")
+    await world.press(CASHIER, "Кава американо")
+    await world.press(CASHIER, "1")  # the quick quantity of a piece
+    await world.say(CASHIER, "48200000")  # the same item by its EAN-8: adds to its line
+    replies = await world.say(CASHIER, "2")
+    assert "Кава американо × 3 pcs = 135,00" in replies[-1], replies
+    await world.press(CASHIER, "1. Кава американо")
+    await world.press(CASHIER, "Quantity")
+    replies = await world.say(CASHIER, "5000")  # over the largest invoice
+    assert "largest invoice" in replies[-2] and "× 3 pcs" in replies[-1], replies
+    await world.press(CASHIER, "1. Кава американо")
+    replies = await world.press(CASHIER, "Remove")
+    assert "sell from the catalogue" in replies[-1], replies
+    replies = await world.press(CASHIER, "Remove")  # the spent button of a removed line
+    assert "Basket" not in " ".join(replies)
+    replies = await world.press_data(CASHIER, "bk:checkout:0")
+    answers = [r for r in world.session.requests if type(r).__name__ == "AnswerCallbackQuery"]
+    assert "empty" in (answers[-1].text or ""), replies
+    await world.say(CASHIER, "/cancel")
+    await world.press_data(CASHIER, "bi:1")
+    answers = [r for r in world.session.requests if type(r).__name__ == "AnswerCallbackQuery"]
+    assert "dialog is over" in (answers[-1].text or "")
