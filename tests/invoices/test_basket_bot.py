@@ -152,6 +152,9 @@ async def test_a_line_is_removed_and_an_emptied_basket_starts_again(world: BotWo
     replies = await world.press_data(CASHIER, "bk:checkout:0")
     answers = [r for r in world.session.requests if type(r).__name__ == "AnswerCallbackQuery"]
     assert "empty" in (answers[-1].text or ""), replies
+    await world.press_data(CASHIER, "bi:999")  # no item of this shop
+    answers = [r for r in world.session.requests if type(r).__name__ == "AnswerCallbackQuery"]
+    assert "no such item" in (answers[-1].text or "")
     await world.say(CASHIER, "/cancel")
     await world.press_data(CASHIER, "bi:1")
     answers = [r for r in world.session.requests if type(r).__name__ == "AnswerCallbackQuery"]
