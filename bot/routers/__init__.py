@@ -22,6 +22,7 @@ def build_routers() -> list[Router]:
     from bot.invoices import summary as invoice_summary
     from bot.receipts import card as receipt_card
     from bot.receipts import pending as receipts
+    from bot.refunds import goods as refund_goods
     from bot.refunds import handlers as refunds
     from bot.reminders import handlers as reminder_settings
     from bot.reports import handlers as reports
@@ -40,6 +41,7 @@ def build_routers() -> list[Router]:
         settings.router,
         settings_buttons.router,
         refunds.router,
+        refund_goods.router,
         reminder_settings.router,
         goods_name.router,
         catalogue_owner.router,

@@ -48,6 +48,19 @@ class RefundAction(CallbackData, prefix="rf"):
     refunded: Kopecks = 0
 
 
+class RefundGoods(CallbackData, prefix="rg"):
+    """Returns by goods: a line tapped (`line`), all of its rest (`all`), and the
+    confirmation (`ok`) with the quantity, the key and the receipt's refunded sum, as
+    RefundAction's."""
+
+    action: Literal["line", "all", "ok"]
+    id: RowId
+    pos: Annotated[int, Field(ge=1, le=10_000)]
+    qty: Annotated[int, Field(ge=0, le=10**12)] = 0
+    key: Annotated[str, Field(max_length=16, pattern=r"^[0-9a-f]*$")] = ""
+    refunded: Kopecks = 0
+
+
 class ReminderSetting(CallbackData, prefix="rm"):
     item: Literal["menu", "cashier", "customer", "digest", "lead", "digest_at"]
     value: ShortText = ""
