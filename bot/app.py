@@ -216,7 +216,7 @@ async def run(settings: Settings) -> None:
         opened.push_async_callback(_quietly, outbox_bot.session.close)
         sender = OutboxSender(
             store.jobs, store.receipts, store.users, outbox_bot, services.signal,
-            shops=store.shops, replica=services.replica,
+            shops=store.shops, replica=services.replica, lines=store.receipt_lines,
         )  # fmt: skip
         reminder_worker = ReminderWorker(
             store.jobs,

@@ -28,8 +28,10 @@ from services.core.crypto import KEY_FILE_NAME, SecretBox, make_secret_box
 from services.fiscal.setup import FiscalSetupService
 from services.fiscal.wiring import Fiscal, build_fiscal
 from services.fiscal.worker import FiscalWorker
+from services.goods.settings import GoodsNames
 from services.invoices.issuing import InvoiceService
 from services.invoices.recovery import IssueRecovery
+from services.invoices.shelf import BasketShelf
 from services.jobs.replica import Replica
 from services.liqpay.client import LiqPayClient
 from services.notifications.jobs import OutboxSignal
@@ -74,6 +76,8 @@ class Services:
     catalogue: CatalogueService
     reconcile: Reconcile
     reconcile_worker: ReconcileWorker
+    shelf: BasketShelf
+    goods_names: GoodsNames
 
 
 async def open_database(settings: Settings) -> Store:
@@ -179,6 +183,8 @@ def wire_services(
         catalogue=CatalogueService(store.catalogue, checkbox, fiscal_setup, receipts.clock),
         reconcile=reconcile,
         reconcile_worker=ReconcileWorker(reconcile.daily, replica=replica),
+        shelf=BasketShelf(store.catalogue, store.reports),
+        goods_names=GoodsNames(store.settings),
     )
 
 
@@ -224,6 +230,8 @@ def build_dispatcher(
         reminders=services.reminders,
         catalogue=services.catalogue,
         reconciliation=services.reconcile.reconciliation,
+        shelf=services.shelf,
+        goods_names=services.goods_names,
         settings=settings,
     )
     return dp

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from storage.models.catalogue import CatalogueItem, tax_codes_from
 from storage.models.fiscal import FiscalMode, FiscalSettings, FiscalState
 from storage.models.jobs import Job, JobState
+from storage.models.lines import ReceiptLine, SaleLine
 from storage.models.receipts import (
     Channel,
     EventSource,
@@ -26,7 +27,7 @@ from storage.models.receipts import (
     ReceiptStatus,
 )
 from storage.models.refunds import Refund, RefundState
-from storage.models.reports import ExportRow, ReportRow
+from storage.models.reports import ExportRow, LineExportRow, ReportRow, TopItem
 from storage.models.settings import ShopSettings
 from storage.models.shops import Member, Role
 
@@ -171,6 +172,8 @@ def shop_settings_from(row: Row) -> ShopSettings:
         remind_lead=row["remind_lead"],
         digest=bool(row["digest"]),
         digest_at=row["digest_at"],
+        default_goods_name=row["default_goods_name"],
+        goods_name_from_purpose=bool(row["goods_name_from_purpose"]),
     )
 
 
@@ -241,4 +244,60 @@ def catalogue_item_from(row: Row, codec: Codec) -> CatalogueItem:
         archived=bool(row["archived"]),
         created_at=codec.moment(row["created_at"]),
         updated_at=codec.moment(row["updated_at"]),
+    )
+
+
+def receipt_line_from(row: Row) -> ReceiptLine:
+    return ReceiptLine(
+        receipt_id=row["receipt_id"],
+        position=row["position"],
+        line=SaleLine(
+            code=row["code"],
+            name=row["name"],
+            unit=row["unit"],
+            quantity=row["quantity"],
+            price=row["price"],
+            tax_codes=tax_codes_from(row["tax_codes"]),
+            barcode=row["barcode"],
+            uktzed=row["uktzed"],
+            item_id=row["item_id"],
+        ),
+        returned=row["returned"],
+    )
+
+
+LINE_COLUMNS = (
+    "receipt_id, position, item_id, code, name, unit, quantity, price, tax_codes, barcode, uktzed"
+)
+
+
+def line_values(receipt_id: object, position: int, line: SaleLine) -> tuple[object, ...]:
+    """A line's values in LINE_COLUMNS' order."""
+    return (
+        receipt_id, position, line.item_id, line.code, line.name, line.unit, line.quantity,
+        line.price, ",".join(str(c) for c in line.tax_codes), line.barcode, line.uktzed,
+    )  # fmt: skip
+
+
+def top_item_from(row: Row) -> TopItem:
+    return TopItem(
+        code=row["code"],
+        name=row["name"],
+        unit=row["unit"],
+        quantity=int(row["quantity"]),
+        total=int(row["total"]),
+    )
+
+
+def line_export_row_from(row: Row, codec: Codec) -> LineExportRow:
+    return LineExportRow(
+        number=row["number"],
+        created_at=codec.moment(row["created_at"]),
+        position=row["position"],
+        code=row["code"],
+        name=row["name"],
+        unit=row["unit"],
+        quantity=row["quantity"],
+        price=row["price"],
+        total=int(row["total"]),
     )

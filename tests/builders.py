@@ -15,6 +15,7 @@ from typing import Any
 from services.core.crypto import SecretBox
 from services.liqpay.signing import encode_data, sign
 from services.payments.polling import first_check
+from storage.models.lines import SaleLine
 from storage.models.receipts import Channel, EventSource, NewDraft, Receipt, ReceiptStatus
 from storage.models.settings import SettingsChanges
 from storage.models.shops import Member
@@ -78,6 +79,7 @@ async def make_receipt(
     lifetime: timedelta = timedelta(days=1),
     created_at: datetime | None = None,
     issuing_until: datetime | None = None,
+    lines: tuple[SaleLine, ...] = (),
 ) -> Receipt:
     """A receipt of the cashier's, moved from draft to `status` through real transitions,
     with its status-check job as the invoice service makes it (and its issuing lease, when
@@ -102,7 +104,7 @@ async def make_receipt(
         public_key=PUBLIC_KEY,
     )
     receipt, _ = await store.receipts.create_draft(
-        draft, created, [first_check()], issuing_until=issuing_until
+        draft, created, [first_check()], issuing_until=issuing_until, lines=lines
     )
     path = {
         S.DRAFT: [],

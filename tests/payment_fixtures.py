@@ -30,7 +30,7 @@ def make_service(
     client = LiqPayClient(session, API_URL, retry_delay=0)
     return ReceiptService(
         store.receipts, store.receipt_queries, store.settings, store.shops, client, box,
-        signal or OutboxSignal(), clock,
+        signal or OutboxSignal(), clock, lines=store.receipt_lines,
     )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery
 from bot.filters import IsMember
 from bot.i18n import t
 from bot.middlewares import Ack
+from bot.receipts.goods import goods_of
 from bot.receipts.keyboards import receipt_card_keyboard
 from bot.receipts.views import receipt_card
 from bot.routers.base import quietly, safe_edit
@@ -65,9 +66,8 @@ async def register(
     await ack(outcome_text(outcome), alert=outcome is not RegisterOutcome.QUEUED)
     if outcome is RegisterOutcome.REGISTERED:
         current = await receipts.repo.get(receipt.id) or receipt
-        await quietly(
-            safe_edit(callback.message, receipt_card(current), receipt_card_keyboard(current))
-        )
+        card = receipt_card(current, goods=await goods_of(receipts, current))
+        await quietly(safe_edit(callback.message, card, receipt_card_keyboard(current)))
 
 
 @router.callback_query(FiscalReceiptAction.filter(F.action == "picture"))

@@ -16,6 +16,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.filters import IsMember
 from bot.i18n import t, tn
+from bot.invoices.basket_views import start_keyboard, start_text
 from bot.invoices.keyboards import (
     cancel_keyboard,
     channel_keyboard,
@@ -34,6 +35,7 @@ from services.core.money import AmountError, format_amount, parse_amount
 from services.core.names import clean_name
 from services.invoices.issuing import InvoiceService
 from services.invoices.requests import MAX_DESCRIPTION, description_fits
+from services.invoices.shelf import BasketShelf
 from services.receipts.state import KeysUnreadable, NoKeys, ReceiptService
 from services.shops.service import ShopService
 from storage.models.shops import Member
@@ -52,6 +54,16 @@ class NewInvoice(StatesGroup):
     channel = State()
     contact = State()
     confirm = State()
+
+
+class BasketStep(StatesGroup):
+    """/new in a shop with a catalogue, before the description (bot/invoices/basket.py);
+    the basket is in the dialog's data (services/invoices/basket.py's `to_data`)."""
+
+    start = State()  # an item, a barcode or an amount (that goes the "amount only" way)
+    lines = State()  # the basket is shown: an item or a barcode adds a line
+    quantity = State()  # data: pick (an item's id) or edit (a line's position)
+    price = State()  # data: pick, pick_quantity: the item has no price
 
 
 def no_keys_text(member: Member, problem: NoKeys | None = None) -> str:
@@ -86,6 +98,7 @@ async def new_invoice(
     receipts: ReceiptService,
     invoices: InvoiceService,
     shops: ShopService,
+    shelf: BasketShelf,
 ) -> None:
     await state.clear()
     try:
@@ -103,6 +116,13 @@ async def new_invoice(
             )
         )
     currency = (await shops.settings(member)).currency
+    if await shelf.has_catalogue(member):  # the basket; a typed amount still goes as below
+        await state.set_state(BasketStep.start)
+        await state.update_data(currency=currency)
+        await message.answer(
+            start_text(currency), reply_markup=start_keyboard(await shelf.shortlist(member))
+        )
+        return
     await state.set_state(NewInvoice.amount)
     await state.update_data(currency=currency)
     await message.answer(
@@ -120,6 +140,10 @@ async def got_amount(message: Message, state: FSMContext, settings: Settings) ->
     except AmountError as exc:
         await message.answer(amount_error_text(exc.reason, settings, currency))
         return
+    await ask_description(message, state, amount, currency)
+
+
+async def ask_description(message: Message, state: FSMContext, amount: int, currency: str) -> None:
     await state.update_data(amount=amount)
     await state.set_state(NewInvoice.description)
     await message.answer(

@@ -15,6 +15,7 @@ from bot.i18n import t
 from bot.invoices.dialog import LEGACY_KEY_LENGTH, NewInvoice, no_keys_text
 from bot.invoices.keyboards import confirm_keyboard
 from bot.middlewares import Ack
+from bot.receipts.goods import goods_of
 from bot.receipts.keyboards import receipt_card_keyboard
 from bot.receipts.show import draw_qr, send_card, send_qr, sms_problem
 from bot.receipts.views import receipt_card
@@ -23,6 +24,7 @@ from bot.routers.plan import RouterPlan
 from bot.ui.callbacks import DialogAction, ReceiptAction
 from bot.ui.format import escape
 from bot.ui.keyboards import main_menu
+from services.invoices.basket import from_data
 from services.invoices.issuing import InvoiceService
 from services.invoices.requests import (
     CurrencyChanged,
@@ -71,6 +73,7 @@ async def confirm(
         contact=data.get("contact"),
         idempotency_key=f"{member.user_id}:{key}",
         currency=str(data["currency"]),
+        lines=from_data(data.get("lines")),  # the basket's; none: amount only
     )
     # The dialog is over: from here the receipt is the truth, and this summary's buttons find
     # it by its key. Nothing is left in the dialog to strand the cashier.
@@ -231,7 +234,8 @@ async def retry(
         return
     card = callback.message if isinstance(callback.message, Message) else None
     if receipt.status is not ReceiptStatus.DRAFT:
-        await quietly(safe_edit(card, receipt_card(receipt), receipt_card_keyboard(receipt)))
+        text = receipt_card(receipt, goods=await goods_of(receipts, receipt))
+        await quietly(safe_edit(card, text, receipt_card_keyboard(receipt)))
         await ack(t("This invoice is already made."))
         return
     async with Alongside() as alongside:

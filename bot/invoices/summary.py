@@ -16,6 +16,7 @@ from bot.invoices.dialog import NewInvoice
 from bot.invoices.duplicate_views import earlier_invoice_keyboard, earlier_invoice_text
 from bot.invoices.keyboards import cancel_keyboard, confirm_keyboard
 from bot.middlewares import Ack
+from bot.receipts.goods import goods_short
 from bot.receipts.show import send_card
 from bot.receipts.views import channel_name
 from bot.routers.base import DIALOG_INPUT, DIALOG_TEXT, Alongside
@@ -24,6 +25,7 @@ from bot.ui.callbacks import ChannelChoice, DialogAction
 from bot.ui.format import escape
 from services.core.contacts import ContactError, normalize_email, normalize_phone
 from services.core.money import format_amount
+from services.invoices.basket import from_data
 from services.invoices.duplicates import EarlierInvoice
 from services.invoices.issuing import InvoiceService
 from services.receipts.state import ReceiptService
@@ -130,6 +132,7 @@ async def ask_confirm(
                     "Amount: <b>{amount}</b>",
                     amount=format_amount(int(data["amount"]), str(data["currency"])),
                 ),
+                *goods_short(from_data(data.get("lines")), str(data["currency"])),
                 t("For: {description}", description=escape(str(description))),
                 t("Channel: {channel}", channel=channel_name(channel)) + contact,
             ]

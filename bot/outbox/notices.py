@@ -13,6 +13,7 @@ from aiogram import Bot
 from aiogram.types import InlineKeyboardMarkup
 
 from services.notifications.jobs import NotificationKind
+from storage.models.lines import SaleLine
 from storage.models.receipts import Receipt
 from storage.protocols.receipts import ReceiptRepository
 
@@ -27,6 +28,10 @@ class Lookups(Protocol):
 
     async def registering(self, receipt: Receipt) -> bool:
         """Whether the fiscal worker has the receipt's registration in hand."""
+
+    async def goods(self, receipt: Receipt) -> list[SaleLine]:
+        """The goods lines the receipt shows (none for one made before lines, or amount
+        only: it reads as before)."""
 
 
 @dataclass(frozen=True)

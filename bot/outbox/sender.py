@@ -42,6 +42,7 @@ from services.jobs.runner import JobRunner, keep_draining
 from services.notifications.jobs import NOTIFY, OutboxSignal
 from storage.models.jobs import Job
 from storage.protocols.jobs import JobQueue
+from storage.protocols.lines import ReceiptLinesRepository
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.shops import ShopRepository
 from storage.protocols.users import UserRepository
@@ -82,6 +83,7 @@ class OutboxSender:
         batch: int = MAX_IN_FLIGHT,
         shops: ShopRepository | None = None,
         notices: NoticeRegistry | None = None,
+        lines: ReceiptLinesRepository | None = None,
     ) -> None:
         self.jobs = jobs
         self.receipts = receipts
@@ -97,7 +99,8 @@ class OutboxSender:
         self.kind = JobKind(NOTIFY, self._attempt, lease, batch, on_error=self._failed)
         self.runner = JobRunner(jobs, [self.kind], worker_name("outbox", replica, worker_id), clock)
         self.worker_id = self.runner.worker_id
-        self.lookups = StoreLookups(jobs, shops)  # an owner's chat, a live fiscal sale
+        # an owner's chat, a live fiscal sale, a receipt's goods
+        self.lookups = StoreLookups(jobs, shops, lines)
         self.notices = notices or build_notices()  # what each kind of notification says
         self._held_until: datetime | None = None  # the last per-chat hold this sender set
         self._sent_unmarked: set[int] = set()  # delivered, but the store missed the mark

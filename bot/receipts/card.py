@@ -10,6 +10,7 @@ from aiogram.types import CallbackQuery, ErrorEvent
 from bot.filters import FromButton, IsMember
 from bot.i18n import t
 from bot.middlewares import Ack
+from bot.receipts.goods import goods_of
 from bot.receipts.keyboards import cancel_confirm_keyboard, receipt_card_keyboard
 from bot.receipts.show import send_card, send_qr, sms_problem
 from bot.receipts.views import keys_unreadable_text, receipt_card
@@ -50,7 +51,7 @@ async def _payable(
         return receipt
     await safe_edit(
         callback.message,
-        receipt_card(receipt),
+        receipt_card(receipt, goods=await goods_of(receipts, receipt)),
         receipt_card_keyboard(receipt, owner=member.is_owner),
     )
     await ack(t("This receipt is no longer awaiting payment."), alert=True)
@@ -88,7 +89,7 @@ async def ask_cancel(
         return
     await safe_edit(
         callback.message,
-        receipt_card(receipt)
+        receipt_card(receipt, goods=await goods_of(receipts, receipt))
         + "\n\n"
         + (
             t("Cancel this invoice? The customer will not be able to pay it.")
@@ -115,7 +116,7 @@ async def keep(
         return
     await safe_edit(
         callback.message,
-        receipt_card(receipt),
+        receipt_card(receipt, goods=await goods_of(receipts, receipt)),
         receipt_card_keyboard(receipt, owner=member.is_owner),
     )
 
@@ -143,7 +144,7 @@ async def cancel(
     await quietly(
         safe_edit(
             callback.message,
-            receipt_card(receipt),
+            receipt_card(receipt, goods=await goods_of(receipts, receipt)),
             receipt_card_keyboard(receipt, owner=member.is_owner),
         )
     )
@@ -200,7 +201,7 @@ async def check(
         alongside.start(ack(t("Checking with LiqPay…")))  # while LiqPay is asked
         receipt = await receipts.check(receipt)
     checked = t("🔄 Checked with LiqPay at {when} (Kyiv).", when=kyiv_time(utcnow()))
-    card = receipt_card(receipt) + "\n" + checked
+    card = receipt_card(receipt, goods=await goods_of(receipts, receipt)) + "\n" + checked
     await quietly(
         safe_edit(callback.message, card, receipt_card_keyboard(receipt, owner=member.is_owner))
     )

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.fiscal.views import fiscal_line, fiscal_notice
 from bot.i18n import N_, t
 from bot.outbox.notices import MessageRef, Notice, NoticeRegistry, ReceiptNoticeRequest
+from bot.receipts.goods import goods_short
 from bot.receipts.keyboards import notice_keyboard, receipt_card_keyboard
 from bot.receipts.views import came_in, outcome_message, receipt_card, what_to_do
 from bot.ui.format import escape, kyiv_time
 from services.core.money import format_amount
 from services.notifications.jobs import NotificationKind as K
+from storage.models.lines import SaleLine
 from storage.models.receipts import Receipt
 
 
 def notification(
-    kind: str, receipt: Receipt, locale: str | None = None, *, worker_tells: bool = False
+    kind: str,
+    receipt: Receipt,
+    locale: str | None = None,
+    *,
+    worker_tells: bool = False,
+    goods: Sequence[SaleLine] = (),
 ) -> str:
     """The message a cashier or owner gets when something happens to a receipt
     (`worker_tells`: see bot.fiscal.views.fiscal_line)."""
@@ -57,7 +66,10 @@ def notification(
         number=receipt.number,
         amount=amount,
     )
-    lines = [head, t("For: {description}", locale, description=escape(receipt.description))]
+    lines = [head]
+    if kind in ("paid", "paid_late"):
+        lines += goods_short(goods, receipt.currency, locale)
+    lines.append(t("For: {description}", locale, description=escape(receipt.description)))
     if kind in ("paid", "paid_late") and receipt.paid_at:
         lines.append(t("Paid at: {when} (Kyiv)", locale, when=kyiv_time(receipt.paid_at)))
     if kind in ("paid", "paid_late") and receipt.card_mask:
@@ -96,8 +108,9 @@ async def paid_notice(request: ReceiptNoticeRequest) -> Notice:
     receipt, locale = request.receipt, request.locale
     owner = await request.lookups.is_owner(request.chat_id, receipt)
     worker_tells = owner and await request.lookups.registering(receipt)
+    goods = await request.lookups.goods(receipt)
     return Notice(
-        notification(request.kind, receipt, locale, worker_tells=worker_tells),
+        notification(request.kind, receipt, locale, worker_tells=worker_tells, goods=goods),
         notice_keyboard(receipt, locale, owner=owner, fiscal=not worker_tells),
     )
 
@@ -109,7 +122,7 @@ async def card_update(request: ReceiptNoticeRequest) -> Notice | None:
         return None
     owner = await request.lookups.is_owner(receipt.card_chat_id, receipt)
     return Notice(
-        receipt_card(receipt, locale),
+        receipt_card(receipt, locale, await request.lookups.goods(receipt)),
         receipt_card_keyboard(receipt, locale, owner=owner),
         edit=MessageRef(receipt.card_chat_id, receipt.card_message_id),
     )
@@ -120,7 +133,8 @@ async def outcome_notice(request: ReceiptNoticeRequest) -> Notice:
     receipt, locale = request.receipt, request.locale
     owner = await request.lookups.is_owner(request.chat_id, receipt)
     keyboard = receipt_card_keyboard(receipt, locale, owner=owner)
-    return Notice(outcome_message(receipt, locale), keyboard, is_card=True)
+    goods = await request.lookups.goods(receipt)
+    return Notice(outcome_message(receipt, locale, goods), keyboard, is_card=True)
 
 
 def register_notices(registry: NoticeRegistry) -> None:

@@ -10,6 +10,7 @@ from bot.filters import IsMember
 from bot.fiscal.unregistered import send_unregistered
 from bot.i18n import t
 from bot.middlewares import Ack
+from bot.receipts.goods import goods_of_many
 from bot.receipts.keyboards import pending_keyboard
 from bot.receipts.views import receipt_line
 from bot.routers.base import menu_text, safe_edit
@@ -37,7 +38,8 @@ async def _pending_view(
     head = t("⏳ <b>Awaiting payment: {total}</b>", total=total)
     if pages > 1:
         head += " " + t("(page {page} of {pages})", page=page + 1, pages=pages)
-    lines = [head, *(receipt_line(r) for r in receipts)]
+    goods = await goods_of_many(service, receipts)
+    lines = [head, *(receipt_line(r, goods=goods.get(r.id, ())) for r in receipts)]
     lines.append(t("Tap a receipt to check its status."))
     return "\n".join(lines), receipts, page, pages
 

@@ -11,6 +11,7 @@ from aiogram import Bot
 from aiogram.types import BufferedInputFile
 
 from bot.i18n import t
+from bot.receipts.goods import goods_of
 from bot.receipts.keyboards import receipt_card_keyboard
 from bot.receipts.views import receipt_card
 from bot.ui.format import escape
@@ -31,8 +32,9 @@ async def send_card(
     bot: Bot, chat_id: int, receipt: Receipt, receipts: ReceiptService, *, owner: bool = False
 ) -> None:
     """Show a receipt card; the notifier edits it when the receipt changes."""
+    card = receipt_card(receipt, goods=await goods_of(receipts, receipt))
     sent = await bot.send_message(
-        chat_id, receipt_card(receipt), reply_markup=receipt_card_keyboard(receipt, owner=owner)
+        chat_id, card, reply_markup=receipt_card_keyboard(receipt, owner=owner)
     )
     await receipts.card_shown(receipt, chat_id, sent.message_id)
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.fiscal.views import fiscal_line
 from bot.i18n import t
+from bot.receipts.goods import goods_short
 from bot.refunds.views import refunded_line
 from bot.ui.format import escape, kyiv_time
 from services.core.money import format_amount
+from storage.models.lines import SaleLine
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 
 
@@ -40,7 +44,10 @@ def status_line(receipt: Receipt, locale: str | None = None) -> str:
     return labels[receipt.status]
 
 
-def receipt_card(receipt: Receipt, locale: str | None = None) -> str:
+def receipt_card(
+    receipt: Receipt, locale: str | None = None, goods: Sequence[SaleLine] = ()
+) -> str:
+    """`goods`: the lines bot/receipts/goods.py's `goods_of` reads (none: as before)."""
     contact = f" · {escape(receipt.contact)}" if receipt.contact else ""
     lines = [
         t("🧾 <b>Receipt No {number}</b>", locale, number=receipt.number),
@@ -49,6 +56,7 @@ def receipt_card(receipt: Receipt, locale: str | None = None) -> str:
             locale,
             amount=format_amount(receipt.amount, receipt.currency),
         ),
+        *goods_short(goods, receipt.currency, locale),
         t("For: {description}", locale, description=escape(receipt.description)),
         t("Channel: {channel}", locale, channel=channel_name(receipt.channel, locale)) + contact,
         t("Payable until: {when} (Kyiv)", locale, when=kyiv_time(receipt.expires_at)),
@@ -112,7 +120,9 @@ def what_to_do(locale: str | None = None) -> str:
     )
 
 
-def outcome_message(receipt: Receipt, locale: str | None = None) -> str:
+def outcome_message(
+    receipt: Receipt, locale: str | None = None, goods: Sequence[SaleLine] = ()
+) -> str:
     """What became of an invoice the person confirmed, told later (by the outbox)."""
     if receipt.status is ReceiptStatus.DRAFT:
         head = t(
@@ -124,11 +134,14 @@ def outcome_message(receipt: Receipt, locale: str | None = None) -> str:
         )
     else:
         head = t("✅ The invoice of receipt No {number} is made.", locale, number=receipt.number)
-    return head + "\n\n" + receipt_card(receipt, locale)
+    return head + "\n\n" + receipt_card(receipt, locale, goods)
 
 
-def receipt_line(receipt: Receipt, locale: str | None = None) -> str:
-    return t(
+def receipt_line(
+    receipt: Receipt, locale: str | None = None, goods: Sequence[SaleLine] = ()
+) -> str:
+    """A list's line (/pending), with the receipt's goods under it when it has any."""
+    text = t(
         "No {number} · {amount} · {description} · until {when}",
         locale,
         number=receipt.number,
@@ -136,6 +149,7 @@ def receipt_line(receipt: Receipt, locale: str | None = None) -> str:
         description=escape(receipt.description[:40]),
         when=kyiv_time(receipt.expires_at),
     )
+    return "\n".join([text, *(f"   {row}" for row in goods_short(goods, receipt.currency, locale))])
 
 
 def keys_unreadable_text(locale: str | None = None) -> str:

@@ -14,6 +14,7 @@ from aiogram.types import CallbackQuery, ErrorEvent, Message
 from bot.filters import FromButton, IsMember
 from bot.i18n import t
 from bot.middlewares import Ack
+from bot.refunds.goods_views import goods_start_text
 from bot.refunds.keyboards import refund_confirm_keyboard, refund_start_keyboard
 from bot.refunds.views import (
     amount_problem_text,
@@ -29,6 +30,7 @@ from bot.ui.callbacks import RefundAction
 from services.core.money import AmountError
 from services.liqpay.client import LiqPayError
 from services.receipts.state import KeysUnreadable, NoKeys
+from services.refunds.lines import returnable
 from services.refunds.problems import RefundProblem, RefundRefused
 from services.refunds.service import RefundService
 from storage.models.receipts import Receipt
@@ -130,11 +132,16 @@ async def refund_start(
     if receipt is None or not await _refundable(ack, member, refunds, receipt, state):
         return
     done = sum(r.state is RefundState.DONE for r in await refunds.refunds.for_receipt(receipt.id))
+    lines = await refunds.lines(receipt)
+    goods = lines if returnable(lines) else []
     await state.set_state(RefundDialog.amount)
     await state.update_data({RECEIPT_KEY: receipt.id})
+    text = refund_start_text(receipt, done, by_amount=len(lines) <= 1)
+    if goods:  # returns by goods (bot/refunds/goods.py)
+        text = f"{text}\n\n{goods_start_text(goods)}"
     if isinstance(callback.message, Message):
         await callback.message.answer(
-            refund_start_text(receipt, done), reply_markup=refund_start_keyboard(receipt)
+            text, reply_markup=refund_start_keyboard(receipt, lines=goods)
         )
 
 
@@ -200,9 +207,11 @@ async def refund_amount(
         return
     try:
         refunds.check(member, receipt)
+        if len(await refunds.lines(receipt)) > 1:  # several goods: chosen by their lines
+            raise RefundRefused(RefundProblem.CHOOSE_GOODS)
         amount = refunds.parse(message.text or "", receipt)
     except RefundRefused as exc:
-        if exc.problem is not RefundProblem.TOO_MUCH:
+        if exc.problem not in (RefundProblem.TOO_MUCH, RefundProblem.CHOOSE_GOODS):
             await state.clear()
         await message.answer(refund_problem_text(exc.problem, receipt))
         return

@@ -42,8 +42,11 @@ def refunded_line(receipt: Receipt, locale: str | None = None) -> str | None:
     )
 
 
-def refund_start_text(receipt: Receipt, done: int, locale: str | None = None) -> str:
-    """The first step: what was paid and what is left; `done` refunds made by the bot."""
+def refund_start_text(
+    receipt: Receipt, done: int, locale: str | None = None, *, by_amount: bool = True
+) -> str:
+    """The first step: what was paid and what is left; `done` refunds made by the bot.
+    `by_amount`: an amount may be typed (not for a receipt of several goods lines)."""
     lines = [
         t("↩️ <b>Refund of receipt No {number}</b>", locale, number=receipt.number),
         t(
@@ -70,12 +73,13 @@ def refund_start_text(receipt: Receipt, done: int, locale: str | None = None) ->
     lines.append(
         t("Left to refund: <b>{left}</b>", locale, left=refund_money(receipt, receipt.refundable))
     )
-    lines.append(
-        t(
-            "Type the amount to refund (e.g. 100 or 100,50), or tap «Full refund».",
-            locale,
+    if by_amount:
+        lines.append(
+            t(
+                "Type the amount to refund (e.g. 100 or 100,50), or tap «Full refund».",
+                locale,
+            )
         )
-    )
     return "\n".join(lines)
 
 
@@ -114,6 +118,16 @@ def refund_problem_text(
         RefundProblem.NO_KEYS: t("The shop has no LiqPay keys. Set them in /settings.", locale),
         RefundProblem.KEYS_UNREADABLE: t(
             "The shop's LiqPay keys can't be read. Enter them again in /settings.", locale
+        ),
+        RefundProblem.CHOOSE_GOODS: t(
+            "This receipt has several goods: tap the line that comes back, or «Full refund».",
+            locale,
+        ),
+        RefundProblem.QUANTITY_TOO_BIG: t(
+            "That is more of this line than was sold and not returned yet.", locale
+        ),
+        RefundProblem.QUANTITY_FORMAT: t(
+            "That is not a quantity: type it like 1 or 0,25 (pieces are whole).", locale
         ),
     }
     return texts[problem]

@@ -17,7 +17,8 @@ async def reminder_notice(request: ReceiptNoticeRequest) -> Notice | None:
         return None
     owner = await request.lookups.is_owner(request.chat_id, receipt)
     keyboard = receipt_card_keyboard(receipt, locale, owner=owner)
-    return Notice(reminder_message(receipt, locale), keyboard, is_card=True)
+    goods = await request.lookups.goods(receipt)
+    return Notice(reminder_message(receipt, locale, goods), keyboard, is_card=True)
 
 
 async def digest_notice(request: NoticeRequest) -> Notice:

@@ -14,6 +14,7 @@ from bot.reconcile.texts import digest_line
 from services.core.money import format_amount
 from services.core.periods import KYIV
 from services.reconcile.model import Result
+from storage.models.lines import SaleLine
 from storage.models.receipts import Receipt
 
 LEAD_LABELS = {
@@ -36,7 +37,9 @@ def clock_text(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def reminder_message(receipt: Receipt, locale: str | None = None) -> str:
+def reminder_message(
+    receipt: Receipt, locale: str | None = None, goods: Sequence[SaleLine] = ()
+) -> str:
     until = receipt.expires_at.astimezone(KYIV).strftime("%H:%M")
     head = t(
         "⏰ Receipt No {number} is still unpaid: the invoice expires at {time} (Kyiv).",
@@ -44,7 +47,7 @@ def reminder_message(receipt: Receipt, locale: str | None = None) -> str:
         number=receipt.number,
         time=until,
     )
-    return head + "\n\n" + receipt_card(receipt, locale)
+    return head + "\n\n" + receipt_card(receipt, locale, goods)
 
 
 def customer_sms(receipt: Receipt, shop_name: str) -> str:

@@ -19,6 +19,7 @@ from aiogram.types import BufferedInputFile, CallbackQuery, FSInputFile, Message
 from bot.filters import IsMember
 from bot.i18n import t
 from bot.middlewares import Ack
+from bot.reports.goods_texts import line_export_caption, line_export_labels, top_items_text
 from bot.reports.keyboards import (
     ExportChoice,
     PeriodChoice,
@@ -40,6 +41,7 @@ from bot.reports.texts import (
 )
 from bot.routers.base import DIALOG_TEXT, quietly, safe_edit
 from bot.routers.plan import RouterPlan
+from bot.ui.callbacks import LineExportChoice
 from services.core.clock import utcnow
 from services.core.periods import (
     MAX_RANGE_DAYS,
@@ -51,7 +53,7 @@ from services.core.periods import (
     preset,
 )
 from services.reports.chart import render_paid_chart
-from services.reports.service import ReportingService
+from services.reports.service import ExportFormat, ReportingService
 from services.shops.service import ShopService
 from storage.models.shops import Member
 
@@ -181,7 +183,8 @@ async def send_report(
         names = {m.user_id: m.name for m in await shops.members(member)}
     heading = report_heading(period, member.shop_name, own=not member.is_owner, locale=locale)
     text = report_text(reports, heading=heading, cashier_names=names, locale=locale)
-    for part in split_lines(text):
+    top = top_items_text(await reporting.top_items(member, period), reports[0].currency, locale)
+    for part in split_lines(f"{text}\n\n{top}" if top else text):
         await bot.send_message(chat_id, part)
     main = reports[0]
     labels = chart_labels(period, main.currency, locale)
@@ -208,7 +211,7 @@ def split_lines(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     return parts
 
 
-def _button_period(data: ExportChoice) -> Period | None:
+def _button_period(data: ExportChoice | LineExportChoice) -> Period | None:
     """The period an export button names; None for data no button of ours carries."""
     try:
         first, last = number_day(data.first), number_day(data.last)
@@ -248,6 +251,39 @@ async def export_chosen(
             chat_id,
             FSInputFile(written.path, filename=written.filename),
             caption=export_caption(written.count, period, locale),
+        )
+    finally:
+        written.discard()
+
+
+@router.callback_query(LineExportChoice.filter())
+async def line_export_chosen(
+    callback: CallbackQuery,
+    ack: Ack,
+    callback_data: LineExportChoice,
+    member: Member,
+    reporting: ReportingService,
+    bot: Bot,
+    locale: str,
+) -> None:
+    """The export by goods: a row per receipt line."""
+    period = _button_period(callback_data)
+    if period is None:
+        await ack(t("This button is no longer active."))
+        return
+    await ack(t("Preparing the file…"))
+    if isinstance(callback.message, Message):
+        await quietly(callback.message.edit_reply_markup(reply_markup=None))
+    fmt = ExportFormat(callback_data.fmt)
+    written = await reporting.export_lines(member, period, fmt, line_export_labels(locale))
+    if written is None:
+        await bot.send_message(callback.from_user.id, nothing_in_period_text(period, locale))
+        return
+    try:
+        await bot.send_document(
+            callback.from_user.id,
+            FSInputFile(written.path, filename=written.filename),
+            caption=line_export_caption(written.count, period, locale),
         )
     finally:
         written.discard()

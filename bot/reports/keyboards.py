@@ -11,6 +11,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from pydantic import Field
 
 from bot.i18n import t
+from bot.ui.callbacks import LineExportChoice
 from bot.ui.keyboards import button
 from services.core.periods import Period, PeriodKind
 from services.reports.service import ExportFormat
@@ -65,6 +66,12 @@ def format_keyboard(period: Period) -> InlineKeyboardMarkup:
                 button(
                     "Excel (.xlsx)", ExportChoice(fmt=ExportFormat.XLSX, first=first, last=last)
                 ),
-            ]
+            ],
+            [  # a row per goods line instead of per receipt
+                button(t("🧾 By goods: CSV"), LineExportChoice(fmt="csv", first=first, last=last)),
+                button(
+                    t("🧾 By goods: Excel"), LineExportChoice(fmt="xlsx", first=first, last=last)
+                ),
+            ],
         ]
     )

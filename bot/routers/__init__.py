@@ -14,12 +14,16 @@ def build_routers() -> list[Router]:
     from bot.fiscal import credentials as fiscal_credentials
     from bot.fiscal import receipts as fiscal_receipts
     from bot.fiscal import settings as fiscal_settings
+    from bot.goods import handlers as goods_name
+    from bot.invoices import basket as invoice_basket
+    from bot.invoices import basket_lines as invoice_basket_lines
     from bot.invoices import dialog as invoice
     from bot.invoices import issuing
     from bot.invoices import summary as invoice_summary
     from bot.receipts import card as receipt_card
     from bot.receipts import pending as receipts
     from bot.reconcile import handlers as reconcile
+    from bot.refunds import goods as refund_goods
     from bot.refunds import handlers as refunds
     from bot.reminders import handlers as reminder_settings
     from bot.reports import handlers as reports
@@ -38,12 +42,16 @@ def build_routers() -> list[Router]:
         settings.router,
         settings_buttons.router,
         refunds.router,
+        refund_goods.router,
         reminder_settings.router,
+        goods_name.router,
         catalogue_owner.router,
         reconcile.router,
         owner_gate.refusal,  # a cashier at an owner's command or button: after the owner's routers
         issuing.router,  # before the dialog's catch-all for spent buttons
         invoice.router,  # the dialog's first steps, then
+        invoice_basket.router,  # the basket (a shop with a catalogue): its items, then
+        invoice_basket_lines.router,  # its lines, Checkout and its catch-alls, then
         invoice_summary.router,  # its last steps and its catch-alls, in the order they had
         receipts.router,
         receipt_card.router,

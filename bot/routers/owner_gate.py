@@ -20,6 +20,7 @@ from bot.ui.callbacks import (
     CatalogueImport,
     CatalogueItemAction,
     CatalogueMenu,
+    GoodsNameSetting,
     ReconcileChoice,
     ReminderSetting,
     SettingsAction,
@@ -59,6 +60,7 @@ async def settings_refused(message: Message) -> None:
 @refusal.callback_query(FiscalTaxChoice.filter())
 @refusal.callback_query(FiscalCloseChoice.filter())
 @refusal.callback_query(ReminderSetting.filter())
+@refusal.callback_query(GoodsNameSetting.filter())
 async def settings_button_refused(callback: CallbackQuery, ack: Ack) -> None:
     await ack(owner_only())
 

@@ -6,7 +6,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import N_, t
-from bot.ui.callbacks import ReminderSetting, SettingsAction, SettingsItem
+from bot.ui.callbacks import GoodsNameSetting, ReminderSetting, SettingsAction, SettingsItem
 from bot.ui.keyboards import button
 
 
@@ -19,6 +19,7 @@ def settings_keyboard() -> InlineKeyboardMarkup:
     builder.add(button(t("📱 SMS gateway"), SettingsAction(item="sms")))
     builder.add(button(t("🔔 Reminders"), ReminderSetting(item="menu")))
     builder.add(button(t("🧾 Fiscalization"), SettingsAction(item="fiscal")))
+    builder.add(button(t("🏷 Goods name"), GoodsNameSetting(item="menu")))
     builder.adjust(1)
     return builder.as_markup()
 

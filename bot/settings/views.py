@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from bot.goods.texts import goods_name_line
 from bot.i18n import t
 from bot.reminders.texts import reminder_lines
 from bot.settings.keyboards import LIFETIME_CHOICES
 from bot.ui.format import escape
 from services.fiscal.setup import FiscalSetupService
+from services.goods.settings import GoodsNameChoice
 from services.shops.service import ShopService
 from storage.models.shops import Member
 
@@ -55,5 +57,6 @@ async def settings_text(
                 s.remind_cashier, s.remind_customer, s.remind_lead, s.digest, s.digest_at
             ),
             fiscal_line,
+            goods_name_line(GoodsNameChoice(s.default_goods_name, s.goods_name_from_purpose)),
         ]
     )

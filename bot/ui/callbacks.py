@@ -48,8 +48,26 @@ class RefundAction(CallbackData, prefix="rf"):
     refunded: Kopecks = 0
 
 
+class RefundGoods(CallbackData, prefix="rg"):
+    """Returns by goods: a line tapped (`line`), all of its rest (`all`), and the
+    confirmation (`ok`) with the quantity, the key and the receipt's refunded sum, as
+    RefundAction's."""
+
+    action: Literal["line", "all", "ok"]
+    id: RowId
+    pos: Annotated[int, Field(ge=1, le=10_000)]
+    qty: Annotated[int, Field(ge=0, le=10**12)] = 0
+    key: Annotated[str, Field(max_length=16, pattern=r"^[0-9a-f]*$")] = ""
+    refunded: Kopecks = 0
+
+
 class ReminderSetting(CallbackData, prefix="rm"):
     item: Literal["menu", "cashier", "customer", "digest", "lead", "digest_at"]
+    value: ShortText = ""
+
+
+class GoodsNameSetting(CallbackData, prefix="gn"):
+    item: Literal["menu", "group", "own", "purpose"]
     value: ShortText = ""
 
 
@@ -113,3 +131,26 @@ class ReconcileChoice(CallbackData, prefix="rq"):
     """/reconcile's day: today, yesterday, or a date the owner types."""
 
     day: Literal["today", "yesterday", "date"]
+
+
+class BasketItem(CallbackData, prefix="bi"):
+    """/new with a catalogue: put this item in the basket (a found or a recent item)."""
+
+    id: RowId
+
+
+class BasketAction(CallbackData, prefix="bk"):
+    """/new with a catalogue: the basket's buttons. `n` is a line's 0-based position
+    (line, qty, remove), a page of found items (page) or a quick quantity (one)."""
+
+    action: Literal["amount", "checkout", "line", "qty", "remove", "back", "page", "one"]
+    n: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+
+class LineExportChoice(CallbackData, prefix="el"):
+    """/export by goods: a row per receipt line, in this format, for these days (YYYYMMDD,
+    as the per-receipt ExportChoice carries them)."""
+
+    fmt: Literal["csv", "xlsx"]
+    first: Annotated[int, Field(ge=1_01_01, le=9999_12_31)]
+    last: Annotated[int, Field(ge=1_01_01, le=9999_12_31)]

@@ -22,7 +22,6 @@ from services.fiscal.registrar import (
     TaxRate,
 )
 
-QUANTITY_ONE = 1000  # Checkbox counts pieces in thousandths
 MAX_GOOD_CODE = 256
 
 _RECEIPT_STATUS = {
@@ -72,16 +71,23 @@ def return_body(sale_return: SaleReturn) -> dict[str, Any]:
 
 
 def _receipt_body(sale: Sale, receipt_id: str, *, is_return: bool) -> dict[str, Any]:
-    good: dict[str, Any] = {
-        "code": sale.order_id[:MAX_GOOD_CODE],
-        "name": sale.description,
-        "price": sale.price,
-    }
-    if sale.tax_code is not None:
-        good["tax"] = [sale.tax_code]
-    line: dict[str, Any] = {"good": good, "quantity": QUANTITY_ONE}
-    if is_return:
-        line["is_return"] = True
+    lines: list[dict[str, Any]] = []
+    for item in sale.goods:
+        good: dict[str, Any] = {
+            "code": item.code[:MAX_GOOD_CODE],
+            "name": item.name,
+            "price": item.price,
+        }
+        if item.tax_codes:
+            good["tax"] = list(item.tax_codes)
+        if item.barcode:
+            good["barcode"] = item.barcode
+        if item.uktzed:
+            good["uktzed"] = item.uktzed
+        line: dict[str, Any] = {"good": good, "quantity": item.quantity}
+        if is_return:
+            line["is_return"] = True
+        lines.append(line)
     payment: dict[str, Any] = {"type": "CASHLESS", "value": sale.price, "label": sale.payment_label}
     optional = {
         "card_mask": sale.card_mask,
@@ -92,7 +98,7 @@ def _receipt_body(sale: Sale, receipt_id: str, *, is_return: bool) -> dict[str, 
         "transaction_id": sale.payment_id,
     }
     payment.update({k: v for k, v in optional.items() if v})
-    return {"id": receipt_id, "goods": [line], "payments": [payment]}
+    return {"id": receipt_id, "goods": lines, "payments": [payment]}
 
 
 def refusal_reason(status: int, message: str, *, signing_in: bool) -> RefusalReason:

@@ -14,8 +14,14 @@ from pydantic import SecretStr
 from services.core.clock import Clock, utcnow
 from services.core.crypto import SecretBox, SecretKeyMismatch
 from services.fiscal import policy
+from services.fiscal.goods import sale_goods
 from services.fiscal.key_expiry import KeyExpiry, expired_note
-from services.fiscal.registrar import FiscalCredentials, FiscalRefused, FiscalRegistrar
+from services.fiscal.registrar import (
+    FiscalCredentials,
+    FiscalRefused,
+    FiscalRegistrar,
+    SaleGood,
+)
 from services.notifications.jobs import NotificationKind, OutboxSignal, notify_job, recipients
 from storage.models.fiscal import FiscalSettings
 from storage.models.jobs import NewJob
@@ -23,8 +29,10 @@ from storage.models.receipts import Receipt
 from storage.models.shops import Role
 from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.jobs import JobQueue
+from storage.protocols.lines import ReceiptLinesRepository
 from storage.protocols.receipt_queries import ReceiptQueries
 from storage.protocols.receipts import ReceiptRepository
+from storage.protocols.settings import SettingsRepository
 from storage.protocols.shops import ShopRepository
 
 log = logging.getLogger(__name__)
@@ -68,8 +76,13 @@ class FiscalAccess:
         outbox: OutboxSignal,
         wake: OutboxSignal | None = None,
         clock: Clock = utcnow,
+        *,
+        lines: ReceiptLinesRepository | None = None,
+        shop_settings: SettingsRepository | None = None,
     ) -> None:
         self.receipts = receipts
+        self.lines = lines
+        self.shop_settings = shop_settings
         self.queries = queries
         self.fiscal = fiscal
         self.jobs = jobs
@@ -81,6 +94,34 @@ class FiscalAccess:
         self.clock = clock
         self._kept_tokens: dict[int, str] = {}  # shop -> the token last stored for it
         self.key_expiry = KeyExpiry(fiscal, jobs, shops, registrar, outbox, clock)
+
+    # what is sold
+
+    async def goods_of(self, receipt: Receipt, settings: FiscalSettings) -> tuple[SaleGood, ...]:
+        """The receipt's goods as the fiscal receipt prints them (services/fiscal/goods.py)."""
+        stored = await self.lines.of_receipt(receipt.id) if self.lines is not None else []
+        default_name = None
+        if not stored and self.shop_settings is not None:
+            default_name = (await self.shop_settings.get(receipt.shop_id)).default_goods_name
+        lines = [line.line for line in stored]
+        return sale_goods(lines, receipt.amount, settings.tax_code, default_name)
+
+    async def returned_goods(
+        self, refund_id: object, sold: int, amount: int
+    ) -> list[tuple[int, int, int]]:
+        """What the refund `refund_id` (a return job's) gives back, as (position, quantity,
+        amount), when it is goods adding up to `amount` within the `sold` lines; [] for an
+        amount (then the return is of the sale's goods for the amount)."""
+        if not isinstance(refund_id, int) or self.lines is None:
+            return []
+        picks = [
+            (line.position, line.quantity, line.amount)
+            for line in await self.lines.returned_by(refund_id)
+        ]
+        fits = all(1 <= position <= sold for position, _, _ in picks)
+        if not fits or sum(part for _, _, part in picks) != amount:
+            return []
+        return picks
 
     # credentials and the kept session token
 

@@ -18,6 +18,7 @@ from typing import Protocol
 from pydantic import SecretStr
 
 from storage.models.fiscal import DEFAULT_FISCAL_PAYMENT_LABEL
+from storage.models.lines import QUANTITY_SCALE, line_sum, name_code
 
 # Never change it: every receipt id ever sent was derived under it.
 RECEIPT_NAMESPACE = uuid.UUID("e83d878a-c171-45ff-8d97-17b2cad14181")
@@ -61,14 +62,33 @@ class FiscalCredentials:
     pin_code: SecretStr = field(repr=False)
 
 
+@dataclass(frozen=True)
+class SaleGood:
+    """One goods line of a fiscal receipt."""
+
+    code: str  # 1–256 characters; never the order id
+    name: str  # 1–128 characters
+    price: int  # kopecks per unit (per 1000 of quantity)
+    quantity: int  # thousandths
+    tax_codes: tuple[int, ...] = ()  # codes from tax_rates(); none: not taxed
+    barcode: str | None = None
+    uktzed: str | None = None
+
+    @property
+    def total(self) -> int:
+        return line_sum(self.price, self.quantity)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Sale:
-    """A paid invoice to register: one goods line and one cashless payment of its price."""
+    """A paid invoice to register: its goods lines and one cashless payment of their sum,
+    `price`. Without `goods`, one line of `price` named `description` (taxed `tax_code`)."""
 
     order_id: str
     description: str
-    price: int  # kopecks, the paid amount
+    price: int  # kopecks, the paid amount: the goods' sum
     tax_code: int | None  # a code from tax_rates(); None: goods not taxed
+    goods: tuple[SaleGood, ...] = ()
     payment_label: str = DEFAULT_PAYMENT_LABEL
     card_mask: str | None = None
     bank: str | None = None
@@ -84,6 +104,15 @@ class Sale:
             raise ValueError("price is a positive number of kopecks")
         if self.payment_label not in PAYMENT_LABELS:
             raise ValueError("payment_label is not an approved name")
+        if not self.goods:
+            taxes = () if self.tax_code is None else (self.tax_code,)
+            name = self.description.strip()
+            if not name:
+                raise ValueError("a sale names its goods")
+            one = SaleGood(name_code(name), name[:128], self.price, QUANTITY_SCALE, taxes)
+            object.__setattr__(self, "goods", (one,))
+        if sum(good.total for good in self.goods) != self.price:
+            raise ValueError("price is the goods' sum")
 
     @property
     def receipt_id(self) -> str:

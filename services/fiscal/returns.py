@@ -11,16 +11,19 @@ anything is sent: a restart or a lost answer never registers a second return.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 
 from services.core.crypto import SecretKeyMismatch
 from services.fiscal.access import DONE, FiscalAccess, Step, backoff
+from services.fiscal.goods import return_goods
 from services.fiscal.registrar import (
     FiscalError,
     FiscalRefused,
     FiscalStatus,
     FiscalUnavailable,
+    SaleGood,
     SaleReturn,
     receipt_uuid,
 )
@@ -53,10 +56,20 @@ class FiscalReturns:
         self.access = access
 
     def sale_return(
-        self, receipt: Receipt, amount: int, total: int, settings: FiscalSettings
+        self,
+        receipt: Receipt,
+        amount: int,
+        total: int,
+        settings: FiscalSettings,
+        sold: tuple[SaleGood, ...],
+        picks: Sequence[tuple[int, int, int]] = (),
     ) -> SaleReturn:
-        """The same goods and payment label as the sale, for the refunded amount."""
-        sale = replace(sale_of(receipt, settings), price=amount, customer_email=None)
+        """The goods given back (services/fiscal/goods.py return_goods: the refund's lines,
+        or the sale's goods for the refunded amount) and the sale's payment label."""
+        goods = return_goods(sold, amount, picks)
+        sale = replace(
+            sale_of(receipt, settings, sold), price=amount, goods=goods, customer_email=None
+        )
         return SaleReturn(
             sale=sale,
             related_receipt_id=receipt_uuid(receipt.order_id, receipt.fiscal_attempt),
@@ -80,7 +93,9 @@ class FiscalReturns:
         except SecretKeyMismatch:
             await access.tell_unreadable(settings)
             return Step(access.clock() + UNREADABLE_RETRY, "credentials unreadable")
-        sale_return = self.sale_return(receipt, amount, total, settings)
+        sold = await access.goods_of(receipt, settings)
+        picks = await access.returned_goods(job.payload.get("refund"), len(sold), amount)
+        sale_return = self.sale_return(receipt, amount, total, settings, sold, picks)
         try:
             result = await access.registrar.find(creds, sale_return.receipt_id)
             if result is not None and result.status is FiscalStatus.PENDING:

@@ -30,6 +30,7 @@ from services.fiscal.registrar import (
     FiscalStatus,
     FiscalUnavailable,
     Sale,
+    SaleGood,
     receipt_uuid,
 )
 from services.notifications.jobs import NotificationKind
@@ -45,15 +46,17 @@ STILL_PENDING_RETRY = timedelta(seconds=20)  # the tax service has not answered 
 UNREADABLE_RETRY = timedelta(hours=1)  # credentials sealed under another SECRET_KEY
 
 
-def sale_of(receipt: Receipt, settings: FiscalSettings) -> Sale:
-    """What the registrar sells for a paid receipt (a return sells the same goods back)."""
+def sale_of(receipt: Receipt, settings: FiscalSettings, goods: tuple[SaleGood, ...]) -> Sale:
+    """What the registrar sells for a paid receipt: its `goods` (FiscalAccess.goods_of) and
+    one payment of their sum, the receipt's amount."""
     label = settings.payment_label
     email = receipt.contact if receipt.channel is Channel.EMAIL else None
     return Sale(
         order_id=receipt.order_id,
-        description=receipt.description[:MAX_DESCRIPTION] or receipt.order_id,
+        description=receipt.description[:MAX_DESCRIPTION],
         price=receipt.amount,
         tax_code=settings.tax_code,
+        goods=goods,
         payment_label=label if label in PAYMENT_LABELS else DEFAULT_PAYMENT_LABEL,
         card_mask=receipt.card_mask,
         bank=receipt.payment_bank,
@@ -121,7 +124,7 @@ class SaleJob:
         try:
             result = None if never_sold else await self._existing(receipt, creds)
             if result is None:
-                sale = sale_of(receipt, settings)
+                sale = sale_of(receipt, settings, await self.access.goods_of(receipt, settings))
                 result = await self.access.registrar.register_sale(creds, sale)
         except FiscalUnavailable as exc:
             return await self._unavailable(job, receipt, exc)

@@ -45,5 +45,7 @@ def build_fiscal(
         outbox,
         wake,
         clock,
+        lines=store.receipt_lines,
+        shop_settings=store.settings,
     )
     return Fiscal(access, FiscalSales(access), ShiftClosing(access), FiscalReturns(access))

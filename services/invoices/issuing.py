@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from services.config import Settings
 from services.invoices.duplicates import DuplicateCheck
+from services.invoices.goods import liqpay_goods, receipt_lines
 from services.invoices.leases import SHOW_LEASE, IssueLeases, Lease, LeaseLost
 from services.invoices.requests import (
     CurrencyChanged,
@@ -34,6 +35,7 @@ from services.payments.polling import first_check
 from services.receipts.state import NoKeys, ReceiptService
 from services.receipts.transitions import LIQPAY_INVOICE_CHANNELS, can_access
 from services.turbosms import TurboSmsClient
+from storage.models.lines import SaleLine
 from storage.models.receipts import (
     Channel,
     EventSource,
@@ -72,13 +74,15 @@ class InvoiceService:
     async def issue(self, request: InvoiceRequest) -> IssueResult:
         """Make the invoice. The same idempotency key never makes a second receipt: a repeat
         resumes the first one. Raises NoKeys, SmsNotConfigured, CurrencyChanged,
-        InvoiceRefused or LiqPayError (nothing is left being made then)."""
+        LinesDoNotAddUp (the amount is not the lines' sum), InvoiceRefused or LiqPayError
+        (nothing is left being made then)."""
         shop = await self.shop_settings.get(request.shop_id)  # the one read of this Confirm
         creds = self.receipts.credentials(shop)
         if request.channel is Channel.SMS and not shop.has_sms:
             raise SmsNotConfigured
         if request.currency is not None and request.currency != shop.currency:
             raise CurrencyChanged(shop.currency)
+        lines = receipt_lines(shop, request.amount, request.description, request.lines)
         now = self.receipts.clock()
         lease_until = now + self.leases.for_call(asks_status=False)
         draft = NewDraft(
@@ -100,6 +104,7 @@ class InvoiceService:
             [first_check()],
             issuing_until=lease_until,
             issuing_replica=self.leases.holder,
+            lines=lines,
         )
         if not created:  # a second tap on the same Confirm, or Confirm again after a restart
             return await self.resume(receipt, request.language)
@@ -187,6 +192,7 @@ class InvoiceService:
                 phone=draft.contact if draft.channel is Channel.PRIVAT24 else None,
                 server_url=self.settings.callback_url,
                 language=language,
+                goods=liqpay_goods(await self._lines_of(draft)),
             )
         except LiqPayRefused as exc:
             if exc.err_code == "order_id_duplicate":
@@ -194,6 +200,11 @@ class InvoiceService:
             await self.repo.delete_draft(draft.id, lease.until)
             raise InvoiceRefused(exc.err_code, exc.err_description) from exc
         return await self._activate(draft, shop, link=answer.href, token=answer.token)
+
+    async def _lines_of(self, draft: Receipt) -> list[SaleLine]:
+        if self.receipts.lines is None:
+            return []
+        return [stored.line for stored in await self.receipts.lines.of_receipt(draft.id)]
 
     async def _known_to_liqpay(self, draft: Receipt, creds: Credentials) -> bool:
         """After an outage or a kill: did the first attempt reach LiqPay after all?"""

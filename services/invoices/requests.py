@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from services.invoices.leases import Lease
+from storage.models.lines import SaleLine
 from storage.models.receipts import Channel, Receipt
 
 MAX_DESCRIPTION = 500  # characters; and at most twice that in UTF-8 bytes, so the link fits a QR
@@ -33,6 +34,9 @@ class InvoiceRequest:
     idempotency_key: str
     currency: str | None = None  # as the cashier saw it; None: the shop's
     language: str = "uk"  # of the customer's LiqPay page; Ukrainian, like the description
+    # what is sold (the basket), adding up to `amount`; none ("amount only"): one line named
+    # by the shop's default goods name (services/goods/names.py)
+    lines: tuple[SaleLine, ...] = ()
 
 
 class Outcome(StrEnum):

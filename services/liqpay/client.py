@@ -8,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -29,6 +31,23 @@ from services.liqpay.signing import Credentials, encode_data, sign
 from services.liqpay.statuses import FAILED_STATUSES, PaymentState, payment_state
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InvoiceGoods:
+    """One line of an invoice's `goods` (what the customer reads on LiqPay's page): LiqPay
+    multiplies `amount` (the unit price) by `count`, so price × quantity is a whole number of
+    kopecks here (services/invoices/goods.py makes sure)."""
+
+    price: int  # kopecks per unit
+    quantity: int  # thousandths
+    unit: str  # LiqPay's unit name
+    name: str
+
+    def wire(self) -> dict[str, Any]:
+        whole, part = divmod(self.quantity, 1000)
+        count: int | str = whole if part == 0 else f"{whole}.{part:03d}".rstrip("0")
+        return {"amount": to_wire(self.price), "count": count, "unit": self.unit, "name": self.name}
 
 
 class LiqPayError(Exception):
@@ -169,9 +188,11 @@ class LiqPayClient:
         phone: str | None = None,
         server_url: str | None = None,
         language: str | None = None,
+        goods: Sequence[InvoiceGoods] = (),
     ) -> InvoiceAnswer:
-        """Ask LiqPay to deliver an invoice. Never retried: a repeat of the same order_id is
-        refused by LiqPay as a duplicate; after an unavailable error ask `status` instead."""
+        """Ask LiqPay to deliver an invoice (with its `goods` lines when given: they add up
+        to `amount`). Never retried: a repeat of the same order_id is refused by LiqPay as a
+        duplicate; after an unavailable error ask `status` instead."""
         if (email is None) == (phone is None):
             raise ValueError("exactly one of email or phone")
         payload = self._payload(
@@ -186,6 +207,7 @@ class LiqPayClient:
             expired_date=expiry_text(expires_at),
             server_url=server_url,
             language=language,
+            goods=[line.wire() for line in goods] or None,
         )
         answer = await self._call(creds, payload)
         return _parse(InvoiceAnswer, answer)

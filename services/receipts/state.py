@@ -34,6 +34,7 @@ from storage.models.receipts import EventSource, Receipt, ReceiptChanges, Receip
 from storage.models.settings import ShopSettings
 from storage.models.shops import Member
 from storage.protocols.fiscal import FiscalSettingsRepository
+from storage.protocols.lines import ReceiptLinesRepository
 from storage.protocols.receipt_queries import ReceiptQueries
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.settings import SettingsRepository
@@ -60,8 +61,10 @@ class ReceiptService:
         fiscal_signal: OutboxSignal | None = None,
         ledger: RefundLedger | None = None,
         notices: ReceiptNotices | None = None,
+        lines: ReceiptLinesRepository | None = None,
     ) -> None:
         self.repo = receipts
+        self.lines = lines  # the receipts' goods lines (None: not read, e.g. in a unit test)
         self.queries = queries
         self.shop_settings = shop_settings
         self.shops = shops

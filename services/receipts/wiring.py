@@ -34,6 +34,6 @@ def build_receipts(
     receipts = ReceiptService(
         store.receipts, store.receipt_queries, store.settings, store.shops, liqpay, box,
         outbox, clock, fiscal=store.fiscal, fiscal_signal=fiscal_signal, ledger=ledger,
-        notices=notices,
+        notices=notices, lines=store.receipt_lines,
     )  # fmt: skip
     return receipts, ledger

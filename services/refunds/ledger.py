@@ -25,7 +25,9 @@ from storage.protocols.refunds import RefundRepository
 
 log = logging.getLogger(__name__)
 
-FISCAL_RETURN = "fiscal.return"  # payload {"amount", "total"}; receipt_id set
+# payload {"amount", "total"} and, when the rise is one refund of ours, its "refund" id (the
+# return receipt lists that refund's goods lines); receipt_id set
+FISCAL_RETURN = "fiscal.return"
 CAS_ATTEMPTS = 5
 REFUNDABLE = (ReceiptStatus.PAID, ReceiptStatus.REFUNDED)
 
@@ -37,11 +39,14 @@ def return_key(receipt_id: int, total: int) -> str:
     return f"{FISCAL_RETURN}:{receipt_id}:{total}"
 
 
-def return_job(receipt_id: int, amount: int, total: int) -> NewJob:
+def return_job(receipt_id: int, amount: int, total: int, refund_id: int | None = None) -> NewJob:
     """One return receipt per rise of the refunded sum (to `total`), whoever asks."""
+    payload: dict[str, int] = {"amount": amount, "total": total}
+    if refund_id is not None:
+        payload["refund"] = refund_id
     return NewJob(
         FISCAL_RETURN,
-        {"amount": amount, "total": total},
+        payload,
         dedupe_key=return_key(receipt_id, total),
         receipt_id=receipt_id,
     )
@@ -67,7 +72,9 @@ class RefundLedger:
         self.fiscal = fiscal
         self.fiscal_signal = fiscal_signal
 
-    async def _jobs(self, receipt: Receipt, delta: int, total: int) -> list[NewJob]:
+    async def _jobs(
+        self, receipt: Receipt, delta: int, total: int, refund: Refund | None = None
+    ) -> list[NewJob]:
         jobs = []
         for job in await self.audience(receipt, NotificationKind.REFUND):
             chat = int(job.payload["chat_id"])
@@ -81,7 +88,14 @@ class RefundLedger:
                 )
             jobs.append(job)
         if await self._registers_returns(receipt):
-            jobs.append(return_job(receipt.id, delta, total))
+            # the rise is exactly this refund: its return receipt lists its goods
+            ours = refund is not None and (refund.amount, refund.refunded_before) == (
+                delta,
+                receipt.refunded_amount,
+            )
+            jobs.append(
+                return_job(receipt.id, delta, total, refund.id if ours and refund else None)
+            )
         return jobs
 
     async def _registers_returns(self, receipt: Receipt) -> bool:
@@ -116,7 +130,7 @@ class RefundLedger:
                 return None  # a repeat: nothing new
             delta = total - current.refunded_amount
             status = ReceiptStatus.REFUNDED if total >= current.amount else ReceiptStatus.PAID
-            jobs = await self._jobs(current, delta, total) if delta > 0 else []
+            jobs = await self._jobs(current, delta, total, settles) if delta > 0 else []
             recorded = await self.refunds.record_refunded(
                 current.id,
                 expected_refunded=current.refunded_amount,

@@ -15,6 +15,9 @@ class RefundProblem(StrEnum):
     CHANGED = "changed"  # refunded since the confirmation was made: it is stale
     NO_KEYS = "no_keys"
     KEYS_UNREADABLE = "keys_unreadable"
+    CHOOSE_GOODS = "choose_goods"  # an amount typed for a receipt of several goods lines
+    QUANTITY_TOO_BIG = "quantity_too_big"  # more of a line than was sold and not returned
+    QUANTITY_FORMAT = "quantity_format"  # not a quantity, zero, or too precise for the unit
 
 
 class RefundFailure(StrEnum):

@@ -22,6 +22,7 @@ from services.liqpay.statuses import PaymentState, payment_state
 from services.notifications.jobs import NotificationKind, OutboxSignal, notify_job
 from services.receipts.state import ReceiptService
 from services.refunds.ledger import RefundLedger
+from services.refunds.lines import everything_left
 from services.refunds.problems import (
     RefundFailure,
     RefundProblem,
@@ -30,6 +31,7 @@ from services.refunds.problems import (
 )
 from services.settings.keys import KeysUnreadable, NoKeys
 from storage.models.jobs import Job, NewJob
+from storage.models.lines import ReceiptLine, ReturnedLine
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus
 from storage.models.refunds import NewRefund, Refund, RefundState
 from storage.models.shops import Member
@@ -103,22 +105,44 @@ class RefundService:
 
     # the confirmation
 
+    async def lines(self, receipt: Receipt) -> list[ReceiptLine]:
+        """The receipt's goods lines with what was returned of each ([]: none stored)."""
+        lines = self.receipts.lines
+        return await lines.of_receipt(receipt.id) if lines is not None else []
+
     async def refund(
-        self, member: Member, receipt: Receipt, amount: int, key: str, refunded_before: int
+        self,
+        member: Member,
+        receipt: Receipt,
+        amount: int,
+        key: str,
+        refunded_before: int,
+        goods: tuple[ReturnedLine, ...] = (),
     ) -> RefundResult:
         """Reserve the refund under `key` and ask LiqPay once. A key used before gives its
         refund as it is now (repeated), never a second one. `refunded_before`: the receipt's
         refunded sum when the confirmation was made; if it changed since, the confirmation
-        is stale (an older Confirm button) and refunds nothing: RefundRefused(CHANGED)."""
+        is stale (an older Confirm button) and refunds nothing: RefundRefused(CHANGED).
+        `goods`: what comes back (services/refunds/lines.py), worth `amount`; without them
+        everything left comes back as goods when `amount` is all that is left, and an amount
+        of a receipt of several goods lines is refused (CHOOSE_GOODS)."""
         existing = await self.refunds.by_key(key)
         if existing is not None:
             return RefundResult(existing, await self._receipt(existing, receipt), repeated=True)
         if receipt.refunded_amount != refunded_before:
             raise RefundRefused(RefundProblem.CHANGED)
         self.check(member, receipt, amount)
+        if goods and sum(line.amount for line in goods) != amount:
+            raise RefundRefused(RefundProblem.CHANGED)
+        if not goods:
+            stored = await self.lines(receipt)
+            if amount == receipt.refundable:
+                goods = everything_left(stored, amount)
+            elif len(stored) > 1:
+                raise RefundRefused(RefundProblem.CHOOSE_GOODS)
         now = self.clock()
         run_at = now + timedelta(seconds=self.receipts.liqpay.longest_call) + RESOLVE_MARGIN
-        new = NewRefund(receipt.id, amount, key, member.user_id, refunded_before)
+        new = NewRefund(receipt.id, amount, key, member.user_id, refunded_before, goods)
         refund, created = await self.refunds.reserve(new, now, [resolve_job(key, run_at)])
         if refund is None:
             fresh = await self.receipts.repo.get(receipt.id) or receipt
@@ -127,6 +151,8 @@ class RefundService:
             if fresh.refunded_amount != refunded_before:
                 raise RefundRefused(RefundProblem.CHANGED)
             self.check(member, fresh, amount)
+            if goods:  # a line was returned since the confirmation was made
+                raise RefundRefused(RefundProblem.CHANGED)
             raise RefundRefused(RefundProblem.NOT_PAID)
         if not created:  # the same key, a moment ago
             return RefundResult(refund, await self._receipt(refund, receipt), repeated=True)

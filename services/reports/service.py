@@ -14,9 +14,10 @@ from pathlib import Path
 
 from services.core.periods import Period
 from services.reports.export import ExportLabels, write_csv, write_xlsx
+from services.reports.line_export import LineExportLabels, write_lines_csv, write_lines_xlsx
 from services.reports.totals import Report, stream_reports
 from storage.models.receipts import ReceiptStatus
-from storage.models.reports import ExportRow
+from storage.models.reports import ExportRow, TopItem
 from storage.models.shops import Member
 from storage.protocols.reports import ReportRepository
 from storage.protocols.settings import SettingsRepository
@@ -47,8 +48,11 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def export_filename(period: Period, fmt: ExportFormat) -> str:
-    return f"receipts_{period.first_day.isoformat()}_{period.last_day.isoformat()}.{fmt.value}"
+def export_filename(period: Period, fmt: ExportFormat, what: str = "receipts") -> str:
+    return f"{what}_{period.first_day.isoformat()}_{period.last_day.isoformat()}.{fmt.value}"
+
+
+TOP_ITEMS = 10
 
 
 def _visible_cashier(member: Member) -> int | None:
@@ -117,3 +121,46 @@ class ReportingService:
             await asyncio.to_thread(_remove, path)
             return None
         return ExportFile(path, export_filename(period, fmt), count)
+
+    async def top_items(self, member: Member, period: Period) -> list[TopItem]:
+        """The period's most sold catalogue items (by sum): the shop's for an owner, the
+        cashier's own sales for a cashier."""
+        return await self._reports.top_items(
+            member.shop_id,
+            period.start,
+            period.end,
+            cashier_id=_visible_cashier(member),
+            limit=TOP_ITEMS,
+        )
+
+    async def export_lines(
+        self, member: Member, period: Period, fmt: ExportFormat, labels: LineExportLabels
+    ) -> ExportFile | None:
+        """Like `export`, a row per goods line (a receipt without lines is one row)."""
+        handle, name = tempfile.mkstemp(prefix="export-", suffix=f".{fmt.value}", dir=self._tmpdir)
+        os.close(handle)
+        path = Path(name)
+        rows = self._reports.export_line_rows(
+            member.shop_id,
+            period.start,
+            period.end,
+            cashier_id=_visible_cashier(member),
+            statuses=EXPORTED_STATUSES,
+            batch_size=self._batch_size,
+        )
+        try:
+            if fmt is ExportFormat.CSV:
+                sink = await asyncio.to_thread(path.open, "wb")
+                try:
+                    count = await write_lines_csv(rows, sink, labels)
+                finally:
+                    sink.close()
+            else:
+                count = await write_lines_xlsx(rows, path, labels, tmpdir=self._tmpdir)
+        except BaseException:
+            await asyncio.to_thread(_remove, path)
+            raise
+        if count == 0:
+            await asyncio.to_thread(_remove, path)
+            return None
+        return ExportFile(path, export_filename(period, fmt, "goods"), count)

@@ -4,6 +4,8 @@ counts them; prices are kopecks per whole unit (per 1000 of quantity)."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 QUANTITY_SCALE = 1000  # a quantity of 1 (piece, kg, l, …)
@@ -38,7 +40,13 @@ class SaleLine:
         return line_sum(self.price, self.quantity)
 
 
-def basket_total(lines: tuple[SaleLine, ...] | list[SaleLine]) -> int:
+def name_code(name: str) -> str:
+    """The goods code of a line without a catalogue item (the shop's default goods name): the
+    same for the same name on every receipt, derived from the name, never from the order."""
+    return "N" + hashlib.sha256(name.encode()).hexdigest()[:12].upper()
+
+
+def basket_total(lines: Iterable[SaleLine]) -> int:
     """The receipt's amount: the sum of its lines' sums."""
     return sum(line.total for line in lines)
 
@@ -51,3 +59,13 @@ class ReceiptLine:
     position: int  # 1-based, in the basket's order
     line: SaleLine
     returned: int = 0  # thousandths returned by refunds so far (never more than quantity)
+
+
+@dataclass(frozen=True)
+class ReturnedLine:
+    """What one refund gives back of one line: a quantity and the kopecks it is worth."""
+
+    position: int
+    quantity: int  # thousandths, at most what is not returned yet
+    amount: int  # kopecks
+    returned_before: int = 0  # the line's returned quantity the owner saw (a compare-and-set)

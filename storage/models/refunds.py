@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from storage.models.lines import ReturnedLine
+
 
 class RefundState(StrEnum):
     RESERVED = "reserved"  # recorded, LiqPay not asked yet
@@ -25,6 +27,7 @@ class NewRefund:
     idempotency_key: str  # the confirmation button's: a double tap is the same refund
     requested_by: int  # the owner's user id
     refunded_before: int  # the receipt's refunded sum the owner saw when confirming
+    lines: tuple[ReturnedLine, ...] = ()  # the goods it gives back (none: an amount only)
 
 
 @dataclass(frozen=True)

@@ -54,3 +54,33 @@ class ExportRow:
 
     def __post_init__(self) -> None:
         _check_kopecks(amount=self.amount, refunded=self.refunded)
+
+
+@dataclass(frozen=True)
+class TopItem:
+    """One item's sales over a period (the report's top items): the lines of paid receipts
+    under one goods code, name and unit, less what refunds gave back."""
+
+    code: str
+    name: str
+    unit: str
+    quantity: int  # thousandths
+    total: int  # kopecks: the lines' sums (each rounded half up to the kopeck)
+
+
+@dataclass(frozen=True)
+class LineExportRow:
+    """One goods line of an exported receipt (the per-line export)."""
+
+    number: int  # the receipt's number in the shop
+    created_at: datetime
+    position: int
+    code: str
+    name: str
+    unit: str
+    quantity: int  # thousandths
+    price: int  # kopecks per unit
+    total: int  # kopecks
+
+    def __post_init__(self) -> None:
+        _check_kopecks(price=self.price, total=self.total)

@@ -22,6 +22,11 @@ class ShopSettings:
     remind_lead: int = 3600  # seconds before an invoice expires
     digest: bool = False
     digest_at: int = 20 * 60  # minutes after Kyiv midnight
+    # the goods name of an "amount only" receipt (services/goods/names.py): None = the owner
+    # has not chosen (a fallback group name is printed); from_purpose: the payment's purpose
+    # names the goods when the cashier typed one
+    default_goods_name: str | None = None
+    goods_name_from_purpose: bool = False
 
     @property
     def has_sms(self) -> bool:
@@ -40,6 +45,8 @@ class SettingsChanges:
     remind_lead: int | Unset = UNSET  # seconds
     digest: bool | Unset = UNSET
     digest_at: int | Unset = UNSET  # minutes after Kyiv midnight
+    default_goods_name: str | Unset | None = UNSET
+    goods_name_from_purpose: bool | Unset = UNSET
 
     def assigned(self) -> dict[str, Any]:
         return assigned_fields(self)

@@ -73,6 +73,9 @@ class Tx:
         """Run one statement; the number of rows it changed."""
         return _changed(await self._conn.execute(sql, *args))
 
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self._conn.executemany(sql, rows)
+
     async def all(self, sql: str, *args: Any) -> list[Row]:
         return await self._conn.fetch(sql, *args)
 

@@ -10,6 +10,7 @@ from typing import Any
 from storage.models.common import IntegrityViolation
 from storage.models.fiscal import FiscalChanges, FiscalState
 from storage.models.jobs import NewJob
+from storage.models.lines import SaleLine
 from storage.models.receipts import (
     EventSource,
     NewDraft,
@@ -20,6 +21,7 @@ from storage.models.receipts import (
 )
 from storage.postgres.engine import CODEC, PostgresEngine, Tx
 from storage.postgres.job_inserts import insert_jobs, jobs_cte_args, jobs_ctes
+from storage.postgres.lines import insert_lines
 from storage.postgres.transitions import (
     CHANGE_COLUMNS,
     FISCAL_COLUMNS,
@@ -85,6 +87,7 @@ class PostgresReceipts:
         *,
         issuing_until: datetime | None = None,
         issuing_replica: str | None = None,
+        lines: Sequence[SaleLine] = (),
     ) -> tuple[Receipt, bool]:
         by_key = "SELECT * FROM receipts WHERE idempotency_key = $1"
 
@@ -102,6 +105,7 @@ class PostgresReceipts:
             )  # fmt: skip
             if created is None:
                 raise _KeyTaken  # roll back, so the number we took is not used up
+            await insert_lines(tx, created["id"], lines)
             await insert_jobs(tx, jobs, now, created["id"])
             return receipt_from(created, CODEC), True
 

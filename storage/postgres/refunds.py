@@ -10,6 +10,7 @@ from storage.models.receipts import EventSource, Receipt, ReceiptStatus
 from storage.models.refunds import NewRefund, Refund, RefundState
 from storage.postgres.engine import CODEC, PostgresEngine, Row, Tx
 from storage.postgres.job_inserts import insert_jobs
+from storage.postgres.refund_lines import give_back, reserve_lines
 from storage.rows import receipt_from, refund_from
 
 _IN_FLIGHT_SQL = "state IN ('reserved', 'sent', 'unknown')"
@@ -57,10 +58,15 @@ class PostgresRefunds:
                 receipt["refunded_amount"], now,
             )  # fmt: skip
             assert row is not None
+            if not await reserve_lines(tx, row["id"], refund.receipt_id, refund.lines):
+                raise _Conflict  # a line changed since the owner saw it: nothing written
             await insert_jobs(tx, jobs, now, refund.receipt_id)
             return refund_from(row, CODEC), True
 
-        return await self._db.transaction(op)
+        try:
+            return await self._db.transaction(op)
+        except _Conflict:
+            return None, False
 
     async def get(self, refund_id: int) -> Refund | None:
         row = await self._db.one("SELECT * FROM refunds WHERE id = $1", refund_id)
@@ -107,6 +113,8 @@ class PostgresRefunds:
             )  # fmt: skip
             if row is None:
                 return None
+            if new is RefundState.FAILED:
+                await give_back(tx, refund_id, row["receipt_id"])
             await insert_jobs(tx, jobs, now, row["receipt_id"])
             return refund_from(row, CODEC)
 

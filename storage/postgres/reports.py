@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
 from storage.models.receipts import ReceiptStatus
-from storage.models.reports import ExportRow, ReportRow
+from storage.models.reports import ExportRow, LineExportRow, ReportRow, TopItem
 from storage.postgres.engine import CODEC, PostgresEngine
-from storage.rows import export_row_from, report_row_from
+from storage.rows import export_row_from, line_export_row_from, report_row_from, top_item_from
 
 # The fiscal receipt's number, whether it was registered, and the refunded sum: each is
 # used by both queries.
@@ -45,6 +45,45 @@ _EXPORT = f"""
     ORDER BY r.number
     LIMIT $7
 """  # noqa: S608 (constants only)
+
+# Goods lines (receipt_lines): a line's sum is price × quantity / 1000 rounded half up, as
+# storage.models.lines.line_sum; a top item is a catalogue item (an amount-only line is not),
+# counting what refunds did not give back.
+_TOP_ITEMS = """
+    SELECT l.code, l.name, l.unit, SUM(l.quantity - l.returned) AS quantity,
+           SUM((l.price * (l.quantity - l.returned) + 500) / 1000) AS total
+    FROM receipts r JOIN receipt_lines l ON l.receipt_id = r.id
+    WHERE r.shop_id = $1 AND r.status = 'paid' AND r.paid_at >= $2 AND r.paid_at < $3
+      AND l.quantity > l.returned AND l.item_id IS NOT NULL
+      AND ($4::bigint IS NULL OR r.cashier_id = $4)
+    GROUP BY l.code, l.name, l.unit
+    ORDER BY total DESC, quantity DESC, l.name
+    LIMIT $5
+"""
+# A receipt without stored lines (made before them) is one row: its purpose, once, its amount.
+_LINES_EXPORT = """
+    SELECT r.number, r.created_at, COALESCE(l.position, 1) AS position,
+           COALESCE(l.code, '') AS code, COALESCE(l.name, r.description) AS name,
+           COALESCE(l.unit, '') AS unit, COALESCE(l.quantity, 1000) AS quantity,
+           COALESCE(l.price, r.amount) AS price,
+           COALESCE((l.price * l.quantity + 500) / 1000, r.amount) AS total
+    FROM receipts r LEFT JOIN receipt_lines l ON l.receipt_id = r.id
+    WHERE r.shop_id = $1 AND r.created_at >= $2 AND r.created_at < $3
+      AND (r.number > $4 OR (r.number = $4 AND COALESCE(l.position, 1) > $5))
+      AND ($6::bigint IS NULL OR r.cashier_id = $6)
+      AND ($7::text[] IS NULL OR r.status = ANY($7::text[]))
+    ORDER BY r.number, COALESCE(l.position, 1)
+    LIMIT $8
+"""
+
+_RECENT_ITEMS = """
+    SELECT l.item_id FROM receipt_lines l
+    WHERE l.item_id IS NOT NULL AND l.receipt_id IN (
+        SELECT id FROM receipts WHERE shop_id = $1 AND cashier_id = $2 ORDER BY id DESC LIMIT $3
+    )
+    GROUP BY l.item_id ORDER BY MAX(l.receipt_id) DESC, MIN(l.position) LIMIT $4
+"""
+RECENT_RECEIPTS = 200
 
 
 def _check_batch(batch_size: int) -> None:
@@ -99,3 +138,52 @@ class PostgresReports:
             if len(rows) < batch_size:
                 return
             after = rows[-1]["number"]
+
+    async def top_items(
+        self,
+        shop_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        cashier_id: int | None = None,
+        limit: int = 10,
+    ) -> list[TopItem]:
+        rows = await self._db.all(_TOP_ITEMS, shop_id, start, end, cashier_id, limit)
+        return [top_item_from(row) for row in rows]
+
+    async def export_line_rows(
+        self,
+        shop_id: int,
+        start: datetime,
+        end: datetime,
+        *,
+        cashier_id: int | None = None,
+        statuses: Sequence[ReceiptStatus] | None = None,
+        batch_size: int = 1000,
+    ) -> AsyncIterator[LineExportRow]:
+        _check_batch(batch_size)
+        if statuses is not None and not statuses:
+            return
+        wanted = None if statuses is None else [s.value for s in statuses]
+        number, position = 0, 0
+        while True:
+            rows = await self._db.all(
+                _LINES_EXPORT,
+                shop_id,
+                start,
+                end,
+                number,
+                position,
+                cashier_id,
+                wanted,
+                batch_size,
+            )
+            for row in rows:
+                yield line_export_row_from(row, CODEC)
+            if len(rows) < batch_size:
+                return
+            number, position = rows[-1]["number"], rows[-1]["position"]
+
+    async def recent_items(self, shop_id: int, cashier_id: int, limit: int) -> list[int]:
+        rows = await self._db.all(_RECENT_ITEMS, shop_id, cashier_id, RECENT_RECEIPTS, limit)
+        return [int(row["item_id"]) for row in rows]

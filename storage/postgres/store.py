@@ -11,6 +11,7 @@ from storage.postgres.engine import PostgresEngine
 from storage.postgres.exclusive import AdvisoryHold, try_hold
 from storage.postgres.fiscal import PostgresFiscal
 from storage.postgres.jobs import PostgresJobs
+from storage.postgres.lines import PostgresReceiptLines
 from storage.postgres.migrations import migrate, schema_version
 from storage.postgres.receipt_queries import PostgresReceiptQueries
 from storage.postgres.receipts import PostgresReceipts
@@ -35,6 +36,7 @@ class PostgresStore:
         self._settings = PostgresSettings(engine)
         self._receipts = PostgresReceipts(engine)
         self._receipt_queries = PostgresReceiptQueries(engine)
+        self._receipt_lines = PostgresReceiptLines(engine)
         self._jobs = PostgresJobs(engine)
         self._dialogs = PostgresDialogs(engine)
         self._fiscal = PostgresFiscal(engine)
@@ -76,6 +78,10 @@ class PostgresStore:
     @property
     def receipt_queries(self) -> PostgresReceiptQueries:
         return self._receipt_queries
+
+    @property
+    def receipt_lines(self) -> PostgresReceiptLines:
+        return self._receipt_lines
 
     @property
     def jobs(self) -> PostgresJobs:

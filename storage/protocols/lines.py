@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from storage.models.lines import ReceiptLine
+from storage.models.lines import ReceiptLine, ReturnedLine
 
 
 class ReceiptLinesRepository(Protocol):
@@ -17,4 +17,9 @@ class ReceiptLinesRepository(Protocol):
     async def of_receipts(self, receipt_ids: Sequence[int]) -> dict[int, list[ReceiptLine]]:
         """Lines of several receipts at once (cards, /pending, export); a receipt without
         stored lines is absent from the answer."""
+        ...
+
+    async def returned_by(self, refund_id: int) -> list[ReturnedLine]:
+        """What a refund gives back (its lines, in position order; returned_before 0); []
+        for a refund of an amount only."""
         ...

@@ -6,6 +6,7 @@ from typing import Protocol
 
 from storage.models.fiscal import FiscalChanges, FiscalState
 from storage.models.jobs import NewJob
+from storage.models.lines import SaleLine
 from storage.models.receipts import (
     EventSource,
     NewDraft,
@@ -27,13 +28,15 @@ class ReceiptRepository(Protocol):
         *,
         issuing_until: datetime | None = None,
         issuing_replica: str | None = None,
+        lines: Sequence[SaleLine] = (),
     ) -> tuple[Receipt, bool]:
         """In one transaction: take the shop's next receipt number from its counter (one row
         per shop updated atomically, so concurrent drafts never share a number and a number
         is never reused), insert the draft (status DRAFT, created_at = now, description
         `draft.description_for(number)`, holding the issuing lease until `issuing_until`,
-        held by the replica `issuing_replica`)
-        and `jobs` (their receipt_id set to the draft's).
+        held by the replica `issuing_replica`), its goods `lines` (positions 1, 2, … in
+        their order; see ReceiptLinesRepository) and `jobs` (their receipt_id set to the
+        draft's).
 
         A draft with an idempotency key already used returns (that receipt, False) and
         writes nothing; otherwise (the new draft, True).

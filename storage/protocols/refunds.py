@@ -22,9 +22,11 @@ class RefundRepository(Protocol):
         refunded sum, created_at = updated_at = now) and `jobs` (their receipt_id set), if the
         receipt is PAID, its refunded sum is still `refund.refunded_before` (what the owner
         saw when confirming: a compare-and-set), `refund.amount` is at most what is left
-        unrefunded and no other refund of it is in flight. A key already used: (that
-        refund, False), nothing written. Refused: (None, False), nothing written. Else
-        (the new refund, True)."""
+        unrefunded and no other refund of it is in flight; with `refund.lines`, each line's
+        returned quantity rises by the line's quantity if it is still the `returned_before`
+        the owner saw and stays within what was sold (compare-and-set; refund_lines keeps
+        them). A key already used: (that refund, False), nothing written. Refused: (None,
+        False), nothing written. Else (the new refund, True)."""
         ...
 
     async def get(self, refund_id: int) -> Refund | None: ...
@@ -51,7 +53,8 @@ class RefundRepository(Protocol):
     ) -> Refund | None:
         """Compare-and-set of a refund's state (updated_at = now, error set) with `jobs`
         (their receipt_id the refund's), in one transaction; None, nothing written, when
-        its state is not one of `expected`."""
+        its state is not one of `expected`. A refund in flight that becomes FAILED gives
+        its lines' quantities back (they may be returned again)."""
         ...
 
     async def record_refunded(

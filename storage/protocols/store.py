@@ -9,6 +9,7 @@ from storage.protocols.dialogs import DialogRepository
 from storage.protocols.exclusive import ExclusiveHold
 from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.jobs import JobQueue
+from storage.protocols.lines import ReceiptLinesRepository
 from storage.protocols.receipt_queries import ReceiptQueries
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.reconcile import ReconcileRepository
@@ -37,6 +38,9 @@ class Store(Protocol):
 
     @property
     def receipt_queries(self) -> ReceiptQueries: ...
+
+    @property
+    def receipt_lines(self) -> ReceiptLinesRepository: ...
 
     @property
     def jobs(self) -> JobQueue: ...

@@ -310,7 +310,38 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE fiscal_settings ADD COLUMN certificate_end REAL;
     ALTER TABLE fiscal_settings ADD COLUMN certificate_checked_at REAL;
     """,
-    # the daily reconciliation with LiqPay and the registrar (services/reconcile/): each
+    # 12: the goods each receipt sells (written with its draft), how much of each line refunds
+    # gave back (refund_lines: what each refund returns), and the shop's default goods name
+    # (NULL: not chosen; a fallback group name is printed) and whether the payment's purpose
+    # names the goods when the cashier typed one.
+    """
+    CREATE TABLE receipt_lines (
+        receipt_id INTEGER NOT NULL REFERENCES receipts(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL CHECK (position > 0),
+        item_id INTEGER,
+        code TEXT NOT NULL CHECK (length(code) BETWEEN 1 AND 256),
+        name TEXT NOT NULL CHECK (length(name) BETWEEN 1 AND 128),
+        unit TEXT NOT NULL,
+        quantity INTEGER NOT NULL CHECK (quantity > 0),
+        price INTEGER NOT NULL CHECK (price >= 0),
+        tax_codes TEXT NOT NULL DEFAULT '',
+        barcode TEXT,
+        uktzed TEXT,
+        returned INTEGER NOT NULL DEFAULT 0 CHECK (returned >= 0 AND returned <= quantity),
+        PRIMARY KEY (receipt_id, position)
+    );
+    CREATE TABLE refund_lines (
+        refund_id INTEGER NOT NULL REFERENCES refunds(id) ON DELETE CASCADE,
+        position INTEGER NOT NULL CHECK (position > 0),
+        quantity INTEGER NOT NULL CHECK (quantity > 0),
+        amount INTEGER NOT NULL CHECK (amount >= 0),
+        PRIMARY KEY (refund_id, position)
+    );
+    ALTER TABLE shop_settings ADD COLUMN default_goods_name TEXT
+        CHECK (length(default_goods_name) BETWEEN 1 AND 128);
+    ALTER TABLE shop_settings ADD COLUMN goods_name_from_purpose INTEGER NOT NULL DEFAULT 0;
+    """,
+    # 13: the daily reconciliation with LiqPay and the registrar (services/reconcile/): each
     # shop's Kyiv day's last result (a JSON object), for the owner's digest
     """
     CREATE TABLE reconciliations (

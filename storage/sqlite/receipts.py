@@ -10,6 +10,7 @@ from typing import Any
 
 from storage.models.fiscal import FiscalChanges, FiscalState
 from storage.models.jobs import NewJob
+from storage.models.lines import SaleLine
 from storage.models.receipts import (
     EventSource,
     NewDraft,
@@ -23,6 +24,7 @@ from storage.rows import receipt_from
 from storage.sqlite.codec import CODEC, ts, ts_or_none
 from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.jobs import insert_jobs, jobs_insert
+from storage.sqlite.lines import lines_insert
 from storage.sqlite.receipt_queries import marks
 from storage.sqlite.transitions import (
     CHANGE_COLUMNS,
@@ -69,6 +71,7 @@ class SqliteReceipts:
         *,
         issuing_until: datetime | None = None,
         issuing_replica: str | None = None,
+        lines: Sequence[SaleLine] = (),
     ) -> tuple[Receipt, bool]:
         key = draft.idempotency_key
         if isinstance(draft.description, NumberedText):
@@ -99,6 +102,9 @@ class SqliteReceipts:
                 values,
                 rows=True,
             ),
+            # Each guarded by the statement before: the lines by the draft's insert, the
+            # jobs by the lines' (which inserted rows exactly when the draft was inserted).
+            *lines_insert(lines, key),
             *jobs_insert(jobs, now, receipt_key=key, guarded=True),
             Stmt("SELECT * FROM receipts WHERE idempotency_key = ?", (key,), rows=True),
         ]

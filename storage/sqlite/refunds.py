@@ -12,6 +12,7 @@ from storage.rows import receipt_from, refund_from
 from storage.sqlite.codec import CODEC, ts
 from storage.sqlite.engine import SqliteEngine
 from storage.sqlite.jobs import insert_jobs
+from storage.sqlite.refund_lines import give_back, reserve_lines
 from storage.sqlite.tx import Tx
 
 _IN_FLIGHT_SQL = "state IN ('reserved', 'sent', 'unknown')"
@@ -53,10 +54,15 @@ class SqliteRefunds:
             )  # fmt: skip
             if row is None:
                 return None, False
+            if not await reserve_lines(tx, row["id"], refund.receipt_id, refund.lines):
+                raise _Conflict  # a line changed since the owner saw it: nothing written
             await insert_jobs(tx, jobs, now, refund.receipt_id)
             return refund_from(row, CODEC), True
 
-        return await self._db.write(op)
+        try:
+            return await self._db.write(op)
+        except _Conflict:
+            return None, False
 
     async def get(self, refund_id: int) -> Refund | None:
         row = await self._db.one("SELECT * FROM refunds WHERE id = ?", (refund_id,))
@@ -103,6 +109,8 @@ class SqliteRefunds:
             )
             if row is None:
                 return None
+            if new is RefundState.FAILED:
+                await give_back(tx, refund_id, row["receipt_id"])
             await insert_jobs(tx, jobs, now, row["receipt_id"])
             return refund_from(row, CODEC)
 

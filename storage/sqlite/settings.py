@@ -20,6 +20,8 @@ _COLUMNS = frozenset(
         "currency",
         "remind_cashier",
         "remind_customer",
+        "default_goods_name",
+        "goods_name_from_purpose",
         "remind_lead",
         "digest",
         "digest_at",

@@ -13,6 +13,7 @@ from storage.sqlite.engine import MEMORY, SqliteEngine
 from storage.sqlite.exclusive import FileHold, MemoryHold, try_hold
 from storage.sqlite.fiscal import SqliteFiscal
 from storage.sqlite.jobs import SqliteJobs
+from storage.sqlite.lines import SqliteReceiptLines
 from storage.sqlite.migrations import MIGRATIONS
 from storage.sqlite.receipt_queries import SqliteReceiptQueries
 from storage.sqlite.receipts import SqliteReceipts
@@ -42,6 +43,7 @@ class SqliteStore:
         self._settings = SqliteSettings(engine)
         self._receipts = SqliteReceipts(engine)
         self._receipt_queries = SqliteReceiptQueries(engine)
+        self._receipt_lines = SqliteReceiptLines(engine)
         self._jobs = SqliteJobs(engine)
         self._dialogs = SqliteDialogs(engine)
         self._fiscal = SqliteFiscal(engine)
@@ -83,6 +85,10 @@ class SqliteStore:
     @property
     def receipt_queries(self) -> SqliteReceiptQueries:
         return self._receipt_queries
+
+    @property
+    def receipt_lines(self) -> SqliteReceiptLines:
+        return self._receipt_lines
 
     @property
     def jobs(self) -> SqliteJobs:

@@ -694,6 +694,9 @@ class FakeLiqPay(LocalServer[LiqPayRequest]):
         server_url = payload.get("server_url")
         if server_url and len(str(server_url)) > 510:
             return _error("err_wrong", "server_url is too long")
+        goods_error = _goods_error(payload.get("goods"), amount)
+        if goods_error:
+            return _error("err_goods", goods_error)
         token = secrets.token_hex(12)
         order = Order(
             order_id=order_id,
@@ -794,6 +797,31 @@ def _action_of(data: str) -> str | None:
         return str(decode_data(data).get("action"))
     except SignatureError:
         return None
+
+
+def _goods_error(goods: Any, amount: Decimal) -> str | None:
+    """What is wrong with an invoice's `goods` (a stand-in's rule: each line has a unit price,
+    a count, a unit and a name, and they add up to the amount exactly), or None."""
+    if goods is None:
+        return None
+    if not isinstance(goods, list) or not goods:
+        return "goods is not a list of lines"
+    total = Decimal(0)
+    for line in goods:
+        if not isinstance(line, dict) or not str(line.get("name") or "").strip():
+            return "a goods line has no name"
+        if not line.get("unit"):
+            return "a goods line has no unit"
+        try:
+            price, count = Decimal(str(line.get("amount"))), Decimal(str(line.get("count")))
+        except InvalidOperation:
+            return "a goods line's amount or count is not a number"
+        if price < 0 or count <= 0:
+            return "a goods line's amount or count is out of range"
+        total += price * count
+    if total != amount:
+        return f"goods add up to {total}, not {amount}"
+    return None
 
 
 def _error(code: str, description: str = "") -> dict[str, Any]:

@@ -26,6 +26,7 @@ from services.fiscal.registrar import (
     FiscalUnavailable,
     RefusalReason,
     Sale,
+    SaleGood,
     SaleReturn,
     ShiftStatus,
     receipt_uuid,
@@ -482,28 +483,45 @@ async def test_close_shift_returns_the_day_totals(
 # receipts
 
 
-async def test_sell_sends_one_goods_line_and_one_cashless_payment(
+async def test_sell_sends_its_goods_lines_and_one_cashless_payment_of_their_sum(
     client: CheckboxClient, fake: FakeCheckbox
 ) -> None:
-    result = await client.register_sale(CREDS, a_sale(payment_label="Інтернет еквайринг"))
+    # issue #15: one goods line per sold line (code, name, price, quantity, tax, barcode and
+    # UKTZED when set), the payment their sum; never the order id as a goods code
+    goods = (
+        SaleGood("K1", "Кава зернова", 45000, 250, (8,), barcode="4820000000001"),
+        SaleGood("C7", "Торт «Київський»", 6800, 2000, (), uktzed="2203000000"),
+    )
+    sale = a_sale(payment_label="Інтернет еквайринг", price=11250 + 13600, goods=goods)
+    result = await client.register_sale(CREDS, sale)
     body = fake.sells()[0].body
     assert body == {
         "id": receipt_uuid("7-0a1b2c3d4e5f60718293"),
         "goods": [
             {
                 "good": {
-                    "code": "7-0a1b2c3d4e5f60718293",
-                    "name": "Торт «Київський»",
-                    "price": 25050,
+                    "code": "K1",
+                    "name": "Кава зернова",
+                    "price": 45000,
                     "tax": [8],
+                    "barcode": "4820000000001",
                 },
-                "quantity": 1000,
-            }
+                "quantity": 250,
+            },
+            {
+                "good": {
+                    "code": "C7",
+                    "name": "Торт «Київський»",
+                    "price": 6800,
+                    "uktzed": "2203000000",
+                },
+                "quantity": 2000,
+            },
         ],
         "payments": [
             {
                 "type": "CASHLESS",
-                "value": 25050,
+                "value": 24850,
                 "label": "Інтернет еквайринг",
                 "card_mask": "473118*97",
                 "bank_name": "pb",
@@ -515,6 +533,21 @@ async def test_sell_sends_one_goods_line_and_one_cashless_payment(
         ],
     }
     assert result.receipt_id == body["id"]
+    assert result.status is FiscalStatus.DONE  # the stand-in checked the sum
+
+
+def test_a_sale_without_lines_is_one_line_never_coded_by_the_order() -> None:
+    sale = a_sale()
+    [good] = sale.goods
+    assert (good.name, good.price, good.quantity, good.tax_codes) == (
+        "Торт «Київський»",
+        25050,
+        1000,
+        (8,),
+    )
+    assert good.code != sale.order_id and sale.order_id not in good.code
+    with pytest.raises(ValueError):
+        a_sale(price=100, goods=(SaleGood("A", "A", 99, 1000),))  # not the goods' sum
 
 
 async def test_untaxed_goods_carry_no_tax_and_missing_payment_details_are_left_out(

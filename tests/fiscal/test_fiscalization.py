@@ -16,6 +16,7 @@ from services.fiscal.access import backoff
 from services.fiscal.policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE, UNAVAILABLE, next_close
 from services.fiscal.registrar import receipt_uuid
 from services.fiscal.sales import RegisterOutcome
+from services.goods.names import FALLBACK_GOODS_NAME, goods_code
 from services.notifications.jobs import NotificationKind as K
 from storage.models.fiscal import FiscalMode, FiscalSettingsChanges, FiscalState
 from storage.models.jobs import JobState
@@ -161,8 +162,11 @@ async def test_a_paid_receipt_is_registered_once_with_what_liqpay_reported(
     assert receipt.fiscal_url == checkbox_receipt.tax_url
     assert receipt.fiscal_date is not None
     [sell] = fake.sells()
+    # a receipt without stored lines (made before #15) names the shop's default goods name,
+    # never its description or order id
     assert sell.body["goods"] == [
-        {"good": {"code": receipt.order_id, "name": "Coffee beans", "price": 25050, "tax": [8]},
+        {"good": {"code": goods_code(FALLBACK_GOODS_NAME), "name": FALLBACK_GOODS_NAME,
+                  "price": 25050, "tax": [8]},
          "quantity": 1000}
     ]  # fmt: skip
     assert sell.body["payments"] == [

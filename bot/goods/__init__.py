@@ -1,0 +1,1 @@
+"""/settings → Goods name: what an "amount only" receipt names as its goods."""

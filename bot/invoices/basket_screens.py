@@ -1,0 +1,77 @@
+"""The basket's screens, shared by the basket's handlers (bot/invoices/basket.py and
+basket_lines.py): the basket with its total, a refusal, an item's quantity asked, a search's
+results. No handler here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram.filters import StateFilter
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message
+
+from bot.invoices import basket_views as views
+from bot.invoices.dialog import BasketStep
+from services.config import Settings
+from services.invoices import basket as rules
+from services.invoices.shelf import BasketShelf
+from storage.models.catalogue import CatalogueItem
+from storage.models.lines import SaleLine
+from storage.models.shops import Member
+
+SHOPPING = StateFilter(BasketStep.start, BasketStep.lines, BasketStep.quantity, BasketStep.price)
+
+
+def currency_of(data: dict[str, Any]) -> str:
+    return str(data.get("currency", "UAH"))
+
+
+async def show_basket(message: Message, state: FSMContext, lines: tuple[SaleLine, ...]) -> None:
+    """The basket with its total; an empty one is the start again."""
+    data = await state.get_data()
+    await state.update_data(basket=rules.to_data(lines), pick=0, edit=-1)
+    if not lines:
+        await state.set_state(BasketStep.start)
+        await message.answer(
+            views.start_text(currency_of(data)), reply_markup=views.start_keyboard([])
+        )
+        return
+    await state.set_state(BasketStep.lines)
+    await message.answer(
+        views.basket_text(lines, currency_of(data)), reply_markup=views.basket_keyboard(lines)
+    )
+
+
+async def refuse(message: Message, state: FSMContext, reason: str, settings: Settings) -> None:
+    data = await state.get_data()
+    await message.answer(
+        views.refusal_text(reason, currency_of(data), settings.max_invoice_kopecks)
+    )
+
+
+async def pick(
+    message: Message, state: FSMContext, item: CatalogueItem, settings: Settings
+) -> None:
+    """An item chosen: its quantity is asked (an archived one is refused)."""
+    if item.archived:
+        await refuse(message, state, "archived", settings)
+        return
+    await state.update_data(pick=item.id, edit=-1)
+    await state.set_state(BasketStep.quantity)
+    await message.answer(
+        views.quantity_prompt(item.name, item.unit), reply_markup=views.quantity_keyboard(item.unit)
+    )
+
+
+async def search(
+    message: Message, state: FSMContext, member: Member, shelf: BasketShelf, text: str
+) -> None:
+    query = text.strip()[:64]
+    page = await shelf.find(member, query)
+    data = await state.get_data()
+    await state.update_data(query=query)
+    if not page.items:
+        empty = not rules.from_data(data.get("basket"))
+        await message.answer(views.nothing_found_text(query, empty))
+        return
+    await message.answer(views.found_text(query), reply_markup=views.found_keyboard(page, 0))

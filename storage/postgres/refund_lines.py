@@ -1,0 +1,39 @@
+"""The lines a refund gives back: reserved with the refund, given back when it fails."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from storage.models.lines import ReturnedLine
+from storage.postgres.engine import Tx
+
+
+async def reserve_lines(
+    tx: Tx, refund_id: int, receipt_id: int, lines: Sequence[ReturnedLine]
+) -> bool:
+    """Raise each line's returned quantity (compare-and-set on what the owner saw) and keep
+    what the refund returns; False when a line changed or would exceed what was sold (the
+    caller rolls back)."""
+    for line in lines:
+        changed = await tx.execute(
+            "UPDATE receipt_lines SET returned = returned + $1 WHERE receipt_id = $2 "
+            "AND position = $3 AND returned = $4 AND returned + $1 <= quantity",
+            line.quantity, receipt_id, line.position, line.returned_before,
+        )  # fmt: skip
+        if not changed:
+            return False
+        await tx.execute(
+            "INSERT INTO refund_lines (refund_id, position, quantity, amount) "
+            "VALUES ($1, $2, $3, $4)",
+            refund_id, line.position, line.quantity, line.amount,
+        )  # fmt: skip
+    return True
+
+
+async def give_back(tx: Tx, refund_id: int, receipt_id: int) -> None:
+    """A failed refund's quantities are not returned after all."""
+    await tx.execute(
+        "UPDATE receipt_lines l SET returned = l.returned - f.quantity FROM refund_lines f "
+        "WHERE f.refund_id = $1 AND l.receipt_id = $2 AND l.position = f.position",
+        refund_id, receipt_id,
+    )  # fmt: skip
