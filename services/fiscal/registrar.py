@@ -120,6 +120,8 @@ class FiscalResult:
     receipt_url: str | None = None  # the registrar's own page of the receipt
     error_message: str | None = None  # the registrar's words when status is ERROR
     is_return: bool = False
+    created_offline: bool = False  # made in offline mode, dated at fiscal_date
+    sent_to_tax: bool = True  # False: made offline and not sent to the tax service yet
 
     @property
     def finished(self) -> bool:
@@ -128,6 +130,15 @@ class FiscalResult:
     @property
     def link(self) -> str | None:
         return self.tax_url or self.receipt_url
+
+
+@dataclass(frozen=True)
+class OfflineTime:
+    """A register's offline time: the session going on now and the month's (offline mode
+    is limited to 36 h in a row and 168 h a month)."""
+
+    current: timedelta
+    month: timedelta
 
 
 class ShiftStatus(StrEnum):

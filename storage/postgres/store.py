@@ -12,6 +12,7 @@ from storage.postgres.exclusive import AdvisoryHold, try_hold
 from storage.postgres.fiscal import PostgresFiscal
 from storage.postgres.jobs import PostgresJobs
 from storage.postgres.migrations import migrate, schema_version
+from storage.postgres.offline import PostgresOffline
 from storage.postgres.receipt_queries import PostgresReceiptQueries
 from storage.postgres.receipts import PostgresReceipts
 from storage.postgres.refunds import PostgresRefunds
@@ -41,6 +42,7 @@ class PostgresStore:
         self._replicas = PostgresReplicas(engine)
         self._reports = PostgresReports(engine)
         self._catalogue = PostgresCatalogue(engine)
+        self._offline = PostgresOffline(engine)
         self._holds: list[AdvisoryHold] = []
 
     @classmethod
@@ -102,6 +104,10 @@ class PostgresStore:
     @property
     def catalogue(self) -> PostgresCatalogue:
         return self._catalogue
+
+    @property
+    def offline(self) -> PostgresOffline:
+        return self._offline
 
     async def hold_exclusive(self, name: str) -> AdvisoryHold | None:
         hold = await try_hold(await self.engine.dedicated_connection(), name)

@@ -9,6 +9,7 @@ from storage.protocols.dialogs import DialogRepository
 from storage.protocols.exclusive import ExclusiveHold
 from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.jobs import JobQueue
+from storage.protocols.offline import OfflineRepository
 from storage.protocols.receipt_queries import ReceiptQueries
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.refunds import RefundRepository
@@ -57,6 +58,9 @@ class Store(Protocol):
 
     @property
     def catalogue(self) -> CatalogueRepository: ...
+
+    @property
+    def offline(self) -> OfflineRepository: ...
 
     async def health(self, now: datetime | None = None) -> StoreHealth:
         """Engine name, schema version and how many pending jobs are due at `now` (not

@@ -14,6 +14,7 @@ from storage.sqlite.exclusive import FileHold, MemoryHold, try_hold
 from storage.sqlite.fiscal import SqliteFiscal
 from storage.sqlite.jobs import SqliteJobs
 from storage.sqlite.migrations import MIGRATIONS
+from storage.sqlite.offline import SqliteOffline
 from storage.sqlite.receipt_queries import SqliteReceiptQueries
 from storage.sqlite.receipts import SqliteReceipts
 from storage.sqlite.refunds import SqliteRefunds
@@ -48,6 +49,7 @@ class SqliteStore:
         self._replicas = SqliteReplicas(engine)
         self._reports = SqliteReports(engine)
         self._catalogue = SqliteCatalogue(engine)
+        self._offline = SqliteOffline(engine)
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteStore:
@@ -109,6 +111,10 @@ class SqliteStore:
     @property
     def catalogue(self) -> SqliteCatalogue:
         return self._catalogue
+
+    @property
+    def offline(self) -> SqliteOffline:
+        return self._offline
 
     async def hold_exclusive(self, name: str) -> FileHold | MemoryHold | None:
         hold: FileHold | MemoryHold | None
