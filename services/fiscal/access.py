@@ -15,7 +15,8 @@ from services.core.clock import Clock, utcnow
 from services.core.crypto import SecretBox, SecretKeyMismatch
 from services.fiscal import policy
 from services.fiscal.key_expiry import KeyExpiry, expired_note
-from services.fiscal.registrar import FiscalCredentials, FiscalRefused, FiscalRegistrar
+from services.fiscal.offline_registrar import OfflineRegistrar
+from services.fiscal.registrar import FiscalCredentials, FiscalRefused
 from services.notifications.jobs import NotificationKind, OutboxSignal, notify_job, recipients
 from storage.models.fiscal import FiscalSettings
 from storage.models.jobs import NewJob
@@ -23,6 +24,7 @@ from storage.models.receipts import Receipt
 from storage.models.shops import Role
 from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.jobs import JobQueue
+from storage.protocols.offline import OfflineRepository
 from storage.protocols.receipt_queries import ReceiptQueries
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.shops import ShopRepository
@@ -63,11 +65,13 @@ class FiscalAccess:
         fiscal: FiscalSettingsRepository,
         jobs: JobQueue,
         shops: ShopRepository,
-        registrar: FiscalRegistrar,
+        registrar: OfflineRegistrar,
         box: SecretBox,
         outbox: OutboxSignal,
         wake: OutboxSignal | None = None,
         clock: Clock = utcnow,
+        *,
+        offline: OfflineRepository,
     ) -> None:
         self.receipts = receipts
         self.queries = queries
@@ -79,6 +83,7 @@ class FiscalAccess:
         self.outbox = outbox
         self.wake = wake or OutboxSignal()
         self.clock = clock
+        self.offline = offline  # the registers' offline mode and codes
         self._kept_tokens: dict[int, str] = {}  # shop -> the token last stored for it
         self.key_expiry = KeyExpiry(fiscal, jobs, shops, registrar, outbox, clock)
 

@@ -87,7 +87,9 @@ async def paid_receipt(world: BotWorld, mode: FiscalMode = FiscalMode.MANUAL) ->
     )
     await store.fiscal.update(member.shop_id, FiscalSettingsChanges(mode=mode))
     await issue(world, OWNER, "E-mail", "a@example.com", liqpay_answer(INVOICE_OK))
-    world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(PAID))
+    # paid just now (a payment weeks ago would be registered dated at it, offline)
+    now_ms = int(world.clock().timestamp() * 1000)
+    world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer({**PAID, "end_date": now_ms}))
     await world.press(OWNER, "Check status")
     receipt = await store.receipts.get(1)
     assert receipt is not None and receipt.status.value == "paid"
