@@ -78,6 +78,8 @@ class LateJob:
                     todo.append(late)
                 else:  # sold before (a crash, a lost answer): taken, never sold again
                     await self.sale.settle(late, found, creds, " (found at the registrar)")
+        except FiscalUnavailable as exc:
+            return await self.sale.unavailable(job, receipt, exc)  # the owner told once
         except FiscalError as exc:
             return self._again(job, exc)
         todo.sort(key=lambda r: (r.paid_at or r.created_at, r.id))
@@ -85,8 +87,8 @@ class LateJob:
         if batch.dated:
             try:
                 await self._offline(job, settings, creds, batch)
-            except FiscalUnavailable as exc:
-                return self._again(job, exc)  # the next run goes online first, then looks
+            except FiscalUnavailable as exc:  # the next run goes online first, then looks
+                return await self.sale.unavailable(job, receipt, exc)
         if receipt.id in batch.undated:  # this job's own receipt: online, now
             current = await self._tell(receipt, batch.undated[receipt.id])
             if current is None:
@@ -99,7 +101,8 @@ class LateJob:
         return Step(self.access.clock() + backoff(job.attempts), f"late batch: {exc}")
 
     async def _waiting(self, receipt: Receipt) -> list[Receipt]:
-        """This receipt and the register's other late receipts whose jobs wait now."""
+        """This receipt and the register's other late receipts whose jobs wait now (one
+        told "Checkbox not answering" is not registered, and still waits)."""
         found = [receipt]
         for job in await self.access.jobs.find(kind=policy.FISCAL_LATE, state=JobState.PENDING):
             if job.payload.get("shop_id") != receipt.shop_id or job.receipt_id == receipt.id:
@@ -107,7 +110,7 @@ class LateJob:
             other = await self.access.receipts.get(job.receipt_id) if job.receipt_id else None
             if (
                 other is not None
-                and other.fiscal_state is F.REGISTERING
+                and other.fiscal_state in (F.REGISTERING, F.NOT_REGISTERED)
                 and other.fiscal_attempt == int(job.payload.get("attempt", 1))
             ):
                 found.append(other)

@@ -156,7 +156,7 @@ class SaleJob:
                 sale = sale_of(receipt, settings)
                 result = await self.access.registrar.register_sale(creds, sale)
         except FiscalUnavailable as exc:
-            return await self._unavailable(job, receipt, exc)
+            return await self.unavailable(job, receipt, exc)
         except FiscalRefused as exc:
             return await self.failed(receipt, await self.access.refusal_note(exc, settings, creds))
         return await self.settle(receipt, result, creds)
@@ -263,7 +263,7 @@ class SaleJob:
         )  # fmt: skip
         return DONE
 
-    async def _unavailable(self, job: Job, receipt: Receipt, exc: FiscalUnavailable) -> Step:
+    async def unavailable(self, job: Job, receipt: Receipt, exc: FiscalUnavailable) -> Step:
         """Not registered yet, retried by itself; the owners are told once per attempt."""
         retry_at = self.access.clock() + backoff(job.attempts)
         log.warning(

@@ -14,6 +14,7 @@ from storage.models.fiscal import FiscalMode, FiscalState
 from tests.bot_fixtures import OWNER, BotWorld
 from tests.doubles.checkbox import FakeCheckbox
 from tests.fiscal.test_fiscal_receipt_flows import fake, paid_receipt, world
+from tests.fiscal.test_key_expiry_screens import section
 
 __all__ = ["fake", "world"]  # the fixtures
 
@@ -30,6 +31,9 @@ async def test_a_late_receipt_without_codes_tells_the_owner_why_in_their_languag
     # paid half an hour ago; "Register receipt" tapped now
     receipt = await paid_receipt(world, FiscalMode.MANUAL, paid_ago=30 * 60)
     assert receipt.paid_at is not None
+    if locale == "en":  # /pending says how it will be registered
+        pending = section(await world.say(OWNER, "/pending"))
+        assert "will be registered offline, dated at the payment" in pending, pending
     await world.press(OWNER, "Register receipt")
     await world.services.fiscal_worker.drain()
     got = await world.services.store.receipts.get(receipt.id)

@@ -243,7 +243,8 @@ async def test_a_lost_go_online_answer_leaves_the_register_to_go_online_first_ne
     await desk.run_jobs(rounds=2)
     assert fake.offline.of(LICENSE).offline
     assert (await store.offline.register(shop.shop_id)).mode is RegisterMode.OFFLINE
-    assert (await reread(desk, late)).fiscal_state is F.REGISTERING
+    waiting = await reread(desk, late)  # the owner told Checkbox is not answering
+    assert (waiting.fiscal_state, waiting.fiscal_error) == (F.NOT_REGISTERED, policy.UNAVAILABLE)
     # a restart: another process's desk, later
     clock.advance(minutes=5)
     restarted = make_desk(store, http, box, fake, clock, worker_id="worker-2")
@@ -283,3 +284,26 @@ async def test_a_lost_sell_offline_answer_is_asked_before_selling_again(
     await assert_dated_at_payment(desk, fake, late)
     await assert_register_online(desk, fake, shop)
     assert len(fake.requests_to("POST", SELL_OFFLINE)) == 1
+
+
+async def test_checkbox_down_when_a_late_batch_runs_is_told_once_then_dated_at_the_payment(
+    desk: Desk, shop: Shop, fake: FakeCheckbox, clock: FakeClock
+) -> None:
+    await first_sale_online(desk, shop, fake)
+    late = await pay(desk, shop)
+    clock.advance(minutes=10)
+    fake.down = True
+    for _ in range(3):
+        await desk.run_jobs()
+        clock.advance(minutes=2)
+    waiting = await reread(desk, late)
+    assert (waiting.fiscal_state, waiting.fiscal_error) == (F.NOT_REGISTERED, policy.UNAVAILABLE)
+    down = [
+        j for j in await desk.store.jobs.find(kind=NOTIFY) if j.payload["kind"] == K.FISCAL_DOWN
+    ]
+    assert [j.payload["chat_id"] for j in down] == [OWNER_ID]
+    fake.down = False
+    clock.advance(minutes=15)
+    await desk.run_jobs()
+    await assert_dated_at_payment(desk, fake, late)
+    await assert_register_online(desk, fake, shop)
