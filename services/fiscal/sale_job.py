@@ -9,7 +9,9 @@ the registrar: one that exists is taken, never sold again (a restart mid-sale, a
 answer); only a job's first run on the order's first attempt, which never reached
 registering, sells at once: nothing can exist under its id. The id is
 receipt_uuid(order_id, attempt); a new attempt (a new id) is taken only after the registrar
-ended the previous one in an error.
+ended the previous one in an error. A receipt registered more than policy.LATE_AFTER after
+its payment is handed to its register's `fiscal.late` job (services/fiscal/offline.py), which
+dates it at the payment; online sales wait while such a batch has the register offline.
 """
 
 from __future__ import annotations

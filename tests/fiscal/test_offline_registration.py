@@ -307,3 +307,22 @@ async def test_checkbox_down_when_a_late_batch_runs_is_told_once_then_dated_at_t
     await desk.run_jobs()
     await assert_dated_at_payment(desk, fake, late)
     await assert_register_online(desk, fake, shop)
+
+
+async def test_the_shift_closes_only_with_the_register_online_and_its_z_report_counts(
+    desk: Desk, shop: Shop, fake: FakeCheckbox, clock: FakeClock
+) -> None:
+    await first_sale_online(desk, shop, fake)
+    settings = await desk.store.fiscal.get(shop.shop_id)
+    assert settings is not None
+    await desk.store.jobs.enqueue([policy.close_shift_job(settings, clock())], clock())
+    [job] = await desk.store.jobs.find(kind=policy.FISCAL_CLOSE_SHIFT)
+    await desk.store.offline.set_mode(shop.shop_id, RegisterMode.OFFLINE, clock(), clock())
+    step = await desk.shifts.run_close_shift(job)
+    assert step.retry_at is not None and fake.shift_of(LICENSE) is not None  # not closed
+    await desk.store.offline.set_mode(shop.shop_id, RegisterMode.ONLINE, None, clock())
+    assert (await desk.shifts.run_close_shift(job)).done and fake.shift_of(LICENSE) is None
+    register = await desk.store.offline.register(shop.shop_id)
+    assert register.last_document_at is not None and register.last_document_at > (
+        fake.receipts[next(iter(fake.receipts))].fiscal_date or clock()
+    )
