@@ -69,6 +69,7 @@ class LateJob:
         self, job: Job, receipt: Receipt, settings: FiscalSettings, creds: FiscalCredentials
     ) -> Step:
         shop = receipt.shop_id
+        own = DONE  # what becomes of this job's receipt when the registrar has it already
         try:
             await self.stock.back_online(shop, creds)
             todo = []
@@ -76,8 +77,10 @@ class LateJob:
                 found = await self.sale.existing(late, creds)
                 if found is None:
                     todo.append(late)
-                else:  # sold before (a crash, a lost answer): taken, never sold again
-                    await self.sale.settle(late, found, creds, " (found at the registrar)")
+                    continue
+                # sold before (a crash, a lost answer): taken, never sold again
+                step = await self.sale.settle(late, found, creds, " (found at the registrar)")
+                own = step if late.id == receipt.id else own
         except FiscalUnavailable as exc:
             return await self.sale.unavailable(job, receipt, exc)  # the owner told once
         except FiscalError as exc:
@@ -89,12 +92,14 @@ class LateJob:
                 await self._offline(job, settings, creds, batch)
             except FiscalUnavailable as exc:  # the next run goes online first, then looks
                 return await self.sale.unavailable(job, receipt, exc)
+            except FiscalRefused as exc:  # maybe offline, maybe sold: only ever ask again
+                return self._again(job, exc)
         if receipt.id in batch.undated:  # this job's own receipt: online, now
             current = await self._tell(receipt, batch.undated[receipt.id])
             if current is None:
                 return DONE  # registered or failed meanwhile
             return await self.sale.register_online(job, current, settings, creds)
-        return DONE  # the others' own jobs tell and register theirs
+        return own  # the others' own jobs tell and register theirs
 
     def _again(self, job: Job, exc: FiscalError) -> Step:
         log.warning("Late batch of job %s: %s; again later", job.id, exc)
@@ -164,7 +169,14 @@ class LateJob:
         )
         assert codes is not None  # claimed by _plan: the same codes again
         first = batch.dated[0].paid_at or batch.dated[0].created_at
-        await self.access.registrar.open_shift(creds)  # while online
+        try:
+            await self.access.registrar.open_shift(creds)  # while online
+        except FiscalRefused as exc:  # nothing sold: each refused, with Retry
+            note = await self.access.refusal_note(exc, settings, creds)
+            for r in batch.dated:
+                await self.sale.failed(r, note)
+            batch.dated = []
+            return
         await self.stock.going_offline(shop, first)  # before the call: a crash goes online
         try:
             await self.access.registrar.go_offline(creds, first, codes[_go_offline(job)])
