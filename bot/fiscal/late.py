@@ -3,6 +3,8 @@ payment, and why (services/fiscal/offline.py)."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.i18n import N_, t
 from bot.outbox.notices import Notice, ReceiptNoticeRequest
 from bot.receipts.keyboards import notice_keyboard
@@ -39,8 +41,28 @@ def not_dated_text(receipt: Receipt, reason: str, locale: str | None = None) -> 
     )
 
 
+def return_not_dated_text(
+    receipt: Receipt, reason: str, refund: int, at: datetime, locale: str | None = None
+) -> str:
+    why = WHY_NOT_DATED.get(reason, WHY_NOT_DATED[NotDated.REFUSED])
+    return t(
+        "🕓 The return of {amount} for receipt No {number} was made at {at}, but its fiscal "
+        "return receipt is registered only now, online, and carries the current time: {why}.",
+        locale,
+        number=receipt.number,
+        amount=format_amount(refund, receipt.currency),
+        at=kyiv_time(at),
+        why=t(why, locale),
+    )
+
+
 async def not_dated_notice(request: ReceiptNoticeRequest) -> Notice:
-    receipt, locale = request.receipt, request.locale
+    receipt, locale, payload = request.receipt, request.locale, request.payload
     owner = await request.lookups.is_owner(request.chat_id, receipt)
-    text = not_dated_text(receipt, str(request.payload.get("reason", "")), locale)
+    reason = str(payload.get("reason", ""))
+    if "refund" in payload:  # a return receipt (services/fiscal/offline_returns.py)
+        at = datetime.fromisoformat(str(payload["refunded_at"]))
+        text = return_not_dated_text(receipt, reason, int(payload["refund"]), at, locale)
+    else:
+        text = not_dated_text(receipt, reason, locale)
     return Notice(text, notice_keyboard(receipt, locale, owner=owner))

@@ -227,7 +227,18 @@ class CheckboxClient:
     ) -> FiscalResult:
         """Dated at fiscal_date; the shift is opened first when none is."""
         await self._shifts.open(creds)
-        return await self._offline.sell(creds, sale, fiscal_code, fiscal_date)
+        return await self._offline.sell(creds, wire.sell_body(sale), fiscal_code, fiscal_date)
+
+    async def sell_offline_return(
+        self,
+        creds: FiscalCredentials,
+        sale_return: SaleReturn,
+        fiscal_code: str,
+        fiscal_date: datetime,
+    ) -> FiscalResult:
+        await self._shifts.open(creds)
+        body = wire.return_body(sale_return)
+        return await self._offline.sell(creds, body, fiscal_code, fiscal_date)
 
     async def go_online(self, creds: FiscalCredentials) -> None:
         """Send what was made offline; the register is online again (idempotent)."""

@@ -17,7 +17,6 @@ from services.fiscal.registrar import (
     FiscalUnavailable,
     OfflineTime,
     RefusalReason,
-    Sale,
 )
 
 log = logging.getLogger(__name__)
@@ -25,8 +24,11 @@ log = logging.getLogger(__name__)
 BASE = "/api/v1/cash-registers"
 
 
-def sell_offline_body(sale: Sale, fiscal_code: str, fiscal_date: datetime) -> dict[str, Any]:
-    body = wire.sell_body(sale)
+def sell_offline_body(
+    body: dict[str, Any], fiscal_code: str, fiscal_date: datetime
+) -> dict[str, Any]:
+    """A sell (or return) body made offline, dated `fiscal_date`."""
+    body = dict(body)
     body["fiscal_code"] = fiscal_code
     body["fiscal_date"] = fiscal_date.isoformat()
     return body
@@ -78,13 +80,14 @@ class CheckboxOffline:
         return parse_offline_time(await self._http.authed("GET", f"{BASE}/get-offline-time", creds))
 
     async def sell(
-        self, creds: FiscalCredentials, sale: Sale, fiscal_code: str, fiscal_date: datetime
+        self, creds: FiscalCredentials, body: dict[str, Any], fiscal_code: str, at: datetime
     ) -> FiscalResult:
-        body = sell_offline_body(sale, fiscal_code, fiscal_date)
+        """`body`: wire.sell_body() or wire.return_body(), sent dated `at`."""
+        receipt_id = str(body["id"])
+        body = sell_offline_body(body, fiscal_code, at)
         answer = await self._http.authed("POST", "/api/v1/receipts/sell-offline", creds, body)
-        result = wire.parse_receipt(
-            answer, f"{self._http.base}/api/v1/receipts/{sale.receipt_id}/html"
-        )
-        if result.receipt_id != sale.receipt_id:
+        url = f"{self._http.base}/api/v1/receipts/{receipt_id}/html"
+        result = wire.parse_receipt(answer, url)
+        if result.receipt_id != receipt_id:
             raise FiscalUnavailable("Checkbox answered with another receipt")
         return result

@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from services.fiscal import policy
 from services.fiscal.access import DONE, FiscalAccess, Step, backoff
+from services.fiscal.offline_returns import LateReturn
 from services.fiscal.offline_stock import MAX_A_MONTH, MAX_IN_A_ROW, OfflineStock
 from services.fiscal.registrar import (
     FiscalCredentials,
@@ -61,8 +62,11 @@ class LateJob:
         self.access = access
         self.sale = sale
         self.stock: OfflineStock = sale.stock
+        self.late_return = LateReturn(access, sale.stock)
 
     async def run(self, job: Job) -> Step:
+        if "return" in job.payload:  # a late return (offline_returns.py)
+            return await self.late_return.run(job)
         return await self.sale.guarded(job, self._run)
 
     async def _run(

@@ -12,6 +12,7 @@ from services.fiscal.registrar import (
     FiscalResult,
     OfflineTime,
     Sale,
+    SaleReturn,
 )
 
 
@@ -28,6 +29,15 @@ class OfflineRegistrar(FiscalRegistrar, Protocol):
         self, creds: FiscalCredentials, sale: Sale, fiscal_code: str, fiscal_date: datetime
     ) -> FiscalResult:
         """The sale made offline under sale.receipt_id, dated `fiscal_date`."""
+
+    async def sell_offline_return(
+        self,
+        creds: FiscalCredentials,
+        sale_return: SaleReturn,
+        fiscal_code: str,
+        fiscal_date: datetime,
+    ) -> FiscalResult:
+        """The return made offline under sale_return.receipt_id, dated `fiscal_date`."""
 
     async def go_online(self, creds: FiscalCredentials) -> None:
         """Send what was made offline; online again. Harmless on an online register."""

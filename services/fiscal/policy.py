@@ -40,7 +40,24 @@ class Route(StrEnum):
 
 def late(receipt: Receipt, now: datetime) -> bool:
     """Registered now, it would be dated more than LATE_AFTER after its payment."""
-    return receipt.paid_at is not None and now - receipt.paid_at > LATE_AFTER
+    return receipt.paid_at is not None and late_at(receipt.paid_at, now)
+
+
+def late_at(moment: datetime, now: datetime) -> bool:
+    """Registered now, something that happened at `moment` would be dated too late."""
+    return now - moment > LATE_AFTER
+
+
+def late_return_job(shop_id: int, receipt_id: int, amount: int, total: int, at: datetime) -> NewJob:
+    """A return registered more than LATE_AFTER after the refund (`at`), dated at it, in its
+    register's group like the late sales."""
+    return NewJob(
+        FISCAL_LATE,
+        {"shop_id": shop_id, "return": {"amount": amount, "total": total, "at": at.isoformat()}},
+        group_key=register_group(shop_id),
+        dedupe_key=f"{FISCAL_LATE}:return:{receipt_id}:{total}",
+        receipt_id=receipt_id,
+    )
 
 
 def route(receipt: Receipt, now: datetime | None = None) -> Route:
