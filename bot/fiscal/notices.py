@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from bot.fiscal.late import not_dated_notice
 from bot.fiscal.views import shop_notice
 from bot.outbox.notices import Notice, NoticeRegistry, NoticeRequest
 from bot.receipts.notices import receipt_notice
@@ -18,5 +19,6 @@ def register_notices(registry: NoticeRegistry) -> None:
     # about one receipt: its notice (bot.fiscal.views.fiscal_notice) with its buttons
     for kind in (K.FISCAL_DONE, K.FISCAL_FAILED, K.FISCAL_DOWN, K.FISCAL_EMAIL_FAILED):
         registry.about_receipt(kind, receipt_notice)
+    registry.about_receipt(K.FISCAL_NOT_DATED, not_dated_notice)  # a late one, and why
     for kind in (K.FISCAL_SHIFT_CLOSED, K.FISCAL_UNREADABLE, K.FISCAL_KEY_EXPIRING):
         registry.about_shop(kind, render_shop_notice)

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import aiohttp
 
 from services.checkbox import wire
+from services.checkbox.offline import CheckboxOffline
 from services.checkbox.polling import Polling
 from services.checkbox.shifts import MAX_SHIFT_AGE, CheckboxShifts
 from services.checkbox.transport import CLIENT_NAME, CheckboxTransport
@@ -25,6 +26,7 @@ from services.fiscal.registrar import (
     FiscalResult,
     FiscalUnavailable,
     ListedReceipt,
+    OfflineTime,
     RefusalReason,
     RegisterGood,
     Sale,
@@ -83,6 +85,7 @@ class CheckboxClient:
         self._shifts = CheckboxShifts(
             self._http, self._polling, clock, wait=shift_wait, max_age=max_shift_age
         )
+        self._offline = CheckboxOffline(self._http)
 
     async def check_credentials(self, creds: FiscalCredentials) -> None:
         await self._http.sign_in_now(creds)
@@ -233,3 +236,38 @@ class CheckboxClient:
             if count < GOODS_PAGE or len(goods) >= MAX_GOODS:
                 return goods[:MAX_GOODS]
             offset += count
+
+    # offline mode (docs/checkbox-offline.md)
+
+    async def ask_offline_codes(self, creds: FiscalCredentials, count: int) -> list[str]:
+        """Ask the tax service for offline codes (online only) and take what Checkbox holds."""
+        await self._offline.ask_codes(creds, count)
+        return await self._offline.codes(creds, count)
+
+    async def go_offline(self, creds: FiscalCredentials, at: datetime, fiscal_code: str) -> None:
+        await self._offline.go_offline(creds, at, fiscal_code)
+
+    async def sell_offline(
+        self, creds: FiscalCredentials, sale: Sale, fiscal_code: str, fiscal_date: datetime
+    ) -> FiscalResult:
+        """Dated at fiscal_date; the shift is opened first when none is."""
+        await self._shifts.open(creds)
+        return await self._offline.sell(creds, wire.sell_body(sale), fiscal_code, fiscal_date)
+
+    async def sell_offline_return(
+        self,
+        creds: FiscalCredentials,
+        sale_return: SaleReturn,
+        fiscal_code: str,
+        fiscal_date: datetime,
+    ) -> FiscalResult:
+        await self._shifts.open(creds)
+        body = wire.return_body(sale_return)
+        return await self._offline.sell(creds, body, fiscal_code, fiscal_date)
+
+    async def go_online(self, creds: FiscalCredentials) -> None:
+        """Send what was made offline; the register is online again (idempotent)."""
+        await self._offline.go_online(creds)
+
+    async def offline_time(self, creds: FiscalCredentials) -> OfflineTime:
+        return await self._offline.time(creds)

@@ -153,6 +153,8 @@ def parse_receipt(answer: Any, receipt_url: str) -> FiscalResult:
         receipt_url=receipt_url,
         error_message=error,
         is_return=obj.get("type") == "RETURN",
+        created_offline=obj.get("is_created_offline") is True,
+        sent_to_tax=obj.get("is_sent_dps") is not False,
     )
 
 

@@ -16,10 +16,10 @@ from services.core.crypto import SecretBox, SecretKeyMismatch
 from services.fiscal import policy
 from services.fiscal.goods import sale_goods
 from services.fiscal.key_expiry import KeyExpiry, expired_note
+from services.fiscal.offline_registrar import OfflineRegistrar
 from services.fiscal.registrar import (
     FiscalCredentials,
     FiscalRefused,
-    FiscalRegistrar,
     SaleGood,
 )
 from services.notifications.jobs import NotificationKind, OutboxSignal, notify_job, recipients
@@ -30,6 +30,7 @@ from storage.models.shops import Role
 from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.jobs import JobQueue
 from storage.protocols.lines import ReceiptLinesRepository
+from storage.protocols.offline import OfflineRepository
 from storage.protocols.receipt_queries import ReceiptQueries
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.settings import SettingsRepository
@@ -71,7 +72,7 @@ class FiscalAccess:
         fiscal: FiscalSettingsRepository,
         jobs: JobQueue,
         shops: ShopRepository,
-        registrar: FiscalRegistrar,
+        registrar: OfflineRegistrar,
         box: SecretBox,
         outbox: OutboxSignal,
         wake: OutboxSignal | None = None,
@@ -79,6 +80,7 @@ class FiscalAccess:
         *,
         lines: ReceiptLinesRepository | None = None,
         shop_settings: SettingsRepository | None = None,
+        offline: OfflineRepository,
     ) -> None:
         self.receipts = receipts
         self.lines = lines
@@ -92,6 +94,7 @@ class FiscalAccess:
         self.outbox = outbox
         self.wake = wake or OutboxSignal()
         self.clock = clock
+        self.offline = offline  # the registers' offline mode and codes
         self._kept_tokens: dict[int, str] = {}  # shop -> the token last stored for it
         self.key_expiry = KeyExpiry(fiscal, jobs, shops, registrar, outbox, clock)
 

@@ -9,12 +9,19 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
+from services.core.clock import utcnow
 from services.core.periods import KYIV
 from storage.models.fiscal import FiscalMode, FiscalSettings, FiscalState
 from storage.models.jobs import NewJob
 from storage.models.receipts import Receipt
 
 FISCAL_SALE = "fiscal.sale"  # payload {"attempt": int}; receipt_id set
+# a late receipt dated at its payment (services/fiscal/offline.py): payload {"shop_id",
+# "attempt"}; receipt_id set; one job of a register's group in flight at a time
+FISCAL_LATE = "fiscal.late"
+# Checkbox: a sale registered more than this after the bank transaction goes through offline
+# mode dated at the transaction (docs/checkbox-offline.md)
+LATE_AFTER = timedelta(minutes=5)
 FISCAL_CLOSE_SHIFT = "fiscal.close_shift"  # payload {"shop_id", "day", "minutes"}
 FISCAL_CURRENCY = "UAH"  # a Ukrainian fiscal receipt is in hryvnias
 # What /pending lists for the owner as "paid but not registered".
@@ -31,9 +38,48 @@ class Route(StrEnum):
     DATED_AT_PAYMENT = "dated_at_payment"  # offline, dated at the payment (not yet made)
 
 
-def route(receipt: Receipt) -> Route:
-    """The one place that decides it: today every receipt is registered online."""
-    return Route.ONLINE
+def late(receipt: Receipt, now: datetime) -> bool:
+    """Registered now, it would be dated more than LATE_AFTER after its payment."""
+    return receipt.paid_at is not None and late_at(receipt.paid_at, now)
+
+
+def late_at(moment: datetime, now: datetime) -> bool:
+    """Registered now, something that happened at `moment` would be dated too late."""
+    return now - moment > LATE_AFTER
+
+
+def late_return_job(shop_id: int, receipt_id: int, amount: int, total: int, at: datetime) -> NewJob:
+    """A return registered more than LATE_AFTER after the refund (`at`), dated at it, in its
+    register's group like the late sales."""
+    return NewJob(
+        FISCAL_LATE,
+        {"shop_id": shop_id, "return": {"amount": amount, "total": total, "at": at.isoformat()}},
+        group_key=register_group(shop_id),
+        dedupe_key=f"{FISCAL_LATE}:return:{receipt_id}:{total}",
+        receipt_id=receipt_id,
+    )
+
+
+def route(receipt: Receipt, now: datetime | None = None) -> Route:
+    """The one place that decides it: offline, dated at the payment, once registering it
+    now would date it more than LATE_AFTER after the payment (where the payment's time can
+    no longer be used, the job registers it online and tells the owner why)."""
+    return Route.DATED_AT_PAYMENT if late(receipt, now or utcnow()) else Route.ONLINE
+
+
+def register_group(shop_id: int) -> str:
+    """A register's late batches go one at a time (group keys share the jobs' namespace)."""
+    return f"fiscal.register:{shop_id}"
+
+
+def late_job(shop_id: int, receipt_id: int, attempt: int) -> NewJob:
+    return NewJob(
+        FISCAL_LATE,
+        {"shop_id": shop_id, "attempt": attempt},
+        group_key=register_group(shop_id),
+        dedupe_key=f"{FISCAL_LATE}:{receipt_id}:{attempt}",
+        receipt_id=receipt_id,
+    )
 
 
 def active(settings: FiscalSettings | None) -> bool:

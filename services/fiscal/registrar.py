@@ -149,6 +149,8 @@ class FiscalResult:
     receipt_url: str | None = None  # the registrar's own page of the receipt
     error_message: str | None = None  # the registrar's words when status is ERROR
     is_return: bool = False
+    created_offline: bool = False  # made in offline mode, dated at fiscal_date
+    sent_to_tax: bool = True  # False: made offline and not sent to the tax service yet
 
     @property
     def finished(self) -> bool:
@@ -169,6 +171,15 @@ class ListedReceipt:
     is_return: bool = False
     fiscal_code: str | None = None
     created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OfflineTime:
+    """A register's offline time: the session going on now and the month's (offline mode
+    is limited to 36 h in a row and 168 h a month)."""
+
+    current: timedelta
+    month: timedelta
 
 
 class ShiftStatus(StrEnum):

@@ -13,14 +13,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from services.core.crypto import SecretKeyMismatch
+from services.fiscal import policy
 from services.fiscal.access import DONE, FiscalAccess, Step, backoff
 from services.fiscal.goods import return_goods
 from services.fiscal.registrar import (
     FiscalError,
     FiscalRefused,
+    FiscalResult,
     FiscalStatus,
     FiscalUnavailable,
     SaleGood,
@@ -28,7 +30,7 @@ from services.fiscal.registrar import (
     receipt_uuid,
 )
 from services.fiscal.sale_job import sale_of
-from services.notifications.jobs import NotificationKind
+from services.notifications.jobs import NotificationKind, notify_job
 from services.refunds.ledger import return_key
 from storage.models.fiscal import FiscalSettings, FiscalState
 from storage.models.jobs import Job, NewJob
@@ -100,6 +102,11 @@ class FiscalReturns:
             result = await access.registrar.find(creds, sale_return.receipt_id)
             if result is not None and result.status is FiscalStatus.PENDING:
                 result = await access.registrar.wait_result(creds, result.receipt_id)
+            if result is None and policy.late_at(job.created_at, access.clock()):
+                last = (await access.offline.register(receipt.shop_id)).last_document_at
+                if last is None or job.created_at >= last:  # the refund's time may be used
+                    return await self._hand_off(job, receipt, amount, total)
+                await self.tell_not_dated(receipt, amount, total, job.created_at, "later_document")
             if result is None:
                 result = await access.registrar.register_return(creds, sale_return)
         except FiscalUnavailable as exc:
@@ -116,16 +123,51 @@ class FiscalReturns:
                 await access.keep_token(settings, creds)
             except Exception:
                 log.exception("Shop %s: the registrar token was not kept", settings.shop_id)
+        return await self.outcome(receipt, amount, total, result)
+
+    async def _hand_off(self, job: Job, receipt: Receipt, amount: int, total: int) -> Step:
+        """Late: the register's `fiscal.late` job dates it at the refund (offline_returns.py)."""
+        late = policy.late_return_job(receipt.shop_id, receipt.id, amount, total, job.created_at)
+        await self.access.jobs.enqueue([late], self.access.clock())
+        self.access.wake.notify()
+        return DONE
+
+    async def outcome(
+        self, receipt: Receipt, amount: int, total: int, result: FiscalResult, detail: str = ""
+    ) -> Step:
+        """What the registrar said of the return receipt, told to the owners."""
+        access = self.access
         if result.status is FiscalStatus.PENDING:
             return Step(access.clock() + PENDING_RETRY, "pending")
         if result.status is FiscalStatus.DONE:
-            log.info("Receipt %s: return receipt %s registered", receipt.id, result.fiscal_code)
+            log.info("Receipt %s: return receipt %s registered%s", receipt.id, result.fiscal_code,
+                     detail)  # fmt: skip
             await self._tell(receipt, NotificationKind.FISCAL_RETURN_DONE, amount, total,
                              code=result.fiscal_code or "", link=result.link or "")  # fmt: skip
             return DONE
         await self._tell(receipt, NotificationKind.FISCAL_RETURN_FAILED, amount, total,
                          message=(result.error_message or result.status.value)[:300])  # fmt: skip
         return DONE
+
+    async def tell_not_dated(
+        self, receipt: Receipt, amount: int, total: int, at: datetime, why: str
+    ) -> None:
+        """The owners learn, once per return, why it carries the current time, not the
+        refund's (offline_returns.py; `why` one of offline.NotDated's values)."""
+        kind = NotificationKind.FISCAL_NOT_DATED
+        notices: list[NewJob] = []
+        for notice in await self.access.owner_notices(receipt, kind, None):
+            if notice.payload["kind"] == kind:
+                chat = int(notice.payload["chat_id"])
+                key = f"fiscal.not_dated:return:{receipt.id}:{total}:{chat}"
+                notices.append(notify_job(chat, kind, dedupe_key=key, reason=why,
+                                          refund=amount, refunded_at=at.isoformat()))  # fmt: skip
+        if await self.access.jobs.enqueue(notices, self.access.clock()):
+            self.access.outbox.notify()
+
+    async def refused(self, receipt: Receipt, amount: int, total: int, exc: FiscalRefused) -> None:
+        await self._tell(receipt, NotificationKind.FISCAL_RETURN_FAILED, amount, total,
+                         message=(exc.message or exc.reason.value)[:300])  # fmt: skip
 
     async def _tell(
         self, receipt: Receipt, kind: str, amount: int, total: int, **facts: str

@@ -9,17 +9,21 @@ the registrar: one that exists is taken, never sold again (a restart mid-sale, a
 answer); only a job's first run on the order's first attempt, which never reached
 registering, sells at once: nothing can exist under its id. The id is
 receipt_uuid(order_id, attempt); a new attempt (a new id) is taken only after the registrar
-ended the previous one in an error.
+ended the previous one in an error. A receipt registered more than policy.LATE_AFTER after
+its payment is handed to its register's `fiscal.late` job (services/fiscal/offline.py), which
+dates it at the payment; online sales wait while such a batch has the register offline.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from services.core.crypto import SecretKeyMismatch
 from services.fiscal import policy
 from services.fiscal.access import DONE, FiscalAccess, Step, backoff
+from services.fiscal.offline_stock import OfflineStock
 from services.fiscal.registrar import (
     DEFAULT_PAYMENT_LABEL,
     PAYMENT_LABELS,
@@ -44,6 +48,8 @@ F = FiscalState
 MAX_DESCRIPTION = 255
 STILL_PENDING_RETRY = timedelta(seconds=20)  # the tax service has not answered yet
 UNREADABLE_RETRY = timedelta(hours=1)  # credentials sealed under another SECRET_KEY
+REGISTER_BUSY_RETRY = timedelta(seconds=10)  # a late batch has the register offline
+Body = Callable[[Job, Receipt, FiscalSettings, FiscalCredentials], Awaitable[Step]]
 
 
 def sale_of(receipt: Receipt, settings: FiscalSettings, goods: tuple[SaleGood, ...]) -> Sale:
@@ -85,8 +91,14 @@ class SaleJob:
 
     def __init__(self, access: FiscalAccess) -> None:
         self.access = access
+        self.stock = OfflineStock(access)
 
     async def run(self, job: Job) -> Step:
+        return await self.guarded(job, self._register)
+
+    async def guarded(self, job: Job, body: Body) -> Step:
+        """`body` for the job's receipt while it is still to be registered, with the shop's
+        settings and credentials (the session token kept afterwards)."""
         receipt = await self.access.receipts.get(job.receipt_id) if job.receipt_id else None
         attempt = int(job.payload.get("attempt", 1))
         if receipt is None or receipt.fiscal_attempt != attempt:
@@ -103,7 +115,7 @@ class SaleJob:
             await self.access.tell_unreadable(settings)
             return Step(self.access.clock() + UNREADABLE_RETRY, "credentials unreadable")
         try:
-            return await self._register(job, receipt, settings, creds)
+            return await body(job, receipt, settings, creds)
         finally:
             try:
                 await self.access.keep_token(settings, creds)
@@ -111,6 +123,28 @@ class SaleJob:
                 log.exception("Shop %s: the registrar token was not kept", settings.shop_id)
 
     async def _register(
+        self, job: Job, receipt: Receipt, settings: FiscalSettings, creds: FiscalCredentials
+    ) -> Step:
+        if policy.late(receipt, self.access.clock()):
+            return await self._hand_off(receipt)
+        if await self.stock.offline(receipt.shop_id):  # a late batch has the register
+            return Step(self.access.clock() + REGISTER_BUSY_RETRY, "register offline")
+        return await self.register_online(job, receipt, settings, creds)
+
+    async def _hand_off(self, receipt: Receipt) -> Step:
+        """Late: the register's `fiscal.late` job dates it at the payment (one batch per
+        register at a time, in payment order; services/fiscal/offline.py)."""
+        late = policy.late_job(receipt.shop_id, receipt.id, receipt.fiscal_attempt)
+        moved = await self._move(
+            receipt, [F.NOT_REGISTERED], F.REGISTERING, jobs=[late],
+            detail="late: to be registered offline, dated at the payment",
+        )  # fmt: skip
+        if moved is None:  # registering already (a run before a crash): the job once
+            await self.access.jobs.enqueue([late], self.access.clock())
+        self.access.wake.notify()
+        return DONE
+
+    async def register_online(
         self, job: Job, receipt: Receipt, settings: FiscalSettings, creds: FiscalCredentials
     ) -> Step:
         never_sold = _never_sold(job, receipt)
@@ -122,23 +156,29 @@ class SaleJob:
                 return DONE  # another change came first; its own job carries on
             receipt = moved
         try:
-            result = None if never_sold else await self._existing(receipt, creds)
+            result = None if never_sold else await self.existing(receipt, creds)
             if result is None:
                 sale = sale_of(receipt, settings, await self.access.goods_of(receipt, settings))
                 result = await self.access.registrar.register_sale(creds, sale)
         except FiscalUnavailable as exc:
-            return await self._unavailable(job, receipt, exc)
+            return await self.unavailable(job, receipt, exc)
         except FiscalRefused as exc:
-            return await self._failed(receipt, await self.access.refusal_note(exc, settings, creds))
+            return await self.failed(receipt, await self.access.refusal_note(exc, settings, creds))
+        return await self.settle(receipt, result, creds)
+
+    async def settle(
+        self, receipt: Receipt, result: FiscalResult, creds: FiscalCredentials, detail: str = ""
+    ) -> Step:
+        """What the registrar said of the receipt, recorded."""
         if result.status is FiscalStatus.PENDING:
             log.info("Receipt %s: the tax service has not answered yet", receipt.id)
             return Step(self.access.clock() + STILL_PENDING_RETRY, "pending")
         if result.status is FiscalStatus.DONE:
-            await self._registered(receipt, result, creds)
+            await self._registered(receipt, result, creds, detail)
             return DONE
-        return await self._failed(receipt, result.error_message or result.status.value)
+        return await self.failed(receipt, result.error_message or result.status.value)
 
-    async def _existing(self, receipt: Receipt, creds: FiscalCredentials) -> FiscalResult | None:
+    async def existing(self, receipt: Receipt, creds: FiscalCredentials) -> FiscalResult | None:
         """What the registrar has under the ids this order used: this attempt's receipt in
         any state, or an earlier attempt's that is done or still pending (one that ended
         in an error left no fiscal receipt). None: nothing, sell now."""
@@ -175,7 +215,7 @@ class SaleJob:
         return moved
 
     async def _registered(
-        self, receipt: Receipt, result: FiscalResult, creds: FiscalCredentials
+        self, receipt: Receipt, result: FiscalResult, creds: FiscalCredentials, detail: str
     ) -> None:
         notices = await self.access.owner_notices(
             receipt, NotificationKind.FISCAL_DONE, f"fiscal.done:{receipt.id}"
@@ -188,11 +228,14 @@ class SaleJob:
                 fiscal_url=result.link,
                 fiscal_error=None,
             ),
-            detail=f"registered: {result.fiscal_code}", jobs=notices,
+            detail=f"registered{detail}: {result.fiscal_code}", jobs=notices,
         )  # fmt: skip
         if moved is None:
             return
-        log.info("Receipt %s registered: fiscal code %s", receipt.id, result.fiscal_code)
+        log.info("Receipt %s registered%s: fiscal code %s", receipt.id, detail, result.fiscal_code)
+        if not result.created_offline:
+            await self.stock.note(receipt.shop_id, result.fiscal_date or self.access.clock())
+            await self.stock.refill(receipt.shop_id, creds)
         if moved.channel is Channel.EMAIL and moved.contact:
             await self._email(moved, result, creds)
 
@@ -211,7 +254,7 @@ class SaleJob:
             await self.access.jobs.enqueue(told, self.access.clock())
             self.access.outbox.notify()
 
-    async def _failed(self, receipt: Receipt, message: str) -> Step:
+    async def failed(self, receipt: Receipt, message: str) -> Step:
         log.warning("Receipt %s: the registrar refused it: %s", receipt.id, message)
         notices = await self.access.owner_notices(
             receipt,
@@ -225,7 +268,7 @@ class SaleJob:
         )  # fmt: skip
         return DONE
 
-    async def _unavailable(self, job: Job, receipt: Receipt, exc: FiscalUnavailable) -> Step:
+    async def unavailable(self, job: Job, receipt: Receipt, exc: FiscalUnavailable) -> Step:
         """Not registered yet, retried by itself; the owners are told once per attempt."""
         retry_at = self.access.clock() + backoff(job.attempts)
         log.warning(

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from services.fiscal import policy
 from services.fiscal.access import FiscalAccess, Step
+from services.fiscal.offline import LateJob
 from services.fiscal.registrar import receipt_uuid
 from services.fiscal.sale_job import SaleJob
 from storage.models.fiscal import FiscalChanges, FiscalState
@@ -33,6 +34,7 @@ class FiscalSales:
     def __init__(self, access: FiscalAccess) -> None:
         self.access = access
         self.sale_job = SaleJob(access)
+        self.late_job = LateJob(access, self.sale_job)
 
     async def request(self, member: Member, receipt: Receipt) -> RegisterOutcome:
         """Register (or Retry): make the receipt's job due now. A double tap or a job
@@ -120,3 +122,7 @@ class FiscalSales:
     async def run_sale(self, job: Job) -> Step:
         """The sale job (services/fiscal/sale_job.py)."""
         return await self.sale_job.run(job)
+
+    async def run_late(self, job: Job) -> Step:
+        """A register's late receipts dated at their payments (services/fiscal/offline.py)."""
+        return await self.late_job.run(job)

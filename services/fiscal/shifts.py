@@ -13,9 +13,12 @@ from services.fiscal.registrar import FiscalRefused, FiscalUnavailable, ShiftInf
 from services.notifications.jobs import NotificationKind, notify_job
 from storage.models.fiscal import FiscalSettings
 from storage.models.jobs import Job, NewJob
+from storage.models.offline import RegisterMode
 from storage.models.shops import Role
 
 log = logging.getLogger(__name__)
+
+OFFLINE_WAIT = timedelta(seconds=30)  # a late batch has the register offline: close after it
 
 
 class ShiftClosing:
@@ -46,6 +49,8 @@ class ShiftClosing:
         except SecretKeyMismatch:
             await self.access.tell_unreadable(settings)
             return DONE
+        if (await self.access.offline.register(shop_id)).mode is RegisterMode.OFFLINE:
+            return Step(self.access.clock() + OFFLINE_WAIT, "a late batch has the register")
         try:
             shift = await self.access.registrar.close_shift(creds)
         except FiscalUnavailable as exc:
@@ -60,7 +65,8 @@ class ShiftClosing:
             await self.access.keep_token(settings, creds)
         now = self.access.clock()
         jobs = [policy.close_shift_job(settings, now + timedelta(minutes=1))]
-        if shift is not None:
+        if shift is not None:  # the Z report: a document on the register, dated now
+            await self.access.offline.note_document(shop_id, shift.closed_at or now, now)
             jobs += await self._closed_notices(settings, shift, job)
         await self.access.jobs.enqueue(jobs, now)
         self.access.outbox.notify()

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from services.core.clock import Clock, utcnow
 from services.core.crypto import SecretBox
 from services.fiscal.access import FiscalAccess
-from services.fiscal.registrar import FiscalRegistrar
+from services.fiscal.offline_registrar import OfflineRegistrar
 from services.fiscal.returns import FiscalReturns
 from services.fiscal.sales import FiscalSales
 from services.fiscal.shifts import ShiftClosing
@@ -27,7 +27,7 @@ class Fiscal:
 
 def build_fiscal(
     store: Store,
-    registrar: FiscalRegistrar,
+    registrar: OfflineRegistrar,
     box: SecretBox,
     outbox: OutboxSignal,
     wake: OutboxSignal,
@@ -47,5 +47,6 @@ def build_fiscal(
         clock,
         lines=store.receipt_lines,
         shop_settings=store.settings,
+        offline=store.offline,
     )
     return Fiscal(access, FiscalSales(access), ShiftClosing(access), FiscalReturns(access))

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from services.fiscal.access import Step
-from services.fiscal.policy import FISCAL_CLOSE_SHIFT, FISCAL_SALE
+from services.fiscal.policy import FISCAL_CLOSE_SHIFT, FISCAL_LATE, FISCAL_SALE
 from services.fiscal.sales import FiscalSales
 from services.fiscal.shifts import ShiftClosing
 from services.jobs.kinds import Finish, Handler, JobKind, Outcome, Postpone
@@ -44,6 +44,7 @@ def fiscal_kinds(
 ) -> list[JobKind]:
     return [
         JobKind(FISCAL_SALE, stepped(sales.run_sale), lease, concurrency, HEARTBEAT),
+        JobKind(FISCAL_LATE, stepped(sales.run_late), lease, concurrency, HEARTBEAT),
         JobKind(FISCAL_CLOSE_SHIFT, stepped(shifts.run_close_shift), lease, concurrency,
                 HEARTBEAT),
     ]  # fmt: skip

@@ -39,6 +39,9 @@ class NotificationKind(StrEnum):
     FISCAL_DONE = "fiscal_done"  # registered: the fiscal number and a link
     FISCAL_FAILED = "fiscal_failed"  # the tax service refused: the registrar's words, Retry
     FISCAL_DOWN = "fiscal_down"  # the registrar does not answer; retrying by itself, Retry
+    # {"reason"}: a late receipt registered now, not dated at its payment, and why
+    # (services/fiscal/offline.py NotDated)
+    FISCAL_NOT_DATED = "fiscal_not_dated"
     # {"days", "end"}: the cashier's signing key expires in `days` (at ISO `end`), to owners
     FISCAL_KEY_EXPIRING = "fiscal_key_expiring"
     FISCAL_EMAIL_FAILED = "fiscal_email_failed"  # the customer's e-mail copy was not sent

@@ -375,6 +375,27 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (shop_id, day)
     );
     """,
+    # 14: Checkbox's offline mode (services/fiscal/offline.py): a shop's register offline or
+    # online (written before going offline), the last fiscal date known on it, and its offline
+    # fiscal codes, each claimed once (used_for names what used it).
+    """
+    CREATE TABLE offline_registers (
+        shop_id BIGINT PRIMARY KEY REFERENCES shops(id) ON DELETE CASCADE,
+        mode TEXT NOT NULL DEFAULT 'online' CHECK (mode IN ('online', 'offline')),
+        offline_since TIMESTAMPTZ,
+        last_document_at TIMESTAMPTZ,
+        updated_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE offline_codes (
+        shop_id BIGINT NOT NULL REFERENCES shops(id) ON DELETE CASCADE,
+        fiscal_code TEXT NOT NULL,
+        obtained_at TIMESTAMPTZ NOT NULL,
+        used_for TEXT,
+        used_at TIMESTAMPTZ,
+        PRIMARY KEY (shop_id, fiscal_code),
+        UNIQUE (shop_id, used_for)
+    );
+    """,
 )
 
 

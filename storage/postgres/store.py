@@ -13,6 +13,7 @@ from storage.postgres.fiscal import PostgresFiscal
 from storage.postgres.jobs import PostgresJobs
 from storage.postgres.lines import PostgresReceiptLines
 from storage.postgres.migrations import migrate, schema_version
+from storage.postgres.offline import PostgresOffline
 from storage.postgres.receipt_queries import PostgresReceiptQueries
 from storage.postgres.receipts import PostgresReceipts
 from storage.postgres.reconcile import PostgresReconcile
@@ -45,6 +46,7 @@ class PostgresStore:
         self._reports = PostgresReports(engine)
         self._catalogue = PostgresCatalogue(engine)
         self._reconcile = PostgresReconcile(engine)
+        self._offline = PostgresOffline(engine)
         self._holds: list[AdvisoryHold] = []
 
     @classmethod
@@ -114,6 +116,10 @@ class PostgresStore:
     @property
     def reconcile(self) -> PostgresReconcile:
         return self._reconcile
+
+    @property
+    def offline(self) -> PostgresOffline:
+        return self._offline
 
     async def hold_exclusive(self, name: str) -> AdvisoryHold | None:
         hold = await try_hold(await self.engine.dedicated_connection(), name)

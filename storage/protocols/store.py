@@ -10,6 +10,7 @@ from storage.protocols.exclusive import ExclusiveHold
 from storage.protocols.fiscal import FiscalSettingsRepository
 from storage.protocols.jobs import JobQueue
 from storage.protocols.lines import ReceiptLinesRepository
+from storage.protocols.offline import OfflineRepository
 from storage.protocols.receipt_queries import ReceiptQueries
 from storage.protocols.receipts import ReceiptRepository
 from storage.protocols.reconcile import ReconcileRepository
@@ -65,6 +66,9 @@ class Store(Protocol):
 
     @property
     def reconcile(self) -> ReconcileRepository: ...
+
+    @property
+    def offline(self) -> OfflineRepository: ...
 
     async def health(self, now: datetime | None = None) -> StoreHealth:
         """Engine name, schema version and how many pending jobs are due at `now` (not

@@ -352,4 +352,25 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (shop_id, day)
     );
     """,
+    # 14: Checkbox's offline mode (services/fiscal/offline.py): a shop's register offline or
+    # online (written before going offline), the last fiscal date known on it, and its offline
+    # fiscal codes, each claimed once (used_for names what used it).
+    """
+    CREATE TABLE offline_registers (
+        shop_id INTEGER PRIMARY KEY REFERENCES shops(id) ON DELETE CASCADE,
+        mode TEXT NOT NULL DEFAULT 'online' CHECK (mode IN ('online', 'offline')),
+        offline_since REAL,
+        last_document_at REAL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE offline_codes (
+        shop_id INTEGER NOT NULL REFERENCES shops(id) ON DELETE CASCADE,
+        fiscal_code TEXT NOT NULL,
+        obtained_at REAL NOT NULL,
+        used_for TEXT,
+        used_at REAL,
+        PRIMARY KEY (shop_id, fiscal_code),
+        UNIQUE (shop_id, used_for)
+    );
+    """,
 )

@@ -15,6 +15,7 @@ from storage.sqlite.fiscal import SqliteFiscal
 from storage.sqlite.jobs import SqliteJobs
 from storage.sqlite.lines import SqliteReceiptLines
 from storage.sqlite.migrations import MIGRATIONS
+from storage.sqlite.offline import SqliteOffline
 from storage.sqlite.receipt_queries import SqliteReceiptQueries
 from storage.sqlite.receipts import SqliteReceipts
 from storage.sqlite.reconcile import SqliteReconcile
@@ -52,6 +53,7 @@ class SqliteStore:
         self._reports = SqliteReports(engine)
         self._catalogue = SqliteCatalogue(engine)
         self._reconcile = SqliteReconcile(engine)
+        self._offline = SqliteOffline(engine)
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteStore:
@@ -121,6 +123,10 @@ class SqliteStore:
     @property
     def reconcile(self) -> SqliteReconcile:
         return self._reconcile
+
+    @property
+    def offline(self) -> SqliteOffline:
+        return self._offline
 
     async def hold_exclusive(self, name: str) -> FileHold | MemoryHold | None:
         hold: FileHold | MemoryHold | None

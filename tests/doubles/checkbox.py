@@ -39,6 +39,7 @@ from typing import Any, Self
 import segno
 from aiohttp import web
 
+from tests.doubles.checkbox_offline import OfflineDesk
 from tests.doubles.server import LocalServer
 
 MAX_TOKENS = 10
@@ -50,6 +51,9 @@ KEY_EXPIRED = "Помилка підпису: закінчився термін 
 BAD_CREDENTIALS = "Невірний ПІН-код або ліцензійний ключ"
 STALE_SHIFT = "Зміна триває понад 24 години: закрийте її"
 DUPLICATE_ID = "Чек з таким ідентифікатором вже існує"
+# Not documented: a /sell while the register is in manual offline mode (Checkbox would take
+# it offline without a date); the stand-in refuses it, so a test sees a sale at that moment.
+ONLINE_SALE_OFFLINE = "Каса в ручному офлайн режимі"
 
 # The approved payment-form names (Finance Ministry order 601), with "<name>" as a prefix.
 APPROVED_LABELS = frozenset(
@@ -170,6 +174,8 @@ class Receipt:
     fiscal_date: datetime | None = None
     tax_url: str | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    offline: bool = False  # made by sell-offline (docs/checkbox-offline.md)
+    sent_at: datetime | None = None  # an offline one: when go-online sent it
 
     def to_json(self) -> dict[str, Any]:
         transaction_status = {"DONE": "DONE", "ERROR": "ERROR"}.get(self.status, "PENDING")
@@ -184,7 +190,8 @@ class Receipt:
             "fiscal_code": self.fiscal_code,
             "fiscal_date": _iso(self.fiscal_date),
             "tax_url": self.tax_url,
-            "is_sent_dps": self.status == "DONE",
+            "is_sent_dps": self.status == "DONE" and (not self.offline or bool(self.sent_at)),
+            "is_created_offline": self.offline,
             "created_at": _iso(self.created_at),
             "related_receipt_id": self.body.get("related_receipt_id"),
             "transaction": {
@@ -229,6 +236,7 @@ class FakeCheckbox(LocalServer[CheckboxRequest]):
         self._failures: list[tuple[str | None, int, Any]] = []
         self._hangs: list[_Hang] = []
         self._released = asyncio.Event()
+        self.offline = OfflineDesk(self)  # offline mode: codes, go-offline/online
 
     async def start(self) -> Self:
         self._released = asyncio.Event()
@@ -251,6 +259,7 @@ class FakeCheckbox(LocalServer[CheckboxRequest]):
         r.add_get("/api/v1/receipts/{id}", self._get_receipt)
         r.add_get("/api/v1/receipts/{id}/png", self._png)
         r.add_post("/api/v1/receipts/{id}/email", self._email)
+        self.offline.add_routes(r)
         return app
 
     async def stop(self) -> None:
@@ -469,6 +478,7 @@ class FakeCheckbox(LocalServer[CheckboxRequest]):
         alphabet = string.ascii_letters + string.digits
         receipt.fiscal_code = "TEST-" + "".join(secrets.choice(alphabet) for _ in range(6))
         receipt.fiscal_date = datetime.now(UTC)
+        self.offline.of(receipt.license_key).note_document(receipt.fiscal_date)
         register = self.registers[receipt.license_key]
         receipt.tax_url = (
             f"https://cabinet.tax.gov.ua/cashregs/check?fn={register.fiscal_number}"
@@ -607,6 +617,8 @@ class FakeCheckbox(LocalServer[CheckboxRequest]):
             if self.duplicate_answer == "existing":
                 return web.json_response(existing.to_json(), status=201)
             return _message(400, DUPLICATE_ID)
+        if self.offline.of(register.license_key).offline:
+            return _message(400, ONLINE_SALE_OFFLINE)
         shift = register.shift
         if shift is None or shift.status != "OPENED":
             return _message(400, NO_SHIFT)

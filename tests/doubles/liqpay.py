@@ -350,10 +350,12 @@ class FakeLiqPay(LocalServer[LiqPayRequest]):
         force: bool = False,
         err_code: str | None = None,
         callback: bool = True,
+        end_date_ms: int | None = None,
     ) -> int | None:
         """The customer pays (or fails: status="failure"). Sends the signed callback to
         `callback_url` or the order's server_url; returns the bot's HTTP status (None when
-        there was nowhere to send it). `callback=False`: the callback is lost."""
+        there was nowhere to send it). `callback=False`: the callback is lost;
+        `end_date_ms`: the transaction's time (now)."""
         order = self.order(order_id, public_key)
         if not force:
             if order.cancelled:
@@ -365,7 +367,7 @@ class FakeLiqPay(LocalServer[LiqPayRequest]):
         order.card_mask = card_mask
         order.paid_amount = order.amount if amount is None else Decimal(str(amount))
         order.paid_currency = currency or order.currency
-        order.end_date = int(time.time() * 1000)
+        order.end_date = end_date_ms or int(time.time() * 1000)
         order.err_code = err_code or ("limit" if status == "failure" else None)
         url = callback_url or order.server_url
         if not url or not callback:

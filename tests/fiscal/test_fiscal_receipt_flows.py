@@ -72,8 +72,11 @@ async def world(tmp_path: Path, fake: FakeCheckbox) -> AsyncIterator[BotWorld]:
         await services.store.close()
 
 
-async def paid_receipt(world: BotWorld, mode: FiscalMode = FiscalMode.MANUAL) -> Receipt:
-    """A shop with Checkbox set up (seeded in the store) and one paid receipt."""
+async def paid_receipt(
+    world: BotWorld, mode: FiscalMode = FiscalMode.MANUAL, *, paid_ago: float = 0
+) -> Receipt:
+    """A shop with Checkbox set up (seeded in the store) and one receipt paid `paid_ago`
+    seconds ago."""
     await make_shop_by_bot(world)
     store, box = world.services.store, world.services.fiscal.access.box
     member = await store.shops.get_member(OWNER.id)
@@ -87,7 +90,9 @@ async def paid_receipt(world: BotWorld, mode: FiscalMode = FiscalMode.MANUAL) ->
     )
     await store.fiscal.update(member.shop_id, FiscalSettingsChanges(mode=mode))
     await issue(world, OWNER, "E-mail", "a@example.com", liqpay_answer(INVOICE_OK))
-    world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer(PAID))
+    # paid just now (a payment weeks ago would be registered dated at it, offline)
+    now_ms = int((world.clock().timestamp() - paid_ago) * 1000)
+    world.liqpay.post(LIQPAY_REQUEST, **liqpay_answer({**PAID, "end_date": now_ms}))
     await world.press(OWNER, "Check status")
     receipt = await store.receipts.get(1)
     assert receipt is not None and receipt.status.value == "paid"
