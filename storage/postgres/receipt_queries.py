@@ -139,7 +139,8 @@ class PostgresReceiptQueries:
         return FiscalTotals(int(row[0]), int(row[1])) if row else FiscalTotals(0, 0)
 
     async def search(self, query: ReceiptSearch) -> list[Receipt]:
-        where, params = ["shop_id = $1"], [query.shop_id]
+        where: list[str] = ["shop_id = $1"]
+        params: list[Any] = [query.shop_id]
 
         def mark(value: Any) -> str:
             params.append(value)

@@ -140,7 +140,8 @@ class SqliteReceiptQueries:
         return FiscalTotals(int(row[0]), int(row[1])) if row else FiscalTotals(0, 0)
 
     async def search(self, query: ReceiptSearch) -> list[Receipt]:
-        where, params = ["shop_id = ?"], [query.shop_id]
+        where: list[str] = ["shop_id = ?"]
+        params: list[Any] = [query.shop_id]
         for condition, value in (
             ("id < ?", query.before_id),
             ("cashier_id = ?", query.cashier_id),
