@@ -8,6 +8,7 @@ from typing import Any
 from bot.i18n import t
 from bot.miniapp.context import plain
 from bot.receipts.views import channel_name, status_line
+from bot.reports.texts import status_name
 from bot.ui.format import kyiv_time
 from services.core.money import format_amount
 from storage.models.fiscal import FiscalState
@@ -21,14 +22,20 @@ def money(kopecks: int, currency: str) -> dict[str, Any]:
     return {"kopecks": kopecks, "text": format_amount(kopecks, currency)}
 
 
-def fiscal_text(receipt: Receipt, locale: str) -> str | None:
+def fiscal_label(state: FiscalState, code: str | None, locale: str) -> str:
     labels = {
         F.NOT_REGISTERED: t("Not registered with the tax service yet", locale),
         F.REGISTERING: t("Being registered…", locale),
-        F.REGISTERED: t("Fiscal receipt {code}", locale, code=receipt.fiscal_code or ""),
+        F.REGISTERED: t("Fiscal receipt {code}", locale, code=code or ""),
         F.FAILED: t("Fiscal receipt failed", locale),
     }
-    return labels.get(receipt.fiscal_state) if receipt.fiscal_state else None
+    return labels[state]
+
+
+def fiscal_text(receipt: Receipt, locale: str) -> str | None:
+    if receipt.fiscal_state is None:
+        return None
+    return fiscal_label(receipt.fiscal_state, receipt.fiscal_code, locale)
 
 
 def receipt_summary(receipt: Receipt, locale: str) -> dict[str, Any]:
@@ -53,9 +60,9 @@ def receipt_summary(receipt: Receipt, locale: str) -> dict[str, Any]:
 
 def event_line(event: ReceiptEvent, locale: str) -> dict[str, Any]:
     if event.fiscal_to is not None:
-        what = t("Fiscal state: {state}", locale, state=event.fiscal_to.value)
+        what = fiscal_label(event.fiscal_to, None, locale).strip()
     else:
-        what = t("Status: {status}", locale, status=event.to_status.value)
+        what = status_name(event.to_status, locale)
     return {
         "at": event.at.isoformat(),
         "at_text": kyiv_time(event.at),
