@@ -19,10 +19,10 @@ from bot.wiring import Services, wire_services
 from services.config import Settings
 from services.core.crypto import SecretBox
 from tests.builders import PRIVATE_KEY, PUBLIC_KEY, Shop, make_shop
+from tests.conftest import WallClock
 from tests.contract.engines import ENGINES
 from tests.doubles.liqpay import FakeLiqPay
 from tests.miniapp.initdata import TOKEN, sign_init_data
-from tests.conftest import WallClock
 
 
 @dataclass
