@@ -142,6 +142,6 @@ function render(ctx, r) {
     r.refunds.length ? section(tr("refunds"), el("ul", { class: "timeline", id: "refunds" },
       r.refunds.map((f) => el("li", { text: `${f.at_text} · ${f.amount.text} · ${f.state_text}` })))) : null,
     section(tr("timeline"), el("ul", { class: "timeline" },
-      r.events.map((e) => el("li", { text: `${e.at_text} · ${e.text}${e.detail ? " · " + e.detail : ""}` })))));
+      r.events.map((e) => el("li", { text: `${e.at_text} · ${e.text}` })))));
   return box;
 }
