@@ -46,6 +46,12 @@ def _enums(value: str, kind: type[E], locale: str, name: str) -> tuple[E, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def _flag(value: str, locale: str) -> bool:
+    if value not in ("", "0", "1"):
+        raise _refuse(locale, "refunding")
+    return value == "1"
+
+
 def _day(value: str, locale: str, name: str) -> date:
     try:
         return date.fromisoformat(value) if len(value) == 10 else date.fromisoformat("x")
@@ -71,7 +77,8 @@ def receipt_search(query: Mapping[str, str], caller: Caller) -> ReceiptSearch:
     """The member's page: an owner's of the whole shop (a cashier filter allowed), a
     cashier's of their own receipts only, whatever was asked."""
     locale, member = caller.locale, caller.member
-    known = {"q", "before", "limit", "status", "fiscal", "channel", "cashier", "from", "to"}
+    known = {"q", "before", "limit", "status", "fiscal", "channel", "cashier", "from", "to",
+             "refunding"}  # fmt: skip
     for name in query:
         if name not in known:
             raise _refuse(locale, name)
@@ -110,6 +117,7 @@ def receipt_search(query: Mapping[str, str], caller: Caller) -> ReceiptSearch:
         else (),
         created_from=kyiv_midnight(first) if first else None,
         created_until=kyiv_midnight(last + timedelta(days=1)) if last else None,
+        refunding=_flag(values.get("refunding", ""), locale),
         text=text,
         number=number,
         amount=amount,

@@ -28,6 +28,7 @@ from services.liqpay.client import LiqPayError
 from services.receipts.state import KeysUnreadable, NoKeys
 from services.refunds.problems import RefundRefused
 from storage.models.fiscal import FiscalState
+from storage.models.receipt_search import ReceiptSearch
 from storage.models.receipts import CurrencyTotal, Receipt, ReceiptStatus
 
 S = ReceiptStatus
@@ -68,6 +69,7 @@ async def today(request: web.Request, caller: Caller) -> dict[str, Any]:
         queries.totals(member.shop_id, [S.EXPIRED], cashier_id=cashier, expires_after=day.start),
     )  # fmt: skip
     attention: list[dict[str, Any]] = []
+    refunding: list[dict[str, Any]] = []
     attention_total = 0
     if member.is_owner:
         stuck, attention_total = await queries.list_by_fiscal_state(
@@ -77,6 +79,10 @@ async def today(request: web.Request, caller: Caller) -> dict[str, Any]:
             limit=ATTENTION,
         )
         attention = [receipt_summary(r, caller.locale) for r in stuck]
+        under_way = await queries.search(
+            ReceiptSearch(member.shop_id, limit=ATTENTION, refunding=True)
+        )
+        refunding = [receipt_summary(r, caller.locale) for r in under_way]
     return {
         "shop": member.shop_name,
         "role": member.role.value,
@@ -88,6 +94,7 @@ async def today(request: web.Request, caller: Caller) -> dict[str, Any]:
         "expired": _in(expired, currency),
         "attention": attention,
         "attention_total": attention_total,
+        "refunding": refunding,
     }
 
 

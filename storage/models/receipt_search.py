@@ -14,10 +14,11 @@ class ReceiptSearch:
     """A page of one shop's receipts, newest (highest id) first.
 
     The filters (cashier, statuses, fiscal states, channels, created in [created_from,
-    created_until)) all hold; the search terms (`text` anywhere in the contact or the
-    description, the receipt's `number`, its `amount` in kopecks) match when ANY of those
-    given matches. Empty tuples and None mean "no such condition". `before_id` is the
-    keyset cursor: only receipts with a lower id (the last id of the previous page)."""
+    created_until), a refund in flight when `refunding`) all hold; the search terms (`text`
+    anywhere in the contact or the description, the receipt's `number`, its `amount` in
+    kopecks) match when ANY of those given matches. Empty tuples and None mean "no such
+    condition". `before_id` is the keyset cursor: only receipts with a lower id (the last id
+    of the previous page)."""
 
     shop_id: int
     limit: int = 20
@@ -31,6 +32,7 @@ class ReceiptSearch:
     text: str | None = None
     number: int | None = None
     amount: int | None = None
+    refunding: bool = False  # only receipts with a refund in flight (reserved, sent, unknown)
 
     @property
     def has_terms(self) -> bool:

@@ -161,6 +161,11 @@ class PostgresReceiptQueries:
         ):
             if values:
                 where.append(f"{column} = ANY({mark([v.value for v in values])}::text[])")
+        if query.refunding:
+            where.append(
+                "id IN (SELECT receipt_id FROM refunds "
+                "WHERE state IN ('reserved', 'sent', 'unknown'))"
+            )
         terms: list[str] = []
         if query.text:
             pattern = mark(like_pattern(query.text))

@@ -159,6 +159,11 @@ class SqliteReceiptQueries:
             if values:
                 where.append(f"{column} IN ({marks(values)})")
                 params.extend(v.value for v in values)
+        if query.refunding:
+            where.append(
+                "id IN (SELECT receipt_id FROM refunds "
+                "WHERE state IN ('reserved', 'sent', 'unknown'))"
+            )
         terms: list[str] = []
         if query.text:
             terms.append("contact LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\'")

@@ -9,6 +9,7 @@ from datetime import timedelta
 from storage.models.fiscal import FiscalState
 from storage.models.receipt_search import ReceiptSearch
 from storage.models.receipts import Channel, EventSource, Receipt, ReceiptChanges, ReceiptStatus
+from storage.models.refunds import NewRefund, RefundState
 from storage.protocols.store import Store
 from tests.builders import make_owner
 from tests.conftest import FakeClock
@@ -107,3 +108,28 @@ async def test_search_terms_match_any(store: Store, clock: FakeClock) -> None:
     assert await ids(store, either) == [phone.id, amount.id]
     # a term and a filter: the filter still holds
     assert await ids(store, ReceiptSearch(shop, amount=125000, statuses=(S.PAID,))) == []
+
+
+async def test_refunds_in_flight(store: Store, clock: FakeClock) -> None:
+    shop = (await make_owner(store, clock, owner_id=1)).shop_id
+    refunding = await issue(store, clock, shop, "r1", paid=True)
+    settled = await issue(store, clock, shop, "r2", paid=True)
+    await issue(store, clock, shop, "r3", paid=True)
+    reserved = []
+    for receipt, key in ((refunding, "k-in-flight"), (settled, "k-done")):
+        refund, created = await store.refunds.reserve(
+            NewRefund(receipt.id, 100, key, 1, 0), clock()
+        )
+        assert created and refund is not None
+        reserved.append(refund)
+    done = await store.refunds.move(
+        reserved[1].id, expected=[RefundState.RESERVED], new=RefundState.DONE, now=clock()
+    )
+    assert done is not None
+    assert await ids(store, ReceiptSearch(shop, refunding=True)) == [refunding.id]
+    await store.refunds.move(
+        reserved[0].id, expected=[RefundState.RESERVED], new=RefundState.SENT, now=clock()
+    )
+    assert await ids(store, ReceiptSearch(shop, refunding=True)) == [refunding.id]
+    other = (await make_owner(store, clock, owner_id=2)).shop_id
+    assert await ids(store, ReceiptSearch(other, refunding=True)) == []

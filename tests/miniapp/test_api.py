@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from services.liqpay.signing import Credentials
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
+from storage.models.refunds import NewRefund
 from tests.builders import PRIVATE_KEY, PUBLIC_KEY, make_receipt, make_shop
 from tests.miniapp.conftest import AppWorld
 from tests.miniapp.initdata import sign_init_data
@@ -152,3 +153,19 @@ async def test_the_page_and_its_files_carry_the_headers(world: AppWorld) -> None
         assert r.headers["Content-Type"].startswith("text/javascript")
     async with world.client.get("/app/static/..%2Fweb.py") as r:
         assert r.status == 404
+
+
+async def test_today_names_refunds_under_way_to_the_owner(world: AppWorld) -> None:
+    receipt = await paid(world, 30000)
+    refund, created = await world.services.store.refunds.reserve(
+        NewRefund(receipt.id, 1000, "app:test", world.shop.owner_id, 0), world.clock()
+    )
+    assert created and refund is not None
+    _, body = await world.get("/app/api/today", world.shop.owner_id)
+    assert [r["id"] for r in body["refunding"]] == [receipt.id]
+    _, body = await world.get("/app/api/today", world.shop.cashier_id)
+    assert body["refunding"] == [] and body["attention"] == []
+    _, listed = await world.get("/app/api/receipts", world.shop.owner_id, refunding="1")
+    assert [r["id"] for r in listed["items"]] == [receipt.id]
+    status, _ = await world.get("/app/api/receipts", world.shop.owner_id, refunding="yes")
+    assert status == 400

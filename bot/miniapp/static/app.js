@@ -39,12 +39,16 @@ function stat(label, value, small) {
 
 async function todayScreen() {
   const d = await api.get("today");
-  const rows = d.attention.map((r) => el("div", {
+  const row = (r, note) => el("div", {
     class: "row", onclick: () => open("receipt", r.id), "data-id": r.id,
   },
   el("div", {}, el("div", { text: `№${r.number} · ${r.description}` }),
-    el("div", { class: "meta", text: r.fiscal_text || r.status_text })),
-  el("div", { class: "amount", text: r.amount.text })));
+    el("div", { class: "meta", text: note })),
+  el("div", { class: "amount", text: r.amount.text }));
+  const rows = [
+    ...d.attention.map((r) => row(r, r.fiscal_text || r.status_text)),
+    ...d.refunding.map((r) => row(r, tr("refundUnderWay"))),
+  ];
   return [
     el("h1", { text: `${d.shop} · ${d.day_text}` }),
     el("div", { class: "cards", id: "today-cards" },

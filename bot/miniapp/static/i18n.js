@@ -5,7 +5,7 @@ const TEXTS = {
     today: "Сьогодні", receipts: "Чеки", reports: "Звіти", catalogue: "Каталог",
     settings: "Налаштування", paid: "Оплачено", awaiting: "Очікує оплати",
     expired: "Прострочено", refunded: "Повернено", yesterday: "Учора",
-    attention: "Потребує уваги", nothingNeeded: "Нічого не потребує уваги.",
+    attention: "Потребує уваги", refundUnderWay: "Повернення в процесі", nothingNeeded: "Нічого не потребує уваги.",
     search: "Пошук: номер, сума, e-mail, телефон, опис", allStatuses: "Усі статуси",
     allChannels: "Усі канали", more: "Ще", none: "Нічого не знайдено.", back: "← Назад",
     check: "Перевірити статус", cancel: "Скасувати рахунок", refund: "Повернути кошти",
@@ -31,7 +31,7 @@ const TEXTS = {
   en: {
     today: "Today", receipts: "Receipts", reports: "Reports", catalogue: "Catalogue",
     settings: "Settings", paid: "Paid", awaiting: "Awaiting payment", expired: "Expired",
-    refunded: "Refunded", yesterday: "Yesterday", attention: "Needs attention",
+    refunded: "Refunded", yesterday: "Yesterday", attention: "Needs attention", refundUnderWay: "Refund under way",
     nothingNeeded: "Nothing needs attention.",
     search: "Search: number, amount, e-mail, phone, description", allStatuses: "All statuses",
     allChannels: "All channels", more: "More", none: "Nothing found.", back: "← Back",
