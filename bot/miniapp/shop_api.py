@@ -44,7 +44,7 @@ async def report(request: web.Request, caller: Caller) -> dict[str, Any]:
         period = preset(PeriodKind(kind), d.clock())
     else:
         raise ApiError(400, t("This filter is not valid: {name}.", caller.locale, name="period"))
-    found = (await d.services.reporting.report(caller.member, period))[0]
+    found = (await d.services.reporting.summary(caller.member, period))[0]
     currency = found.currency
     names = {m.user_id: m.name for m in await d.services.store.shops.list_members(
         caller.member.shop_id)}  # fmt: skip

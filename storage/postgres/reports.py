@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from storage.models.receipts import ReceiptStatus
-from storage.models.reports import ExportRow, ReportRow
+from storage.models.receipts import Channel, ReceiptStatus
+from storage.models.reports import ExportRow, ReportGroup, ReportRow
 from storage.postgres.engine import CODEC, PostgresEngine
 from storage.rows import export_row_from, report_row_from
 
@@ -44,6 +44,27 @@ _EXPORT = f"""
       AND ($6::text[] IS NULL OR r.status = ANY($6::text[]))
     ORDER BY r.number
     LIMIT $7
+"""  # noqa: S608 (constants only)
+
+_GROUPS = f"""
+    WITH base AS (
+        SELECT r.status, r.amount, r.currency, r.channel, r.cashier_id,
+               {REFUNDED_SQL} AS refunded, {FISCAL_REGISTERED_SQL} AS fiscal_registered,
+               CASE WHEN (r.status NOT IN ('draft', 'awaiting', 'failed', 'expired', 'cancelled')
+                          OR {REFUNDED_SQL} > 0) AND r.paid_at IS NOT NULL
+                    THEN r.paid_at ELSE r.created_at END AS counted_at
+        FROM receipts r
+        WHERE r.shop_id = $1
+          AND ((r.created_at >= $2 AND r.created_at < $3) OR (r.paid_at >= $2 AND r.paid_at < $3))
+          AND ($4::bigint IS NULL OR r.cashier_id = $4)
+    )
+    SELECT status, currency, channel, cashier_id, fiscal_registered,
+           CASE WHEN status = 'refunded' OR (refunded > 0 AND refunded = amount) THEN 'full'
+                WHEN refunded > 0 THEN 'partial' ELSE 'none' END AS refund_kind,
+           floor(extract(epoch FROM counted_at) / 3600)::bigint AS hour,
+           COUNT(*) AS n, SUM(amount) AS amount, SUM(refunded) AS refunded
+    FROM base WHERE counted_at >= $2 AND counted_at < $3
+    GROUP BY 1, 2, 3, 4, 5, 6, 7
 """  # noqa: S608 (constants only)
 
 
@@ -99,3 +120,23 @@ class PostgresReports:
             if len(rows) < batch_size:
                 return
             after = rows[-1]["number"]
+
+    async def report_groups(
+        self, shop_id: int, start: datetime, end: datetime, *, cashier_id: int | None = None
+    ) -> list[ReportGroup]:
+        rows = await self._db.all(_GROUPS, shop_id, start, end, cashier_id)
+        return [
+            ReportGroup(
+                ReceiptStatus(r["status"]),
+                r["currency"],
+                Channel(r["channel"]),
+                int(r["cashier_id"]),
+                bool(r["fiscal_registered"]),
+                r["refund_kind"],
+                int(r["hour"]),
+                int(r["n"]),
+                int(r["amount"]),
+                int(r["refunded"]),
+            )
+            for r in rows
+        ]

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Protocol
 
 from storage.models.receipts import ReceiptStatus
-from storage.models.reports import ExportRow, ReportRow
+from storage.models.reports import ExportRow, ReportGroup, ReportRow
 
 
 class ReportRepository(Protocol):
@@ -38,4 +38,12 @@ class ReportRepository(Protocol):
     ) -> AsyncIterator[ExportRow]:
         """Every receipt created in [start, end) (in these statuses, when given), by number;
         the cashier's name as a member of the shop, or their user id once they left it."""
+        ...
+
+    async def report_groups(
+        self, shop_id: int, start: datetime, end: datetime, *, cashier_id: int | None = None
+    ) -> list[ReportGroup]:
+        """What report_rows gives, summed in the database: the receipts a report counts in
+        [start, end) (by `paid_at` when the money came in, else `created_at`: see
+        services/reports/totals.py), in groups of alike ones (ReportGroup)."""
         ...
