@@ -94,7 +94,11 @@ async def catalogue(request: web.Request, caller: Caller) -> dict[str, Any]:
     if not raw.isascii() or not raw.isdigit() or int(raw) > 10_000:
         raise ApiError(400, t("This filter is not valid: {name}.", caller.locale, name="page"))
     found = await deps(request).services.catalogue.search(caller.member, text, int(raw))
-    return {"items": [_item(i, caller.locale) for i in found.items], "more": found.more}
+    return {
+        "items": [_item(i, caller.locale) for i in found.items],
+        "more": found.more,
+        "owner": caller.member.is_owner,  # the page offers adding and editing to the owner
+    }
 
 
 def _text(body: dict[str, Any], name: str, caller: Caller) -> str:

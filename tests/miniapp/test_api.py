@@ -169,3 +169,26 @@ async def test_today_names_refunds_under_way_to_the_owner(world: AppWorld) -> No
     assert [r["id"] for r in listed["items"]] == [receipt.id]
     status, _ = await world.get("/app/api/receipts", world.shop.owner_id, refunding="yes")
     assert status == 400
+
+
+async def test_the_catalogue_through_its_service(world: AppWorld) -> None:
+    owner, cashier = world.shop.owner_id, world.shop.cashier_id
+    status, item = await world.post(
+        "/app/api/catalogue", owner, {"name": "<b>Кава</b>", "price": "45,50"}
+    )
+    assert status == 200 and item["price"] == 4550 and item["name"] == "<b>Кава</b>"
+    status, body = await world.post("/app/api/catalogue", owner, {"name": "X", "price": "0"})
+    assert status == 400 and body["error"]
+    status, _ = await world.post("/app/api/catalogue", cashier, {"name": "Tea"})
+    assert status == 403
+    path = f"/app/api/catalogue/{item['id']}"
+    status, edited = await world.post(path, owner, {"field": "price", "value": "50"})
+    assert status == 200 and edited["price"] == 5000
+    status, _ = await world.post(path, owner, {"field": "evil", "value": "1"})
+    assert status == 400
+    status, archived = await world.post(path, owner, {"archived": True})
+    assert archived["archived"] is True
+    _, listed = await world.get("/app/api/catalogue", cashier, q="Кава")
+    assert listed["items"] == [] and listed["owner"] is False
+    _, listed = await world.get("/app/api/catalogue", owner, q="Кава")
+    assert [i["id"] for i in listed["items"]] == [item["id"]] and listed["owner"] is True

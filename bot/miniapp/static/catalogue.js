@@ -9,13 +9,14 @@ export async function catalogueScreen(ctx) {
   const error = el("div");
   const q = el("input", { type: "search", placeholder: tr("search").split(":")[0], id: "catalogue-search" });
   let page = 0;
+  let owner = false;
 
   function itemRow(item) {
     const row = el("div", { class: "row", "data-id": item.id },
       el("div", {}, el("div", { text: item.name }),
         el("div", { class: "meta", text: `${item.code} · ${item.unit_text}${item.archived ? " · " + tr("archived") : ""}` })),
       el("div", { class: "amount", text: item.price_text }));
-    row.addEventListener("click", () => editForm(item, row));
+    row.addEventListener("click", () => { if (owner) editForm(item, row); });
     return row;
   }
 
@@ -52,6 +53,8 @@ export async function catalogueScreen(ctx) {
     try {
       const found = await api.get("catalogue", { q: q.value.trim(), page: String(page) });
       if (fresh) show(list);
+      owner = found.owner;
+      add.hidden = !owner;
       list.append(...found.items.map(itemRow));
       more.hidden = !found.more;
     } catch (e) { show(error, ctx.failed(e)); }
@@ -60,7 +63,7 @@ export async function catalogueScreen(ctx) {
     onclick: () => { page += 1; load(false); } });
   const name = el("input", { placeholder: tr("name"), id: "new-name" });
   const price = el("input", { placeholder: tr("price"), inputmode: "decimal", id: "new-price" });
-  const add = el("div", { class: "filters" }, name, price,
+  const add = el("div", { class: "filters", hidden: true }, name, price,
     el("button", { class: "action", text: tr("add"), onclick: async () => {
       try {
         const item = await api.post("catalogue", { name: name.value, price: price.value });
