@@ -19,6 +19,8 @@ from aiohttp import web
 
 from bot.commands import set_default_commands
 from bot.dialog_storage import DialogStorageUnavailable, check_dialog_storage
+from bot.miniapp.context import MiniAppDeps
+from bot.miniapp.web import add_miniapp
 from bot.outbox.sender import OutboxSender
 from bot.reminders.texts import customer_sms
 from bot.web import ReplicaState, build_web_app
@@ -232,6 +234,7 @@ async def run(settings: Settings) -> None:
         )
 
         web_app = build_web_app(services.store, services.callbacks, replica)
+        add_miniapp(web_app, MiniAppDeps(services, settings.bot_token.get_secret_value()))
         if settings.webhook_url:
             path = urlparse(settings.webhook_url).path or DEFAULT_WEBHOOK_PATH
             SimpleRequestHandler(

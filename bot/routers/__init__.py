@@ -20,6 +20,7 @@ def build_routers() -> list[Router]:
     from bot.invoices import dialog as invoice
     from bot.invoices import issuing
     from bot.invoices import summary as invoice_summary
+    from bot.miniapp import chat as miniapp
     from bot.receipts import card as receipt_card
     from bot.receipts import pending as receipts
     from bot.reconcile import handlers as reconcile
@@ -58,6 +59,7 @@ def build_routers() -> list[Router]:
         fiscal_receipts.router,
         reports.router,
         catalogue.router,
+        miniapp.router,
         common.fallback,
     ]
     return [plan.build() for plan in plans]

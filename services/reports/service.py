@@ -15,6 +15,7 @@ from pathlib import Path
 from services.core.periods import Period
 from services.reports.export import ExportLabels, write_csv, write_xlsx
 from services.reports.line_export import LineExportLabels, write_lines_csv, write_lines_xlsx
+from services.reports.sums import reports_from_groups
 from services.reports.totals import Report, stream_reports
 from storage.models.receipts import ReceiptStatus
 from storage.models.reports import ExportRow, TopItem
@@ -85,6 +86,15 @@ class ReportingService:
             batch_size=self._batch_size,
         )
         return await stream_reports(rows, period, currency=currency)
+
+    async def summary(self, member: Member, period: Period) -> tuple[Report, ...]:
+        """The same reports as `report`, summed by the store (services/reports/sums.py): for
+        a screen that must answer at once however many receipts the period has."""
+        currency = (await self._settings.get(member.shop_id)).currency
+        groups = await self._reports.report_groups(
+            member.shop_id, period.start, period.end, cashier_id=_visible_cashier(member)
+        )
+        return reports_from_groups(groups, period, currency=currency)
 
     def export_rows(self, member: Member, period: Period) -> AsyncIterator[ExportRow]:
         return self._reports.export_rows(

@@ -84,3 +84,21 @@ class LineExportRow:
 
     def __post_init__(self) -> None:
         _check_kopecks(price=self.price, total=self.total)
+
+
+@dataclass(frozen=True)
+class ReportGroup:
+    """Receipts alike for a report, summed by the store: the same status, currency, channel,
+    cashier, fiscal registration and kind of refund ("none", "partial", "full"), counted in
+    the same UTC hour (`hour`: hours since the epoch; Kyiv days begin on a whole UTC hour)."""
+
+    status: ReceiptStatus
+    currency: str
+    channel: Channel
+    cashier_id: int
+    fiscal_registered: bool
+    refund_kind: str
+    hour: int
+    count: int
+    amount: int  # kopecks, summed
+    refunded: int  # kopecks refunded, summed (a refunded receipt's whole amount if unknown)

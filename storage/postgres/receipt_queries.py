@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.models.fiscal import FiscalState, FiscalTotals
+from storage.models.receipt_search import ReceiptSearch, like_pattern
 from storage.models.receipts import CurrencyTotal, Receipt, ReceiptEvent, ReceiptStatus
 from storage.postgres.engine import CODEC, PostgresEngine
 from storage.rows import event_from, receipt_from
@@ -136,3 +137,48 @@ class PostgresReceiptQueries:
             until,
         )
         return FiscalTotals(int(row[0]), int(row[1])) if row else FiscalTotals(0, 0)
+
+    async def search(self, query: ReceiptSearch) -> list[Receipt]:
+        where: list[str] = ["shop_id = $1"]
+        params: list[Any] = [query.shop_id]
+
+        def mark(value: Any) -> str:
+            params.append(value)
+            return f"${len(params)}"
+
+        for condition, value in (
+            ("id < {}", query.before_id),
+            ("cashier_id = {}", query.cashier_id),
+            ("created_at >= {}", query.created_from),
+            ("created_at < {}", query.created_until),
+        ):
+            if value is not None:
+                where.append(condition.format(mark(value)))
+        for column, values in (
+            ("status", query.statuses),
+            ("fiscal_state", query.fiscal_states),
+            ("channel", query.channels),
+        ):
+            if values:
+                where.append(f"{column} = ANY({mark([v.value for v in values])}::text[])")
+        if query.refunding:
+            where.append(
+                "id IN (SELECT receipt_id FROM refunds "
+                "WHERE state IN ('reserved', 'sent', 'unknown'))"
+            )
+        terms: list[str] = []
+        if query.text:
+            pattern = mark(like_pattern(query.text))
+            terms.append(f"contact ILIKE {pattern} OR description ILIKE {pattern}")
+        for column, value in (("number", query.number), ("amount", query.amount)):
+            if value is not None:
+                terms.append(f"{column} = {mark(value)}")
+        if terms:
+            where.append("(" + " OR ".join(terms) + ")")
+        limit = mark(query.limit)
+        rows = await self._db.all(
+            f"SELECT * FROM receipts WHERE {' AND '.join(where)} "  # noqa: S608
+            f"ORDER BY id DESC LIMIT {limit}",
+            *params,
+        )
+        return [receipt_from(r, CODEC) for r in rows]

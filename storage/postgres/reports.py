@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from storage.models.receipts import ReceiptStatus
-from storage.models.reports import ExportRow, LineExportRow, ReportRow, TopItem
+from storage.models.receipts import Channel, ReceiptStatus
+from storage.models.reports import ExportRow, LineExportRow, ReportGroup, ReportRow, TopItem
 from storage.postgres.engine import CODEC, PostgresEngine
 from storage.rows import export_row_from, line_export_row_from, report_row_from, top_item_from
 
@@ -84,6 +84,26 @@ _RECENT_ITEMS = """
     GROUP BY l.item_id ORDER BY MAX(l.receipt_id) DESC, MIN(l.position) LIMIT $4
 """
 RECENT_RECEIPTS = 200
+_GROUPS = f"""
+    WITH base AS (
+        SELECT r.status, r.amount, r.currency, r.channel, r.cashier_id,
+               {REFUNDED_SQL} AS refunded, {FISCAL_REGISTERED_SQL} AS fiscal_registered,
+               CASE WHEN (r.status NOT IN ('draft', 'awaiting', 'failed', 'expired', 'cancelled')
+                          OR {REFUNDED_SQL} > 0) AND r.paid_at IS NOT NULL
+                    THEN r.paid_at ELSE r.created_at END AS counted_at
+        FROM receipts r
+        WHERE r.shop_id = $1
+          AND ((r.created_at >= $2 AND r.created_at < $3) OR (r.paid_at >= $2 AND r.paid_at < $3))
+          AND ($4::bigint IS NULL OR r.cashier_id = $4)
+    )
+    SELECT status, currency, channel, cashier_id, fiscal_registered,
+           CASE WHEN status = 'refunded' OR (refunded > 0 AND refunded = amount) THEN 'full'
+                WHEN refunded > 0 THEN 'partial' ELSE 'none' END AS refund_kind,
+           floor(extract(epoch FROM counted_at) / 3600)::bigint AS hour,
+           COUNT(*) AS n, SUM(amount) AS amount, SUM(refunded) AS refunded
+    FROM base WHERE counted_at >= $2 AND counted_at < $3
+    GROUP BY 1, 2, 3, 4, 5, 6, 7
+"""  # noqa: S608 (constants only)
 
 
 def _check_batch(batch_size: int) -> None:
@@ -187,3 +207,23 @@ class PostgresReports:
     async def recent_items(self, shop_id: int, cashier_id: int, limit: int) -> list[int]:
         rows = await self._db.all(_RECENT_ITEMS, shop_id, cashier_id, RECENT_RECEIPTS, limit)
         return [int(row["item_id"]) for row in rows]
+
+    async def report_groups(
+        self, shop_id: int, start: datetime, end: datetime, *, cashier_id: int | None = None
+    ) -> list[ReportGroup]:
+        rows = await self._db.all(_GROUPS, shop_id, start, end, cashier_id)
+        return [
+            ReportGroup(
+                ReceiptStatus(r["status"]),
+                r["currency"],
+                Channel(r["channel"]),
+                int(r["cashier_id"]),
+                bool(r["fiscal_registered"]),
+                r["refund_kind"],
+                int(r["hour"]),
+                int(r["n"]),
+                int(r["amount"]),
+                int(r["refunded"]),
+            )
+            for r in rows
+        ]

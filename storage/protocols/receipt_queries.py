@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Protocol
 
 from storage.models.fiscal import FiscalState, FiscalTotals
+from storage.models.receipt_search import ReceiptSearch
 from storage.models.receipts import CurrencyTotal, Receipt, ReceiptEvent, ReceiptStatus
 
 
@@ -77,4 +78,9 @@ class ReceiptQueries(Protocol):
 
     async def fiscal_totals(self, shop_id: int, since: datetime, until: datetime) -> FiscalTotals:
         """The shop's receipts REGISTERED with a fiscal date in [since, until)."""
+        ...
+
+    async def search(self, query: ReceiptSearch) -> list[Receipt]:
+        """A page of the registry: `query`'s filters and search terms (models/receipt_search.py),
+        newest (highest id) first, below its `before_id` cursor when given."""
         ...

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Protocol
 
 from storage.models.receipts import ReceiptStatus
-from storage.models.reports import ExportRow, LineExportRow, ReportRow, TopItem
+from storage.models.reports import ExportRow, LineExportRow, ReportGroup, ReportRow, TopItem
 
 
 class ReportRepository(Protocol):
@@ -73,4 +73,11 @@ class ReportRepository(Protocol):
     async def recent_items(self, shop_id: int, cashier_id: int, limit: int) -> list[int]:
         """The catalogue items in the cashier's last 200 receipts' lines (any status), the
         most recently sold first; at most `limit` ids."""
+
+    async def report_groups(
+        self, shop_id: int, start: datetime, end: datetime, *, cashier_id: int | None = None
+    ) -> list[ReportGroup]:
+        """What report_rows gives, summed in the database: the receipts a report counts in
+        [start, end) (by `paid_at` when the money came in, else `created_at`: see
+        services/reports/totals.py), in groups of alike ones (ReportGroup)."""
         ...

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.models.fiscal import FiscalState, FiscalTotals
+from storage.models.receipt_search import ReceiptSearch, like_pattern
 from storage.models.receipts import CurrencyTotal, Receipt, ReceiptEvent, ReceiptStatus
 from storage.rows import event_from, receipt_from
 from storage.sqlite.codec import CODEC, ts, ts_or_none
@@ -137,3 +138,45 @@ class SqliteReceiptQueries:
             (shop_id, ts(since), ts(until)),
         )
         return FiscalTotals(int(row[0]), int(row[1])) if row else FiscalTotals(0, 0)
+
+    async def search(self, query: ReceiptSearch) -> list[Receipt]:
+        where: list[str] = ["shop_id = ?"]
+        params: list[Any] = [query.shop_id]
+        for condition, value in (
+            ("id < ?", query.before_id),
+            ("cashier_id = ?", query.cashier_id),
+            ("created_at >= ?", ts_or_none(query.created_from)),
+            ("created_at < ?", ts_or_none(query.created_until)),
+        ):
+            if value is not None:
+                where.append(condition)
+                params.append(value)
+        for column, values in (
+            ("status", query.statuses),
+            ("fiscal_state", query.fiscal_states),
+            ("channel", query.channels),
+        ):
+            if values:
+                where.append(f"{column} IN ({marks(values)})")
+                params.extend(v.value for v in values)
+        if query.refunding:
+            where.append(
+                "id IN (SELECT receipt_id FROM refunds "
+                "WHERE state IN ('reserved', 'sent', 'unknown'))"
+            )
+        terms: list[str] = []
+        if query.text:
+            terms.append("contact LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\'")
+            params.extend([like_pattern(query.text)] * 2)
+        for column, value in (("number", query.number), ("amount", query.amount)):
+            if value is not None:
+                terms.append(f"{column} = ?")
+                params.append(value)
+        if terms:
+            where.append("(" + " OR ".join(terms) + ")")
+        rows = await self._db.all(
+            f"SELECT * FROM receipts WHERE {' AND '.join(where)} "  # noqa: S608
+            "ORDER BY id DESC LIMIT ?",
+            (*params, query.limit),
+        )
+        return [receipt_from(r, CODEC) for r in rows]
