@@ -9,16 +9,20 @@ from dataclasses import replace
 
 from services.fiscal.registrar import SaleGood
 from services.goods.names import FALLBACK_GOODS_NAME, goods_code
-from storage.models.lines import QUANTITY_SCALE, SaleLine, line_sum
+from storage.models.lines import QUANTITY_SCALE, SaleLine, basket_total, line_sum
 
 
 def sale_goods(
     lines: Sequence[SaleLine], amount: int, tax_code: int | None, default_name: str | None
 ) -> tuple[SaleGood, ...]:
-    """The fiscal goods lines. A line without tax codes that is not a catalogue item (the
-    default goods name) is taxed at the shop's fiscal rate `tax_code`, as every sale was
-    before goods lines; a catalogue item without codes is not taxed."""
+    """The fiscal goods lines (lines that do not add up to `amount` are not trusted: one
+    default-name line of the amount is sold instead). A line without tax codes that is not
+    a catalogue item (the default goods name) is taxed at the shop's fiscal rate
+    `tax_code`, as every sale was before goods lines; a catalogue item without codes is not
+    taxed."""
     shop_taxes = () if tax_code is None else (tax_code,)
+    if basket_total(lines) != amount:  # never stored so: the amount is what was paid
+        lines = ()
     if not lines:
         name = default_name or FALLBACK_GOODS_NAME
         return (SaleGood(goods_code(name), name, amount, QUANTITY_SCALE, shop_taxes),)

@@ -39,7 +39,10 @@ def pick(line: ReceiptLine, quantity: int) -> ReturnedLine:
     whole = line.line.unit in _WHOLE_UNITS
     if whole and quantity % QUANTITY_SCALE and quantity != left_of(line):
         raise RefundRefused(RefundProblem.QUANTITY_FORMAT)
-    return ReturnedLine(line.position, quantity, worth(line, quantity), line.returned)
+    amount = worth(line, quantity)
+    if amount <= 0:  # less than a kopeck's worth: nothing LiqPay could give back
+        raise RefundRefused(RefundProblem.QUANTITY_FORMAT)
+    return ReturnedLine(line.position, quantity, amount, line.returned)
 
 
 def parse_quantity(text: str, line: ReceiptLine) -> int:
