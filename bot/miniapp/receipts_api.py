@@ -1,32 +1,25 @@
-"""The API's receipts: today at a glance, the registry, a receipt's page and its actions
-(Check status, Cancel, Refund), through the same services as the chat's buttons."""
+"""The API's receipts: today at a glance, the registry, a receipt's page (its goods, events,
+fiscal receipt and refunds) and its actions Check status and Cancel, through the same services
+as the chat's buttons (Refund: refunds_api.py; Register / Retry fiscal, Resend SMS:
+actions_api.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
 from typing import Any
 
 from aiohttp import web
 
 from bot.i18n import t
-from bot.miniapp.context import ApiError, Caller, api, deps, json_body, plain
+from bot.miniapp.context import ApiError, Caller, api, deps, plain
 from bot.miniapp.params import receipt_search
 from bot.miniapp.views import money, receipt_detail, receipt_summary
 from bot.receipts.views import keys_unreadable_text
-from bot.refunds.views import (
-    amount_problem_text,
-    refund_confirm_text,
-    refund_outcome_text,
-    refund_problem_text,
-)
 from bot.routers.base import liqpay_problem
-from services.core.money import AmountError
 from services.core.periods import PeriodKind, preset
 from services.liqpay.client import LiqPayError
 from services.receipts.state import KeysUnreadable, NoKeys
-from services.refunds.problems import RefundRefused
 from storage.models.fiscal import FiscalState
 from storage.models.receipt_search import ReceiptSearch
 from storage.models.receipts import CurrencyTotal, Receipt, ReceiptStatus
@@ -36,7 +29,7 @@ KEY_RE = re.compile(r"[0-9a-f]{16,64}")
 ATTENTION = 10
 
 
-async def _receipt(request: web.Request, caller: Caller) -> Receipt:
+async def find_receipt(request: web.Request, caller: Caller) -> Receipt:
     raw = request.match_info["id"]
     if not raw.isascii() or not raw.isdigit() or len(raw) > 15:
         raise ApiError(404, t("Receipt not found.", caller.locale))
@@ -108,12 +101,13 @@ async def receipts(request: web.Request, caller: Caller) -> dict[str, Any]:
     }
 
 
-async def _page(request: web.Request, caller: Caller, receipt: Receipt) -> dict[str, Any]:
+async def receipt_page(request: web.Request, caller: Caller, receipt: Receipt) -> dict[str, Any]:
     services = deps(request).services
     events = await services.store.receipt_queries.events(receipt.id)
     refunds = await services.store.refunds.for_receipt(receipt.id)
+    lines = await services.refunds.lines(receipt)  # store.receipt_lines, with what came back
     page = receipt_detail(
-        receipt, events, refunds, owner=caller.member.is_owner, locale=caller.locale
+        receipt, events, refunds, owner=caller.member.is_owner, locale=caller.locale, lines=lines
     )
     if not (page["fiscal_url"] or "").startswith("https://"):
         page["fiscal_url"] = None  # the page links only to https
@@ -121,11 +115,11 @@ async def _page(request: web.Request, caller: Caller, receipt: Receipt) -> dict[
 
 
 async def receipt(request: web.Request, caller: Caller) -> dict[str, Any]:
-    return await _page(request, caller, await _receipt(request, caller))
+    return await receipt_page(request, caller, await find_receipt(request, caller))
 
 
 async def _act(request: web.Request, caller: Caller, cancel: bool) -> dict[str, Any]:
-    found = await _receipt(request, caller)
+    found = await find_receipt(request, caller)
     service = deps(request).services.receipts
     try:
         moved = await (service.cancel(found) if cancel else service.check(found))
@@ -135,7 +129,7 @@ async def _act(request: web.Request, caller: Caller, cancel: bool) -> dict[str, 
         raise ApiError(409, t("The shop has no LiqPay keys yet.", caller.locale)) from None
     except LiqPayError as exc:
         raise ApiError(502, plain(liqpay_problem(exc))) from None
-    return await _page(request, caller, moved)
+    return await receipt_page(request, caller, moved)
 
 
 async def check(request: web.Request, caller: Caller) -> dict[str, Any]:
@@ -143,72 +137,10 @@ async def check(request: web.Request, caller: Caller) -> dict[str, Any]:
 
 
 async def cancel(request: web.Request, caller: Caller) -> dict[str, Any]:
-    found = await _receipt(request, caller)
+    found = await find_receipt(request, caller)
     if found.status is not S.AWAITING:
         raise ApiError(409, t("Only an invoice awaiting payment can be cancelled.", caller.locale))
     return await _act(request, caller, cancel=True)
-
-
-async def refund_preview(request: web.Request, caller: Caller) -> dict[str, Any]:
-    """The refund's first step: the amount checked, and the confirmation to show."""
-    found = await _receipt(request, caller)
-    refunds = deps(request).services.refunds
-    body = await json_body(request, caller.locale)
-    text = body.get("amount")
-    try:
-        refunds.check(caller.member, found)
-        if not isinstance(text, str) or not text.strip():
-            amount = found.refundable
-        else:
-            amount = refunds.parse(text[:40], found)
-    except RefundRefused as exc:
-        raise ApiError(409, plain(refund_problem_text(exc.problem, found, caller.locale))) from None
-    except AmountError as exc:
-        raise ApiError(400, plain(amount_problem_text(exc, caller.locale))) from None
-    return {
-        "amount": money(amount, found.currency),
-        "refunded_before": found.refunded_amount,
-        "confirm_text": plain(refund_confirm_text(found, amount, caller.locale)),
-    }
-
-
-def refund_key(caller: Caller, receipt: Receipt, key: str) -> str:
-    """The store's idempotency key for the page's: the same page key from another person
-    or for another receipt is another refund, and never one of the chat's (16 hex)."""
-    seed = f"{caller.member.user_id}:{receipt.id}:{key}".encode()
-    return "app:" + hashlib.sha256(seed).hexdigest()[:40]
-
-
-async def refund(request: web.Request, caller: Caller) -> dict[str, Any]:
-    """The refund's second step, confirmed: reserved under the page's key, sent once; a
-    second tap with the same key gives the same refund."""
-    found = await _receipt(request, caller)
-    body = await json_body(request, caller.locale)
-    amount, key, before = body.get("amount"), body.get("key"), body.get("refunded_before")
-    if not (isinstance(amount, int) and not isinstance(amount, bool) and amount > 0):
-        raise ApiError(400, t("This filter is not valid: {name}.", caller.locale, name="amount"))
-    if not (isinstance(key, str) and KEY_RE.fullmatch(key)):
-        raise ApiError(400, t("This filter is not valid: {name}.", caller.locale, name="key"))
-    if not (isinstance(before, int) and not isinstance(before, bool) and before >= 0):
-        raise ApiError(
-            400, t("This filter is not valid: {name}.", caller.locale, name="refunded_before")
-        )
-    refunds = deps(request).services.refunds
-    try:
-        result = await refunds.refund(
-            caller.member, found, amount, refund_key(caller, found, key), before
-        )
-    except RefundRefused as exc:
-        raise ApiError(409, plain(refund_problem_text(exc.problem, found, caller.locale))) from None
-    except KeysUnreadable:
-        raise ApiError(409, plain(keys_unreadable_text(caller.locale))) from None
-    except NoKeys:
-        raise ApiError(409, t("The shop has no LiqPay keys yet.", caller.locale)) from None
-    except LiqPayError as exc:
-        raise ApiError(502, plain(liqpay_problem(exc))) from None
-    page = await _page(request, caller, result.receipt)
-    text = refund_outcome_text(result.refund, result.receipt, result.repeated, caller.locale)
-    return {"receipt": page, "message": plain(text), "repeated": result.repeated}
 
 
 def add_routes(app: web.Application) -> None:
@@ -217,5 +149,3 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/app/api/receipts/{id}", api(receipt))
     app.router.add_post("/app/api/receipts/{id}/check", api(check))
     app.router.add_post("/app/api/receipts/{id}/cancel", api(cancel))
-    app.router.add_post("/app/api/receipts/{id}/refund/preview", api(refund_preview))
-    app.router.add_post("/app/api/receipts/{id}/refund", api(refund))

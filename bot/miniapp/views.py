@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.fiscal.views import register_label
 from bot.i18n import t
 from bot.miniapp.context import plain
 from bot.receipts.views import channel_name, status_line
+from bot.refunds.goods_views import amount_of
 from bot.reports.texts import status_name
 from bot.ui.format import kyiv_time
 from services.core.money import format_amount
+from services.refunds.lines import left_of, returnable
 from storage.models.fiscal import FiscalState
-from storage.models.receipts import Receipt, ReceiptEvent, ReceiptStatus
+from storage.models.lines import ReceiptLine
+from storage.models.receipts import Channel, Receipt, ReceiptEvent, ReceiptStatus
 from storage.models.refunds import Refund, RefundState
 
 F = FiscalState
@@ -89,6 +93,24 @@ def refund_line(refund: Refund, currency: str, locale: str) -> dict[str, Any]:
     }
 
 
+def goods_line(row: ReceiptLine, currency: str, locale: str) -> dict[str, Any]:
+    """One goods line as sold, and what of it came back (quantities in thousandths)."""
+    line = row.line
+    return {
+        "position": row.position,
+        "name": line.name,
+        "quantity": line.quantity,
+        "quantity_text": amount_of(row, line.quantity, locale),
+        "unit": line.unit,
+        "price": money(line.price, currency),
+        "sum": money(line.total, currency),
+        "returned": row.returned,
+        "returned_text": amount_of(row, row.returned, locale) if row.returned else None,
+        "left": left_of(row),
+        "left_text": amount_of(row, left_of(row), locale),
+    }
+
+
 def receipt_detail(
     receipt: Receipt,
     events: list[ReceiptEvent],
@@ -96,10 +118,15 @@ def receipt_detail(
     *,
     owner: bool,
     locale: str,
+    lines: list[ReceiptLine] | None = None,
 ) -> dict[str, Any]:
     awaiting = receipt.status is ReceiptStatus.AWAITING
     in_flight = any(r.state in (RefundState.RESERVED, RefundState.SENT, RefundState.UNKNOWN)
                     for r in refunds)  # fmt: skip
+    stored = lines or []
+    refund = (
+        owner and receipt.status is ReceiptStatus.PAID and receipt.refundable > 0 and not in_flight
+    )
     return {
         **receipt_summary(receipt, locale),
         "card_mask": receipt.card_mask,
@@ -109,14 +136,20 @@ def receipt_detail(
         "fiscal_url": receipt.fiscal_url,
         "fiscal_error": receipt.fiscal_error,
         "refundable": money(receipt.refundable, receipt.currency),
+        "lines": [goods_line(row, receipt.currency, locale) for row in stored],
         "events": [event_line(e, locale) for e in events],
         "refunds": [refund_line(r, receipt.currency, locale) for r in refunds],
         "actions": {
             "check": receipt.status in (ReceiptStatus.AWAITING, ReceiptStatus.PAID),
             "cancel": awaiting,
-            "refund": owner
-            and receipt.status is ReceiptStatus.PAID
-            and receipt.refundable > 0
-            and not in_flight,
+            # as the chat's card: Resend SMS on an SMS invoice still awaiting payment
+            "sms": awaiting and receipt.channel is Channel.SMS,
+            # Register / Retry fiscal: the chat's button label, None when it has none
+            "register": plain(register_label(receipt, locale) or "") or None,
+            "refund": refund,
+            # several goods (or several units of one): the owner picks what comes back, as
+            # in the chat; an amount only for a receipt of at most one line
+            "refund_goods": refund and returnable(stored),
+            "refund_amount": refund and len(stored) <= 1,
         },
     }

@@ -15,10 +15,10 @@ class ReceiptSearch:
 
     The filters (cashier, statuses, fiscal states, channels, created in [created_from,
     created_until), a refund in flight when `refunding`) all hold; the search terms (`text`
-    anywhere in the contact or the description, the receipt's `number`, its `amount` in
-    kopecks) match when ANY of those given matches. Empty tuples and None mean "no such
-    condition". `before_id` is the keyset cursor: only receipts with a lower id (the last id
-    of the previous page)."""
+    anywhere in the contact, the description or a goods line's name, the receipt's
+    `number`, its `amount` in kopecks) match when ANY of those given matches. Empty tuples
+    and None mean "no such condition". `before_id` is the keyset cursor: only receipts with
+    a lower id (the last id of the previous page)."""
 
     shop_id: int
     limit: int = 20

@@ -169,7 +169,10 @@ class PostgresReceiptQueries:
         terms: list[str] = []
         if query.text:
             pattern = mark(like_pattern(query.text))
-            terms.append(f"contact ILIKE {pattern} OR description ILIKE {pattern}")
+            goods = f"SELECT 1 FROM receipt_lines l WHERE l.receipt_id = receipts.id AND l.name ILIKE {pattern}"  # noqa: S608, E501
+            terms.append(
+                f"contact ILIKE {pattern} OR description ILIKE {pattern} OR EXISTS ({goods})"
+            )
         for column, value in (("number", query.number), ("amount", query.amount)):
             if value is not None:
                 terms.append(f"{column} = {mark(value)}")

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from storage.models.fiscal import FiscalState
+from storage.models.lines import SaleLine
 from storage.models.receipt_search import ReceiptSearch
 from storage.models.receipts import Channel, EventSource, Receipt, ReceiptChanges, ReceiptStatus
 from storage.models.refunds import NewRefund, RefundState
@@ -29,6 +30,7 @@ async def issue(
     description: str = "Coffee",
     paid: bool = False,
     cashier_id: int = 1,
+    lines: tuple[SaleLine, ...] = (),
 ) -> Receipt:
     draft = replace(
         new_draft(shop_id, clock, key=key, cashier_id=cashier_id, amount=amount),
@@ -36,7 +38,7 @@ async def issue(
         description=description,
         channel=Channel.EMAIL if contact else Channel.LINK,
     )
-    receipt, _ = await store.receipts.create_draft(draft, clock())
+    receipt, _ = await store.receipts.create_draft(draft, clock(), lines=lines)
     moved = await store.receipts.transition(
         receipt.id, expected=[S.DRAFT], new=S.AWAITING, source=EventSource.USER, now=clock()
     )
@@ -133,3 +135,23 @@ async def test_refunds_in_flight(store: Store, clock: FakeClock) -> None:
     assert await ids(store, ReceiptSearch(shop, refunding=True)) == [refunding.id]
     other = (await make_owner(store, clock, owner_id=2)).shop_id
     assert await ids(store, ReceiptSearch(other, refunding=True)) == []
+
+
+def goods(name: str, price: int = 5000, quantity: int = 2000) -> SaleLine:
+    code = "C" + str(len(name))
+    return SaleLine(code=code, name=name, unit="piece", quantity=quantity, price=price)
+
+
+async def test_text_matches_a_goods_line_name(store: Store, clock: FakeClock) -> None:
+    shop = (await make_owner(store, clock, owner_id=1)).shop_id
+    other = (await make_owner(store, clock, owner_id=2)).shop_id
+    basket = (goods("Еспресо"), goods("Круасан 10%_x"))
+    sold = await issue(store, clock, shop, "a", amount=20000, lines=basket)
+    beans = await issue(store, clock, shop, "b", description="Espresso beans")
+    await issue(store, clock, other, "c", amount=20000, lines=basket)  # another shop's
+    assert await ids(store, ReceiptSearch(shop, text="Еспресо")) == [sold.id]
+    assert await ids(store, ReceiptSearch(shop, text="Круасан 10%_")) == [sold.id]
+    assert await ids(store, ReceiptSearch(shop, text="Круасан 1_")) == []  # literal _
+    assert await ids(store, ReceiptSearch(shop, text="Espresso")) == [beans.id]
+    # with a filter: it still holds
+    assert await ids(store, ReceiptSearch(shop, text="Еспресо", statuses=(S.PAID,))) == []

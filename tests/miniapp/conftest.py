@@ -32,13 +32,17 @@ class AppWorld:
     shop: Shop
     fake: FakeLiqPay
     clock: WallClock
+    box: SecretBox
 
     def auth(self, user_id: int, language: str = "uk") -> dict[str, str]:
         init = sign_init_data(user_id, self.clock() - timedelta(minutes=1), language=language)
         return {"Authorization": f"tma {init}"}
 
-    async def get(self, path: str, user_id: int, **params: str) -> tuple[int, Any]:
-        async with self.client.get(path, headers=self.auth(user_id), params=params) as r:
+    async def get(
+        self, path: str, user_id: int, language: str = "uk", **params: str
+    ) -> tuple[int, Any]:
+        headers = self.auth(user_id, language)
+        async with self.client.get(path, headers=headers, params=params) as r:
             return r.status, await r.json()
 
     async def post(self, path: str, user_id: int, body: Any = None) -> tuple[int, Any]:
@@ -66,5 +70,5 @@ async def world(
         app = web.Application()
         add_miniapp(app, MiniAppDeps(services, TOKEN))
         async with TestClient(TestServer(app)) as client:
-            yield AppWorld(client, services, shop, fake, clock)
+            yield AppWorld(client, services, shop, fake, clock, box)
     await store.close()
