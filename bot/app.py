@@ -234,7 +234,7 @@ async def run(settings: Settings) -> None:
         )
 
         web_app = build_web_app(services.store, services.callbacks, replica)
-        add_miniapp(web_app, MiniAppDeps(services, settings.bot_token.get_secret_value()))
+        add_miniapp(web_app, MiniAppDeps(services, settings.bot_token.get_secret_value(), bot=bot))
         if settings.webhook_url:
             path = urlparse(settings.webhook_url).path or DEFAULT_WEBHOOK_PATH
             SimpleRequestHandler(

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from aiogram import Bot
 from aiohttp import web
 
 from bot.i18n import locale_for, setup_i18n, t
@@ -30,6 +31,7 @@ class MiniAppDeps:
     max_age: timedelta = MAX_AGE
     limit: RateLimit = field(default_factory=RateLimit)
     clock: Clock = utcnow
+    bot: Bot | None = None  # sends the Reports screen's export to the chat
 
 
 DEPS_KEY = web.AppKey("miniapp", MiniAppDeps)

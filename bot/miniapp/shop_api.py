@@ -3,6 +3,7 @@ services/catalogue; the settings screen shows what is set and never a secret."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -13,7 +14,7 @@ from bot.miniapp.context import ApiError, Caller, api, deps, json_body
 from bot.miniapp.views import money
 from bot.reports.texts import period_error_text
 from services.catalogue.rules import ItemError, ItemText
-from services.core.periods import PeriodError, PeriodKind, parse_range, preset
+from services.core.periods import Period, PeriodError, PeriodKind, parse_range, preset
 from services.reports.totals import Totals
 from storage.models.catalogue import CatalogueItem
 
@@ -32,18 +33,24 @@ def _totals(totals: Totals, currency: str) -> dict[str, Any]:
     }
 
 
+def period_of(kind: object, text: object, caller: Caller, now: datetime) -> Period:
+    """A preset's period (`today`, `this_month`, …) or a typed range (as /report's)."""
+    if not isinstance(kind, str) or not isinstance(text, str):
+        raise ApiError(400, t("This filter is not valid: {name}.", caller.locale, name="period"))
+    if text:
+        try:
+            return parse_range(text[:40], now)
+        except PeriodError as exc:
+            raise ApiError(400, period_error_text(exc.reason, caller.locale)) from None
+    if kind in PRESETS:
+        return preset(PeriodKind(kind), now)
+    raise ApiError(400, t("This filter is not valid: {name}.", caller.locale, name="period"))
+
+
 async def report(request: web.Request, caller: Caller) -> dict[str, Any]:
     d = deps(request)
     kind, text = request.query.get("period", "today"), request.query.get("range", "")
-    if text:
-        try:
-            period = parse_range(text[:40], d.clock())
-        except PeriodError as exc:
-            raise ApiError(400, period_error_text(exc.reason, caller.locale)) from None
-    elif kind in PRESETS:
-        period = preset(PeriodKind(kind), d.clock())
-    else:
-        raise ApiError(400, t("This filter is not valid: {name}.", caller.locale, name="period"))
+    period = period_of(kind, text, caller, d.clock())
     found = (await d.services.reporting.summary(caller.member, period))[0]
     currency = found.currency
     names = {m.user_id: m.name for m in await d.services.store.shops.list_members(

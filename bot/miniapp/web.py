@@ -7,7 +7,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.miniapp import actions_api, receipts_api, refunds_api, shop_api
+from bot.miniapp import actions_api, export_api, receipts_api, refunds_api, shop_api
 from bot.miniapp.context import DEPS_KEY, MiniAppDeps
 
 STATIC = Path(__file__).parent / "static"
@@ -64,4 +64,5 @@ def add_miniapp(app: web.Application, deps: MiniAppDeps) -> None:
     receipts_api.add_routes(app)
     refunds_api.add_routes(app)
     actions_api.add_routes(app)
+    export_api.add_routes(app)
     shop_api.add_routes(app)

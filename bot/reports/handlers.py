@@ -14,12 +14,13 @@ from aiogram.exceptions import AiogramError
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, FSInputFile, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
 
 from bot.filters import IsMember
 from bot.i18n import t
 from bot.middlewares import Ack
-from bot.reports.goods_texts import line_export_caption, line_export_labels, top_items_text
+from bot.reports.delivery import send_export
+from bot.reports.goods_texts import top_items_text
 from bot.reports.keyboards import (
     ExportChoice,
     PeriodChoice,
@@ -32,8 +33,6 @@ from bot.reports.texts import (
     ask_range_text,
     chart_caption,
     chart_labels,
-    export_caption,
-    export_labels,
     nothing_in_period_text,
     period_error_text,
     report_heading,
@@ -242,18 +241,9 @@ async def export_chosen(
     if message is not None:
         await quietly(message.edit_reply_markup(reply_markup=None))
     chat_id = callback.from_user.id
-    written = await reporting.export(member, period, callback_data.fmt, export_labels(locale))
-    if written is None:
+    fmt = ExportFormat(callback_data.fmt)
+    if not await send_export(bot, chat_id, reporting, member, period, fmt, locale):
         await bot.send_message(chat_id, nothing_in_period_text(period, locale))
-        return
-    try:
-        await bot.send_document(
-            chat_id,
-            FSInputFile(written.path, filename=written.filename),
-            caption=export_caption(written.count, period, locale),
-        )
-    finally:
-        written.discard()
 
 
 @router.callback_query(LineExportChoice.filter())
@@ -275,15 +265,6 @@ async def line_export_chosen(
     if isinstance(callback.message, Message):
         await quietly(callback.message.edit_reply_markup(reply_markup=None))
     fmt = ExportFormat(callback_data.fmt)
-    written = await reporting.export_lines(member, period, fmt, line_export_labels(locale))
-    if written is None:
-        await bot.send_message(callback.from_user.id, nothing_in_period_text(period, locale))
-        return
-    try:
-        await bot.send_document(
-            callback.from_user.id,
-            FSInputFile(written.path, filename=written.filename),
-            caption=line_export_caption(written.count, period, locale),
-        )
-    finally:
-        written.discard()
+    chat_id = callback.from_user.id
+    if not await send_export(bot, chat_id, reporting, member, period, fmt, locale, by_goods=True):
+        await bot.send_message(chat_id, nothing_in_period_text(period, locale))

@@ -22,6 +22,7 @@ from tests.builders import PRIVATE_KEY, PUBLIC_KEY, Shop, make_shop
 from tests.conftest import WallClock
 from tests.contract.engines import ENGINES
 from tests.doubles.liqpay import FakeLiqPay
+from tests.doubles.recording_bot import RecordingSession, make_bot
 from tests.miniapp.initdata import TOKEN, sign_init_data
 
 
@@ -33,6 +34,7 @@ class AppWorld:
     fake: FakeLiqPay
     clock: WallClock
     box: SecretBox
+    telegram: RecordingSession
 
     def auth(self, user_id: int, language: str = "uk") -> dict[str, str]:
         init = sign_init_data(user_id, self.clock() - timedelta(minutes=1), language=language)
@@ -68,7 +70,8 @@ async def world(
         services = wire_services(settings, http, store, box, clock)
         shop = await make_shop(store, box, clock())
         app = web.Application()
-        add_miniapp(app, MiniAppDeps(services, TOKEN))
+        bot, telegram = make_bot()
+        add_miniapp(app, MiniAppDeps(services, TOKEN, bot=bot))
         async with TestClient(TestServer(app)) as client:
-            yield AppWorld(client, services, shop, fake, clock, box)
+            yield AppWorld(client, services, shop, fake, clock, box, telegram)
     await store.close()

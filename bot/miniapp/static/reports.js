@@ -1,5 +1,6 @@
 // A period's report: totals, per cashier and channel, and the paid takings per day drawn as
 // plain SVG bars (no library).
+import { newKey } from "./api.js";
 import { el, show, svg } from "./dom.js";
 
 const PERIODS = ["today", "yesterday", "this_week", "this_month", "last_month"];
@@ -33,6 +34,30 @@ function table(ctx, title, rows, name) {
       el("td", { class: "num", text: r.refunded.text }))))];
 }
 
+// The chat's /export file, sent to the chat by the bot; each tap its own key (a double tap or
+// a retried request sends one file), the button busy until answered.
+function exportButtons(ctx, period, note) {
+  const { tr } = ctx;
+  const kinds = [["csv", false], ["xlsx", false], ["csv", true], ["xlsx", true]];
+  return el("div", { class: "export" }, kinds.map(([format, goods]) => {
+    const button = el("button", { class: "action secondary", id: `export-${format}${goods ? "-goods" : ""}`,
+      text: `${goods ? tr("exportGoods") : tr("export")} ${format.toUpperCase()}` });
+    button.addEventListener("click", async () => {
+      if (button.disabled) return;
+      button.disabled = true;
+      show(note);
+      try {
+        const done = await ctx.api.post("reports/export", { period: period(), format, goods, key: newKey() });
+        show(note, el("p", { class: "hint", id: "export-note", text: done.message }));
+      } catch (e) {
+        show(note, ctx.failed(e));
+      }
+      button.disabled = false;
+    });
+    return button;
+  }));
+}
+
 export async function reportsScreen(ctx) {
   const { api, tr } = ctx;
   const body = el("div", { id: "report" });
@@ -58,5 +83,6 @@ export async function reportsScreen(ctx) {
   }
   select.addEventListener("change", load);
   await load();
-  return [select, body];
+  const note = el("div");
+  return [select, body, el("h2", { text: tr("exportTitle") }), exportButtons(ctx, () => select.value, note), note];
 }
