@@ -400,6 +400,16 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX receipts_by_paid_at ON receipts (shop_id, paid_at) WHERE paid_at IS NOT NULL;
     """,
+    # 16: the Mini App's reports: a period's receipts as one range of the time a report
+    # counts each at (storage/postgres/reports.py COUNTED_SQL; SQLite's index of this name
+    # orders them by report group as well: storage/sqlite/report_groups.py)
+    """
+    CREATE INDEX receipts_report_groups ON receipts (shop_id,
+        (CASE WHEN (status NOT IN ('draft', 'awaiting', 'failed', 'expired', 'cancelled')
+              OR (CASE WHEN status = 'refunded' AND refunded_amount = 0 THEN amount
+                  ELSE refunded_amount END) > 0) AND paid_at IS NOT NULL
+         THEN paid_at ELSE created_at END), cashier_id, currency);
+    """,
 )
 
 

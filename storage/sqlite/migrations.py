@@ -377,4 +377,25 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX receipts_by_paid_at ON receipts (shop_id, paid_at) WHERE paid_at IS NOT NULL;
     """,
+    # 16: the Mini App's reports summed with no sort (storage/sqlite/report_groups.py, whose
+    # PACKED is this expression letter for letter): a shop's receipts in the order of their
+    # report group (Kyiv-day block, status, channel, fiscal, refund), cashier, currency
+    """
+    CREATE INDEX receipts_report_groups ON receipts (shop_id, (((((CAST(((CASE WHEN (status
+        NOT IN ('draft', 'awaiting', 'failed', 'expired', 'cancelled') OR (CASE WHEN status
+        = 'refunded' AND refunded_amount = 0 THEN amount ELSE refunded_amount END) > 0) AND
+        paid_at IS NOT NULL THEN paid_at ELSE created_at END) - 75600) / 86400 AS INTEGER) *
+        2 + (((CASE WHEN (status NOT IN ('draft', 'awaiting', 'failed', 'expired',
+        'cancelled') OR (CASE WHEN status = 'refunded' AND refunded_amount = 0 THEN amount
+        ELSE refunded_amount END) > 0) AND paid_at IS NOT NULL THEN paid_at ELSE created_at
+        END) - 75600) % 86400 >= 3600)) * 64 +
+        instr('|awaiting|paid|expired|cancelled|refunded|failed|draft|', '|' || status ||
+        '|')) * 32 + instr('|email|sms|privat24|link|', '|' || channel || '|')) * 2 +
+        (fiscal_state IS 'registered')) * 3 + (CASE WHEN status = 'refunded' OR ((CASE WHEN
+        status = 'refunded' AND refunded_amount = 0 THEN amount ELSE refunded_amount END) >
+        0 AND (CASE WHEN status = 'refunded' AND refunded_amount = 0 THEN amount ELSE
+        refunded_amount END) = amount) THEN 2 WHEN (CASE WHEN status = 'refunded' AND
+        refunded_amount = 0 THEN amount ELSE refunded_amount END) > 0 THEN 1 ELSE 0 END)),
+        cashier_id, currency);
+    """,
 )

@@ -6,21 +6,19 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from storage.models.receipts import Channel, ReceiptStatus
+from storage.models.receipts import ReceiptStatus
 from storage.models.reports import ExportRow, LineExportRow, ReportGroup, ReportRow, TopItem
 from storage.rows import export_row_from, line_export_row_from, report_row_from, top_item_from
 from storage.sqlite.codec import CODEC, ts
 from storage.sqlite.engine import SqliteEngine
+from storage.sqlite.report_groups import REFUNDED_SQL, report_groups
 
 # The fiscal receipt's number, whether it was registered, and the refunded sum: each is
 # used by both queries.
 FISCAL_NUMBER_SQL = "r.fiscal_code"
 FISCAL_REGISTERED_SQL = "(r.fiscal_state = 'registered')"
-# a receipt refunded before refunds were tracked (migration 7) counts as refunded in full
-REFUNDED_SQL = (
-    "CASE WHEN r.status = 'refunded' AND r.refunded_amount = 0 THEN r.amount"
-    " ELSE r.refunded_amount END"
-)
+# REFUNDED_SQL: a receipt refunded before refunds were tracked (migration 7) counts as
+# refunded in full (storage/sqlite/report_groups.py)
 
 # The f-strings below interpolate the constants above only (hence noqa S608).
 _REPORT = (
@@ -69,23 +67,6 @@ _RECENT_ITEMS = (
     "GROUP BY l.item_id ORDER BY MAX(l.receipt_id) DESC, MIN(l.position) LIMIT ?"
 )
 RECENT_RECEIPTS = 200
-
-_UNPAID_SQL = "('draft', 'awaiting', 'failed', 'expired', 'cancelled')"
-_GROUPS = (
-    "WITH base AS (SELECT r.status, r.amount, r.currency, r.channel, r.cashier_id, "  # noqa: S608
-    f"{REFUNDED_SQL} AS refunded, COALESCE({FISCAL_REGISTERED_SQL}, 0) AS fiscal_registered, "
-    f"CASE WHEN (r.status NOT IN {_UNPAID_SQL} OR {REFUNDED_SQL} > 0) AND r.paid_at IS NOT NULL "
-    "THEN r.paid_at ELSE r.created_at END AS counted_at "
-    "FROM receipts r WHERE r.shop_id = ? "
-    "AND ((r.created_at >= ? AND r.created_at < ?) OR (r.paid_at >= ? AND r.paid_at < ?)) "
-    "{cashier}) "
-    "SELECT status, currency, channel, cashier_id, fiscal_registered, "
-    "CASE WHEN status = 'refunded' OR (refunded > 0 AND refunded = amount) THEN 'full' "
-    "WHEN refunded > 0 THEN 'partial' ELSE 'none' END AS refund_kind, "
-    "CAST(counted_at / 3600 AS INTEGER) AS hour, COUNT(*) AS n, SUM(amount) AS amount, "
-    "SUM(refunded) AS refunded FROM base WHERE counted_at >= ? AND counted_at < ? "
-    "GROUP BY 1, 2, 3, 4, 5, 6, 7"
-)
 
 
 def _check_batch(batch_size: int) -> None:
@@ -212,27 +193,7 @@ class SqliteReports:
     async def report_groups(
         self, shop_id: int, start: datetime, end: datetime, *, cashier_id: int | None = None
     ) -> list[ReportGroup]:
-        window = _range(start, end)
-        cashier = "AND r.cashier_id = ?" if cashier_id is not None else ""
-        params: list[Any] = [shop_id, *window, *window]
-        if cashier_id is not None:
-            params.append(cashier_id)
-        rows = await self._db.all(_GROUPS.format(cashier=cashier), (*params, *window))
-        return [
-            ReportGroup(
-                ReceiptStatus(r["status"]),
-                r["currency"],
-                Channel(r["channel"]),
-                int(r["cashier_id"]),
-                bool(r["fiscal_registered"]),
-                r["refund_kind"],
-                int(r["hour"]),
-                int(r["n"]),
-                int(r["amount"]),
-                int(r["refunded"]),
-            )
-            for r in rows
-        ]
+        return await report_groups(self._db, shop_id, start, end, cashier_id)
 
 
 def _range(start: datetime, end: datetime) -> tuple[float, float]:

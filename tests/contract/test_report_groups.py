@@ -3,8 +3,10 @@ report counted row by row (report_rows, services/reports/totals.py), on every en
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from services.core.periods import Period, PeriodKind, kyiv_day
 from services.reports.service import ReportingService
@@ -12,6 +14,8 @@ from storage.models.fiscal import FiscalState
 from storage.models.receipts import Channel, EventSource, ReceiptChanges, ReceiptStatus
 from storage.models.shops import Member, Role
 from storage.protocols.store import Store
+from storage.sqlite.migrations import MIGRATIONS as SQLITE_MIGRATIONS
+from storage.sqlite.report_groups import _SQL, CHANNEL_AT, INDEX, STATUS_AT
 from tests.builders import make_owner
 from tests.conftest import FakeClock
 from tests.contract.conftest import new_draft
@@ -99,3 +103,48 @@ async def test_summed_by_the_store_is_counted_row_by_row(store: Store, clock: Fa
             summed = await service.summary(member, period)
             assert summed == rows
             assert rows[0].totals.paid.count > 0
+
+
+async def test_summed_by_day_right_around_kyiv_midnights_in_summer_winter_and_dst(
+    store: Store, clock: FakeClock
+) -> None:
+    """Kyiv midnight is 21:00 UTC in summer, 22:00 in winter: receipts paid just before and
+    after each, on the days the clocks change too, fall on the days row by row says."""
+    owner = await make_owner(store, clock, owner_id=1)
+    n = 0
+    moments = []
+    days = ((7, 14), (12, 14), (3, 28), (3, 29), (10, 24), (10, 25))  # DST: Mar 29, Oct 25
+    for day in (datetime(2026, month, d, tzinfo=UTC) for month, d in days):
+        for hour, minute in ((20, 59), (21, 0), (21, 30), (21, 59), (22, 0), (22, 1), (0, 30)):
+            moments.append(day.replace(hour=hour, minute=minute))
+    for moment in moments:
+        n += 1
+        clock.now = moment - timedelta(minutes=1)
+        await receipt(store, clock, owner.shop_id, f"m{n}", amount=1000 + n, end=S.PAID,
+                      paid_later=timedelta(minutes=1))  # fmt: skip
+    service = ReportingService(store.reports, store.settings, batch_size=5)
+    for first in (kyiv_day(m) for m in moments[::7]):
+        period = Period(PeriodKind.RANGE, first - timedelta(days=1), first + timedelta(days=2))
+        rows = await service.report(owner, period)
+        assert await service.summary(owner, period) == rows
+        assert rows[0].totals.paid.count > 0
+        by_day = rows[0].paid_by_day
+        assert sum(b.count for b in by_day.values()) == rows[0].totals.paid.count
+
+
+def test_sqlite_sums_the_report_by_its_index_with_no_sort(tmp_path: Path) -> None:
+    """The migration's index is report_groups' expression letter for letter, and a month's
+    report reads that index in group order (no temporary B-tree: no sort)."""
+    step = " ".join(SQLITE_MIGRATIONS[-1].split())
+    assert " ".join(INDEX.split()) + ";" in step
+    db = sqlite3.connect(tmp_path / "plan.sqlite3")
+    for script in SQLITE_MIGRATIONS:
+        db.executescript(script)
+    for cashier, params in (("", (1, 0, 1, 0, 1)), ("AND cashier_id + 0 = ? ", (1, 0, 1, 0, 1, 2))):
+        sql = _SQL.format(cashier=cashier)
+        plan = " ".join(r[3] for r in db.execute("EXPLAIN QUERY PLAN " + sql, params))
+        assert "receipts_report_groups" in plan
+        assert "TEMP B-TREE" not in plan
+    # every status and channel has its code
+    assert set(STATUS_AT.values()) == set(ReceiptStatus)
+    assert set(CHANNEL_AT.values()) == set(Channel)

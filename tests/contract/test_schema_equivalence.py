@@ -23,6 +23,7 @@ from storage.postgres.store import PostgresStore
 from storage.sqlite.migrations import MIGRATIONS as SQLITE_MIGRATIONS
 from storage.sqlite.store import SqliteStore
 
+EXPRESSION = "(expression)"  # an index's part that is an expression, not a column
 POSTGRES_TYPE_CLASS = {
     "smallint": "INTEGER",
     "integer": "INTEGER",
@@ -94,8 +95,8 @@ def sqlite_schema(conn: sqlite3.Connection) -> Schema:
             r[1] for r in sorted((r for r in info if r[5]), key=lambda r: r[5])
         )
         for _, index, unique, origin, partial in conn.execute(f"PRAGMA index_list({name})"):
-            columns = tuple(
-                r[2]
+            columns = tuple(  # an expression (no column) as "(expression)"
+                r[2] or EXPRESSION
                 for r in sorted(conn.execute(f"PRAGMA index_info({index})"), key=lambda r: r[0])
             )
             if origin == "u":
@@ -155,8 +156,9 @@ _PG_CONSTRAINTS = """
 _PG_INDEXES = """
     SELECT t.relname AS table_name, i.relname AS name, x.indisunique AS unique,
            x.indpred IS NOT NULL AS partial,
-           array(SELECT a.attname FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k (attnum, n)
-                 JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
+           array(SELECT COALESCE(a.attname::text, '(expression)')
+                 FROM unnest(x.indkey::int2[]) WITH ORDINALITY AS k (attnum, n)
+                 LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum
                  ORDER BY k.n)::text[] AS columns
     FROM pg_index x
     JOIN pg_class i ON i.oid = x.indexrelid
