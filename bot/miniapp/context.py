@@ -103,11 +103,11 @@ def api(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRespons
     return route
 
 
-async def json_body(request: web.Request, locale: str) -> dict[str, Any]:
-    if request.content_length is not None and request.content_length > MAX_BODY:
+async def json_body(request: web.Request, locale: str, limit: int = MAX_BODY) -> dict[str, Any]:
+    if request.content_length is not None and request.content_length > limit:
         raise ApiError(413, t("The request is too large.", locale))
-    raw = await request.content.read(MAX_BODY + 1)
-    if len(raw) > MAX_BODY:
+    raw = await request.content.read(limit + 1)
+    if len(raw) > limit:
         raise ApiError(413, t("The request is too large.", locale))
     try:
         body = json.loads(raw or b"{}")

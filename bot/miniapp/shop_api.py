@@ -90,7 +90,7 @@ def _item(item: CatalogueItem, locale: str) -> dict[str, Any]:
     }
 
 
-def _owner(caller: Caller) -> None:
+def owner_only(caller: Caller) -> None:
     if not caller.member.is_owner:
         raise ApiError(403, t("Only the shop's owner can do this.", caller.locale))
 
@@ -116,7 +116,7 @@ def _text(body: dict[str, Any], name: str, caller: Caller) -> str:
 
 
 async def catalogue_add(request: web.Request, caller: Caller) -> dict[str, Any]:
-    _owner(caller)
+    owner_only(caller)
     body = await json_body(request, caller.locale)
     text = ItemText(**{name: _text(body, name, caller) for name in ITEM_FIELDS})
     try:
@@ -136,7 +136,7 @@ def _item_id(request: web.Request, caller: Caller) -> int:
 async def catalogue_edit(request: web.Request, caller: Caller) -> dict[str, Any]:
     """One field as typed ({"field", "value"}, checked by the catalogue's rules, as in the
     chat) or {"archived": true|false}."""
-    _owner(caller)
+    owner_only(caller)
     item_id = _item_id(request, caller)
     body = await json_body(request, caller.locale)
     service = deps(request).services.catalogue
@@ -160,7 +160,7 @@ async def catalogue_edit(request: web.Request, caller: Caller) -> dict[str, Any]
 
 
 async def settings(request: web.Request, caller: Caller) -> dict[str, Any]:
-    _owner(caller)
+    owner_only(caller)
     store = deps(request).services.store
     shop = await store.settings.get(caller.member.shop_id)
     fiscal = await store.fiscal.get(caller.member.shop_id)

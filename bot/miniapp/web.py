@@ -7,7 +7,14 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.miniapp import actions_api, export_api, receipts_api, refunds_api, shop_api
+from bot.miniapp import (
+    actions_api,
+    export_api,
+    import_api,
+    receipts_api,
+    refunds_api,
+    shop_api,
+)
 from bot.miniapp.context import DEPS_KEY, MiniAppDeps
 
 STATIC = Path(__file__).parent / "static"
@@ -65,4 +72,5 @@ def add_miniapp(app: web.Application, deps: MiniAppDeps) -> None:
     refunds_api.add_routes(app)
     actions_api.add_routes(app)
     export_api.add_routes(app)
+    import_api.add_routes(app)  # before /app/api/catalogue/{id}
     shop_api.add_routes(app)

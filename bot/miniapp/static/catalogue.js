@@ -55,6 +55,7 @@ export async function catalogueScreen(ctx) {
       if (fresh) show(list);
       owner = found.owner;
       add.hidden = !owner;
+      importer.hidden = !owner;
       list.append(...found.items.map(itemRow));
       more.hidden = !found.more;
     } catch (e) { show(error, ctx.failed(e)); }
@@ -71,8 +72,49 @@ export async function catalogueScreen(ctx) {
         list.prepend(itemRow(item));
       } catch (e) { show(error, ctx.failed(e)); }
     } }));
+  const importer = importForm(ctx);
+  importer.hidden = true;
   let timer;
   q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => load(true), 300); });
   await load(true);
-  return [q, add, error, list, more];
+  return [q, add, importer, error, list, more];
+}
+
+// Import a CSV file (the owner): the file's preview (what is new, what changes, the refused
+// lines), then Confirm writes all of it or nothing; the server keeps nothing in between, so
+// Confirm sends the file again with the preview's token and digest.
+function importForm(ctx) {
+  const { api, tr } = ctx;
+  const input = el("input", { type: "file", accept: ".csv,text/csv,text/plain", id: "import-file",
+    "aria-label": tr("importCsv") });
+  const area = el("div");
+  const box = el("details", { class: "import" }, el("summary", { text: tr("importCsv") }),
+    el("p", { class: "hint", text: tr("importHint") }), input, area);
+  input.addEventListener("change", async () => {
+    show(area);
+    const chosen = input.files && input.files[0];
+    if (!chosen) return;
+    const bytes = new Uint8Array(await chosen.arrayBuffer());
+    let text = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    const file = btoa(text);
+    try {
+      const preview = await api.post("catalogue/import/preview", { file });
+      let busy = false;
+      show(area, el("div", { class: "confirm", id: "import-preview" },
+        el("p", { class: "pre", text: preview.text }),
+        preview.applicable ? el("button", { class: "action", id: "import-yes", text: tr("confirm"), onclick: async () => {
+          if (busy) return;
+          busy = true;
+          try {
+            const done = await api.post("catalogue/import", { file, token: preview.token, digest: preview.digest });
+            ctx.say(done.message);
+            ctx.open("catalogue");
+          } catch (e) { show(area, ctx.failed(e)); }
+          busy = false;
+        } }) : null,
+        el("button", { class: "action secondary", text: tr("no"), onclick: () => { input.value = ""; show(area); } })));
+    } catch (e) { show(area, ctx.failed(e)); }
+  });
+  return box;
 }
