@@ -79,6 +79,7 @@ async def refund_preview(request: web.Request, caller: Caller) -> dict[str, Any]
             quantity = parse_quantity(typed[:20], line) if typed and typed.strip() else left
             goods = pick(line, quantity)
             amount = goods.amount
+            refunds.check(caller.member, found, amount)  # not above what is left to refund
             text = goods_confirm_text(found, line, goods, caller.locale)
         else:
             if len(await refunds.lines(found)) > 1:  # several goods: chosen by their lines

@@ -143,6 +143,10 @@ async def test_the_owner_finds_a_receipt_and_refunds_part_of_it_in_the_browser(
     await page.click("#tabs button[data-tab=reports]")
     await page.locator("#chart rect").first.wait_for(state="attached")
     await page.screenshot(path=str(ARTIFACTS / "reports.png"), full_page=True)
+    # Export: the bot sends the file to the owner's chat, the page says so
+    await page.click("#export-csv")
+    await page.locator("#export-note").wait_for()
+    await fake_telegram.wait_for_message(111, lambda m: m.kind == "document")
     await page.click("#tabs button[data-tab=catalogue]")
     await expect(page.locator("#screen")).to_have_attribute("data-ready", "catalogue")
     await page.screenshot(path=str(ARTIFACTS / "catalogue.png"), full_page=True)
