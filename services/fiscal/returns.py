@@ -68,7 +68,7 @@ class FiscalReturns:
     ) -> SaleReturn:
         """The goods given back (services/fiscal/goods.py return_goods: the refund's lines,
         or the sale's goods for the refunded amount) and the sale's payment label."""
-        goods = return_goods(sold, amount, picks)
+        goods = return_goods(sold, amount, picks, refunded_before=total - amount)
         sale = replace(
             sale_of(receipt, settings, sold), price=amount, goods=goods, customer_email=None
         )
