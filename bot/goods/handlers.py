@@ -78,7 +78,8 @@ async def choose_group(
     goods_names: GoodsNames,
 ) -> None:
     try:
-        if not callback_data.value.isdigit():
+        value = callback_data.value  # "²".isdigit() is True and int("²") raises: ASCII only
+        if not (value.isascii() and value.isdigit()):
             raise IndexError(callback_data.value)
         await goods_names.choose_group(member.shop_id, int(callback_data.value))
     except IndexError:

@@ -15,6 +15,7 @@ from bot.invoices import basket_views as views
 from bot.invoices.basket_screens import (
     SHOPPING,
     currency_of,
+    is_stale,
     pick,
     refuse,
     search,
@@ -31,6 +32,7 @@ from services.core.money import AmountError, parse_amount
 from services.invoices import basket as rules
 from services.invoices.basket import BasketError
 from services.invoices.shelf import BasketShelf
+from storage.models.catalogue import CatalogueItem
 from storage.models.lines import QUANTITY_SCALE, SaleLine
 from storage.models.shops import Member
 
@@ -164,18 +166,54 @@ async def add(
 async def typed_quantity(
     message: Message, state: FSMContext, member: Member, shelf: BasketShelf, settings: Settings
 ) -> None:
-    await quantity_given(message, state, member, shelf, settings, message.text or "")
+    text = message.text or ""
+    scanned = await shelf.by_barcode(member, text)  # no quantity has a barcode's 8+ digits
+    if scanned is not None:
+        await scanned_while_asked(message, state, member, shelf, settings, scanned)
+        return
+    await quantity_given(message, state, member, shelf, settings, text)
+
+
+async def scanned_while_asked(
+    message: Message,
+    state: FSMContext,
+    member: Member,
+    shelf: BasketShelf,
+    settings: Settings,
+    scanned: CatalogueItem,
+) -> None:
+    """The next item scanned while a quantity is asked, as at a till: the item waiting goes
+    in as one when it is counted in whole units and priced; one sold by measure (or with no
+    price) still needs its quantity, and the scan is refused until it is given. A line whose
+    quantity was being changed keeps the one it had."""
+    data = await state.get_data()
+    if int(data.get("edit", -1)) < 0:
+        try:
+            waiting: CatalogueItem | None = await shelf.for_sale(member, int(data.get("pick", 0)))
+        except BasketError:
+            waiting = None  # gone meanwhile: nothing waits
+        if waiting is not None:
+            if rules.is_decimal_unit(waiting.unit) or waiting.price is None:
+                await message.answer(views.quantity_still_needed(waiting.name, waiting.unit))
+                return
+            lines = rules.from_data(data.get("basket"))
+            await add(message, state, lines, rules.sale_line(waiting, QUANTITY_SCALE), settings)
+    await pick(message, state, scanned, settings)
 
 
 @router.callback_query(BasketAction.filter(F.action == "one"), BasketStep.quantity)
 async def one_tapped(
     callback: CallbackQuery,
+    callback_data: BasketAction,
     ack: Ack,
     state: FSMContext,
     member: Member,
     shelf: BasketShelf,
     settings: Settings,
 ) -> None:
+    if is_stale(await state.get_data(), callback_data.v):
+        await ack(views.earlier_basket_text(), alert=True)
+        return
     await ack()
     if isinstance(callback.message, Message):
         await quantity_given(callback.message, state, member, shelf, settings, "1")

@@ -13,7 +13,9 @@ from bot.invoices import basket_views as views
 from bot.invoices.basket_screens import (
     SHOPPING,
     currency_of,
+    is_stale,
     show_basket,
+    token_of,
 )
 from bot.invoices.dialog import BasketStep, NewInvoice, ask_description
 from bot.invoices.keyboards import cancel_keyboard
@@ -35,6 +37,9 @@ async def line_tapped(
     callback: CallbackQuery, callback_data: BasketAction, ack: Ack, state: FSMContext
 ) -> None:
     data = await state.get_data()
+    if is_stale(data, callback_data.v):
+        await ack(views.earlier_basket_text(), alert=True)
+        return
     lines = rules.from_data(data.get("basket"))
     if callback_data.n >= len(lines):
         await ack(views.refusal_text("no_line", currency_of(data), 0))
@@ -43,7 +48,7 @@ async def line_tapped(
     if isinstance(callback.message, Message):
         await callback.message.answer(
             views.line_text(lines[callback_data.n], currency_of(data)),
-            reply_markup=views.line_keyboard(callback_data.n),
+            reply_markup=views.line_keyboard(callback_data.n, token_of(data)),
         )
 
 
@@ -52,6 +57,9 @@ async def quantity_tapped(
     callback: CallbackQuery, callback_data: BasketAction, ack: Ack, state: FSMContext
 ) -> None:
     data = await state.get_data()
+    if is_stale(data, callback_data.v):
+        await ack(views.earlier_basket_text(), alert=True)
+        return
     lines = rules.from_data(data.get("basket"))
     if callback_data.n >= len(lines):
         await ack(views.refusal_text("no_line", currency_of(data), 0))
@@ -63,7 +71,7 @@ async def quantity_tapped(
     if isinstance(callback.message, Message):
         await callback.message.answer(
             views.quantity_prompt(line.name, line.unit),
-            reply_markup=views.quantity_keyboard(line.unit),
+            reply_markup=views.quantity_keyboard(line.unit, token_of(data)),
         )
 
 
@@ -72,6 +80,9 @@ async def remove_tapped(
     callback: CallbackQuery, callback_data: BasketAction, ack: Ack, state: FSMContext
 ) -> None:
     data = await state.get_data()
+    if is_stale(data, callback_data.v):
+        await ack(views.earlier_basket_text(), alert=True)
+        return
     try:
         lines = rules.remove_line(rules.from_data(data.get("basket")), callback_data.n)
     except BasketError as exc:
@@ -93,9 +104,16 @@ async def back_tapped(callback: CallbackQuery, ack: Ack, state: FSMContext) -> N
 
 @router.callback_query(BasketAction.filter(F.action == "checkout"), SHOPPING)
 async def checkout_tapped(
-    callback: CallbackQuery, ack: Ack, state: FSMContext, settings: Settings
+    callback: CallbackQuery,
+    callback_data: BasketAction,
+    ack: Ack,
+    state: FSMContext,
+    settings: Settings,
 ) -> None:
     data = await state.get_data()
+    if is_stale(data, callback_data.v):  # it would check out another basket than it showed
+        await ack(views.earlier_basket_text(), alert=True)
+        return
     lines = rules.from_data(data.get("basket"))
     try:
         total = rules.checkout_total(lines, settings.max_invoice_kopecks)
@@ -124,6 +142,13 @@ async def amount_only_tapped(callback: CallbackQuery, ack: Ack, state: FSMContex
 @router.callback_query(BasketAction.filter())
 async def stale_basket_button(callback: CallbackQuery, ack: Ack) -> None:
     await ack(views.stale_text(), alert=True)
+
+
+@router.callback_query(F.data.startswith("bk:"))
+async def older_basket_button(callback: CallbackQuery, ack: Ack) -> None:
+    """A basket button of the older format (no token) or in a step it has no part in:
+    refused, nothing changed."""
+    await ack(views.earlier_basket_text(), alert=True)
 
 
 @router.message(BasketStep.start, DIALOG_INPUT)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram import Bot
 from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
@@ -26,10 +27,34 @@ def currency_of(data: dict[str, Any]) -> str:
     return str(data.get("currency", "UAH"))
 
 
+def token_of(data: dict[str, Any]) -> str:
+    """The basket's token its buttons carry (services/invoices/basket.py new_token)."""
+    return str(data.get("bv", ""))
+
+
+async def basket_token(state: FSMContext) -> str:
+    """The basket's token, made when the dialog has none yet."""
+    token = token_of(await state.get_data())
+    if not token:
+        token = rules.new_token()
+        await state.update_data(bv=token)
+    return token
+
+
+def is_stale(data: dict[str, Any], token: str) -> bool:
+    """A button made for another basket than the one kept (an older format has no token)."""
+    return not token or token != token_of(data)
+
+
 async def show_basket(message: Message, state: FSMContext, lines: tuple[SaleLine, ...]) -> None:
-    """The basket with its total; an empty one is the start again."""
+    """The basket with its total; an empty one is the start again. A changed basket gets a
+    new token, so the buttons of the earlier ones are refused."""
     data = await state.get_data()
-    await state.update_data(basket=rules.to_data(lines), pick=0, edit=-1)
+    kept = rules.to_data(lines)
+    token = token_of(data)
+    if not token or kept != data.get("basket"):
+        token = rules.new_token()
+    await state.update_data(basket=kept, bv=token, pick=0, edit=-1)
     if not lines:
         await state.set_state(BasketStep.start)
         await message.answer(
@@ -38,8 +63,23 @@ async def show_basket(message: Message, state: FSMContext, lines: tuple[SaleLine
         return
     await state.set_state(BasketStep.lines)
     await message.answer(
-        views.basket_text(lines, currency_of(data)), reply_markup=views.basket_keyboard(lines)
+        views.basket_text(lines, currency_of(data)),
+        reply_markup=views.basket_keyboard(lines, token),
     )
+
+
+async def basket_again(
+    bot: Bot, chat_id: int, message: Message | None, state: FSMContext, data: dict[str, Any]
+) -> None:
+    """Confirm refused the basket's lines (they do not add up, or a line is no line): the
+    dialog's data is kept and the basket shown again, nothing made."""
+    await state.set_data(data)
+    await state.set_state(BasketStep.lines)
+    if message is None:
+        await bot.send_message(chat_id, views.lines_refused_text())
+        return
+    await message.answer(views.lines_refused_text())
+    await show_basket(message, state, rules.from_data(data.get("basket")))
 
 
 async def refuse(message: Message, state: FSMContext, reason: str, settings: Settings) -> None:
@@ -58,8 +98,10 @@ async def pick(
         return
     await state.update_data(pick=item.id, edit=-1)
     await state.set_state(BasketStep.quantity)
+    token = await basket_token(state)
     await message.answer(
-        views.quantity_prompt(item.name, item.unit), reply_markup=views.quantity_keyboard(item.unit)
+        views.quantity_prompt(item.name, item.unit),
+        reply_markup=views.quantity_keyboard(item.unit, token),
     )
 
 

@@ -79,10 +79,26 @@ def quantity_prompt(name: str, unit: str) -> str:
     return t("{name}: how many, in {unit}? For example 2.", name=escape(name), unit=unit_name(unit))
 
 
-def quantity_keyboard(unit: str) -> InlineKeyboardMarkup:
-    rows = [] if is_decimal_unit(unit) else [[button("1", BasketAction(action="one", n=1))]]
+def quantity_keyboard(unit: str, token: str) -> InlineKeyboardMarkup:
+    quick = button("1", BasketAction(action="one", n=1, v=token))
+    rows = [] if is_decimal_unit(unit) else [[quick]]
     rows.append([button(t("◀️ Back to the basket"), BasketAction(action="back"))])
     return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def quantity_still_needed(name: str, unit: str) -> str:
+    return t(
+        "{name} still needs its quantity in {unit}: send it first, then scan the next item again.",
+        name=escape(name),
+        unit=unit_name(unit),
+    )
+
+
+def lines_refused_text() -> str:
+    return t(
+        "The basket's lines do not add up to the invoice's amount, so no invoice was made. "
+        "The basket is kept: check it and tap Checkout again."
+    )
 
 
 def price_prompt(name: str, unit: str, currency: str) -> str:
@@ -103,12 +119,17 @@ def basket_text(lines: tuple[SaleLine, ...], currency: str) -> str:
     return "\n".join(rows)
 
 
-def basket_keyboard(lines: tuple[SaleLine, ...]) -> InlineKeyboardMarkup:
+def basket_keyboard(lines: tuple[SaleLine, ...], token: str) -> InlineKeyboardMarkup:
     rows = [
-        [button(f"✏️ {position}. {line.name}"[:BUTTON_TEXT], BasketAction(action="line", n=index))]
-        for index, (position, line) in enumerate(enumerate(lines, 1))
+        [
+            button(
+                f"✏️ {index + 1}. {line.name}"[:BUTTON_TEXT],
+                BasketAction(action="line", n=index, v=token),
+            )
+        ]
+        for index, line in enumerate(lines)
     ]
-    rows.append([button(t("✅ Checkout"), BasketAction(action="checkout"))])
+    rows.append([button(t("✅ Checkout"), BasketAction(action="checkout", v=token))])
     rows.append(_cancel_row())
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
@@ -117,12 +138,12 @@ def line_text(line: SaleLine, currency: str) -> str:
     return t("Line: {line}. Change its quantity or remove it?", line=goods_line(line, currency))
 
 
-def line_keyboard(position: int) -> InlineKeyboardMarkup:
+def line_keyboard(position: int, token: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[
             [
-                button(t("🔢 Quantity"), BasketAction(action="qty", n=position)),
-                button(t("🗑 Remove"), BasketAction(action="remove", n=position)),
+                button(t("🔢 Quantity"), BasketAction(action="qty", n=position, v=token)),
+                button(t("🗑 Remove"), BasketAction(action="remove", n=position, v=token)),
             ],
             [button(t("◀️ Back to the basket"), BasketAction(action="back"))],
         ]
@@ -162,6 +183,13 @@ def refusal_text(reason: str, currency: str, max_total: int) -> str:
         "empty": t("The basket is empty: add an item first."),
     }
     return texts.get(reason, t("I could not read that."))
+
+
+def earlier_basket_text() -> str:
+    return t(
+        "This button is from an earlier state of the basket: nothing was changed. Use the "
+        "buttons of the latest basket."
+    )
 
 
 def stale_text() -> str:

@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.filters import IsMember
 from bot.i18n import t
+from bot.invoices.basket_screens import basket_again
 from bot.invoices.dialog import LEGACY_KEY_LENGTH, NewInvoice, no_keys_text
 from bot.invoices.keyboards import confirm_keyboard
 from bot.middlewares import Ack
@@ -25,6 +26,7 @@ from bot.ui.callbacks import DialogAction, ReceiptAction
 from bot.ui.format import escape
 from bot.ui.keyboards import main_menu
 from services.invoices.basket import from_data
+from services.invoices.goods import LinesDoNotAddUp
 from services.invoices.issuing import InvoiceService
 from services.invoices.requests import (
     CurrencyChanged,
@@ -89,6 +91,10 @@ async def confirm(
         except (InvoiceRefused, NoKeys, SmsNotConfigured, CurrencyChanged, LiqPayError) as exc:
             failure = issue_failure_text(exc, member)
             await quietly(bot.send_message(member.user_id, failure, reply_markup=main_menu(member)))
+            return
+        except LinesDoNotAddUp:  # nothing was made: back to the basket, kept as it was
+            await progress
+            await basket_again(bot, member.user_id, summary, state, data)
             return
         except Exception:
             # The dialog and its buttons come back, so it can go on or be cancelled; a receipt

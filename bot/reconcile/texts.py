@@ -146,6 +146,14 @@ def reconcile_text(result: Result, locale: str | None = None) -> str:
     elif result.fiscal is Side.NO_KEYS:
         lines.append(t("⚠️ The Checkbox license key and PIN can't be read: enter them again in "
                        "/settings. The fiscal receipts were not checked.", locale))  # fmt: skip
+    if result.unreadable:
+        lines.append(tn(
+            "⚠️ {n} row LiqPay listed could not be read: it was skipped. Check the day in the "
+            "LiqPay cabinet.",
+            "⚠️ {n} rows LiqPay listed could not be read: they were skipped. Check the day in "
+            "the LiqPay cabinet.",
+            result.unreadable, locale,
+        ))  # fmt: skip
     if result.fixes:
         lines += ["", t("🛠 Fixed by the bot:", locale)]
         lines += _section([_fix(e, locale) for e in result.fixes], locale)
@@ -173,4 +181,8 @@ def digest_line(result: Result, locale: str | None = None) -> str:
         parts.append(t("🛠 fixed by the bot: {n}", locale, n=len(result.fixes)))
     if result.fiscal is Side.UNAVAILABLE:
         parts.append(t("⚠️ Checkbox was not answering", locale))
+    if result.unreadable:
+        parts.append(tn("⚠️ {n} row of LiqPay's list not read",
+                        "⚠️ {n} rows of LiqPay's list not read", result.unreadable,
+                        locale))  # fmt: skip
     return f"{head} " + "; ".join(parts) + ". " + t("/reconcile shows the details.", locale)

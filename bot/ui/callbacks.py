@@ -141,10 +141,14 @@ class BasketItem(CallbackData, prefix="bi"):
 
 class BasketAction(CallbackData, prefix="bk"):
     """/new with a catalogue: the basket's buttons. `n` is a line's 0-based position
-    (line, qty, remove), a page of found items (page) or a quick quantity (one)."""
+    (line, qty, remove), a page of found items (page) or a quick quantity (one). `v` is the
+    basket's token when the button was made (a new one at each change of the basket, and in
+    each new dialog): a button of an earlier basket is refused, never acts on the line now at
+    its position. Data of the older format (no `v`) parses as no BasketAction: refused too."""
 
     action: Literal["amount", "checkout", "line", "qty", "remove", "back", "page", "one"]
     n: Annotated[int, Field(ge=0, le=100_000)] = 0
+    v: Annotated[str, Field(max_length=8, pattern=r"^[0-9a-f]*$")] = ""
 
 
 class LineExportChoice(CallbackData, prefix="el"):

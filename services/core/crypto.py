@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import logging
 import os
 from pathlib import Path
@@ -19,6 +20,12 @@ KEY_FILE_NAME = "secret.key"
 class SecretBox:
     def __init__(self, key: bytes) -> None:
         self._fernet = Fernet(key)
+        self._mac_key = hashlib.sha256(b"fingerprint:" + key).digest()
+
+    def fingerprint(self, secret: str) -> str:
+        """A keyed hash that tells one secret from another (e.g. which register a license key
+        is) without keeping it: HMAC-SHA256 under a key derived from this box's key."""
+        return hmac.new(self._mac_key, secret.encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, plaintext: str) -> bytes:
         return self._fernet.encrypt(plaintext.encode())

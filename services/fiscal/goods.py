@@ -46,16 +46,19 @@ def _quantity_text(quantity: int) -> str:
 
 
 def return_goods(
-    sold: Sequence[SaleGood], amount: int, picks: Sequence[tuple[int, int, int]] = ()
+    sold: Sequence[SaleGood],
+    amount: int,
+    picks: Sequence[tuple[int, int, int]] = (),
+    refunded_before: int = 0,
 ) -> tuple[SaleGood, ...]:
     """What a return receipt gives back, adding up to `amount`: the picked lines
     (position, quantity, amount) of the sale, each at the sale's price when that makes its
-    amount (else one unit at its amount, the name carrying the quantity); without picks (an
-    amount refunded: a one-line receipt, or LiqPay's cabinet) the sale's first goods line
-    for the amount, as one unit."""
+    amount (else one unit at its amount, the name carrying the quantity). Without picks (an
+    amount refunded: a one-line receipt, or LiqPay's cabinet, which does not say what came
+    back) the sale's lines in their order cover the money refunded so far: this refund's
+    amount after the `refunded_before` ones, so no line is given back beyond its sum."""
     if not picks:
-        first = sold[0]
-        return (replace(first, price=amount, quantity=QUANTITY_SCALE),)
+        return _by_amount(sold, amount, refunded_before)
     goods = []
     for position, quantity, part in picks:
         good = sold[position - 1]
@@ -65,4 +68,24 @@ def return_goods(
             suffix = f" × {_quantity_text(quantity)}"
             name = good.name[: 128 - len(suffix)] + suffix
             goods.append(replace(good, name=name, price=part, quantity=QUANTITY_SCALE))
+    return tuple(goods)
+
+
+def _by_amount(sold: Sequence[SaleGood], amount: int, refunded_before: int) -> tuple[SaleGood, ...]:
+    """The kopecks [refunded_before, refunded_before + amount) of the sale, line by line: a
+    line covered whole goes back at its quantity, a part of one as one unit of that part."""
+    goods: list[SaleGood] = []
+    start, end, offset = refunded_before, refunded_before + amount, 0
+    for good in sold:
+        line = line_sum(good.price, good.quantity)
+        low, high = max(start, offset), min(end, offset + line)
+        offset += line
+        if high <= low:
+            continue
+        if high - low == line:
+            goods.append(good)
+        else:
+            goods.append(replace(good, price=high - low, quantity=QUANTITY_SCALE))
+    if sum(line_sum(g.price, g.quantity) for g in goods) != amount:  # beyond the sale's sum
+        return (replace(sold[0], price=amount, quantity=QUANTITY_SCALE),)
     return tuple(goods)

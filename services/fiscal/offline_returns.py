@@ -20,7 +20,7 @@ from services.fiscal.registrar import (
     FiscalUnavailable,
     SaleReturn,
 )
-from services.fiscal.returns import FiscalReturns
+from services.fiscal.returns import UNREADABLE_RETRY, FiscalReturns
 from storage.models.fiscal import FiscalState
 from storage.models.jobs import Job
 from storage.models.receipts import Receipt
@@ -46,9 +46,9 @@ class LateReturn:
             return DONE
         try:
             creds = self.access.credentials(settings)
-        except SecretKeyMismatch:
+        except SecretKeyMismatch:  # the owner told; never dropped: again later
             await self.access.tell_unreadable(settings)
-            return DONE
+            return Step(self.access.clock() + UNREADABLE_RETRY, "credentials unreadable")
         sold = await self.access.goods_of(receipt, settings)
         picks = await self.access.returned_goods(job.payload.get("refund"), len(sold), amount)
         sale_return = self.returns.sale_return(receipt, amount, total, settings, sold, picks)

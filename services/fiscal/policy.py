@@ -48,12 +48,20 @@ def late_at(moment: datetime, now: datetime) -> bool:
     return now - moment > LATE_AFTER
 
 
-def late_return_job(shop_id: int, receipt_id: int, amount: int, total: int, at: datetime) -> NewJob:
+def late_return_job(
+    shop_id: int, receipt_id: int, amount: int, total: int, at: datetime, refund: int | None
+) -> NewJob:
     """A return registered more than LATE_AFTER after the refund (`at`), dated at it, in its
-    register's group like the late sales."""
+    register's group like the late sales; `refund` (the refund's id, when the bot made it)
+    names the goods given back."""
+    payload: dict[str, object] = {
+        "shop_id": shop_id, "return": {"amount": amount, "total": total, "at": at.isoformat()}
+    }  # fmt: skip
+    if refund is not None:
+        payload["refund"] = refund
     return NewJob(
         FISCAL_LATE,
-        {"shop_id": shop_id, "return": {"amount": amount, "total": total, "at": at.isoformat()}},
+        payload,
         group_key=register_group(shop_id),
         dedupe_key=f"{FISCAL_LATE}:return:{receipt_id}:{total}",
         receipt_id=receipt_id,
@@ -68,7 +76,9 @@ def route(receipt: Receipt, now: datetime | None = None) -> Route:
 
 
 def register_group(shop_id: int) -> str:
-    """A register's late batches go one at a time (group keys share the jobs' namespace)."""
+    """Everything that sends documents to a shop's register goes one job at a time: sales,
+    late batches, returns (group keys share the jobs' namespace; per shop, so one shop's
+    queue never holds up another's)."""
     return f"fiscal.register:{shop_id}"
 
 
@@ -91,11 +101,13 @@ def sale_key(receipt_id: int, attempt: int) -> str:
     return f"{FISCAL_SALE}:{receipt_id}:{attempt}"
 
 
-def sale_job(receipt_id: int, attempt: int) -> NewJob:
-    """One job per receipt and attempt, whoever asks (payment, button, repeat)."""
+def sale_job(shop_id: int, receipt_id: int, attempt: int) -> NewJob:
+    """One job per receipt and attempt, whoever asks (payment, button, repeat); in its
+    register's group, so it never runs beside a late batch that has the register offline."""
     return NewJob(
         FISCAL_SALE,
         {"attempt": attempt},
+        group_key=register_group(shop_id),
         dedupe_key=sale_key(receipt_id, attempt),
         receipt_id=receipt_id,
     )
@@ -111,10 +123,10 @@ def on_paid(
     assert settings is not None
     if receipt.fiscal_state is not None:
         return receipt.fiscal_state, []
-    jobs = (
-        [sale_job(receipt.id, receipt.fiscal_attempt)] if settings.mode is FiscalMode.AUTO else []
-    )
-    return FiscalState.NOT_REGISTERED, jobs
+    if settings.mode is not FiscalMode.AUTO:
+        return FiscalState.NOT_REGISTERED, []
+    job = sale_job(receipt.shop_id, receipt.id, receipt.fiscal_attempt)
+    return FiscalState.NOT_REGISTERED, [job]
 
 
 def registrable(receipt: Receipt) -> bool:

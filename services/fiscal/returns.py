@@ -19,7 +19,9 @@ from services.core.crypto import SecretKeyMismatch
 from services.fiscal import policy
 from services.fiscal.access import DONE, FiscalAccess, Step, backoff
 from services.fiscal.goods import return_goods
+from services.fiscal.offline_stock import OfflineStock
 from services.fiscal.registrar import (
+    FiscalCredentials,
     FiscalError,
     FiscalRefused,
     FiscalResult,
@@ -45,12 +47,26 @@ SALE_WAIT_FIRST = timedelta(minutes=1)
 SALE_WAIT_CAP = timedelta(minutes=10)  # a return follows its sale's registration by at most this
 PENDING_RETRY = timedelta(seconds=20)
 UNREADABLE_RETRY = timedelta(hours=1)
+# The return's second job, in its register's group (policy.register_group); same handler
+FISCAL_REGISTER_RETURN = "fiscal.register_return"
 
 
 def sale_wait(attempts: int) -> timedelta:
     """Doubling from SALE_WAIT_FIRST, capped at SALE_WAIT_CAP."""
     delay: timedelta = SALE_WAIT_FIRST * (1 << min(max(attempts - 1, 0), 10))
     return min(SALE_WAIT_CAP, delay)
+
+
+def register_job(shop_id: int, job: Job) -> NewJob:
+    """The return's second job, in the register's group (policy.register_group); `at`: when
+    the refund was recorded (the ledger's job was made then), what a late return is dated at."""
+    return NewJob(
+        FISCAL_REGISTER_RETURN,
+        {**job.payload, "at": job.created_at.isoformat()},
+        group_key=policy.register_group(shop_id),
+        dedupe_key=f"{job.dedupe_key or job.id}:register",
+        receipt_id=job.receipt_id,
+    )
 
 
 class FiscalReturns:
@@ -68,7 +84,7 @@ class FiscalReturns:
     ) -> SaleReturn:
         """The goods given back (services/fiscal/goods.py return_goods: the refund's lines,
         or the sale's goods for the refunded amount) and the sale's payment label."""
-        goods = return_goods(sold, amount, picks)
+        goods = return_goods(sold, amount, picks, refunded_before=total - amount)
         sale = replace(
             sale_of(receipt, settings, sold), price=amount, goods=goods, customer_email=None
         )
@@ -79,9 +95,12 @@ class FiscalReturns:
         )
 
     async def run_return(self, job: Job) -> Step:
+        """The ledger's `fiscal.return` job (no group) waits for the sale's registration, then
+        hands the return to its second job, FISCAL_REGISTER_RETURN in the register's group
+        (`_register`): a return never waits for its sale inside the group, where the sale's
+        own job (MANUAL's Register, a Retry) may be queued behind it."""
         access = self.access
         receipt = await access.receipts.get(job.receipt_id) if job.receipt_id else None
-        amount, total = int(job.payload["amount"]), int(job.payload["total"])
         if receipt is None or receipt.fiscal_state is None:
             return DONE
         if receipt.fiscal_state is not FiscalState.REGISTERED:
@@ -90,44 +109,66 @@ class FiscalReturns:
         if settings is None:
             log.info("Receipt %s: fiscalization is off; no return receipt", receipt.id)
             return DONE
+        if job.kind != FISCAL_REGISTER_RETURN:
+            await access.jobs.enqueue([register_job(receipt.shop_id, job)], access.clock())
+            access.wake.notify()
+            return DONE
         try:
             creds = access.credentials(settings)
         except SecretKeyMismatch:
             await access.tell_unreadable(settings)
             return Step(access.clock() + UNREADABLE_RETRY, "credentials unreadable")
-        sold = await access.goods_of(receipt, settings)
-        picks = await access.returned_goods(job.payload.get("refund"), len(sold), amount)
-        sale_return = self.sale_return(receipt, amount, total, settings, sold, picks)
         try:
-            result = await access.registrar.find(creds, sale_return.receipt_id)
-            if result is not None and result.status is FiscalStatus.PENDING:
-                result = await access.registrar.wait_result(creds, result.receipt_id)
-            if result is None and policy.late_at(job.created_at, access.clock()):
-                last = (await access.offline.register(receipt.shop_id)).last_document_at
-                if last is None or job.created_at >= last:  # the refund's time may be used
-                    return await self._hand_off(job, receipt, amount, total)
-                await self.tell_not_dated(receipt, amount, total, job.created_at, "later_document")
-            if result is None:
-                result = await access.registrar.register_return(creds, sale_return)
-        except FiscalUnavailable as exc:
-            log.warning("Receipt %s: return receipt not registered yet (%s)", receipt.id, exc)
-            return Step(access.clock() + backoff(job.attempts), f"unavailable: {exc.reason}")
-        except FiscalRefused as exc:
-            await self._tell(receipt, NotificationKind.FISCAL_RETURN_FAILED, amount, total,
-                             message=(exc.message or exc.reason.value)[:300])  # fmt: skip
-            return DONE
-        except FiscalError as exc:
-            return Step(access.clock() + backoff(job.attempts), type(exc).__name__)
+            return await self._register(job, receipt, settings, creds)
         finally:
             try:
                 await access.keep_token(settings, creds)
             except Exception:
                 log.exception("Shop %s: the registrar token was not kept", settings.shop_id)
+
+    async def _register(
+        self, job: Job, receipt: Receipt, settings: FiscalSettings, creds: FiscalCredentials
+    ) -> Step:
+        """In the register's group: nothing else of the shop's register runs meanwhile."""
+        access, stock = self.access, OfflineStock(self.access)
+        amount, total = int(job.payload["amount"]), int(job.payload["total"])
+        at = datetime.fromisoformat(str(job.payload["at"]))  # when the refund was recorded
+        sold = await access.goods_of(receipt, settings)
+        picks = await access.returned_goods(job.payload.get("refund"), len(sold), amount)
+        sale_return = self.sale_return(receipt, amount, total, settings, sold, picks)
+        try:
+            await stock.back_online(receipt.shop_id, creds)  # a crash left it offline
+            result = await access.registrar.find(creds, sale_return.receipt_id)
+            if result is not None and result.status is FiscalStatus.PENDING:
+                result = await access.registrar.wait_result(creds, result.receipt_id)
+            if result is None and policy.late_at(at, access.clock()):
+                last = await stock.last_document(receipt.shop_id)
+                if last is None or at >= last:  # the refund's time may be used
+                    return await self._hand_off(job, receipt, amount, total, at)
+                await self.tell_not_dated(receipt, amount, total, at, "later_document")
+            if result is None:
+                result = await access.registrar.register_return(creds, sale_return)
+                await stock.note(receipt.shop_id, result.fiscal_date or access.clock())
+        except FiscalUnavailable as exc:
+            log.warning("Receipt %s: return receipt not registered yet (%s)", receipt.id, exc)
+            return Step(access.clock() + backoff(job.attempts), f"unavailable: {exc.reason}")
+        except FiscalRefused as exc:
+            await self.refused(receipt, amount, total, exc)
+            return DONE
+        except FiscalError as exc:
+            return Step(access.clock() + backoff(job.attempts), type(exc).__name__)
         return await self.outcome(receipt, amount, total, result)
 
-    async def _hand_off(self, job: Job, receipt: Receipt, amount: int, total: int) -> Step:
-        """Late: the register's `fiscal.late` job dates it at the refund (offline_returns.py)."""
-        late = policy.late_return_job(receipt.shop_id, receipt.id, amount, total, job.created_at)
+    async def _hand_off(
+        self, job: Job, receipt: Receipt, amount: int, total: int, at: datetime
+    ) -> Step:
+        """Late: the register's `fiscal.late` job dates it at the refund (offline_returns.py),
+        returning the refund's own goods."""
+        refund = job.payload.get("refund")
+        late = policy.late_return_job(
+            receipt.shop_id, receipt.id, amount, total, at,
+            int(refund) if refund is not None else None,
+        )  # fmt: skip
         await self.access.jobs.enqueue([late], self.access.clock())
         self.access.wake.notify()
         return DONE

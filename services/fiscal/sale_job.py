@@ -11,7 +11,8 @@ registering, sells at once: nothing can exist under its id. The id is
 receipt_uuid(order_id, attempt); a new attempt (a new id) is taken only after the registrar
 ended the previous one in an error. A receipt registered more than policy.LATE_AFTER after
 its payment is handed to its register's `fiscal.late` job (services/fiscal/offline.py), which
-dates it at the payment; online sales wait while such a batch has the register offline.
+dates it at the payment. Sale jobs are in the register's job group with the late batches and
+the returns (policy.register_group): one of them at a time touches a shop's register.
 """
 
 from __future__ import annotations
@@ -127,8 +128,15 @@ class SaleJob:
     ) -> Step:
         if policy.late(receipt, self.access.clock()):
             return await self._hand_off(receipt)
-        if await self.stock.offline(receipt.shop_id):  # a late batch has the register
-            return Step(self.access.clock() + REGISTER_BUSY_RETRY, "register offline")
+        if await self.stock.offline(receipt.shop_id):
+            if job.group_key is None:  # outside the register's group: a late batch has it
+                return Step(self.access.clock() + REGISTER_BUSY_RETRY, "register offline")
+            try:  # in the group no batch runs now: a crash left it offline
+                await self.stock.back_online(receipt.shop_id, creds)
+            except FiscalUnavailable as exc:
+                return await self.unavailable(job, receipt, exc)
+            except FiscalError as exc:
+                return Step(self.access.clock() + backoff(job.attempts), type(exc).__name__)
         return await self.register_online(job, receipt, settings, creds)
 
     async def _hand_off(self, receipt: Receipt) -> Step:

@@ -55,13 +55,13 @@ class FiscalSales:
                 receipt.id, expected=[F.FAILED], new=F.NOT_REGISTERED, source=source, now=now,
                 changes=FiscalChanges(fiscal_attempt=attempt, fiscal_error=None),
                 detail=f"retry by {member.user_id}: attempt {attempt}",
-                jobs=[policy.sale_job(receipt.id, attempt)],
+                jobs=[policy.sale_job(receipt.shop_id, receipt.id, attempt)],
             )  # fmt: skip
         elif receipt.fiscal_state is None:
             moved = await self.access.receipts.fiscal_transition(
                 receipt.id, expected=[None], new=F.NOT_REGISTERED, source=source, now=now,
                 detail=f"register by {member.user_id}",
-                jobs=[policy.sale_job(receipt.id, receipt.fiscal_attempt)],
+                jobs=[policy.sale_job(receipt.shop_id, receipt.id, receipt.fiscal_attempt)],
             )  # fmt: skip
         else:
             moved = None
@@ -70,7 +70,7 @@ class FiscalSales:
             if current.fiscal_state is F.REGISTERED:
                 return RegisterOutcome.REGISTERED
             key = policy.sale_key(current.id, current.fiscal_attempt)
-            job = policy.sale_job(current.id, current.fiscal_attempt)
+            job = policy.sale_job(current.shop_id, current.id, current.fiscal_attempt)
             await self.access.jobs.enqueue([job], now)
             await self.access.jobs.revive(key, now)
         self.access.wake.notify()

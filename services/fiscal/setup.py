@@ -178,6 +178,7 @@ class FiscalSetupService:
             self.box.encrypt(clean),
             self.box.encrypt(token) if token else None,
             self.clock(),
+            register=self.box.fingerprint(key),  # another register: its offline state dropped
         )
         log.info("Shop %s: fiscal registrar credentials saved", owner.shop_id)
         await self._read_certificate(saved, creds)

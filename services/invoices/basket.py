@@ -9,6 +9,7 @@ leaves the basket as it was (the functions return a new tuple, never change one)
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -41,6 +42,13 @@ class BasketError(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+def new_token() -> str:
+    """A basket's token: its buttons carry it, and it changes with every change of the
+    basket, so a button of an earlier basket (a removed line's, another dialog's) is told
+    apart from the basket now shown. 32 random bits: 8 hex characters of button data."""
+    return secrets.token_hex(4)
 
 
 def is_decimal_unit(unit: str) -> bool:

@@ -5,8 +5,8 @@ A handler runs one claimed job and says what becomes of it (an `Outcome`); the r
 that raises gets the outcome its kind's `on_error` policy gives. Each feature declares
 its kinds beside its handlers:
 
-    fiscal.sale, fiscal.close_shift  services/fiscal/worker.py
-    refund.resolve, fiscal.return    services/refunds/worker.py
+    fiscal.sale, fiscal.late, fiscal.close_shift  services/fiscal/worker.py
+    refund.resolve, fiscal.return, fiscal.register_return  services/refunds/worker.py
     check                            services/payments/reconciler.py
     remind, digest                   services/reminders/worker.py
     reconcile.daily                  services/reconcile/daily.py

@@ -26,7 +26,7 @@ from services.liqpay.answers import (
     RefundAnswer,
     StatusAnswer,
 )
-from services.liqpay.reports import ArchiveRow, ms, parse_archive
+from services.liqpay.reports import Archive, ms, parse_archive
 from services.liqpay.signing import Credentials, encode_data, sign
 from services.liqpay.statuses import FAILED_STATUSES, PaymentState, payment_state
 
@@ -230,11 +230,10 @@ class LiqPayClient:
                 return _parse(StatusAnswer, answer)
         raise AssertionError("unreachable")
 
-    async def reports(
-        self, creds: Credentials, *, since: datetime, until: datetime
-    ) -> list[ArchiveRow]:
+    async def reports(self, creds: Credentials, *, since: datetime, until: datetime) -> Archive:
         """The payments archive over [since, until] (services/liqpay/reports.py); read-only,
-        so retried like `status`. LiqPayUnavailable also for an answer that is not sane."""
+        so retried like `status`. LiqPayUnavailable also for an answer that is not sane as
+        a whole (a row that is not is skipped and counted in `Archive.unreadable`)."""
         payload = self._payload(creds, "reports", date_from=ms(since), date_to=ms(until))
         for attempt in range(1, self._status_attempts + 1):
             try:

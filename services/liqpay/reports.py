@@ -7,16 +7,23 @@ with the fields of a `status` answer (`order_id`, `payment_id`, `action`, `statu
 its own, and whether a row carries `refund_amount`; a row is read strictly where it matters
 (the order, the status, the amount) and any refund activity (a `refund` action, a `reversed`
 status, a `refund_amount`) is only a hint: the caller asks `status` for that order.
+
+A row of an odd shape is skipped, logged (its position and the field, never a value) and
+counted (`Archive.unreadable`), so one row does not make the whole day unread; an answer
+whose `data` is no list of rows is still MalformedReport.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from services.liqpay.answers import MalformedReport, PaymentReport, payload_refunded_kopecks
 from services.liqpay.statuses import PaymentState, payment_state
+
+log = logging.getLogger(__name__)
 
 MAX_ROWS = 100_000  # far above one shop's day; an answer beyond it is not read as sane
 
@@ -55,14 +62,31 @@ def ms(moment: datetime) -> int:
     return int(moment.astimezone(UTC).timestamp() * 1000)
 
 
-def parse_archive(answer: dict[str, Any]) -> list[ArchiveRow]:
-    """The rows of a `reports` answer; MalformedReport (a ValueError) names what is wrong."""
+@dataclass(frozen=True)
+class Archive:
+    """The rows of an answer read, and how many rows LiqPay listed that could not be."""
+
+    rows: list[ArchiveRow] = field(default_factory=list)
+    unreadable: int = 0
+
+
+def parse_archive(answer: dict[str, Any]) -> Archive:
+    """The rows of a `reports` answer; MalformedReport (a ValueError) names what is wrong
+    with the answer as a whole. A row that can't be read is skipped and counted."""
     data = answer.get("data")
     if data is None and answer.get("result") in ("ok", "success"):
-        return []
+        return Archive()
     if not isinstance(data, list) or len(data) > MAX_ROWS:
         raise MalformedReport("data")
-    return [_row(item) for item in data]
+    rows: list[ArchiveRow] = []
+    unreadable = 0
+    for position, item in enumerate(data):
+        try:
+            rows.append(_row(item))
+        except MalformedReport as exc:
+            unreadable += 1
+            log.warning("LiqPay's archive: row %d skipped, %r unreadable", position, exc.field)
+    return Archive(rows, unreadable)
 
 
 def _row(item: object) -> ArchiveRow:

@@ -68,6 +68,7 @@ class Result:
     fixes: list[Entry] = field(default_factory=list)
     problems: list[Entry] = field(default_factory=list)
     refusal: str | None = None  # LiqPay's err_code when it refused the archive
+    unreadable: int = 0  # rows LiqPay listed that could not be read (skipped)
 
     def payment(self, currency: str, kopecks: int) -> None:
         self.payments += 1
@@ -90,6 +91,7 @@ class Result:
             and self.fiscal in (Side.OK, Side.OFF)
             and not self.fixes
             and not self.problems
+            and not self.unreadable
         )
 
     def to_payload(self) -> dict[str, Any]:
@@ -118,4 +120,5 @@ class Result:
             fixes=entries("fixes"),
             problems=entries("problems"),
             refusal=payload.get("refusal"),
+            unreadable=int(payload.get("unreadable", 0)),
         )

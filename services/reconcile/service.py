@@ -73,7 +73,7 @@ class Reconciliation:
             return result
         until = min(end - timedelta(milliseconds=1), self.clock())  # date_to is included
         try:
-            rows = await self.receipts.liqpay.reports(creds, since=start, until=until)
+            archive = await self.receipts.liqpay.reports(creds, since=start, until=until)
         except LiqPayRefused as exc:
             log.warning("Shop %s: LiqPay refused its archive: %s", shop_id, exc.err_code)
             result.liqpay, result.refusal = Side.REFUSED, exc.err_code[:64]
@@ -82,8 +82,9 @@ class Reconciliation:
             log.warning("Shop %s: LiqPay's archive not read: %s", shop_id, exc)
             result.liqpay = Side.UNAVAILABLE
             return result
+        result.unreadable = archive.unreadable  # skipped rows: said, not a day unread
         by_order: dict[str, list[ArchiveRow]] = defaultdict(list)
-        for row in rows:
+        for row in archive.rows:
             by_order[row.order_id].append(row)
         agreed: dict[int, Receipt] = {}
         fixed: set[int] = set()
@@ -120,7 +121,7 @@ class Reconciliation:
         refund_unseen = (
             refund_hint
             and receipt.status is ReceiptStatus.PAID
-            and not any(0 < r.refund_amount <= receipt.refunded_amount for r in rows)
+            and refund_unseen_in(rows, receipt.refunded_amount)
         )
         if missed or refund_unseen:
             receipt = await self._ask(receipt, missed, result, fixed)
@@ -196,6 +197,32 @@ class Reconciliation:
             log.warning("Receipt %s: LiqPay's status not read: %s", receipt.id, exc)
             return True  # not known to be wrong: not reported as such
         return payment_state(answer.status) in (PaymentState.PAID, PaymentState.REFUNDED)
+
+
+def refund_unseen_in(rows: list[ArchiveRow], refunded: int) -> bool:
+    """Whether an order's archive rows show more money given back than the bot's `refunded`
+    (kopecks), so LiqPay's `status` is to be asked (it is the truth; what it shows is
+    recorded once per sum, so asking once too often costs one call, never a double refund).
+
+    What the rows mean: a payment's row carries the payment's refunded total so far
+    (`refund_amount`, cumulative, as in a `status` answer; a `reversed` one without it gave
+    back its whole amount): of several, the largest counts. A row of action `refund` is one
+    refund (its own `refund_amount` when it has one, else its `amount`, as the stand-in
+    lists them): they add up. The archive's total is the larger of the two. Refund rows
+    list only the range's refunds, so without a payment's total among the rows the order's
+    total is not known (earlier refunds, the bot's among them, are not listed): asked."""
+    cumulative = 0
+    each = 0
+    for row in rows:
+        if row.action == "refund":
+            each += row.refund_amount or row.amount or 0
+        elif row.refund_amount > 0:
+            cumulative = max(cumulative, row.refund_amount)
+        elif payment_state(row.status) is PaymentState.REFUNDED:
+            cumulative = max(cumulative, row.amount or 0)
+    if cumulative == 0:
+        return True
+    return max(cumulative, each) > refunded
 
 
 def _about(kind: str, receipt: Receipt) -> Entry:

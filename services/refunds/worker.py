@@ -1,5 +1,6 @@
 """The refund worker: runs `refund.resolve` jobs (a refund a restart left in flight) and
-`fiscal.return` jobs (return receipts) through the job runner, like the fiscal worker does
+`fiscal.return` jobs (return receipts, each then `fiscal.register_return` in its register's
+group) through the job runner, like the fiscal worker does
 sales."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from datetime import timedelta
 
 from services.core.clock import Clock
 from services.fiscal.access import Step
-from services.fiscal.returns import FiscalReturns
+from services.fiscal.returns import FISCAL_REGISTER_RETURN, FiscalReturns
 from services.fiscal.worker import stepped
 from services.jobs.kinds import JobKind
 from services.jobs.replica import Replica, worker_name
@@ -32,7 +33,11 @@ StepHandler = Callable[[Job], Awaitable[Step]]
 
 def refund_handlers(refunds: RefundService, returns: FiscalReturns) -> dict[str, StepHandler]:
     """The refund worker's kinds: a refund a restart left in flight, and return receipts."""
-    return {REFUND_RESOLVE: refunds.run_job, FISCAL_RETURN: returns.run_return}
+    return {
+        REFUND_RESOLVE: refunds.run_job,
+        FISCAL_RETURN: returns.run_return,
+        FISCAL_REGISTER_RETURN: returns.run_return,
+    }
 
 
 class JobWorker:

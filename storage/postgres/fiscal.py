@@ -11,12 +11,30 @@ from storage.models.fiscal import (
     FiscalSettings,
     FiscalSettingsChanges,
 )
-from storage.postgres.engine import CODEC, PostgresEngine
+from storage.postgres.engine import CODEC, PostgresEngine, Tx
 from storage.rows import fiscal_settings_from
 
 _COLUMNS = frozenset(
     {"enabled", "mode", "payment_label", "tax_code", "tax_label", "close_shift_at"}
 )
+
+
+async def _switch_register(tx: Tx, shop_id: int, register: str | None, now: datetime) -> None:
+    """Another register (or an unknown one): the shop's offline state is the old one's
+    (the settings row, written first, is locked: two saves of one shop take turns)."""
+    kept = await tx.one(
+        "SELECT register_key FROM offline_registers WHERE shop_id = $1 FOR UPDATE", shop_id
+    )
+    if register is not None and kept is not None and kept["register_key"] == register:
+        return
+    await tx.execute("DELETE FROM offline_codes WHERE shop_id = $1", shop_id)
+    await tx.execute("DELETE FROM offline_registers WHERE shop_id = $1", shop_id)
+    if register is not None:
+        await tx.execute(
+            "INSERT INTO offline_registers (shop_id, register_key, updated_at) "
+            "VALUES ($1, $2, $3)",
+            shop_id, register, now,
+        )  # fmt: skip
 
 
 class PostgresFiscal:
@@ -34,18 +52,24 @@ class PostgresFiscal:
         pin_enc: bytes,
         token_enc: bytes | None,
         now: datetime,
+        *,
+        register: str | None = None,
     ) -> FiscalSettings:
-        row = await self._db.one(
-            "INSERT INTO fiscal_settings (shop_id, enabled, mode, license_key_enc, pin_enc, "
-            "token_enc, payment_label, close_shift_at, created_at) "
-            "VALUES ($1, TRUE, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (shop_id) DO UPDATE SET "
-            "license_key_enc = EXCLUDED.license_key_enc, pin_enc = EXCLUDED.pin_enc, "
-            "token_enc = EXCLUDED.token_enc RETURNING *",
-            shop_id, FiscalMode.AUTO.value, license_key_enc, pin_enc, token_enc,
-            DEFAULT_FISCAL_PAYMENT_LABEL, DEFAULT_CLOSE_SHIFT_AT, now,
-        )  # fmt: skip
-        assert row is not None
-        return fiscal_settings_from(row, CODEC)
+        async def op(tx: Tx) -> FiscalSettings:
+            row = await tx.one(
+                "INSERT INTO fiscal_settings (shop_id, enabled, mode, license_key_enc, "
+                "pin_enc, token_enc, payment_label, close_shift_at, created_at) "
+                "VALUES ($1, TRUE, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (shop_id) DO UPDATE "
+                "SET license_key_enc = EXCLUDED.license_key_enc, pin_enc = EXCLUDED.pin_enc, "
+                "token_enc = EXCLUDED.token_enc RETURNING *",
+                shop_id, FiscalMode.AUTO.value, license_key_enc, pin_enc, token_enc,
+                DEFAULT_FISCAL_PAYMENT_LABEL, DEFAULT_CLOSE_SHIFT_AT, now,
+            )  # fmt: skip
+            assert row is not None
+            await _switch_register(tx, shop_id, register, now)
+            return fiscal_settings_from(row, CODEC)
+
+        return await self._db.transaction(op)
 
     async def update(self, shop_id: int, changes: FiscalSettingsChanges) -> FiscalSettings | None:
         fields = changes.assigned()

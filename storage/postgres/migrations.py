@@ -377,13 +377,16 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 14: Checkbox's offline mode (services/fiscal/offline.py): a shop's register offline or
     # online (written before going offline), the last fiscal date known on it, and its offline
-    # fiscal codes, each claimed once (used_for names what used it).
+    # fiscal codes, each claimed once (used_for names what used it). register_key: the
+    # fingerprint of the license key the state belongs to (a new key drops it). Sale jobs
+    # waiting now join their register's job group (services/fiscal/policy.register_group).
     """
     CREATE TABLE offline_registers (
         shop_id BIGINT PRIMARY KEY REFERENCES shops(id) ON DELETE CASCADE,
         mode TEXT NOT NULL DEFAULT 'online' CHECK (mode IN ('online', 'offline')),
         offline_since TIMESTAMPTZ,
         last_document_at TIMESTAMPTZ,
+        register_key TEXT,
         updated_at TIMESTAMPTZ NOT NULL
     );
     CREATE TABLE offline_codes (
@@ -395,6 +398,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (shop_id, fiscal_code),
         UNIQUE (shop_id, used_for)
     );
+    UPDATE jobs SET group_key = 'fiscal.register:' || (
+        SELECT r.shop_id FROM receipts r WHERE r.id = jobs.receipt_id)
+    WHERE kind = 'fiscal.sale' AND state = 'pending' AND group_key IS NULL
+      AND receipt_id IS NOT NULL;
     """,
     # 15: the Mini App's Today: what came in today, summed by the payment's time per shop
     """

@@ -20,10 +20,15 @@ class FiscalSettingsRepository(Protocol):
         pin_enc: bytes,
         token_enc: bytes | None,
         now: datetime,
+        *,
+        register: str | None = None,
     ) -> FiscalSettings:
         """The first save makes the row (enabled, mode AUTO, the default payment label, no
         VAT, shift closed at 23:45); later saves keep the other fields and replace the
-        credentials and the token. IntegrityViolation for an unknown shop."""
+        credentials and the token. IntegrityViolation for an unknown shop.
+        `register`: the license key's fingerprint (never the key). Another register than
+        the one the shop's offline state was kept for (or None: unknown) drops that state
+        in the same transaction: its unused offline codes, its mode, its last document."""
         ...
 
     async def update(self, shop_id: int, changes: FiscalSettingsChanges) -> FiscalSettings | None:

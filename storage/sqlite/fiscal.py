@@ -29,6 +29,20 @@ def _plain(value: object) -> object:
     return value
 
 
+async def _switch_register(tx: Tx, shop_id: int, register: str | None, now: datetime) -> None:
+    """Another register (or an unknown one): the shop's offline state is the old one's."""
+    kept = await tx.one("SELECT register_key FROM offline_registers WHERE shop_id = ?", (shop_id,))
+    if register is not None and kept is not None and kept["register_key"] == register:
+        return
+    await tx.execute("DELETE FROM offline_codes WHERE shop_id = ?", (shop_id,))
+    await tx.execute("DELETE FROM offline_registers WHERE shop_id = ?", (shop_id,))
+    if register is not None:
+        await tx.execute(
+            "INSERT INTO offline_registers (shop_id, register_key, updated_at) VALUES (?, ?, ?)",
+            (shop_id, register, ts(now)),
+        )
+
+
 class SqliteFiscal:
     def __init__(self, engine: SqliteEngine) -> None:
         self._db = engine
@@ -44,6 +58,8 @@ class SqliteFiscal:
         pin_enc: bytes,
         token_enc: bytes | None,
         now: datetime,
+        *,
+        register: str | None = None,
     ) -> FiscalSettings:
         async def op(tx: Tx) -> FiscalSettings:
             row = await tx.one(
@@ -58,6 +74,7 @@ class SqliteFiscal:
                 ),
             )  # fmt: skip
             assert row is not None
+            await _switch_register(tx, shop_id, register, now)
             return fiscal_settings_from(row, CODEC)
 
         return await self._db.write(op)

@@ -26,7 +26,8 @@ Choices where LiqPay's behaviour is not documented (change the attributes if nee
   (else `create_date`) falls in the range, as `status` shows it (a refunded one with
   `refund_amount`, `reversed` when nothing is left), and one row per refund made in the
   range (by the API or the cabinet) with `action` "refund", `status` "reversed" and the
-  refund's own `amount`. LiqPay documents the rows' fields, not whether refunds get rows of
+  refund's own `amount` (with `refund_rows_amount` "this", also a `refund_amount` of the
+  refund's own amount). LiqPay documents the rows' fields, not whether refunds get rows of
   their own; a client that asks `status` for any order with refund activity copes either way.
 """
 
@@ -194,6 +195,8 @@ class FakeLiqPay(LocalServer[LiqPayRequest]):
         self.refund_callbacks = True
         self.partial_refund_status = "reversed"
         self.refund_answer_amount = "cumulative"
+        self.refund_rows_amount = "none"  # "this": an archive's refund row has refund_amount
+        self.extra_archive_rows: list[Any] = []  # added to every `reports` answer as they are
         self._refund_faults: list[RefundFault] = []
         self._closing = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -666,7 +669,9 @@ class FakeLiqPay(LocalServer[LiqPayRequest]):
                     "end_date": refund.made_at,
                 }
             )
-        return {"result": "success", "data": rows}
+            if self.refund_rows_amount == "this":
+                rows[-1]["refund_amount"] = _float(refund.amount)
+        return {"result": "success", "data": [*rows, *self.extra_archive_rows]}
 
     def _a_invoice_send(self, public_key: str, payload: dict[str, Any]) -> dict[str, Any]:
         order_id = str(payload.get("order_id") or "")

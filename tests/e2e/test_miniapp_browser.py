@@ -9,6 +9,7 @@ Playwright only drives it (never `playwright install`)."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import AsyncIterator
@@ -44,8 +45,11 @@ def chromium() -> Path:
     if not CHROMIUM.exists():
         if shutil.which("apt-get") is None:
             pytest.fail("chromium is missing and apt-get is not available to install it")
-        subprocess.run(["apt-get", "update", "-qq"], check=False, timeout=600)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, timeout=1200)
+        quiet = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}  # no debconf prompt
+        subprocess.run(["apt-get", "update", "-qq"], check=False, timeout=600, env=quiet)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium"], check=True, timeout=1200, env=quiet
+        )
     return CHROMIUM
 
 

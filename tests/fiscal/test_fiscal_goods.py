@@ -15,8 +15,6 @@ import pytest
 from services.core.crypto import SecretBox
 from services.fiscal.registrar import receipt_uuid
 from services.goods.names import goods_code
-from services.notifications.jobs import OutboxSignal
-from services.refunds.ledger import FISCAL_RETURN
 from services.refunds.lines import pick
 from services.refunds.worker import JobWorker
 from storage.models.lines import ReturnedLine, SaleLine, basket_total
@@ -118,10 +116,9 @@ async def test_a_receipt_without_lines_names_the_shops_default_goods_name(
 
 
 def returns_worker(desk: Desk) -> JobWorker:
-    return JobWorker(
-        desk.store.jobs, {FISCAL_RETURN: desk.parts.returns.run_return}, OutboxSignal(),
-        desk.clock, role="r1",
-    )  # fmt: skip
+    from tests.fiscal.test_fiscal_returns import returns_worker as worker
+
+    return worker(desk)
 
 
 async def test_a_refund_of_some_goods_returns_exactly_those_lines(

@@ -3,6 +3,7 @@ Checkbox on 127.0.0.1."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -260,3 +261,24 @@ async def test_the_shift_close_is_scheduled_at_once_for_the_time_set(
     ]
     await service.set_enabled(owner, True)
     assert await close_jobs(store) == [(21 * 60, datetime(2026, 12, 2, 19, 0, tzinfo=UTC))]
+
+
+async def test_another_license_key_drops_the_old_registers_offline_state(
+    service: FiscalSetupService, store: Store, owner: Member, checkbox: FakeCheckbox,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """Offline codes, mode and last document are a register's: a new key is a new register
+    (kept by a fingerprint of the key, never the key)."""
+    await service.check_and_save_credentials(owner, LICENSE, PIN)
+    await store.offline.add_codes(owner.shop_id, ["C1", "C2"], NOW)
+    await store.offline.note_document(owner.shop_id, NOW, NOW)
+    await service.check_and_save_credentials(owner, LICENSE, PIN)  # the same register again
+    assert await store.offline.unused_codes(owner.shop_id) == 2
+    assert (await store.offline.register(owner.shop_id)).last_document_at == NOW
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as db:
+        [(kept,)] = db.execute("SELECT register_key FROM offline_registers").fetchall()
+    assert kept == service.box.fingerprint(LICENSE) and LICENSE not in kept
+    checkbox.add_register("test9f8e7d6c5b4a3210", PIN)
+    await service.check_and_save_credentials(owner, "test9f8e7d6c5b4a3210", PIN)
+    assert await store.offline.unused_codes(owner.shop_id) == 0
+    assert (await store.offline.register(owner.shop_id)).last_document_at is None

@@ -326,3 +326,19 @@ async def test_the_shift_closes_only_with_the_register_online_and_its_z_report_c
     assert register.last_document_at is not None and register.last_document_at > (
         fake.receipts[next(iter(fake.receipts))].fiscal_date or clock()
     )
+
+
+async def test_a_sale_finding_its_register_left_offline_takes_it_online_first(
+    desk: Desk, shop: Shop, fake: FakeCheckbox, clock: FakeClock
+) -> None:
+    """In the register's job group no late batch runs beside a sale: an offline mark is a
+    crash's leftover, so the sale takes the register online and sells, never waits on it."""
+    await first_sale_online(desk, shop, fake)
+    await desk.store.offline.set_mode(shop.shop_id, RegisterMode.OFFLINE, clock(), clock())
+    receipt = await pay(desk, shop)
+    await desk.run_jobs()
+    assert (await reread(desk, receipt)).fiscal_state is F.REGISTERED
+    assert fake.offline.of(LICENSE).go_online_calls == 1
+    await assert_register_online(desk, fake, shop)
+    [sale] = await desk.store.jobs.find(kind=policy.FISCAL_SALE, receipt_id=receipt.id)
+    assert sale.group_key == policy.register_group(shop.shop_id)

@@ -6,15 +6,22 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot.fiscal.late import return_not_dated_text
+from services.fiscal import policy
 from services.fiscal.registrar import receipt_uuid
+from services.fiscal.returns import UNREADABLE_RETRY
 from services.notifications.jobs import NOTIFY
 from services.notifications.jobs import NotificationKind as K
 from services.refunds.ledger import FISCAL_RETURN
+from services.refunds.lines import pick
+from storage.models.jobs import JobState
+from storage.models.lines import basket_total
 from storage.models.offline import RegisterMode
 from storage.models.receipts import Receipt
-from tests.builders import OWNER_ID, Shop
+from storage.models.refunds import NewRefund
+from tests.builders import OWNER_ID, Shop, make_receipt
 from tests.conftest import FakeClock
 from tests.doubles.checkbox import FakeCheckbox
+from tests.fiscal.test_fiscal_goods import BOUQUET, COFFEE, DEFAULT
 from tests.fiscal.test_fiscal_returns import http, returns_worker
 from tests.fiscal.test_offline_registration import (
     GO_OFFLINE,
@@ -113,3 +120,47 @@ async def test_a_refund_before_its_sales_registration_returns_online_and_says_wh
     assert (notice["reason"], notice["refunded_at"]) == (
         "later_document", refund_recorded.isoformat()
     )  # fmt: skip
+
+
+async def test_a_late_return_lists_the_goods_the_refund_chose(
+    desk: Desk, shop: Shop, fake: FakeCheckbox, clock: FakeClock
+) -> None:
+    lines = (COFFEE, BOUQUET, DEFAULT)
+    receipt = await make_receipt(desk.store, shop, clock(), amount=basket_total(lines), lines=lines)
+    sale = await desk.pay(receipt, paid_at=clock())
+    await desk.run_jobs()
+    assert await desk.store.offline.unused_codes(shop.shop_id) >= 2  # obtained after the sale
+    third = pick((await desk.store.receipt_lines.of_receipt(sale.id))[2], DEFAULT.quantity)
+    refund, _ = await desk.store.refunds.reserve(
+        NewRefund(sale.id, third.amount, "k1", shop.owner_id, 0, (third,)), clock()
+    )
+    assert refund is not None
+    clock.advance(minutes=1)
+    await desk.pay(sale, refunded=third.amount)  # the owner returned the third line only
+    clock.advance(minutes=20)
+    await returns_worker(desk).drain()
+    await desk.run_jobs()
+    [made] = [r.body for r in fake.requests_to("POST", SELL_OFFLINE)]
+    assert made["goods"] == [
+        {"good": {"code": "Nabc", "name": "Напої", "price": 3333, "tax": [8]},
+         "quantity": 1000, "is_return": True}
+    ]  # fmt: skip
+    assert [p["value"] for p in made["payments"]] == [3333]
+
+
+async def test_a_late_return_with_unreadable_credentials_is_tried_again(
+    desk: Desk, shop: Shop, fake: FakeCheckbox, clock: FakeClock
+) -> None:
+    sale = await first_sale_online(desk, shop, fake)
+    clock.advance(minutes=1)
+    await desk.pay(sale, refunded=10000)
+    clock.advance(minutes=20)
+    await returns_worker(desk).drain()  # handed to the register's late group
+    # sealed under another SECRET_KEY (as after a changed key)
+    await desk.store.fiscal.save_credentials(shop.shop_id, b"x", b"y", None, clock())
+    await desk.run_jobs()
+    [late] = await desk.store.jobs.find(kind=policy.FISCAL_LATE)
+    assert "return" in late.payload
+    assert late.state is JobState.PENDING and late.run_at == clock() + UNREADABLE_RETRY
+    assert told(await desk.store.jobs.find(kind=NOTIFY), K.FISCAL_UNREADABLE)
+    assert returns_made(fake) == []

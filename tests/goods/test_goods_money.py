@@ -58,3 +58,23 @@ def test_any_split_of_a_line_adds_up_to_its_sum(
         assert good.total == back.amount  # the return line is worth what is refunded
         stored = ReceiptLine(1, 1, line, stored.returned + q)
     assert sum(parts) == line.total
+
+
+def test_an_amount_refunded_without_lines_gives_back_the_lines_in_order() -> None:
+    """LiqPay's cabinet says how much, not what: the refunds so far cover the sale's lines in
+    their order, and no line goes back beyond its sum (not the whole amount as line 1)."""
+    lines = [
+        SaleLine("C1", "Кава", "piece", 2000, 5000),  # 100,00
+        SaleLine("C2", "Круасан", "piece", 1000, 3000),  # 30,00
+        SaleLine("C3", "Сир", "kg", 250, 40000),  # 100,00
+    ]
+    sold = sale_goods(lines, basket_total(lines), None, None)
+    first = return_goods(sold, 12000)
+    assert [(g.code, g.price, g.quantity) for g in first] == [
+        ("C1", 5000, 2000),  # the whole first line
+        ("C2", 2000, 1000),  # and 20,00 of the second
+    ]
+    rest = return_goods(sold, 11000, refunded_before=12000)
+    assert [(g.code, g.price, g.quantity) for g in rest] == [("C2", 1000, 1000), ("C3", 40000, 250)]
+    for goods, amount in ((first, 12000), (rest, 11000)):
+        assert sum(line_sum(g.price, g.quantity) for g in goods) == amount

@@ -73,3 +73,13 @@ async def test_a_cashier_is_refused(world: BotWorld) -> None:
     replies = await world.press_data(CASHIER, data)
     assert (await shop_settings(world)).default_goods_name is None
     assert not any("A receipt sold as an amount only" in r for r in replies)
+
+
+async def test_a_forged_group_number_is_refused_not_an_error(world: BotWorld) -> None:
+    """ "²".isdigit() is True, int("²") raises: a forged button's value is answered safely."""
+    await make_shop_by_bot(world, keys=False)
+    for forged in ("gn:group:²", "gn:group:٣", "gn:group:-1", "gn:group:99999"):
+        await world.press_data(OWNER, forged)
+        answers = [r for r in world.session.requests if type(r).__name__ == "AnswerCallbackQuery"]
+        assert answers[-1].text == "That value is not allowed.", forged
+    assert (await shop_settings(world)).default_goods_name is None

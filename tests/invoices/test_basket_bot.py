@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from aiogram.fsm.storage.base import StorageKey
+
 from storage.models.catalogue import ItemFields
 from tests.bot_fixtures import (
     CASHIER,
@@ -22,6 +24,11 @@ from tests.doubles.liqpay_mock import liqpay_answer
 __all__ = ["world"]
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def key_of(world: BotWorld) -> StorageKey:
+    """The cashier's dialog in the FSM storage."""
+    return StorageKey(bot_id=world.bot.id, chat_id=CASHIER.id, user_id=CASHIER.id)
 
 
 async def stock(world: BotWorld) -> None:
@@ -149,7 +156,8 @@ async def test_a_line_is_removed_and_an_emptied_basket_starts_again(world: BotWo
     assert "sell from the catalogue" in replies[-1], replies
     replies = await world.press(CASHIER, "Remove")  # the spent button of a removed line
     assert "Basket" not in " ".join(replies)
-    replies = await world.press_data(CASHIER, "bk:checkout:0")
+    token = (await world.dp.storage.get_data(key_of(world)))["bv"]
+    replies = await world.press_data(CASHIER, f"bk:checkout:0:{token}")
     answers = [r for r in world.session.requests if type(r).__name__ == "AnswerCallbackQuery"]
     assert "empty" in (answers[-1].text or ""), replies
     await world.press_data(CASHIER, "bi:999")  # no item of this shop

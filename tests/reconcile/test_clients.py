@@ -31,7 +31,8 @@ async def test_liqpays_archive_lists_payments_and_refunds_of_the_range(
     [request] = liqpay.requests_for("reports")
     assert request.signature_ok
     assert request.payload["date_from"] == int(since.timestamp() * 1000)
-    payment, refund = rows
+    assert rows.unreadable == 0
+    payment, refund = rows.rows
     assert (payment.order_id, payment.amount, payment.refund_amount) == ("o-1", 25050, 5000)
     assert payment.money_taken and payment.is_refund
     assert (refund.action, refund.amount, refund.money_taken, refund.is_refund) == (
@@ -40,18 +41,25 @@ async def test_liqpays_archive_lists_payments_and_refunds_of_the_range(
     earlier = await client.reports(
         sandbox_creds(), since=since - timedelta(days=2), until=since - timedelta(days=1)
     )
-    assert earlier == []
+    assert earlier.rows == [] and earlier.unreadable == 0
 
 
-async def test_liqpays_archive_down_or_malformed_is_unavailable(
+async def test_liqpays_archive_down_or_not_a_list_is_unavailable_an_odd_row_is_skipped(
     liqpay: FakeLiqPay, http: aiohttp.ClientSession
 ) -> None:
     liqpay.add_keys(SANDBOX_PUBLIC, SANDBOX_PRIVATE)
     client = LiqPayClient(http, liqpay.api_url, retry_delay=0, status_attempts=2)
     now = datetime.now(UTC)
     liqpay.fail_next(502)  # once: asked again
-    assert await client.reports(sandbox_creds(), since=now - timedelta(hours=1), until=now) == []
-    liqpay.fail_next(200, {"result": "success", "data": [{"order_id": "x", "amount": "lots"}]})
+    archive = await client.reports(sandbox_creds(), since=now - timedelta(hours=1), until=now)
+    assert archive.rows == [] and archive.unreadable == 0
+    liqpay.foreign_payment(SANDBOX_PUBLIC, "o-1", "10.00")
+    odd = [{"order_id": "x", "amount": "lots"}, "junk", {"order_id": True}]
+    liqpay.extra_archive_rows = odd
+    later = datetime.now(UTC)
+    archive = await client.reports(sandbox_creds(), since=now - timedelta(hours=1), until=later)
+    assert [row.order_id for row in archive.rows] == ["o-1"] and archive.unreadable == 3
+    liqpay.fail_next(200, {"result": "success", "data": {"order_id": "x"}})  # no list
     with pytest.raises(LiqPayUnavailable):
         await client.reports(sandbox_creds(), since=now - timedelta(hours=1), until=now)
     liqpay.down = True

@@ -8,8 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from services.fiscal.policy import FISCAL_SALE
+from services.liqpay.reports import ArchiveRow
 from services.notifications.jobs import NotificationKind as K
 from services.reconcile.model import Entry, FixKind, ProblemKind, Side
+from services.reconcile.service import refund_unseen_in
 from services.refunds.ledger import FISCAL_RETURN
 from storage.models.fiscal import FiscalState
 from storage.models.receipts import EventSource, ReceiptStatus
@@ -75,6 +77,61 @@ async def test_a_cabinet_refund_is_recorded_once_with_one_return_receipt_job(
     assert after_again is not None and after_again.refunded_amount == 10000
     assert len(await desk.store.jobs.find(kind=FISCAL_RETURN, receipt_id=paid.id)) == 1
     assert len(await desk.notices(K.REFUND)) == told
+
+
+async def test_a_cabinet_refund_after_the_bots_own_is_seen_with_per_refund_rows(
+    desk: ReconcileDesk,
+) -> None:
+    """Refund rows carrying their own refund_amount: the first refund's row (100, known to
+    the bot) must not hide a later one (50): the payment's total (150) is over the bot's."""
+    desk.liqpay.refund_rows_amount = "this"
+    paid = await desk.paid(30000)
+    await desk.liqpay.refund(paid.order_id, amount="100.00", callback=False)
+    first = await desk.run()
+    assert first.fixes == [Entry(FixKind.REFUND_RECORDED, 10000, "UAH", number=paid.number)]
+    await desk.liqpay.refund(paid.order_id, amount="50.00", callback=False)  # in the cabinet
+
+    result = await desk.run()
+
+    assert result.fixes == [Entry(FixKind.REFUND_RECORDED, 5000, "UAH", number=paid.number)]
+    after = await desk.store.receipts.get(paid.id)
+    assert after is not None and after.refunded_amount == 15000
+    assert len(await desk.store.jobs.find(kind=FISCAL_RETURN, receipt_id=paid.id)) == 2
+    asked = len(desk.liqpay.requests_for("status"))
+    again = await desk.run()  # all known: the archive's total is the bot's, nothing asked
+    assert again.fixes == [] and len(desk.liqpay.requests_for("status")) == asked
+
+
+def test_an_orders_rows_say_when_a_refund_is_unseen() -> None:
+    def row(action: str, status: str, amount: int, refund: int = 0) -> ArchiveRow:
+        return ArchiveRow("o", action, status, amount, "UAH", "1", None, refund)
+
+    pay = row("pay", "success", 30000, 15000)  # the payment: 150 given back so far
+    hundred, fifty = row("refund", "reversed", 10000), row("refund", "reversed", 5000)
+    assert refund_unseen_in([pay, hundred, fifty], 10000)
+    assert not refund_unseen_in([pay, hundred, fifty], 15000)
+    own = row("refund", "reversed", 10000, 10000)  # rows with their own refund_amount
+    later = row("refund", "reversed", 5000, 5000)
+    assert refund_unseen_in([own, later], 10000)  # no payment's total: asked
+    assert refund_unseen_in([row("pay", "success", 30000, 10000), own, later], 10000)
+    assert not refund_unseen_in([row("pay", "success", 30000, 10000), own], 10000)
+    assert refund_unseen_in([row("pay", "reversed", 30000)], 10000)  # all given back
+    assert not refund_unseen_in([row("pay", "reversed", 30000)], 30000)
+
+
+async def test_an_odd_archive_row_is_skipped_and_counted_not_the_day_unread(
+    desk: ReconcileDesk,
+) -> None:
+    await desk.paid(25050)
+    desk.liqpay.extra_archive_rows = [{"order_id": "x", "amount": "lots"}, ["junk"]]
+
+    result = await desk.run()
+
+    assert result.liqpay is Side.OK and result.unreadable == 2
+    assert (result.payments, result.takings) == (1, {"UAH": 25050})
+    assert not result.all_well  # the owner is told
+    kept = await desk.reconcile.reconciliation.last(desk.shop.shop_id, desk.today)
+    assert kept is not None and kept.unreadable == 2
 
 
 async def test_all_agreeing_is_counted_registered_and_kept_for_the_digest(

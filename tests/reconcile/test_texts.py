@@ -120,3 +120,25 @@ def test_a_refused_archive_is_said_with_liqpays_code() -> None:
         refused, "en"
     )
     assert "LiqPay відмовився дати перелік платежів (err_access)" in reconcile_text(refused, "uk")
+
+
+def test_rows_liqpay_listed_that_could_not_be_read_are_said_with_plural_forms() -> None:
+    def skipped(n: int) -> Result:
+        return Result(DAY, payments=2, takings={"UAH": 500}, unreadable=n)
+
+    assert not skipped(1).all_well and skipped(0).all_well
+    assert "⚠️ 1 row LiqPay listed could not be read: it was skipped." in (
+        reconcile_text(skipped(1), "en")
+    )
+    assert "⚠️ 3 rows LiqPay listed could not be read: they were skipped." in (
+        reconcile_text(skipped(3), "en")
+    )
+    assert "⚠️ 21 рядок зі списку LiqPay не вдалося прочитати: його пропущено." in (
+        reconcile_text(skipped(21), "uk")
+    )
+    assert "⚠️ 3 рядки зі списку LiqPay" in reconcile_text(skipped(3), "uk")
+    assert "⚠️ 5 рядків зі списку LiqPay" in reconcile_text(skipped(5), "uk")
+    assert "⚠️ 2 rows of LiqPay's list not read" in digest_line(skipped(2), "en")
+    assert "⚠️ 5 рядків списку LiqPay не прочитано" in digest_line(skipped(5), "uk")
+    assert Result.from_payload(skipped(4).to_payload()).unreadable == 4
+    assert Result.from_payload({"day": "2026-12-07"}).unreadable == 0  # kept before: none
