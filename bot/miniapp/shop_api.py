@@ -12,11 +12,13 @@ from bot.catalogue.views import price_text, problem_text, unit_name
 from bot.i18n import t
 from bot.miniapp.context import ApiError, Caller, api, deps, json_body
 from bot.miniapp.views import money
+from bot.refunds.goods_views import quantity_text
 from bot.reports.texts import period_error_text
 from services.catalogue.rules import ItemError, ItemText
 from services.core.periods import Period, PeriodError, PeriodKind, parse_range, preset
 from services.reports.totals import Totals
 from storage.models.catalogue import CatalogueItem
+from storage.models.reports import TopItem
 
 PRESETS = {k.value for k in PeriodKind if k is not PeriodKind.RANGE}
 ITEM_FIELDS = ("name", "price", "unit", "tax", "barcode", "uktzed", "code")
@@ -52,6 +54,7 @@ async def report(request: web.Request, caller: Caller) -> dict[str, Any]:
     kind, text = request.query.get("period", "today"), request.query.get("range", "")
     period = period_of(kind, text, caller, d.clock())
     found = (await d.services.reporting.summary(caller.member, period))[0]
+    items = await d.services.reporting.top_items(caller.member, period)
     currency = found.currency
     names = {m.user_id: m.name for m in await d.services.store.shops.list_members(
         caller.member.shop_id)}  # fmt: skip
@@ -67,11 +70,23 @@ async def report(request: web.Request, caller: Caller) -> dict[str, Any]:
             {"name": names.get(user, str(user)), **_totals(totals, currency)}
             for user, totals in found.by_cashier.items()
         ],
+        "by_item": [
+            {
+                "name": item.name,
+                "quantity_text": _quantity(item, caller.locale),
+                **money(item.total, currency),
+            }
+            for item in items
+        ],
         "days": [
             {"day": day.isoformat(), "count": bucket.count, **money(bucket.kopecks, currency)}
             for day, bucket in found.paid_by_day.items()
         ],
     }
+
+
+def _quantity(item: TopItem, locale: str) -> str:
+    return f"{quantity_text(item.quantity)} {unit_name(item.unit, locale)}"
 
 
 def _item(item: CatalogueItem, locale: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from urllib.parse import parse_qsl, urlencode
 from pydantic import SecretStr
 
 from services.liqpay.signing import Credentials
+from storage.models.lines import SaleLine
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from storage.models.refunds import NewRefund
 from tests.builders import PRIVATE_KEY, PUBLIC_KEY, make_receipt, make_shop
@@ -18,10 +19,11 @@ from tests.miniapp.initdata import sign_init_data
 STRANGER = 9999
 
 
-async def paid(world: AppWorld, amount: int = 25050) -> Receipt:
+async def paid(world: AppWorld, amount: int = 25050, lines: tuple[SaleLine, ...] = ()) -> Receipt:
     receipt = await make_receipt(
-        world.services.store, world.shop, world.clock(), channel=Channel.EMAIL, amount=amount
-    )
+        world.services.store, world.shop, world.clock(), channel=Channel.EMAIL, amount=amount,
+        lines=lines,
+    )  # fmt: skip
     creds = Credentials(PUBLIC_KEY, SecretStr(PRIVATE_KEY))
     await world.services.receipts.liqpay.invoice_send(
         creds, order_id=receipt.order_id, amount=amount, currency="UAH",
@@ -192,3 +194,17 @@ async def test_the_catalogue_through_its_service(world: AppWorld) -> None:
     assert listed["items"] == [] and listed["owner"] is False
     _, listed = await world.get("/app/api/catalogue", owner, q="Кава")
     assert [i["id"] for i in listed["items"]] == [item["id"]] and listed["owner"] is True
+
+
+async def test_the_report_names_the_items_sold(world: AppWorld) -> None:
+    coffee = SaleLine("C1", "Кава <b>", "piece", 2000, 4500, item_id=1)
+    cheese = SaleLine("C2", "Сир", "kg", 250, 40000, item_id=2)
+    await paid(world, amount=coffee.total + cheese.total, lines=(coffee, cheese))
+    status, body = await world.get("/app/api/reports?period=today", world.shop.owner_id)
+    assert status == 200
+    assert body["by_item"] == [
+        {"name": "Сир", "quantity_text": "0,25 кг", "kopecks": 10000, "text": "100,00\u00a0UAH"},
+        {"name": "Кава <b>", "quantity_text": "2 шт.", "kopecks": 9000, "text": "90,00\u00a0UAH"},
+    ]
+    status, body = await world.get("/app/api/reports?period=today", STRANGER)
+    assert status == 403

@@ -34,6 +34,16 @@ function table(ctx, title, rows, name) {
       el("td", { class: "num", text: r.refunded.text }))))];
 }
 
+// The period's most sold catalogue items: quantity and sum (an amount-only line is not one).
+function itemsTable(ctx, rows) {
+  const { tr } = ctx;
+  if (!rows.length) return null;
+  return [el("h2", { text: tr("byItem") }), el("table", { id: "by-item" },
+    rows.map((r) => el("tr", {}, el("td", { text: r.name }),
+      el("td", { class: "num", text: r.quantity_text }),
+      el("td", { class: "num", text: r.text }))))];
+}
+
 // The chat's /export file, sent to the chat by the bot; each tap its own key (a double tap or
 // a retried request sends one file), the button busy until answered.
 function exportButtons(ctx, period, note) {
@@ -76,7 +86,8 @@ export async function reportsScreen(ctx) {
             el("div", { class: "big", text: t.net.text }), el("div", { class: "small", text: `${tr("refunded")}: ${t.refunded.text}` }))),
         chart(r.days),
         table(ctx, tr("byCashier"), r.by_cashier, (x) => x.name),
-        table(ctx, tr("byChannel"), r.by_channel, (x) => tr(`ch_${x.channel}`)));
+        table(ctx, tr("byChannel"), r.by_channel, (x) => tr(`ch_${x.channel}`)),
+        itemsTable(ctx, r.by_item));
     } catch (e) {
       show(body, ctx.failed(e));
     }
