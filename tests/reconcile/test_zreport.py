@@ -81,8 +81,8 @@ async def test_a_till_sale_outside_the_bot_makes_the_z_report_differ(
     text = reconcile_text(result, "en")
     assert (
         _uah(
-            f"❗ Z report No {shift.serial} counts 4 612,70 UAH of card sales, the bot's registered "
-            "receipts 4 512,70 UAH: 100,00 UAH more in the register."
+            f"❗ Z report No {shift.serial} counts 4 612,70 UAH of card sales, the bot's "
+            "registered receipts 4 512,70 UAH: 100,00 UAH more in the register."
         )
         in text
     )
