@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.i18n import N_, t, tn
+from bot.reconcile.ztexts import z_digest_part, z_lines
 from services.core.money import format_amount
 from services.reconcile.model import Entry, FixKind, ProblemKind, Result, Side
 
@@ -121,6 +122,7 @@ def reconcile_text(result: Result, locale: str | None = None) -> str:
     summary = summary_line(result, locale)
     if summary is not None:
         lines.append(summary)
+        lines += z_lines(result, locale)  # all well: the Z reports agree, if any closed
         return "\n".join(lines)
     lines.append(tn(
         "LiqPay and the bot agree on {n} payment, {amount}.",
@@ -146,6 +148,7 @@ def reconcile_text(result: Result, locale: str | None = None) -> str:
     elif result.fiscal is Side.NO_KEYS:
         lines.append(t("⚠️ The Checkbox license key and PIN can't be read: enter them again in "
                        "/settings. The fiscal receipts were not checked.", locale))  # fmt: skip
+    lines += z_lines(result, locale)
     if result.unreadable:
         lines.append(tn(
             "⚠️ {n} row LiqPay listed could not be read: it was skipped. Check the day in the "
@@ -181,6 +184,9 @@ def digest_line(result: Result, locale: str | None = None) -> str:
         parts.append(t("🛠 fixed by the bot: {n}", locale, n=len(result.fixes)))
     if result.fiscal is Side.UNAVAILABLE:
         parts.append(t("⚠️ Checkbox was not answering", locale))
+    z_part = z_digest_part(result, locale)
+    if z_part is not None:
+        parts.append(z_part)
     if result.unreadable:
         parts.append(tn("⚠️ {n} row of LiqPay's list not read",
                         "⚠️ {n} rows of LiqPay's list not read", result.unreadable,

@@ -110,6 +110,12 @@ class CheckboxClient:
     async def close_shift(self, creds: FiscalCredentials) -> ShiftInfo | None:
         return await self._shifts.close(creds)
 
+    async def closed_shifts(
+        self, creds: FiscalCredentials, since: datetime, until: datetime
+    ) -> list[ShiftInfo]:
+        """The register's shifts closed in [since, until), with their balances (Z reports)."""
+        return await self._shifts.closed_between(creds, since, until)
+
     # receipts
 
     def receipt_url(self, receipt_id: str) -> str:

@@ -179,9 +179,18 @@ def parse_receipt_page(answer: Any) -> tuple[list[ListedReceipt], int]:
                 is_return=obj.get("type") == "RETURN",
                 fiscal_code=_text(obj.get("fiscal_code")),
                 created_at=parse_moment(obj.get("created_at")),
+                related_receipt_id=_text(obj.get("related_receipt_id")),
             )
         )
     return listed, len(results)
+
+
+def parse_shift_page(answer: Any) -> tuple[list[ShiftInfo], int]:
+    """A page of GET /api/v1/cash-registers/shifts: the shifts, and how many it held."""
+    results = _object(answer, "shifts").get("results")
+    if not isinstance(results, list):
+        raise FiscalUnavailable("shifts answer without results")
+    return [parse_shift(item) for item in results], len(results)
 
 
 def parse_cashier(answer: Any) -> CashierProfile:

@@ -171,6 +171,7 @@ class ListedReceipt:
     is_return: bool = False
     fiscal_code: str | None = None
     created_at: datetime | None = None
+    related_receipt_id: str | None = None  # a return's sale
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,22 @@ class Entry:
     code: str | None = None  # a fiscal code
 
 
+@dataclass(frozen=True)
+class ZTotals:
+    """One shift closed that day: its Z report's card sales and returns (the registrar's
+    balance) and the bot's registered sales and returns in the shift's time. Kopecks."""
+
+    serial: int | None
+    card_sales: int
+    card_returns: int
+    bot_sales: int
+    bot_returns: int
+
+    @property
+    def agrees(self) -> bool:
+        return (self.card_sales, self.card_returns) == (self.bot_sales, self.bot_returns)
+
+
 def _add(sums: dict[str, int], currency: str, kopecks: int) -> None:
     sums[currency] = sums.get(currency, 0) + kopecks
 
@@ -69,6 +85,8 @@ class Result:
     problems: list[Entry] = field(default_factory=list)
     refusal: str | None = None  # LiqPay's err_code when it refused the archive
     unreadable: int = 0  # rows LiqPay listed that could not be read (skipped)
+    zreport: Side = Side.OFF  # the Z reports of the shifts closed that day (OFF: not read)
+    shifts: list[ZTotals] = field(default_factory=list)  # those shifts, oldest first
 
     def payment(self, currency: str, kopecks: int) -> None:
         self.payments += 1
@@ -92,13 +110,20 @@ class Result:
             and not self.fixes
             and not self.problems
             and not self.unreadable
+            and self.zreport in (Side.OK, Side.OFF)
+            and self.z_agrees
         )
+
+    @property
+    def z_agrees(self) -> bool:
+        return all(shift.agrees for shift in self.shifts)
 
     def to_payload(self) -> dict[str, Any]:
         payload = asdict(self)
         payload["day"] = self.day.isoformat()
         payload["liqpay"] = self.liqpay.value
         payload["fiscal"] = self.fiscal.value
+        payload["zreport"] = self.zreport.value
         return payload
 
     @classmethod
@@ -121,4 +146,6 @@ class Result:
             problems=entries("problems"),
             refusal=payload.get("refusal"),
             unreadable=int(payload.get("unreadable", 0)),
+            zreport=Side(payload.get("zreport", Side.OFF)),
+            shifts=[ZTotals(**item) for item in payload.get("shifts", [])],
         )

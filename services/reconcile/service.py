@@ -24,6 +24,7 @@ from services.liqpay.statuses import PaymentState, payment_state
 from services.receipts.state import KeysUnreadable, NoKeys, ReceiptService
 from services.reconcile.fiscal import FiscalCheck
 from services.reconcile.model import Entry, FixKind, ProblemKind, Result, Side
+from services.reconcile.zreport import ZReportCheck
 from services.reminders.service import day_bounds
 from storage.models.receipts import EventSource, Receipt, ReceiptStatus
 from storage.protocols.reconcile import ReconcileRepository
@@ -41,11 +42,13 @@ class Reconciliation:
         store: ReconcileRepository,
         fiscal: FiscalCheck | None = None,
         clock: Clock = utcnow,
+        zreport: ZReportCheck | None = None,
     ) -> None:
         self.receipts = receipts
         self.store = store
         self.fiscal = fiscal
         self.clock = clock
+        self.zreport = zreport
 
     async def run(self, shop_id: int, day: date) -> Result:
         """Reconcile the day; a result LiqPay answered for is kept as the day's last."""
@@ -94,6 +97,8 @@ class Reconciliation:
         await self._bot_side(day_receipts, start, end, by_order, result, agreed)
         if self.fiscal is not None:
             await self.fiscal.check(shop_id, start, end, day_receipts, agreed, fixed, result)
+        if self.zreport is not None:
+            await self.zreport.check(shop_id, start, end, result)
         return result
 
     async def _order(

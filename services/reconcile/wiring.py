@@ -8,8 +8,9 @@ from services.fiscal.wiring import Fiscal
 from services.notifications.jobs import OutboxSignal
 from services.receipts.state import ReceiptService
 from services.reconcile.daily import DailyReconcile
-from services.reconcile.fiscal import FiscalCheck, ReceiptListing
+from services.reconcile.fiscal import FiscalCheck
 from services.reconcile.service import Reconciliation
+from services.reconcile.zreport import RegisterListing, ZReportCheck
 from storage.protocols.store import Store
 
 
@@ -23,10 +24,13 @@ def build_reconcile(
     store: Store,
     receipts: ReceiptService,
     fiscal: Fiscal,
-    listing: ReceiptListing,
+    listing: RegisterListing,
     outbox: OutboxSignal,
 ) -> Reconcile:
     check = FiscalCheck(fiscal.access, listing)
-    reconciliation = Reconciliation(receipts, store.reconcile, check, receipts.clock)
+    zreport = ZReportCheck(fiscal.access, listing, store.reconcile)
+    reconciliation = Reconciliation(
+        receipts, store.reconcile, check, receipts.clock, zreport=zreport
+    )
     daily = DailyReconcile(reconciliation, store.jobs, store.shops, fiscal.access, outbox)
     return Reconcile(reconciliation, daily)

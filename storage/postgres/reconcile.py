@@ -26,6 +26,14 @@ class PostgresReconcile:
         )  # fmt: skip
         return [receipt_from(r, CODEC) for r in rows]
 
+    async def refunded_sales(self, shop_id: int, *, limit: int = 10_000) -> list[Receipt]:
+        rows = await self._db.all(
+            "SELECT * FROM receipts WHERE shop_id = $1 AND refunded_amount > 0 "
+            "AND fiscal_state = 'registered' ORDER BY id DESC LIMIT $2",
+            shop_id, limit,
+        )  # fmt: skip
+        return [receipt_from(r, CODEC) for r in rows]
+
     async def shops_with_keys(self) -> list[int]:
         rows = await self._db.all(
             "SELECT shop_id FROM shop_settings WHERE public_key IS NOT NULL "

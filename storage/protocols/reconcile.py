@@ -16,6 +16,11 @@ class ReconcileRepository(Protocol):
         """The shop's receipts paid in [start, end) or registered (fiscal_date) in it, by id."""
         ...
 
+    async def refunded_sales(self, shop_id: int, *, limit: int = 10_000) -> list[Receipt]:
+        """The shop's registered receipts with money given back, newest first (their return
+        receipts relate to their sales: the Z report's returns are told from a till's)."""
+        ...
+
     async def shops_with_keys(self) -> list[int]:
         """The shops that have LiqPay keys (the ones the daily check covers), by id."""
         ...

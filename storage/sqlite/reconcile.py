@@ -27,6 +27,14 @@ class SqliteReconcile:
         )
         return [receipt_from(r, CODEC) for r in rows]
 
+    async def refunded_sales(self, shop_id: int, *, limit: int = 10_000) -> list[Receipt]:
+        rows = await self._db.all(
+            "SELECT * FROM receipts WHERE shop_id = ? AND refunded_amount > 0 "
+            "AND fiscal_state = 'registered' ORDER BY id DESC LIMIT ?",
+            (shop_id, limit),
+        )
+        return [receipt_from(r, CODEC) for r in rows]
+
     async def shops_with_keys(self) -> list[int]:
         rows = await self._db.all(
             "SELECT shop_id FROM shop_settings WHERE public_key IS NOT NULL "

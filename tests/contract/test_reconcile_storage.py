@@ -75,3 +75,40 @@ async def test_a_days_result_is_kept_and_replaced(store: Store, clock: FakeClock
         shop.shop_id, day, {"payments": 2, "day": "2026-12-07"},
     )  # fmt: skip
     assert kept.checked_at == clock()
+
+
+async def test_the_registered_receipts_with_money_given_back(
+    store: Store, clock: FakeClock
+) -> None:
+    shop = await make_owner(store, clock)
+    other = await make_owner(store, clock, owner_id=2)
+
+    async def receipt(shop_id: int, *, registered: bool, refunded: int) -> Receipt:
+        paid = await paid_at(store, clock, shop_id, 1)
+        if registered:
+            done = await store.receipts.fiscal_transition(
+                paid.id, expected=[FiscalState.NOT_REGISTERED], new=FiscalState.REGISTERED,
+                source=EventSource.POLL, now=clock(),
+                changes=FiscalChanges(fiscal_code=f"TEST-{paid.id}", fiscal_date=clock()),
+            )  # fmt: skip
+            assert done is not None
+        if refunded:
+            after = await store.refunds.record_refunded(
+                paid.id, expected_refunded=0, refunded=refunded, status=S.PAID,
+                source=EventSource.POLL, now=clock(),
+            )  # fmt: skip
+            assert after is not None
+        return paid
+
+    first = await receipt(shop.shop_id, registered=True, refunded=1000)
+    await receipt(shop.shop_id, registered=True, refunded=0)
+    await receipt(shop.shop_id, registered=False, refunded=500)  # no sale registered
+    await receipt(other.shop_id, registered=True, refunded=700)
+    second = await receipt(shop.shop_id, registered=True, refunded=2000)
+
+    found = await store.reconcile.refunded_sales(shop.shop_id)
+
+    assert [(r.id, r.refunded_amount) for r in found] == [(second.id, 2000), (first.id, 1000)]
+    assert [r.id for r in await store.reconcile.refunded_sales(shop.shop_id, limit=1)] == [
+        second.id
+    ]

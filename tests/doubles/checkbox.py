@@ -18,7 +18,10 @@ Choices where Checkbox's behaviour is not documented (change the attributes if n
 - a bearer token for a receipt of another register answers 404, like an unknown receipt;
 - missing token: 403; a token Checkbox no longer knows: 401;
 - `GET /api/v1/receipts/search?from_date=&to_date=&limit=&offset=` lists the register's
-  receipts created in [from_date, to_date] (ISO date-times), oldest first, `limit` 1–100.
+  receipts created in [from_date, to_date] (ISO date-times), oldest first, `limit` 1–100;
+- `GET /api/v1/cash-registers/shifts?statuses=&from_date=&to_date=&limit=&offset=` lists the
+  register's shifts (X-License-Key) opened in [from_date, to_date], oldest first, `limit`
+  1–50, with their balances (card_sales/card_returns: what the Z report counts).
 """
 
 from __future__ import annotations
@@ -254,6 +257,7 @@ class FakeCheckbox(LocalServer[CheckboxRequest]):
         r.add_post("/api/v1/shifts", self._open_shift)
         r.add_post("/api/v1/shifts/close", self._close_shift)
         r.add_get("/api/v1/shifts/{id}", self._get_shift)
+        r.add_get("/api/v1/cash-registers/shifts", self._list_shifts)
         r.add_post("/api/v1/receipts/sell", self._sell)
         r.add_get("/api/v1/receipts/search", self._search_receipts)  # before {id}
         r.add_get("/api/v1/receipts/{id}", self._get_receipt)
@@ -725,6 +729,35 @@ class FakeCheckbox(LocalServer[CheckboxRequest]):
             and (until is None or r.created_at <= until)
         ]
         page = [r.to_json() for r in found[offset : offset + limit]]
+        return web.json_response({"meta": {"limit": limit, "offset": offset}, "results": page})
+
+    async def _list_shifts(self, request: web.Request) -> web.Response:
+        register = self._cashier(request)
+        if isinstance(register, web.Response):
+            return register
+        if request.headers.get("X-License-Key") != register.license_key:
+            return _message(403, "Невірний ліцензійний ключ")
+        query = request.query
+        try:
+            limit = int(query.get("limit", "25"))
+            offset = int(query.get("offset", "0"))
+            since = datetime.fromisoformat(query["from_date"]) if "from_date" in query else None
+            until = datetime.fromisoformat(query["to_date"]) if "to_date" in query else None
+        except ValueError:
+            return _invalid(["query"], "limit, offset or a date is not valid")
+        if not 0 < limit <= 50 or offset < 0:
+            return _invalid(["query", "limit"], "limit is 1–50, offset at least 0")
+        statuses = set(query.getall("statuses", []))
+        found = [
+            s
+            for s in sorted(self.shifts.values(), key=lambda s: s.serial)
+            if s.license_key == register.license_key
+            and (not statuses or s.status in statuses)
+            and s.opened_at is not None
+            and (since is None or s.opened_at >= since)
+            and (until is None or s.opened_at <= until)
+        ]
+        page = [s.to_json() for s in found[offset : offset + limit]]
         return web.json_response({"meta": {"limit": limit, "offset": offset}, "results": page})
 
     def _visible_receipt(self, request: web.Request) -> Receipt | web.Response:

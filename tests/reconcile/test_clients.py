@@ -85,3 +85,31 @@ async def test_checkbox_lists_a_periods_receipts_page_by_page(
     assert len(checkbox.requests_to("GET", "/api/v1/receipts/search")) == 2
     earlier = await client.receipts_between(creds, now - timedelta(days=2), now - timedelta(days=1))
     assert earlier == []
+
+
+async def test_checkbox_lists_the_shifts_closed_in_a_period_with_their_balances(
+    checkbox: FakeCheckbox, http: aiohttp.ClientSession
+) -> None:
+    checkbox.add_register("LIC-1", "1111")
+    now = datetime.now(UTC)
+    for total in range(1, 53):  # more than a page (50)
+        checkbox.open_shift_now("LIC-1", opened_at=now - timedelta(hours=2))
+        checkbox.foreign_receipt("LIC-1", total * 100)
+        checkbox.close_shift_now("LIC-1")
+    old = checkbox.open_shift_now("LIC-1", opened_at=now - timedelta(days=2, hours=1))
+    checkbox.close_shift_now("LIC-1")
+    old.closed_at = now - timedelta(days=2)  # closed the day before yesterday
+    checkbox.open_shift_now("LIC-1", opened_at=now - timedelta(hours=1))  # still open
+    client = make_checkbox(http, checkbox)
+    creds = FiscalCredentials(SecretStr("LIC-1"), SecretStr("1111"))
+
+    shifts = await client.closed_shifts(creds, now - timedelta(hours=1), now + timedelta(1))
+
+    assert len(shifts) == 52
+    assert [(s.serial, s.card_sales, s.card_returns) for s in shifts[:2]] == [
+        (1, 100, 0), (2, 200, 0),
+    ]  # fmt: skip
+    asked = checkbox.requests_to("GET", "/api/v1/cash-registers/shifts")
+    assert len(asked) == 2 and asked[0].headers["X-License-Key"] == "LIC-1"
+    before = await client.closed_shifts(creds, now - timedelta(days=3), now - timedelta(days=1))
+    assert [s.serial for s in before] == [old.serial]
