@@ -15,7 +15,7 @@ from bot.invoices import basket_views as views
 from bot.invoices.basket_screens import (
     SHOPPING,
     currency_of,
-    is_stale,
+    current_data,
     pick,
     refuse,
     search,
@@ -211,8 +211,7 @@ async def one_tapped(
     shelf: BasketShelf,
     settings: Settings,
 ) -> None:
-    if is_stale(await state.get_data(), callback_data.v):
-        await ack(views.earlier_basket_text(), alert=True)
+    if await current_data(callback_data.v, ack, state) is None:
         return
     await ack()
     if isinstance(callback.message, Message):
