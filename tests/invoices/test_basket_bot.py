@@ -47,6 +47,14 @@ async def stocked_shop(world: BotWorld) -> None:
     await stock(world)
 
 
+async def americano_picked(world: BotWorld) -> None:
+    """In a stocked shop (stocked_shop), the cashier's /new with «Кава американо» tapped: its
+    quantity asked."""
+    await stocked_shop(world)
+    await world.say(CASHIER, "/new")
+    await world.press(CASHIER, "Кава американо")
+
+
 async def test_cashier_sells_from_the_basket(world: BotWorld) -> None:
     await stocked_shop(world)
     replies = await world.say(CASHIER, "/new")
@@ -139,9 +147,7 @@ async def test_the_amount_steps_read_as_without_a_catalogue(world: BotWorld) -> 
 
 
 async def test_a_line_is_removed_and_an_emptied_basket_starts_again(world: BotWorld) -> None:
-    await stocked_shop(world)
-    await world.say(CASHIER, "/new")
-    await world.press(CASHIER, "Кава американо")
+    await americano_picked(world)
     await world.press(CASHIER, "1")  # the quick quantity of a piece
     await world.say(CASHIER, "48200000")  # the same item by its EAN-8: adds to its line
     replies = await world.say(CASHIER, "2")
