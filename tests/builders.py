@@ -1,8 +1,9 @@
 """Builders shared by the tests, straight through the store: a shop with only its owner
 (`make_owner`) or with a cashier and sandbox LiqPay keys (`make_shop`), receipts in any state
-through real transitions (`make_receipt`) or made up in memory (`receipt_stub`), and what
-LiqPay sends about a payment (`payment_payload`, `signed_form`). A shop made through the
-bot's dialogs: `make_shop_by_bot` in tests/bot_fixtures.py."""
+through real transitions (`make_receipt`) or made up in memory (`receipt_stub`), one whose
+invoice the stand-in LiqPay knows (`make_liqpay_invoice`), and what LiqPay sends about a
+payment (`payment_payload`, `signed_form`). A shop made through the bot's dialogs:
+`make_shop_by_bot` in tests/bot_fixtures.py."""
 
 from __future__ import annotations
 
@@ -12,8 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from pydantic import SecretStr
+
 from services.core.crypto import SecretBox
-from services.liqpay.signing import encode_data, sign
+from services.liqpay.client import LiqPayClient
+from services.liqpay.signing import Credentials, encode_data, sign
 from services.payments.polling import first_check
 from storage.models.lines import SaleLine
 from storage.models.receipts import Channel, EventSource, NewDraft, Receipt, ReceiptStatus
@@ -125,6 +129,20 @@ async def make_receipt(
         )
         assert moved is not None
         receipt = moved
+    return receipt
+
+
+async def make_liqpay_invoice(
+    store: Store, liqpay: LiqPayClient, shop: Shop, now: datetime, amount: int = AMOUNT
+) -> Receipt:
+    """An e-mail receipt of `amount` awaiting payment (`make_receipt`), its invoice sent with
+    the sandbox keys through `liqpay`: the stand-in LiqPay then knows it and can pay it."""
+    receipt = await make_receipt(store, shop, now, channel=Channel.EMAIL, amount=amount)
+    await liqpay.invoice_send(
+        Credentials(PUBLIC_KEY, SecretStr(PRIVATE_KEY)), order_id=receipt.order_id,
+        amount=amount, currency="UAH", description=receipt.description,
+        expires_at=now + timedelta(hours=1), email=receipt.contact,
+    )  # fmt: skip
     return receipt
 
 

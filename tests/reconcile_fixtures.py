@@ -5,25 +5,23 @@ of either engine (tests/contract/engines.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import aiohttp
-from pydantic import SecretStr
 
 from services.core.crypto import SecretBox
 from services.core.periods import kyiv_day
 from services.fiscal.wiring import Fiscal, build_fiscal
 from services.fiscal.worker import FiscalWorker
 from services.liqpay.client import LiqPayClient
-from services.liqpay.signing import Credentials
 from services.notifications.jobs import NOTIFY, OutboxSignal
 from services.receipts.state import ReceiptService
 from services.receipts.wiring import build_receipts
 from services.reconcile.model import Result
 from services.reconcile.wiring import Reconcile, build_reconcile
-from storage.models.receipts import Channel, Receipt, ReceiptStatus
+from storage.models.receipts import Receipt, ReceiptStatus
 from storage.protocols.store import Store
-from tests.builders import PRIVATE_KEY, PUBLIC_KEY, Shop, make_receipt, make_shop
+from tests.builders import PRIVATE_KEY, PUBLIC_KEY, Shop, make_liqpay_invoice, make_shop
 from tests.conftest import WallClock
 from tests.doubles.checkbox import FakeCheckbox
 from tests.doubles.liqpay import FakeLiqPay
@@ -51,16 +49,9 @@ class ReconcileDesk:
 
     async def invoice(self, amount: int = 25050) -> Receipt:
         """An e-mail invoice the stand-in LiqPay knows, awaiting payment."""
-        receipt = await make_receipt(
-            self.store, self.shop, self.clock(), channel=Channel.EMAIL, amount=amount
+        return await make_liqpay_invoice(
+            self.store, self.receipts.liqpay, self.shop, self.clock(), amount
         )
-        creds = Credentials(PUBLIC_KEY, SecretStr(PRIVATE_KEY))
-        await self.receipts.liqpay.invoice_send(
-            creds, order_id=receipt.order_id, amount=amount, currency="UAH",
-            description=receipt.description, expires_at=self.clock() + timedelta(hours=1),
-            email=receipt.contact,
-        )  # fmt: skip
-        return receipt
 
     async def paid(self, amount: int = 25050) -> Receipt:
         """An invoice paid, the bot told (by `status`), its fiscal receipt registered."""

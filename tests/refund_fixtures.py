@@ -4,23 +4,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 import aiohttp
-from pydantic import SecretStr
 
 from services.core.crypto import SecretBox
 from services.liqpay.client import LiqPayClient
-from services.liqpay.signing import Credentials, encode_data, sign
+from services.liqpay.signing import encode_data, sign
 from services.notifications.jobs import NOTIFY, NotificationKind, OutboxSignal
 from services.payments.callbacks import CallbackService
 from services.receipts.state import ReceiptService
 from services.receipts.wiring import build_receipts
 from services.refunds.service import RefundService
-from storage.models.receipts import Channel, Receipt, ReceiptStatus
+from storage.models.receipts import Receipt, ReceiptStatus
 from storage.models.shops import Member, Role
 from storage.protocols.store import Store
-from tests.builders import PRIVATE_KEY, PUBLIC_KEY, Shop, make_receipt, make_shop
+from tests.builders import PRIVATE_KEY, PUBLIC_KEY, Shop, make_liqpay_invoice, make_shop
 from tests.conftest import FakeClock
 from tests.doubles.liqpay import FakeLiqPay
 
@@ -44,15 +42,9 @@ class RefundDesk:
         return Member(self.shop.shop_id, "Shop", self.shop.cashier_id, Role.CASHIER, "Cashier")
 
     async def paid_receipt(self, amount: int = 25050) -> Receipt:
-        receipt = await make_receipt(
-            self.store, self.shop, self.clock(), channel=Channel.EMAIL, amount=amount
+        receipt = await make_liqpay_invoice(
+            self.store, self.receipts.liqpay, self.shop, self.clock(), amount
         )
-        creds = Credentials(PUBLIC_KEY, SecretStr(PRIVATE_KEY))
-        await self.receipts.liqpay.invoice_send(
-            creds, order_id=receipt.order_id, amount=amount, currency="UAH",
-            description=receipt.description, expires_at=self.clock() + timedelta(hours=1),
-            email=receipt.contact,
-        )  # fmt: skip
         await self.fake.pay(receipt.order_id, card_mask="473118*97")
         paid = await self.receipts.refresh(receipt)
         assert paid.status is ReceiptStatus.PAID

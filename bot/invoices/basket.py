@@ -15,7 +15,7 @@ from bot.invoices import basket_views as views
 from bot.invoices.basket_screens import (
     SHOPPING,
     currency_of,
-    is_stale,
+    current_data,
     pick,
     refuse,
     search,
@@ -41,16 +41,25 @@ router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 
 
+async def _picked_by_barcode(
+    message: Message, state: FSMContext, member: Member, shelf: BasketShelf, settings: Settings
+) -> bool:
+    """A barcode of the shop's typed: its item picked (True)."""
+    item = await shelf.by_barcode(member, message.text or "")
+    if item is None:
+        return False
+    await pick(message, state, item, settings)
+    return True
+
+
 @router.message(BasketStep.start, DIALOG_TEXT)
 async def typed_at_start(
     message: Message, state: FSMContext, member: Member, shelf: BasketShelf, settings: Settings
 ) -> None:
     """A barcode of the shop's, an amount (as without a catalogue), or letters to search."""
-    text = message.text or ""
-    item = await shelf.by_barcode(member, text)
-    if item is not None:
-        await pick(message, state, item, settings)
+    if await _picked_by_barcode(message, state, member, shelf, settings):
         return
+    text = message.text or ""
     currency = currency_of(await state.get_data())
     try:
         amount = parse_amount(text, settings.max_invoice_kopecks)
@@ -67,12 +76,9 @@ async def typed_at_start(
 async def typed_in_basket(
     message: Message, state: FSMContext, member: Member, shelf: BasketShelf, settings: Settings
 ) -> None:
-    text = message.text or ""
-    item = await shelf.by_barcode(member, text)
-    if item is not None:
-        await pick(message, state, item, settings)
+    if await _picked_by_barcode(message, state, member, shelf, settings):
         return
-    await search(message, state, member, shelf, text)
+    await search(message, state, member, shelf, message.text or "")
 
 
 @router.callback_query(BasketItem.filter(), SHOPPING)
@@ -211,8 +217,7 @@ async def one_tapped(
     shelf: BasketShelf,
     settings: Settings,
 ) -> None:
-    if is_stale(await state.get_data(), callback_data.v):
-        await ack(views.earlier_basket_text(), alert=True)
+    if await current_data(callback_data.v, ack, state) is None:
         return
     await ack()
     if isinstance(callback.message, Message):

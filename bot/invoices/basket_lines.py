@@ -4,6 +4,8 @@ in the dialog's data), «Amount only», and what fits no step of the basket."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -13,7 +15,7 @@ from bot.invoices import basket_views as views
 from bot.invoices.basket_screens import (
     SHOPPING,
     currency_of,
-    is_stale,
+    current_data,
     show_basket,
     token_of,
 )
@@ -26,28 +28,40 @@ from bot.ui.callbacks import BasketAction, BasketItem
 from services.config import Settings
 from services.invoices import basket as rules
 from services.invoices.basket import BasketError
+from storage.models.lines import SaleLine
 
 router = RouterPlan("invoice_basket_lines")
 router.message.filter(IsMember())
 router.callback_query.filter(IsMember())
 
 
+async def _tapped_line(
+    callback_data: BasketAction, ack: Ack, state: FSMContext
+) -> tuple[dict[str, Any], SaleLine] | None:
+    """The dialog's data and the line a line's button names, the tap answered; None when
+    the button is of an earlier basket or its line is gone (the tap refused)."""
+    data = await current_data(callback_data.v, ack, state)
+    if data is None:
+        return None
+    lines = rules.from_data(data.get("basket"))
+    if callback_data.n >= len(lines):
+        await ack(views.refusal_text("no_line", currency_of(data), 0))
+        return None
+    await ack()
+    return data, lines[callback_data.n]
+
+
 @router.callback_query(BasketAction.filter(F.action == "line"), SHOPPING)
 async def line_tapped(
     callback: CallbackQuery, callback_data: BasketAction, ack: Ack, state: FSMContext
 ) -> None:
-    data = await state.get_data()
-    if is_stale(data, callback_data.v):
-        await ack(views.earlier_basket_text(), alert=True)
+    tapped = await _tapped_line(callback_data, ack, state)
+    if tapped is None:
         return
-    lines = rules.from_data(data.get("basket"))
-    if callback_data.n >= len(lines):
-        await ack(views.refusal_text("no_line", currency_of(data), 0))
-        return
-    await ack()
+    data, line = tapped
     if isinstance(callback.message, Message):
         await callback.message.answer(
-            views.line_text(lines[callback_data.n], currency_of(data)),
+            views.line_text(line, currency_of(data)),
             reply_markup=views.line_keyboard(callback_data.n, token_of(data)),
         )
 
@@ -56,16 +70,10 @@ async def line_tapped(
 async def quantity_tapped(
     callback: CallbackQuery, callback_data: BasketAction, ack: Ack, state: FSMContext
 ) -> None:
-    data = await state.get_data()
-    if is_stale(data, callback_data.v):
-        await ack(views.earlier_basket_text(), alert=True)
+    tapped = await _tapped_line(callback_data, ack, state)
+    if tapped is None:
         return
-    lines = rules.from_data(data.get("basket"))
-    if callback_data.n >= len(lines):
-        await ack(views.refusal_text("no_line", currency_of(data), 0))
-        return
-    await ack()
-    line = lines[callback_data.n]
+    data, line = tapped
     await state.update_data(edit=callback_data.n, pick=0)
     await state.set_state(BasketStep.quantity)
     if isinstance(callback.message, Message):
@@ -79,9 +87,8 @@ async def quantity_tapped(
 async def remove_tapped(
     callback: CallbackQuery, callback_data: BasketAction, ack: Ack, state: FSMContext
 ) -> None:
-    data = await state.get_data()
-    if is_stale(data, callback_data.v):
-        await ack(views.earlier_basket_text(), alert=True)
+    data = await current_data(callback_data.v, ack, state)
+    if data is None:
         return
     try:
         lines = rules.remove_line(rules.from_data(data.get("basket")), callback_data.n)
@@ -110,9 +117,8 @@ async def checkout_tapped(
     state: FSMContext,
     settings: Settings,
 ) -> None:
-    data = await state.get_data()
-    if is_stale(data, callback_data.v):  # it would check out another basket than it showed
-        await ack(views.earlier_basket_text(), alert=True)
+    data = await current_data(callback_data.v, ack, state)
+    if data is None:  # it would check out another basket than it showed
         return
     lines = rules.from_data(data.get("basket"))
     try:

@@ -13,6 +13,7 @@ from aiogram.types import Message
 
 from bot.invoices import basket_views as views
 from bot.invoices.dialog import BasketStep
+from bot.middlewares import Ack
 from services.config import Settings
 from services.invoices import basket as rules
 from services.invoices.shelf import BasketShelf
@@ -44,6 +45,16 @@ async def basket_token(state: FSMContext) -> str:
 def is_stale(data: dict[str, Any], token: str) -> bool:
     """A button made for another basket than the one kept (an older format has no token)."""
     return not token or token != token_of(data)
+
+
+async def current_data(token: str, ack: Ack, state: FSMContext) -> dict[str, Any] | None:
+    """The dialog's data when a button's `token` is the kept basket's; else None, the tap
+    refused as an earlier basket's."""
+    data = await state.get_data()
+    if is_stale(data, token):
+        await ack(views.earlier_basket_text(), alert=True)
+        return None
+    return data
 
 
 async def show_basket(message: Message, state: FSMContext, lines: tuple[SaleLine, ...]) -> None:

@@ -7,25 +7,23 @@ from __future__ import annotations
 import secrets
 
 from aiogram import F
-from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.filters import FromButton, IsMember
 from bot.i18n import t
 from bot.middlewares import Ack
+from bot.refunds.confirm import refund_and_report, tell_confirm_failures
 from bot.refunds.goods_views import all_button_text, goods_confirm_text, quantity_question
 from bot.refunds.keyboards import goods_confirm_keyboard, quantity_keyboard
-from bot.refunds.views import refund_changed_text, refund_outcome_text, refund_problem_text
-from bot.routers.base import DIALOG_TEXT, liqpay_problem, quietly, report, safe_edit
+from bot.refunds.views import refund_problem_text
+from bot.routers.base import DIALOG_TEXT, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.ui.callbacks import RefundGoods
-from services.liqpay.client import LiqPayError
-from services.receipts.state import KeysUnreadable, NoKeys
 from services.refunds.lines import left_of, parse_quantity, pick, worth
 from services.refunds.problems import RefundProblem, RefundRefused
-from services.refunds.service import RefundService
+from services.refunds.service import RefundResult, RefundService
 from storage.models.lines import ReceiptLine
 from storage.models.receipts import Receipt
 from storage.models.shops import Member
@@ -148,45 +146,19 @@ async def goods_confirmed(
     if not data.key or data.qty <= 0:
         await ack(t("This button is no longer valid."), alert=True)
         return
-    await ack(t("Refunding…"))
-    try:
+
+    async def refund() -> RefundResult:
         existing = await refunds.refunds.by_key(data.key)
         if existing is not None:  # a double tap: the refund the first tap made
-            result = await refunds.refund(member, receipt, existing.amount, data.key, data.refunded)
-        else:
-            if receipt.refunded_amount != data.refunded:
-                raise RefundRefused(RefundProblem.CHANGED)
-            back = pick(line, data.qty)
-            result = await refunds.refund(
-                member, receipt, back.amount, data.key, data.refunded, (back,)
-            )
-    except RefundRefused as exc:
-        if exc.problem in (RefundProblem.CHANGED, RefundProblem.QUANTITY_TOO_BIG):
-            fresh = await refunds.receipts.for_member(member, receipt.id) or receipt
-            if isinstance(callback.message, Message):
-                await report(callback.message, refund_changed_text(fresh), callback.message)
-            return
-        await quietly(ack(refund_problem_text(exc.problem, receipt), alert=True))
-        return
-    text = refund_outcome_text(result.refund, result.receipt, result.repeated)
-    if isinstance(callback.message, Message):
-        await report(callback.message, text, callback.message)
+            return await refunds.refund(member, receipt, existing.amount, data.key, data.refunded)
+        if receipt.refunded_amount != data.refunded:
+            raise RefundRefused(RefundProblem.CHANGED)
+        back = pick(line, data.qty)
+        return await refunds.refund(member, receipt, back.amount, data.key, data.refunded, (back,))
+
+    stale = (RefundProblem.CHANGED, RefundProblem.QUANTITY_TOO_BIG)
+    await refund_and_report(callback, ack, member, refunds, receipt, refund, stale)
 
 
 # The keys and LiqPay failing a confirmed refund (as bot/refunds/handlers.py's Confirm).
-CONFIRMATIONS = FromButton(RefundGoods.filter(F.action == "ok"))
-
-
-@router.errors(ExceptionTypeFilter(KeysUnreadable), CONFIRMATIONS)
-async def keys_unreadable(event: ErrorEvent, ack: Ack) -> None:
-    await quietly(ack(refund_problem_text(RefundProblem.KEYS_UNREADABLE), alert=True))
-
-
-@router.errors(ExceptionTypeFilter(NoKeys), CONFIRMATIONS)
-async def no_keys(event: ErrorEvent, ack: Ack) -> None:
-    await quietly(ack(refund_problem_text(RefundProblem.NO_KEYS), alert=True))
-
-
-@router.errors(ExceptionTypeFilter(LiqPayError), CONFIRMATIONS)
-async def liqpay_failed(event: ErrorEvent, ack: Ack) -> None:
-    await quietly(ack(liqpay_problem(event.exception)))
+tell_confirm_failures(router, FromButton(RefundGoods.filter(F.action == "ok")))

@@ -6,33 +6,29 @@ from __future__ import annotations
 import secrets
 
 from aiogram import F
-from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, ErrorEvent, Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.filters import FromButton, IsMember
 from bot.i18n import t
 from bot.middlewares import Ack
+from bot.refunds.confirm import refund_and_report, tell_confirm_failures
 from bot.refunds.goods_views import goods_start_text
 from bot.refunds.keyboards import refund_confirm_keyboard, refund_start_keyboard
 from bot.refunds.views import (
     amount_problem_text,
-    refund_changed_text,
     refund_confirm_text,
-    refund_outcome_text,
     refund_problem_text,
     refund_start_text,
 )
-from bot.routers.base import DIALOG_TEXT, liqpay_problem, quietly, report, safe_edit
+from bot.routers.base import DIALOG_TEXT, quietly, safe_edit
 from bot.routers.plan import RouterPlan
 from bot.ui.callbacks import RefundAction
 from services.core.money import AmountError
-from services.liqpay.client import LiqPayError
-from services.receipts.state import KeysUnreadable, NoKeys
 from services.refunds.lines import returnable
 from services.refunds.problems import RefundProblem, RefundRefused
-from services.refunds.service import RefundService
+from services.refunds.service import RefundResult, RefundService
 from storage.models.receipts import Receipt
 from storage.models.refunds import RefundState
 from storage.models.shops import Member
@@ -160,39 +156,16 @@ async def refund_confirmed(
     if not data.key or data.amount <= 0:
         await ack(t("This button is no longer valid."), alert=True)
         return
-    await ack(t("Refunding…"))
-    try:
-        result = await refunds.refund(member, receipt, data.amount, data.key, data.refunded)
-    except RefundRefused as exc:
-        if exc.problem is RefundProblem.CHANGED:  # an older confirmation: say what is now
-            fresh = await _receipt(refunds, member, receipt.id) or receipt
-            if isinstance(callback.message, Message):
-                await report(callback.message, refund_changed_text(fresh), callback.message)
-            return
-        await quietly(ack(refund_problem_text(exc.problem, receipt), alert=True))
-        return
-    text = refund_outcome_text(result.refund, result.receipt, result.repeated)
-    if isinstance(callback.message, Message):
-        await report(callback.message, text, callback.message)
+
+    async def refund() -> RefundResult:
+        return await refunds.refund(member, receipt, data.amount, data.key, data.refunded)
+
+    stale = (RefundProblem.CHANGED,)  # an older confirmation: say what is now
+    await refund_and_report(callback, ack, member, refunds, receipt, refund, stale)
 
 
 # The keys and LiqPay failing a confirmed refund (the only button that calls LiqPay).
-CONFIRMATIONS = FromButton(RefundAction.filter(F.action == "ok"))
-
-
-@router.errors(ExceptionTypeFilter(KeysUnreadable), CONFIRMATIONS)
-async def keys_unreadable(event: ErrorEvent, ack: Ack) -> None:
-    await quietly(ack(refund_problem_text(RefundProblem.KEYS_UNREADABLE), alert=True))
-
-
-@router.errors(ExceptionTypeFilter(NoKeys), CONFIRMATIONS)
-async def no_keys(event: ErrorEvent, ack: Ack) -> None:
-    await quietly(ack(refund_problem_text(RefundProblem.NO_KEYS), alert=True))
-
-
-@router.errors(ExceptionTypeFilter(LiqPayError), CONFIRMATIONS)
-async def liqpay_failed(event: ErrorEvent, ack: Ack) -> None:
-    await quietly(ack(liqpay_problem(event.exception)))
+tell_confirm_failures(router, FromButton(RefundAction.filter(F.action == "ok")))
 
 
 @router.message(RefundDialog.amount, DIALOG_TEXT)

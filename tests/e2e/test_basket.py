@@ -12,8 +12,8 @@ from tests.doubles.checkbox import FakeCheckbox
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
-from tests.e2e.test_fiscal import checkbox, set_up_checkbox, start
-from tests.e2e.test_flows import Person, invite, open_shop, sent_data
+from tests.e2e.test_fiscal import checkbox, fiscal_owner
+from tests.e2e.test_flows import Person, invite, sent_data
 
 __all__ = ["checkbox"]
 
@@ -31,10 +31,8 @@ async def test_a_cashier_sells_from_the_basket(
     bot_process: BotProcess,
     checkbox: FakeCheckbox,
 ) -> None:
-    owner = await start(bot_process, checkbox, fake_telegram)
+    owner = await fiscal_owner(bot_process, checkbox, fake_telegram, fake_liqpay)
     cashier = Person(fake_telegram, fake_telegram.user(222, "Ivan", "en"))
-    await open_shop(owner, fake_liqpay)
-    await set_up_checkbox(bot_process, owner.user.id)
     await invite(owner, cashier)
 
     screen = await owner.say("/catalogue", "Catalogue: 0 items")

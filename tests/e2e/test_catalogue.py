@@ -7,7 +7,7 @@ from __future__ import annotations
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
-from tests.e2e.test_flows import Person, invite, open_shop
+from tests.e2e.test_flows import shop_with_cashier
 
 CP1251_FILE = (
     "Код;Назва;Ціна;Одиниця;Штрихкод\r\n"
@@ -21,10 +21,7 @@ async def test_an_owner_imports_a_cp1251_csv_and_a_cashier_finds_an_item(
     fake_telegram: FakeTelegram, fake_liqpay: FakeLiqPay, bot_process: BotProcess
 ) -> None:
     await bot_process.start()
-    owner = Person(fake_telegram, fake_telegram.user(111, "Olena", "en"))
-    cashier = Person(fake_telegram, fake_telegram.user(222, "Ivan", "en"))
-    await open_shop(owner, fake_liqpay)
-    await invite(owner, cashier)
+    owner, cashier = await shop_with_cashier(fake_telegram, fake_liqpay)
 
     screen = await owner.say("/catalogue", "Catalogue: 0 items")
     await owner.tap(screen, "Import CSV", "Send a CSV file")

@@ -12,7 +12,14 @@ from services.core.money import format_amount
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.telegram import BotMessage, FakeTelegram
 from tests.e2e.harness import BotProcess
-from tests.e2e.test_flows import Person, invite, new_invoice, open_shop, sent_data
+from tests.e2e.test_flows import (
+    Person,
+    invite,
+    new_invoice,
+    open_shop,
+    sent_data,
+    shop_with_cashier,
+)
 
 KYIV = ZoneInfo("Europe/Kyiv")
 AMOUNT = format_amount(12345, "UAH")  # "123,45 UAH", as every amount is shown
@@ -54,10 +61,7 @@ async def test_a_second_invoice_for_the_same_sale_is_pointed_out_first(
     fake_telegram: FakeTelegram, fake_liqpay: FakeLiqPay, bot_process: BotProcess
 ) -> None:
     await bot_process.start()
-    owner = Person(fake_telegram, fake_telegram.user(111, "Olena", "en"))
-    cashier = Person(fake_telegram, fake_telegram.user(222, "Ivan", "en"))
-    await open_shop(owner, fake_liqpay)
-    await invite(owner, cashier)
+    _, cashier = await shop_with_cashier(fake_telegram, fake_liqpay)
 
     before = datetime.now(KYIV)
     first = await new_invoice(cashier, "123,45", None, "E-mail", "crash@example.com")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -17,18 +18,26 @@ from tests.doubles.checkbox import FakeCheckbox
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import SECRET_KEY, BotProcess
-from tests.e2e.test_flows import Person, open_shop
+from tests.e2e.test_flows import Person, new_invoice, open_shop
 
 LICENSE = "e2e-license-key-0123456789"
 PIN = "2580"
 SELL = "/api/v1/receipts/sell"
 
 
-@pytest.fixture
-async def checkbox() -> AsyncIterator[FakeCheckbox]:
+@asynccontextmanager
+async def checkbox_with_register(hang_seconds: float) -> AsyncIterator[FakeCheckbox]:
+    """The stand-in Checkbox with the register of LICENSE and PIN; a request it is told to
+    hang hangs `hang_seconds`."""
     async with FakeCheckbox() as fake:
         fake.add_register(LICENSE, PIN)
-        fake.hang_seconds = 5
+        fake.hang_seconds = hang_seconds
+        yield fake
+
+
+@pytest.fixture
+async def checkbox() -> AsyncIterator[FakeCheckbox]:
+    async with checkbox_with_register(hang_seconds=5) as fake:
         yield fake
 
 
@@ -50,16 +59,17 @@ async def set_up_checkbox(bot: BotProcess, owner_id: int) -> None:
         await store.close()
 
 
+async def sent_invoice(owner: Person, liqpay: FakeLiqPay) -> str:
+    """An invoice of 250,50 by e-mail made with /new; its order id."""
+    card = await new_invoice(owner, "250,50", None, "E-mail", "buyer@example.com")
+    assert "Receipt No 1" in card.text, card.text
+    return str(liqpay.requests_for("invoice_send")[-1].payload["order_id"])
+
+
 async def paid_invoice(owner: Person, liqpay: FakeLiqPay) -> str:
-    await owner.say("/new", "Amount in UAH")
-    asked = await owner.say("250,50", "What is it for")
-    channels = await owner.tap(asked, "Skip", "How does the customer get")
-    await owner.tap(channels, "E-mail", "?")
-    summary = await owner.say("buyer@example.com", "Check the invoice")
-    await owner.tap(summary, "Confirm", "Receipt No 1")
-    order = liqpay.requests_for("invoice_send")[-1].payload["order_id"]
+    order = await sent_invoice(owner, liqpay)
     assert await liqpay.pay(order) == 200
-    return str(order)
+    return order
 
 
 def accepted(checkbox: FakeCheckbox) -> int:
@@ -73,15 +83,23 @@ async def start(bot: BotProcess, checkbox: FakeCheckbox, tg: FakeTelegram) -> Pe
     return Person(tg, tg.user(111, "Olena", "en"))
 
 
+async def fiscal_owner(
+    bot: BotProcess, checkbox: FakeCheckbox, tg: FakeTelegram, liqpay: FakeLiqPay
+) -> Person:
+    """The bot started against `checkbox`, and its owner with a shop and a register."""
+    owner = await start(bot, checkbox, tg)
+    await open_shop(owner, liqpay)
+    await set_up_checkbox(bot, owner.user.id)
+    return owner
+
+
 async def test_a_paid_invoice_gets_its_fiscal_number_on_the_card(
     fake_telegram: FakeTelegram,
     fake_liqpay: FakeLiqPay,
     bot_process: BotProcess,
     checkbox: FakeCheckbox,
 ) -> None:
-    owner = await start(bot_process, checkbox, fake_telegram)
-    await open_shop(owner, fake_liqpay)
-    await set_up_checkbox(bot_process, owner.user.id)
+    owner = await fiscal_owner(bot_process, checkbox, fake_telegram, fake_liqpay)
     await paid_invoice(owner, fake_liqpay)
     told = await owner.hears("is registered with the tax service", timeout=30)
     [receipt] = checkbox.receipts.values()
@@ -108,9 +126,7 @@ async def test_checkbox_down_when_paid_then_back_makes_exactly_one_sale(
     bot_process: BotProcess,
     checkbox: FakeCheckbox,
 ) -> None:
-    owner = await start(bot_process, checkbox, fake_telegram)
-    await open_shop(owner, fake_liqpay)
-    await set_up_checkbox(bot_process, owner.user.id)
+    owner = await fiscal_owner(bot_process, checkbox, fake_telegram, fake_liqpay)
     checkbox.down = True
     await paid_invoice(owner, fake_liqpay)
     down = await owner.hears("Checkbox is not answering", timeout=30)
@@ -134,9 +150,7 @@ async def test_killed_between_the_sale_and_done_the_restart_sells_nothing_again(
     bot_process: BotProcess,
     checkbox: FakeCheckbox,
 ) -> None:
-    owner = await start(bot_process, checkbox, fake_telegram)
-    await open_shop(owner, fake_liqpay)
-    await set_up_checkbox(bot_process, owner.user.id)
+    owner = await fiscal_owner(bot_process, checkbox, fake_telegram, fake_liqpay)
     checkbox.receipt_done_polls = 10**6  # the tax service does not answer yet
     await paid_invoice(owner, fake_liqpay)
     await checkbox.wait_for_request("POST", SELL, timeout=30)
@@ -178,15 +192,8 @@ async def test_one_checkbox_outage_is_told_once_with_one_retry(
     """Checkbox down when the receipt is paid: the owner reads it in one message with one
     Retry (the paid notice does not say it again, whether it goes out before the first
     attempt or after it, held by Telegram); the tax service's later refusal is told."""
-    owner = await start(bot_process, checkbox, fake_telegram)
-    await open_shop(owner, fake_liqpay)
-    await set_up_checkbox(bot_process, owner.user.id)
-    await owner.say("/new", "Amount in UAH")
-    asked = await owner.say("250,50", "What is it for")
-    channels = await owner.tap(asked, "Skip", "How does the customer get")
-    await owner.tap(channels, "E-mail", "?")
-    summary = await owner.say("buyer@example.com", "Check the invoice")
-    await owner.tap(summary, "Confirm", "Receipt No 1")
+    owner = await fiscal_owner(bot_process, checkbox, fake_telegram, fake_liqpay)
+    order = await sent_invoice(owner, fake_liqpay)
     choice = await owner.say("/lang", "Choose the language")
     await owner.tap(
         choice,
@@ -199,7 +206,6 @@ async def test_one_checkbox_outage_is_told_once_with_one_retry(
         fake_telegram.rate_limit_next(
             "sendMessage", 4, when=lambda params: PAID[language] in str(params.get("text"))
         )
-    order = fake_liqpay.requests_for("invoice_send")[-1].payload["order_id"]
     assert await fake_liqpay.pay(order) == 200
 
     down = await owner.hears(f"{OUTAGE[language]}: ", timeout=30)

@@ -12,8 +12,7 @@ from tests.doubles.checkbox import FakeCheckbox
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
-from tests.e2e.test_fiscal import LICENSE, checkbox, paid_invoice, set_up_checkbox, start
-from tests.e2e.test_flows import open_shop
+from tests.e2e.test_fiscal import LICENSE, checkbox, fiscal_owner, paid_invoice, sent_invoice
 
 __all__ = ["checkbox"]  # the fixture
 WARNING_UK = "Ключ касира Checkbox спливає через 3 дні"
@@ -27,18 +26,10 @@ async def test_a_key_expiring_in_3_days_is_one_warning_in_the_owners_language(
 ) -> None:
     end = datetime.now(UTC) + timedelta(days=3, hours=-1)
     checkbox.registers[LICENSE].certificate_end = end
-    owner = await start(bot_process, checkbox, fake_telegram)
-    await open_shop(owner, fake_liqpay)
-    await set_up_checkbox(bot_process, owner.user.id)
-    await owner.say("/new", "Amount in UAH")
-    asked = await owner.say("250,50", "What is it for")
-    channels = await owner.tap(asked, "Skip", "How does the customer get")
-    await owner.tap(channels, "E-mail", "?")
-    summary = await owner.say("buyer@example.com", "Check the invoice")
-    await owner.tap(summary, "Confirm", "Receipt No 1")
+    owner = await fiscal_owner(bot_process, checkbox, fake_telegram, fake_liqpay)
+    order = await sent_invoice(owner, fake_liqpay)
     choice = await owner.say("/lang", "Choose the language")
     await owner.tap(choice, "Українська", "Мова")
-    order = fake_liqpay.requests_for("invoice_send")[-1].payload["order_id"]
     assert await fake_liqpay.pay(order) == 200  # the sale signs in: the profile is read
 
     warning = await owner.hears(WARNING_UK, timeout=30)
@@ -65,9 +56,7 @@ async def test_an_expired_key_is_told_in_plain_words_on_a_refused_sale(
     end = datetime.now(UTC) - timedelta(days=1)
     checkbox.registers[LICENSE].certificate_end = end
     checkbox.registers[LICENSE].key_expired = True
-    owner = await start(bot_process, checkbox, fake_telegram)
-    await open_shop(owner, fake_liqpay)
-    await set_up_checkbox(bot_process, owner.user.id)
+    owner = await fiscal_owner(bot_process, checkbox, fake_telegram, fake_liqpay)
     await paid_invoice(owner, fake_liqpay)
     plain = f"the cashier's key expired on {end.astimezone(KYIV):%d.%m.%Y}: renew it in the"
     told = await owner.hears(plain, timeout=30)

@@ -18,8 +18,7 @@ from tests.doubles.checkbox import FakeCheckbox
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
-from tests.e2e.test_fiscal import LICENSE, PIN, set_up_checkbox, start
-from tests.e2e.test_flows import open_shop
+from tests.e2e.test_fiscal import LICENSE, checkbox_with_register, fiscal_owner, sent_invoice
 
 CODES = [f"OFF-{i:07d}" for i in range(20)]
 SELL_OFFLINE = "/api/v1/receipts/sell-offline"
@@ -27,9 +26,7 @@ SELL_OFFLINE = "/api/v1/receipts/sell-offline"
 
 @pytest.fixture
 async def checkbox() -> AsyncIterator[FakeCheckbox]:
-    async with FakeCheckbox() as fake:
-        fake.add_register(LICENSE, PIN)
-        fake.hang_seconds = 60
+    async with checkbox_with_register(hang_seconds=60) as fake:
         yield fake
 
 
@@ -70,17 +67,9 @@ async def test_killed_in_the_middle_of_offline_mode_restarts_online_and_sells_on
     path: str,
     processed: bool,
 ) -> None:
-    owner = await start(bot_process, checkbox, fake_telegram)
-    await open_shop(owner, fake_liqpay)
-    await set_up_checkbox(bot_process, owner.user.id)
+    owner = await fiscal_owner(bot_process, checkbox, fake_telegram, fake_liqpay)
     shop_id = await stock_codes(bot_process, checkbox, owner.user.id)
-    await owner.say("/new", "Amount in UAH")
-    asked = await owner.say("250,50", "What is it for")
-    channels = await owner.tap(asked, "Skip", "How does the customer get")
-    await owner.tap(channels, "E-mail", "?")
-    summary = await owner.say("buyer@example.com", "Check the invoice")
-    await owner.tap(summary, "Confirm", "Receipt No 1")
-    order = str(fake_liqpay.requests_for("invoice_send")[-1].payload["order_id"])
+    order = await sent_invoice(owner, fake_liqpay)
     checkbox.hang_next(path, processed=processed)
     paid_ms = int((time.time() - 600) * 1000)  # the callback comes 10 minutes late
     assert await fake_liqpay.pay(order, end_date_ms=paid_ms) == 200

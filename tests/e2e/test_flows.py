@@ -71,6 +71,15 @@ async def new_invoice(
     return await who.tap(summary, "Confirm", "Receipt No")
 
 
+async def shop_with_cashier(tg: FakeTelegram, liqpay: FakeLiqPay) -> tuple[Person, Person]:
+    """Olena's shop opened (open_shop) and Ivan joined as its cashier: (owner, cashier)."""
+    owner = Person(tg, tg.user(111, "Olena", "en"))
+    cashier = Person(tg, tg.user(222, "Ivan", "en"))
+    await open_shop(owner, liqpay)
+    await invite(owner, cashier)
+    return owner, cashier
+
+
 def sent_data(liqpay: FakeLiqPay, action: str) -> dict:  # type: ignore[type-arg]
     request = liqpay.requests_for(action)[-1]
     assert request.signature_ok
@@ -91,10 +100,7 @@ async def test_owner_and_cashier_walk_the_invoice_desk(
 ) -> None:
     bot_process.env["STATUS_POLL_INTERVAL"] = "600"  # this walk is about callbacks
     await bot_process.start()
-    owner = Person(fake_telegram, fake_telegram.user(111, "Olena", "en"))
-    cashier = Person(fake_telegram, fake_telegram.user(222, "Ivan", "en"))
-    await open_shop(owner, fake_liqpay)
-    await invite(owner, cashier)
+    owner, cashier = await shop_with_cashier(fake_telegram, fake_liqpay)
 
     # bad amounts keep the dialog on the same step
     await cashier.say("/new", "Amount in UAH")

@@ -24,8 +24,8 @@ from tests.doubles.checkbox import FakeCheckbox
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
-from tests.e2e.test_fiscal import checkbox, paid_invoice, set_up_checkbox, start
-from tests.e2e.test_flows import PRIVATE, PUBLIC, open_shop
+from tests.e2e.test_fiscal import checkbox, fiscal_owner, paid_invoice
+from tests.e2e.test_flows import PRIVATE, PUBLIC
 
 __all__ = ["checkbox"]
 
@@ -40,9 +40,7 @@ async def test_an_amount_only_sale_prints_the_chosen_goods_name(
     bot_process: BotProcess,
     checkbox: FakeCheckbox,
 ) -> None:
-    owner = await start(bot_process, checkbox, fake_telegram)
-    await open_shop(owner, fake_liqpay)
-    await set_up_checkbox(bot_process, owner.user.id)
+    owner = await fiscal_owner(bot_process, checkbox, fake_telegram, fake_liqpay)
     menu = await owner.say("/settings", "Goods name on receipts: not chosen")
     screen = await owner.tap(menu, "Goods name", "A receipt sold as an amount only")
     await owner.tap(screen, "Напої", "Goods name on receipts: Напої")
@@ -105,9 +103,7 @@ async def test_a_partial_refund_of_one_line_returns_that_line_only(
     bot_process: BotProcess,
     checkbox: FakeCheckbox,
 ) -> None:
-    owner = await start(bot_process, checkbox, fake_telegram)
-    await open_shop(owner, fake_liqpay)
-    await set_up_checkbox(bot_process, owner.user.id)
+    owner = await fiscal_owner(bot_process, checkbox, fake_telegram, fake_liqpay)
     order = await basket_invoice(bot_process, owner.user.id, fake_liqpay)
     assert await fake_liqpay.pay(order, card_mask="473118*97") == 200
     await owner.hears("is registered with the tax service", timeout=30)

@@ -23,7 +23,7 @@ from playwright.async_api import expect
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BOT_TOKEN, BotProcess
-from tests.e2e.test_flows import Person, invite, new_invoice, open_shop, sent_data
+from tests.e2e.test_flows import new_invoice, sent_data, shop_with_cashier
 from tests.miniapp.initdata import sign_init_data
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -79,10 +79,7 @@ async def test_the_owner_finds_a_receipt_and_refunds_part_of_it_in_the_browser(
 ) -> None:
     bot_process.env["STATUS_POLL_INTERVAL"] = "600"
     await bot_process.start()
-    owner = Person(fake_telegram, fake_telegram.user(111, "Olena", "en"))
-    cashier = Person(fake_telegram, fake_telegram.user(222, "Ivan", "en"))
-    await open_shop(owner, fake_liqpay)
-    await invite(owner, cashier)
+    owner, cashier = await shop_with_cashier(fake_telegram, fake_liqpay)
     for amount in ("1 250", "250,50"):
         await new_invoice(cashier, amount, "Coffee <b>beans</b>", "E-mail", "buyer@example.com")
         order = sent_data(fake_liqpay, "invoice_send")["order_id"]

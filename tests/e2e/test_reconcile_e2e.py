@@ -7,7 +7,7 @@ from __future__ import annotations
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
-from tests.e2e.test_flows import Person, invite, new_invoice, open_shop, sent_data
+from tests.e2e.test_flows import new_invoice, sent_data, shop_with_cashier
 
 
 async def test_reconcile_finds_a_lost_payment(
@@ -15,10 +15,7 @@ async def test_reconcile_finds_a_lost_payment(
 ) -> None:
     bot_process.env["STATUS_POLL_INTERVAL"] = "3600"  # the poller would find it much later
     await bot_process.start()
-    owner = Person(fake_telegram, fake_telegram.user(111, "Olena", "en"))
-    cashier = Person(fake_telegram, fake_telegram.user(222, "Ivan", "en"))
-    await open_shop(owner, fake_liqpay)
-    await invite(owner, cashier)
+    owner, cashier = await shop_with_cashier(fake_telegram, fake_liqpay)
     await new_invoice(cashier, "4512,70", "Coffee beans", "E-mail", "buyer@example.com")
     order = sent_data(fake_liqpay, "invoice_send")["order_id"]
     assert await fake_liqpay.pay(order, card_mask="473118*97", callback=False) is None

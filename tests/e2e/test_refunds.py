@@ -10,7 +10,7 @@ import asyncio
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
-from tests.e2e.test_flows import Person, invite, new_invoice, open_shop, sent_data
+from tests.e2e.test_flows import new_invoice, sent_data, shop_with_cashier
 
 
 async def test_owner_refunds_part_and_the_cashier_is_told(
@@ -18,10 +18,7 @@ async def test_owner_refunds_part_and_the_cashier_is_told(
 ) -> None:
     bot_process.env["STATUS_POLL_INTERVAL"] = "600"  # callbacks carry this walk
     await bot_process.start()
-    owner = Person(fake_telegram, fake_telegram.user(111, "Olena", "en"))
-    cashier = Person(fake_telegram, fake_telegram.user(222, "Ivan", "en"))
-    await open_shop(owner, fake_liqpay)
-    await invite(owner, cashier)
+    owner, cashier = await shop_with_cashier(fake_telegram, fake_liqpay)
 
     await new_invoice(cashier, "250,50", "Coffee beans", "E-mail", "buyer@example.com")
     order = sent_data(fake_liqpay, "invoice_send")["order_id"]
@@ -71,10 +68,7 @@ async def test_a_partial_refund_answered_success_is_done_at_once(
     owner reads it done at once, the sum is recorded once, and nothing is refunded twice."""
     bot_process.env["STATUS_POLL_INTERVAL"] = "600"
     await bot_process.start()
-    owner = Person(fake_telegram, fake_telegram.user(111, "Olena", "en"))
-    cashier = Person(fake_telegram, fake_telegram.user(222, "Ivan", "en"))
-    await open_shop(owner, fake_liqpay)
-    await invite(owner, cashier)
+    owner, cashier = await shop_with_cashier(fake_telegram, fake_liqpay)
     await new_invoice(cashier, "250,50", "Coffee beans", "E-mail", "buyer@example.com")
     order = sent_data(fake_liqpay, "invoice_send")["order_id"]
     assert await fake_liqpay.pay(order, card_mask="473118*97") == 200

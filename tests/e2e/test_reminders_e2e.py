@@ -12,7 +12,7 @@ import sqlite3
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.telegram import FakeTelegram
 from tests.e2e.harness import BotProcess
-from tests.e2e.test_flows import Person, invite, new_invoice, open_shop
+from tests.e2e.test_flows import new_invoice, shop_with_cashier
 
 LIFETIME, LEAD = 60, 45  # seconds: the reminder is due 15 s after the invoice
 
@@ -28,10 +28,7 @@ async def test_a_reminder_reaches_the_cashier_once_across_a_restart(
 ) -> None:
     bot_process.env["STATUS_POLL_INTERVAL"] = "600"  # the receipt stays as it is
     await bot_process.start()
-    owner = Person(fake_telegram, fake_telegram.user(111, "Olena", "en"))
-    cashier = Person(fake_telegram, fake_telegram.user(222, "Ivan", "en"))
-    await open_shop(owner, fake_liqpay)
-    await invite(owner, cashier)
+    owner, cashier = await shop_with_cashier(fake_telegram, fake_liqpay)
 
     menu = await owner.say("/settings", "Reminder to the cashier: off")
     reminders = await owner.tap(menu, "Reminders", "Reminders")

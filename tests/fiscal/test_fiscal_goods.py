@@ -6,13 +6,10 @@ description or nothing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import aiohttp
 import pytest
 
-from services.core.crypto import SecretBox
 from services.fiscal.registrar import receipt_uuid
 from services.goods.names import goods_code
 from services.refunds.lines import pick
@@ -21,11 +18,10 @@ from storage.models.lines import ReturnedLine, SaleLine, basket_total
 from storage.models.receipts import Channel, ReceiptStatus
 from storage.models.refunds import NewRefund
 from storage.models.settings import SettingsChanges
-from storage.sqlite.store import SqliteStore
-from tests.builders import Shop, make_receipt, make_shop
+from tests.builders import Shop, make_receipt
 from tests.conftest import FakeClock
 from tests.doubles.checkbox import FakeCheckbox
-from tests.fiscal_fixtures import Desk, make_desk, set_up_register
+from tests.fiscal_fixtures import Desk
 
 COFFEE = SaleLine(
     code="K1", name="Кава зернова", unit="kg", quantity=250, price=45000, tax_codes=(1,),
@@ -38,33 +34,6 @@ DEFAULT = SaleLine(code="Nabc", name="Напої", unit="piece", quantity=1000, 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(datetime.now(UTC))
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeCheckbox]:
-    async with FakeCheckbox() as server:
-        yield server
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-async def shop(store: SqliteStore, box: SecretBox, clock: FakeClock, fake: FakeCheckbox) -> Shop:
-    made = await make_shop(store, box, clock())
-    await set_up_register(store, box, fake, made, clock())  # the shop's tax code: 8
-    return made
-
-
-@pytest.fixture
-def desk(
-    store: SqliteStore, http: aiohttp.ClientSession, box: SecretBox, fake: FakeCheckbox,
-    clock: FakeClock,
-) -> Desk:  # fmt: skip
-    return make_desk(store, http, box, fake, clock)
 
 
 async def sell_of(desk: Desk, shop: Shop, fake: FakeCheckbox, **kw: object) -> dict:  # type: ignore[type-arg]

@@ -5,7 +5,6 @@ payment's time can't be used; a register left offline by a crash goes online fir
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -22,10 +21,14 @@ from storage.models.offline import RegisterMode
 from storage.models.receipts import Receipt
 from storage.models.shops import Member, Role
 from storage.sqlite.store import SqliteStore
-from tests.builders import OWNER_ID, Shop, make_shop
+from tests.builders import OWNER_ID, Shop
 from tests.conftest import FakeClock
 from tests.doubles.checkbox import FakeCheckbox
-from tests.fiscal_fixtures import LICENSE, Desk, awaiting_receipt, make_desk, set_up_register
+from tests.fiscal.conftest import desk, shop
+from tests.fiscal_fixtures import LICENSE, Desk, awaiting_receipt, make_desk
+
+# the fixtures (tests/fiscal/conftest.py) test_offline_returns.py imports from here
+__all__ = ["desk", "shop"]
 
 F = FiscalState
 SELL = "/api/v1/receipts/sell"
@@ -41,31 +44,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeCheckbox]:
-    async with FakeCheckbox() as server:
-        server.hang_seconds = 2
-        yield server
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-async def shop(store: SqliteStore, box: SecretBox, clock: FakeClock, fake: FakeCheckbox) -> Shop:
-    made = await make_shop(store, box, clock())
-    await set_up_register(store, box, fake, made, clock())
-    return made
-
-
-@pytest.fixture
-def desk(
-    store: SqliteStore, http: aiohttp.ClientSession, box: SecretBox, fake: FakeCheckbox,
-    clock: FakeClock,
-) -> Desk:  # fmt: skip
-    return make_desk(store, http, box, fake, clock)
+def fake(fake: FakeCheckbox) -> FakeCheckbox:
+    fake.hang_seconds = 2
+    return fake
 
 
 async def pay(desk: Desk, shop: Shop, paid_at: datetime | None = None) -> Receipt:

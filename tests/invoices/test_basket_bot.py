@@ -40,10 +40,23 @@ async def stock(world: BotWorld) -> None:
     await world.services.store.catalogue.set_archived(1, old.id, True, NOW)
 
 
-async def test_cashier_sells_from_the_basket(world: BotWorld) -> None:
+async def stocked_shop(world: BotWorld) -> None:
+    """A shop made through the bot, its cashier joined and its catalogue stocked."""
     await make_shop_by_bot(world)
     await join_cashier(world)
     await stock(world)
+
+
+async def americano_picked(world: BotWorld) -> None:
+    """In a stocked shop (stocked_shop), the cashier's /new with «Кава американо» tapped: its
+    quantity asked."""
+    await stocked_shop(world)
+    await world.say(CASHIER, "/new")
+    await world.press(CASHIER, "Кава американо")
+
+
+async def test_cashier_sells_from_the_basket(world: BotWorld) -> None:
+    await stocked_shop(world)
     replies = await world.say(CASHIER, "/new")
     assert "sell from the catalogue" in replies[-1], replies
     world.find_button(CASHIER.id, "Amount only")
@@ -102,9 +115,7 @@ async def test_cashier_sells_from_the_basket(world: BotWorld) -> None:
 
 
 async def test_a_typed_amount_still_goes_amount_only(world: BotWorld) -> None:
-    await make_shop_by_bot(world)
-    await join_cashier(world)
-    await stock(world)
+    await stocked_shop(world)
     await world.say(CASHIER, "/new")
     replies = await world.say(CASHIER, "250,50")
     assert replies[-1].startswith("250,50"), replies
@@ -125,9 +136,7 @@ async def test_a_shop_without_a_catalogue_asks_the_amount(world: BotWorld) -> No
 async def test_the_amount_steps_read_as_without_a_catalogue(world: BotWorld) -> None:
     """What a cashier used to the amount sees in a shop with a catalogue: the same question
     first, the same refusals of a bad amount (letters search, and say how to send one)."""
-    await make_shop_by_bot(world)
-    await join_cashier(world)
-    await stock(world)
+    await stocked_shop(world)
     replies = await world.say(CASHIER, "/new")
     assert replies[-1].startswith("New invoice. Amount in UAH? For example 250 or 250,50.")
     for bad in ["abc", "0", "-5", "1.234", "100000.01"]:
@@ -138,11 +147,7 @@ async def test_the_amount_steps_read_as_without_a_catalogue(world: BotWorld) -> 
 
 
 async def test_a_line_is_removed_and_an_emptied_basket_starts_again(world: BotWorld) -> None:
-    await make_shop_by_bot(world)
-    await join_cashier(world)
-    await stock(world)
-    await world.say(CASHIER, "/new")
-    await world.press(CASHIER, "Кава американо")
+    await americano_picked(world)
     await world.press(CASHIER, "1")  # the quick quantity of a piece
     await world.say(CASHIER, "48200000")  # the same item by its EAN-8: adds to its line
     replies = await world.say(CASHIER, "2")

@@ -6,8 +6,8 @@ lines refused when the invoice is made keep the basket."""
 from __future__ import annotations
 
 from bot.invoices.dialog import BasketStep
-from tests.bot_fixtures import CASHIER, BotWorld, join_cashier, make_shop_by_bot, world
-from tests.invoices.test_basket_bot import key_of, stock
+from tests.bot_fixtures import CASHIER, BotWorld, world
+from tests.invoices.test_basket_bot import americano_picked, key_of
 
 __all__ = ["world"]
 
@@ -23,11 +23,7 @@ async def basket_names(world: BotWorld) -> list[str]:
 
 
 async def two_lines(world: BotWorld) -> None:
-    await make_shop_by_bot(world)
-    await join_cashier(world)
-    await stock(world)
-    await world.say(CASHIER, "/new")
-    await world.press(CASHIER, "Кава американо")
+    await americano_picked(world)
     await world.say(CASHIER, "1")
     await world.say(CASHIER, "4820000000001")
     replies = await world.say(CASHIER, "0,25")
@@ -81,11 +77,7 @@ async def test_an_old_dialogs_buttons_do_not_act_on_the_new_basket(world: BotWor
 async def test_a_barcode_scanned_at_the_quantity_is_the_next_item(world: BotWorld) -> None:
     """A piece waiting for its quantity goes in as one; an item sold by measure keeps
     asking, and the scan is refused until its quantity is given."""
-    await make_shop_by_bot(world)
-    await join_cashier(world)
-    await stock(world)
-    await world.say(CASHIER, "/new")
-    await world.press(CASHIER, "Кава американо")
+    await americano_picked(world)
     replies = await world.say(CASHIER, "4820000000001")
     assert "Кава американо × 1 pcs = 45,00" in replies[-2], replies
     assert "Кава зернова: how much, in kg?" in replies[-1], replies
@@ -106,11 +98,7 @@ async def test_a_barcode_scanned_at_the_quantity_is_the_next_item(world: BotWorl
 
 
 async def test_lines_refused_at_confirm_keep_the_basket(world: BotWorld) -> None:
-    await make_shop_by_bot(world)
-    await join_cashier(world)
-    await stock(world)
-    await world.say(CASHIER, "/new")
-    await world.press(CASHIER, "Кава американо")
+    await americano_picked(world)
     await world.say(CASHIER, "2")
     await world.press(CASHIER, "Checkout")
     await world.press(CASHIER, "Skip")

@@ -19,10 +19,11 @@ from bot.wiring import build_dispatcher, build_services
 from services.config import Settings
 from services.liqpay.signing import Credentials
 from services.notifications.jobs import NOTIFY, NotificationKind
+from storage.models.lines import SaleLine, basket_total
 from storage.models.receipts import Channel, Receipt, ReceiptStatus
 from storage.models.refunds import Refund, RefundState
 from tests.bot_fixtures import CASHIER, OWNER, BotWorld
-from tests.builders import PRIVATE_KEY, PUBLIC_KEY, Shop, make_receipt
+from tests.builders import AMOUNT, PRIVATE_KEY, PUBLIC_KEY, Shop, make_receipt
 from tests.conftest import WallClock
 from tests.doubles.liqpay import FakeLiqPay
 from tests.doubles.recording_bot import make_bot
@@ -53,7 +54,11 @@ async def world(tmp_path: Path, fake: FakeLiqPay) -> AsyncIterator[BotWorld]:
         await services.store.close()
 
 
-async def paid_receipt(world: BotWorld, fake: FakeLiqPay) -> Receipt:
+async def paid_receipt(
+    world: BotWorld, fake: FakeLiqPay, lines: tuple[SaleLine, ...] = ()
+) -> Receipt:
+    """A receipt of the cashier's in a new shop, paid by card 473118*97 at the stand-in
+    LiqPay: of `lines` (their total) when given, else of AMOUNT."""
     store, now = world.services.store, datetime.now(UTC)
     owner = await store.shops.create_shop(OWNER.id, "Olena", "Shop", now)
     token = f"invite-{uuid.uuid4().hex}"
@@ -62,8 +67,9 @@ async def paid_receipt(world: BotWorld, fake: FakeLiqPay) -> Receipt:
     box = world.services.receipts.box
     await store.settings.save_keys(owner.shop_id, PUBLIC_KEY, box.encrypt(PRIVATE_KEY), True, now)
     receipt = await make_receipt(
-        store, Shop(owner.shop_id, OWNER.id, CASHIER.id), now, channel=Channel.EMAIL
-    )
+        store, Shop(owner.shop_id, OWNER.id, CASHIER.id), now, channel=Channel.EMAIL,
+        amount=basket_total(lines) if lines else AMOUNT, lines=lines,
+    )  # fmt: skip
     await world.services.receipts.liqpay.invoice_send(
         Credentials(PUBLIC_KEY, SecretStr(PRIVATE_KEY)), order_id=receipt.order_id,
         amount=receipt.amount, currency="UAH", description="x",

@@ -5,49 +5,18 @@ receipt of several lines; both languages."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
-
-from pydantic import SecretStr
-
 from bot.i18n import setup_i18n, t
 from bot.ui.callbacks import RefundAction
-from services.liqpay.signing import Credentials
-from storage.models.lines import SaleLine, basket_total
-from storage.models.receipts import Channel, Receipt, ReceiptStatus
-from tests.bot_fixtures import CASHIER, OWNER, BotWorld
-from tests.builders import PRIVATE_KEY, PUBLIC_KEY, Shop, make_receipt
+from storage.models.lines import SaleLine
+from storage.models.receipts import Receipt
+from tests.bot_fixtures import OWNER, BotWorld
 from tests.doubles.liqpay import FakeLiqPay
-from tests.refunds.test_refund_flows import fake, world
+from tests.refunds.test_refund_flows import fake, paid_receipt, world
 
 __all__ = ["fake", "world"]
 
 COFFEE = SaleLine(code="K1", name="Кава зернова", unit="kg", quantity=250, price=45000)
 CAKE = SaleLine(code="C1", name="Торт", unit="piece", quantity=3000, price=10000, item_id=2)
-
-
-async def paid_with_lines(world: BotWorld, fake: FakeLiqPay) -> Receipt:
-    store, now = world.services.store, datetime.now(UTC)
-    owner = await store.shops.create_shop(OWNER.id, "Olena", "Shop", now)
-    token = f"invite-{uuid.uuid4().hex}"
-    await store.shops.create_invite(owner.shop_id, token, OWNER.id, now, now + timedelta(days=1))
-    await store.shops.redeem_invite(token, CASHIER.id, "Ivan", now)
-    box = world.services.receipts.box
-    await store.settings.save_keys(owner.shop_id, PUBLIC_KEY, box.encrypt(PRIVATE_KEY), True, now)
-    lines = (COFFEE, CAKE)
-    receipt = await make_receipt(
-        store, Shop(owner.shop_id, OWNER.id, CASHIER.id), now, channel=Channel.EMAIL,
-        amount=basket_total(lines), lines=lines,
-    )  # fmt: skip
-    await world.services.receipts.liqpay.invoice_send(
-        Credentials(PUBLIC_KEY, SecretStr(PRIVATE_KEY)), order_id=receipt.order_id,
-        amount=receipt.amount, currency="UAH", description="x",
-        expires_at=now + timedelta(hours=1), email="buyer@example.com",
-    )  # fmt: skip
-    await fake.pay(receipt.order_id, card_mask="473118*97")
-    paid = await world.services.receipts.refresh(receipt)
-    assert paid.status is ReceiptStatus.PAID
-    return paid
 
 
 async def returned(world: BotWorld, receipt: Receipt) -> list[int]:
@@ -56,7 +25,7 @@ async def returned(world: BotWorld, receipt: Receipt) -> list[int]:
 
 
 async def test_part_of_a_line_then_all_of_another(world: BotWorld, fake: FakeLiqPay) -> None:
-    receipt = await paid_with_lines(world, fake)
+    receipt = await paid_receipt(world, fake, (COFFEE, CAKE))
     assert receipt.amount == 11250 + 30000
     replies = await world.press_data(OWNER, RefundAction(action="start", id=receipt.id).pack())
     assert "Кава зернова: 0,25 kg of 0,25 kg" in replies[-1]
@@ -93,8 +62,6 @@ async def test_part_of_a_line_then_all_of_another(world: BotWorld, fake: FakeLiq
 
 
 async def test_a_one_line_receipt_still_takes_an_amount(world: BotWorld, fake: FakeLiqPay) -> None:
-    from tests.refunds.test_refund_flows import paid_receipt
-
     receipt = await paid_receipt(world, fake)
     replies = await world.press_data(OWNER, RefundAction(action="start", id=receipt.id).pack())
     assert "Type the amount" in replies[-1]
