@@ -25,10 +25,10 @@ from storage.models.jobs import Job, JobState, NewJob
 from storage.models.receipts import Receipt, ReceiptStatus
 from storage.models.shops import Member, Role
 from storage.sqlite.store import SqliteStore
-from tests.builders import OWNER_ID, Shop, make_shop
+from tests.builders import OWNER_ID, Shop
 from tests.conftest import FakeClock
 from tests.doubles.checkbox import FakeCheckbox
-from tests.fiscal_fixtures import Desk, awaiting_receipt, make_desk, notices, set_up_register
+from tests.fiscal_fixtures import Desk, awaiting_receipt, make_desk, notices
 
 SELL = "/api/v1/receipts/sell"
 
@@ -43,19 +43,6 @@ async def fake() -> AsyncIterator[FakeCheckbox]:
     async with FakeCheckbox() as server:
         server.hang_seconds = 3
         yield server
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-async def shop(store: SqliteStore, box: SecretBox, clock: FakeClock, fake: FakeCheckbox) -> Shop:
-    made = await make_shop(store, box, clock())
-    await set_up_register(store, box, fake, made, clock())
-    return made
 
 
 class ReturnsWorker(JobWorker):

@@ -23,7 +23,7 @@ from storage.models.jobs import JobState
 from storage.models.receipts import Channel, ReceiptStatus
 from storage.models.shops import Member, Role
 from storage.sqlite.store import SqliteStore
-from tests.builders import OWNER_ID, Shop, make_shop
+from tests.builders import OWNER_ID, Shop
 from tests.conftest import FakeClock
 from tests.doubles.checkbox import FakeCheckbox
 from tests.fiscal_fixtures import (
@@ -33,7 +33,6 @@ from tests.fiscal_fixtures import (
     awaiting_receipt,
     make_desk,
     notices,
-    set_up_register,
 )
 
 F = FiscalState
@@ -50,27 +49,6 @@ async def fake() -> AsyncIterator[FakeCheckbox]:
     async with FakeCheckbox() as server:
         server.hang_seconds = 3
         yield server
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-async def shop(store: SqliteStore, box: SecretBox, clock: FakeClock, fake: FakeCheckbox) -> Shop:
-    made = await make_shop(store, box, clock())
-    await set_up_register(store, box, fake, made, clock())
-    return made
-
-
-@pytest.fixture
-def desk(
-    store: SqliteStore, http: aiohttp.ClientSession, box: SecretBox, fake: FakeCheckbox,
-    clock: FakeClock,
-) -> Desk:  # fmt: skip
-    return make_desk(store, http, box, fake, clock)
 
 
 def owner(shop: Shop) -> Member:

@@ -4,7 +4,6 @@ each once per shop and certificate end, and a sale refused for the expired key k
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
@@ -19,10 +18,10 @@ from services.notifications.jobs import NOTIFY
 from services.notifications.jobs import NotificationKind as K
 from storage.models.fiscal import FiscalState
 from storage.sqlite.store import SqliteStore
-from tests.builders import Shop, make_shop
+from tests.builders import Shop
 from tests.conftest import FakeClock
 from tests.doubles.checkbox import FakeCheckbox
-from tests.fiscal_fixtures import LICENSE, Desk, awaiting_receipt, make_desk, set_up_register
+from tests.fiscal_fixtures import LICENSE, Desk, awaiting_receipt, make_desk
 
 DAY = timedelta(days=1)
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
@@ -31,33 +30,6 @@ NOW = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(NOW)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeCheckbox]:
-    async with FakeCheckbox() as server:
-        yield server
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
-
-
-@pytest.fixture
-async def shop(store: SqliteStore, box: SecretBox, clock: FakeClock, fake: FakeCheckbox) -> Shop:
-    made = await make_shop(store, box, clock())
-    await set_up_register(store, box, fake, made, clock())
-    return made
-
-
-@pytest.fixture
-def desk(
-    store: SqliteStore, http: aiohttp.ClientSession, box: SecretBox, fake: FakeCheckbox,
-    clock: FakeClock,
-) -> Desk:  # fmt: skip
-    return make_desk(store, http, box, fake, clock)
 
 
 async def warnings(store: SqliteStore) -> list[tuple[int, int, str]]:
