@@ -24,11 +24,7 @@ from storage.sqlite.store import SqliteStore
 from tests.builders import OWNER_ID, Shop
 from tests.conftest import FakeClock
 from tests.doubles.checkbox import FakeCheckbox
-from tests.fiscal.conftest import desk, shop
 from tests.fiscal_fixtures import LICENSE, Desk, awaiting_receipt, make_desk
-
-# the fixtures (tests/fiscal/conftest.py) test_offline_returns.py imports from here
-__all__ = ["desk", "shop"]
 
 F = FiscalState
 SELL = "/api/v1/receipts/sell"

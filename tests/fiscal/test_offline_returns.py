@@ -22,19 +22,17 @@ from tests.builders import OWNER_ID, Shop, make_receipt
 from tests.conftest import FakeClock
 from tests.doubles.checkbox import FakeCheckbox
 from tests.fiscal.test_fiscal_goods import BOUQUET, COFFEE, DEFAULT
-from tests.fiscal.test_fiscal_returns import http, returns_worker
+from tests.fiscal.test_fiscal_returns import returns_worker
 from tests.fiscal.test_offline_registration import (
     GO_OFFLINE,
     SELL_OFFLINE,
     clock,
-    desk,
     fake,
     first_sale_online,
-    shop,
 )
 from tests.fiscal_fixtures import LICENSE, Desk
 
-__all__ = ["clock", "desk", "fake", "http", "shop"]  # the fixtures
+__all__ = ["clock", "fake"]  # the fixtures (the rest: tests/fiscal/conftest.py)
 
 
 def returns_made(fake: FakeCheckbox) -> list[str]:
