@@ -106,11 +106,13 @@ def api(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamRespons
 async def json_body(request: web.Request, locale: str, limit: int = MAX_BODY) -> dict[str, Any]:
     if request.content_length is not None and request.content_length > limit:
         raise ApiError(413, t("The request is too large.", locale))
-    raw = await request.content.read(limit + 1)
-    if len(raw) > limit:
-        raise ApiError(413, t("The request is too large.", locale))
+    raw = bytearray()  # read() gives what has arrived so far, not the whole body
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        raw += chunk
+        if len(raw) > limit:
+            raise ApiError(413, t("The request is too large.", locale))
     try:
-        body = json.loads(raw or b"{}")
+        body = json.loads(bytes(raw) or b"{}")
     except ValueError:
         raise ApiError(400, t("The request is not valid JSON.", locale)) from None
     if not isinstance(body, dict):

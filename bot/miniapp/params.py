@@ -52,11 +52,20 @@ def _flag(value: str, locale: str) -> bool:
     return value == "1"
 
 
+def printable(text: str) -> str:
+    """The text without control characters (PostgreSQL text can't hold NUL), trimmed."""
+    return "".join(ch for ch in text if ch >= " " and ch != "\x7f").strip()
+
+
 def _day(value: str, locale: str, name: str) -> date:
+    """A date of YYYY-MM-DD between the years 2000 and 2100 (no Kyiv midnight overflows)."""
     try:
-        return date.fromisoformat(value) if len(value) == 10 else date.fromisoformat("x")
+        day = date.fromisoformat(value) if len(value) == 10 else date.fromisoformat("x")
     except ValueError:
         raise _refuse(locale, name) from None
+    if not 2000 <= day.year <= 2100:
+        raise _refuse(locale, name)
+    return day
 
 
 def _terms(text: str) -> tuple[str | None, int | None, int | None]:
@@ -82,7 +91,7 @@ def receipt_search(query: Mapping[str, str], caller: Caller) -> ReceiptSearch:
     for name in query:
         if name not in known:
             raise _refuse(locale, name)
-    values = {name: query[name].strip() for name in query if query[name].strip()}
+    values = {name: printable(query[name]) for name in query if printable(query[name])}
     text = number = amount = None
     if "q" in values:
         if len(values["q"]) > MAX_TEXT:

@@ -11,6 +11,7 @@ from aiohttp import web
 from bot.catalogue.views import price_text, problem_text, unit_name
 from bot.i18n import t
 from bot.miniapp.context import ApiError, Caller, api, deps, json_body
+from bot.miniapp.params import printable
 from bot.miniapp.views import money
 from bot.refunds.goods_views import quantity_text
 from bot.reports.texts import period_error_text
@@ -111,7 +112,7 @@ def owner_only(caller: Caller) -> None:
 
 
 async def catalogue(request: web.Request, caller: Caller) -> dict[str, Any]:
-    text = request.query.get("q", "")[:64]
+    text = printable(request.query.get("q", ""))[:64]
     raw = request.query.get("page", "0")
     if not raw.isascii() or not raw.isdigit() or int(raw) > 10_000:
         raise ApiError(400, t("This filter is not valid: {name}.", caller.locale, name="page"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.fiscal.errors import fiscal_error_text
 from bot.fiscal.views import register_label
 from bot.i18n import t
 from bot.miniapp.context import plain
@@ -72,7 +73,6 @@ def event_line(event: ReceiptEvent, locale: str) -> dict[str, Any]:
         "at_text": kyiv_time(event.at),
         "source": event.source.value,
         "text": what,
-        "detail": event.detail,
     }
 
 
@@ -134,7 +134,9 @@ def receipt_detail(
         "expires_text": kyiv_time(receipt.expires_at),
         "fiscal_code": receipt.fiscal_code,
         "fiscal_url": receipt.fiscal_url,
-        "fiscal_error": receipt.fiscal_error,
+        "fiscal_error": (
+            fiscal_error_text(receipt.fiscal_error, locale) if receipt.fiscal_error else None
+        ),
         "refundable": money(receipt.refundable, receipt.currency),
         "lines": [goods_line(row, receipt.currency, locale) for row in stored],
         "events": [event_line(e, locale) for e in events],

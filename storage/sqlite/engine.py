@@ -185,11 +185,17 @@ class SqliteEngine:
                     future.set_exception(value)
 
 
+def _casefold(text: object) -> object:
+    return text.casefold() if isinstance(text, str) else text
+
+
 async def _connect(path: Path | str) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(str(path), isolation_level=None)
     conn.row_factory = sqlite3.Row
     try:
         await conn.execute("PRAGMA busy_timeout=5000")
+        # SQLite's own LIKE and lower() fold ASCII only: searches fold Cyrillic with this
+        await conn.create_function("casefold", 1, _casefold, deterministic=True)
     except BaseException:
         await conn.close()
         raise

@@ -167,11 +167,11 @@ class SqliteReceiptQueries:
         terms: list[str] = []
         if query.text:
             terms.append(
-                "contact LIKE ? ESCAPE '\\' OR description LIKE ? ESCAPE '\\' OR EXISTS "
-                "(SELECT 1 FROM receipt_lines l WHERE l.receipt_id = receipts.id "
-                "AND l.name LIKE ? ESCAPE '\\')"
+                "contact LIKE ? ESCAPE '\\' OR casefold(description) LIKE ? ESCAPE '\\' OR "
+                "EXISTS (SELECT 1 FROM receipt_lines l WHERE l.receipt_id = receipts.id "
+                "AND casefold(l.name) LIKE ? ESCAPE '\\')"
             )
-            params.extend([like_pattern(query.text)] * 3)
+            params.extend([like_pattern(query.text.casefold())] * 3)
         for column, value in (("number", query.number), ("amount", query.amount)):
             if value is not None:
                 terms.append(f"{column} = ?")

@@ -208,3 +208,22 @@ async def test_the_report_names_the_items_sold(world: AppWorld) -> None:
     ]
     status, body = await world.get("/app/api/reports?period=today", STRANGER)
     assert status == 403
+
+
+async def test_odd_dates_and_control_characters_are_refused_or_dropped(world: AppWorld) -> None:
+    owner = world.shop.owner_id
+    for far in ({"to": "9999-12-31"}, {"from": "0001-01-01"}):
+        status, body = await world.get("/app/api/receipts", owner, **far)
+        assert status == 400 and body["error"]
+    status, _ = await world.get("/app/api/receipts", owner, q="\x00")
+    assert status == 200
+    status, _ = await world.get("/app/api/catalogue", owner, q="ка\x00ва")
+    assert status == 200
+
+
+async def test_a_receipts_page_tells_no_internal_detail(world: AppWorld) -> None:
+    """The event log's internal detail (user ids, HTTP errors) stays in the store."""
+    receipt = await paid(world)
+    status, body = await world.get(f"/app/api/receipts/{receipt.id}", world.shop.owner_id)
+    assert status == 200 and body["events"]
+    assert all("detail" not in event for event in body["events"])

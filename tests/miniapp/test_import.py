@@ -72,3 +72,25 @@ async def test_a_changed_catalogue_needs_a_new_preview_and_a_cashier_cannot(
     cashier = world.shop.cashier_id
     status, _ = await world.post(path + "/preview", cashier, file(GOOD))
     assert status == 403
+
+
+async def test_a_body_that_arrives_in_pieces_is_read_whole(world: AppWorld) -> None:
+    """A file of a few hundred rows, sent chunked (as from a mobile link or a proxy), is read
+    whole: not just the first piece that arrived."""
+    import asyncio
+    import json
+
+    rows = "".join(f"Товар {n};{n},50;pcs\n" for n in range(1, 600))
+    body = json.dumps(file(("name;price;unit\n" + rows).encode())).encode()
+
+    async def pieces() -> Any:
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+            await asyncio.sleep(0.005)  # the next piece is still on its way
+
+    headers = world.auth(world.shop.owner_id)
+    async with world.client.post(
+        "/app/api/catalogue/import/preview", headers=headers, data=pieces()
+    ) as r:
+        assert r.status == 200, await r.text()
+        assert (await r.json())["new"] == 599

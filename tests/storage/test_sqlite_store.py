@@ -356,3 +356,16 @@ async def test_the_sqlite_lock_file_is_private(tmp_path: Path) -> None:
         assert lock.stat().st_mode & 0o777 == 0o600
     finally:
         await store.close()
+
+
+async def test_receipt_search_folds_cyrillic_case(store: SqliteStore, clock: FakeClock) -> None:
+    """SQLite's LIKE folds ASCII only: the receipts search folds Ukrainian too (the engine's
+    `casefold` function), so "кава" finds "Кава"."""
+    from storage.models.receipt_search import ReceiptSearch
+    from tests.builders import make_owner
+    from tests.contract.test_receipt_search import issue
+
+    shop = (await make_owner(store, clock, owner_id=1)).shop_id
+    coffee = await issue(store, clock, shop, "a", description="Кава з собою")
+    found = await store.receipt_queries.search(ReceiptSearch(shop, text="кАВА"))
+    assert [r.id for r in found] == [coffee.id]
