@@ -4,7 +4,6 @@ conventions this follows: UTF-8 with a BOM and `;`, Kyiv time, words from the ca
 
 from __future__ import annotations
 
-import asyncio
 import codecs
 import csv
 import io
@@ -19,6 +18,7 @@ from services.invoices.basket import format_quantity
 from services.reports.export import (
     BytesSink,
     decimal_comma,
+    finish_sheet,
     kyiv_naive,
     kyiv_text,
     plain_text,
@@ -116,8 +116,6 @@ async def write_lines_xlsx(
     sheet.freeze_panes(1, 0)
     sheet.ignore_errors({"number_stored_as_text": "C:C"})  # codes as text
     sheet.write_row(0, 0, labels.headers.row(), header)
-    batch: list[LineExportRow] = []
-    count = 0
 
     def write_batch(first_line: int, chunk: list[LineExportRow]) -> None:
         for offset, row in enumerate(chunk):
@@ -132,15 +130,4 @@ async def write_lines_xlsx(
             sheet.write_number(line, 6, row.price / 100, money)
             sheet.write_number(line, 7, row.total / 100, money)
 
-    async for row in rows:
-        batch.append(row)
-        if len(batch) == ROWS_PER_CHUNK:
-            await asyncio.to_thread(write_batch, count + 1, batch)
-            count += len(batch)
-            batch = []
-    if batch:
-        await asyncio.to_thread(write_batch, count + 1, batch)
-        count += len(batch)
-    sheet.autofilter(0, 0, max(count, 1), COLUMN_COUNT - 1)
-    await asyncio.to_thread(workbook.close)
-    return count
+    return await finish_sheet(workbook, sheet, rows, write_batch, COLUMN_COUNT)
